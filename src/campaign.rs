@@ -1,0 +1,247 @@
+//! The campaigns a deployment runs: what each petition asks, of whom, the
+//! article behind it, its goal and the consent it asks signers for.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::config::ConfigError;
+
+/// One `[campaigns.SLUG]` table as written in the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignSettings {
+    title: String,
+    targets: Vec<String>,
+    statement: String,
+    author: String,
+    summary: String,
+    goal: u64,
+    #[serde(default = "default_true")]
+    require_email: bool,
+    article: String,
+    consent: Consent,
+    privacy: String,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The consent a signer gives, and the version of its wording that each
+/// signature records.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    /// Raised whenever the wording changes.
+    pub version: u32,
+    /// What the signer agrees to.
+    pub wording: String,
+}
+
+/// A checked campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Campaign {
+    /// Short name used in links and commands: `a-z`, `0-9` and single hyphens.
+    pub slug: String,
+    /// The headline.
+    pub title: String,
+    /// Who the petition is addressed to.
+    pub targets: Vec<String>,
+    /// What signers ask for.
+    pub statement: String,
+    /// Who wrote the article and started the petition.
+    pub author: String,
+    /// A few sentences shown before someone decides to sign.
+    pub summary: String,
+    /// Signatures the campaign aims for.
+    pub goal: u64,
+    /// Whether an email address is required to sign.
+    pub require_email: bool,
+    /// The full article, paragraphs separated by blank lines.
+    pub article: String,
+    /// The consent wording and its version.
+    pub consent: Consent,
+    /// The privacy notice.
+    pub privacy: String,
+}
+
+impl Campaign {
+    /// Longest slug accepted; a slug and a share code must fit the 64
+    /// characters of a Telegram deep link.
+    pub const MAX_SLUG_LEN: usize = 40;
+
+    pub(crate) fn from_settings(slug: String, raw: CampaignSettings) -> Result<Self, ConfigError> {
+        let key = |field: &str| format!("campaigns.{slug}.{field}");
+        let valid_slug = !slug.is_empty()
+            && slug.len() <= Self::MAX_SLUG_LEN
+            && slug
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !slug.starts_with('-')
+            && !slug.ends_with('-')
+            && !slug.contains("--");
+        if !valid_slug {
+            return Err(ConfigError::invalid(
+                format!("campaigns.{slug}"),
+                "is not a valid slug: use 1 to 40 lower-case letters, digits and single hyphens",
+            ));
+        }
+        for (field, value) in [
+            ("title", &raw.title),
+            ("statement", &raw.statement),
+            ("author", &raw.author),
+            ("summary", &raw.summary),
+            ("article", &raw.article),
+            ("privacy", &raw.privacy),
+            ("consent.wording", &raw.consent.wording),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError::invalid(key(field), "must not be empty"));
+            }
+        }
+        if raw.title.chars().count() > 200 {
+            return Err(ConfigError::invalid(
+                key("title"),
+                "must be at most 200 characters",
+            ));
+        }
+        if raw.targets.is_empty() || raw.targets.iter().any(|t| t.trim().is_empty()) {
+            return Err(ConfigError::invalid(
+                key("targets"),
+                "must name at least one person or body, none of them empty",
+            ));
+        }
+        if raw.goal == 0 {
+            return Err(ConfigError::invalid(key("goal"), "must be at least 1"));
+        }
+        if raw.consent.version == 0 {
+            return Err(ConfigError::invalid(
+                key("consent.version"),
+                "must be at least 1",
+            ));
+        }
+        Ok(Self {
+            slug,
+            title: raw.title.trim().to_owned(),
+            targets: raw.targets.iter().map(|t| t.trim().to_owned()).collect(),
+            statement: raw.statement.trim().to_owned(),
+            author: raw.author.trim().to_owned(),
+            summary: raw.summary.trim().to_owned(),
+            goal: raw.goal,
+            require_email: raw.require_email,
+            article: raw.article.trim().to_owned(),
+            consent: Consent {
+                version: raw.consent.version,
+                wording: raw.consent.wording.trim().to_owned(),
+            },
+            privacy: raw.privacy.trim().to_owned(),
+        })
+    }
+
+    /// The targets as a phrase: "A", "A and B", "A, B and C".
+    pub fn addressed_to(&self) -> String {
+        match self.targets.as_slice() {
+            [] => String::new(),
+            [only] => only.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        }
+    }
+
+    /// The article's paragraphs, for platforms that must split long text.
+    pub fn article_paragraphs(&self) -> impl Iterator<Item = &str> {
+        self.article
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+    }
+}
+
+/// All configured campaigns, one of them the default.
+#[derive(Debug, Clone)]
+pub struct Campaigns {
+    all: Vec<Arc<Campaign>>,
+    default_index: usize,
+}
+
+impl Campaigns {
+    /// Checks that `default_slug` names one of `campaigns`.
+    pub fn new(campaigns: Vec<Campaign>, default_slug: &str) -> Result<Self, ConfigError> {
+        if campaigns.is_empty() {
+            return Err(ConfigError::invalid(
+                "campaigns",
+                "must configure at least one campaign",
+            ));
+        }
+        let default_index = campaigns
+            .iter()
+            .position(|c| c.slug == default_slug)
+            .ok_or_else(|| {
+                let known: Vec<&str> = campaigns.iter().map(|c| c.slug.as_str()).collect();
+                ConfigError::invalid(
+                    "default_campaign",
+                    format!(
+                        "names {default_slug:?}, which is not configured (configured: {})",
+                        known.join(", ")
+                    ),
+                )
+            })?;
+        Ok(Self {
+            all: campaigns.into_iter().map(Arc::new).collect(),
+            default_index,
+        })
+    }
+
+    /// The campaign shown when none is named.
+    pub fn default_campaign(&self) -> &Arc<Campaign> {
+        &self.all[self.default_index]
+    }
+
+    /// The campaign with this slug.
+    pub fn get(&self, slug: &str) -> Option<&Arc<Campaign>> {
+        self.all.iter().find(|c| c.slug == slug)
+    }
+
+    /// Every campaign, in slug order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Campaign>> {
+        self.all.iter()
+    }
+
+    /// Replaces or adds a campaign; used by tests and benchmarks that need a
+    /// variant of the shipped campaign.
+    pub fn upsert(&mut self, campaign: Campaign) {
+        match self.all.iter().position(|c| c.slug == campaign.slug) {
+            Some(i) => self.all[i] = Arc::new(campaign),
+            None => self.all.push(Arc::new(campaign)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Settings;
+
+    #[test]
+    fn targets_read_as_a_phrase() {
+        let mut campaign = Settings::built_in()
+            .campaigns
+            .default_campaign()
+            .as_ref()
+            .clone();
+        assert_eq!(
+            campaign.addressed_to(),
+            "the Commissioner of the Metropolitan Police and the Mayor of London"
+        );
+        campaign.targets.push("the Home Secretary".into());
+        assert_eq!(
+            campaign.addressed_to(),
+            "the Commissioner of the Metropolitan Police, the Mayor of London and the Home Secretary"
+        );
+    }
+
+    #[test]
+    fn the_article_splits_into_paragraphs() {
+        let campaign = Settings::built_in().campaigns.default_campaign().clone();
+        assert_eq!(campaign.article_paragraphs().count(), 6);
+    }
+}

@@ -1,0 +1,346 @@
+//! Settings: `config/default.toml`, then an optional `--config` file, then
+//! environment variables. Secrets are wrapped in [`Secret`], whose `Debug`
+//! hides them, so the whole [`Settings`] can be logged.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+use crate::campaign::{Campaign, Campaigns};
+
+/// The defaults, compiled in, used when `config/default.toml` is not found
+/// in the working directory (for example, an installed binary).
+const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// The file read first, relative to the working directory.
+pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
+
+/// A value that must never be printed: tokens and database URLs (which may
+/// carry a password).
+#[derive(Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether no value was given.
+    pub fn is_empty(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            f.write_str("Secret(<empty>)")
+        } else {
+            f.write_str("Secret(<hidden>)")
+        }
+    }
+}
+
+/// Every setting of a running instance.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The configured campaigns and which one is the default.
+    pub campaigns: Campaigns,
+    /// Where signatures are stored.
+    pub database: DatabaseSettings,
+    /// How long unfinished conversations are kept.
+    pub conversation: ConversationSettings,
+    /// Who may ask for stats and exports.
+    pub organisers: OrganiserSettings,
+    /// The Telegram bot, if a token is set.
+    pub telegram: TelegramSettings,
+    /// The Discord bot, if a token is set.
+    pub discord: DiscordSettings,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` or `postgres://...`.
+    pub url: Secret,
+    /// Most connections opened at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    8
+}
+
+/// `[conversation]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationSettings {
+    /// Hours after which an untouched conversation is deleted.
+    pub abandon_after_hours: u32,
+}
+
+/// `[organisers]`: platform identities allowed to see breakdowns and exports.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganiserSettings {
+    /// Telegram user ids.
+    #[serde(default)]
+    pub telegram_users: Vec<i64>,
+    /// Discord user ids.
+    #[serde(default)]
+    pub discord_users: Vec<u64>,
+    /// Discord role ids.
+    #[serde(default)]
+    pub discord_roles: Vec<u64>,
+    /// Names given to `petition console --as`.
+    #[serde(default)]
+    pub console_users: Vec<String>,
+}
+
+/// `[telegram]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSettings {
+    /// The BotFather token; empty means the Telegram bot does not run.
+    #[serde(default)]
+    pub token: Secret,
+    /// The Bot API server's base URL.
+    pub api_url: String,
+}
+
+/// `[discord]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordSettings {
+    /// The bot token; empty means the Discord bot does not run.
+    #[serde(default)]
+    pub token: Secret,
+}
+
+/// The file's shape before campaigns are checked and given their slugs.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    default_campaign: String,
+    campaigns: BTreeMap<String, crate::campaign::CampaignSettings>,
+    database: DatabaseSettings,
+    conversation: ConversationSettings,
+    #[serde(default)]
+    organisers: OrganiserSettings,
+    telegram: TelegramSettings,
+    discord: DiscordSettings,
+}
+
+/// Why settings could not be loaded. The message names the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A file could not be read or a value has the wrong type.
+    #[error("invalid configuration: {0}")]
+    Load(String),
+    /// A value has the right type but is not acceptable.
+    #[error("invalid configuration: `{key}` {problem}")]
+    Invalid {
+        /// The key path, such as `campaigns.keep-the-unit-open.goal`.
+        key: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(key: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self::Invalid {
+            key: key.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads settings the way the binary does: `config/default.toml` (or the
+    /// built-in copy), then `extra_file` if given, then the environment.
+    pub fn load(extra_file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = if Path::new(DEFAULT_CONFIG_PATH).exists() {
+            Figment::from(Toml::file(DEFAULT_CONFIG_PATH))
+        } else {
+            Figment::from(Toml::string(BUILT_IN_DEFAULTS))
+        };
+        if let Some(path) = extra_file {
+            if !path.exists() {
+                return Err(ConfigError::Load(format!(
+                    "the file given with --config, {}, does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(PathBuf::from(path)));
+        }
+        Self::from_figment(figment.merge(environment()))
+    }
+
+    /// Settings from the built-in defaults alone, ignoring files and the
+    /// environment: a fixed starting point for tests and benchmarks.
+    pub fn built_in() -> Self {
+        Self::from_figment(Figment::from(Toml::string(BUILT_IN_DEFAULTS)))
+            .expect("the built-in defaults are valid")
+    }
+
+    /// Checks and assembles settings from any figment, so tests can layer
+    /// their own values.
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let raw: RawSettings = figment
+            .extract()
+            .map_err(|error| ConfigError::Load(describe_figment_error(error)))?;
+        let campaigns = raw
+            .campaigns
+            .into_iter()
+            .map(|(slug, settings)| Campaign::from_settings(slug, settings))
+            .collect::<Result<Vec<_>, _>>()?;
+        let campaigns = Campaigns::new(campaigns, &raw.default_campaign)?;
+        let url = raw.database.url.expose();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::invalid(
+                "database.url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        if raw.database.max_connections == 0 {
+            return Err(ConfigError::invalid(
+                "database.max_connections",
+                "must be at least 1",
+            ));
+        }
+        if raw.conversation.abandon_after_hours == 0 {
+            return Err(ConfigError::invalid(
+                "conversation.abandon_after_hours",
+                "must be at least 1",
+            ));
+        }
+        if !raw.telegram.api_url.starts_with("http://")
+            && !raw.telegram.api_url.starts_with("https://")
+        {
+            return Err(ConfigError::invalid(
+                "telegram.api_url",
+                "must be an http:// or https:// URL",
+            ));
+        }
+        Ok(Self {
+            campaigns,
+            database: raw.database,
+            conversation: raw.conversation,
+            organisers: raw.organisers,
+            telegram: raw.telegram,
+            discord: raw.discord,
+        })
+    }
+}
+
+/// `PETITION_A__B=value` sets `a.b`; the three well-known variables map to
+/// their keys. `PETITION_TEST_*` variables belong to the test suite.
+fn environment() -> Figment {
+    let prefixed = Env::prefixed("PETITION_")
+        .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))
+        .split("__");
+    let well_known = Env::raw()
+        .only(&["DATABASE_URL", "TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN"])
+        // A variable that is set but empty means "not configured": dropping
+        // it lets the file's value stand.
+        .filter(|key| {
+            std::env::var(key.as_str().to_ascii_uppercase())
+                .is_ok_and(|value| !value.trim().is_empty())
+        })
+        .map(|key| match key.as_str().to_ascii_uppercase().as_str() {
+            "DATABASE_URL" => "database.url".into(),
+            "TELEGRAM_BOT_TOKEN" => "telegram.token".into(),
+            _ => "discord.token".into(),
+        });
+    Figment::new().merge(prefixed).merge(well_known)
+}
+
+/// Figment's messages name the key and where its value came from; values
+/// are left out because they may be secrets.
+fn describe_figment_error(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = if e.path.is_empty() {
+                String::new()
+            } else {
+                format!("`{}`: ", e.path.join("."))
+            };
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            format!("{key}{}{source}", describe_kind(&e.kind))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn describe_kind(kind: &figment::error::Kind) -> String {
+    use figment::error::Kind;
+    match kind {
+        // The default wording includes the offending value; say only its type.
+        Kind::InvalidType(actual, expected) => {
+            let actual = match actual {
+                figment::error::Actual::Str(_) => "text".to_owned(),
+                figment::error::Actual::Signed(_) | figment::error::Actual::Unsigned(_) => {
+                    "a number".to_owned()
+                }
+                other => other.to_string(),
+            };
+            format!("expected {expected}, found {actual}")
+        }
+        Kind::InvalidValue(_, expected) => format!("invalid value, expected {expected}"),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_hidden_from_debug_output() {
+        let secret = Secret::new("123456:ABCDEF");
+        assert_eq!(format!("{secret:?}"), "Secret(<hidden>)");
+        let mut settings = Settings::built_in();
+        settings.telegram.token = Secret::new("123456:ABCDEF");
+        settings.database.url = Secret::new("postgres://user:hunter2@db/petition");
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("ABCDEF"));
+        assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn the_built_in_defaults_ship_the_campaign() {
+        let settings = Settings::built_in();
+        let campaign = settings.campaigns.default_campaign();
+        assert_eq!(campaign.slug, "keep-the-unit-open");
+        assert!(
+            campaign
+                .article
+                .starts_with("The issue of human trafficking")
+        );
+        assert!(campaign.article.trim_end().ends_with("much-needed unit."));
+        assert!(!campaign.article.contains("<!"));
+        assert!(campaign.statement.contains("Mayor of London"));
+    }
+}

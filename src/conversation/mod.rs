@@ -1,0 +1,1178 @@
+//! The signing conversation, independent of any chat platform.
+//!
+//! Adapters turn what a supporter sends into an [`Incoming`] and show the
+//! [`Reply`]s that come back. A whole signing, as typed at the console:
+//!
+//! ```text
+//! > start
+//! < Keep the human trafficking unit open ... [Sign the petition] [Read the article] [Privacy]
+//! > sign
+//! < What name should appear on the petition?
+//! > Ada Lovelace
+//! < What is your email address? ...
+//! > ada@example.org
+//! < What is your UK postcode? ... [I live outside the UK]
+//! > SW1A 1AA
+//! < (the consent wording) Do you give this consent? [Yes, I consent] [No]
+//! > yes
+//! < Would you like occasional email updates ...? [Yes please] [No thanks]
+//! > no
+//! < Please check your signature ... [Confirm and sign] [Change something] [Cancel]
+//! > confirm
+//! < Thank you, Ada Lovelace! ... Your share code is ABCD2345 ...
+//! ```
+//!
+//! At any step a supporter can type `cancel`, `back` or `help`, and at any
+//! time `status`, `withdraw`, `mydata`, `privacy`, `article` or `total`.
+//! Organisers can also ask for `stats` and `export`. Every answer is checked
+//! before the conversation moves on; the state is saved in the database after
+//! every change, so a restart resumes where the supporter left off.
+
+mod reply;
+mod state;
+mod words;
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tracing::{Instrument, info, info_span, warn};
+
+pub use reply::{Attachment, Choice, Link, Reply, Visibility};
+pub use state::{ConsentAnswer, Conversation, Draft, EmailAnswer, LocationAnswer, Step};
+pub use words::Word;
+
+use crate::campaign::{Campaign, Campaigns};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::{
+    ChatKind, Country, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName,
+};
+use crate::organiser::{self, Organisers, progress};
+use crate::storage::{DuplicateMatch, NewSignature, SignOutcome, Signature, Storage, StorageError};
+
+/// A message from a supporter, as an adapter hands it to the engine.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// Who sent it.
+    pub from: Identity,
+    /// The sender's platform roles (Discord role ids), for organiser checks.
+    pub roles: Vec<String>,
+    /// Whether it was sent in private or where others can read the reply.
+    pub chat: ChatKind,
+    /// What they sent.
+    pub input: Input,
+}
+
+impl Incoming {
+    /// A message in a private chat from someone without roles.
+    pub fn private(from: Identity, input: Input) -> Self {
+        Self {
+            from,
+            roles: Vec::new(),
+            chat: ChatKind::Private,
+            input,
+        }
+    }
+}
+
+/// What a supporter sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Opened the bot, possibly through a link whose payload names a
+    /// campaign and a share code (`slug` or `slug__CODE`).
+    Start {
+        /// The link's payload, if any.
+        payload: Option<String>,
+    },
+    /// Typed text, including commands with or without a leading `/`.
+    Text(String),
+    /// Pressed a button; the [`Choice::data`] it carried.
+    Choice(String),
+}
+
+/// Separates the campaign slug from the share code in a start payload.
+pub const PAYLOAD_SEPARATOR: &str = "__";
+
+/// The apology shown when something fails inside; the cause goes to the log.
+pub const SOMETHING_WENT_WRONG: &str = "Sorry, something went wrong on our side and nothing was changed. Please try again in a moment.";
+
+const EXPIRED: &str =
+    "That choice has expired. Please use the buttons on my latest message, or type your answer.";
+
+/// Independent locks that serialise the messages of one supporter, so two
+/// quick taps cannot both read the same state and overwrite each other.
+/// Striped rather than one per person, so memory does not grow with the
+/// number of supporters.
+const LOCK_STRIPES: usize = 256;
+
+/// The signing conversation: reads a message, updates the supporter's
+/// saved state, and says what to reply.
+pub struct Engine {
+    campaigns: Campaigns,
+    organisers: Organisers,
+    abandon_after: chrono::Duration,
+    storage: Arc<dyn Storage>,
+    clock: Arc<dyn Clock>,
+    /// See [`LOCK_STRIPES`].
+    stripes: Vec<tokio::sync::Mutex<()>>,
+}
+
+/// What a message amounts to at the supporter's current step.
+#[derive(Debug)]
+enum Said {
+    Start(Option<String>),
+    Word(Word),
+    Text(String),
+    UnknownCommand,
+    Expired,
+}
+
+type EngineResult<T> = Result<T, StorageError>;
+
+impl Engine {
+    /// An engine over the configured campaigns and organisers.
+    pub fn new(settings: &Settings, storage: Arc<dyn Storage>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            campaigns: settings.campaigns.clone(),
+            organisers: Organisers::from_settings(&settings.organisers),
+            abandon_after: chrono::Duration::hours(i64::from(
+                settings.conversation.abandon_after_hours,
+            )),
+            storage,
+            clock,
+            stripes: (0..LOCK_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+        }
+    }
+
+    /// Records every campaign's consent wording and makes sure each has a
+    /// total. Run once at start-up; fails if a consent version was reused.
+    pub async fn register_campaigns(&self) -> Result<(), StorageError> {
+        for campaign in self.campaigns.iter() {
+            self.storage
+                .register_campaign(
+                    &campaign.slug,
+                    campaign.consent.version,
+                    &campaign.consent.wording,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The configured campaigns.
+    pub fn campaigns(&self) -> &Campaigns {
+        &self.campaigns
+    }
+
+    /// The storage the engine writes to.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// Deletes conversations nobody has touched for the configured time,
+    /// with everything typed into them. Returns how many.
+    pub async fn forget_abandoned_conversations(&self) -> Result<u64, StorageError> {
+        let cutoff = self.clock.now() - self.abandon_after;
+        self.storage.delete_conversations_idle_since(cutoff).await
+    }
+
+    /// Handles one message and returns what to reply, in order. Never fails:
+    /// an internal error is logged and answered with an apology.
+    pub async fn handle(&self, incoming: Incoming) -> Vec<Reply> {
+        let span = info_span!(
+            "conversation",
+            platform = %incoming.from.platform,
+            user = %incoming.from.log_id()
+        );
+        async {
+            let _turn = self.stripes[self.stripe(&incoming.from)].lock().await;
+            match self.respond(&incoming).await {
+                Ok(replies) => replies,
+                Err(error) => {
+                    tracing::error!(%error, "could not handle a message");
+                    vec![Reply::private(SOMETHING_WENT_WRONG)]
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn stripe(&self, who: &Identity) -> usize {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        who.hash(&mut hasher);
+        (hasher.finish() as usize) % self.stripes.len()
+    }
+
+    async fn respond(&self, msg: &Incoming) -> EngineResult<Vec<Reply>> {
+        if msg.chat == ChatKind::Group {
+            return self.respond_in_group(msg).await;
+        }
+        let saved = self.load(&msg.from).await?;
+        let said = interpret(&msg.input, saved.as_ref().map(|c| c.step));
+        let who = &msg.from;
+        match said {
+            Said::Expired => Ok(vec![Reply::private(EXPIRED)]),
+            Said::UnknownCommand => Ok(vec![
+                self.help(saved.as_ref())
+                    .prefixed("I don't know that command."),
+            ]),
+            Said::Start(payload) => self.start(who, saved, payload.as_deref()).await,
+            Said::Word(word) if word.is_global() => self.global(msg, saved, word).await,
+            Said::Word(word) => match saved {
+                Some(conversation) => self.at_step(who, conversation, word).await,
+                None => Ok(vec![self.not_understood(None)]),
+            },
+            Said::Text(text) => match saved {
+                Some(conversation) => self.answer(who, conversation, &text).await,
+                None => Ok(vec![self.not_understood(None)]),
+            },
+        }
+    }
+
+    // ----- state -----
+
+    async fn load(&self, who: &Identity) -> EngineResult<Option<Conversation>> {
+        let Some(json) = self.storage.load_conversation(who).await? else {
+            return Ok(None);
+        };
+        match serde_json::from_str::<Conversation>(&json) {
+            Ok(conversation) if self.campaigns.get(&conversation.campaign).is_some() => {
+                Ok(Some(conversation))
+            }
+            Ok(_) => {
+                info!("conversation was for a campaign no longer configured; starting afresh");
+                self.storage.delete_conversation(who).await?;
+                Ok(None)
+            }
+            Err(error) => {
+                warn!(%error, "saved conversation could not be read; starting afresh");
+                self.storage.delete_conversation(who).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn save(&self, who: &Identity, conversation: &Conversation) -> EngineResult<()> {
+        let json = serde_json::to_string(conversation).expect("a conversation always serialises");
+        self.storage
+            .save_conversation(who, &json, self.clock.now())
+            .await
+    }
+
+    fn campaign_of(&self, conversation: Option<&Conversation>) -> &Arc<Campaign> {
+        conversation
+            .and_then(|c| self.campaigns.get(&c.campaign))
+            .unwrap_or_else(|| self.campaigns.default_campaign())
+    }
+
+    // ----- starting -----
+
+    async fn start(
+        &self,
+        who: &Identity,
+        saved: Option<Conversation>,
+        payload: Option<&str>,
+    ) -> EngineResult<Vec<Reply>> {
+        let (named_campaign, referral) = self.read_payload(payload);
+        let campaign = named_campaign
+            .or_else(|| saved.as_ref().and_then(|c| self.campaigns.get(&c.campaign)))
+            .unwrap_or_else(|| self.campaigns.default_campaign())
+            .clone();
+        // Starting again keeps what was typed for the same campaign, so an
+        // accidental /start never throws work away.
+        let conversation = match saved {
+            Some(mut previous) if previous.campaign == campaign.slug => {
+                previous.step = Step::Welcome;
+                previous.resume = None;
+                if referral.is_some() {
+                    previous.referral = referral;
+                }
+                previous
+            }
+            _ => Conversation {
+                campaign: campaign.slug.clone(),
+                step: Step::Welcome,
+                draft: Draft::default(),
+                referral,
+                resume: None,
+            },
+        };
+        self.save(who, &conversation).await?;
+        let total = self.storage.total(&campaign.slug).await?;
+        let signed = self.storage.signature_of(&campaign.slug, who).await?;
+        let mut text = welcome_text(&campaign, total);
+        if let Some(signature) = signed {
+            text.push_str(&format!(
+                "\n\nYou signed this petition on {}. Thank you!",
+                day(signature.created_at)
+            ));
+        }
+        Ok(vec![Reply::private(text).with_choices(welcome_choices())])
+    }
+
+    /// A start payload: `slug`, `slug__CODE` or `__CODE`. Anything that is
+    /// not a configured campaign or a well-formed code is ignored.
+    fn read_payload(&self, payload: Option<&str>) -> (Option<&Arc<Campaign>>, Option<String>) {
+        let Some(payload) = payload.map(str::trim).filter(|p| !p.is_empty()) else {
+            return (None, None);
+        };
+        if payload.len() > 64
+            || !payload
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return (None, None);
+        }
+        let (slug, code) = payload
+            .split_once(PAYLOAD_SEPARATOR)
+            .map_or((payload, None), |(slug, code)| (slug, Some(code)));
+        let campaign = self.campaigns.get(slug);
+        let referral = code
+            .and_then(ShareCode::parse)
+            .map(|c| c.as_str().to_owned());
+        (campaign, referral)
+    }
+
+    async fn begin_signing(
+        &self,
+        who: &Identity,
+        saved: Option<Conversation>,
+    ) -> EngineResult<Vec<Reply>> {
+        let mut conversation = saved.unwrap_or_else(|| Conversation {
+            campaign: self.campaigns.default_campaign().slug.clone(),
+            step: Step::Welcome,
+            draft: Draft::default(),
+            referral: None,
+            resume: None,
+        });
+        let campaign = self.campaign_of(Some(&conversation)).clone();
+        if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
+            self.storage.delete_conversation(who).await?;
+            return Ok(vec![Reply::private(format!(
+                "You have already signed \"{}\", on {} on {}. Each person can sign once, so there is nothing more to do. Send mydata to see what we hold, or withdraw to remove your signature.",
+                campaign.title,
+                day(signature.created_at),
+                signature.identity.platform.display_name()
+            ))]);
+        }
+        conversation.step = conversation.draft.next_step();
+        conversation.resume = None;
+        self.save(who, &conversation).await?;
+        Ok(vec![self.question(&conversation)])
+    }
+
+    // ----- words that work everywhere -----
+
+    async fn global(
+        &self,
+        msg: &Incoming,
+        saved: Option<Conversation>,
+        word: Word,
+    ) -> EngineResult<Vec<Reply>> {
+        let who = &msg.from;
+        let campaign = self.campaign_of(saved.as_ref()).clone();
+        let in_progress = saved.as_ref().is_some_and(|c| c.step != Step::Welcome);
+        match word {
+            Word::Start => self.start(who, saved, None).await,
+            Word::Sign if in_progress => Ok(vec![
+                self.question(saved.as_ref().expect("in progress"))
+                    .prefixed("You're already signing; let's carry on."),
+            ]),
+            Word::Sign => self.begin_signing(who, saved).await,
+            Word::Article => {
+                let mut replies = vec![Reply::private(format!(
+                    "{}\n\nBy {}\n\n{}",
+                    campaign.title, campaign.author, campaign.article
+                ))];
+                replies.push(self.question_or_invitation(saved.as_ref()));
+                Ok(replies)
+            }
+            Word::Privacy => Ok(vec![
+                Reply::private(campaign.privacy.clone()),
+                self.question_or_invitation(saved.as_ref()),
+            ]),
+            Word::Help => Ok(vec![self.help(saved.as_ref())]),
+            Word::Cancel => self.cancel(who, saved).await,
+            Word::Back => self.back(who, saved).await,
+            Word::Status => self.status(who, saved, &campaign).await,
+            Word::Withdraw => self.ask_to_withdraw(who, saved, &campaign).await,
+            Word::MyData => self.my_data(who, saved.as_ref(), &campaign).await,
+            Word::Total => {
+                let total = self.storage.total(&campaign.slug).await?;
+                Ok(vec![Reply::private(format!(
+                    "\"{}\": {}.",
+                    campaign.title,
+                    progress(total, campaign.goal)
+                ))])
+            }
+            Word::Stats | Word::Export => self.organiser_command(msg, &campaign, word).await,
+            Word::Skip | Word::Yes | Word::No | Word::Confirm | Word::Change | Word::Outside => {
+                unreachable!("not a global word")
+            }
+        }
+    }
+
+    async fn cancel(
+        &self,
+        who: &Identity,
+        saved: Option<Conversation>,
+    ) -> EngineResult<Vec<Reply>> {
+        match saved {
+            Some(conversation) if conversation.step == Step::ConfirmWithdraw => {
+                self.keep_signature(who, conversation).await
+            }
+            Some(conversation) => {
+                self.storage.delete_conversation(who).await?;
+                let text = if conversation.draft.is_empty() {
+                    "Cancelled. Send sign whenever you'd like to sign."
+                } else {
+                    "Cancelled. Nothing you typed has been kept. Send sign whenever you'd like to start again."
+                };
+                Ok(vec![Reply::private(text)])
+            }
+            None => Ok(vec![Reply::private(
+                "There's nothing to cancel. Send sign to sign the petition, or help to see what I can do.",
+            )]),
+        }
+    }
+
+    async fn back(&self, who: &Identity, saved: Option<Conversation>) -> EngineResult<Vec<Reply>> {
+        let Some(mut conversation) = saved else {
+            return Ok(vec![
+                self.not_understood(None)
+                    .prefixed("There's nothing to go back to."),
+            ]);
+        };
+        let has_email = conversation.draft.email_address().is_some();
+        let abroad = matches!(
+            conversation.draft.location,
+            Some(LocationAnswer::Country(_))
+        );
+        let previous = match conversation.step {
+            Step::Welcome | Step::Name => Step::Welcome,
+            Step::Email => Step::Name,
+            Step::Postcode => Step::Email,
+            Step::Country => Step::Postcode,
+            Step::Consent if abroad => Step::Country,
+            Step::Consent => Step::Postcode,
+            Step::Updates => Step::Consent,
+            Step::Review if has_email => Step::Updates,
+            Step::Review => Step::Consent,
+            Step::ChooseChange => Step::Review,
+            Step::ConfirmWithdraw => return self.keep_signature(who, conversation).await,
+        };
+        conversation.step = previous;
+        self.save(who, &conversation).await?;
+        Ok(vec![self.question(&conversation)])
+    }
+
+    async fn status(
+        &self,
+        who: &Identity,
+        saved: Option<Conversation>,
+        campaign: &Campaign,
+    ) -> EngineResult<Vec<Reply>> {
+        if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
+            return Ok(vec![Reply::private(format!(
+                "You signed \"{}\" on {} on {}. Thank you! Send mydata to see what we hold about you, or withdraw to remove your signature.",
+                campaign.title,
+                day(signature.created_at),
+                signature.identity.platform.display_name()
+            ))]);
+        }
+        match saved {
+            Some(conversation) if conversation.step != Step::Welcome => {
+                Ok(vec![self.question(&conversation).prefixed(&format!(
+                    "You haven't signed \"{}\" yet: you're part-way through.",
+                    campaign.title
+                ))])
+            }
+            _ => Ok(vec![
+                Reply::private(format!("You haven't signed \"{}\" yet.", campaign.title))
+                    .with_choices(vec![choice(Step::Welcome, Word::Sign, "Sign the petition")]),
+            ]),
+        }
+    }
+
+    async fn ask_to_withdraw(
+        &self,
+        who: &Identity,
+        saved: Option<Conversation>,
+        campaign: &Campaign,
+    ) -> EngineResult<Vec<Reply>> {
+        if self
+            .storage
+            .signature_of(&campaign.slug, who)
+            .await?
+            .is_none()
+        {
+            let mut text = format!(
+                "You haven't signed \"{}\", so there is nothing to withdraw.",
+                campaign.title
+            );
+            if saved.as_ref().is_some_and(|c| !c.draft.is_empty()) {
+                text.push_str(" To throw away what you've typed so far, send cancel.");
+            }
+            return Ok(vec![Reply::private(text)]);
+        }
+        let mut conversation = saved.unwrap_or_else(|| Conversation {
+            campaign: campaign.slug.clone(),
+            step: Step::Welcome,
+            draft: Draft::default(),
+            referral: None,
+            resume: None,
+        });
+        if conversation.step != Step::ConfirmWithdraw {
+            conversation.resume = Some(conversation.step);
+        }
+        conversation.step = Step::ConfirmWithdraw;
+        self.save(who, &conversation).await?;
+        Ok(vec![self.question(&conversation)])
+    }
+
+    async fn withdraw(
+        &self,
+        who: &Identity,
+        conversation: Conversation,
+    ) -> EngineResult<Vec<Reply>> {
+        let campaign = self.campaign_of(Some(&conversation)).clone();
+        let outcome = self.storage.withdraw(&campaign.slug, who).await?;
+        self.storage.delete_conversation(who).await?;
+        Ok(vec![Reply::private(match outcome {
+            Some(total) => {
+                info!(campaign = %campaign.slug, "signature withdrawn");
+                format!(
+                    "Done. Your signature and everything we held about you for \"{}\" have been deleted. The petition now has {}.",
+                    campaign.title,
+                    progress(total, campaign.goal)
+                )
+            }
+            None => "There was no signature to withdraw, so nothing has changed.".to_owned(),
+        })])
+    }
+
+    async fn keep_signature(
+        &self,
+        who: &Identity,
+        mut conversation: Conversation,
+    ) -> EngineResult<Vec<Reply>> {
+        let resume = conversation.resume.take().unwrap_or(Step::Welcome);
+        conversation.step = resume;
+        self.save(who, &conversation).await?;
+        let mut replies = vec![Reply::private(
+            "Your signature stays. Thank you for your support!",
+        )];
+        if resume != Step::Welcome {
+            replies.push(self.question(&conversation));
+        }
+        Ok(replies)
+    }
+
+    async fn my_data(
+        &self,
+        who: &Identity,
+        saved: Option<&Conversation>,
+        campaign: &Campaign,
+    ) -> EngineResult<Vec<Reply>> {
+        let signature = self.storage.signature_of(&campaign.slug, who).await?;
+        let draft = saved.map(|c| &c.draft).filter(|d| !d.is_empty());
+        let mut sections = vec![format!(
+            "This is everything we hold about you for \"{}\".",
+            campaign.title
+        )];
+        if let Some(signature) = &signature {
+            sections.push(describe_signature(signature));
+        }
+        if let Some(draft) = draft {
+            sections.push(format!(
+                "Answers you are still typing (not a signature yet; deleted if you cancel, or after {} hours without a message):\n{}",
+                self.abandon_after.num_hours(),
+                describe_draft(draft)
+            ));
+        }
+        if let Some(referral) = saved
+            .and_then(|c| c.referral.as_ref())
+            .filter(|_| signature.is_none())
+        {
+            sections.push(format!("The share code you arrived with: {referral}"));
+        }
+        if sections.len() == 1 {
+            sections = vec![format!(
+                "We hold nothing about you for \"{}\".",
+                campaign.title
+            )];
+        } else {
+            sections.push("Send withdraw to delete your signature and all of this.".to_owned());
+        }
+        Ok(vec![Reply::private(sections.join("\n\n"))])
+    }
+
+    async fn organiser_command(
+        &self,
+        msg: &Incoming,
+        campaign: &Campaign,
+        word: Word,
+    ) -> EngineResult<Vec<Reply>> {
+        if !self.organisers.includes(&msg.from, &msg.roles) {
+            info!(command = word.as_str(), "organiser command refused");
+            return Ok(vec![Reply::private(format!(
+                "Sorry, only the campaign's organisers can use {}. Anyone can ask for the total.",
+                word.as_str()
+            ))]);
+        }
+        info!(command = word.as_str(), campaign = %campaign.slug, "organiser command");
+        let today = self.clock.now().date_naive();
+        if word == Word::Stats {
+            let stats = organiser::stats(self.storage.as_ref(), campaign, today).await?;
+            return Ok(vec![Reply::private(organiser::render_stats(
+                campaign, &stats,
+            ))]);
+        }
+        let rows = self.storage.export(&campaign.slug).await?;
+        let bytes = organiser::write_csv(&rows)
+            .map_err(|e| StorageError::Corrupt(format!("writing CSV: {e}")))?;
+        Ok(vec![
+            Reply::private(format!(
+                "Export of {} for \"{}\". It contains names and areas: keep it safe and delete it once delivered.",
+                if rows.len() == 1 { "1 signature".to_owned() } else { format!("{} signatures", organiser::thousands(rows.len() as u64)) },
+                campaign.title
+            ))
+            .with_attachment(Attachment {
+                file_name: format!("{}-signatures-{}.csv", campaign.slug, today.format("%Y-%m-%d")),
+                media_type: "text/csv".to_owned(),
+                bytes,
+            }),
+        ])
+    }
+
+    // ----- words tied to a step -----
+
+    async fn at_step(
+        &self,
+        who: &Identity,
+        mut conversation: Conversation,
+        word: Word,
+    ) -> EngineResult<Vec<Reply>> {
+        let campaign = self.campaign_of(Some(&conversation)).clone();
+        let now = self.clock.now();
+        let draft = &mut conversation.draft;
+        match (conversation.step, word) {
+            (Step::Email, Word::Skip) if !campaign.require_email => {
+                draft.email = Some(EmailAnswer::Skipped);
+                draft.updates = Some(false);
+            }
+            (Step::Email, Word::Skip) => {
+                return Ok(vec![self.question(&conversation).prefixed(
+                    "An email address is needed to sign this petition: it's how we make sure each person is counted once. It is never published.",
+                )]);
+            }
+            (Step::Postcode | Step::Country, Word::Skip) => {
+                return Ok(vec![self.question(&conversation).prefixed(
+                    "We need to know roughly where signers live: a UK postcode, or your country if you live elsewhere.",
+                )]);
+            }
+            (Step::Postcode, Word::Outside) => {
+                conversation.step = Step::Country;
+                self.save(who, &conversation).await?;
+                return Ok(vec![self.question(&conversation)]);
+            }
+            (Step::Consent, Word::Yes) => {
+                draft.consent = Some(ConsentAnswer {
+                    at: now,
+                    version: campaign.consent.version,
+                });
+            }
+            (Step::Consent, Word::No) => {
+                let had_consented = draft.consent.take().is_some();
+                if had_consented {
+                    self.save(who, &conversation).await?;
+                }
+                return Ok(vec![self.question(&conversation).prefixed(
+                    "That's fine, but without your consent we can't add your signature, and nothing has been stored. If you change your mind, answer yes; otherwise send cancel.",
+                )]);
+            }
+            (Step::Updates, Word::Yes) => draft.updates = Some(true),
+            (Step::Updates, Word::No | Word::Skip) => draft.updates = Some(false),
+            (Step::Review, Word::Confirm) => return self.sign(who, conversation, &campaign).await,
+            (Step::Review, Word::Change) => {
+                conversation.step = Step::ChooseChange;
+                self.save(who, &conversation).await?;
+                return Ok(vec![self.question(&conversation)]);
+            }
+            (Step::ConfirmWithdraw, Word::Yes) => return self.withdraw(who, conversation).await,
+            (Step::ConfirmWithdraw, Word::No) => {
+                return self.keep_signature(who, conversation).await;
+            }
+            _ => return Ok(vec![self.not_understood(Some(&conversation))]),
+        }
+        self.advance(who, conversation).await
+    }
+
+    async fn answer(
+        &self,
+        who: &Identity,
+        mut conversation: Conversation,
+        text: &str,
+    ) -> EngineResult<Vec<Reply>> {
+        let draft = &mut conversation.draft;
+        let accepted = match conversation.step {
+            Step::Name => {
+                SignerName::parse(text).map(|name| draft.name = Some(name.as_str().to_owned()))
+            }
+            Step::Email => Email::parse(text).map(|email| {
+                if draft.email_address() != Some(email.as_str()) {
+                    draft.updates = None;
+                }
+                draft.email = Some(EmailAnswer::Given(email.as_str().to_owned()));
+            }),
+            Step::Postcode => PostcodeDistrict::parse(text).map(|district| {
+                draft.location = Some(LocationAnswer::District(district.as_str().to_owned()))
+            }),
+            Step::Country => Country::parse(text).map(|country| {
+                draft.location = Some(LocationAnswer::Country(country.as_str().to_owned()))
+            }),
+            Step::ChooseChange => return self.choose_change(who, conversation, text).await,
+            Step::Welcome
+            | Step::Consent
+            | Step::Updates
+            | Step::Review
+            | Step::ConfirmWithdraw => {
+                return Ok(vec![self.not_understood(Some(&conversation))]);
+            }
+        };
+        match accepted {
+            Ok(()) => self.advance(who, conversation).await,
+            Err(rejection) => Ok(vec![self.question(&conversation).prefixed(rejection.0)]),
+        }
+    }
+
+    async fn choose_change(
+        &self,
+        who: &Identity,
+        mut conversation: Conversation,
+        text: &str,
+    ) -> EngineResult<Vec<Reply>> {
+        let draft = &mut conversation.draft;
+        let field = text.trim().to_lowercase();
+        match field.as_str() {
+            "name" => draft.name = None,
+            "email" => {
+                draft.email = None;
+                draft.updates = None;
+            }
+            "postcode" | "location" | "country" | "where" => draft.location = None,
+            "updates" if draft.email_address().is_some() => draft.updates = None,
+            _ => return Ok(vec![self.not_understood(Some(&conversation))]),
+        }
+        self.advance(who, conversation).await
+    }
+
+    /// Moves to the first unanswered question (or the review), saves, asks.
+    async fn advance(
+        &self,
+        who: &Identity,
+        mut conversation: Conversation,
+    ) -> EngineResult<Vec<Reply>> {
+        conversation.step = conversation.draft.next_step();
+        self.save(who, &conversation).await?;
+        Ok(vec![self.question(&conversation)])
+    }
+
+    async fn sign(
+        &self,
+        who: &Identity,
+        conversation: Conversation,
+        campaign: &Campaign,
+    ) -> EngineResult<Vec<Reply>> {
+        let draft = &conversation.draft;
+        let (Some(name), Some(email), Some(location), Some(consent), Some(updates)) = (
+            &draft.name,
+            &draft.email,
+            &draft.location,
+            &draft.consent,
+            draft.updates,
+        ) else {
+            // Only reachable with a hand-edited state; ask what is missing.
+            return self.advance(who, conversation).await;
+        };
+        let signature = NewSignature {
+            campaign: campaign.slug.clone(),
+            identity: who.clone(),
+            name: SignerName::from_trusted(name.clone()),
+            email: match email {
+                EmailAnswer::Given(address) => Some(Email::from_trusted(address.clone())),
+                EmailAnswer::Skipped => None,
+            },
+            location: match location {
+                LocationAnswer::District(district) => {
+                    Location::Uk(PostcodeDistrict::from_trusted(district.clone()))
+                }
+                LocationAnswer::Country(country) => {
+                    Location::Abroad(Country::from_trusted(country.clone()))
+                }
+            },
+            updates_opt_in: updates,
+            consent_version: consent.version,
+            consent_at: consent.at,
+            referral_code: conversation.referral.as_deref().and_then(ShareCode::parse),
+            created_at: self.clock.now(),
+        };
+        let outcome = self.storage.sign(&signature).await?;
+        self.storage.delete_conversation(who).await?;
+        match outcome {
+            SignOutcome::Signed { share_code, total } => {
+                info!(campaign = %campaign.slug, "signature added");
+                Ok(vec![
+                    Reply::private(format!(
+                        "Thank you, {name}! Your signature has been added to \"{}\".\n\nThe petition now has {}.\n\nYour share code is {}. Anyone who starts with your link is counted as someone you brought in, so please pass it on.",
+                        campaign.title,
+                        progress(total, campaign.goal),
+                        share_code.as_str()
+                    ))
+                    .with_link(Link::Share {
+                        payload: format!("{}{PAYLOAD_SEPARATOR}{}", campaign.slug, share_code.as_str()),
+                        code: share_code.as_str().to_owned(),
+                    }),
+                ])
+            }
+            SignOutcome::AlreadySigned(prior) => {
+                info!(campaign = %campaign.slug, matched_by = ?prior.matched_by, "duplicate signature refused");
+                let first = match prior.matched_by {
+                    DuplicateMatch::Identity => "You have already signed this petition".to_owned(),
+                    DuplicateMatch::Email => {
+                        "That email address has already been used to sign this petition".to_owned()
+                    }
+                };
+                Ok(vec![Reply::private(format!(
+                    "{first}, on {} on {}. Each person can sign once, so nothing new was stored and what you typed has been discarded.",
+                    day(prior.signed_at),
+                    prior.platform.display_name()
+                ))])
+            }
+        }
+    }
+
+    // ----- groups -----
+
+    /// In a group only commands are answered, publicly and without any
+    /// personal data; signing itself is moved to a private chat.
+    async fn respond_in_group(&self, msg: &Incoming) -> EngineResult<Vec<Reply>> {
+        let word = match &msg.input {
+            Input::Start { .. } => Word::Start,
+            Input::Text(text) if text.trim_start().starts_with('/') => {
+                let command = text.split_whitespace().next().unwrap_or("");
+                match Word::parse(command) {
+                    Some(word) => word,
+                    None => return Ok(Vec::new()),
+                }
+            }
+            _ => return Ok(Vec::new()),
+        };
+        let campaign = self.campaigns.default_campaign();
+        let invitation = Link::SignPrivately {
+            payload: campaign.slug.clone(),
+        };
+        let reply = match word {
+            Word::Start | Word::Sign => {
+                let total = self.storage.total(&campaign.slug).await?;
+                Reply::public(format!(
+                    "{}\n\nA petition to {}. {}.\n\nSign it in a private chat with me: your details are never shown here.",
+                    campaign.title,
+                    campaign.addressed_to(),
+                    capitalise(&progress(total, campaign.goal))
+                ))
+                .with_link(invitation)
+            }
+            Word::Total => {
+                let total = self.storage.total(&campaign.slug).await?;
+                Reply::public(format!(
+                    "\"{}\": {}.",
+                    campaign.title,
+                    progress(total, campaign.goal)
+                ))
+            }
+            Word::Stats | Word::Export => Reply::public(
+                "Organiser commands only work in a private chat with me, so nothing is shown here.",
+            ),
+            _ => Reply::public(
+                "To keep your details private, I only do that in a private chat with me.",
+            )
+            .with_link(invitation),
+        };
+        Ok(vec![reply])
+    }
+
+    // ----- what to say -----
+
+    /// The current question, with its choices.
+    fn question(&self, conversation: &Conversation) -> Reply {
+        let campaign = self.campaign_of(Some(conversation));
+        let draft = &conversation.draft;
+        let step = conversation.step;
+        let back = || choice(step, Word::Back, "Back");
+        let cancel = || choice(step, Word::Cancel, "Cancel");
+        match step {
+            Step::Welcome => Reply::private(format!("Would you like to sign \"{}\"?", campaign.title))
+                .with_choices(welcome_choices()),
+            Step::Name => Reply::private(
+                "What name should appear on the petition? Please type it as you'd like it shown.",
+            )
+            .with_choices(vec![cancel()]),
+            Step::Email => {
+                let mut text = "What is your email address? We use it only to make sure each person signs once, and to send you updates if you ask for them. It is never published or shared.".to_owned();
+                let mut choices = Vec::new();
+                if !campaign.require_email {
+                    text.push_str(" It's optional: send skip to leave it out.");
+                    choices.push(choice(step, Word::Skip, "Skip"));
+                }
+                choices.extend([back(), cancel()]);
+                Reply::private(text).with_choices(choices)
+            }
+            Step::Postcode => Reply::private(
+                "What is your UK postcode? We keep only the first part (such as SW1A), to show where support comes from. If you live outside the UK, send outside.",
+            )
+            .with_choices(vec![choice(step, Word::Outside, "I live outside the UK"), back(), cancel()]),
+            Step::Country => Reply::private("Which country do you live in?").with_choices(vec![back(), cancel()]),
+            Step::Consent => Reply::private(format!(
+                "{}\n\nDo you give this consent? (yes or no)",
+                campaign.consent.wording
+            ))
+            .with_choices(vec![
+                choice(step, Word::Yes, "Yes, I consent"),
+                choice(step, Word::No, "No"),
+                back(),
+                cancel(),
+            ]),
+            Step::Updates => Reply::private(
+                "Would you like occasional email updates about this campaign's progress? This is optional and separate from your signature. (yes or no)",
+            )
+            .with_choices(vec![
+                choice(step, Word::Yes, "Yes please"),
+                choice(step, Word::No, "No thanks"),
+                back(),
+            ]),
+            Step::Review => Reply::private(format!(
+                "Please check your signature before it is added:\n\n{}\n\nSend confirm to add your signature, change to correct something, or cancel.",
+                describe_draft(draft)
+            ))
+            .with_choices(vec![
+                choice(step, Word::Confirm, "Confirm and sign"),
+                choice(step, Word::Change, "Change something"),
+                cancel(),
+            ]),
+            Step::ChooseChange => {
+                let mut choices = vec![
+                    field_choice("name", "Name"),
+                    field_choice("email", "Email"),
+                    field_choice("postcode", "Where you live"),
+                ];
+                let mut words = "name, email, postcode".to_owned();
+                if draft.email_address().is_some() {
+                    choices.push(field_choice("updates", "Updates"));
+                    words.push_str(" or updates");
+                } else {
+                    words = "name, email or postcode".to_owned();
+                }
+                choices.push(back());
+                Reply::private(format!("What would you like to change? Send {words}.")).with_choices(choices)
+            }
+            Step::ConfirmWithdraw => Reply::private(format!(
+                "Withdrawing deletes your signature on \"{}\" and everything we hold about you for it: your name, email, area and consent record. This can't be undone. Do you want to withdraw? (yes or no)",
+                campaign.title
+            ))
+            .with_choices(vec![
+                choice(step, Word::Yes, "Yes, withdraw"),
+                choice(step, Word::No, "No, keep my signature"),
+            ]),
+        }
+    }
+
+    /// The current question if one is open, otherwise an invitation to sign.
+    fn question_or_invitation(&self, conversation: Option<&Conversation>) -> Reply {
+        match conversation {
+            Some(conversation) => self.question(conversation),
+            None => Reply::private(format!(
+                "Would you like to sign \"{}\"?",
+                self.campaigns.default_campaign().title
+            ))
+            .with_choices(welcome_choices()),
+        }
+    }
+
+    fn not_understood(&self, conversation: Option<&Conversation>) -> Reply {
+        self.question_or_invitation(conversation).prefixed(
+            "Sorry, I didn't understand that. Please pick one of the choices below, or send help.",
+        )
+    }
+
+    fn help(&self, conversation: Option<&Conversation>) -> Reply {
+        const COMMANDS: &str = "Here's what I understand:\n\
+            sign: sign the petition\n\
+            article: read the full article\n\
+            privacy: what we keep about you and why\n\
+            status: whether you've signed\n\
+            mydata: everything we hold about you\n\
+            withdraw: remove your signature and your data\n\
+            total: how many have signed\n\
+            back: go back a step\n\
+            cancel: stop, keeping nothing you've typed";
+        match conversation {
+            Some(conversation) if conversation.step != Step::Welcome => self
+                .question(conversation)
+                .prefixed(&format!("{COMMANDS}\n\nWhere we were:")),
+            _ => Reply::private(COMMANDS).with_choices(welcome_choices()),
+        }
+    }
+}
+
+/// Reads a message at a step (`None` when no conversation is open).
+fn interpret(input: &Input, step: Option<Step>) -> Said {
+    match input {
+        Input::Start { payload } => Said::Start(payload.clone()),
+        Input::Choice(data) => {
+            let Some((tag, word)) = data.split_once('.') else {
+                return Said::Expired;
+            };
+            let current = step.unwrap_or(Step::Welcome);
+            if tag == current.tag() {
+                interpret_typed(word, step)
+            } else {
+                match Word::parse(word) {
+                    Some(word) if word.only_shows() => Said::Word(word),
+                    _ => Said::Expired,
+                }
+            }
+        }
+        Input::Text(text) => interpret_typed(text, step),
+    }
+}
+
+fn interpret_typed(text: &str, step: Option<Step>) -> Said {
+    let text = text.trim();
+    let mut parts = text.splitn(2, char::is_whitespace);
+    let first = parts.next().unwrap_or("");
+    let rest = parts.next().map(str::trim).filter(|r| !r.is_empty());
+    if first.trim_start_matches('/').eq_ignore_ascii_case("start") {
+        return Said::Start(rest.map(str::to_owned));
+    }
+    if first.starts_with('/') {
+        return match Word::parse(first) {
+            Some(word) => Said::Word(word),
+            None => Said::UnknownCommand,
+        };
+    }
+    let expects_text = step.is_some_and(Step::expects_text);
+    match Word::parse(text) {
+        Some(word) if word.is_global() || !expects_text => Said::Word(word),
+        Some(Word::Skip) => Said::Word(Word::Skip),
+        Some(Word::Outside) if step == Some(Step::Postcode) => Said::Word(Word::Outside),
+        _ => Said::Text(text.to_owned()),
+    }
+}
+
+fn choice(step: Step, word: Word, label: &str) -> Choice {
+    Choice {
+        label: label.to_owned(),
+        data: format!("{}.{}", step.tag(), word.as_str()),
+        typed: word.as_str().to_owned(),
+    }
+}
+
+fn field_choice(field: &str, label: &str) -> Choice {
+    Choice {
+        label: label.to_owned(),
+        data: format!("{}.{field}", Step::ChooseChange.tag()),
+        typed: field.to_owned(),
+    }
+}
+
+fn welcome_choices() -> Vec<Choice> {
+    vec![
+        choice(Step::Welcome, Word::Sign, "Sign the petition"),
+        choice(Step::Welcome, Word::Article, "Read the article"),
+        choice(Step::Welcome, Word::Privacy, "Privacy"),
+    ]
+}
+
+fn welcome_text(campaign: &Campaign, total: u64) -> String {
+    format!(
+        "{}\n\nA petition to {}:\n\n\"{}\"\n\n{}\n\nStarted by {}. {}.",
+        campaign.title,
+        campaign.addressed_to(),
+        campaign.statement,
+        campaign.summary,
+        campaign.author,
+        capitalise(&progress(total, campaign.goal))
+    )
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn day(at: DateTime<Utc>) -> String {
+    at.format("%-d %B %Y").to_string()
+}
+
+fn moment(at: DateTime<Utc>) -> String {
+    at.format("%-d %B %Y at %H:%M UTC").to_string()
+}
+
+fn yes_no(value: bool) -> &'static str {
+    if value { "yes" } else { "no" }
+}
+
+fn describe_draft(draft: &Draft) -> String {
+    let email = match &draft.email {
+        Some(EmailAnswer::Given(address)) => address.clone(),
+        Some(EmailAnswer::Skipped) => "not given".to_owned(),
+        None => "not yet given".to_owned(),
+    };
+    let location = match &draft.location {
+        Some(LocationAnswer::District(district)) => format!("{district} (UK postcode district)"),
+        Some(LocationAnswer::Country(country)) => country.clone(),
+        None => "not yet given".to_owned(),
+    };
+    let consent = match &draft.consent {
+        Some(consent) => format!(
+            "given on {} (wording version {})",
+            moment(consent.at),
+            consent.version
+        ),
+        None => "not yet given".to_owned(),
+    };
+    let updates = draft.updates.map_or("not yet answered", yes_no);
+    format!(
+        "Name: {}\nEmail: {email}\nWhere: {location}\nConsent: {consent}\nUpdates by email: {updates}",
+        draft.name.as_deref().unwrap_or("not yet given")
+    )
+}
+
+fn describe_signature(signature: &Signature) -> String {
+    format!(
+        "Your signature, added on {} on {}:\nName: {}\nEmail: {}\nWhere: {}\nUpdates by email: {}\nConsent: given on {} (wording version {})\nShare code you arrived with: {}\nYour share code: {}\nYour account: {} on {}",
+        moment(signature.created_at),
+        signature.identity.platform.display_name(),
+        signature.name.as_str(),
+        signature.email.as_ref().map_or("not given", Email::as_str),
+        signature.location.describe(),
+        yes_no(signature.updates_opt_in),
+        moment(signature.consent_at),
+        signature.consent_version,
+        signature
+            .referral_code
+            .as_ref()
+            .map_or("none", ShareCode::as_str),
+        signature.share_code.as_str(),
+        signature.identity.user_id,
+        signature.identity.platform.display_name()
+    )
+}

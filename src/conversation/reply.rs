@@ -1,0 +1,115 @@
+//! What the engine says back, as data. Adapters decide how it looks: buttons
+//! or typed words, one message or several, a link or a code.
+
+/// One message from the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The message text: plain text, paragraphs separated by blank lines.
+    /// Adapters split it where a platform's limit requires.
+    pub text: String,
+    /// Choices to offer as buttons, in order. Each can also be typed.
+    pub choices: Vec<Choice>,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// A file to send with the message (an export).
+    pub attachment: Option<Attachment>,
+    /// A link the adapter builds for its platform.
+    pub link: Option<Link>,
+}
+
+/// Who may see a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Only the person the engine is talking to.
+    Private,
+    /// Everyone in the chat it was asked in; never carries personal data.
+    Public,
+}
+
+/// A choice offered with a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    /// The button's label.
+    pub label: String,
+    /// What the adapter sends back as [`super::Input::Choice`] when it is
+    /// picked; at most 64 bytes, so it fits Telegram's callback data.
+    pub data: String,
+    /// The word a supporter can type instead of pressing the button.
+    pub typed: String,
+}
+
+/// A file sent with a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// Suggested file name.
+    pub file_name: String,
+    /// Its media type, such as `text/csv`.
+    pub media_type: String,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+/// A link into the bot that each platform writes its own way (a Telegram
+/// deep link, a Discord button). The payload is at most 64 characters of
+/// `A-Za-z0-9_-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// A signer's personal link to pass on; whoever starts with it is
+    /// credited to them.
+    Share {
+        /// The start payload: campaign slug and share code.
+        payload: String,
+        /// The share code alone, for platforms without deep links.
+        code: String,
+    },
+    /// From a group, an invitation to sign in private.
+    SignPrivately {
+        /// The start payload: the campaign slug.
+        payload: String,
+    },
+}
+
+impl Reply {
+    /// A private reply with no choices.
+    pub fn private(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            choices: Vec::new(),
+            visibility: Visibility::Private,
+            attachment: None,
+            link: None,
+        }
+    }
+
+    /// A reply that others in a group may read.
+    pub fn public(text: impl Into<String>) -> Self {
+        Self {
+            visibility: Visibility::Public,
+            ..Self::private(text)
+        }
+    }
+
+    /// Adds choices.
+    pub fn with_choices(mut self, choices: Vec<Choice>) -> Self {
+        self.choices = choices;
+        self
+    }
+
+    /// Adds a link.
+    pub fn with_link(mut self, link: Link) -> Self {
+        self.link = Some(link);
+        self
+    }
+
+    /// Adds a file.
+    pub fn with_attachment(mut self, attachment: Attachment) -> Self {
+        self.attachment = Some(attachment);
+        self
+    }
+
+    /// Puts `before` in front of this reply's text, as its own paragraph.
+    pub fn prefixed(mut self, before: &str) -> Self {
+        self.text = format!("{before}\n\n{}", self.text);
+        self
+    }
+}

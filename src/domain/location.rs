@@ -1,0 +1,247 @@
+use unicode_normalization::UnicodeNormalization;
+
+use super::{Rejection, contains_link, is_invisible_or_bidi};
+
+/// Where a signer lives, as coarsely as the petition needs: the postcode
+/// district (the outward code, `SW1A`) for the UK, otherwise a country name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A UK postcode district.
+    Uk(PostcodeDistrict),
+    /// A country outside the UK, as the signer named it.
+    Abroad(Country),
+}
+
+impl Location {
+    /// The district for UK signers.
+    pub fn district(&self) -> Option<&str> {
+        match self {
+            Location::Uk(district) => Some(district.as_str()),
+            Location::Abroad(_) => None,
+        }
+    }
+
+    /// The country for signers outside the UK.
+    pub fn country(&self) -> Option<&str> {
+        match self {
+            Location::Uk(_) => None,
+            Location::Abroad(country) => Some(country.as_str()),
+        }
+    }
+
+    /// How the location reads to the signer: "SW1A" or "France".
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Uk(district) => format!("{} (UK postcode district)", district.as_str()),
+            Location::Abroad(country) => country.as_str().to_owned(),
+        }
+    }
+}
+
+/// The outward code of a UK postcode: `SW1A` from `sw1a 1aa`. The inward
+/// code would narrow a signer down to a street, which the petition does not
+/// need, so it is checked and then dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostcodeDistrict(String);
+
+impl PostcodeDistrict {
+    /// Accepts a full postcode (`SW1A 1AA`) or the district alone (`SW1A`),
+    /// in any case and spacing.
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        const SHAPE: Rejection = Rejection(
+            "That doesn't look like a UK postcode. Please type it like SW1A 1AA. If you live outside the UK, type \"outside\".",
+        );
+        let compact: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if compact == "GIR0AA" || compact == "GIR" {
+            return Ok(Self("GIR".to_owned()));
+        }
+        if !compact.is_ascii() {
+            return Err(SHAPE);
+        }
+        let outward = if compact.len() >= 5 && valid_inward(&compact[compact.len() - 3..]) {
+            &compact[..compact.len() - 3]
+        } else {
+            compact.as_str()
+        };
+        if valid_outward(outward) {
+            Ok(Self(outward.to_owned()))
+        } else {
+            Err(SHAPE)
+        }
+    }
+
+    /// The district, upper-case, without spaces.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps a district read back from storage.
+    pub fn from_trusted(stored: String) -> Self {
+        Self(stored)
+    }
+}
+
+/// `9AA`, where the letters are never C, I, K, M, O or V.
+fn valid_inward(inward: &str) -> bool {
+    let b = inward.as_bytes();
+    b.len() == 3
+        && b[0].is_ascii_digit()
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() && !b"CIKMOV".contains(c))
+}
+
+/// One of A9, A99, AA9, AA99, A9A, AA9A, with the letter rules of the Royal
+/// Mail's postcode format.
+fn valid_outward(outward: &str) -> bool {
+    let b = outward.as_bytes();
+    let letter = |c: u8| c.is_ascii_uppercase();
+    let digit = |c: u8| c.is_ascii_digit();
+    let first = |c: u8| letter(c) && !b"QVX".contains(&c);
+    let second = |c: u8| letter(c) && !b"IJZ".contains(&c);
+    let third = |c: u8| b"ABCDEFGHJKPSTUW".contains(&c);
+    let fourth = |c: u8| b"ABEHMNPRVWXY".contains(&c);
+    match b {
+        [a, n] => first(*a) && digit(*n),
+        [a, n, m] => {
+            first(*a)
+                && ((digit(*n) && digit(*m))
+                    || (second(*n) && digit(*m))
+                    || (digit(*n) && third(*m)))
+        }
+        [a, l, n, m] => first(*a) && second(*l) && digit(*n) && (digit(*m) || fourth(*m)),
+        _ => false,
+    }
+}
+
+/// A country outside the UK, named by the signer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Country(String);
+
+impl Country {
+    /// Longest country name accepted, in characters.
+    pub const MAX_CHARS: usize = 60;
+
+    /// Checks a country name as typed.
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        let normalised: String = raw.trim().nfc().collect();
+        let name = normalised.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.chars().count() < 2 || !name.chars().any(char::is_alphabetic) {
+            return Err(Rejection(
+                "Please type the name of the country you live in.",
+            ));
+        }
+        if name.chars().count() > Self::MAX_CHARS {
+            return Err(Rejection(
+                "That country name is too long. Please type just the country.",
+            ));
+        }
+        let allowed = |c: char| c.is_alphabetic() || " -'.,()’".contains(c);
+        if !name.chars().all(allowed)
+            || name.chars().any(is_invisible_or_bidi)
+            || contains_link(&name)
+        {
+            return Err(Rejection(
+                "A country name can only contain letters, spaces and hyphens. Please type just the country.",
+            ));
+        }
+        let lower = name.to_lowercase();
+        if UK_NAMES.contains(&lower.trim_end_matches('.')) {
+            return Err(Rejection(
+                "That's in the UK, so please give your postcode instead: type \"back\" and then your postcode.",
+            ));
+        }
+        Ok(Self(name))
+    }
+
+    /// The country as typed, with whitespace tidied.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps a country read back from storage.
+    pub fn from_trusted(stored: String) -> Self {
+        Self(stored)
+    }
+}
+
+const UK_NAMES: &[&str] = &[
+    "uk",
+    "u.k",
+    "united kingdom",
+    "great britain",
+    "britain",
+    "gb",
+    "england",
+    "scotland",
+    "wales",
+    "northern ireland",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn district(raw: &str) -> Result<String, Rejection> {
+        PostcodeDistrict::parse(raw).map(|d| d.as_str().to_owned())
+    }
+
+    #[test]
+    fn full_postcodes_keep_only_the_district() {
+        assert_eq!(district("SW1A 1AA").unwrap(), "SW1A");
+        assert_eq!(district("sw1a1aa").unwrap(), "SW1A");
+        assert_eq!(district(" ec1a  1bb ").unwrap(), "EC1A");
+        assert_eq!(district("W1A 0AX").unwrap(), "W1A");
+        assert_eq!(district("M1 1AE").unwrap(), "M1");
+        assert_eq!(district("B33 8TH").unwrap(), "B33");
+        assert_eq!(district("CR2 6XH").unwrap(), "CR2");
+        assert_eq!(district("DN55 1PT").unwrap(), "DN55");
+        assert_eq!(district("GIR 0AA").unwrap(), "GIR");
+    }
+
+    #[test]
+    fn a_district_alone_is_accepted() {
+        assert_eq!(district("sw1a").unwrap(), "SW1A");
+        assert_eq!(district("N1").unwrap(), "N1");
+    }
+
+    #[test]
+    fn malformed_postcodes_are_rejected() {
+        for raw in [
+            "",
+            "12345",
+            "SW1A 1AAA",
+            "QA1 1AA",
+            "hello",
+            "SW1A 1CA",
+            "AI1 1AA",
+            "ＳＷ１Ａ",
+        ] {
+            assert!(district(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn countries_are_tidied_and_checked() {
+        assert_eq!(
+            Country::parse("  new   zealand ").unwrap().as_str(),
+            "new zealand"
+        );
+        assert!(Country::parse("Côte d'Ivoire").is_ok());
+        assert!(Country::parse("Bosnia and Herzegovina").is_ok());
+        assert!(Country::parse("1").is_err());
+        assert!(Country::parse("France!!!").is_err());
+        assert!(Country::parse("www.spam.com").is_err());
+    }
+
+    #[test]
+    fn uk_nations_are_sent_back_to_the_postcode() {
+        assert!(Country::parse("United Kingdom").is_err());
+        assert!(Country::parse("scotland").is_err());
+        assert!(Country::parse("U.K.").is_err());
+    }
+}

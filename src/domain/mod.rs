@@ -1,0 +1,110 @@
+//! Parse-only types: every value a supporter types is turned into one of these
+//! before it goes anywhere else, so the rest of the program never sees an
+//! unchecked name, email or postcode.
+//!
+//! Each parser returns a [`Rejection`] whose wording is shown to the supporter
+//! as it stands, so it names what is wrong and what would be right, and never
+//! repeats the input back (it may be personal data).
+
+mod email;
+mod identity;
+mod location;
+mod name;
+mod share_code;
+
+pub use email::Email;
+pub use identity::{ChatKind, Identity, Platform};
+pub use location::{Country, Location, PostcodeDistrict};
+pub use name::SignerName;
+pub use share_code::ShareCode;
+
+/// Why a typed answer was not accepted, worded for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection(pub &'static str);
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+/// Characters that change how text is displayed without being visible:
+/// bidirectional overrides and isolates, zero-width joiners and spaces, the
+/// byte-order mark. They let a name look like something it is not.
+pub(crate) fn is_invisible_or_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{00AD}'
+    )
+}
+
+/// Whether the text looks like it carries a link. Names and countries are
+/// shown to organisers and printed on the petition; a link there is spam.
+pub(crate) fn contains_link(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    if lower.contains("://") || lower.contains("www.") {
+        return true;
+    }
+    // "example.com", "t.me/x": a dot between letters followed by a known
+    // top-level-looking word. Names such as "J. R. R. Tolkien" or "St.John"
+    // must still pass, so only a dot directly followed by two or more letters
+    // and then the end or a slash counts.
+    lower.split_whitespace().any(|word| {
+        let word = word.trim_end_matches([',', ';', ')']);
+        match word.rsplit_once('.') {
+            Some((head, tail)) => {
+                let tail = tail.split('/').next().unwrap_or("");
+                !head.is_empty()
+                    && head.chars().last().is_some_and(|c| c.is_alphanumeric())
+                    && tail.len() >= 2
+                    && tail.chars().all(|c| c.is_ascii_alphabetic())
+                    && (word.contains('/') || KNOWN_TLDS.contains(&tail))
+            }
+            None => false,
+        }
+    })
+}
+
+const KNOWN_TLDS: &[&str] = &[
+    "com", "net", "org", "uk", "io", "me", "ru", "info", "biz", "xyz", "co", "app", "dev", "ly",
+    "gg", "to", "link", "site", "online", "top", "club", "shop", "de", "fr", "cn", "tk",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_recognised() {
+        for text in [
+            "http://x.y",
+            "visit www.spam",
+            "example.com",
+            "t.me/joinchat",
+            "cheap-pills.ru",
+        ] {
+            assert!(contains_link(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn initials_and_abbreviations_are_not_links() {
+        for text in [
+            "J. R. R. Tolkien",
+            "St.John Smith",
+            "Mary-Ann O'Neil",
+            "Dr. Who",
+        ] {
+            assert!(!contains_link(text), "{text}");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! A petition gatherer that lives inside chat.
+//!
+//! Supporters sign in a conversation with a bot; organisers ask the same bot
+//! for totals, breakdowns and exports. One engine holds the conversation and
+//! its rules; each platform is a thin adapter around it.
+//!
+//! # Layout
+//!
+//! - [`config`]: settings from `config/default.toml`, a `--config` file and
+//!   the environment; secrets hidden from `Debug`.
+//! - [`campaign`]: the campaigns: article, petition statement, goal, targets,
+//!   consent wording.
+//! - [`domain`]: parse-only types for what supporters type: names, emails,
+//!   postcodes, countries, share codes, platform identities.
+//! - [`conversation`]: the platform-neutral signing engine: a message in,
+//!   saved state updated, replies out as data. Imports no bot framework and
+//!   no database driver.
+//! - [`storage`]: the [`storage::Storage`] trait, with SQLite and PostgreSQL
+//!   behind it.
+//! - [`organiser`]: who organisers are, and totals, breakdowns and exports.
+//! - [`console`]: the terminal adapter: the same conversation at a prompt.
+//! - [`startup`]: builds the application from settings and runs it.
+//! - [`clock`]: the time, replaceable in tests.
+//! - [`telemetry`]: log set-up; log lines carry hashed identities, never
+//!   personal data.
+
+pub mod campaign;
+pub mod clock;
+pub mod config;
+pub mod console;
+pub mod conversation;
+pub mod domain;
+pub mod organiser;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;

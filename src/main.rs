@@ -1,0 +1,159 @@
+//! `petition`: runs the bots, the terminal console, and organisers' commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use petition::config::Settings;
+use petition::startup::App;
+use petition::{console, organiser, storage, telemetry};
+
+/// A petition gatherer that lives inside chat.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// A settings file read after config/default.toml; environment
+    /// variables still override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start every bot whose token is configured (the default).
+    Run,
+    /// Sign at a terminal prompt, as one supporter; answers can be piped in.
+    Console {
+        /// Who you are at the console; names in organisers.console_users
+        /// may use organiser commands.
+        #[arg(long = "as", value_name = "NAME", default_value = "supporter")]
+        user: String,
+        /// The campaign to open (its slug, optionally followed by __ and a
+        /// share code); the default campaign otherwise.
+        #[arg(long, value_name = "SLUG")]
+        campaign: Option<String>,
+    },
+    /// Print a campaign's total and breakdowns.
+    Stats {
+        /// The campaign's slug; the default campaign otherwise.
+        #[arg(long, value_name = "SLUG")]
+        campaign: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a campaign's signatures as CSV for delivery.
+    Export {
+        /// The campaign's slug; the default campaign otherwise.
+        #[arg(long, value_name = "SLUG")]
+        campaign: Option<String>,
+        /// Where to write; standard output otherwise.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Run);
+    telemetry::init(if matches!(command, Command::Run) {
+        "info"
+    } else {
+        "warn"
+    });
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match execute(command, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Run => {
+            let app = App::build(settings).await?;
+            app.run(shutdown_signal()).await
+        }
+        Command::Console { user, campaign } => {
+            let app = App::build(settings).await?;
+            console::run(&app.engine, &user, campaign.as_deref()).await
+        }
+        Command::Stats { campaign, json } => {
+            let campaign = find_campaign(&settings, campaign.as_deref())?;
+            let storage = storage::connect(&settings.database).await?;
+            let today = chrono::Utc::now().date_naive();
+            let stats = organiser::stats(storage.as_ref(), &campaign, today).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&stats)?);
+            } else {
+                println!("{}", organiser::render_stats(&campaign, &stats));
+            }
+            Ok(())
+        }
+        Command::Export { campaign, output } => {
+            let campaign = find_campaign(&settings, campaign.as_deref())?;
+            let storage = storage::connect(&settings.database).await?;
+            let csv = organiser::export_csv(storage.as_ref(), &campaign).await?;
+            match output {
+                Some(path) => std::fs::write(&path, csv)
+                    .with_context(|| format!("could not write {}", path.display()))?,
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&csv)?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn find_campaign(
+    settings: &Settings,
+    slug: Option<&str>,
+) -> anyhow::Result<std::sync::Arc<petition::campaign::Campaign>> {
+    match slug {
+        None => Ok(settings.campaigns.default_campaign().clone()),
+        Some(slug) => settings.campaigns.get(slug).cloned().with_context(|| {
+            let known: Vec<&str> = settings.campaigns.iter().map(|c| c.slug.as_str()).collect();
+            format!(
+                "no campaign {slug:?} is configured (configured: {})",
+                known.join(", ")
+            )
+        }),
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
