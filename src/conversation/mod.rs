@@ -212,7 +212,11 @@ impl Engine {
             return self.respond_in_group(msg).await;
         }
         let saved = self.load(&msg.from).await?;
-        let said = interpret(&msg.input, saved.as_ref().map(|c| c.step));
+        let said = match &msg.input {
+            Input::Choice(data) => self.interpret_choice(data, saved.as_ref()),
+            Input::Start { payload } => Said::Start(payload.clone()),
+            Input::Text(text) => interpret_typed(text, saved.as_ref().map(|c| c.step)),
+        };
         let who = &msg.from;
         match said {
             Said::Expired => Ok(vec![Reply::private(EXPIRED)]),
@@ -908,6 +912,20 @@ impl Engine {
 
     // ----- what to say -----
 
+    /// A button counts only if the supporter's current question offers it,
+    /// so a press on an old message, or forged data, changes nothing. Buttons
+    /// that only show something are honoured from any message.
+    fn interpret_choice(&self, data: &str, conversation: Option<&Conversation>) -> Said {
+        let offered = self.question_or_invitation(conversation).choices;
+        if let Some(choice) = offered.iter().find(|c| c.data == data) {
+            return interpret_typed(&choice.typed, conversation.map(|c| c.step));
+        }
+        match data.split_once('.').and_then(|(_, word)| Word::parse(word)) {
+            Some(word) if word.only_shows() => Said::Word(word),
+            _ => Said::Expired,
+        }
+    }
+
     /// The current question, with its choices.
     fn question(&self, conversation: &Conversation) -> Reply {
         let campaign = self.campaign_of(Some(conversation));
@@ -1026,28 +1044,6 @@ impl Engine {
                 .prefixed(&format!("{COMMANDS}\n\nWhere we were:")),
             _ => Reply::private(COMMANDS).with_choices(welcome_choices()),
         }
-    }
-}
-
-/// Reads a message at a step (`None` when no conversation is open).
-fn interpret(input: &Input, step: Option<Step>) -> Said {
-    match input {
-        Input::Start { payload } => Said::Start(payload.clone()),
-        Input::Choice(data) => {
-            let Some((tag, word)) = data.split_once('.') else {
-                return Said::Expired;
-            };
-            let current = step.unwrap_or(Step::Welcome);
-            if tag == current.tag() {
-                interpret_typed(word, step)
-            } else {
-                match Word::parse(word) {
-                    Some(word) if word.only_shows() => Said::Word(word),
-                    _ => Said::Expired,
-                }
-            }
-        }
-        Input::Text(text) => interpret_typed(text, step),
     }
 }
 
