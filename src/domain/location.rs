@@ -149,6 +149,11 @@ impl Country {
                 "A country name can only contain letters, spaces and hyphens. Please type just the country.",
             ));
         }
+        if name.starts_with(['=', '+', '-', '@']) {
+            return Err(Rejection(
+                "A country name cannot start with =, +, - or @. Please type just the country.",
+            ));
+        }
         let lower = name.to_lowercase();
         if UK_NAMES.contains(&lower.trim_end_matches('.')) {
             return Err(Rejection(
@@ -236,6 +241,7 @@ mod tests {
         assert!(Country::parse("1").is_err());
         assert!(Country::parse("France!!!").is_err());
         assert!(Country::parse("www.spam.com").is_err());
+        assert!(Country::parse("-France").is_err());
     }
 
     #[test]

@@ -147,14 +147,8 @@ impl TestApp {
     /// Builds the app on a fresh database; `None` if the backend is not
     /// available (PostgreSQL without its variable).
     pub async fn spawn(backend: Backend) -> Option<Self> {
-        Self::spawn_with(backend, |_| {}).await
-    }
-
-    /// Like [`TestApp::spawn`], with settings adjusted first.
-    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
         let database = TestDatabase::create(backend).await?;
-        let mut settings = settings_for(&database);
-        adjust(&mut settings);
+        let settings = settings_for(&database);
         let clock = Arc::new(ManualClock::new(test_start()));
         let app = App::build_with_clock(settings.clone(), clock.clone())
             .await
@@ -171,16 +165,22 @@ impl TestApp {
 
     /// Builds a second app on the same database, as after a restart.
     pub async fn restart(self) -> Self {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Restarts with settings adjusted first, as after an edit to the config.
+    pub async fn restart_with(self, adjust: impl FnOnce(&mut Settings)) -> Self {
         let TestApp {
             engine,
             storage,
             clock,
-            settings,
+            mut settings,
             backend,
             database,
         } = self;
         drop(engine);
         drop(storage);
+        adjust(&mut settings);
         let app = App::build_with_clock(settings.clone(), clock.clone())
             .await
             .expect("the app builds again");

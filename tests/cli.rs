@@ -1,0 +1,308 @@
+//! The `petition` binary as a newcomer and an organiser use it: a scripted
+//! console session, stats and export from the command line, configuration
+//! errors, and what happens with no bot token.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// The binary, run in `folder` with a database there and no bot tokens or
+/// PETITION_ settings inherited from the environment.
+fn petition(folder: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_petition"));
+    command.current_dir(folder);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PETITION_") || key.ends_with("_BOT_TOKEN") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", folder.join("petition.db").display()),
+        )
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn run_with_input(mut command: Command, input: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("answers are written");
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+const SIGNING: &str = "sign\nAda Lovelace\nada@example.org\nSW1A 1AA\nyes\nno\nconfirm\n";
+
+#[test]
+fn a_scripted_console_session_signs_and_stats_then_shows_a_total_of_one() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut console = petition(folder.path());
+    console.arg("console");
+    let session = run_with_input(console, SIGNING);
+    assert!(session.status.success(), "{}", stderr(&session));
+    let transcript = stdout(&session);
+    assert!(
+        transcript.contains("Keep the human trafficking unit open"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("> confirm"),
+        "piped answers are echoed: {transcript}"
+    );
+    assert!(
+        transcript.contains("Thank you, Ada Lovelace!"),
+        "{transcript}"
+    );
+
+    let mut stats = petition(folder.path());
+    stats.arg("stats");
+    let stats = stats.output().unwrap();
+    assert!(stats.status.success(), "{}", stderr(&stats));
+    let text = stdout(&stats);
+    assert!(text.contains("Total: 1 of 10,000 signatures"), "{text}");
+    assert!(text.contains("SW1A: 1"), "{text}");
+
+    let mut json = petition(folder.path());
+    json.args(["stats", "--json", "--campaign", "keep-the-unit-open"]);
+    let json = json.output().unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    assert_eq!(parsed["total"], 1);
+    assert_eq!(parsed["by_platform"][0]["label"], "console");
+
+    let mut export = petition(folder.path());
+    export.args(["export", "--output", "signatures.csv"]);
+    let export = export.output().unwrap();
+    assert!(export.status.success(), "{}", stderr(&export));
+    let csv = std::fs::read_to_string(folder.path().join("signatures.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "name,postcode_district,country,platform,signed_at"
+    );
+    assert!(lines[1].starts_with("Ada Lovelace,SW1A,,console,"), "{csv}");
+    assert_eq!(lines.len(), 2);
+    assert!(
+        !csv.contains("ada@example.org"),
+        "exports for delivery carry no emails"
+    );
+}
+
+#[test]
+fn console_choices_can_be_picked_by_number() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut console = petition(folder.path());
+    console.args(["console", "--as", "numbers"]);
+    // 1 = Sign the petition; at the consent step 1 = Yes; at updates 2 = No thanks;
+    // at the review 1 = Confirm.
+    let session = run_with_input(
+        console,
+        "1\nAda Lovelace\nada@example.org\nSW1A 1AA\n1\n2\n1\n",
+    );
+    let transcript = stdout(&session);
+    assert!(
+        transcript.contains("[1] Sign the petition (sign)"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("Thank you, Ada Lovelace!"),
+        "{transcript}"
+    );
+}
+
+#[test]
+fn organiser_commands_at_the_console_depend_on_who_you_are() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut supporter = petition(folder.path());
+    supporter.args(["console", "--as", "someone"]);
+    let refused = stdout(&run_with_input(supporter, "stats\nexport\n"));
+    assert!(
+        refused.contains("only the campaign's organisers can use stats"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("only the campaign's organisers can use export"),
+        "{refused}"
+    );
+    assert!(
+        !folder.path().read_dir().unwrap().any(|f| f
+            .unwrap()
+            .path()
+            .extension()
+            .is_some_and(|e| e == "csv"))
+    );
+
+    let mut organiser = petition(folder.path());
+    organiser.args(["console", "--as", "organiser"]);
+    let allowed = stdout(&run_with_input(organiser, "stats\nexport\n"));
+    assert!(
+        allowed.contains("Stats for \"Keep the human trafficking unit open\""),
+        "{allowed}"
+    );
+    assert!(
+        allowed.contains("Saved as keep-the-unit-open-signatures-"),
+        "{allowed}"
+    );
+}
+
+#[test]
+fn running_without_any_token_explains_what_to_set() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = petition(folder.path()).output().unwrap();
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("TELEGRAM_BOT_TOKEN"), "{message}");
+    assert!(message.contains("DISCORD_BOT_TOKEN"), "{message}");
+    assert!(message.contains("petition console"), "{message}");
+}
+
+#[test]
+fn an_invalid_setting_stops_start_up_naming_the_key() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut zero_goal = petition(folder.path());
+    zero_goal
+        .args(["stats"])
+        .env("PETITION_CAMPAIGNS__KEEP-THE-UNIT-OPEN__GOAL", "0");
+    let output = zero_goal.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("`campaigns.keep-the-unit-open.goal` must be at least 1"),
+        "{}",
+        stderr(&output)
+    );
+
+    let mut wrong_type = petition(folder.path());
+    wrong_type
+        .args(["stats"])
+        .env("PETITION_CONVERSATION__ABANDON_AFTER_HOURS", "soon");
+    let output = wrong_type.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("conversation.abandon_after_hours"),
+        "{message}"
+    );
+    assert!(
+        message.contains("PETITION_"),
+        "the message says where the value came from: {message}"
+    );
+
+    let mut typo = petition(folder.path());
+    typo.args(["stats"])
+        .env("PETITION_ORGANISER__TELEGRAM_USERS", "[1]");
+    let output = typo.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("organiser"), "{}", stderr(&output));
+
+    let mut missing = petition(folder.path());
+    missing.args(["--config", "nowhere.toml", "stats"]);
+    let output = missing.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("nowhere.toml"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_secret_in_a_bad_setting_is_never_echoed() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut bad = petition(folder.path());
+    bad.args(["stats"])
+        .env("DATABASE_URL", "mysql://user:hunter2@db/petition");
+    let output = bad.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("database.url"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+}
+
+#[test]
+fn environment_variables_override_the_config_files() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut stats = petition(folder.path());
+    stats
+        .args(["stats"])
+        .env("PETITION_CAMPAIGNS__KEEP-THE-UNIT-OPEN__GOAL", "500");
+    let output = stats.output().unwrap();
+    assert!(
+        stdout(&output).contains("Total: 0 of 500 signatures"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn an_organiser_can_run_their_own_campaign_by_config_alone() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(
+        folder.path().join("ours.toml"),
+        r#"
+default_campaign = "save-the-library"
+
+[campaigns.save-the-library]
+title = "Save the Elm Street library"
+targets = ["the council"]
+statement = "We ask the council to keep the Elm Street library open."
+author = "Friends of Elm Street"
+summary = "The council plans to close our library."
+goal = 250
+require_email = false
+article = "The library has served us for 90 years."
+privacy = "We keep your name and area."
+
+[campaigns.save-the-library.consent]
+version = 1
+wording = "You agree that we store your name and area."
+"#,
+    )
+    .unwrap();
+    let mut console = petition(folder.path());
+    console.args(["--config", "ours.toml", "console"]);
+    let transcript = stdout(&run_with_input(
+        console,
+        "sign\nAda Lovelace\nskip\nSW1A 1AA\nyes\nconfirm\n",
+    ));
+    assert!(
+        transcript.contains("Save the Elm Street library"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("A petition to the council"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("Email: not given"), "{transcript}");
+    assert!(transcript.contains("1 of 250 signatures"), "{transcript}");
+
+    let mut stats = petition(folder.path());
+    stats.args([
+        "--config",
+        "ours.toml",
+        "stats",
+        "--campaign",
+        "keep-the-unit-open",
+    ]);
+    let output = stats.output().unwrap();
+    assert!(
+        stdout(&output).contains("Total: 0 of 10,000"),
+        "both campaigns stay configured"
+    );
+}
