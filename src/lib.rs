@@ -18,6 +18,7 @@
 //! - [`storage`]: the [`storage::Storage`] trait, with SQLite and PostgreSQL
 //!   behind it.
 //! - [`organiser`]: who organisers are, and totals, breakdowns and exports.
+//! - [`telegram`]: the Telegram adapter (teloxide): updates in, messages out.
 //! - [`console`]: the terminal adapter: the same conversation at a prompt.
 //! - [`startup`]: builds the application from settings and runs it.
 //! - [`clock`]: the time, replaceable in tests.
@@ -33,4 +34,5 @@ pub mod domain;
 pub mod organiser;
 pub mod startup;
 pub mod storage;
+pub mod telegram;
 pub mod telemetry;

@@ -38,7 +38,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tracing::{Instrument, info, info_span, warn};
 
-pub use reply::{Attachment, Choice, Link, Reply, Visibility};
+pub use reply::{Attachment, Choice, Link, Placement, Reply, Visibility};
 pub use state::{ConsentAnswer, Conversation, Draft, EmailAnswer, LocationAnswer, Step};
 pub use words::Word;
 
@@ -217,9 +217,33 @@ impl Engine {
             Input::Start { payload } => Said::Start(payload.clone()),
             Input::Text(text) => interpret_typed(text, saved.as_ref().map(|c| c.step)),
         };
+        // A button that moves the conversation on makes the message it was
+        // on stale, so its answer may take that message's place.
+        let moves_on = matches!(msg.input, Input::Choice(_))
+            && match &said {
+                Said::Word(word) => !word.only_shows(),
+                Said::Text(_) => true,
+                Said::Start(_) | Said::UnknownCommand | Said::Expired => false,
+            };
+        let mut replies = self.respond_to(msg, saved, said).await?;
+        if moves_on && let Some(first) = replies.first_mut() {
+            first.placement = Placement::InPlaceOfChoice;
+        }
+        Ok(replies)
+    }
+
+    async fn respond_to(
+        &self,
+        msg: &Incoming,
+        saved: Option<Conversation>,
+        said: Said,
+    ) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         match said {
-            Said::Expired => Ok(vec![Reply::private(EXPIRED)]),
+            Said::Expired => Ok(vec![Reply {
+                placement: Placement::Notice,
+                ..Reply::private(EXPIRED)
+            }]),
             Said::UnknownCommand => Ok(vec![
                 self.help(saved.as_ref())
                     .prefixed("I don't know that command."),

@@ -15,6 +15,23 @@ pub struct Reply {
     pub attachment: Option<Attachment>,
     /// A link the adapter builds for its platform.
     pub link: Option<Link>,
+    /// Where the reply belongs relative to the message that prompted it.
+    pub placement: Placement,
+}
+
+/// Where a platform may put a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Placement {
+    /// A message of its own.
+    #[default]
+    NewMessage,
+    /// The answer to a button just pressed, which moved the conversation on:
+    /// it may replace the message that offered the button, whose choices are
+    /// now stale. Saves a message per step where a platform can edit.
+    InPlaceOfChoice,
+    /// A short notice about the button itself (it has expired); a platform
+    /// may show it as a passing notification rather than a message.
+    Notice,
 }
 
 /// Who may see a reply.
@@ -78,6 +95,7 @@ impl Reply {
             visibility: Visibility::Private,
             attachment: None,
             link: None,
+            placement: Placement::NewMessage,
         }
     }
 

@@ -16,6 +16,8 @@ use petition::startup::App;
 use petition::storage::Storage;
 use sqlx::Connection;
 
+pub mod fake_telegram;
+
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

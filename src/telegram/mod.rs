@@ -1,0 +1,608 @@
+//! The Telegram adapter: updates become engine inputs, engine replies become
+//! messages. Supporters sign in a private chat; in groups the bot answers
+//! only its commands, publicly and without personal data, and points to a
+//! private chat.
+//!
+//! The dispatch tree ([`schema`]) is generic over the requester, so
+//! production wraps the bot in [`Throttle`] (Telegram's per-chat and overall
+//! limits, and waiting out a 429's `retry_after`) while tests may drive it
+//! with a plain [`Bot`] against a fake Bot API server.
+
+pub mod render;
+
+use std::collections::{HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::dispatching::{Dispatcher, UpdateHandler};
+use teloxide::error_handlers::ErrorHandler;
+use teloxide::prelude::*;
+use teloxide::types::{BotCommand, BotCommandScope, InputFile, Me, MessageId, Recipient};
+use teloxide::utils::command::BotCommands;
+use teloxide::{RequestError, dptree};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+use url::Url;
+
+use crate::config::{Secret, TelegramSettings};
+use crate::conversation::{Engine, Incoming, Input, Placement, Reply, Visibility};
+use crate::domain::{ChatKind, Identity, Platform};
+
+/// The commands shown in Telegram's menu. Their doc comments are the
+/// descriptions Telegram shows next to them.
+#[derive(BotCommands, Clone, Debug, PartialEq, Eq)]
+#[command(rename_rule = "lowercase")]
+pub enum Command {
+    /// Show the petition and what you can do
+    Start(String),
+    /// Sign the petition
+    Sign,
+    /// Read the full article
+    Article,
+    /// Have I signed, and when?
+    Status,
+    /// Remove my signature and my data
+    Withdraw,
+    /// Everything held about me
+    MyData,
+    /// What is kept about you, and why
+    Privacy,
+    /// How many have signed
+    Total,
+    /// What I can do
+    Help,
+    /// Stop signing, keeping nothing typed
+    Cancel,
+    /// In groups: show the petition
+    Petition,
+    /// Organisers: breakdowns of the signatures
+    Stats,
+    /// Organisers: the signatures as a CSV file
+    Export,
+}
+
+impl Command {
+    /// What the engine is told; words go with a leading slash, which is how
+    /// the engine recognises a command in a group.
+    fn to_input(&self) -> Input {
+        match self {
+            Command::Start(payload) => Input::Start {
+                payload: Some(payload.trim().to_owned()).filter(|p| !p.is_empty()),
+            },
+            other => {
+                let word = format!("{other:?}").to_lowercase();
+                Input::Text(format!("/{word}"))
+            }
+        }
+    }
+
+    /// The menu entries, named as the Bot API wants them: without the slash.
+    fn menu(include_organiser_commands: bool) -> Vec<BotCommand> {
+        Command::bot_commands()
+            .into_iter()
+            .map(|mut entry| {
+                entry.command = entry.command.trim_start_matches('/').to_owned();
+                entry
+            })
+            .filter(|entry| {
+                include_organiser_commands || !matches!(entry.command.as_str(), "stats" | "export")
+            })
+            .collect()
+    }
+}
+
+/// Update ids already handled, so an update delivered twice (a webhook
+/// retry, a reconnect) is handled once. Bounded: only the most recent ids are
+/// remembered, which covers redeliveries, and memory stays flat.
+#[derive(Debug)]
+pub struct RecentUpdates {
+    // A plain mutex: held only to look up and insert, never across await.
+    seen: Mutex<(HashSet<u32>, VecDeque<u32>)>,
+    capacity: usize,
+}
+
+impl RecentUpdates {
+    /// Remembers up to `capacity` update ids.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            seen: Mutex::new((
+                HashSet::with_capacity(capacity),
+                VecDeque::with_capacity(capacity),
+            )),
+            capacity,
+        }
+    }
+
+    /// True the first time an id is seen.
+    pub fn first_time(&self, id: u32) -> bool {
+        let mut guard = self.seen.lock().expect("recent updates lock poisoned");
+        let (set, order) = &mut *guard;
+        if !set.insert(id) {
+            return false;
+        }
+        order.push_back(id);
+        if order.len() > self.capacity
+            && let Some(oldest) = order.pop_front()
+        {
+            set.remove(&oldest);
+        }
+        true
+    }
+}
+
+type HandlerResult = Result<(), RequestError>;
+
+/// What the adapter needs of a requester: a plain [`Bot`] or a wrapped one
+/// such as `Throttle<Bot>`, whose requests can be sent from any task.
+pub trait TelegramApi:
+    Requester<
+        Err = RequestError,
+        SendMessage: Send,
+        EditMessageText: Send,
+        SendDocument: Send,
+        AnswerCallbackQuery: Send,
+        GetMe: Send,
+        SetMyCommands: Send,
+        GetUpdates: Send,
+        GetWebhookInfo: Send,
+        DeleteWebhook: Send,
+        SetWebhook: Send,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> TelegramApi for T where
+    T: Requester<
+            Err = RequestError,
+            SendMessage: Send,
+            EditMessageText: Send,
+            SendDocument: Send,
+            AnswerCallbackQuery: Send,
+            GetMe: Send,
+            SetMyCommands: Send,
+            GetUpdates: Send,
+            GetWebhookInfo: Send,
+            DeleteWebhook: Send,
+            SetWebhook: Send,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// The dispatch tree: duplicate updates dropped, then messages and button
+/// presses handed to the engine. Needs `Arc<Engine>` and
+/// `Arc<RecentUpdates>` as dependencies (the dispatcher adds the bot and
+/// `Me` itself).
+pub fn schema<R>() -> UpdateHandler<RequestError>
+where
+    R: TelegramApi,
+{
+    dptree::entry()
+        .filter(|update: Update, recent: Arc<RecentUpdates>| recent.first_time(update.id.0))
+        .branch(Update::filter_message().endpoint(on_message::<R>))
+        .branch(Update::filter_callback_query().endpoint(on_button::<R>))
+}
+
+fn chat_kind(message: &Message) -> Option<ChatKind> {
+    if message.chat.is_private() {
+        Some(ChatKind::Private)
+    } else if message.chat.is_group() || message.chat.is_supergroup() {
+        Some(ChatKind::Group)
+    } else {
+        None
+    }
+}
+
+async fn on_message<R>(bot: R, message: Message, me: Me, engine: Arc<Engine>) -> HandlerResult
+where
+    R: TelegramApi,
+{
+    let Some(user) = message.from.as_ref().filter(|user| !user.is_bot) else {
+        return Ok(());
+    };
+    let Some(chat) = chat_kind(&message) else {
+        return Ok(());
+    };
+    let input = match message.text() {
+        Some(text) if text.starts_with('/') => match Command::parse(text, me.username()) {
+            Ok(command) => command.to_input(),
+            // A command for another bot in a group is none of our business.
+            Err(_) if chat == ChatKind::Group => return Ok(()),
+            Err(_) => Input::Text(text.to_owned()),
+        },
+        Some(text) => Input::Text(text.to_owned()),
+        // A sticker or photo in private gets the help; in a group, nothing.
+        None if chat == ChatKind::Private => Input::Text(String::new()),
+        None => return Ok(()),
+    };
+    let replies = engine
+        .handle(Incoming {
+            from: Identity::new(Platform::Telegram, user.id.0.to_string()),
+            roles: Vec::new(),
+            chat,
+            input,
+        })
+        .await;
+    deliver(&bot, message.chat.id, None, replies, me.username()).await
+}
+
+async fn on_button<R>(bot: R, query: CallbackQuery, me: Me, engine: Arc<Engine>) -> HandlerResult
+where
+    R: TelegramApi,
+{
+    let pressed_on = query.regular_message().filter(|m| m.chat.is_private());
+    let (Some(data), Some(pressed_on)) = (query.data.clone(), pressed_on) else {
+        // Buttons elsewhere carry no data of ours; just stop the spinner.
+        bot.answer_callback_query(query.id.clone()).send().await?;
+        return Ok(());
+    };
+    let chat_id = pressed_on.chat.id;
+    let pressed_message = pressed_on.id;
+    let mut replies = engine
+        .handle(Incoming {
+            from: Identity::new(Platform::Telegram, query.from.id.0.to_string()),
+            roles: Vec::new(),
+            chat: ChatKind::Private,
+            input: Input::Choice(data),
+        })
+        .await;
+    // Every button press is answered, with a notice if the engine has one.
+    let notice = replies
+        .iter()
+        .position(|r| r.placement == Placement::Notice)
+        .map(|i| replies.remove(i));
+    let answer = bot.answer_callback_query(query.id.clone());
+    match notice {
+        Some(notice) => answer.text(notice.text).send().await?,
+        None => answer.send().await?,
+    };
+    deliver(&bot, chat_id, Some(pressed_message), replies, me.username()).await
+}
+
+/// Sends replies in order. The answer to a button that moved the
+/// conversation on replaces the message the button was on, which keeps the
+/// chat short and the number of messages per signature low.
+async fn deliver<R>(
+    bot: &R,
+    chat_id: ChatId,
+    pressed_message: Option<MessageId>,
+    replies: Vec<Reply>,
+    bot_username: &str,
+) -> HandlerResult
+where
+    R: TelegramApi,
+{
+    for reply in replies {
+        let (text, keyboard) = render::render(&reply, bot_username);
+        if let Some(attachment) = &reply.attachment {
+            let file =
+                InputFile::memory(attachment.bytes.clone()).file_name(attachment.file_name.clone());
+            let document = bot.send_document(chat_id, file);
+            if text.chars().count() <= render::MAX_CAPTION_CHARS {
+                document.caption(text).send().await?;
+            } else {
+                bot.send_message(chat_id, text).send().await?;
+                document.send().await?;
+            }
+            continue;
+        }
+        if reply.placement == Placement::InPlaceOfChoice
+            && let Some(message_id) = pressed_message
+            && text.chars().count() <= render::MAX_MESSAGE_CHARS
+        {
+            let edit = bot.edit_message_text(chat_id, message_id, text.clone());
+            let edited = match keyboard.clone() {
+                Some(keyboard) => edit.reply_markup(keyboard).send().await,
+                None => edit.send().await,
+            };
+            match edited {
+                Ok(_) => continue,
+                // Too old to edit, or deleted by the user: send it instead.
+                Err(RequestError::Api(error)) => {
+                    info!(%error, "could not edit the message; sending a new one");
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        let parts = render::split_text(&text, render::MAX_MESSAGE_CHARS);
+        let last = parts.len() - 1;
+        for (i, part) in parts.into_iter().enumerate() {
+            let message = bot.send_message(chat_id, part);
+            match (&keyboard, i == last) {
+                (Some(keyboard), true) => message.reply_markup(keyboard.clone()).send().await?,
+                _ => message.send().await?,
+            };
+        }
+        debug_assert!(reply.visibility == Visibility::Private || pressed_message.is_none());
+    }
+    Ok(())
+}
+
+/// Logs failures without their payloads: a request's JSON may carry what a
+/// supporter typed.
+#[derive(Debug, Clone, Copy)]
+pub struct QuietErrorHandler(pub &'static str);
+
+impl<E: Into<SanitisedError> + Send + 'static> ErrorHandler<E> for QuietErrorHandler {
+    fn handle_error(self: Arc<Self>, error: E) -> futures_util::future::BoxFuture<'static, ()> {
+        let SanitisedError(description) = error.into();
+        let context = self.0;
+        Box::pin(async move { warn!(error = %description, "{context}") })
+    }
+}
+
+/// An error described without anything that could be personal data.
+pub struct SanitisedError(String);
+
+impl From<RequestError> for SanitisedError {
+    fn from(error: RequestError) -> Self {
+        Self(match error {
+            RequestError::Api(api) => format!("Telegram refused a request: {api}"),
+            RequestError::MigrateToChatId(_) => "a group was migrated to a supergroup".to_owned(),
+            RequestError::RetryAfter(after) => format!("rate limited for {:?}", after.duration()),
+            // A network error's own text includes the URL, and with it the token.
+            RequestError::Network(error) if error.is_timeout() => {
+                "network error: timed out".to_owned()
+            }
+            RequestError::Network(error) if error.is_connect() => {
+                "network error: could not connect".to_owned()
+            }
+            RequestError::Network(_) => "network error".to_owned(),
+            RequestError::InvalidJson { source, .. } => {
+                format!("invalid JSON from Telegram: {source}")
+            }
+            RequestError::Io(error) => format!("I/O error: {}", error.kind()),
+        })
+    }
+}
+
+impl From<std::convert::Infallible> for SanitisedError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
+/// How updates reach the bot.
+pub enum Delivery {
+    /// The bot asks Telegram for updates (the default).
+    LongPolling,
+    /// Telegram posts updates to a public HTTPS URL, which a load balancer
+    /// forwards to `listener`.
+    Webhook {
+        /// Already bound, so tests can use port 0.
+        listener: TcpListener,
+        /// The public URL given to Telegram.
+        public_url: Url,
+        /// Sent back by Telegram in `X-Telegram-Bot-Api-Secret-Token`.
+        secret: Secret,
+    },
+}
+
+/// A running Telegram bot.
+pub struct TelegramBot {
+    shutdown: teloxide::dispatching::ShutdownToken,
+    task: JoinHandle<()>,
+}
+
+impl TelegramBot {
+    /// Connects (`getMe`), registers the command menus, and starts handling
+    /// updates in a task of its own. `organisers` get a menu with the
+    /// organiser commands in their private chats.
+    pub async fn spawn<R>(
+        bot: R,
+        engine: Arc<Engine>,
+        organisers: &[i64],
+        delivery: Delivery,
+    ) -> anyhow::Result<Self>
+    where
+        R: TelegramApi,
+    {
+        let me = bot
+            .get_me()
+            .send()
+            .await
+            .context("Telegram did not answer getMe")?;
+        info!(bot = %me.username(), "connected to Telegram");
+        register_commands(&bot, organisers)
+            .await
+            .context("could not register the command menu with Telegram")?;
+        let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<R>())
+            .dependencies(dptree::deps![engine, Arc::new(RecentUpdates::new(10_000))])
+            .default_handler(|_| async {})
+            .error_handler(Arc::new(QuietErrorHandler(
+                "could not handle a Telegram update",
+            )))
+            .build();
+        let shutdown = dispatcher.shutdown_token();
+        let listener_errors = Arc::new(QuietErrorHandler("could not fetch Telegram updates"));
+        let task = match delivery {
+            Delivery::LongPolling => {
+                let listener = teloxide::update_listeners::polling_default(bot).await;
+                tokio::spawn(async move {
+                    if let Err(error) = dispatcher
+                        .try_dispatch_with_listener(listener, listener_errors)
+                        .await
+                    {
+                        warn!(error = %SanitisedError::from(error).0, "the Telegram bot could not start");
+                    }
+                })
+            }
+            Delivery::Webhook {
+                listener,
+                public_url,
+                secret,
+            } => {
+                let address = listener
+                    .local_addr()
+                    .context("the webhook listener has no address")?;
+                let options =
+                    teloxide::update_listeners::webhooks::Options::new(address, public_url)
+                        .secret_token(secret.expose().to_owned());
+                let (updates, stop_server, router) =
+                    teloxide::update_listeners::webhooks::axum_to_router(bot, options)
+                        .await
+                        .context("could not set the webhook with Telegram")?;
+                let router = router.layer(axum::middleware::from_fn_with_state(
+                    Arc::<str>::from(secret.expose()),
+                    require_secret,
+                ));
+                let server = tokio::spawn(async move {
+                    let served = axum::serve(listener, router)
+                        .with_graceful_shutdown(stop_server)
+                        .await;
+                    if let Err(error) = served {
+                        warn!(error = %error, "the webhook server stopped");
+                    }
+                });
+                tokio::spawn(async move {
+                    if let Err(error) = dispatcher
+                        .try_dispatch_with_listener(updates, listener_errors)
+                        .await
+                    {
+                        warn!(error = %SanitisedError::from(error).0, "the Telegram bot could not start");
+                    }
+                    let _ = server.await;
+                })
+            }
+        };
+        Ok(Self { shutdown, task })
+    }
+
+    /// Waits until the bot stops by itself (it should not).
+    pub async fn stopped(&mut self) {
+        let _ = (&mut self.task).await;
+    }
+
+    /// Stops handling updates, lets the updates in hand finish, and
+    /// confirms them to Telegram so they are not delivered again.
+    pub async fn stop(self) {
+        loop {
+            if self.task.is_finished() {
+                break;
+            }
+            match self.shutdown.shutdown() {
+                Ok(_) => break,
+                // Not running yet: it is about to be.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
+        let _ = self.task.await;
+    }
+}
+
+/// The production requester: Telegram's per-chat and overall limits, and
+/// 429s waited out and retried.
+pub fn throttled_bot(settings: &TelegramSettings, limits: Limits) -> anyhow::Result<Throttle<Bot>> {
+    let api_url = Url::parse(&settings.api_url).context("telegram.api_url is not a valid URL")?;
+    Ok(Bot::new(settings.token.expose())
+        .set_api_url(api_url)
+        .throttle(limits))
+}
+
+async fn register_commands<R>(bot: &R, organisers: &[i64]) -> Result<(), RequestError>
+where
+    R: Requester<Err = RequestError>,
+{
+    bot.set_my_commands(Command::menu(false)).send().await?;
+    for organiser in organisers {
+        bot.set_my_commands(Command::menu(true))
+            .scope(BotCommandScope::Chat {
+                chat_id: Recipient::Id(ChatId(*organiser)),
+            })
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+/// Refuses webhook requests without the secret token, comparing in constant
+/// time so the comparison leaks nothing about the secret.
+async fn require_secret(
+    axum::extract::State(expected): axum::extract::State<Arc<str>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let given = request
+        .headers()
+        .get("x-telegram-bot-api-secret-token")
+        .map(|value| value.as_bytes())
+        .unwrap_or_default();
+    if !constant_time_eq(given, expected.as_bytes()) {
+        return axum::http::StatusCode::UNAUTHORIZED.into_response();
+    }
+    next.run(request).await
+}
+
+use axum::response::IntoResponse;
+
+/// Equal-length inputs are compared byte by byte without stopping early.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The address to listen on for webhook requests.
+pub fn parse_listen_address(value: &str) -> anyhow::Result<SocketAddr> {
+    value.parse().with_context(|| {
+        format!("telegram.webhook_listen is not an address such as 0.0.0.0:8443: {value:?}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_update_ids_are_recognised_within_the_window() {
+        let recent = RecentUpdates::new(3);
+        assert!(recent.first_time(1));
+        assert!(!recent.first_time(1));
+        assert!(recent.first_time(2));
+        assert!(recent.first_time(3));
+        assert!(recent.first_time(4));
+        assert!(
+            recent.first_time(1),
+            "the oldest id was forgotten, memory stays bounded"
+        );
+    }
+
+    #[test]
+    fn secrets_compare_only_when_equal() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(!constant_time_eq(b"", b"abc"));
+    }
+
+    #[test]
+    fn commands_become_engine_words() {
+        assert_eq!(
+            Command::parse("/start keep-the-unit-open__ABCDEFGH", "bot")
+                .unwrap()
+                .to_input(),
+            Input::Start {
+                payload: Some("keep-the-unit-open__ABCDEFGH".into())
+            }
+        );
+        assert_eq!(
+            Command::parse("/start", "bot").unwrap().to_input(),
+            Input::Start { payload: None }
+        );
+        assert_eq!(
+            Command::parse("/mydata@bot", "bot").unwrap().to_input(),
+            Input::Text("/mydata".into())
+        );
+        assert!(Command::parse("/sign@otherbot", "bot").is_err());
+    }
+}
