@@ -119,6 +119,21 @@ pub struct TelegramSettings {
     pub token: Secret,
     /// The Bot API server's base URL.
     pub api_url: String,
+    /// The public HTTPS URL Telegram posts updates to; empty means long
+    /// polling.
+    #[serde(default)]
+    pub webhook_url: String,
+    /// The address the webhook server listens on.
+    #[serde(default = "default_webhook_listen")]
+    pub webhook_listen: String,
+    /// Telegram sends it back with every update, proving the request is
+    /// Telegram's.
+    #[serde(default)]
+    pub webhook_secret: Secret,
+}
+
+fn default_webhook_listen() -> String {
+    "0.0.0.0:8443".to_owned()
 }
 
 /// `[discord]`.
@@ -239,6 +254,7 @@ impl Settings {
                 "must be an http:// or https:// URL",
             ));
         }
+        check_webhook(&raw.telegram)?;
         Ok(Self {
             campaigns,
             database: raw.database,
@@ -248,6 +264,44 @@ impl Settings {
             discord: raw.discord,
         })
     }
+}
+
+/// A webhook needs an HTTPS URL, an address to listen on, and a secret
+/// token in the form Telegram accepts.
+fn check_webhook(telegram: &TelegramSettings) -> Result<(), ConfigError> {
+    if telegram.webhook_url.trim().is_empty() {
+        return Ok(());
+    }
+    if !telegram.webhook_url.starts_with("https://")
+        || url::Url::parse(&telegram.webhook_url).is_err()
+    {
+        return Err(ConfigError::invalid(
+            "telegram.webhook_url",
+            "must be an https:// URL (Telegram only posts to HTTPS)",
+        ));
+    }
+    if telegram
+        .webhook_listen
+        .parse::<std::net::SocketAddr>()
+        .is_err()
+    {
+        return Err(ConfigError::invalid(
+            "telegram.webhook_listen",
+            "must be an address such as 0.0.0.0:8443",
+        ));
+    }
+    let secret = telegram.webhook_secret.expose();
+    let valid_secret = (1..=256).contains(&secret.len())
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !valid_secret {
+        return Err(ConfigError::invalid(
+            "telegram.webhook_secret",
+            "must be set when telegram.webhook_url is: 1 to 256 letters, digits, _ or -",
+        ));
+    }
+    Ok(())
 }
 
 /// `PETITION_A__B=value` sets `a.b`; the three well-known variables map to

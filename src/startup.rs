@@ -2,13 +2,20 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use teloxide::adaptors::throttle::Limits;
+use tracing::{info, warn};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::conversation::Engine;
 use crate::storage;
+use crate::telegram::{self, Delivery, TelegramBot};
+
+/// How often abandoned conversations are looked for.
+const CLEAN_UP_EVERY: Duration = Duration::from_secs(15 * 60);
 
 /// A ready application: settings, storage and the engine over them.
 pub struct App {
@@ -43,39 +50,85 @@ impl App {
             .await
             .context("could not clean up abandoned conversations")?;
         if forgotten > 0 {
-            tracing::info!(forgotten, "deleted abandoned conversations");
+            info!(forgotten, "deleted abandoned conversations");
         }
         Ok(Self { settings, engine })
     }
 
-    /// The names of the environment variables that would start a bot, for
-    /// the message shown when none is set.
-    pub fn configured_bots(&self) -> Vec<&'static str> {
-        let mut bots = Vec::new();
-        if !self.settings.telegram.token.is_empty() {
-            bots.push("telegram");
-        }
-        if !self.settings.discord.token.is_empty() {
-            bots.push("discord");
-        }
-        bots
-    }
-
-    /// Runs every configured bot until `shutdown` completes or a bot stops.
+    /// Runs every bot whose token is configured until `shutdown` completes
+    /// (Ctrl-C or SIGTERM in the binary) or a bot stops by itself, then stops
+    /// them all.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let bots = self.configured_bots();
-        if bots.is_empty() {
+        let telegram_configured = !self.settings.telegram.token.is_empty();
+        let discord_configured = !self.settings.discord.token.is_empty();
+        if !telegram_configured && !discord_configured {
             anyhow::bail!(
                 "no bot token is configured, so there is nothing to run.\n\
                  Set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN (see the README), \
                  or try the signing conversation at a terminal with `petition console`."
             );
         }
-        drop(shutdown);
-        anyhow::bail!(
-            "a token is set for {}, but this build has no adapter for it yet; \
-             use `petition console` to sign at a terminal",
-            bots.join(" and ")
-        )
+        if discord_configured {
+            if !telegram_configured {
+                anyhow::bail!(
+                    "DISCORD_BOT_TOKEN is set, but this build has no Discord adapter yet; \
+                     set TELEGRAM_BOT_TOKEN, or use `petition console` to sign at a terminal"
+                );
+            }
+            warn!(
+                "DISCORD_BOT_TOKEN is set, but this build has no Discord adapter yet; running Telegram only"
+            );
+        }
+
+        let mut telegram = self.start_telegram().await?;
+        let cleaner = tokio::spawn(forget_abandoned_conversations_periodically(
+            self.engine.clone(),
+        ));
+
+        tokio::select! {
+            () = shutdown => info!("shutting down"),
+            () = telegram.stopped() => warn!("the Telegram bot stopped by itself"),
+        }
+        cleaner.abort();
+        telegram.stop().await;
+        info!("stopped");
+        Ok(())
+    }
+
+    async fn start_telegram(&self) -> anyhow::Result<TelegramBot> {
+        let settings = &self.settings.telegram;
+        let bot = telegram::throttled_bot(settings, Limits::default())?;
+        let delivery = if settings.webhook_url.trim().is_empty() {
+            Delivery::LongPolling
+        } else {
+            let address = telegram::parse_listen_address(&settings.webhook_listen)?;
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("could not listen on {address} for Telegram's webhook"))?;
+            Delivery::Webhook {
+                listener,
+                public_url: url::Url::parse(&settings.webhook_url)
+                    .context("telegram.webhook_url is not a URL")?,
+                secret: settings.webhook_secret.clone(),
+            }
+        };
+        let organisers = &self.settings.organisers.telegram_users;
+        TelegramBot::spawn(bot, self.engine.clone(), organisers, delivery)
+            .await
+            .context("could not start the Telegram bot")
+    }
+}
+
+/// Deletes abandoned conversations every [`CLEAN_UP_EVERY`].
+async fn forget_abandoned_conversations_periodically(engine: Arc<Engine>) {
+    let mut every = tokio::time::interval(CLEAN_UP_EVERY);
+    every.tick().await; // the first tick is immediate; start-up already cleaned
+    loop {
+        every.tick().await;
+        match engine.forget_abandoned_conversations().await {
+            Ok(0) => {}
+            Ok(forgotten) => info!(forgotten, "deleted abandoned conversations"),
+            Err(error) => warn!(%error, "could not delete abandoned conversations"),
+        }
     }
 }

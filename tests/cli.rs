@@ -2,27 +2,14 @@
 //! console session, stats and export from the command line, configuration
 //! errors, and what happens with no bot token.
 
+mod support;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-/// The binary, run in `folder` with a database there and no bot tokens or
-/// PETITION_ settings inherited from the environment.
 fn petition(folder: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_petition"));
-    command.current_dir(folder);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PETITION_") || key.ends_with("_BOT_TOKEN") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
-    command
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", folder.join("petition.db").display()),
-        )
-        .env("RUST_LOG", "warn");
-    command
+    support::petition_binary(folder)
 }
 
 fn run_with_input(mut command: Command, input: &str) -> Output {
@@ -210,6 +197,19 @@ fn an_invalid_setting_stops_start_up_naming_the_key() {
     let output = typo.output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("organiser"), "{}", stderr(&output));
+
+    let mut webhook_without_secret = petition(folder.path());
+    webhook_without_secret.args(["stats"]).env(
+        "PETITION_TELEGRAM__WEBHOOK_URL",
+        "https://bot.example.org/telegram",
+    );
+    let output = webhook_without_secret.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("`telegram.webhook_secret` must be set"),
+        "{}",
+        stderr(&output)
+    );
 
     let mut missing = petition(folder.path());
     missing.args(["--config", "nowhere.toml", "stats"]);

@@ -607,3 +607,50 @@ async fn a_stale_button_gets_a_notice_and_changes_nothing(app: TestApp) {
     assert_eq!(app.total().await, 0);
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_petition_binary_runs_the_telegram_bot_and_stops_on_sigterm() {
+    let fake = FakeTelegram::start().await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut child = support::petition_binary(folder.path())
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        .env("PETITION_TELEGRAM__API_URL", fake.url.as_str())
+        .env("RUST_LOG", "debug")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let welcome = say(&fake, 600, "/start").await;
+    assert!(
+        welcome
+            .text
+            .contains("Keep the human trafficking unit open")
+    );
+    let name = press(&fake, 600, &welcome, "welcome.sign").await;
+    say(&fake, 600, "Ada Lovelace").await;
+    assert!(name.text.contains("What name"));
+
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let output = tokio::task::spawn_blocking(move || {
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        (child.wait().unwrap(), stderr)
+    });
+    let (status, log) = tokio::time::timeout(Duration::from_secs(30), output)
+        .await
+        .expect("the bot stops promptly on SIGTERM")
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}; log: {log}");
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(
+        !log.contains(TOKEN) && !log.contains("TEST-token"),
+        "the token is never logged: {log}"
+    );
+    assert!(
+        !log.contains("Ada Lovelace"),
+        "what supporters type is never logged: {log}"
+    );
+}

@@ -137,7 +137,7 @@ mod tests {
         let paragraph = "word ".repeat(300); // 1,500 characters
         let text = [paragraph.trim(); 5].join("\n\n");
         let parts = split_text(&text, 4096);
-        assert_eq!(parts.len(), 2);
+        assert_eq!(parts.len(), 3, "two paragraphs fit a message, three do not");
         assert!(parts.iter().all(|p| p.chars().count() <= 4096));
         assert_eq!(parts.join("\n\n"), text, "nothing is lost or reordered");
         assert!(parts[0].ends_with("word") && parts[1].starts_with("word"));

@@ -278,6 +278,25 @@ impl TestApp {
     }
 }
 
+/// The `petition` binary, run in `folder` with a SQLite database there and
+/// no bot tokens or PETITION_ settings inherited from the environment.
+pub fn petition_binary(folder: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_petition"));
+    command.current_dir(folder);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PETITION_") || key.ends_with("_BOT_TOKEN") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", folder.join("petition.db").display()),
+        )
+        .env("RUST_LOG", "warn");
+    command
+}
+
 /// A Telegram user.
 pub fn telegram(id: u64) -> Identity {
     Identity::new(Platform::Telegram, id.to_string())
