@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use petition::config::Secret;
@@ -26,6 +27,8 @@ on_both_databases!(
     a_long_article_arrives_in_parts_under_the_limit,
     the_command_menus_are_registered_at_start_up,
     a_stale_button_gets_a_notice_and_changes_nothing,
+    many_supporters_sign_at_once_each_in_order,
+    a_message_without_text_gets_help,
 );
 
 const ORGANISER: u64 = 1000;
@@ -605,6 +608,43 @@ async fn a_stale_button_gets_a_notice_and_changes_nothing(app: TestApp) {
         next.text
     );
     assert_eq!(app.total().await, 0);
+    bot.stop().await;
+}
+
+async fn many_supporters_sign_at_once_each_in_order(app: TestApp) {
+    let fake = Arc::new(FakeTelegram::start().await);
+    let bot = spawn_polling(&app, &fake).await;
+    let signers: Vec<_> = (0..25u64)
+        .map(|n| {
+            let fake = fake.clone();
+            tokio::spawn(async move {
+                let user = 700 + n;
+                let thanks = sign(&fake, user, &format!("signer{n}@example.org"), "/start").await;
+                assert!(
+                    thanks.text.contains("Thank you, Ada Lovelace!"),
+                    "{}",
+                    thanks.text
+                );
+            })
+        })
+        .collect();
+    for signer in signers {
+        signer.await.expect("every conversation completes in order");
+    }
+    assert_eq!(app.total().await, 25);
+    bot.stop().await;
+}
+
+async fn a_message_without_text_gets_help(app: TestApp) {
+    let fake = FakeTelegram::start().await;
+    let bot = spawn_polling(&app, &fake).await;
+    fake.user_sends_sticker(516);
+    let help = fake.next_reply(516).await;
+    assert!(
+        help.text.contains("Here's what I understand"),
+        "{}",
+        help.text
+    );
     bot.stop().await;
 }
 
