@@ -1,5 +1,6 @@
 use unicode_normalization::UnicodeNormalization;
 
+use super::countries::COUNTRIES;
 use super::{Rejection, contains_link, is_invisible_or_bidi};
 
 /// Where a signer lives, as coarsely as the petition needs: the postcode
@@ -118,7 +119,8 @@ fn valid_outward(outward: &str) -> bool {
     }
 }
 
-/// A country outside the UK, named by the signer.
+/// A country outside the UK, one of the world's countries and territories,
+/// stored under its usual English name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Country(String);
 
@@ -154,16 +156,22 @@ impl Country {
                 "A country name cannot start with =, +, - or @. Please type just the country.",
             ));
         }
-        let lower = name.to_lowercase();
-        if UK_NAMES.contains(&lower.trim_end_matches('.')) {
+        let key = match_key(&name);
+        if UK_NAMES.contains(&key.as_str()) {
             return Err(Rejection(
                 "That's in the UK, so please give your postcode instead: type \"back\" and then your postcode.",
             ));
         }
-        Ok(Self(name))
+        COUNTRIES
+            .iter()
+            .find(|(stored, others)| match_key(stored) == key || others.iter().any(|o| match_key(o) == key))
+            .map(|(stored, _)| Self((*stored).to_owned()))
+            .ok_or(Rejection(
+                "I don't recognise that country. Please type its name in English, such as France or United States.",
+            ))
     }
 
-    /// The country as typed, with whitespace tidied.
+    /// The country's usual English name.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -174,9 +182,26 @@ impl Country {
     }
 }
 
+/// How a country name is compared: case, accents, dots, "the" and spacing
+/// do not matter.
+fn match_key(name: &str) -> String {
+    let plain: String = name
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == '’' { '\'' } else { c })
+        .filter(|c| *c != '.')
+        .collect();
+    let words: Vec<&str> = plain.split_whitespace().collect();
+    let words = match words.first() {
+        Some(&"the") => &words[1..],
+        _ => &words[..],
+    };
+    words.join(" ")
+}
+
 const UK_NAMES: &[&str] = &[
     "uk",
-    "u.k",
     "united kingdom",
     "great britain",
     "britain",
@@ -234,14 +259,22 @@ mod tests {
     fn countries_are_tidied_and_checked() {
         assert_eq!(
             Country::parse("  new   zealand ").unwrap().as_str(),
-            "new zealand"
+            "New Zealand"
         );
+        assert_eq!(
+            Country::parse("Cote d’Ivoire").unwrap().as_str(),
+            "Côte d'Ivoire"
+        );
+        assert_eq!(Country::parse("the usa").unwrap().as_str(), "United States");
+        assert_eq!(Country::parse("Holland").unwrap().as_str(), "Netherlands");
         assert!(Country::parse("Côte d'Ivoire").is_ok());
         assert!(Country::parse("Bosnia and Herzegovina").is_ok());
         assert!(Country::parse("1").is_err());
         assert!(Country::parse("France!!!").is_err());
         assert!(Country::parse("www.spam.com").is_err());
         assert!(Country::parse("-France").is_err());
+        assert!(Country::parse("London").is_err(), "not a country");
+        assert!(Country::parse("Narnia").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! as it stands, so it names what is wrong and what would be right, and never
 //! repeats the input back (it may be personal data).
 
+mod countries;
 mod email;
 mod identity;
 mod location;
