@@ -38,7 +38,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tracing::{Instrument, info, info_span, warn};
 
-pub use reply::{Attachment, Choice, Link, Placement, Reply, Visibility};
+pub use reply::{Attachment, Choice, Form, Link, Placement, Reply, Summary, Visibility};
 pub use state::{ConsentAnswer, Conversation, Draft, EmailAnswer, LocationAnswer, Step};
 pub use words::Word;
 
@@ -89,6 +89,19 @@ pub enum Input {
     Text(String),
     /// Pressed a button; the [`Choice::data`] it carried.
     Choice(String),
+    /// Filled in a form: name, email and where they live at once.
+    Form(FormAnswers),
+}
+
+/// The fields of a submitted [`Form`], as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FormAnswers {
+    /// The name for the petition.
+    pub name: String,
+    /// The email address; may be empty where the campaign allows.
+    pub email: String,
+    /// A UK postcode, or a country.
+    pub location: String,
 }
 
 /// Separates the campaign slug from the share code in a start payload.
@@ -122,6 +135,7 @@ pub struct Engine {
 #[derive(Debug)]
 enum Said {
     Start(Option<String>),
+    Form(FormAnswers),
     Word(Word),
     Text(String),
     UnknownCommand,
@@ -216,6 +230,7 @@ impl Engine {
             Input::Choice(data) => self.interpret_choice(data, saved.as_ref()),
             Input::Start { payload } => Said::Start(payload.clone()),
             Input::Text(text) => interpret_typed(text, saved.as_ref().map(|c| c.step)),
+            Input::Form(answers) => Said::Form(answers.clone()),
         };
         // A button that moves the conversation on makes the message it was
         // on stale, so its answer may take that message's place.
@@ -223,7 +238,7 @@ impl Engine {
             && match &said {
                 Said::Word(word) => !word.only_shows(),
                 Said::Text(_) => true,
-                Said::Start(_) | Said::UnknownCommand | Said::Expired => false,
+                Said::Start(_) | Said::Form(_) | Said::UnknownCommand | Said::Expired => false,
             };
         let mut replies = self.respond_to(msg, saved, said).await?;
         if moves_on && let Some(first) = replies.first_mut() {
@@ -249,6 +264,7 @@ impl Engine {
                     .prefixed("I don't know that command."),
             ]),
             Said::Start(payload) => self.start(who, saved, payload.as_deref()).await,
+            Said::Form(answers) => self.submit_form(who, saved, answers).await,
             Said::Word(word) if word.is_global() => self.global(msg, saved, word).await,
             Said::Word(word) => match saved {
                 Some(conversation) => self.at_step(who, conversation, word).await,
@@ -322,11 +338,8 @@ impl Engine {
                 previous
             }
             _ => Conversation {
-                campaign: campaign.slug.clone(),
-                step: Step::Welcome,
-                draft: Draft::default(),
                 referral,
-                resume: None,
+                ..self.new_conversation(&campaign)
             },
         };
         self.save(who, &conversation).await?;
@@ -370,22 +383,12 @@ impl Engine {
         who: &Identity,
         saved: Option<Conversation>,
     ) -> EngineResult<Vec<Reply>> {
-        let mut conversation = saved.unwrap_or_else(|| Conversation {
-            campaign: self.campaigns.default_campaign().slug.clone(),
-            step: Step::Welcome,
-            draft: Draft::default(),
-            referral: None,
-            resume: None,
-        });
+        let mut conversation =
+            saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign()));
         let campaign = self.campaign_of(Some(&conversation)).clone();
         if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
             self.storage.delete_conversation(who).await?;
-            return Ok(vec![Reply::private(format!(
-                "You have already signed \"{}\", on {} on {}. Each person can sign once, so there is nothing more to do. Send mydata to see what we hold, or withdraw to remove your signature.",
-                campaign.title,
-                day(signature.created_at),
-                signature.identity.platform.display_name()
-            ))]);
+            return Ok(vec![already_signed(&campaign, &signature)]);
         }
         conversation.step = conversation.draft.next_step();
         conversation.resume = None;
@@ -547,13 +550,7 @@ impl Engine {
             }
             return Ok(vec![Reply::private(text)]);
         }
-        let mut conversation = saved.unwrap_or_else(|| Conversation {
-            campaign: campaign.slug.clone(),
-            step: Step::Welcome,
-            draft: Draft::default(),
-            referral: None,
-            resume: None,
-        });
+        let mut conversation = saved.unwrap_or_else(|| self.new_conversation(campaign));
         if conversation.step != Step::ConfirmWithdraw {
             conversation.resume = Some(conversation.step);
         }
@@ -778,6 +775,105 @@ impl Engine {
         }
     }
 
+    /// Name, email and where they live at once, each checked as if typed
+    /// at its own step. Valid answers are kept even when others are not, so
+    /// the form comes back with them filled in.
+    async fn submit_form(
+        &self,
+        who: &Identity,
+        saved: Option<Conversation>,
+        answers: FormAnswers,
+    ) -> EngineResult<Vec<Reply>> {
+        let mut conversation = match saved {
+            Some(conversation) if conversation.step == Step::ConfirmWithdraw => {
+                return Ok(vec![self.not_understood(Some(&conversation))]);
+            }
+            Some(conversation) => conversation,
+            None => self.new_conversation(self.campaigns.default_campaign()),
+        };
+        let campaign = self.campaign_of(Some(&conversation)).clone();
+        if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
+            self.storage.delete_conversation(who).await?;
+            return Ok(vec![already_signed(&campaign, &signature)]);
+        }
+        let draft = &mut conversation.draft;
+        let mut problems = Vec::new();
+        match SignerName::parse(&answers.name) {
+            Ok(name) => draft.name = Some(name.as_str().to_owned()),
+            Err(rejection) => {
+                draft.name = None;
+                problems.push(format!("Name: {rejection}"));
+            }
+        }
+        if answers.email.trim().is_empty() && !campaign.require_email {
+            draft.email = Some(EmailAnswer::Skipped);
+            draft.updates = Some(false);
+        } else if answers.email.trim().is_empty() {
+            draft.email = None;
+            problems.push(
+                "Email: an email address is needed to sign this petition; it is never published."
+                    .to_owned(),
+            );
+        } else {
+            match Email::parse(&answers.email) {
+                Ok(email) => {
+                    if draft.email_address() != Some(email.as_str()) {
+                        draft.updates = None;
+                    }
+                    draft.email = Some(EmailAnswer::Given(email.as_str().to_owned()));
+                }
+                Err(rejection) => {
+                    draft.email = None;
+                    problems.push(format!("Email: {rejection}"));
+                }
+            }
+        }
+        match parse_location(&answers.location) {
+            Ok(location) => draft.location = Some(location),
+            Err(rejection) => {
+                draft.location = None;
+                problems.push(format!("Where you live: {rejection}"));
+            }
+        }
+        conversation.step = conversation.draft.next_step();
+        conversation.resume = None;
+        self.save(who, &conversation).await?;
+        let question = self.question(&conversation);
+        if problems.is_empty() {
+            return Ok(vec![question]);
+        }
+        Ok(vec![question.prefixed(&format!(
+            "Some answers need another look:\n{}",
+            problems.join("\n")
+        ))])
+    }
+
+    fn new_conversation(&self, campaign: &Campaign) -> Conversation {
+        Conversation {
+            campaign: campaign.slug.clone(),
+            step: Step::Welcome,
+            draft: Draft::default(),
+            referral: None,
+            resume: None,
+        }
+    }
+
+    /// The form with the answers given so far.
+    fn form_for(&self, conversation: &Conversation) -> Form {
+        let campaign = self.campaign_of(Some(conversation));
+        let draft = &conversation.draft;
+        Form {
+            name: draft.name.clone().unwrap_or_default(),
+            email: draft.email_address().unwrap_or_default().to_owned(),
+            location: match &draft.location {
+                Some(LocationAnswer::District(district)) => district.clone(),
+                Some(LocationAnswer::Country(country)) => country.clone(),
+                None => String::new(),
+            },
+            email_optional: !campaign.require_email,
+        }
+    }
+
     async fn choose_change(
         &self,
         who: &Identity,
@@ -914,6 +1010,14 @@ impl Engine {
                     capitalise(&progress(total, campaign.goal))
                 ))
                 .with_link(invitation)
+                .with_summary(Summary {
+                    title: campaign.title.clone(),
+                    statement: campaign.statement.clone(),
+                    addressed_to: campaign.addressed_to(),
+                    author: campaign.author.clone(),
+                    total,
+                    goal: campaign.goal,
+                })
             }
             Word::Total => {
                 let total = self.storage.total(&campaign.slug).await?;
@@ -952,6 +1056,16 @@ impl Engine {
 
     /// The current question, with its choices.
     fn question(&self, conversation: &Conversation) -> Reply {
+        let reply = self.bare_question(conversation);
+        match conversation.step {
+            Step::Name | Step::Email | Step::Postcode | Step::Country | Step::ChooseChange => {
+                reply.with_form(self.form_for(conversation))
+            }
+            _ => reply,
+        }
+    }
+
+    fn bare_question(&self, conversation: &Conversation) -> Reply {
         let campaign = self.campaign_of(Some(conversation));
         let draft = &conversation.draft;
         let step = conversation.step;
@@ -1092,6 +1206,36 @@ fn interpret_typed(text: &str, step: Option<Step>) -> Said {
         Some(Word::Outside) if step == Some(Step::Postcode) => Said::Word(Word::Outside),
         _ => Said::Text(text.to_owned()),
     }
+}
+
+/// A form's "where you live": a UK postcode, or a country.
+fn parse_location(text: &str) -> Result<LocationAnswer, crate::domain::Rejection> {
+    if let Ok(district) = PostcodeDistrict::parse(text) {
+        return Ok(LocationAnswer::District(district.as_str().to_owned()));
+    }
+    if Word::parse(text) == Some(Word::Outside) {
+        return Err(crate::domain::Rejection(
+            "please type the name of the country you live in.",
+        ));
+    }
+    match Country::parse(text) {
+        Ok(country) => Ok(LocationAnswer::Country(country.as_str().to_owned())),
+        Err(rejection) if rejection.0.contains("in the UK") => Err(crate::domain::Rejection(
+            "that's in the UK, so please give your postcode, such as SW1A 1AA.",
+        )),
+        Err(_) => Err(crate::domain::Rejection(
+            "that isn't a UK postcode or a country I recognise. Type a postcode such as SW1A 1AA, or the name of your country.",
+        )),
+    }
+}
+
+fn already_signed(campaign: &Campaign, signature: &Signature) -> Reply {
+    Reply::private(format!(
+        "You have already signed \"{}\", on {} on {}. Each person can sign once, so there is nothing more to do. Send mydata to see what we hold, or withdraw to remove your signature.",
+        campaign.title,
+        day(signature.created_at),
+        signature.identity.platform.display_name()
+    ))
 }
 
 fn choice(step: Step, word: Word, label: &str) -> Choice {

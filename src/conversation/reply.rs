@@ -17,6 +17,43 @@ pub struct Reply {
     pub link: Option<Link>,
     /// Where the reply belongs relative to the message that prompted it.
     pub placement: Placement,
+    /// Set when the question can be answered by a form (name, email and
+    /// where you live at once), with the answers given so far.
+    pub form: Option<Form>,
+    /// The campaign at a glance, on replies that present it publicly, for
+    /// platforms that can show it richly.
+    pub summary: Option<Summary>,
+}
+
+/// A form a platform may show instead of asking one question at a time:
+/// its fields' current values. Submitted back as [`super::Input::Form`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Form {
+    /// The name given so far.
+    pub name: String,
+    /// The email given so far.
+    pub email: String,
+    /// The postcode district or country given so far.
+    pub location: String,
+    /// Whether the email may be left empty.
+    pub email_optional: bool,
+}
+
+/// A campaign at a glance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// The headline.
+    pub title: String,
+    /// What signers ask for.
+    pub statement: String,
+    /// Who it is addressed to, as a phrase.
+    pub addressed_to: String,
+    /// Who started it.
+    pub author: String,
+    /// Signatures so far.
+    pub total: u64,
+    /// Signatures aimed for.
+    pub goal: u64,
 }
 
 /// Where a platform may put a reply.
@@ -96,6 +133,8 @@ impl Reply {
             attachment: None,
             link: None,
             placement: Placement::NewMessage,
+            form: None,
+            summary: None,
         }
     }
 
@@ -116,6 +155,18 @@ impl Reply {
     /// Adds a link.
     pub fn with_link(mut self, link: Link) -> Self {
         self.link = Some(link);
+        self
+    }
+
+    /// Offers a form.
+    pub fn with_form(mut self, form: Form) -> Self {
+        self.form = Some(form);
+        self
+    }
+
+    /// Adds a summary of the campaign.
+    pub fn with_summary(mut self, summary: Summary) -> Self {
+        self.summary = Some(summary);
         self
     }
 
