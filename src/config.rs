@@ -143,6 +143,20 @@ pub struct DiscordSettings {
     /// The bot token; empty means the Discord bot does not run.
     #[serde(default)]
     pub token: Secret,
+    /// Servers whose slash commands are registered at start-up (instantly);
+    /// empty registers them globally (Discord may take up to an hour).
+    #[serde(default)]
+    pub guilds: Vec<u64>,
+    /// Discord's API, or a proxy in front of it.
+    #[serde(default = "default_discord_api")]
+    pub api_url: String,
+    /// The gateway to connect to; empty asks the API for it.
+    #[serde(default)]
+    pub gateway_url: String,
+}
+
+fn default_discord_api() -> String {
+    "https://discord.com".to_owned()
 }
 
 /// The file's shape before campaigns are checked and given their slugs.

@@ -19,6 +19,9 @@
 //!   behind it.
 //! - [`organiser`]: who organisers are, and totals, breakdowns and exports.
 //! - [`telegram`]: the Telegram adapter (teloxide): updates in, messages out.
+//! - [`discord`]: the Discord adapter (serenity): slash commands, buttons, a
+//!   signing form and DMs in, ephemeral replies and DMs out.
+//! - [`dedup`]: remembers recent event ids so redelivered events are handled once.
 //! - [`console`]: the terminal adapter: the same conversation at a prompt.
 //! - [`startup`]: builds the application from settings and runs it.
 //! - [`clock`]: the time, replaceable in tests.
@@ -30,6 +33,8 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod conversation;
+pub mod dedup;
+pub mod discord;
 pub mod domain;
 pub mod organiser;
 pub mod startup;

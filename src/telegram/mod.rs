@@ -10,9 +10,8 @@
 
 pub mod render;
 
-use std::collections::{HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::Context;
 use teloxide::adaptors::Throttle;
@@ -30,6 +29,7 @@ use url::Url;
 
 use crate::config::{Secret, TelegramSettings};
 use crate::conversation::{Engine, Incoming, Input, Placement, Reply, Visibility};
+use crate::dedup::RecentIds;
 use crate::domain::{ChatKind, Identity, Platform};
 
 /// The commands shown in Telegram's menu. Their doc comments are the
@@ -95,45 +95,6 @@ impl Command {
     }
 }
 
-/// Update ids already handled, so an update delivered twice (a webhook
-/// retry, a reconnect) is handled once. Bounded: only the most recent ids are
-/// remembered, which covers redeliveries, and memory stays flat.
-#[derive(Debug)]
-pub struct RecentUpdates {
-    // A plain mutex: held only to look up and insert, never across await.
-    seen: Mutex<(HashSet<u32>, VecDeque<u32>)>,
-    capacity: usize,
-}
-
-impl RecentUpdates {
-    /// Remembers up to `capacity` update ids.
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            seen: Mutex::new((
-                HashSet::with_capacity(capacity),
-                VecDeque::with_capacity(capacity),
-            )),
-            capacity,
-        }
-    }
-
-    /// True the first time an id is seen.
-    pub fn first_time(&self, id: u32) -> bool {
-        let mut guard = self.seen.lock().expect("recent updates lock poisoned");
-        let (set, order) = &mut *guard;
-        if !set.insert(id) {
-            return false;
-        }
-        order.push_back(id);
-        if order.len() > self.capacity
-            && let Some(oldest) = order.pop_front()
-        {
-            set.remove(&oldest);
-        }
-        true
-    }
-}
-
 type HandlerResult = Result<(), RequestError>;
 
 /// What the adapter needs of a requester: a plain [`Bot`] or a wrapped one
@@ -180,14 +141,15 @@ impl<T> TelegramApi for T where
 
 /// The dispatch tree: duplicate updates dropped, then messages and button
 /// presses handed to the engine. Needs `Arc<Engine>` and
-/// `Arc<RecentUpdates>` as dependencies (the dispatcher adds the bot and
+/// `Arc<RecentIds>` (update ids seen, so an update delivered twice is handled
+/// once) as dependencies (the dispatcher adds the bot and
 /// `Me` itself).
 pub fn schema<R>() -> UpdateHandler<RequestError>
 where
     R: TelegramApi,
 {
     dptree::entry()
-        .filter(|update: Update, recent: Arc<RecentUpdates>| recent.first_time(update.id.0))
+        .filter(|update: Update, recent: Arc<RecentIds>| recent.first_time(u64::from(update.id.0)))
         .branch(Update::filter_message().endpoint(on_message::<R>))
         .branch(Update::filter_callback_query().endpoint(on_button::<R>))
 }
@@ -416,7 +378,7 @@ impl TelegramBot {
             .await
             .context("could not register the command menu with Telegram")?;
         let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<R>())
-            .dependencies(dptree::deps![engine, Arc::new(RecentUpdates::new(10_000))])
+            .dependencies(dptree::deps![engine, Arc::new(RecentIds::new(10_000))])
             .default_handler(|_| async {})
             .error_handler(Arc::new(QuietErrorHandler(
                 "could not handle a Telegram update",
@@ -562,20 +524,6 @@ pub fn parse_listen_address(value: &str) -> anyhow::Result<SocketAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn repeated_update_ids_are_recognised_within_the_window() {
-        let recent = RecentUpdates::new(3);
-        assert!(recent.first_time(1));
-        assert!(!recent.first_time(1));
-        assert!(recent.first_time(2));
-        assert!(recent.first_time(3));
-        assert!(recent.first_time(4));
-        assert!(
-            recent.first_time(1),
-            "the oldest id was forgotten, memory stays bounded"
-        );
-    }
 
     #[test]
     fn secrets_compare_only_when_equal() {

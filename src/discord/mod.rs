@@ -1,0 +1,575 @@
+//! The Discord adapter: slash commands, buttons, a signing form (modal) and
+//! direct messages become engine inputs; engine replies become ephemeral
+//! interaction responses or DM messages. Nothing personal is ever posted
+//! where others can see it: the only public message is `/petition`'s embed.
+//!
+//! Every button and form carries a `custom_id` that routes it to the engine,
+//! whose state lives in the database, so nothing depends on in-memory
+//! collectors and a restart between the form and the confirmation loses
+//! nothing.
+
+pub mod render;
+pub mod rest;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use serenity::all::{
+    ActionRowComponent, CommandDataOptionValue, CommandInteraction, CommandOptionType,
+    ComponentInteraction, GatewayIntents, GuildId, Interaction, InteractionId, Message,
+    ModalInteraction, Permissions, Ready,
+};
+use serenity::builder::{
+    Builder, CreateAttachment, CreateCommand, CreateCommandOption, CreateInteractionResponse,
+    CreateInteractionResponseMessage,
+};
+use serenity::client::{ClientBuilder, Context, EventHandler};
+use serenity::gateway::ShardManager;
+use serenity::http::HttpBuilder;
+use tokio::task::JoinHandle;
+use tracing::{Instrument, info, info_span, warn};
+
+use self::render::ids;
+use self::rest::{DiscordRest, OutgoingMessage};
+use crate::config::DiscordSettings;
+use crate::conversation::{Engine, FormAnswers, Incoming, Input, Placement, Reply, Visibility};
+use crate::dedup::RecentIds;
+use crate::domain::{ChatKind, Identity, Platform};
+
+/// Discord's API when no proxy is configured.
+pub const DISCORD_API: &str = "https://discord.com";
+
+/// How long to wait for the engine before deferring: Discord kills an
+/// interaction that gets no first response within 3 seconds.
+pub const DEFER_AFTER: Duration = Duration::from_millis(2000);
+
+/// The slash commands, with the descriptions Discord shows.
+pub fn commands() -> Vec<CreateCommand> {
+    let plain = |name: &str, description: &str| CreateCommand::new(name).description(description);
+    vec![
+        plain(
+            "petition",
+            "Show the petition to everyone here, with its total",
+        ),
+        plain("sign", "Sign the petition (opens a private form)").add_option(
+            CreateCommandOption::new(
+                CommandOptionType::String,
+                "code",
+                "A friend's share code, if you have one",
+            )
+            .required(false)
+            .max_length(64),
+        ),
+        plain("article", "Read the full article (only you see it)"),
+        plain("status", "Have I signed, and when? (only you see it)"),
+        plain("withdraw", "Remove my signature and my data"),
+        plain("mydata", "Everything held about me (only you see it)"),
+        plain("privacy", "What is kept about you, and why"),
+        plain("total", "How many have signed"),
+        plain("help", "What the bot can do"),
+        // Shown by default only to members who can manage the server; the
+        // engine still checks the organiser list, since admins can change this.
+        plain("stats", "Organisers: breakdowns of the signatures")
+            .default_member_permissions(Permissions::MANAGE_GUILD),
+        plain("export", "Organisers: the signatures as a CSV file")
+            .default_member_permissions(Permissions::MANAGE_GUILD),
+    ]
+}
+
+/// The event handler: Discord events in, engine calls, replies out.
+pub struct Handler {
+    engine: Arc<Engine>,
+    rest: DiscordRest,
+    /// Interaction and message ids already handled: Discord may deliver an
+    /// event twice (a resumed session), and a double-submitted form must
+    /// not be handled twice.
+    recent: RecentIds,
+    guilds: Vec<GuildId>,
+    defer_after: Duration,
+}
+
+impl Handler {
+    /// A handler over the engine; `guilds` get the commands at once, or all
+    /// servers (slowly) when empty.
+    pub fn new(
+        engine: Arc<Engine>,
+        rest: DiscordRest,
+        guilds: &[u64],
+        defer_after: Duration,
+    ) -> Self {
+        Self {
+            engine,
+            rest,
+            recent: RecentIds::new(10_000),
+            guilds: guilds.iter().map(|id| GuildId::new(*id)).collect(),
+            defer_after,
+        }
+    }
+}
+
+/// What started a turn, which decides how its replies may be delivered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// A slash command: a message or a form may answer it.
+    Command,
+    /// A button: may also update the message it was on.
+    Button,
+    /// A submitted form: may not answer with another form.
+    Form,
+}
+
+/// One interaction to answer.
+struct Turn<'a> {
+    id: InteractionId,
+    token: &'a str,
+    application_id: u64,
+    trigger: Trigger,
+}
+
+fn identity(user_id: serenity::all::UserId) -> Identity {
+    Identity::new(Platform::Discord, user_id.get().to_string())
+}
+
+fn roles(member: Option<&serenity::all::Member>) -> Vec<String> {
+    member
+        .map(|m| m.roles.iter().map(|role| role.get().to_string()).collect())
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        info!(guilds = self.guilds.len(), "connected to Discord");
+        let registered = if self.guilds.is_empty() {
+            serenity::all::Command::set_global_commands(&ctx.http, commands())
+                .await
+                .map(drop)
+        } else {
+            let mut result = Ok(());
+            for guild in &self.guilds {
+                if let Err(error) = guild.set_commands(&ctx.http, commands()).await {
+                    result = Err(error);
+                }
+            }
+            result
+        };
+        if let Err(error) = registered {
+            warn!(error = %describe(&error), "could not register the slash commands");
+        }
+        let _ = ready;
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        if !self.recent.first_time(interaction.id().get()) {
+            return;
+        }
+        let user = match &interaction {
+            Interaction::Command(i) => i.user.id,
+            Interaction::Component(i) => i.user.id,
+            Interaction::Modal(i) => i.user.id,
+            _ => return,
+        };
+        let span = info_span!("discord", user = %identity(user).log_id());
+        async {
+            match interaction {
+                Interaction::Command(command) => self.on_command(&ctx, &command).await,
+                Interaction::Component(component) => self.on_button(&ctx, &component).await,
+                Interaction::Modal(modal) => self.on_form(&ctx, &modal).await,
+                _ => {}
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn message(&self, _ctx: Context, message: Message) {
+        // Only direct messages from people; the bot never reads servers'
+        // channels.
+        if message.guild_id.is_some()
+            || message.author.bot
+            || !self.recent.first_time(message.id.get())
+        {
+            return;
+        }
+        let incoming = Incoming::private(
+            identity(message.author.id),
+            Input::Text(message.content.clone()),
+        );
+        let replies = self.engine.handle(incoming).await;
+        for reply in replies {
+            for part in messages_of(&reply, false) {
+                if let Err(error) = self
+                    .rest
+                    .send_to_channel(message.channel_id.get(), &part)
+                    .await
+                {
+                    warn!(%error, "could not send a direct message");
+                }
+            }
+        }
+    }
+}
+
+impl Handler {
+    async fn on_command(&self, ctx: &Context, command: &CommandInteraction) {
+        let who = identity(command.user.id);
+        let turn = Turn {
+            id: command.id,
+            token: &command.token,
+            application_id: command.application_id.get(),
+            trigger: Trigger::Command,
+        };
+        let name = command.data.name.as_str();
+        if name == "sign"
+            && let Some(code) = command
+                .data
+                .options
+                .iter()
+                .find(|o| o.name == "code")
+                .and_then(|o| match &o.value {
+                    CommandDataOptionValue::String(code) => Some(code.clone()),
+                    _ => None,
+                })
+        {
+            // A friend's code is taken as if they had followed the link.
+            let slug = self.engine.campaigns().default_campaign().slug.clone();
+            let payload = format!(
+                "{slug}{}{}",
+                crate::conversation::PAYLOAD_SEPARATOR,
+                code.trim()
+            );
+            self.engine
+                .handle(Incoming::private(
+                    who.clone(),
+                    Input::Start {
+                        payload: Some(payload),
+                    },
+                ))
+                .await;
+        }
+        let (chat, text) = match name {
+            "petition" => (ChatKind::Group, "/petition".to_owned()),
+            other => (ChatKind::Private, format!("/{other}")),
+        };
+        let incoming = Incoming {
+            from: who,
+            roles: roles(command.member.as_deref()),
+            chat,
+            input: Input::Text(text),
+        };
+        self.answer(ctx, turn, incoming).await;
+    }
+
+    async fn on_button(&self, ctx: &Context, component: &ComponentInteraction) {
+        let who = identity(component.user.id);
+        let turn = Turn {
+            id: component.id,
+            token: &component.token,
+            application_id: component.application_id.get(),
+            trigger: Trigger::Button,
+        };
+        let custom_id = component.data.custom_id.as_str();
+        let input = match custom_id {
+            ids::SIGN | ids::FORM => Input::Text("sign".to_owned()),
+            ids::ARTICLE => Input::Text("article".to_owned()),
+            ids::DM => return self.move_to_direct_messages(ctx, turn, who).await,
+            other => match other.strip_prefix(ids::CHOICE_PREFIX) {
+                Some(data) => Input::Choice(data.to_owned()),
+                None => return,
+            },
+        };
+        let incoming = Incoming {
+            from: who,
+            roles: roles(component.member.as_ref()),
+            chat: ChatKind::Private,
+            input,
+        };
+        self.answer(ctx, turn, incoming).await;
+    }
+
+    async fn on_form(&self, ctx: &Context, modal: &ModalInteraction) {
+        let turn = Turn {
+            id: modal.id,
+            token: &modal.token,
+            application_id: modal.application_id.get(),
+            trigger: Trigger::Form,
+        };
+        let field = |id: &str| {
+            modal
+                .data
+                .components
+                .iter()
+                .flat_map(|row| &row.components)
+                .find_map(|component| match component {
+                    ActionRowComponent::InputText(input) if input.custom_id == id => {
+                        input.value.clone()
+                    }
+                    _ => None,
+                })
+                .unwrap_or_default()
+        };
+        let incoming = Incoming {
+            from: identity(modal.user.id),
+            roles: roles(modal.member.as_ref()),
+            chat: ChatKind::Private,
+            input: Input::Form(FormAnswers {
+                name: field(ids::NAME),
+                email: field(ids::EMAIL),
+                location: field(ids::LOCATION),
+            }),
+        };
+        self.answer(ctx, turn, incoming).await;
+    }
+
+    /// Opens a DM and starts the conversation there, for people who prefer
+    /// typing; says so privately where they pressed the button.
+    async fn move_to_direct_messages(&self, ctx: &Context, turn: Turn<'_>, who: Identity) {
+        let user_id: u64 = who.user_id.parse().expect("Discord ids are numbers");
+        let note = match self.rest.open_dm(user_id).await {
+            Ok(channel) => {
+                let replies = self
+                    .engine
+                    .handle(Incoming::private(who, Input::Start { payload: None }))
+                    .await;
+                let mut delivered = true;
+                for reply in &replies {
+                    for part in messages_of(reply, false) {
+                        if let Err(error) = self.rest.send_to_channel(channel, &part).await {
+                            delivered = false;
+                            if !error.is_cannot_message_user() {
+                                warn!(%error, "could not send a direct message");
+                            }
+                        }
+                    }
+                }
+                if delivered {
+                    "I've sent you a direct message: we can carry on there."
+                } else {
+                    "I can't send you direct messages (check your privacy settings for this server), so please press Sign to use the form here instead."
+                }
+            }
+            Err(_) => {
+                "I can't open a direct message with you right now, so please press Sign to use the form here instead."
+            }
+        };
+        let response = CreateInteractionResponse::Message(
+            CreateInteractionResponseMessage::new()
+                .content(note)
+                .ephemeral(true),
+        );
+        if let Err(error) = response.execute(&ctx.http, (turn.id, turn.token)).await {
+            warn!(error = %describe(&error), "could not answer an interaction");
+        }
+    }
+
+    /// Asks the engine and answers the interaction: at once if the engine
+    /// is quick, otherwise a deferral inside Discord's 3 seconds and the
+    /// answer as a follow-up.
+    async fn answer(&self, ctx: &Context, turn: Turn<'_>, incoming: Incoming) {
+        let engine = self.engine.clone();
+        let mut handling = tokio::spawn(async move { engine.handle(incoming).await });
+        let replies = tokio::select! {
+            replies = &mut handling => replies,
+            () = tokio::time::sleep(self.defer_after) => {
+                let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
+                if let Err(error) = defer.execute(&ctx.http, (turn.id, turn.token)).await {
+                    warn!(error = %describe(&error), "could not defer an interaction");
+                }
+                match handling.await {
+                    Ok(replies) => return self.follow_up_deferred(&turn, replies).await,
+                    Err(_) => return,
+                }
+            }
+        };
+        let Ok(mut replies) = replies else { return };
+        if replies.is_empty() {
+            return;
+        }
+        let first = replies.remove(0);
+        let (response, rest_of_first) = first_response(
+            &turn,
+            &first,
+            self.engine.campaigns().default_campaign().title.as_str(),
+        );
+        if let Err(error) = response.execute(&ctx.http, (turn.id, turn.token)).await {
+            warn!(error = %describe(&error), "could not answer an interaction");
+            return;
+        }
+        let remaining = rest_of_first
+            .into_iter()
+            .chain(replies.iter().flat_map(|reply| messages_of(reply, true)));
+        for message in remaining {
+            if let Err(error) = self
+                .rest
+                .follow_up(turn.application_id, turn.token, &message)
+                .await
+            {
+                warn!(%error, "could not send a follow-up");
+            }
+        }
+    }
+
+    /// After a deferral: the first message replaces the "thinking" message,
+    /// the rest follow. A form cannot be opened now, so it is offered as a
+    /// button.
+    async fn follow_up_deferred(&self, turn: &Turn<'_>, replies: Vec<Reply>) {
+        let mut messages = replies.iter().flat_map(|reply| messages_of(reply, true));
+        if let Some(first) = messages.next()
+            && let Err(error) = self
+                .rest
+                .edit_original(turn.application_id, turn.token, &first)
+                .await
+        {
+            warn!(%error, "could not complete a deferred interaction");
+        }
+        for message in messages {
+            if let Err(error) = self
+                .rest
+                .follow_up(turn.application_id, turn.token, &message)
+                .await
+            {
+                warn!(%error, "could not send a follow-up");
+            }
+        }
+    }
+}
+
+/// The first response to an interaction, and any parts of the first reply
+/// that did not fit in it.
+fn first_response(
+    turn: &Turn<'_>,
+    reply: &Reply,
+    campaign_title: &str,
+) -> (CreateInteractionResponse, Vec<OutgoingMessage>) {
+    if turn.trigger != Trigger::Form
+        && let Some(form) = &reply.form
+    {
+        return (
+            CreateInteractionResponse::Modal(render::modal(campaign_title, form)),
+            Vec::new(),
+        );
+    }
+    let mut parts = messages_of(reply, true);
+    let first = parts.remove(0);
+    let mut message = CreateInteractionResponseMessage::new()
+        .content(first.content)
+        .components(first.components)
+        .embeds(first.embeds)
+        .ephemeral(first.ephemeral);
+    if let Some(attachment) = first.attachment {
+        message = message.add_file(CreateAttachment::bytes(
+            attachment.bytes,
+            attachment.file_name,
+        ));
+    }
+    let response =
+        if turn.trigger == Trigger::Button && reply.placement == Placement::InPlaceOfChoice {
+            CreateInteractionResponse::UpdateMessage(message)
+        } else {
+            CreateInteractionResponse::Message(message)
+        };
+    (response, parts)
+}
+
+/// A reply as one or more Discord messages under the length limit; buttons
+/// on the last. `ephemeral` applies to private replies in servers.
+fn messages_of(reply: &Reply, ephemeral: bool) -> Vec<OutgoingMessage> {
+    let text = render::text(reply);
+    let mut parts: Vec<OutgoingMessage> =
+        crate::telegram::render::split_text(&text, render::MAX_MESSAGE_CHARS)
+            .into_iter()
+            .map(|content| OutgoingMessage {
+                content,
+                ephemeral: ephemeral && reply.visibility == Visibility::Private,
+                ..OutgoingMessage::default()
+            })
+            .collect();
+    let last = parts
+        .last_mut()
+        .expect("split_text returns at least one part");
+    last.components = render::components(reply);
+    last.attachment = reply.attachment.clone();
+    if let Some(summary) = &reply.summary {
+        // The embed says it all; the plain text is for platforms without one.
+        last.content = String::new();
+        last.embeds = vec![render::summary_embed(summary)];
+    }
+    parts
+}
+
+/// A serenity error without URLs (interaction URLs carry tokens).
+fn describe(error: &serenity::Error) -> String {
+    match error {
+        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(response)) => format!(
+            "Discord answered {} (code {})",
+            response.status_code.as_u16(),
+            response.error.code
+        ),
+        serenity::Error::Http(_) => "HTTP error".to_owned(),
+        serenity::Error::Gateway(error) => format!("gateway error: {error}"),
+        serenity::Error::Json(_) => "unexpected JSON from Discord".to_owned(),
+        _ => "error".to_owned(),
+    }
+}
+
+/// A running Discord bot.
+pub struct DiscordBot {
+    shard_manager: Arc<ShardManager>,
+    task: JoinHandle<()>,
+}
+
+impl DiscordBot {
+    /// Connects to the gateway and starts handling events in a task of its
+    /// own. With an `api_url` other than Discord's, requests go to that proxy
+    /// (serenity then leaves rate limiting to the proxy) and `gateway_url`, if
+    /// set, replaces the gateway Discord would name.
+    pub async fn spawn(
+        settings: &DiscordSettings,
+        engine: Arc<Engine>,
+        defer_after: Duration,
+    ) -> anyhow::Result<Self> {
+        let token = settings.token.expose();
+        let api_url = settings.api_url.trim_end_matches('/');
+        let http = if api_url == DISCORD_API {
+            HttpBuilder::new(token).build()
+        } else {
+            HttpBuilder::new(token)
+                .proxy(api_url)
+                .ratelimiter_disabled(true)
+                .build()
+        };
+        let rest = DiscordRest::new(api_url, settings.token.clone())?;
+        let handler = Handler::new(engine, rest, &settings.guilds, defer_after);
+        let intents = GatewayIntents::DIRECT_MESSAGES;
+        let mut client = ClientBuilder::new_with_http(http, intents)
+            .event_handler(handler)
+            .await
+            .context("could not create the Discord client")?;
+        if !settings.gateway_url.trim().is_empty() {
+            *client.ws_url.lock().await = settings.gateway_url.trim().to_owned();
+        }
+        let shard_manager = client.shard_manager.clone();
+        let task = tokio::spawn(async move {
+            if let Err(error) = client.start().await {
+                warn!(error = %describe(&error), "the Discord connection ended");
+            }
+        });
+        Ok(Self {
+            shard_manager,
+            task,
+        })
+    }
+
+    /// Waits until the bot stops by itself.
+    pub async fn stopped(&mut self) {
+        let _ = (&mut self.task).await;
+    }
+
+    /// Closes the gateway connection and waits for the bot to stop.
+    pub async fn stop(self) {
+        self.shard_manager.shutdown_all().await;
+        let _ = self.task.await;
+    }
+}

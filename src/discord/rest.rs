@@ -1,0 +1,272 @@
+//! The Discord REST calls that deliver messages after the first response to
+//! an interaction: follow-ups, edits of a deferred response, and direct
+//! messages. Each waits out a 429 for the `retry_after` Discord asks for and
+//! tries again, so nothing a supporter needs to see is dropped.
+//!
+//! serenity's own rate limiter does this for most routes, but not for
+//! interaction webhooks, and not at all when requests go through a proxy;
+//! its errors also drop `retry_after`. Hence this small client.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use serenity::builder::{CreateActionRow, CreateEmbed};
+use tracing::{info, warn};
+use url::Url;
+
+use crate::config::Secret;
+use crate::conversation::Attachment;
+
+/// Attempts per message before giving up.
+const ATTEMPTS: u32 = 5;
+/// Longest wait honoured for one 429; an interaction token lives 15 minutes.
+const LONGEST_WAIT: Duration = Duration::from_secs(60);
+/// Discord's "cannot send messages to this user" code.
+pub const CANNOT_MESSAGE_USER: i64 = 50007;
+
+/// A message to deliver.
+#[derive(Debug, Clone, Default)]
+pub struct OutgoingMessage {
+    /// At most 2,000 characters.
+    pub content: String,
+    /// Rows of buttons.
+    pub components: Vec<CreateActionRow>,
+    /// Rich embeds.
+    pub embeds: Vec<CreateEmbed>,
+    /// Only the person who triggered the interaction sees it.
+    pub ephemeral: bool,
+    /// A file to attach.
+    pub attachment: Option<Attachment>,
+}
+
+impl OutgoingMessage {
+    fn payload(&self) -> Value {
+        let mut payload = json!({
+            "content": self.content,
+            "components": self.components,
+            "embeds": self.embeds,
+            "allowed_mentions": { "parse": [] },
+        });
+        if self.ephemeral {
+            payload["flags"] = json!(64);
+        }
+        if let Some(attachment) = &self.attachment {
+            payload["attachments"] = json!([{ "id": 0, "filename": attachment.file_name }]);
+        }
+        payload
+    }
+}
+
+/// Why a delivery failed, without any URL (interaction URLs carry tokens).
+#[derive(Debug, thiserror::Error)]
+pub enum RestError {
+    /// Discord answered with an error.
+    #[error("Discord answered {status} (code {code:?})")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// Discord's JSON error code, if any.
+        code: Option<i64>,
+    },
+    /// The request did not get an answer.
+    #[error("could not reach Discord: {0}")]
+    Network(String),
+    /// Still rate limited after every attempt.
+    #[error("still rate limited after {ATTEMPTS} attempts")]
+    RateLimited,
+}
+
+impl RestError {
+    /// Whether Discord refused because the user does not accept DMs.
+    pub fn is_cannot_message_user(&self) -> bool {
+        matches!(
+            self,
+            RestError::Refused {
+                code: Some(CANNOT_MESSAGE_USER),
+                ..
+            }
+        )
+    }
+}
+
+/// The client.
+#[derive(Debug, Clone)]
+pub struct DiscordRest {
+    client: reqwest::Client,
+    /// `https://discord.com/api/v10/`, or a proxy's equivalent.
+    api: Url,
+    token: Secret,
+}
+
+impl DiscordRest {
+    /// A client for the API at `base` (`https://discord.com`), with the bot token.
+    pub fn new(base: &str, token: Secret) -> anyhow::Result<Self> {
+        let api = Url::parse(base)?.join("api/v10/")?;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Self { client, api, token })
+    }
+
+    /// A further message for an interaction.
+    pub async fn follow_up(
+        &self,
+        application_id: u64,
+        token: &str,
+        message: &OutgoingMessage,
+    ) -> Result<(), RestError> {
+        let url = self.url(&format!("webhooks/{application_id}/{token}"));
+        self.send(reqwest::Method::POST, url, message, false)
+            .await
+            .map(drop)
+    }
+
+    /// Replaces a deferred first response.
+    pub async fn edit_original(
+        &self,
+        application_id: u64,
+        token: &str,
+        message: &OutgoingMessage,
+    ) -> Result<(), RestError> {
+        let url = self.url(&format!(
+            "webhooks/{application_id}/{token}/messages/@original"
+        ));
+        self.send(reqwest::Method::PATCH, url, message, false)
+            .await
+            .map(drop)
+    }
+
+    /// Opens (or finds) the DM channel with a user; returns its id.
+    pub async fn open_dm(&self, user_id: u64) -> Result<u64, RestError> {
+        let url = self.url("users/@me/channels");
+        let body = json!({ "recipient_id": user_id.to_string() });
+        let channel = self
+            .attempt(|| {
+                self.client
+                    .post(url.clone())
+                    .header("Authorization", self.auth())
+                    .json(&body)
+            })
+            .await?;
+        channel["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .ok_or(RestError::Refused {
+                status: 200,
+                code: None,
+            })
+    }
+
+    /// Posts a message in a channel (a DM).
+    pub async fn send_to_channel(
+        &self,
+        channel_id: u64,
+        message: &OutgoingMessage,
+    ) -> Result<(), RestError> {
+        let url = self.url(&format!("channels/{channel_id}/messages"));
+        let message = OutgoingMessage {
+            ephemeral: false,
+            ..message.clone()
+        };
+        self.send(reqwest::Method::POST, url, &message, true)
+            .await
+            .map(drop)
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.api.join(path).expect("a valid API path")
+    }
+
+    fn auth(&self) -> String {
+        format!("Bot {}", self.token.expose())
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: Url,
+        message: &OutgoingMessage,
+        bot_auth: bool,
+    ) -> Result<Value, RestError> {
+        let payload = message.payload();
+        self.attempt(|| {
+            let mut request = self.client.request(method.clone(), url.clone());
+            if bot_auth {
+                request = request.header("Authorization", self.auth());
+            }
+            match &message.attachment {
+                None => request.json(&payload),
+                Some(attachment) => {
+                    let file = reqwest::multipart::Part::bytes(attachment.bytes.clone())
+                        .file_name(attachment.file_name.clone())
+                        .mime_str(&attachment.media_type)
+                        .expect("a valid media type");
+                    let form = reqwest::multipart::Form::new()
+                        .text("payload_json", payload.to_string())
+                        .part("files[0]", file);
+                    request.multipart(form)
+                }
+            }
+        })
+        .await
+    }
+
+    /// Sends, waiting out 429s; `build` makes a fresh request per attempt.
+    async fn attempt(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Value, RestError> {
+        for attempt in 1..=ATTEMPTS {
+            let response = build()
+                .send()
+                .await
+                .map_err(|error| RestError::Network(describe(&error)))?;
+            let status = response.status();
+            let header_wait = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<f64>().ok());
+            let body: Value = if status == reqwest::StatusCode::NO_CONTENT {
+                Value::Null
+            } else {
+                response.json().await.unwrap_or(Value::Null)
+            };
+            if status.is_success() {
+                return Ok(body);
+            }
+            if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                let seconds = body["retry_after"].as_f64().or(header_wait).unwrap_or(1.0);
+                let wait = Duration::from_secs_f64(seconds.max(0.0)).min(LONGEST_WAIT);
+                info!(
+                    attempt,
+                    ?wait,
+                    global = body["global"].as_bool().unwrap_or(false),
+                    "Discord rate limit: waiting"
+                );
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let error = RestError::Refused {
+                status: status.as_u16(),
+                code: body["code"].as_i64(),
+            };
+            if !error.is_cannot_message_user() {
+                warn!(%error, "Discord refused a message");
+            }
+            return Err(error);
+        }
+        Err(RestError::RateLimited)
+    }
+}
+
+/// A reqwest error without its URL.
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "request failed".to_owned()
+    }
+}
