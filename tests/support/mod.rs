@@ -16,7 +16,9 @@ use petition::startup::App;
 use petition::storage::Storage;
 use sqlx::Connection;
 
+pub mod fake_discord;
 pub mod fake_telegram;
+pub mod slow_storage;
 
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,711 @@
+//! A fake Discord on loopback, written from Discord's API documentation: a
+//! WebSocket gateway (hello, identify, heartbeat and its ack, ready, then
+//! `INTERACTION_CREATE` and `MESSAGE_CREATE` dispatches) and the REST routes
+//! the bot calls (gateway discovery, command registration, interaction
+//! callbacks and follow-ups, opening a DM, sending messages). It records
+//! every call and can answer one with a 429 and `retry_after`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::{Notify, broadcast};
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+pub const TOKEN: &str = "discord-test-token";
+pub const APPLICATION_ID: u64 = 777_000_000_000_000_001;
+pub const BOT_USER_ID: u64 = 777_000_000_000_000_002;
+pub const GUILD_ID: u64 = 888_000_000_000_000_001;
+pub const CHANNEL_ID: u64 = 888_000_000_000_000_002;
+
+const PATIENCE: Duration = Duration::from_secs(15);
+
+/// One REST request the bot made.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+    pub status: u16,
+    pub at: Instant,
+}
+
+/// Something the bot showed a user, however it was delivered.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    /// `callback`, `follow-up`, `edit-original` or `dm`.
+    pub via: String,
+    /// For callbacks: 4 message, 5 deferred, 7 update, 9 modal.
+    pub callback_type: Option<u64>,
+    pub content: String,
+    /// Buttons as (custom_id, label).
+    pub buttons: Vec<(String, String)>,
+    pub embeds: Vec<Value>,
+    pub ephemeral: bool,
+    /// A modal, if the bot opened one.
+    pub modal: Option<Modal>,
+    pub attachment: Option<(String, Vec<u8>)>,
+    pub at: Instant,
+}
+
+/// A modal's custom_id, title, and its inputs as (custom_id, label, value).
+pub type Modal = (String, String, Vec<(String, String, String)>);
+
+impl Shown {
+    pub fn has_button(&self, custom_id: &str) -> bool {
+        self.buttons.iter().any(|(id, _)| id == custom_id)
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    calls: Vec<Call>,
+    /// Per route kind (`follow-up`, `dm`, `callback`), 429s to answer with.
+    rate_limits: HashMap<String, Vec<f64>>,
+    /// Users who refuse direct messages.
+    refuse_dms: HashSet<u64>,
+    next_id: u64,
+    sequence: u64,
+    identifies: usize,
+    /// Per interaction token, or per DM user, how many shown items a test has read.
+    read: HashMap<String, usize>,
+    last_interaction: Option<Value>,
+}
+
+struct Shared {
+    inner: Mutex<Inner>,
+    changed: Notify,
+    events: broadcast::Sender<Value>,
+    ws_url: String,
+}
+
+/// The running fake.
+pub struct FakeDiscord {
+    /// Where the REST API lives (the bot's `api_url`).
+    pub api_url: String,
+    /// The gateway's WebSocket URL.
+    pub gateway_url: String,
+    shared: Arc<Shared>,
+    servers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        for server in &self.servers {
+            server.abort();
+        }
+    }
+}
+
+fn snowflake(n: u64) -> String {
+    n.to_string()
+}
+
+/// A DM channel's id for a user.
+pub fn dm_channel(user: u64) -> u64 {
+    user + 1_000_000
+}
+
+fn user_json(id: u64) -> Value {
+    json!({ "id": snowflake(id), "username": format!("member{id}"), "discriminator": "0", "global_name": null, "avatar": null, "bot": false })
+}
+
+fn bot_json() -> Value {
+    json!({ "id": snowflake(BOT_USER_ID), "username": "Petition", "discriminator": "0", "global_name": null, "avatar": null, "bot": true })
+}
+
+fn timestamp() -> &'static str {
+    "2026-11-03T14:00:00.000000+00:00"
+}
+
+impl FakeDiscord {
+    pub async fn start() -> Self {
+        let ws_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ws_url = format!("ws://{}", ws_listener.local_addr().unwrap());
+        let (events, _) = broadcast::channel(1024);
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                next_id: 1_000_000_000_000_000,
+                ..Inner::default()
+            }),
+            changed: Notify::new(),
+            events,
+            ws_url: ws_url.clone(),
+        });
+        let gateway = {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = ws_listener.accept().await {
+                    let shared = shared.clone();
+                    tokio::spawn(async move { serve_gateway(shared, stream).await });
+                }
+            })
+        };
+        let rest_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api_url = format!("http://{}", rest_listener.local_addr().unwrap());
+        let app = Router::new()
+            .fallback(handle_rest)
+            .with_state(shared.clone());
+        let rest = tokio::spawn(async move {
+            axum::serve(rest_listener, app).await.unwrap();
+        });
+        Self {
+            api_url,
+            gateway_url: ws_url,
+            shared,
+            servers: vec![gateway, rest],
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.shared.inner.lock().unwrap()
+    }
+
+    fn next_id(&self) -> u64 {
+        let mut inner = self.lock();
+        inner.next_id += 1;
+        inner.next_id
+    }
+
+    /// How many times a bot identified on the gateway.
+    pub fn identifies(&self) -> usize {
+        self.lock().identifies
+    }
+
+    /// Waits until a bot has identified `count` times and received READY.
+    pub async fn wait_for_identify(&self, count: usize) {
+        self.wait(|inner| inner.identifies >= count, "the bot to identify")
+            .await;
+    }
+
+    /// Waits until the bot has registered its commands.
+    pub async fn wait_for_commands(&self) -> Vec<Call> {
+        self.wait(
+            |inner| {
+                inner
+                    .calls
+                    .iter()
+                    .any(|c| c.method == "PUT" && c.path.contains("/commands"))
+            },
+            "the commands to be registered",
+        )
+        .await;
+        self.calls()
+            .into_iter()
+            .filter(|c| c.path.contains("/commands"))
+            .collect()
+    }
+
+    async fn wait(&self, done: impl Fn(&Inner) -> bool, what: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let notified = self.shared.changed.notified();
+            if done(&self.lock()) {
+                return;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
+                panic!(
+                    "timed out waiting for {what}; calls: {:#?}",
+                    self.calls()
+                        .iter()
+                        .map(|c| (&c.method, &c.path))
+                        .collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+
+    /// Answers the next calls of a kind (`follow-up`, `dm`, `callback`) with a 429.
+    pub fn rate_limit_next(&self, kind: &str, retry_after: f64) {
+        self.lock()
+            .rate_limits
+            .entry(kind.to_owned())
+            .or_default()
+            .push(retry_after);
+    }
+
+    /// Makes a user refuse direct messages (Discord's error 50007).
+    pub fn refuse_dms_from_bot(&self, user: u64) {
+        self.lock().refuse_dms.insert(user);
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().calls.clone()
+    }
+
+    fn dispatch(&self, event: &str, data: Value) {
+        let _ = self.shared.events.send(json!({ "t": event, "d": data }));
+    }
+
+    /// A member runs a slash command in the server; returns the interaction's token.
+    pub fn slash_command(&self, user: u64, roles: &[u64], name: &str, options: Value) -> String {
+        let data =
+            json!({ "id": snowflake(self.next_id()), "name": name, "type": 1, "options": options });
+        self.interaction(2, user, roles, true, data, None)
+    }
+
+    /// A member presses a button on something the bot showed them.
+    pub fn press(&self, user: u64, roles: &[u64], on: &Shown, custom_id: &str) -> String {
+        assert!(
+            on.has_button(custom_id),
+            "{custom_id} is not offered on {:?}",
+            on.buttons
+        );
+        let in_dm = on.via == "dm";
+        let message = json!({
+            "id": snowflake(self.next_id()),
+            "channel_id": snowflake(if in_dm { dm_channel(user) } else { CHANNEL_ID }),
+            "author": bot_json(), "content": on.content, "timestamp": timestamp(),
+            "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": [],
+            "mention_roles": [], "attachments": [], "embeds": on.embeds, "pinned": false, "type": 0,
+            "flags": if on.ephemeral { 64 } else { 0 },
+            "components": [{ "type": 1, "components": on.buttons.iter().map(|(id, label)| json!({
+                "type": 2, "style": 2, "custom_id": id, "label": label
+            })).collect::<Vec<_>>() }],
+        });
+        let data = json!({ "custom_id": custom_id, "component_type": 2 });
+        self.interaction(3, user, roles, !in_dm, data, Some(message))
+    }
+
+    /// A member submits the signing form with these values, by input custom_id.
+    pub fn submit_form(&self, user: u64, modal_id: &str, values: &[(&str, &str)]) -> String {
+        let rows: Vec<Value> = values
+            .iter()
+            .map(|(id, value)| json!({ "type": 1, "components": [{ "type": 4, "custom_id": id, "value": value }] }))
+            .collect();
+        let data = json!({ "custom_id": modal_id, "components": rows });
+        self.interaction(5, user, &[], true, data, None)
+    }
+
+    /// The same interaction delivered again (as after a resumed session).
+    pub fn redeliver_last_interaction(&self) {
+        let event = self
+            .lock()
+            .last_interaction
+            .clone()
+            .expect("an interaction was sent");
+        self.dispatch("INTERACTION_CREATE", event);
+    }
+
+    fn interaction(
+        &self,
+        kind: u64,
+        user: u64,
+        roles: &[u64],
+        in_guild: bool,
+        data: Value,
+        message: Option<Value>,
+    ) -> String {
+        let id = self.next_id();
+        let token = format!("interaction-token-{id}");
+        let mut interaction = json!({
+            "id": snowflake(id), "application_id": snowflake(APPLICATION_ID), "type": kind,
+            "token": token, "version": 1, "data": data, "locale": "en-GB",
+            "entitlements": [], "authorizing_integration_owners": {}, "attachment_size_limit": 10_485_760,
+            "app_permissions": "2248473465835073",
+        });
+        if in_guild {
+            interaction["guild_id"] = json!(snowflake(GUILD_ID));
+            interaction["guild_locale"] = json!("en-GB");
+            interaction["channel_id"] = json!(snowflake(CHANNEL_ID));
+            interaction["channel"] = json!({ "id": snowflake(CHANNEL_ID), "type": 0 });
+            interaction["member"] = json!({
+                "user": user_json(user), "roles": roles.iter().map(|r| snowflake(*r)).collect::<Vec<_>>(),
+                "joined_at": timestamp(), "deaf": false, "mute": false, "flags": 0, "permissions": "8",
+            });
+            interaction["context"] = json!(0);
+        } else {
+            interaction["channel_id"] = json!(snowflake(dm_channel(user)));
+            interaction["channel"] = json!({ "id": snowflake(dm_channel(user)), "type": 1 });
+            interaction["user"] = user_json(user);
+            interaction["context"] = json!(1);
+        }
+        if let Some(message) = message {
+            interaction["message"] = message;
+        }
+        self.lock().last_interaction = Some(interaction.clone());
+        self.dispatch("INTERACTION_CREATE", interaction);
+        token
+    }
+
+    /// A user sends the bot a direct message.
+    pub fn direct_message(&self, user: u64, content: &str) {
+        let message = json!({
+            "id": snowflake(self.next_id()), "channel_id": snowflake(dm_channel(user)),
+            "author": user_json(user), "content": content, "timestamp": timestamp(),
+            "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": [],
+            "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0,
+        });
+        self.dispatch("MESSAGE_CREATE", message);
+    }
+
+    /// Everything shown for an interaction (its callback, edits and
+    /// follow-ups), or in a user's DMs (`dm:<user>`), in order.
+    pub fn shown(&self, key: &str) -> Vec<Shown> {
+        self.calls()
+            .iter()
+            .filter(|c| c.status < 300)
+            .filter_map(|c| shown_of(c, key))
+            .collect()
+    }
+
+    /// Waits for the next thing shown for an interaction token, or in a
+    /// user's DMs (`dm:<user>`), that a test has not read yet.
+    pub async fn next_shown(&self, key: &str) -> Shown {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let notified = self.shared.changed.notified();
+            {
+                let all = self.shown(key);
+                let mut inner = self.lock();
+                let read = inner.read.get(key).copied().unwrap_or(0);
+                if let Some(next) = all.get(read) {
+                    inner.read.insert(key.to_owned(), read + 1);
+                    return next.clone();
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
+                panic!(
+                    "nothing more was shown for {key}; calls: {:#?}",
+                    self.calls()
+                        .iter()
+                        .map(|c| (&c.method, &c.path, c.status))
+                        .collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+}
+
+fn shown_of(call: &Call, key: &str) -> Option<Shown> {
+    let segments: Vec<&str> = call
+        .path
+        .trim_start_matches("/api/v10/")
+        .split('/')
+        .collect();
+    let (via, matches, callback_type, body) = match segments.as_slice() {
+        ["interactions", _, token, "callback"] => {
+            let kind = call.body["type"].as_u64();
+            ("callback", *token == key, kind, call.body["data"].clone())
+        }
+        ["webhooks", _, token, "messages", "@original"] => {
+            ("edit-original", *token == key, None, call.body.clone())
+        }
+        ["webhooks", _, token] => ("follow-up", *token == key, None, call.body.clone()),
+        ["channels", channel, "messages"] => {
+            let user = key.strip_prefix("dm:").and_then(|u| u.parse::<u64>().ok());
+            (
+                "dm",
+                user.is_some_and(|u| channel.parse::<u64>().ok() == Some(dm_channel(u))),
+                None,
+                call.body.clone(),
+            )
+        }
+        _ => return None,
+    };
+    if !matches {
+        return None;
+    }
+    let buttons = body["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter(|c| c["type"] == 2)
+        .map(|c| {
+            (
+                c["custom_id"].as_str().unwrap_or("").to_owned(),
+                c["label"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let modal = (callback_type == Some(9)).then(|| {
+        let inputs = body["components"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+            .map(|c| {
+                (
+                    c["custom_id"].as_str().unwrap_or("").to_owned(),
+                    c["label"].as_str().unwrap_or("").to_owned(),
+                    c["value"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        (
+            body["custom_id"].as_str().unwrap_or("").to_owned(),
+            body["title"].as_str().unwrap_or("").to_owned(),
+            inputs,
+        )
+    });
+    let attachment = call.body["file_name"].as_str().map(|name| {
+        (
+            name.to_owned(),
+            call.body["file_bytes"]
+                .as_array()
+                .map(|b| b.iter().map(|x| x.as_u64().unwrap() as u8).collect())
+                .unwrap_or_default(),
+        )
+    });
+    Some(Shown {
+        via: via.to_owned(),
+        callback_type,
+        content: body["content"].as_str().unwrap_or("").to_owned(),
+        buttons,
+        embeds: body["embeds"].as_array().cloned().unwrap_or_default(),
+        ephemeral: body["flags"].as_u64().is_some_and(|f| f & 64 != 0),
+        modal,
+        attachment,
+        at: call.at,
+    })
+}
+
+async fn serve_gateway(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
+    let Ok(socket) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
+    let (mut sink, mut source) = socket.split();
+    let hello = json!({ "op": 10, "d": { "heartbeat_interval": 41_250 } });
+    if sink.send(Frame::Text(hello.to_string())).await.is_err() {
+        return;
+    }
+    let mut events = shared.events.subscribe();
+    let mut ready = false;
+    loop {
+        tokio::select! {
+            frame = source.next() => {
+                let Some(Ok(frame)) = frame else { return };
+                let Frame::Text(text) = frame else {
+                    if let Frame::Close(_) = frame { return; }
+                    continue;
+                };
+                let payload: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                match payload["op"].as_u64() {
+                    Some(1) => {
+                        let _ = sink.send(Frame::Text(json!({ "op": 11 }).to_string())).await;
+                    }
+                    Some(2) | Some(6) => {
+                        let sequence = {
+                            let mut inner = shared.inner.lock().unwrap();
+                            inner.identifies += 1;
+                            inner.sequence += 1;
+                            inner.sequence
+                        };
+                        let ready_event = json!({ "op": 0, "t": "READY", "s": sequence, "d": {
+                            "v": 10, "user": bot_json(),
+                            "guilds": [{ "id": snowflake(GUILD_ID), "unavailable": true }],
+                            "session_id": format!("session-{sequence}"),
+                            "resume_gateway_url": shared.ws_url,
+                            "shard": [0, 1],
+                            "application": { "id": snowflake(APPLICATION_ID), "flags": 0 },
+                        }});
+                        let _ = sink.send(Frame::Text(ready_event.to_string())).await;
+                        ready = true;
+                        shared.changed.notify_waiters();
+                    }
+                    _ => {}
+                }
+            }
+            event = events.recv(), if ready => {
+                let Ok(event) = event else { return };
+                let sequence = {
+                    let mut inner = shared.inner.lock().unwrap();
+                    inner.sequence += 1;
+                    inner.sequence
+                };
+                let frame = json!({ "op": 0, "t": event["t"], "s": sequence, "d": event["d"] });
+                if sink.send(Frame::Text(frame.to_string())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn read_body(request: Request) -> Value {
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        let mut form = Multipart::from_request(request, &()).await.unwrap();
+        let mut body = json!({});
+        while let Some(field) = form.next_field().await.unwrap() {
+            let name = field.name().unwrap_or("").to_owned();
+            let file_name = field.file_name().map(str::to_owned);
+            let bytes = field.bytes().await.unwrap();
+            if name == "payload_json" {
+                let payload: Value = serde_json::from_slice(&bytes).unwrap_or(json!({}));
+                for (k, v) in payload.as_object().cloned().unwrap_or_default() {
+                    body[k] = v;
+                }
+            } else if let Some(file_name) = file_name {
+                body["file_name"] = json!(file_name);
+                body["file_bytes"] = json!(bytes.to_vec());
+            }
+        }
+        body
+    } else {
+        let bytes = Bytes::from_request(request, &()).await.unwrap_or_default();
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    }
+}
+
+fn rate_limited(retry_after: f64) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [("retry-after", format!("{retry_after}"))],
+        axum::Json(json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false })),
+    )
+        .into_response()
+}
+
+fn message_json(shared: &Shared, channel: &str, body: &Value) -> Value {
+    let id = {
+        let mut inner = shared.inner.lock().unwrap();
+        inner.next_id += 1;
+        inner.next_id
+    };
+    json!({
+        "id": snowflake(id), "channel_id": channel, "author": bot_json(),
+        "content": body["content"].as_str().unwrap_or(""), "timestamp": timestamp(),
+        "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": [],
+        "mention_roles": [], "attachments": [], "embeds": body["embeds"].as_array().cloned().unwrap_or_default(),
+        "pinned": false, "type": 0, "flags": body["flags"].as_u64().unwrap_or(0),
+        "components": body["components"].as_array().cloned().unwrap_or_default(),
+    })
+}
+
+async fn handle_rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let authorised = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bot {TOKEN}"));
+    let body = read_body(request).await;
+    let segments: Vec<String> = path
+        .trim_start_matches("/api/v10/")
+        .split('/')
+        .map(str::to_owned)
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    // Interaction routes are authorised by their token; every other route
+    // needs the bot token.
+    let token_route = matches!(segments.as_slice(), ["interactions", ..] | ["webhooks", ..]);
+    let kind = match segments.as_slice() {
+        ["interactions", ..] => "callback",
+        ["webhooks", ..] => "follow-up",
+        ["channels", _, "messages"] => "dm",
+        _ => "other",
+    };
+    let rate_limit = shared
+        .inner
+        .lock()
+        .unwrap()
+        .rate_limits
+        .get_mut(kind)
+        .and_then(|q| (!q.is_empty()).then(|| q.remove(0)));
+    let response = if !token_route && !authorised {
+        (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({ "message": "401: Unauthorized", "code": 0 })),
+        )
+            .into_response()
+    } else if let Some(retry_after) = rate_limit {
+        rate_limited(retry_after)
+    } else {
+        route(&shared, &method, &segments, &body)
+    };
+    let status = response.status().as_u16();
+    shared.inner.lock().unwrap().calls.push(Call {
+        method: method.to_string(),
+        path,
+        body,
+        status,
+        at: Instant::now(),
+    });
+    shared.changed.notify_waiters();
+    response
+}
+
+fn route(shared: &Shared, method: &Method, segments: &[&str], body: &Value) -> Response {
+    let ok = |value: Value| (StatusCode::OK, axum::Json(value)).into_response();
+    match (method.as_str(), segments) {
+        ("GET", ["gateway"]) => ok(json!({ "url": shared.ws_url })),
+        ("GET", ["gateway", "bot"]) => ok(json!({
+            "url": shared.ws_url, "shards": 1,
+            "session_start_limit": { "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1 }
+        })),
+        ("GET", ["users", "@me"]) => ok(bot_json()),
+        ("PUT", ["applications", _, "commands"])
+        | ("PUT", ["applications", _, "guilds", _, "commands"]) => {
+            let guild = segments.get(3).copied();
+            let commands: Vec<Value> = body
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut command)| {
+                    command["id"] = json!(snowflake(900 + i as u64));
+                    command["application_id"] = json!(snowflake(APPLICATION_ID));
+                    command["version"] = json!(snowflake(1));
+                    command["type"] = json!(1);
+                    if let Some(guild) = guild {
+                        command["guild_id"] = json!(guild);
+                    }
+                    command
+                })
+                .collect();
+            ok(Value::Array(commands))
+        }
+        ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
+        ("POST", ["webhooks", _, _]) => ok(message_json(shared, &snowflake(CHANNEL_ID), body)),
+        ("PATCH", ["webhooks", _, _, "messages", "@original"]) => {
+            ok(message_json(shared, &snowflake(CHANNEL_ID), body))
+        }
+        ("POST", ["users", "@me", "channels"]) => {
+            let user: u64 = body["recipient_id"]
+                .as_str()
+                .and_then(|u| u.parse().ok())
+                .unwrap_or(0);
+            ok(
+                json!({ "id": snowflake(dm_channel(user)), "type": 1, "recipients": [user_json(user)] }),
+            )
+        }
+        ("POST", ["channels", channel, "messages"]) => {
+            let user = channel
+                .parse::<u64>()
+                .unwrap_or(0)
+                .saturating_sub(1_000_000);
+            if shared.inner.lock().unwrap().refuse_dms.contains(&user) {
+                return (
+                    StatusCode::FORBIDDEN,
+                    axum::Json(
+                        json!({ "message": "Cannot send messages to this user", "code": 50007 }),
+                    ),
+                )
+                    .into_response();
+            }
+            ok(message_json(shared, channel, body))
+        }
+        _ => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "message": "404: Not Found", "code": 0 })),
+        )
+            .into_response(),
+    }
+}

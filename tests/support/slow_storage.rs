@@ -1,0 +1,77 @@
+//! A storage that answers like the real one, only slowly: for showing that
+//! adapters still meet platform deadlines when the database lags.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use petition::domain::Identity;
+use petition::storage::{
+    ExportRow, NewSignature, SignOutcome, Signature, Stats, Storage, StorageResult,
+};
+
+/// Delays every conversation load (which every message makes) by `delay`.
+pub struct SlowStorage {
+    pub inner: Arc<dyn Storage>,
+    pub delay: Duration,
+}
+
+#[async_trait]
+impl Storage for SlowStorage {
+    async fn register_campaign(
+        &self,
+        campaign: &str,
+        version: u32,
+        wording: &str,
+    ) -> StorageResult<()> {
+        self.inner
+            .register_campaign(campaign, version, wording)
+            .await
+    }
+    async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.load_conversation(who).await
+    }
+    async fn save_conversation(
+        &self,
+        who: &Identity,
+        state: &str,
+        at: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        self.inner.save_conversation(who, state, at).await
+    }
+    async fn delete_conversation(&self, who: &Identity) -> StorageResult<()> {
+        self.inner.delete_conversation(who).await
+    }
+    async fn delete_conversations_idle_since(&self, cutoff: DateTime<Utc>) -> StorageResult<u64> {
+        self.inner.delete_conversations_idle_since(cutoff).await
+    }
+    async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
+        self.inner.sign(signature).await
+    }
+    async fn signature_of(
+        &self,
+        campaign: &str,
+        who: &Identity,
+    ) -> StorageResult<Option<Signature>> {
+        self.inner.signature_of(campaign, who).await
+    }
+    async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
+        self.inner.withdraw(campaign, who).await
+    }
+    async fn total(&self, campaign: &str) -> StorageResult<u64> {
+        self.inner.total(campaign).await
+    }
+    async fn stats(
+        &self,
+        campaign: &str,
+        since: NaiveDate,
+        today: NaiveDate,
+    ) -> StorageResult<Stats> {
+        self.inner.stats(campaign, since, today).await
+    }
+    async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>> {
+        self.inner.export(campaign).await
+    }
+}
