@@ -25,6 +25,7 @@ on_both_databases!(
     a_restart_between_the_form_and_the_confirmation_loses_nothing,
     sign_by_direct_message_moves_the_conversation_or_explains_why_not,
     commands_are_registered_with_organiser_commands_hidden_by_default,
+    a_process_restarting_in_a_loop_pauses_before_identifying_again,
 );
 
 const MEMBER: u64 = 555_000_000_000_000_001;
@@ -485,4 +486,33 @@ async fn commands_are_registered_with_organiser_commands_hidden_by_default(app: 
     assert_eq!(find("stats")["default_member_permissions"], "32");
     assert!(find("sign")["default_member_permissions"].is_null());
     bot.stop().await;
+}
+
+async fn a_process_restarting_in_a_loop_pauses_before_identifying_again(app: TestApp) {
+    // Six connection attempts in the last few minutes, as from a crash loop.
+    let now = chrono::Utc::now();
+    for minutes in 1..=6 {
+        let at = now - chrono::Duration::minutes(minutes);
+        app.storage
+            .record_connection_attempt("discord", at, at - chrono::Duration::days(2))
+            .await
+            .unwrap();
+    }
+    let fake = FakeDiscord::start().await;
+    let bot = DiscordBot::spawn(&settings(&fake), app.engine.clone(), DEFER_AFTER)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        fake.identifies(),
+        0,
+        "the bot waits instead of identifying at once"
+    );
+    let stopping = Instant::now();
+    bot.stop().await;
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "a waiting bot still stops at once"
+    );
+    assert_eq!(fake.identifies(), 0);
 }

@@ -21,6 +21,7 @@ on_both_databases!(
     stats_break_signatures_down,
     exports_list_signatures_in_signing_order,
     totals_are_per_campaign,
+    connection_attempts_are_counted_per_bot_and_old_ones_forgotten,
 );
 
 const CAMPAIGN: &str = "keep-the-unit-open";
@@ -390,4 +391,43 @@ async fn totals_are_per_campaign(app: TestApp) {
     assert_eq!(signed_total(app.storage.sign(&same).await.unwrap()), 1);
     assert_eq!(app.storage.total("another-campaign").await.unwrap(), 1);
     assert_eq!(app.storage.total("never-configured").await.unwrap(), 0);
+}
+
+async fn connection_attempts_are_counted_per_bot_and_old_ones_forgotten(app: TestApp) {
+    let start = test_start();
+    for minutes in [0, 10, 20, 70] {
+        let at = start + Duration::minutes(minutes);
+        app.storage
+            .record_connection_attempt("discord", at, at - Duration::days(1))
+            .await
+            .unwrap();
+    }
+    app.storage
+        .record_connection_attempt("other", start, start)
+        .await
+        .unwrap();
+    let now = start + Duration::minutes(75);
+    let since = |d: Duration| app.storage.connection_attempts_since("discord", now - d);
+    assert_eq!(since(Duration::hours(1)).await.unwrap(), 2, "the attempts at +20 and +70 minutes");
+    assert_eq!(since(Duration::days(1)).await.unwrap(), 4);
+    // A day later the old attempts are forgotten as a new one is recorded.
+    let later = start + Duration::days(2);
+    app.storage
+        .record_connection_attempt("discord", later, later - Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.storage
+            .connection_attempts_since("discord", start - Duration::days(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        app.storage
+            .connection_attempts_since("other", start)
+            .await
+            .unwrap(),
+        1
+    );
 }

@@ -8,13 +8,13 @@
 //! collectors and a restart between the form and the confirmation loses
 //! nothing.
 
+pub mod reconnect;
 pub mod render;
 pub mod rest;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use async_trait::async_trait;
 use serenity::all::{
     ActionRowComponent, CommandDataOptionValue, CommandInteraction, CommandOptionType,
@@ -26,7 +26,6 @@ use serenity::builder::{
     CreateInteractionResponseMessage,
 };
 use serenity::client::{ClientBuilder, Context, EventHandler};
-use serenity::gateway::ShardManager;
 use serenity::http::HttpBuilder;
 use tokio::task::JoinHandle;
 use tracing::{Instrument, info, info_span, warn};
@@ -516,60 +515,105 @@ fn describe(error: &serenity::Error) -> String {
 
 /// A running Discord bot.
 pub struct DiscordBot {
-    shard_manager: Arc<ShardManager>,
+    stop: tokio::sync::watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
+/// The name connection attempts are recorded under.
+const BOT_NAME: &str = "discord";
+
 impl DiscordBot {
-    /// Connects to the gateway and starts handling events in a task of its
-    /// own. With an `api_url` other than Discord's, requests go to that proxy
-    /// (serenity then leaves rate limiting to the proxy) and `gateway_url`, if
-    /// set, replaces the gateway Discord would name.
+    /// Starts the bot in a task of its own: connects to the gateway (after a
+    /// pause if recent attempts call for one, see [`reconnect`]), handles
+    /// events, and connects again if the connection ends. With an `api_url`
+    /// other than Discord's, requests go to that proxy (serenity then leaves
+    /// rate limiting to the proxy) and `gateway_url`, if set, replaces the
+    /// gateway Discord would name.
     pub async fn spawn(
         settings: &DiscordSettings,
         engine: Arc<Engine>,
         defer_after: Duration,
     ) -> anyhow::Result<Self> {
-        let token = settings.token.expose();
-        let api_url = settings.api_url.trim_end_matches('/');
-        let http = if api_url == DISCORD_API {
-            HttpBuilder::new(token).build()
-        } else {
-            HttpBuilder::new(token)
-                .proxy(api_url)
-                .ratelimiter_disabled(true)
-                .build()
-        };
-        let rest = DiscordRest::new(api_url, settings.token.clone())?;
-        let handler = Handler::new(engine, rest, &settings.guilds, defer_after);
-        let intents = GatewayIntents::DIRECT_MESSAGES;
-        let mut client = ClientBuilder::new_with_http(http, intents)
-            .event_handler(handler)
-            .await
-            .context("could not create the Discord client")?;
-        if !settings.gateway_url.trim().is_empty() {
-            *client.ws_url.lock().await = settings.gateway_url.trim().to_owned();
-        }
-        let shard_manager = client.shard_manager.clone();
+        // Checked now so that a bad setting fails start-up, not a task.
+        DiscordRest::new(&settings.api_url, settings.token.clone())?;
+        let (stop, mut stopping) = tokio::sync::watch::channel(false);
+        let settings = settings.clone();
         let task = tokio::spawn(async move {
-            if let Err(error) = client.start().await {
-                warn!(error = %describe(&error), "the Discord connection ended");
+            loop {
+                let wait = reconnect::wait_now(engine.storage().as_ref(), BOT_NAME).await;
+                if !wait.is_zero() {
+                    warn!(
+                        ?wait,
+                        "pausing before connecting to Discord: many recent attempts"
+                    );
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    _ = stopping.changed() => return,
+                }
+                reconnect::record(engine.storage().as_ref(), BOT_NAME).await;
+                let client = match connect(&settings, engine.clone(), defer_after).await {
+                    Ok(client) => client,
+                    Err(error) => {
+                        warn!(error = %format!("{error:#}"), "could not create the Discord client");
+                        continue;
+                    }
+                };
+                let shard_manager = client.shard_manager.clone();
+                let mut running = tokio::spawn(async move {
+                    let mut client = client;
+                    if let Err(error) = client.start().await {
+                        warn!(error = %describe(&error), "the Discord connection ended");
+                    }
+                });
+                tokio::select! {
+                    _ = &mut running => warn!("disconnected from Discord; connecting again"),
+                    _ = stopping.changed() => {
+                        shard_manager.shutdown_all().await;
+                        let _ = running.await;
+                        return;
+                    }
+                }
             }
         });
-        Ok(Self {
-            shard_manager,
-            task,
-        })
+        Ok(Self { stop, task })
     }
 
-    /// Waits until the bot stops by itself.
+    /// Waits until the bot stops by itself (it should not).
     pub async fn stopped(&mut self) {
         let _ = (&mut self.task).await;
     }
 
     /// Closes the gateway connection and waits for the bot to stop.
     pub async fn stop(self) {
-        self.shard_manager.shutdown_all().await;
+        let _ = self.stop.send(true);
         let _ = self.task.await;
     }
+}
+
+async fn connect(
+    settings: &DiscordSettings,
+    engine: Arc<Engine>,
+    defer_after: Duration,
+) -> anyhow::Result<serenity::Client> {
+    let token = settings.token.expose();
+    let api_url = settings.api_url.trim_end_matches('/');
+    let http = if api_url == DISCORD_API {
+        HttpBuilder::new(token).build()
+    } else {
+        HttpBuilder::new(token)
+            .proxy(api_url)
+            .ratelimiter_disabled(true)
+            .build()
+    };
+    let rest = DiscordRest::new(api_url, settings.token.clone())?;
+    let handler = Handler::new(engine, rest, &settings.guilds, defer_after);
+    let client = ClientBuilder::new_with_http(http, GatewayIntents::DIRECT_MESSAGES)
+        .event_handler(handler)
+        .await
+        .map_err(|error| anyhow::anyhow!(describe(&error)))?;
+    if !settings.gateway_url.trim().is_empty() {
+        *client.ws_url.lock().await = settings.gateway_url.trim().to_owned();
+    }
+    Ok(client)
 }

@@ -265,6 +265,23 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Every signature of a campaign in signing order, for delivery.
     async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>>;
+
+    /// Notes that a bot is about to connect to its platform, and forgets
+    /// notes older than `forget_before`. Kept in the database so that a
+    /// process restarting in a loop still sees its earlier attempts.
+    async fn record_connection_attempt(
+        &self,
+        bot: &str,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StorageResult<()>;
+
+    /// How many connection attempts a bot made since `since`.
+    async fn connection_attempts_since(
+        &self,
+        bot: &str,
+        since: DateTime<Utc>,
+    ) -> StorageResult<u64>;
 }
 
 /// Opens the database named by the settings, creating it if needed, and

@@ -382,4 +382,48 @@ impl Storage for PostgresStorage {
             })
             .collect()
     }
+
+    async fn record_connection_attempt(
+        &self,
+        bot: &str,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(db("recording a connection attempt"))?;
+        sqlx::query("DELETE FROM connection_attempts WHERE bot = $1 AND at < $2")
+            .bind(bot)
+            .bind(forget_before)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("forgetting old connection attempts"))?;
+        sqlx::query("INSERT INTO connection_attempts (bot, at) VALUES ($1, $2)")
+            .bind(bot)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("recording a connection attempt"))?;
+        tx.commit()
+            .await
+            .map_err(db("recording a connection attempt"))
+    }
+
+    async fn connection_attempts_since(
+        &self,
+        bot: &str,
+        since: DateTime<Utc>,
+    ) -> StorageResult<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM connection_attempts WHERE bot = $1 AND at >= $2",
+        )
+        .bind(bot)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db("counting connection attempts"))?;
+        Ok(count as u64)
+    }
 }

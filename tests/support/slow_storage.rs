@@ -74,4 +74,21 @@ impl Storage for SlowStorage {
     async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>> {
         self.inner.export(campaign).await
     }
+    async fn record_connection_attempt(
+        &self,
+        bot: &str,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        self.inner
+            .record_connection_attempt(bot, at, forget_before)
+            .await
+    }
+    async fn connection_attempts_since(
+        &self,
+        bot: &str,
+        since: DateTime<Utc>,
+    ) -> StorageResult<u64> {
+        self.inner.connection_attempts_since(bot, since).await
+    }
 }
