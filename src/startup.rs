@@ -11,6 +11,7 @@ use tracing::{info, warn};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::conversation::Engine;
+use crate::discord::{self, DiscordBot};
 use crate::storage;
 use crate::telegram::{self, Delivery, TelegramBot};
 
@@ -55,9 +56,9 @@ impl App {
         Ok(Self { settings, engine })
     }
 
-    /// Runs every bot whose token is configured until `shutdown` completes
-    /// (Ctrl-C or SIGTERM in the binary) or a bot stops by itself, then stops
-    /// them all.
+    /// Runs every bot whose token is configured, in this one process and on
+    /// this one database, until `shutdown` completes (Ctrl-C or SIGTERM in
+    /// the binary) or a bot stops by itself; then stops them all.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let telegram_configured = !self.settings.telegram.token.is_empty();
         let discord_configured = !self.settings.discord.token.is_empty();
@@ -68,29 +69,52 @@ impl App {
                  or try the signing conversation at a terminal with `petition console`."
             );
         }
-        if discord_configured {
-            if !telegram_configured {
-                anyhow::bail!(
-                    "DISCORD_BOT_TOKEN is set, but this build has no Discord adapter yet; \
-                     set TELEGRAM_BOT_TOKEN, or use `petition console` to sign at a terminal"
-                );
-            }
-            warn!(
-                "DISCORD_BOT_TOKEN is set, but this build has no Discord adapter yet; running Telegram only"
-            );
-        }
-
-        let mut telegram = self.start_telegram().await?;
+        let mut telegram = match telegram_configured {
+            true => Some(self.start_telegram().await?),
+            false => None,
+        };
+        let mut discord = match discord_configured {
+            true => Some(
+                DiscordBot::spawn(
+                    &self.settings.discord,
+                    self.engine.clone(),
+                    discord::DEFER_AFTER,
+                )
+                .await
+                .context("could not start the Discord bot")?,
+            ),
+            false => None,
+        };
         let cleaner = tokio::spawn(forget_abandoned_conversations_periodically(
             self.engine.clone(),
         ));
 
-        tokio::select! {
-            () = shutdown => info!("shutting down"),
-            () = telegram.stopped() => warn!("the Telegram bot stopped by itself"),
+        {
+            let telegram_stopped = async {
+                match telegram.as_mut() {
+                    Some(bot) => bot.stopped().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let discord_stopped = async {
+                match discord.as_mut() {
+                    Some(bot) => bot.stopped().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = shutdown => info!("shutting down"),
+                () = telegram_stopped => warn!("the Telegram bot stopped by itself"),
+                () = discord_stopped => warn!("the Discord bot stopped by itself"),
+            }
         }
         cleaner.abort();
-        telegram.stop().await;
+        if let Some(bot) = telegram {
+            bot.stop().await;
+        }
+        if let Some(bot) = discord {
+            bot.stop().await;
+        }
         info!("stopped");
         Ok(())
     }

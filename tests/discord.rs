@@ -516,3 +516,74 @@ async fn a_process_restarting_in_a_loop_pauses_before_identifying_again(app: Tes
     );
     assert_eq!(fake.identifies(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_petition_process_runs_both_bots_against_one_database() {
+    use support::fake_telegram::{FakeTelegram, TOKEN as TELEGRAM_TOKEN};
+    let telegram = FakeTelegram::start().await;
+    let discord = FakeDiscord::start().await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut child = support::petition_binary(folder.path())
+        .env("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
+        .env("PETITION_TELEGRAM__API_URL", telegram.url.as_str())
+        .env("DISCORD_BOT_TOKEN", TOKEN)
+        .env("PETITION_DISCORD__API_URL", &discord.api_url)
+        .env("PETITION_DISCORD__GUILDS", format!("[{GUILD_ID}]"))
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    discord.wait_for_commands().await;
+
+    // A supporter signs on Telegram...
+    let user = 4242;
+    telegram.user_says(user, "/sign");
+    for answer in ["Ada Lovelace", "ada@example.org", "SW1A 1AA", "yes", "no"] {
+        telegram.next_reply(user as i64).await;
+        telegram.user_says(user, answer);
+    }
+    let review = telegram.next_reply(user as i64).await;
+    assert!(
+        review.text.contains("Please check your signature"),
+        "{}",
+        review.text
+    );
+    telegram.user_says(user, "confirm");
+    assert!(
+        telegram
+            .next_reply(user as i64)
+            .await
+            .text
+            .contains("Thank you")
+    );
+
+    // ...and Discord counts it, from the same database.
+    let (_, total) = command(&discord, MEMBER, &[], "total").await;
+    assert!(
+        total.content.contains("1 of 10,000 signatures"),
+        "{}",
+        total.content
+    );
+
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let output = tokio::task::spawn_blocking(move || {
+        let mut log = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+        (child.wait().unwrap(), log)
+    });
+    let (status, log) = tokio::time::timeout(Duration::from_secs(30), output)
+        .await
+        .expect("both bots stop promptly on SIGTERM")
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}; log: {log}");
+    for secret in [TOKEN, TELEGRAM_TOKEN, "Ada Lovelace", "ada@example.org"] {
+        assert!(
+            !log.contains(secret),
+            "{secret:?} must never be logged: {log}"
+        );
+    }
+}

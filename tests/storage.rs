@@ -408,7 +408,11 @@ async fn connection_attempts_are_counted_per_bot_and_old_ones_forgotten(app: Tes
         .unwrap();
     let now = start + Duration::minutes(75);
     let since = |d: Duration| app.storage.connection_attempts_since("discord", now - d);
-    assert_eq!(since(Duration::hours(1)).await.unwrap(), 2, "the attempts at +20 and +70 minutes");
+    assert_eq!(
+        since(Duration::hours(1)).await.unwrap(),
+        2,
+        "the attempts at +20 and +70 minutes"
+    );
     assert_eq!(since(Duration::days(1)).await.unwrap(), 4);
     // A day later the old attempts are forgotten as a new one is recorded.
     let later = start + Duration::days(2);
