@@ -26,6 +26,7 @@ on_both_databases!(
     sign_by_direct_message_moves_the_conversation_or_explains_why_not,
     commands_are_registered_with_organiser_commands_hidden_by_default,
     a_process_restarting_in_a_loop_pauses_before_identifying_again,
+    a_share_code_given_to_sign_credits_the_referrer,
 );
 
 const MEMBER: u64 = 555_000_000_000_000_001;
@@ -515,6 +516,47 @@ async fn a_process_restarting_in_a_loop_pauses_before_identifying_again(app: Tes
         "a waiting bot still stops at once"
     );
     assert_eq!(fake.identifies(), 0);
+}
+
+async fn a_share_code_given_to_sign_credits_the_referrer(app: TestApp) {
+    let fake = FakeDiscord::start().await;
+    let bot = spawn(&app, &fake).await;
+    let review = up_to_the_review(&fake, MEMBER, "ada@example.org").await;
+    let (_, thanks) = press(&fake, MEMBER, &review, "c:review.confirm").await;
+    let code: String = thanks
+        .content
+        .split("/sign code:")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(8)
+        .collect();
+
+    let friend = MEMBER + 1;
+    let token = fake.slash_command(
+        friend,
+        &[],
+        "sign",
+        json!([{ "name": "code", "type": 3, "value": code }]),
+    );
+    let modal = fake.next_shown(&token).await;
+    assert_eq!(modal.callback_type, Some(9));
+    let (_, consent) = submit(&fake, friend, "Bo Diddley", "bo@example.org", "N1 9GU").await;
+    let (_, updates) = press(&fake, friend, &consent, "c:consent.yes").await;
+    let (_, review) = press(&fake, friend, &updates, "c:updates.no").await;
+    press(&fake, friend, &review, "c:review.confirm").await;
+
+    let stored = app
+        .storage
+        .signature_of(&app.campaign(), &support::discord(friend))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.referral_code.map(|c| c.as_str().to_owned()),
+        Some(code)
+    );
+    bot.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
