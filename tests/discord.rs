@@ -27,6 +27,7 @@ on_both_databases!(
     commands_are_registered_with_organiser_commands_hidden_by_default,
     a_process_restarting_in_a_loop_pauses_before_identifying_again,
     a_share_code_given_to_sign_credits_the_referrer,
+    personal_commands_answer_only_the_member_who_asked,
 );
 
 const MEMBER: u64 = 555_000_000_000_000_001;
@@ -555,6 +556,56 @@ async fn a_share_code_given_to_sign_credits_the_referrer(app: TestApp) {
     assert_eq!(
         stored.referral_code.map(|c| c.as_str().to_owned()),
         Some(code)
+    );
+    bot.stop().await;
+}
+
+async fn personal_commands_answer_only_the_member_who_asked(app: TestApp) {
+    let fake = FakeDiscord::start().await;
+    let bot = spawn(&app, &fake).await;
+    let review = up_to_the_review(&fake, MEMBER, "ada@example.org").await;
+    press(&fake, MEMBER, &review, "c:review.confirm").await;
+
+    let (_, status) = command(&fake, MEMBER, &[], "status").await;
+    assert!(
+        status.ephemeral && status.content.contains("You signed"),
+        "{}",
+        status.content
+    );
+    let (_, data) = command(&fake, MEMBER, &[], "mydata").await;
+    assert!(
+        data.ephemeral && data.content.contains("Email: ada@example.org"),
+        "{}",
+        data.content
+    );
+    let (_, privacy) = command(&fake, MEMBER, &[], "privacy").await;
+    assert!(
+        privacy.ephemeral && privacy.content.contains("what we keep"),
+        "{}",
+        privacy.content
+    );
+    let (_, total) = command(&fake, MEMBER + 3, &[], "total").await;
+    assert!(total.content.contains("1 of 10,000"), "{}", total.content);
+
+    let (_, ask) = command(&fake, MEMBER, &[], "withdraw").await;
+    assert!(
+        ask.ephemeral && ask.content.contains("can't be undone"),
+        "{}",
+        ask.content
+    );
+    let (_, done) = press(&fake, MEMBER, &ask, "c:withdraw.yes").await;
+    assert!(
+        done.content.contains("have been deleted"),
+        "{}",
+        done.content
+    );
+    assert_eq!(app.total().await, 0);
+    assert!(
+        app.storage
+            .signature_of(&app.campaign(), &support::discord(MEMBER))
+            .await
+            .unwrap()
+            .is_none()
     );
     bot.stop().await;
 }
