@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::config::ConfigError;
+use crate::limits::LimitSettings;
 
 /// One `[campaigns.SLUG]` table as written in the config file.
 #[derive(Debug, Clone, Deserialize)]
@@ -22,6 +23,8 @@ pub struct CampaignSettings {
     article: String,
     consent: Consent,
     privacy: String,
+    #[serde(default)]
+    limits: LimitSettings,
 }
 
 fn default_true() -> bool {
@@ -64,6 +67,8 @@ pub struct Campaign {
     pub consent: Consent,
     /// The privacy notice.
     pub privacy: String,
+    /// Rate limits and the rules for holding signatures for review.
+    pub limits: LimitSettings,
 }
 
 impl Campaign {
@@ -121,6 +126,7 @@ impl Campaign {
                 "must be at least 1",
             ));
         }
+        raw.limits.check(&slug)?;
         Ok(Self {
             slug,
             title: raw.title.trim().to_owned(),
@@ -136,6 +142,7 @@ impl Campaign {
                 wording: raw.consent.wording.trim().to_owned(),
             },
             privacy: raw.privacy.trim().to_owned(),
+            limits: raw.limits,
         })
     }
 

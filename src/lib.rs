@@ -17,6 +17,8 @@
 //!   no database driver.
 //! - [`storage`]: the [`storage::Storage`] trait, with SQLite and PostgreSQL
 //!   behind it.
+//! - [`limits`]: rate limits (governor), the surge ceiling, and the rules that
+//!   hold suspicious signatures for review.
 //! - [`organiser`]: who organisers are, and totals, breakdowns and exports.
 //! - [`telegram`]: the Telegram adapter (teloxide): updates in, messages out.
 //! - [`discord`]: the Discord adapter (serenity): slash commands, buttons, a
@@ -36,6 +38,7 @@ pub mod conversation;
 pub mod dedup;
 pub mod discord;
 pub mod domain;
+pub mod limits;
 pub mod organiser;
 pub mod startup;
 pub mod storage;

@@ -7,8 +7,12 @@ use chrono::NaiveDate;
 
 use crate::campaign::Campaign;
 use crate::config::OrganiserSettings;
+use crate::domain::PostcodeDistrict;
 use crate::domain::{Identity, Platform};
-use crate::storage::{ExportRow, Stats, Storage, StorageResult, Tally};
+use crate::limits::HoldReason;
+use crate::storage::{
+    Anomaly, ExportRow, HeldSummary, Selection, Stats, Storage, StorageResult, Tally,
+};
 
 /// Days covered by the breakdown by day, today included.
 pub const STATS_DAYS: u64 = 14;
@@ -130,7 +134,15 @@ pub fn render_stats(campaign: &Campaign, stats: &Stats) -> String {
         .collect();
     [
         format!("Stats for \"{}\"", campaign.title),
-        format!("Total: {}", progress(stats.total, campaign.goal)),
+        format!(
+            "Total: {}{}",
+            progress(stats.total, campaign.goal),
+            if stats.held > 0 {
+                format!("\nHeld for review (not counted): {}", thousands(stats.held))
+            } else {
+                String::new()
+            }
+        ),
         section("By platform", &platforms),
         section(&format!("Last {STATS_DAYS} days (UTC)"), &stats.by_day),
         section("By UK postcode district", &stats.by_district),
@@ -138,6 +150,173 @@ pub fn render_stats(campaign: &Campaign, stats: &Stats) -> String {
         section("Top share codes", &stats.top_referral_codes),
     ]
     .join("\n\n")
+}
+
+/// The held signatures as a chat message.
+pub fn render_held(campaign: &Campaign, held: &HeldSummary) -> String {
+    if held.held == 0 {
+        return format!(
+            "No signatures of \"{}\" are held for review.",
+            campaign.title
+        );
+    }
+    let section = |heading: &str, tallies: &[Tally]| -> Option<String> {
+        (!tallies.is_empty()).then(|| {
+            let lines: Vec<String> = tallies
+                .iter()
+                .map(|t| format!("  {}: {}", t.label, thousands(t.count)))
+                .collect();
+            format!("{heading}:\n{}", lines.join("\n"))
+        })
+    };
+    [
+        Some(format!(
+            "Held for review on \"{}\": {} (not in the total)",
+            campaign.title,
+            thousands(held.held)
+        )),
+        section("By reason", &held.by_reason),
+        section("By platform", &held.by_platform),
+        section("By email domain (top 10)", &held.by_email_domain),
+        section("By postcode district (top 10)", &held.by_district),
+        Some(SELECTION_HELP.to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("\n\n")
+}
+
+/// How a crossed threshold reads in an alert or a list.
+pub fn describe_anomaly(campaign_title: &str, anomaly: &Anomaly) -> String {
+    format!(
+        "Velocity alert on \"{campaign_title}\": {} signatures in the last hour from {} {} (threshold {}), noticed {}. New signatures from it are held for review for an hour; see held.",
+        thousands(anomaly.count),
+        anomaly.dimension.describe(),
+        anomaly.value,
+        thousands(anomaly.threshold),
+        anomaly.detected_at.format("%-d %B %Y at %H:%M UTC")
+    )
+}
+
+/// The last week's anomalies as a chat message.
+pub fn render_anomalies(campaign: &Campaign, anomalies: &[Anomaly]) -> String {
+    if anomalies.is_empty() {
+        return format!(
+            "No velocity alerts on \"{}\" in the last 7 days.",
+            campaign.title
+        );
+    }
+    let lines: Vec<String> = anomalies
+        .iter()
+        .map(|a| {
+            format!(
+                "{}: {} from {} {} (threshold {})",
+                a.detected_at.format("%Y-%m-%d %H:%M UTC"),
+                thousands(a.count),
+                a.dimension.describe(),
+                a.value,
+                thousands(a.threshold)
+            )
+        })
+        .collect();
+    format!(
+        "Velocity alerts on \"{}\" in the last 7 days:\n{}",
+        campaign.title,
+        lines.join("\n")
+    )
+}
+
+/// How organisers say which signatures to release or invalidate.
+pub const SELECTION_HELP: &str = "To act on held signatures, send release or invalidate followed by filters: domain=example.com, district=SW1A, platform=discord, reason=new_account (or surge, email_domain_velocity, postcode_district_velocity, platform_velocity, blocked_domain, blocked_identity), since=2026-11-01, until=2026-11-02 (whole UTC days, or 2026-11-01T14:00); or all. You will see how many match before anything changes.";
+
+/// Reads `key=value` filters (or `all`) as a selection.
+pub fn parse_selection(arguments: &str) -> Result<Selection, String> {
+    let mut selection = Selection::default();
+    let words: Vec<&str> = arguments.split_whitespace().collect();
+    if words.is_empty() {
+        return Err(
+            "Please say which signatures, for example: release reason=new_account".to_owned(),
+        );
+    }
+    if words.len() == 1 && words[0].eq_ignore_ascii_case("all") {
+        return Ok(selection);
+    }
+    for word in words {
+        let Some((key, value)) = word.split_once('=') else {
+            return Err(format!(
+                "I don't understand \"{word}\": filters are written key=value."
+            ));
+        };
+        let value = value.trim();
+        match key.to_ascii_lowercase().as_str() {
+            "domain" | "email_domain" => selection.email_domain = Some(value.to_lowercase()),
+            "district" | "postcode" => {
+                let district = PostcodeDistrict::parse(value)
+                    .map_err(|_| format!("{value} is not a postcode district."))?;
+                selection.postcode_district = Some(district.as_str().to_owned());
+            }
+            "platform" => {
+                let platform = value.to_lowercase().parse().map_err(|_| {
+                    format!("{value} is not a platform (telegram, discord or console).")
+                })?;
+                selection.platform = Some(platform);
+            }
+            "reason" => {
+                let reason = HoldReason::parse(&value.to_lowercase())
+                    .ok_or_else(|| format!("{value} is not a hold reason."))?;
+                selection.reason = Some(reason);
+            }
+            "since" => selection.since = Some(parse_moment(value, false)?),
+            "until" => selection.until = Some(parse_moment(value, true)?),
+            other => return Err(format!("I don't know the filter \"{other}\".")),
+        }
+    }
+    Ok(selection)
+}
+
+/// `2026-11-01` (a whole UTC day: its start, or with `end_of_day` the
+/// start of the next) or `2026-11-01T14:00`.
+fn parse_moment(value: &str, end_of_day: bool) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        let day = if end_of_day {
+            day + chrono::Days::new(1)
+        } else {
+            day
+        };
+        return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+        .map(|moment| moment.and_utc())
+        .map_err(|_| format!("{value} is not a date such as 2026-11-01 or 2026-11-01T14:00 (UTC)."))
+}
+
+/// A selection as organisers read it.
+pub fn describe_selection(selection: &Selection) -> String {
+    let mut parts = Vec::new();
+    if let Some(reason) = selection.reason {
+        parts.push(format!("reason {}", reason.as_str()));
+    }
+    if let Some(domain) = &selection.email_domain {
+        parts.push(format!("email domain {domain}"));
+    }
+    if let Some(district) = &selection.postcode_district {
+        parts.push(format!("district {district}"));
+    }
+    if let Some(platform) = selection.platform {
+        parts.push(format!("platform {platform}"));
+    }
+    if let Some(since) = selection.since {
+        parts.push(format!("since {}", since.format("%Y-%m-%d %H:%M UTC")));
+    }
+    if let Some(until) = selection.until {
+        parts.push(format!("before {}", until.format("%Y-%m-%d %H:%M UTC")));
+    }
+    if parts.is_empty() {
+        "all".to_owned()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// The CSV columns of an export, in order.

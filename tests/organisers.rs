@@ -39,6 +39,7 @@ async fn stats_and_export_are_refused_to_non_organisers(app: TestApp) {
             roles: vec!["123".into()],
             chat: ChatKind::Private,
             input: Input::Text("export".into()),
+            account_created: None,
         })
         .await;
     assert!(admin[0].attachment.is_none());
@@ -103,6 +104,7 @@ async fn a_discord_role_listed_in_config_makes_an_organiser(app: TestApp) {
             roles: vec!["1".into(), "777".into()],
             chat: ChatKind::Private,
             input: Input::Text("stats".into()),
+            account_created: None,
         })
         .await;
     assert!(
@@ -180,6 +182,7 @@ async fn exported_cells_that_look_like_formulas_are_escaped(app: TestApp) {
         consent_at: support::test_start(),
         referral_code: None,
         created_at: support::test_start(),
+        hold: None,
     };
     app.storage.sign(&signature).await.unwrap();
     signature.identity = telegram(2);

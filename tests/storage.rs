@@ -38,6 +38,7 @@ fn signature(who: &Identity, name: &str, email: Option<&str>, location: Location
         consent_at: test_start(),
         referral_code: None,
         created_at: test_start(),
+        hold: None,
     }
 }
 
@@ -68,7 +69,12 @@ async fn a_signature_is_stored_and_counted_in_one_step(app: TestApp) {
         ))
         .await
         .unwrap();
-    let SignOutcome::Signed { share_code, total } = outcome else {
+    let SignOutcome::Signed {
+        share_code,
+        total,
+        held: false,
+    } = outcome
+    else {
         panic!("stored");
     };
     assert_eq!(total, 1);

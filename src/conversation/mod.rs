@@ -39,7 +39,9 @@ use chrono::{DateTime, Utc};
 use tracing::{Instrument, info, info_span, warn};
 
 pub use reply::{Attachment, Choice, Form, Link, Placement, Reply, Summary, Visibility};
-pub use state::{ConsentAnswer, Conversation, Draft, EmailAnswer, LocationAnswer, Step};
+pub use state::{
+    ConsentAnswer, Conversation, Draft, EmailAnswer, LocationAnswer, PendingReview, Step,
+};
 pub use words::Word;
 
 use crate::campaign::{Campaign, Campaigns};
@@ -48,8 +50,14 @@ use crate::config::Settings;
 use crate::domain::{
     ChatKind, Country, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName,
 };
+use crate::limits::{
+    Dimension, Guards, HoldReason, MessageVerdict, NewAccountPolicy, describe_wait,
+};
 use crate::organiser::{self, Organisers, progress};
-use crate::storage::{DuplicateMatch, NewSignature, SignOutcome, Signature, Storage, StorageError};
+use crate::storage::{
+    Anomaly, AuditEntry, DuplicateMatch, NewSignature, ReviewAction, SignOutcome, Signature,
+    Storage, StorageError,
+};
 
 /// A message from a supporter, as an adapter hands it to the engine.
 #[derive(Debug, Clone)]
@@ -62,6 +70,9 @@ pub struct Incoming {
     pub chat: ChatKind,
     /// What they sent.
     pub input: Input,
+    /// When the sender's account was created, where the platform tells
+    /// (Discord ids carry it); young accounts' signatures are held.
+    pub account_created: Option<DateTime<Utc>>,
 }
 
 impl Incoming {
@@ -72,6 +83,7 @@ impl Incoming {
             roles: Vec::new(),
             chat: ChatKind::Private,
             input,
+            account_created: None,
         }
     }
 }
@@ -129,12 +141,30 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     /// See [`LOCK_STRIPES`].
     stripes: Vec<tokio::sync::Mutex<()>>,
+    /// Rate limits and the rules that hold signatures for review.
+    guards: Guards,
+    /// Alerts for organisers' chats; adapters subscribe.
+    alerts: tokio::sync::broadcast::Sender<Alert>,
+    /// When each campaign last raised a surge alert, so a surge raises one
+    /// alert a minute rather than one per signature.
+    last_surge_alert: std::sync::Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
+}
+
+/// Something organisers should know at once, for their chats. Never carries
+/// personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// The campaign concerned.
+    pub campaign: String,
+    /// What happened, for people.
+    pub text: String,
 }
 
 /// What a message amounts to at the supporter's current step.
 #[derive(Debug)]
 enum Said {
     Start(Option<String>),
+    Review(ReviewAction, String),
     Form(FormAnswers),
     Word(Word),
     Text(String),
@@ -154,11 +184,87 @@ impl Engine {
                 settings.conversation.abandon_after_hours,
             )),
             storage,
-            clock,
             stripes: (0..LOCK_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
+            guards: Guards::new(
+                settings
+                    .campaigns
+                    .iter()
+                    .map(|c| (c.slug.as_str(), &c.limits)),
+                clock.clone(),
+            ),
+            alerts: tokio::sync::broadcast::channel(64).0,
+            last_surge_alert: std::sync::Mutex::new(std::collections::HashMap::new()),
+            clock,
         }
+    }
+
+    /// Alerts for organisers' chats, from now on.
+    pub fn subscribe_alerts(&self) -> tokio::sync::broadcast::Receiver<Alert> {
+        self.alerts.subscribe()
+    }
+
+    fn raise_alert(&self, campaign: &Campaign, text: String) {
+        warn!(campaign = %campaign.slug, "{text}");
+        // Nobody listening is fine: the anomaly is also in the database.
+        let _ = self.alerts.send(Alert {
+            campaign: campaign.slug.clone(),
+            text,
+        });
+    }
+
+    /// Drops limiter entries that no longer matter; run on a timer.
+    pub fn prune_limits(&self) {
+        self.guards.prune(self.clock.now());
+    }
+
+    /// People the limiters currently remember.
+    pub fn remembered_by_limits(&self) -> usize {
+        self.guards.remembered()
+    }
+
+    /// Compares the last hour's signatures per email domain, postcode
+    /// district and platform with each campaign's thresholds. A crossing puts
+    /// an alert in force for an hour (new signatures matching it are held),
+    /// is recorded, and is announced to organisers once per hour.
+    pub async fn check_velocity(&self) -> Result<Vec<Anomaly>, StorageError> {
+        let now = self.clock.now();
+        let mut new = Vec::new();
+        for campaign in self.campaigns.iter() {
+            let crossings = self
+                .storage
+                .velocity(
+                    &campaign.slug,
+                    now - chrono::Duration::hours(1),
+                    crate::storage::thresholds(&campaign.limits),
+                )
+                .await?;
+            for crossing in crossings {
+                self.guards.activate_alert(
+                    &campaign.slug,
+                    crossing.dimension,
+                    &crossing.value,
+                    now + chrono::Duration::hours(1),
+                );
+                let anomaly = Anomaly {
+                    campaign: campaign.slug.clone(),
+                    dimension: crossing.dimension,
+                    value: crossing.value,
+                    count: crossing.count,
+                    threshold: crossing.dimension.threshold(&campaign.limits),
+                    detected_at: now,
+                };
+                if self.storage.record_anomaly(&anomaly).await? {
+                    self.raise_alert(
+                        campaign,
+                        organiser::describe_anomaly(&campaign.title, &anomaly),
+                    );
+                    new.push(anomaly);
+                }
+            }
+        }
+        Ok(new)
     }
 
     /// Records every campaign's consent wording and makes sure each has a
@@ -226,6 +332,12 @@ impl Engine {
             return self.respond_in_group(msg).await;
         }
         let saved = self.load(&msg.from).await?;
+        let campaign = self.campaign_of(saved.as_ref()).clone();
+        match self.guards.check_message(&campaign.slug, &msg.from) {
+            MessageVerdict::Allowed => {}
+            MessageVerdict::SlowDown { wait } => return Ok(vec![slow_down(wait)]),
+            MessageVerdict::Ignore => return Ok(Vec::new()),
+        }
         let said = match &msg.input {
             Input::Choice(data) => self.interpret_choice(data, saved.as_ref()),
             Input::Start { payload } => Said::Start(payload.clone()),
@@ -238,7 +350,11 @@ impl Engine {
             && match &said {
                 Said::Word(word) => !word.only_shows(),
                 Said::Text(_) => true,
-                Said::Start(_) | Said::Form(_) | Said::UnknownCommand | Said::Expired => false,
+                Said::Start(_)
+                | Said::Form(_)
+                | Said::Review(..)
+                | Said::UnknownCommand
+                | Said::Expired => false,
             };
         let mut replies = self.respond_to(msg, saved, said).await?;
         if moves_on && let Some(first) = replies.first_mut() {
@@ -265,9 +381,12 @@ impl Engine {
             ]),
             Said::Start(payload) => self.start(who, saved, payload.as_deref()).await,
             Said::Form(answers) => self.submit_form(who, saved, answers).await,
+            Said::Review(action, selection) => {
+                self.ask_to_review(msg, saved, action, &selection).await
+            }
             Said::Word(word) if word.is_global() => self.global(msg, saved, word).await,
             Said::Word(word) => match saved {
-                Some(conversation) => self.at_step(who, conversation, word).await,
+                Some(conversation) => self.at_step(msg, conversation, word).await,
                 None => Ok(vec![self.not_understood(None)]),
             },
             Said::Text(text) => match saved {
@@ -440,7 +559,9 @@ impl Engine {
                     progress(total, campaign.goal)
                 ))])
             }
-            Word::Stats | Word::Export => self.organiser_command(msg, &campaign, word).await,
+            Word::Stats | Word::Export | Word::Held | Word::Anomalies => {
+                self.organiser_command(msg, &campaign, word).await
+            }
             Word::Skip | Word::Yes | Word::No | Word::Confirm | Word::Change | Word::Outside => {
                 unreachable!("not a global word")
             }
@@ -453,6 +574,9 @@ impl Engine {
         saved: Option<Conversation>,
     ) -> EngineResult<Vec<Reply>> {
         match saved {
+            Some(conversation) if conversation.step == Step::ConfirmReview => {
+                self.drop_review(who, conversation).await
+            }
             Some(conversation) if conversation.step == Step::ConfirmWithdraw => {
                 self.keep_signature(who, conversation).await
             }
@@ -495,6 +619,7 @@ impl Engine {
             Step::Review => Step::Consent,
             Step::ChooseChange => Step::Review,
             Step::ConfirmWithdraw => return self.keep_signature(who, conversation).await,
+            Step::ConfirmReview => return self.drop_review(who, conversation).await,
         };
         conversation.step = previous;
         self.save(who, &conversation).await?;
@@ -567,6 +692,9 @@ impl Engine {
         let campaign = self.campaign_of(Some(&conversation)).clone();
         let outcome = self.storage.withdraw(&campaign.slug, who).await?;
         self.storage.delete_conversation(who).await?;
+        if outcome.is_some() {
+            self.guards.note_withdrawal(who, self.clock.now());
+        }
         Ok(vec![Reply::private(match outcome {
             Some(total) => {
                 info!(campaign = %campaign.slug, "signature withdrawn");
@@ -650,14 +778,44 @@ impl Engine {
             ))]);
         }
         info!(command = word.as_str(), campaign = %campaign.slug, "organiser command");
-        let today = self.clock.now().date_naive();
-        if word == Word::Stats {
-            let stats = organiser::stats(self.storage.as_ref(), campaign, today).await?;
-            return Ok(vec![Reply::private(organiser::render_stats(
-                campaign, &stats,
-            ))]);
+        let now = self.clock.now();
+        let today = now.date_naive();
+        let audit = |affected: u64| AuditEntry {
+            campaign: campaign.slug.clone(),
+            actor: msg.from.clone(),
+            action: word.as_str().to_owned(),
+            detail: String::new(),
+            affected,
+            at: now,
+        };
+        match word {
+            Word::Stats => {
+                let stats = organiser::stats(self.storage.as_ref(), campaign, today).await?;
+                self.storage.record_audit(&audit(stats.total)).await?;
+                return Ok(vec![Reply::private(organiser::render_stats(
+                    campaign, &stats,
+                ))]);
+            }
+            Word::Held => {
+                let held = self.storage.held_summary(&campaign.slug).await?;
+                self.storage.record_audit(&audit(held.held)).await?;
+                return Ok(vec![Reply::private(organiser::render_held(
+                    campaign, &held,
+                ))]);
+            }
+            Word::Anomalies => {
+                let anomalies = self
+                    .storage
+                    .anomalies(&campaign.slug, now - chrono::Duration::days(7))
+                    .await?;
+                return Ok(vec![Reply::private(organiser::render_anomalies(
+                    campaign, &anomalies,
+                ))]);
+            }
+            _ => {}
         }
         let rows = self.storage.export(&campaign.slug).await?;
+        self.storage.record_audit(&audit(rows.len() as u64)).await?;
         let bytes = organiser::write_csv(&rows)
             .map_err(|e| StorageError::Corrupt(format!("writing CSV: {e}")))?;
         Ok(vec![
@@ -678,10 +836,11 @@ impl Engine {
 
     async fn at_step(
         &self,
-        who: &Identity,
+        msg: &Incoming,
         mut conversation: Conversation,
         word: Word,
     ) -> EngineResult<Vec<Reply>> {
+        let who = &msg.from;
         let campaign = self.campaign_of(Some(&conversation)).clone();
         let now = self.clock.now();
         let draft = &mut conversation.draft;
@@ -722,7 +881,9 @@ impl Engine {
             }
             (Step::Updates, Word::Yes) => draft.updates = Some(true),
             (Step::Updates, Word::No | Word::Skip) => draft.updates = Some(false),
-            (Step::Review, Word::Confirm) => return self.sign(who, conversation, &campaign).await,
+            (Step::Review, Word::Confirm) => return self.sign(msg, conversation, &campaign).await,
+            (Step::ConfirmReview, Word::Yes) => return self.apply_review(msg, conversation).await,
+            (Step::ConfirmReview, Word::No) => return self.drop_review(who, conversation).await,
             (Step::Review, Word::Change) => {
                 conversation.step = Step::ChooseChange;
                 self.save(who, &conversation).await?;
@@ -765,7 +926,8 @@ impl Engine {
             | Step::Consent
             | Step::Updates
             | Step::Review
-            | Step::ConfirmWithdraw => {
+            | Step::ConfirmWithdraw
+            | Step::ConfirmReview => {
                 return Ok(vec![self.not_understood(Some(&conversation))]);
             }
         };
@@ -785,7 +947,12 @@ impl Engine {
         answers: FormAnswers,
     ) -> EngineResult<Vec<Reply>> {
         let mut conversation = match saved {
-            Some(conversation) if conversation.step == Step::ConfirmWithdraw => {
+            Some(conversation)
+                if matches!(
+                    conversation.step,
+                    Step::ConfirmWithdraw | Step::ConfirmReview
+                ) =>
+            {
                 return Ok(vec![self.not_understood(Some(&conversation))]);
             }
             Some(conversation) => conversation,
@@ -855,6 +1022,7 @@ impl Engine {
             draft: Draft::default(),
             referral: None,
             resume: None,
+            pending_review: None,
         }
     }
 
@@ -908,10 +1076,19 @@ impl Engine {
 
     async fn sign(
         &self,
-        who: &Identity,
+        msg: &Incoming,
         conversation: Conversation,
         campaign: &Campaign,
     ) -> EngineResult<Vec<Reply>> {
+        let who = &msg.from;
+        let now = self.clock.now();
+        if let Err(wait) = self.guards.check_signing_attempt(&campaign.slug, who, now) {
+            info!(campaign = %campaign.slug, "signing attempt over the limit");
+            return Ok(vec![Reply::private(format!(
+                "You have tried to sign several times today, so I can't take another attempt yet. Please try again in {}.",
+                describe_wait(wait)
+            ))]);
+        }
         let draft = &conversation.draft;
         let (Some(name), Some(email), Some(location), Some(consent), Some(updates)) = (
             &draft.name,
@@ -943,13 +1120,24 @@ impl Engine {
             consent_version: consent.version,
             consent_at: consent.at,
             referral_code: conversation.referral.as_deref().and_then(ShareCode::parse),
-            created_at: self.clock.now(),
+            created_at: now,
+            hold: None,
+        };
+        let signature = match self.hold_or_refuse(msg, campaign, signature, now) {
+            Ok(signature) => signature,
+            Err(refusal) => return Ok(vec![Reply::private(refusal)]),
         };
         let outcome = self.storage.sign(&signature).await?;
         self.storage.delete_conversation(who).await?;
         match outcome {
-            SignOutcome::Signed { share_code, total } => {
-                info!(campaign = %campaign.slug, "signature added");
+            SignOutcome::Signed {
+                share_code,
+                total,
+                held,
+            } => {
+                // A held signature gets the same thanks: telling would only
+                // teach an abuser what is detected.
+                info!(campaign = %campaign.slug, held, hold_reason = ?signature.hold, "signature added");
                 Ok(vec![
                     Reply::private(format!(
                         "Thank you, {name}! Your signature has been added to \"{}\".\n\nThe petition now has {}.\n\nYour share code is {}. Anyone who starts with your link is counted as someone you brought in, so please pass it on.",
@@ -980,11 +1168,221 @@ impl Engine {
         }
     }
 
+    /// Decides whether a signature counts, is held for review, or (a young
+    /// Discord account, where the campaign says so) is refused.
+    fn hold_or_refuse(
+        &self,
+        msg: &Incoming,
+        campaign: &Campaign,
+        mut signature: NewSignature,
+        now: DateTime<Utc>,
+    ) -> Result<NewSignature, String> {
+        let limits = &campaign.limits;
+        // Measured for every signature, so the rate is right whatever else holds it.
+        let surging = self.guards.over_surge_ceiling(&campaign.slug);
+        let domain = signature.email.as_ref().map(|e| e.domain().to_owned());
+        let young_account = msg.from.platform == crate::domain::Platform::Discord
+            && msg.account_created.is_some_and(|created| {
+                created + chrono::Duration::days(i64::from(limits.min_discord_account_age_days))
+                    > now
+            });
+        if young_account && limits.new_discord_accounts == NewAccountPolicy::Refuse {
+            let allowed_from = msg
+                .account_created
+                .expect("young accounts have a creation time")
+                + chrono::Duration::days(i64::from(limits.min_discord_account_age_days));
+            return Err(format!(
+                "Sorry, Discord accounts must be at least {} days old to sign this petition, to keep the count honest. You can sign from {}.",
+                limits.min_discord_account_age_days,
+                day(allowed_from)
+            ));
+        }
+        let mut values = vec![(Dimension::Platform, msg.from.platform.as_str())];
+        if let Some(domain) = &domain {
+            values.push((Dimension::EmailDomain, domain.as_str()));
+        }
+        if let Some(district) = signature.location.district() {
+            values.push((Dimension::PostcodeDistrict, district));
+        }
+        signature.hold = if limits.blocks_identity(&msg.from) {
+            Some(HoldReason::BlockedIdentity)
+        } else if domain.as_deref().is_some_and(|d| limits.blocks_domain(d)) {
+            Some(HoldReason::BlockedDomain)
+        } else if young_account {
+            Some(HoldReason::NewAccount)
+        } else if let Some(dimension) = self.guards.alert_in_force(&campaign.slug, &values, now) {
+            Some(HoldReason::for_velocity(dimension))
+        } else if surging {
+            self.surge_alert(campaign, now);
+            Some(HoldReason::Surge)
+        } else {
+            None
+        };
+        Ok(signature)
+    }
+
+    fn surge_alert(&self, campaign: &Campaign, now: DateTime<Utc>) {
+        let mut last = self
+            .last_surge_alert
+            .lock()
+            .expect("surge alert lock poisoned");
+        let due = last
+            .get(&campaign.slug)
+            .is_none_or(|at| now - *at >= chrono::Duration::minutes(1));
+        if due {
+            last.insert(campaign.slug.clone(), now);
+            drop(last);
+            self.raise_alert(
+                campaign,
+                format!(
+                    "Surge on \"{}\": more than {} signatures a second. New signatures are being held for review until it passes; see held.",
+                    campaign.title, campaign.limits.signatures_per_second
+                ),
+            );
+        }
+    }
+
+    // ----- organisers reviewing held signatures -----
+
+    /// A dry run: how many signatures a release or invalidation would
+    /// change, and a question whether to go ahead.
+    async fn ask_to_review(
+        &self,
+        msg: &Incoming,
+        saved: Option<Conversation>,
+        action: ReviewAction,
+        arguments: &str,
+    ) -> EngineResult<Vec<Reply>> {
+        let who = &msg.from;
+        if !self.organisers.includes(who, &msg.roles) {
+            return Ok(vec![Reply::private(format!(
+                "Sorry, only the campaign's organisers can use {}.",
+                action.as_str()
+            ))]);
+        }
+        let selection = match organiser::parse_selection(arguments) {
+            Ok(selection) => selection,
+            Err(problem) => {
+                return Ok(vec![Reply::private(format!(
+                    "{problem}\n\n{}",
+                    organiser::SELECTION_HELP
+                ))]);
+            }
+        };
+        let mut conversation =
+            saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign()));
+        let campaign = self.campaign_of(Some(&conversation)).clone();
+        let matched = self
+            .storage
+            .count_selected(&campaign.slug, &selection, action)
+            .await?;
+        let described = organiser::describe_selection(&selection);
+        let count = matched.held + matched.counted;
+        if count == 0 {
+            let what = match action {
+                ReviewAction::Release => "held signatures",
+                ReviewAction::Invalidate => "signatures",
+            };
+            return Ok(vec![Reply::private(format!(
+                "No {what} match ({described}), so nothing would change."
+            ))]);
+        }
+        let question = match action {
+            ReviewAction::Release => format!(
+                "{} held signature{} match ({described}). Release {} into the count? (yes or no)",
+                organiser::thousands(count),
+                if count == 1 { "" } else { "s" },
+                if count == 1 { "it" } else { "them" }
+            ),
+            ReviewAction::Invalidate => format!(
+                "{} signature{} match ({described}): {} held and {} counted. Invalidate {}? Invalidated signatures never count and cannot be released. (yes or no)",
+                organiser::thousands(count),
+                if count == 1 { "" } else { "s" },
+                organiser::thousands(matched.held),
+                organiser::thousands(matched.counted),
+                if count == 1 { "it" } else { "them" }
+            ),
+        };
+        if conversation.step != Step::ConfirmReview {
+            conversation.resume = Some(conversation.step);
+        }
+        conversation.step = Step::ConfirmReview;
+        conversation.pending_review = Some(PendingReview { action, selection });
+        self.save(who, &conversation).await?;
+        Ok(vec![Reply::private(question).with_choices(vec![
+            choice(
+                Step::ConfirmReview,
+                Word::Yes,
+                &format!("Yes, {} {}", action.as_str(), organiser::thousands(count)),
+            ),
+            choice(Step::ConfirmReview, Word::No, "No"),
+        ])])
+    }
+
+    async fn apply_review(
+        &self,
+        msg: &Incoming,
+        mut conversation: Conversation,
+    ) -> EngineResult<Vec<Reply>> {
+        let who = &msg.from;
+        let campaign = self.campaign_of(Some(&conversation)).clone();
+        let Some(pending) = conversation.pending_review.take() else {
+            return self.drop_review(who, conversation).await;
+        };
+        // Checked again: the list may have changed since the question.
+        if !self.organisers.includes(who, &msg.roles) {
+            return self.drop_review(who, conversation).await;
+        }
+        let audit = AuditEntry {
+            campaign: campaign.slug.clone(),
+            actor: who.clone(),
+            action: pending.action.as_str().to_owned(),
+            detail: organiser::describe_selection(&pending.selection),
+            affected: 0,
+            at: self.clock.now(),
+        };
+        let outcome = self
+            .storage
+            .apply_review(&campaign.slug, &pending.selection, pending.action, &audit)
+            .await?;
+        info!(campaign = %campaign.slug, action = pending.action.as_str(), affected = outcome.affected, "organiser review applied");
+        conversation.step = conversation.resume.take().unwrap_or(Step::Welcome);
+        self.save(who, &conversation).await?;
+        let done = match pending.action {
+            ReviewAction::Release => "Released",
+            ReviewAction::Invalidate => "Invalidated",
+        };
+        Ok(vec![Reply::private(format!(
+            "{done} {} signature{}. The petition now has {}, with {} held for review.",
+            organiser::thousands(outcome.affected),
+            if outcome.affected == 1 { "" } else { "s" },
+            progress(outcome.total, campaign.goal),
+            organiser::thousands(outcome.held)
+        ))])
+    }
+
+    async fn drop_review(
+        &self,
+        who: &Identity,
+        mut conversation: Conversation,
+    ) -> EngineResult<Vec<Reply>> {
+        conversation.pending_review = None;
+        conversation.step = conversation.resume.take().unwrap_or(Step::Welcome);
+        self.save(who, &conversation).await?;
+        Ok(vec![Reply::private("Nothing was changed.")])
+    }
+
     // ----- groups -----
 
     /// In a group only commands are answered, publicly and without any
     /// personal data; signing itself is moved to a private chat.
     async fn respond_in_group(&self, msg: &Incoming) -> EngineResult<Vec<Reply>> {
+        let default_slug = self.campaigns.default_campaign().slug.clone();
+        match self.guards.check_message(&default_slug, &msg.from) {
+            MessageVerdict::Allowed => {}
+            // A group hears nothing about one member's flood.
+            MessageVerdict::SlowDown { .. } | MessageVerdict::Ignore => return Ok(Vec::new()),
+        }
         let word = match &msg.input {
             Input::Start { .. } => Word::Start,
             Input::Text(text) if text.trim_start().starts_with('/') => {
@@ -1136,6 +1534,10 @@ impl Engine {
                 choices.push(back());
                 Reply::private(format!("What would you like to change? Send {words}.")).with_choices(choices)
             }
+            Step::ConfirmReview => Reply::private("Shall I go ahead with that change? (yes or no)").with_choices(vec![
+                choice(step, Word::Yes, "Yes"),
+                choice(step, Word::No, "No"),
+            ]),
             Step::ConfirmWithdraw => Reply::private(format!(
                 "Withdrawing deletes your signature on \"{}\" and everything we hold about you for it: your name, email, area and consent record. This can't be undone. Do you want to withdraw? (yes or no)",
                 campaign.title
@@ -1193,6 +1595,14 @@ fn interpret_typed(text: &str, step: Option<Step>) -> Said {
     if first.trim_start_matches('/').eq_ignore_ascii_case("start") {
         return Said::Start(rest.map(str::to_owned));
     }
+    for action in [ReviewAction::Release, ReviewAction::Invalidate] {
+        if first
+            .trim_start_matches('/')
+            .eq_ignore_ascii_case(action.as_str())
+        {
+            return Said::Review(action, rest.unwrap_or("").to_owned());
+        }
+    }
     if first.starts_with('/') {
         return match Word::parse(first) {
             Some(word) => Said::Word(word),
@@ -1206,6 +1616,13 @@ fn interpret_typed(text: &str, step: Option<Step>) -> Said {
         Some(Word::Outside) if step == Some(Step::Postcode) => Said::Word(Word::Outside),
         _ => Said::Text(text.to_owned()),
     }
+}
+
+fn slow_down(wait: std::time::Duration) -> Reply {
+    Reply::private(format!(
+        "You're sending messages faster than I can answer them. Please wait {} and try again; until then I won't reply.",
+        describe_wait(wait)
+    ))
 }
 
 /// A form's "where you live": a UK postcode, or a country.

@@ -20,6 +20,18 @@ pub struct Conversation {
     /// Where to return if they decline to withdraw.
     #[serde(default)]
     pub resume: Option<Step>,
+    /// An organiser's release or invalidation awaiting confirmation.
+    #[serde(default)]
+    pub pending_review: Option<PendingReview>,
+}
+
+/// A release or invalidation an organiser has asked for, awaiting their yes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingReview {
+    /// Release or invalidate.
+    pub action: crate::storage::ReviewAction,
+    /// Which signatures.
+    pub selection: crate::storage::Selection,
 }
 
 /// The question a supporter was last asked.
@@ -46,6 +58,8 @@ pub enum Step {
     ChooseChange,
     /// Whether to really withdraw a signature.
     ConfirmWithdraw,
+    /// Whether to really release or invalidate signatures (organisers).
+    ConfirmReview,
 }
 
 impl Step {
@@ -63,6 +77,7 @@ impl Step {
             Step::Review => "review",
             Step::ChooseChange => "change",
             Step::ConfirmWithdraw => "withdraw",
+            Step::ConfirmReview => "review-action",
         }
     }
 
@@ -172,6 +187,7 @@ mod tests {
             },
             referral: Some("ABCDEFGH".into()),
             resume: None,
+            pending_review: None,
         };
         let json = serde_json::to_string(&conversation).unwrap();
         assert_eq!(

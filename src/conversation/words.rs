@@ -41,6 +41,10 @@ pub enum Word {
     Stats,
     /// Organisers: CSV of signatures.
     Export,
+    /// Organisers: signatures held for review.
+    Held,
+    /// Organisers: velocity thresholds crossed.
+    Anomalies,
 }
 
 impl Word {
@@ -66,6 +70,8 @@ impl Word {
             Word::Total => "total",
             Word::Stats => "stats",
             Word::Export => "export",
+            Word::Held => "held",
+            Word::Anomalies => "anomalies",
         }
     }
 
@@ -97,6 +103,8 @@ impl Word {
             "total" => Word::Total,
             "stats" => Word::Stats,
             "export" => Word::Export,
+            "held" => Word::Held,
+            "anomalies" => Word::Anomalies,
             _ => return None,
         };
         Some(word)
@@ -120,6 +128,8 @@ impl Word {
                 | Word::Total
                 | Word::Stats
                 | Word::Export
+                | Word::Held
+                | Word::Anomalies
         )
     }
 
@@ -168,6 +178,8 @@ mod tests {
             Word::Total,
             Word::Stats,
             Word::Export,
+            Word::Held,
+            Word::Anomalies,
         ] {
             assert_eq!(Word::parse(word.as_str()), Some(word));
         }

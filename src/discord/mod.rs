@@ -131,6 +131,11 @@ fn identity(user_id: serenity::all::UserId) -> Identity {
     Identity::new(Platform::Discord, user_id.get().to_string())
 }
 
+/// When a Discord account was created, which its id records.
+fn created(user_id: serenity::all::UserId) -> Option<chrono::DateTime<chrono::Utc>> {
+    crate::limits::discord_account_created(user_id.get())
+}
+
 fn roles(member: Option<&serenity::all::Member>) -> Vec<String> {
     member
         .map(|m| m.roles.iter().map(|role| role.get().to_string()).collect())
@@ -192,10 +197,13 @@ impl EventHandler for Handler {
         {
             return;
         }
-        let incoming = Incoming::private(
-            identity(message.author.id),
-            Input::Text(message.content.clone()),
-        );
+        let incoming = Incoming {
+            account_created: created(message.author.id),
+            ..Incoming::private(
+                identity(message.author.id),
+                Input::Text(message.content.clone()),
+            )
+        };
         let replies = self.engine.handle(incoming).await;
         for reply in replies {
             for part in messages_of(&reply, false) {
@@ -257,6 +265,7 @@ impl Handler {
             roles: roles(command.member.as_deref()),
             chat,
             input: Input::Text(text),
+            account_created: created(command.user.id),
         };
         self.answer(ctx, turn, incoming).await;
     }
@@ -284,6 +293,7 @@ impl Handler {
             roles: roles(component.member.as_ref()),
             chat: ChatKind::Private,
             input,
+            account_created: created(component.user.id),
         };
         self.answer(ctx, turn, incoming).await;
     }
@@ -312,6 +322,7 @@ impl Handler {
         let incoming = Incoming {
             from: identity(modal.user.id),
             roles: roles(modal.member.as_ref()),
+            account_created: created(modal.user.id),
             chat: ChatKind::Private,
             input: Input::Form(FormAnswers {
                 name: field(ids::NAME),
@@ -330,7 +341,10 @@ impl Handler {
             Ok(channel) => {
                 let replies = self
                     .engine
-                    .handle(Incoming::private(who, Input::Start { payload: None }))
+                    .handle(Incoming {
+                        account_created: crate::limits::discord_account_created(user_id),
+                        ..Incoming::private(who, Input::Start { payload: None })
+                    })
                     .await;
                 let mut delivered = true;
                 for reply in &replies {

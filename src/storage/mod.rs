@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::config::DatabaseSettings;
 use crate::domain::{Email, Identity, Location, Platform, ShareCode, SignerName};
+use crate::limits::{Dimension, HoldReason};
 
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
@@ -45,6 +46,32 @@ pub struct NewSignature {
     pub referral_code: Option<ShareCode>,
     /// When the signature is made.
     pub created_at: DateTime<Utc>,
+    /// Set when the signature is to be held for review instead of counted.
+    pub hold: Option<HoldReason>,
+}
+
+/// Whether a signature counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureStatus {
+    /// In the public total.
+    Counted,
+    /// Stored but not counted until an organiser releases it.
+    Held(HoldReason),
+    /// Judged not genuine by an organiser; never counted.
+    Invalidated,
+}
+
+impl SignatureStatus {
+    pub(crate) fn from_columns(status: &str, reason: Option<&str>) -> StorageResult<Self> {
+        match (status, reason.and_then(HoldReason::parse)) {
+            ("counted", _) => Ok(SignatureStatus::Counted),
+            ("held", Some(reason)) => Ok(SignatureStatus::Held(reason)),
+            ("invalidated", _) => Ok(SignatureStatus::Invalidated),
+            _ => Err(StorageError::Corrupt(format!(
+                "unknown signature status {status:?}"
+            ))),
+        }
+    }
 }
 
 /// A stored signature, everything held about one signer.
@@ -72,17 +99,21 @@ pub struct Signature {
     pub share_code: ShareCode,
     /// When they signed.
     pub created_at: DateTime<Utc>,
+    /// Whether it counts.
+    pub status: SignatureStatus,
 }
 
 /// What happened to a signature handed to [`Storage::sign`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignOutcome {
-    /// Stored; the campaign now has `total` signatures.
+    /// Stored; the campaign now has `total` counted signatures.
     Signed {
         /// The signer's own share code.
         share_code: ShareCode,
-        /// The campaign's total including this signature.
+        /// The campaign's public total (held signatures are not in it).
         total: u64,
+        /// Whether this signature was held for review.
+        held: bool,
     },
     /// Not stored: this person had already signed.
     AlreadySigned(PriorSignature),
@@ -135,6 +166,8 @@ pub struct Stats {
     pub campaign: String,
     /// Signatures counted.
     pub total: u64,
+    /// Signatures held for review, not in the total.
+    pub held: u64,
     /// Per platform, most first.
     pub by_platform: Vec<Tally>,
     /// Per UTC day (`YYYY-MM-DD`) in the asked range, oldest first,
@@ -161,6 +194,146 @@ pub struct ExportRow {
     pub platform: Platform,
     /// When they signed.
     pub signed_at: DateTime<Utc>,
+}
+
+/// Which signatures an organiser action applies to. Every filter set must
+/// match; none set means all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Selection {
+    /// The email domain, exactly.
+    pub email_domain: Option<String>,
+    /// The postcode district, exactly.
+    pub postcode_district: Option<String>,
+    /// The platform signed on.
+    pub platform: Option<Platform>,
+    /// Signed at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Signed before.
+    pub until: Option<DateTime<Utc>>,
+    /// Held for this reason.
+    pub reason: Option<HoldReason>,
+}
+
+/// What organisers can do to selected signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewAction {
+    /// Held signatures become counted.
+    Release,
+    /// Held or counted signatures stop counting for good.
+    Invalidate,
+}
+
+impl ReviewAction {
+    /// The command word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewAction::Release => "release",
+            ReviewAction::Invalidate => "invalidate",
+        }
+    }
+}
+
+/// How many signatures a selection matches, by whether they count now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Matched {
+    /// Held ones.
+    pub held: u64,
+    /// Counted ones.
+    pub counted: u64,
+}
+
+/// Totals after an organiser action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewOutcome {
+    /// Signatures changed.
+    pub affected: u64,
+    /// The public total now.
+    pub total: u64,
+    /// Signatures still held.
+    pub held: u64,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// The campaign acted on.
+    pub campaign: String,
+    /// The organiser.
+    pub actor: Identity,
+    /// What they did: `release`, `invalidate`, `export`, `stats`...
+    pub action: String,
+    /// The selection or other detail, as the organiser would read it.
+    pub detail: String,
+    /// Signatures affected (or exported).
+    pub affected: u64,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The held signatures at a glance.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HeldSummary {
+    /// Held signatures.
+    pub held: u64,
+    /// Per hold reason, most first.
+    pub by_reason: Vec<Tally>,
+    /// Per platform, most first.
+    pub by_platform: Vec<Tally>,
+    /// Per email domain, most first.
+    pub by_email_domain: Vec<Tally>,
+    /// Per postcode district, most first.
+    pub by_district: Vec<Tally>,
+}
+
+/// Signatures in the last hour from one domain, district or platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VelocityCount {
+    /// What is counted by.
+    pub dimension: Dimension,
+    /// The domain, district or platform.
+    pub value: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// A velocity threshold crossed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anomaly {
+    /// The campaign.
+    pub campaign: String,
+    /// What was counted by.
+    pub dimension: Dimension,
+    /// The domain, district or platform.
+    pub value: String,
+    /// Signatures in the hour.
+    pub count: u64,
+    /// The threshold crossed.
+    pub threshold: u64,
+    /// When it was noticed.
+    pub detected_at: DateTime<Utc>,
+}
+
+/// A campaign's counters as stored and as recounted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recount {
+    /// The campaign.
+    pub campaign: String,
+    /// The total stored before the recount.
+    pub stored_total: u64,
+    /// The total counted from the signatures.
+    pub counted_total: u64,
+    /// The held count stored before the recount.
+    pub stored_held: u64,
+    /// The held count counted from the signatures.
+    pub counted_held: u64,
+}
+
+impl Recount {
+    /// Whether the stored counters had drifted.
+    pub fn drifted(&self) -> bool {
+        self.stored_total != self.counted_total || self.stored_held != self.counted_held
+    }
 }
 
 /// Why a storage call failed. Messages carry context for the log and never
@@ -282,6 +455,53 @@ pub trait Storage: Send + Sync + 'static {
         bot: &str,
         since: DateTime<Utc>,
     ) -> StorageResult<u64>;
+
+    /// The held signatures of a campaign, broken down.
+    async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary>;
+
+    /// How many signatures an action would change: a dry run.
+    async fn count_selected(
+        &self,
+        campaign: &str,
+        selection: &Selection,
+        action: ReviewAction,
+    ) -> StorageResult<Matched>;
+
+    /// Releases or invalidates the selected signatures, adjusts the
+    /// counters, and writes the audit log, all in one transaction.
+    async fn apply_review(
+        &self,
+        campaign: &str,
+        selection: &Selection,
+        action: ReviewAction,
+        audit: &AuditEntry,
+    ) -> StorageResult<ReviewOutcome>;
+
+    /// Writes an organiser action that changes nothing (an export, a view).
+    async fn record_audit(&self, entry: &AuditEntry) -> StorageResult<()>;
+
+    /// The audit log of a campaign, oldest first.
+    async fn audit_log(&self, campaign: &str) -> StorageResult<Vec<AuditEntry>>;
+
+    /// Signatures since `since` per email domain, postcode district and
+    /// platform, where at least the given thresholds.
+    async fn velocity(
+        &self,
+        campaign: &str,
+        since: DateTime<Utc>,
+        thresholds: [u64; 3],
+    ) -> StorageResult<Vec<VelocityCount>>;
+
+    /// Records a crossed threshold unless already recorded for the same
+    /// value in the same hour; returns whether it is new.
+    async fn record_anomaly(&self, anomaly: &Anomaly) -> StorageResult<bool>;
+
+    /// Anomalies detected since `since`, newest first.
+    async fn anomalies(&self, campaign: &str, since: DateTime<Utc>) -> StorageResult<Vec<Anomaly>>;
+
+    /// Recomputes every campaign's counters from its signatures, stores
+    /// them, and reports what they were.
+    async fn recount(&self) -> StorageResult<Vec<Recount>>;
 }
 
 /// Opens the database named by the settings, creating it if needed, and
@@ -334,6 +554,26 @@ pub(crate) fn location_from_columns(
             "a signature must have exactly one of postcode district and country".into(),
         )),
     }
+}
+
+/// The thresholds in the order [`Storage::velocity`] takes them.
+pub fn thresholds(limits: &crate::limits::LimitSettings) -> [u64; 3] {
+    [
+        limits.email_domain_per_hour,
+        limits.postcode_district_per_hour,
+        limits.platform_per_hour,
+    ]
+}
+
+pub(crate) fn dimension_from_column(value: &str) -> StorageResult<Dimension> {
+    Dimension::parse(value)
+        .ok_or_else(|| StorageError::Corrupt(format!("unknown dimension {value:?}")))
+}
+
+/// The hour an instant falls in, as hours since 1970: anomalies are kept
+/// once per value per hour.
+pub(crate) fn hour_of(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(3600)
 }
 
 pub(crate) fn platform_from_column(value: &str) -> StorageResult<Platform> {

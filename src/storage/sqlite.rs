@@ -10,11 +10,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    DuplicateMatch, ExportRow, NewSignature, PriorSignature, SignOutcome, Signature, Stats,
-    Storage, StorageError, StorageResult, Tally, db, every_day, location_from_columns,
-    platform_from_column,
+    Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature,
+    PriorSignature, Recount, ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature,
+    SignatureStatus, Stats, Storage, StorageError, StorageResult, Tally, VelocityCount, db,
+    dimension_from_column, every_day, hour_of, location_from_columns, platform_from_column,
 };
-use crate::domain::{Email, Identity, ShareCode, SignerName};
+use crate::domain::{Email, Identity, Platform, ShareCode, SignerName};
+use crate::limits::HoldReason;
 
 /// How long a writer waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -202,8 +204,9 @@ impl Storage for SqliteStorage {
                 .map_err(db("starting a signature"))?;
             let inserted = sqlx::query(
                 "INSERT INTO signatures (campaign, platform, platform_user_id, name, email, postcode_district,
-                     country, updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                     country, updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at,
+                     status, hold_reason, email_domain)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                  ON CONFLICT DO NOTHING",
             )
             .bind(&signature.campaign)
@@ -219,6 +222,9 @@ impl Storage for SqliteStorage {
             .bind(signature.referral_code.as_ref().map(ShareCode::as_str))
             .bind(share_code.as_str())
             .bind(millis(signature.created_at))
+            .bind(if signature.hold.is_some() { "held" } else { "counted" })
+            .bind(signature.hold.map(HoldReason::as_str))
+            .bind(signature.email.as_ref().map(Email::domain))
             .execute(&mut *tx)
             .await
             .map_err(db("storing a signature"))?;
@@ -228,12 +234,16 @@ impl Storage for SqliteStorage {
                     None => continue,
                 }
             }
+            let held = signature.hold.is_some();
             let total: i64 = sqlx::query_scalar(
-                "INSERT INTO campaign_totals (campaign, total) VALUES ($1, 1)
-                 ON CONFLICT (campaign) DO UPDATE SET total = campaign_totals.total + 1
+                "INSERT INTO campaign_totals (campaign, total, held) VALUES ($1, $2, $3)
+                 ON CONFLICT (campaign) DO UPDATE SET total = campaign_totals.total + excluded.total,
+                     held = campaign_totals.held + excluded.held
                  RETURNING total",
             )
             .bind(&signature.campaign)
+            .bind(i64::from(!held))
+            .bind(i64::from(held))
             .fetch_one(&mut *tx)
             .await
             .map_err(db("counting a signature"))?;
@@ -241,6 +251,7 @@ impl Storage for SqliteStorage {
             return Ok(SignOutcome::Signed {
                 share_code,
                 total: total as u64,
+                held,
             });
         }
         Err(StorageError::Corrupt(
@@ -255,7 +266,7 @@ impl Storage for SqliteStorage {
     ) -> StorageResult<Option<Signature>> {
         let row = sqlx::query(
             "SELECT name, email, postcode_district, country, updates_opt_in, consent_version, consent_at,
-                    referral_code, share_code, created_at
+                    referral_code, share_code, created_at, status, hold_reason
              FROM signatures WHERE campaign = $1 AND platform = $2 AND platform_user_id = $3",
         )
         .bind(campaign)
@@ -282,6 +293,7 @@ impl Storage for SqliteStorage {
             share_code: ShareCode::parse(row.get("share_code"))
                 .ok_or_else(|| StorageError::Corrupt("a stored share code is malformed".into()))?,
             created_at: from_millis(row.get("created_at"))?,
+            status: SignatureStatus::from_columns(row.get("status"), row.get("hold_reason"))?,
         }))
     }
 
@@ -291,20 +303,25 @@ impl Storage for SqliteStorage {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db("starting a withdrawal"))?;
-        let deleted = sqlx::query("DELETE FROM signatures WHERE campaign = $1 AND platform = $2 AND platform_user_id = $3")
-            .bind(campaign)
-            .bind(who.platform.as_str())
-            .bind(&who.user_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("deleting a signature"))?;
-        if deleted.rows_affected() == 0 {
-            return Ok(None);
-        }
-        let total: i64 = sqlx::query_scalar(
-            "UPDATE campaign_totals SET total = total - 1 WHERE campaign = $1 RETURNING total",
+        let status: Option<String> = sqlx::query_scalar(
+            "DELETE FROM signatures WHERE campaign = $1 AND platform = $2 AND platform_user_id = $3 RETURNING status",
         )
         .bind(campaign)
+        .bind(who.platform.as_str())
+        .bind(&who.user_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("deleting a signature"))?;
+        let Some(status) = status else {
+            return Ok(None);
+        };
+        let (counted, held) = (i64::from(status == "counted"), i64::from(status == "held"));
+        let total: i64 = sqlx::query_scalar(
+            "UPDATE campaign_totals SET total = total - $2, held = held - $3 WHERE campaign = $1 RETURNING total",
+        )
+        .bind(campaign)
+        .bind(counted)
+        .bind(held)
         .fetch_one(&mut *tx)
         .await
         .map_err(db("uncounting a signature"))?;
@@ -357,7 +374,7 @@ impl Storage for SqliteStorage {
         );
         let days: Vec<(String, i64)> = sqlx::query_as(
             "SELECT date(created_at / 1000, 'unixepoch') AS day, COUNT(*) FROM signatures
-             WHERE campaign = $1 AND created_at >= $2 GROUP BY day",
+             WHERE campaign = $1 AND status = 'counted' AND created_at >= $2 GROUP BY day",
         )
         .bind(campaign)
         .bind(since_ms)
@@ -373,26 +390,37 @@ impl Storage for SqliteStorage {
                 ))
             })
             .collect();
+        let (total, held): (i64, i64) =
+            sqlx::query_as("SELECT total, held FROM campaign_totals WHERE campaign = $1")
+                .bind(campaign)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db("reading the counters"))?
+                .unwrap_or((0, 0));
         Ok(Stats {
             campaign: campaign.to_owned(),
-            total: self.total(campaign).await?,
+            total: total as u64,
+            held: held as u64,
             by_platform: tallies(
-                "SELECT platform, COUNT(*) FROM signatures WHERE campaign = $1 GROUP BY platform ORDER BY 2 DESC, 1",
+                "SELECT platform, COUNT(*) FROM signatures WHERE campaign = $1 AND status = 'counted'
+                 GROUP BY platform ORDER BY 2 DESC, 1",
             )
             .await?,
             by_day: every_day(since, today, days),
             by_district: tallies(
-                "SELECT postcode_district, COUNT(*) FROM signatures WHERE campaign = $1 AND postcode_district IS NOT NULL
+                "SELECT postcode_district, COUNT(*) FROM signatures WHERE campaign = $1 AND status = 'counted'
+                 AND postcode_district IS NOT NULL
                  GROUP BY postcode_district ORDER BY 2 DESC, 1",
             )
             .await?,
             by_country: tallies(
-                "SELECT country, COUNT(*) FROM signatures WHERE campaign = $1 AND country IS NOT NULL
+                "SELECT country, COUNT(*) FROM signatures WHERE campaign = $1 AND status = 'counted' AND country IS NOT NULL
                  GROUP BY country ORDER BY 2 DESC, 1",
             )
             .await?,
             top_referral_codes: tallies(
-                "SELECT referral_code, COUNT(*) FROM signatures WHERE campaign = $1 AND referral_code IS NOT NULL
+                "SELECT referral_code, COUNT(*) FROM signatures WHERE campaign = $1 AND status = 'counted'
+                 AND referral_code IS NOT NULL
                  GROUP BY referral_code ORDER BY 2 DESC, 1 LIMIT 10",
             )
             .await?,
@@ -402,7 +430,7 @@ impl Storage for SqliteStorage {
     async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>> {
         let rows = sqlx::query(
             "SELECT name, postcode_district, country, platform, created_at FROM signatures
-             WHERE campaign = $1 ORDER BY id",
+             WHERE campaign = $1 AND status = 'counted' ORDER BY id",
         )
         .bind(campaign)
         .fetch_all(&self.pool)
@@ -464,4 +492,376 @@ impl Storage for SqliteStorage {
         .map_err(db("counting connection attempts"))?;
         Ok(count as u64)
     }
+
+    async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary> {
+        let tallies = |sql: &'static str| {
+            let pool = self.pool.clone();
+            async move {
+                let rows: Vec<(String, i64)> = sqlx::query_as(sql)
+                    .bind(campaign)
+                    .fetch_all(&pool)
+                    .await
+                    .map_err(db("summarising held signatures"))?;
+                Ok::<_, StorageError>(
+                    rows.into_iter()
+                        .map(|(label, count)| Tally::new(label, count as u64))
+                        .collect::<Vec<_>>(),
+                )
+            }
+        };
+        let by_reason = tallies(
+            "SELECT hold_reason, COUNT(*) FROM signatures WHERE campaign = $1 AND status = 'held'
+             GROUP BY hold_reason ORDER BY 2 DESC, 1",
+        )
+        .await?;
+        Ok(HeldSummary {
+            held: by_reason.iter().map(|t| t.count).sum(),
+            by_reason,
+            by_platform: tallies(
+                "SELECT platform, COUNT(*) FROM signatures WHERE campaign = $1 AND status = 'held'
+                 GROUP BY platform ORDER BY 2 DESC, 1",
+            )
+            .await?,
+            by_email_domain: tallies(
+                "SELECT email_domain, COUNT(*) FROM signatures WHERE campaign = $1 AND status = 'held'
+                 AND email_domain IS NOT NULL GROUP BY email_domain ORDER BY 2 DESC, 1 LIMIT 10",
+            )
+            .await?,
+            by_district: tallies(
+                "SELECT postcode_district, COUNT(*) FROM signatures WHERE campaign = $1 AND status = 'held'
+                 AND postcode_district IS NOT NULL GROUP BY postcode_district ORDER BY 2 DESC, 1 LIMIT 10",
+            )
+            .await?,
+        })
+    }
+
+    async fn count_selected(
+        &self,
+        campaign: &str,
+        selection: &Selection,
+        action: ReviewAction,
+    ) -> StorageResult<Matched> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(SELECTED_BY_STATUS)
+            .bind(campaign)
+            .bind(selection.email_domain.as_deref())
+            .bind(selection.postcode_district.as_deref())
+            .bind(selection.platform.map(Platform::as_str))
+            .bind(selection.since.map(millis))
+            .bind(selection.until.map(millis))
+            .bind(selection.reason.map(HoldReason::as_str))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("counting selected signatures"))?;
+        Ok(matched(rows, action))
+    }
+
+    async fn apply_review(
+        &self,
+        campaign: &str,
+        selection: &Selection,
+        action: ReviewAction,
+        audit: &AuditEntry,
+    ) -> StorageResult<ReviewOutcome> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("starting a review"))?;
+        // Held first, then counted, so each update's row count says exactly
+        // which counter to adjust.
+        let mut moved = Matched::default();
+        let steps: &[(&str, &str)] = match action {
+            ReviewAction::Release => &[("held", "counted")],
+            ReviewAction::Invalidate => &[("held", "invalidated"), ("counted", "invalidated")],
+        };
+        for (from, to) in steps {
+            let done = sqlx::query(REVIEW_UPDATE)
+                .bind(campaign)
+                .bind(selection.email_domain.as_deref())
+                .bind(selection.postcode_district.as_deref())
+                .bind(selection.platform.map(Platform::as_str))
+                .bind(selection.since.map(millis))
+                .bind(selection.until.map(millis))
+                .bind(selection.reason.map(HoldReason::as_str))
+                .bind(*from)
+                .bind(*to)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("changing selected signatures"))?;
+            match *from {
+                "held" => moved.held = done.rows_affected(),
+                _ => moved.counted = done.rows_affected(),
+            }
+        }
+        let (total_change, held_change) = match action {
+            ReviewAction::Release => (moved.held as i64, -(moved.held as i64)),
+            ReviewAction::Invalidate => (-(moved.counted as i64), -(moved.held as i64)),
+        };
+        let (total, held): (i64, i64) = sqlx::query_as(
+            "INSERT INTO campaign_totals (campaign, total, held) VALUES ($1, 0, 0)
+             ON CONFLICT (campaign) DO UPDATE SET total = campaign_totals.total + $2, held = campaign_totals.held + $3
+             RETURNING total, held",
+        )
+        .bind(campaign)
+        .bind(total_change)
+        .bind(held_change)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("adjusting the counters"))?;
+        let affected = moved.held + moved.counted;
+        insert_audit(
+            &mut tx,
+            &AuditEntry {
+                affected,
+                ..audit.clone()
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(db("committing a review"))?;
+        Ok(ReviewOutcome {
+            affected,
+            total: total as u64,
+            held: held as u64,
+        })
+    }
+
+    async fn record_audit(&self, entry: &AuditEntry) -> StorageResult<()> {
+        let mut connection = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db("writing the audit log"))?;
+        insert_audit(&mut connection, entry).await
+    }
+
+    async fn audit_log(&self, campaign: &str) -> StorageResult<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT actor_platform, actor_user_id, action, detail, affected, at FROM audit_log
+             WHERE campaign = $1 ORDER BY id",
+        )
+        .bind(campaign)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading the audit log"))?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    campaign: campaign.to_owned(),
+                    actor: Identity::new(
+                        platform_from_column(row.get("actor_platform"))?,
+                        row.get::<String, _>("actor_user_id"),
+                    ),
+                    action: row.get("action"),
+                    detail: row.get("detail"),
+                    affected: row.get::<i64, _>("affected") as u64,
+                    at: from_millis(row.get("at"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn velocity(
+        &self,
+        campaign: &str,
+        since: DateTime<Utc>,
+        thresholds: [u64; 3],
+    ) -> StorageResult<Vec<VelocityCount>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(VELOCITY)
+            .bind(campaign)
+            .bind(millis(since))
+            .bind(thresholds[0] as i64)
+            .bind(thresholds[1] as i64)
+            .bind(thresholds[2] as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("measuring velocity"))?;
+        rows.into_iter()
+            .map(|(dimension, value, count)| {
+                Ok(VelocityCount {
+                    dimension: dimension_from_column(&dimension)?,
+                    value,
+                    count: count as u64,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_anomaly(&self, anomaly: &Anomaly) -> StorageResult<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO anomalies (campaign, dimension, value, hour, count, threshold, detected_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(&anomaly.campaign)
+        .bind(anomaly.dimension.as_str())
+        .bind(&anomaly.value)
+        .bind(hour_of(anomaly.detected_at))
+        .bind(anomaly.count as i64)
+        .bind(anomaly.threshold as i64)
+        .bind(millis(anomaly.detected_at))
+        .execute(&self.pool)
+        .await
+        .map_err(db("recording an anomaly"))?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn anomalies(&self, campaign: &str, since: DateTime<Utc>) -> StorageResult<Vec<Anomaly>> {
+        let rows = sqlx::query(
+            "SELECT dimension, value, count, threshold, detected_at FROM anomalies
+             WHERE campaign = $1 AND detected_at >= $2 ORDER BY detected_at DESC",
+        )
+        .bind(campaign)
+        .bind(millis(since))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading anomalies"))?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Anomaly {
+                    campaign: campaign.to_owned(),
+                    dimension: dimension_from_column(row.get("dimension"))?,
+                    value: row.get("value"),
+                    count: row.get::<i64, _>("count") as u64,
+                    threshold: row.get::<i64, _>("threshold") as u64,
+                    detected_at: from_millis(row.get("detected_at"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn recount(&self) -> StorageResult<Vec<Recount>> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("starting a recount"))?;
+        let report = recount_in(&mut tx).await?;
+        tx.commit().await.map_err(db("committing a recount"))?;
+        Ok(report)
+    }
+}
+
+/// The selection filters, shared by the dry run and the change. A filter
+/// left NULL matches everything.
+macro_rules! selection_filter {
+    () => {
+        "campaign = $1
+         AND ($2 IS NULL OR email_domain = $2)
+         AND ($3 IS NULL OR postcode_district = $3)
+         AND ($4 IS NULL OR platform = $4)
+         AND ($5 IS NULL OR created_at >= $5)
+         AND ($6 IS NULL OR created_at < $6)
+         AND ($7 IS NULL OR hold_reason = $7)"
+    };
+}
+
+const SELECTED_BY_STATUS: &str = concat!(
+    "SELECT status, COUNT(*) FROM signatures WHERE ",
+    selection_filter!(),
+    " GROUP BY status"
+);
+const REVIEW_UPDATE: &str = concat!(
+    "UPDATE signatures SET status = $9, hold_reason = CASE WHEN $9 = 'counted' THEN NULL ELSE hold_reason END WHERE ",
+    selection_filter!(),
+    " AND status = $8"
+);
+const VELOCITY: &str = "
+    SELECT 'email_domain', email_domain, COUNT(*) FROM signatures
+     WHERE campaign = $1 AND created_at >= $2 AND status <> 'invalidated' AND email_domain IS NOT NULL
+     GROUP BY email_domain HAVING COUNT(*) >= $3
+    UNION ALL
+    SELECT 'postcode_district', postcode_district, COUNT(*) FROM signatures
+     WHERE campaign = $1 AND created_at >= $2 AND status <> 'invalidated' AND postcode_district IS NOT NULL
+     GROUP BY postcode_district HAVING COUNT(*) >= $4
+    UNION ALL
+    SELECT 'platform', platform, COUNT(*) FROM signatures
+     WHERE campaign = $1 AND created_at >= $2 AND status <> 'invalidated'
+     GROUP BY platform HAVING COUNT(*) >= $5";
+
+/// What a dry run reports: releasing touches only held signatures.
+fn matched(rows: Vec<(String, i64)>, action: ReviewAction) -> Matched {
+    let count = |status: &str| {
+        rows.iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n as u64)
+    };
+    Matched {
+        held: count("held"),
+        counted: match action {
+            ReviewAction::Release => 0,
+            ReviewAction::Invalidate => count("counted"),
+        },
+    }
+}
+
+async fn insert_audit(
+    connection: &mut sqlx::SqliteConnection,
+    entry: &AuditEntry,
+) -> StorageResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (campaign, actor_platform, actor_user_id, action, detail, affected, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&entry.campaign)
+    .bind(entry.actor.platform.as_str())
+    .bind(&entry.actor.user_id)
+    .bind(&entry.action)
+    .bind(&entry.detail)
+    .bind(entry.affected as i64)
+    .bind(millis(entry.at))
+    .execute(&mut *connection)
+    .await
+    .map_err(db("writing the audit log"))?;
+    Ok(())
+}
+
+async fn recount_in(tx: &mut sqlx::SqliteConnection) -> StorageResult<Vec<Recount>> {
+    let stored: Vec<(String, i64, i64)> =
+        sqlx::query_as("SELECT campaign, total, held FROM campaign_totals ORDER BY campaign")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db("reading the counters"))?;
+    let counted: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT campaign, SUM(CASE WHEN status = 'counted' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN status = 'held' THEN 1 ELSE 0 END)
+         FROM signatures GROUP BY campaign",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db("recounting signatures"))?;
+    let mut campaigns: Vec<&str> = stored
+        .iter()
+        .map(|(c, _, _)| c.as_str())
+        .chain(counted.iter().map(|(c, _, _)| c.as_str()))
+        .collect();
+    campaigns.sort_unstable();
+    campaigns.dedup();
+    let mut report = Vec::new();
+    for campaign in campaigns {
+        let (stored_total, stored_held) = stored
+            .iter()
+            .find(|(c, _, _)| c == campaign)
+            .map_or((0, 0), |(_, t, h)| (*t, *h));
+        let (counted_total, counted_held) = counted
+            .iter()
+            .find(|(c, _, _)| c == campaign)
+            .map_or((0, 0), |(_, t, h)| (*t, *h));
+        sqlx::query(
+            "INSERT INTO campaign_totals (campaign, total, held) VALUES ($1, $2, $3)
+             ON CONFLICT (campaign) DO UPDATE SET total = excluded.total, held = excluded.held",
+        )
+        .bind(campaign)
+        .bind(counted_total)
+        .bind(counted_held)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("storing recounted totals"))?;
+        report.push(Recount {
+            campaign: campaign.to_owned(),
+            stored_total: stored_total as u64,
+            counted_total: counted_total as u64,
+            stored_held: stored_held as u64,
+            counted_held: counted_held as u64,
+        });
+    }
+    Ok(report)
 }

@@ -192,6 +192,7 @@ where
             roles: Vec::new(),
             chat,
             input,
+            account_created: None,
         })
         .await;
     deliver(&bot, message.chat.id, None, replies, me.username()).await
@@ -215,6 +216,7 @@ where
             roles: Vec::new(),
             chat: ChatKind::Private,
             input: Input::Choice(data),
+            account_created: None,
         })
         .await;
     // Every button press is answered, with a notice if the engine has one.

@@ -134,6 +134,13 @@ pub fn settings_for(database: &TestDatabase) -> Settings {
     let mut settings = Settings::built_in();
     settings.database.url = Secret::new(database.url.clone());
     settings.organisers.telegram_users = vec![1000];
+    // Tests type far faster than people and the clock stands still, so the
+    // per-person limits are loosened; the limits have tests of their own.
+    let mut campaign = settings.campaigns.default_campaign().as_ref().clone();
+    campaign.limits.message_burst = 100_000;
+    campaign.limits.signing_attempts_per_day = 1_000;
+    campaign.limits.signatures_per_second = 100_000;
+    settings.campaigns.upsert(campaign);
     settings
 }
 
@@ -240,6 +247,7 @@ impl TestApp {
                 roles: Vec::new(),
                 chat: ChatKind::Group,
                 input: Input::Text(text.to_owned()),
+                account_created: None,
             })
             .await
     }

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use petition::domain::Identity;
 use petition::storage::{
-    ExportRow, NewSignature, SignOutcome, Signature, Stats, Storage, StorageResult,
+    Anomaly, AuditEntry, ExportRow, HeldSummary, Matched, NewSignature, Recount, ReviewAction,
+    ReviewOutcome, Selection, SignOutcome, Signature, Stats, Storage, StorageResult, VelocityCount,
 };
 
 /// Delays every conversation load (which every message makes) by `delay`.
@@ -90,5 +91,50 @@ impl Storage for SlowStorage {
         since: DateTime<Utc>,
     ) -> StorageResult<u64> {
         self.inner.connection_attempts_since(bot, since).await
+    }
+    async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary> {
+        self.inner.held_summary(campaign).await
+    }
+    async fn count_selected(
+        &self,
+        campaign: &str,
+        selection: &Selection,
+        action: ReviewAction,
+    ) -> StorageResult<Matched> {
+        self.inner.count_selected(campaign, selection, action).await
+    }
+    async fn apply_review(
+        &self,
+        campaign: &str,
+        selection: &Selection,
+        action: ReviewAction,
+        audit: &AuditEntry,
+    ) -> StorageResult<ReviewOutcome> {
+        self.inner
+            .apply_review(campaign, selection, action, audit)
+            .await
+    }
+    async fn record_audit(&self, entry: &AuditEntry) -> StorageResult<()> {
+        self.inner.record_audit(entry).await
+    }
+    async fn audit_log(&self, campaign: &str) -> StorageResult<Vec<AuditEntry>> {
+        self.inner.audit_log(campaign).await
+    }
+    async fn velocity(
+        &self,
+        campaign: &str,
+        since: DateTime<Utc>,
+        thresholds: [u64; 3],
+    ) -> StorageResult<Vec<VelocityCount>> {
+        self.inner.velocity(campaign, since, thresholds).await
+    }
+    async fn record_anomaly(&self, anomaly: &Anomaly) -> StorageResult<bool> {
+        self.inner.record_anomaly(anomaly).await
+    }
+    async fn anomalies(&self, campaign: &str, since: DateTime<Utc>) -> StorageResult<Vec<Anomaly>> {
+        self.inner.anomalies(campaign, since).await
+    }
+    async fn recount(&self) -> StorageResult<Vec<Recount>> {
+        self.inner.recount().await
     }
 }
