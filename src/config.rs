@@ -67,6 +67,21 @@ pub struct Settings {
     pub telegram: TelegramSettings,
     /// The Discord bot, if a token is set.
     pub discord: DiscordSettings,
+    /// Where organisers are alerted.
+    pub alerts: AlertSettings,
+}
+
+/// `[alerts]`: organisers' chats where the bots post velocity and surge
+/// alerts as they happen. Alerts never carry personal data.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    /// A Telegram chat id (a group's is negative).
+    #[serde(default)]
+    pub telegram_chat: Option<i64>,
+    /// A Discord channel id the bot may post in.
+    #[serde(default)]
+    pub discord_channel: Option<u64>,
 }
 
 /// `[database]`.
@@ -171,6 +186,8 @@ struct RawSettings {
     organisers: OrganiserSettings,
     telegram: TelegramSettings,
     discord: DiscordSettings,
+    #[serde(default)]
+    alerts: AlertSettings,
 }
 
 /// Why settings could not be loaded. The message names the key at fault.
@@ -276,6 +293,7 @@ impl Settings {
             organisers: raw.organisers,
             telegram: raw.telegram,
             discord: raw.discord,
+            alerts: raw.alerts,
         })
     }
 }

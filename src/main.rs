@@ -45,6 +45,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Recompute every campaign's totals from its signatures and report any
+    /// drift from the stored counters (which it corrects).
+    Recount,
     /// Write a campaign's signatures as CSV for delivery.
     Export {
         /// The campaign's slug; the default campaign otherwise.
@@ -100,6 +103,34 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&stats)?);
             } else {
                 println!("{}", organiser::render_stats(&campaign, &stats));
+            }
+            Ok(())
+        }
+        Command::Recount => {
+            let storage = storage::connect(&settings.database).await?;
+            for recount in storage.recount().await? {
+                let held = if recount.counted_held > 0 {
+                    format!(
+                        ", {} held for review",
+                        organiser::thousands(recount.counted_held)
+                    )
+                } else {
+                    String::new()
+                };
+                let drift = if recount.drifted() {
+                    format!(
+                        "drift corrected: the stored total was {} and held {}",
+                        organiser::thousands(recount.stored_total),
+                        organiser::thousands(recount.stored_held)
+                    )
+                } else {
+                    "no drift".to_owned()
+                };
+                println!(
+                    "{}: {} counted{held}; {drift}",
+                    recount.campaign,
+                    organiser::thousands(recount.counted_total)
+                );
             }
             Ok(())
         }

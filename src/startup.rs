@@ -17,6 +17,11 @@ use crate::telegram::{self, Delivery, TelegramBot};
 
 /// How often abandoned conversations are looked for.
 const CLEAN_UP_EVERY: Duration = Duration::from_secs(15 * 60);
+/// How often signatures per domain, district and platform are compared with
+/// the thresholds.
+const CHECK_VELOCITY_EVERY: Duration = Duration::from_secs(60);
+/// How often rate limiters forget people who have gone quiet.
+const PRUNE_LIMITS_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// A ready application: settings, storage and the engine over them.
 pub struct App {
@@ -53,6 +58,25 @@ impl App {
         if forgotten > 0 {
             info!(forgotten, "deleted abandoned conversations");
         }
+        // The counters are kept in step with every write; a recount at
+        // start-up proves it, and mends them if anything ever drifted.
+        for recount in engine
+            .storage()
+            .recount()
+            .await
+            .context("could not recount the signatures")?
+        {
+            if recount.drifted() {
+                warn!(
+                    campaign = %recount.campaign,
+                    stored_total = recount.stored_total,
+                    counted_total = recount.counted_total,
+                    stored_held = recount.stored_held,
+                    counted_held = recount.counted_held,
+                    "counters had drifted from the signatures; corrected"
+                );
+            }
+        }
         Ok(Self { settings, engine })
     }
 
@@ -85,9 +109,36 @@ impl App {
             ),
             false => None,
         };
-        let cleaner = tokio::spawn(forget_abandoned_conversations_periodically(
-            self.engine.clone(),
-        ));
+        let mut chores = vec![
+            tokio::spawn(forget_abandoned_conversations_periodically(
+                self.engine.clone(),
+            )),
+            tokio::spawn(check_velocity_periodically(self.engine.clone())),
+            tokio::spawn(prune_limits_periodically(self.engine.clone())),
+        ];
+        if let Some(chat) = self.settings.alerts.telegram_chat
+            && telegram_configured
+        {
+            let bot = telegram::throttled_bot(&self.settings.telegram, Limits::default())?;
+            chores.push(tokio::spawn(telegram::forward_alerts(
+                bot,
+                chat,
+                self.engine.subscribe_alerts(),
+            )));
+        }
+        if let Some(channel) = self.settings.alerts.discord_channel
+            && discord_configured
+        {
+            let rest = discord::rest::DiscordRest::new(
+                &self.settings.discord.api_url,
+                self.settings.discord.token.clone(),
+            )?;
+            chores.push(tokio::spawn(discord::forward_alerts(
+                rest,
+                channel,
+                self.engine.subscribe_alerts(),
+            )));
+        }
 
         {
             let telegram_stopped = async {
@@ -108,7 +159,9 @@ impl App {
                 () = discord_stopped => warn!("the Discord bot stopped by itself"),
             }
         }
-        cleaner.abort();
+        for chore in chores {
+            chore.abort();
+        }
         if let Some(bot) = telegram {
             bot.stop().await;
         }
@@ -140,6 +193,27 @@ impl App {
         TelegramBot::spawn(bot, self.engine.clone(), organisers, delivery)
             .await
             .context("could not start the Telegram bot")
+    }
+}
+
+/// Checks velocity every [`CHECK_VELOCITY_EVERY`].
+async fn check_velocity_periodically(engine: Arc<Engine>) {
+    let mut every = tokio::time::interval(CHECK_VELOCITY_EVERY);
+    loop {
+        every.tick().await;
+        if let Err(error) = engine.check_velocity().await {
+            warn!(%error, "could not check signature velocity");
+        }
+    }
+}
+
+/// Prunes the rate limiters every [`PRUNE_LIMITS_EVERY`], so memory stays
+/// bounded however many people appear.
+async fn prune_limits_periodically(engine: Arc<Engine>) {
+    let mut every = tokio::time::interval(PRUNE_LIMITS_EVERY);
+    loop {
+        every.tick().await;
+        engine.prune_limits();
     }
 }
 

@@ -74,7 +74,74 @@ pub fn commands() -> Vec<CreateCommand> {
             .default_member_permissions(Permissions::MANAGE_GUILD),
         plain("export", "Organisers: the signatures as a CSV file")
             .default_member_permissions(Permissions::MANAGE_GUILD),
+        plain("held", "Organisers: signatures held for review")
+            .default_member_permissions(Permissions::MANAGE_GUILD),
+        plain("anomalies", "Organisers: velocity alerts of the last week")
+            .default_member_permissions(Permissions::MANAGE_GUILD),
+        review_command(
+            "release",
+            "Organisers: count held signatures in (shows how many first)",
+        ),
+        review_command(
+            "invalidate",
+            "Organisers: stop signatures counting (shows how many first)",
+        ),
     ]
+}
+
+/// `/release` and `/invalidate`, whose options are the selection filters.
+fn review_command(name: &str, description: &str) -> CreateCommand {
+    let filter = |name: &str, description: &str| {
+        CreateCommandOption::new(CommandOptionType::String, name, description).required(false)
+    };
+    CreateCommand::new(name)
+        .description(description)
+        .default_member_permissions(Permissions::MANAGE_GUILD)
+        .add_option(filter(
+            "reason",
+            "Held for this reason, e.g. new_account, surge, blocked_domain",
+        ))
+        .add_option(filter("domain", "Email domain, e.g. example.com"))
+        .add_option(filter("district", "Postcode district, e.g. SW1A"))
+        .add_option(filter("platform", "telegram, discord or console"))
+        .add_option(filter("since", "Signed on or after, e.g. 2026-11-01"))
+        .add_option(filter("until", "Signed on or before, e.g. 2026-11-02"))
+        .add_option(
+            CreateCommandOption::new(
+                CommandOptionType::Boolean,
+                "all",
+                "Every held (or every) signature",
+            )
+            .required(false),
+        )
+}
+
+/// Posts alerts to an organisers' channel until the engine goes away.
+pub async fn forward_alerts(
+    rest: DiscordRest,
+    channel: u64,
+    mut alerts: tokio::sync::broadcast::Receiver<crate::conversation::Alert>,
+) {
+    loop {
+        match alerts.recv().await {
+            Ok(alert) => {
+                let message = OutgoingMessage {
+                    content: render::truncate(&alert.text, render::MAX_MESSAGE_CHARS),
+                    ..OutgoingMessage::default()
+                };
+                if let Err(error) = rest.send_to_channel(channel, &message).await {
+                    warn!(%error, "could not post an alert to Discord");
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                warn!(
+                    missed,
+                    "alerts were dropped before they could be posted to Discord"
+                );
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
 }
 
 /// The event handler: Discord events in, engine calls, replies out.
@@ -258,6 +325,10 @@ impl Handler {
         }
         let (chat, text) = match name {
             "petition" => (ChatKind::Group, "/petition".to_owned()),
+            "release" | "invalidate" => (
+                ChatKind::Private,
+                format!("/{name} {}", selection_words(command)),
+            ),
             other => (ChatKind::Private, format!("/{other}")),
         };
         let incoming = Incoming {
@@ -447,6 +518,25 @@ impl Handler {
             }
         }
     }
+}
+
+/// A review command's options as the words the engine reads:
+/// `reason=new_account domain=example.com`, or `all`.
+fn selection_words(command: &CommandInteraction) -> String {
+    let mut words = Vec::new();
+    for option in &command.data.options {
+        match &option.value {
+            CommandDataOptionValue::Boolean(true) if option.name == "all" => {
+                words.push("all".to_owned())
+            }
+            CommandDataOptionValue::String(value) => {
+                let value: String = value.split_whitespace().collect();
+                words.push(format!("{}={value}", option.name));
+            }
+            _ => {}
+        }
+    }
+    words.join(" ")
 }
 
 /// The first response to an interaction, and any parts of the first reply

@@ -63,6 +63,14 @@ pub enum Command {
     Stats,
     /// Organisers: the signatures as a CSV file
     Export,
+    /// Organisers: signatures held for review
+    Held,
+    /// Organisers: velocity alerts of the last week
+    Anomalies,
+    /// Organisers: count held signatures in, e.g. /release reason=new_account
+    Release(String),
+    /// Organisers: stop signatures counting, e.g. /invalidate domain=spam.example
+    Invalidate(String),
 }
 
 impl Command {
@@ -73,6 +81,8 @@ impl Command {
             Command::Start(payload) => Input::Start {
                 payload: Some(payload.trim().to_owned()).filter(|p| !p.is_empty()),
             },
+            Command::Release(selection) => Input::Text(format!("/release {selection}")),
+            Command::Invalidate(selection) => Input::Text(format!("/invalidate {selection}")),
             other => {
                 let word = format!("{other:?}").to_lowercase();
                 Input::Text(format!("/{word}"))
@@ -89,7 +99,11 @@ impl Command {
                 entry
             })
             .filter(|entry| {
-                include_organiser_commands || !matches!(entry.command.as_str(), "stats" | "export")
+                include_organiser_commands
+                    || !matches!(
+                        entry.command.as_str(),
+                        "stats" | "export" | "held" | "anomalies" | "release" | "invalidate"
+                    )
             })
             .collect()
     }
@@ -460,6 +474,32 @@ impl TelegramBot {
             }
         }
         let _ = self.task.await;
+    }
+}
+
+/// Posts alerts to an organisers' chat until the engine goes away.
+pub async fn forward_alerts<R>(
+    bot: R,
+    chat: i64,
+    mut alerts: tokio::sync::broadcast::Receiver<crate::conversation::Alert>,
+) where
+    R: TelegramApi,
+{
+    loop {
+        match alerts.recv().await {
+            Ok(alert) => {
+                if let Err(error) = bot.send_message(ChatId(chat), alert.text).send().await {
+                    warn!(error = %SanitisedError::from(error).0, "could not post an alert to Telegram");
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                warn!(
+                    missed,
+                    "alerts were dropped before they could be posted to Telegram"
+                );
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
     }
 }
 
