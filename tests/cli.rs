@@ -67,6 +67,15 @@ fn a_scripted_console_session_signs_and_stats_then_shows_a_total_of_one() {
     assert!(text.contains("Total: 1 of 10,000 signatures"), "{text}");
     assert!(text.contains("SW1A: 1"), "{text}");
 
+    let mut recount = petition(folder.path());
+    recount.arg("recount");
+    let recount = recount.output().unwrap();
+    assert!(recount.status.success(), "{}", stderr(&recount));
+    assert_eq!(
+        stdout(&recount).trim(),
+        "keep-the-unit-open: 1 counted; no drift"
+    );
+
     let mut json = petition(folder.path());
     json.args(["stats", "--json", "--campaign", "keep-the-unit-open"]);
     let json = json.output().unwrap();

@@ -28,6 +28,7 @@ on_both_databases!(
     a_process_restarting_in_a_loop_pauses_before_identifying_again,
     a_share_code_given_to_sign_credits_the_referrer,
     personal_commands_answer_only_the_member_who_asked,
+    a_new_discord_accounts_signature_is_held_and_released_by_an_organiser,
 );
 
 const MEMBER: u64 = 555_000_000_000_000_001;
@@ -557,6 +558,48 @@ async fn a_share_code_given_to_sign_credits_the_referrer(app: TestApp) {
         stored.referral_code.map(|c| c.as_str().to_owned()),
         Some(code)
     );
+    bot.stop().await;
+}
+
+async fn a_new_discord_accounts_signature_is_held_and_released_by_an_organiser(app: TestApp) {
+    let app = app
+        .restart_with(|settings| settings.organisers.discord_users = vec![ORGANISER])
+        .await;
+    let fake = FakeDiscord::start().await;
+    let bot = spawn(&app, &fake).await;
+    // A snowflake minted a day ago (by the real clock the adapter reads it with).
+    let born = (chrono::Utc::now() - chrono::Duration::days(1)).timestamp_millis() as u64;
+    let newcomer = (born - 1_420_070_400_000) << 22;
+    let review = up_to_the_review(&fake, newcomer, "new@example.org").await;
+    let (_, thanks) = press(&fake, newcomer, &review, "c:review.confirm").await;
+    assert!(thanks.content.contains("Thank you"), "{}", thanks.content);
+    assert_eq!(app.total().await, 0, "held, not counted");
+
+    let (_, held) = command(&fake, ORGANISER, &[], "held").await;
+    assert!(
+        held.ephemeral && held.content.contains("new_account: 1"),
+        "{}",
+        held.content
+    );
+    let token = fake.slash_command(
+        ORGANISER,
+        &[],
+        "release",
+        json!([{ "name": "reason", "type": 3, "value": "new_account" }]),
+    );
+    let preview = fake.next_shown(&token).await;
+    assert!(
+        preview.content.contains("1 held signature match"),
+        "{}",
+        preview.content
+    );
+    let (_, done) = press(&fake, ORGANISER, &preview, "c:review-action.yes").await;
+    assert!(
+        done.content.contains("Released 1 signature"),
+        "{}",
+        done.content
+    );
+    assert_eq!(app.total().await, 1);
     bot.stop().await;
 }
 

@@ -29,6 +29,7 @@ on_both_databases!(
     a_stale_button_gets_a_notice_and_changes_nothing,
     many_supporters_sign_at_once_each_in_order,
     a_message_without_text_gets_help,
+    alerts_are_posted_to_the_organisers_chat,
 );
 
 const ORGANISER: u64 = 1000;
@@ -633,6 +634,43 @@ async fn many_supporters_sign_at_once_each_in_order(app: TestApp) {
     }
     assert_eq!(app.total().await, 25);
     bot.stop().await;
+}
+
+async fn alerts_are_posted_to_the_organisers_chat(app: TestApp) {
+    let app = app
+        .restart_with(|settings| {
+            let mut campaign = settings.campaigns.default_campaign().as_ref().clone();
+            campaign.limits.postcode_district_per_hour = 3;
+            settings.campaigns.upsert(campaign);
+        })
+        .await;
+    let fake = FakeTelegram::start().await;
+    let organisers_chat: i64 = -100_999;
+    let forwarder = tokio::spawn(petition::telegram::forward_alerts(
+        plain_bot(&fake),
+        organisers_chat,
+        app.engine.subscribe_alerts(),
+    ));
+    for n in 0..3 {
+        app.sign(
+            &support::telegram(800 + n),
+            "Ada Lovelace",
+            &format!("a{n}@example.org"),
+            "E1 6AN",
+        )
+        .await;
+    }
+    app.engine.check_velocity().await.unwrap();
+    let alert = fake.next_reply(organisers_chat).await;
+    assert!(
+        alert
+            .text
+            .contains("3 signatures in the last hour from postcode district E1"),
+        "{}",
+        alert.text
+    );
+    assert!(!alert.text.contains("Ada"), "{}", alert.text);
+    forwarder.abort();
 }
 
 async fn a_message_without_text_gets_help(app: TestApp) {

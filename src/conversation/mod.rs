@@ -56,7 +56,7 @@ use crate::limits::{
 use crate::organiser::{self, Organisers, progress};
 use crate::storage::{
     Anomaly, AuditEntry, DuplicateMatch, NewSignature, ReviewAction, SignOutcome, Signature,
-    Storage, StorageError,
+    SignatureStatus, Storage, StorageError,
 };
 
 /// A message from a supporter, as an adapter hands it to the engine.
@@ -1739,9 +1739,14 @@ fn describe_draft(draft: &Draft) -> String {
 
 fn describe_signature(signature: &Signature) -> String {
     format!(
-        "Your signature, added on {} on {}:\nName: {}\nEmail: {}\nWhere: {}\nUpdates by email: {}\nConsent: given on {} (wording version {})\nShare code you arrived with: {}\nYour share code: {}\nYour account: {} on {}",
+        "Your signature, added on {} on {} ({}):\nName: {}\nEmail: {}\nWhere: {}\nUpdates by email: {}\nConsent: given on {} (wording version {})\nShare code you arrived with: {}\nYour share code: {}\nYour account: {} on {}",
         moment(signature.created_at),
         signature.identity.platform.display_name(),
+        match signature.status {
+            SignatureStatus::Counted => "counted",
+            SignatureStatus::Held(_) => "held for review, not yet counted",
+            SignatureStatus::Invalidated => "not counted",
+        },
         signature.name.as_str(),
         signature.email.as_ref().map_or("not given", Email::as_str),
         signature.location.describe(),

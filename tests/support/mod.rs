@@ -205,6 +205,12 @@ impl TestApp {
         }
     }
 
+    /// The test clock's time.
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
+        use petition::clock::Clock;
+        self.clock.now()
+    }
+
     /// The shipped campaign's slug.
     pub fn campaign(&self) -> String {
         self.settings.campaigns.default_campaign().slug.clone()
