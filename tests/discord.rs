@@ -29,6 +29,7 @@ on_both_databases!(
     a_share_code_given_to_sign_credits_the_referrer,
     personal_commands_answer_only_the_member_who_asked,
     a_new_discord_accounts_signature_is_held_and_released_by_an_organiser,
+    alerts_are_posted_to_the_organisers_channel,
 );
 
 const MEMBER: u64 = 555_000_000_000_000_001;
@@ -601,6 +602,42 @@ async fn a_new_discord_accounts_signature_is_held_and_released_by_an_organiser(a
     );
     assert_eq!(app.total().await, 1);
     bot.stop().await;
+}
+
+async fn alerts_are_posted_to_the_organisers_channel(app: TestApp) {
+    let app = app
+        .restart_with(|settings| {
+            let mut campaign = settings.campaigns.default_campaign().as_ref().clone();
+            campaign.limits.email_domain_per_hour = 2;
+            settings.campaigns.upsert(campaign);
+        })
+        .await;
+    let fake = FakeDiscord::start().await;
+    let rest =
+        petition::discord::rest::DiscordRest::new(&fake.api_url, Secret::new(TOKEN)).unwrap();
+    let channel = 123_456;
+    let forwarder = tokio::spawn(petition::discord::forward_alerts(
+        rest,
+        channel,
+        app.engine.subscribe_alerts(),
+    ));
+    for n in 0..2 {
+        app.sign(
+            &support::telegram(900 + n),
+            "Ada Lovelace",
+            &format!("a{n}@burst.example"),
+            "SW1A 1AA",
+        )
+        .await;
+    }
+    app.engine.check_velocity().await.unwrap();
+    let alert = fake.next_shown(&format!("channel:{channel}")).await;
+    assert!(
+        alert.content.contains("email domain burst.example"),
+        "{}",
+        alert.content
+    );
+    forwarder.abort();
 }
 
 async fn personal_commands_answer_only_the_member_who_asked(app: TestApp) {

@@ -348,7 +348,8 @@ impl FakeDiscord {
     }
 
     /// Everything shown for an interaction (its callback, edits and
-    /// follow-ups), or in a user's DMs (`dm:<user>`), in order.
+    /// follow-ups), in a user's DMs (`dm:<user>`) or in a channel
+    /// (`channel:<id>`), in order.
     pub fn shown(&self, key: &str) -> Vec<Shown> {
         self.calls()
             .iter()
@@ -402,10 +403,15 @@ fn shown_of(call: &Call, key: &str) -> Option<Shown> {
         }
         ["webhooks", _, token] => ("follow-up", *token == key, None, call.body.clone()),
         ["channels", channel, "messages"] => {
-            let user = key.strip_prefix("dm:").and_then(|u| u.parse::<u64>().ok());
+            let channel = channel.parse::<u64>().ok();
+            let wanted = match (key.strip_prefix("dm:"), key.strip_prefix("channel:")) {
+                (Some(user), _) => user.parse::<u64>().ok().map(dm_channel),
+                (_, Some(id)) => id.parse::<u64>().ok(),
+                _ => None,
+            };
             (
                 "dm",
-                user.is_some_and(|u| channel.parse::<u64>().ok() == Some(dm_channel(u))),
+                wanted.is_some() && wanted == channel,
                 None,
                 call.body.clone(),
             )
