@@ -7,6 +7,8 @@
 //! in the same transaction as the write, so concurrent or repeated
 //! submissions cannot create two signatures.
 
+mod cache;
+pub mod group_commit;
 mod postgres;
 mod sqlite;
 
@@ -365,6 +367,13 @@ pub enum StorageError {
     /// A stored value could not be read back.
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// The write was in a batch whose transaction failed; nothing in it was
+    /// committed.
+    #[error("a batch of writes failed: {0}")]
+    BatchFailed(Arc<StorageError>),
+    /// The group-commit writer is gone (the process is shutting down).
+    #[error("the database writer has stopped")]
+    WriterStopped,
     /// The URL's scheme names no supported database.
     #[error("unsupported database URL: it must start with sqlite: or postgres://")]
     UnsupportedUrl,
@@ -554,6 +563,23 @@ pub(crate) fn location_from_columns(
             "a signature must have exactly one of postcode district and country".into(),
         )),
     }
+}
+
+/// Gives each pending signature a fresh share code, distinct within the
+/// batch, so the code returned by an insert says which signature it was.
+pub(crate) fn with_fresh_codes<'a>(
+    pending: &[(usize, &'a NewSignature)],
+) -> Vec<(usize, &'a NewSignature, ShareCode)> {
+    let mut seen = std::collections::HashSet::new();
+    pending
+        .iter()
+        .map(|(index, signature)| {
+            let code = std::iter::repeat_with(ShareCode::generate)
+                .find(|code| seen.insert(code.clone()))
+                .expect("an endless supply of codes");
+            (*index, *signature, code)
+        })
+        .collect()
 }
 
 /// The thresholds in the order [`Storage::velocity`] takes them.

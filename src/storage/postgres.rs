@@ -1,11 +1,17 @@
 //! PostgreSQL, for deployments where several processes or machines share
 //! the signatures.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Row};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
+use super::cache::ConversationCache;
+use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
+use super::with_fresh_codes;
 use super::{
     Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature,
     PriorSignature, Recount, ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature,
@@ -19,6 +25,12 @@ use crate::limits::HoldReason;
 #[derive(Debug, Clone)]
 pub struct PostgresStorage {
     pool: PgPool,
+    /// Conversation-state writes and signatures go through here: many of
+    /// them share each transaction and its fsync.
+    writer: GroupCommit,
+    /// Switched off: several processes may share a PostgreSQL database, so
+    /// each message reads the conversation afresh.
+    conversations: Arc<ConversationCache>,
 }
 
 impl PostgresStorage {
@@ -30,7 +42,16 @@ impl PostgresStorage {
             .await
             .map_err(db("connecting to PostgreSQL"))?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        let writer_connection = PgConnection::connect(url)
+            .await
+            .map_err(db("opening the PostgreSQL writer"))?;
+        Ok(Self {
+            pool,
+            writer: GroupCommit::start(PostgresWriter {
+                connection: writer_connection,
+            }),
+            conversations: Arc::new(ConversationCache::disabled()),
+        })
     }
 
     async fn prior_signature(
@@ -112,14 +133,24 @@ impl Storage for PostgresStorage {
     }
 
     async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>> {
-        sqlx::query_scalar(
-            "SELECT state FROM conversations WHERE platform = $1 AND platform_user_id = $2",
+        if let Some(state) = self.conversations.get(who) {
+            return Ok(Some(state));
+        }
+        let row: Option<(String, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT state, updated_at FROM conversations WHERE platform = $1 AND platform_user_id = $2",
         )
         .bind(who.platform.as_str())
         .bind(&who.user_id)
         .fetch_optional(&self.pool)
         .await
-        .map_err(db("loading a conversation"))
+        .map_err(db("loading a conversation"))?;
+        Ok(match row {
+            Some((state, updated_at)) => {
+                self.conversations.put(who, &state, updated_at);
+                Some(state)
+            }
+            None => None,
+        })
     }
 
     async fn save_conversation(
@@ -128,27 +159,23 @@ impl Storage for PostgresStorage {
         state: &str,
         at: DateTime<Utc>,
     ) -> StorageResult<()> {
-        sqlx::query(
-            "INSERT INTO conversations (platform, platform_user_id, state, updated_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-        )
-        .bind(who.platform.as_str())
-        .bind(&who.user_id)
-        .bind(state)
-        .bind(at)
-        .execute(&self.pool)
-        .await
-        .map_err(db("saving a conversation"))?;
+        self.writer
+            .write(Write::SaveConversation {
+                who: who.clone(),
+                state: state.to_owned(),
+                at,
+            })
+            .await?;
+        // Only once it is durable: the cache never runs ahead of the file.
+        self.conversations.put(who, state, at);
         Ok(())
     }
 
     async fn delete_conversation(&self, who: &Identity) -> StorageResult<()> {
-        sqlx::query("DELETE FROM conversations WHERE platform = $1 AND platform_user_id = $2")
-            .bind(who.platform.as_str())
-            .bind(&who.user_id)
-            .execute(&self.pool)
-            .await
-            .map_err(db("deleting a conversation"))?;
+        self.writer
+            .write(Write::DeleteConversation { who: who.clone() })
+            .await?;
+        self.conversations.remove(who);
         Ok(())
     }
 
@@ -158,74 +185,21 @@ impl Storage for PostgresStorage {
             .execute(&self.pool)
             .await
             .map_err(db("deleting abandoned conversations"))?;
+        self.conversations.remove_idle_since(cutoff);
         Ok(done.rows_affected())
     }
 
     async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
-        // A fresh share code could, very rarely, collide with an existing one;
-        // the unique constraint catches it and another code is tried.
-        for _ in 0..5 {
-            let share_code = ShareCode::generate();
-            let mut tx = self
-                .pool
-                .begin()
-                .await
-                .map_err(db("starting a signature"))?;
-            let inserted = sqlx::query(
-                "INSERT INTO signatures (campaign, platform, platform_user_id, name, email, postcode_district,
-                     country, updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at,
-                     status, hold_reason, email_domain)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&signature.campaign)
-            .bind(signature.identity.platform.as_str())
-            .bind(&signature.identity.user_id)
-            .bind(signature.name.as_str())
-            .bind(signature.email.as_ref().map(Email::as_str))
-            .bind(signature.location.district())
-            .bind(signature.location.country())
-            .bind(signature.updates_opt_in)
-            .bind(signature.consent_version as i32)
-            .bind(signature.consent_at)
-            .bind(signature.referral_code.as_ref().map(ShareCode::as_str))
-            .bind(share_code.as_str())
-            .bind(signature.created_at)
-            .bind(if signature.hold.is_some() { "held" } else { "counted" })
-            .bind(signature.hold.map(HoldReason::as_str))
-            .bind(signature.email.as_ref().map(Email::domain))
-            .execute(&mut *tx)
-            .await
-            .map_err(db("storing a signature"))?;
-            if inserted.rows_affected() == 0 {
-                match Self::prior_signature(&mut tx, signature).await? {
-                    Some(prior) => return Ok(SignOutcome::AlreadySigned(prior)),
-                    None => continue,
-                }
-            }
-            let held = signature.hold.is_some();
-            let total: i64 = sqlx::query_scalar(
-                "INSERT INTO campaign_totals (campaign, total, held) VALUES ($1, $2, $3)
-                 ON CONFLICT (campaign) DO UPDATE SET total = campaign_totals.total + excluded.total,
-                     held = campaign_totals.held + excluded.held
-                 RETURNING total",
-            )
-            .bind(&signature.campaign)
-            .bind(i64::from(!held))
-            .bind(i64::from(held))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db("counting a signature"))?;
-            tx.commit().await.map_err(db("committing a signature"))?;
-            return Ok(SignOutcome::Signed {
-                share_code,
-                total: total as u64,
-                held,
-            });
+        match self
+            .writer
+            .write(Write::Sign(Box::new(signature.clone())))
+            .await?
+        {
+            Written::Signed(outcome) => Ok(outcome),
+            Written::Done => Err(StorageError::Corrupt(
+                "a signature came back without an outcome".into(),
+            )),
         }
-        Err(StorageError::Corrupt(
-            "could not find an unused share code".into(),
-        ))
     }
 
     async fn signature_of(
@@ -301,6 +275,7 @@ impl Storage for PostgresStorage {
             .await
             .map_err(db("deleting a conversation"))?;
         tx.commit().await.map_err(db("committing a withdrawal"))?;
+        self.conversations.remove(who);
         Ok(Some(total as u64))
     }
 
@@ -819,4 +794,207 @@ async fn recount_in(tx: &mut sqlx::PgConnection) -> StorageResult<Vec<Recount>> 
         });
     }
     Ok(report)
+}
+
+/// The writer task's side of the group commit: one connection, one
+/// transaction per batch.
+struct PostgresWriter {
+    connection: PgConnection,
+}
+
+/// Rows per multi-row statement: PostgreSQL allows 65,535 bound values.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+#[async_trait]
+impl ApplyBatch for PostgresWriter {
+    async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
+        let mut tx = self
+            .connection
+            .begin()
+            .await
+            .map_err(db("starting a batch"))?;
+        let mut outcomes = vec![Written::Done; writes.len()];
+        let saves: Vec<(&Identity, &str, DateTime<Utc>)> = writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::SaveConversation { who, state, at } => Some((who, state.as_str(), *at)),
+                _ => None,
+            })
+            .collect();
+        for chunk in saves.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Postgres>::new(
+                "INSERT INTO conversations (platform, platform_user_id, state, updated_at) ",
+            );
+            query.push_values(chunk, |mut row, (who, state, at)| {
+                row.push_bind(who.platform.as_str())
+                    .push_bind(who.user_id.clone())
+                    .push_bind((*state).to_owned())
+                    .push_bind(*at);
+            });
+            query.push(" ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at");
+            query
+                .build()
+                .persistent(false)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("saving conversations"))?;
+        }
+        let deletes: Vec<&Identity> = writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::DeleteConversation { who } => Some(who),
+                _ => None,
+            })
+            .collect();
+        for chunk in deletes.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Postgres>::new(
+                "DELETE FROM conversations WHERE (platform, platform_user_id) IN (VALUES ",
+            );
+            let mut rows = query.separated(", ");
+            for who in chunk {
+                rows.push("(")
+                    .push_bind_unseparated(who.platform.as_str())
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(who.user_id.clone())
+                    .push_unseparated(")");
+            }
+            query.push(")");
+            query
+                .build()
+                .persistent(false)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("deleting conversations"))?;
+        }
+        let signs: Vec<(usize, &NewSignature)> = writes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| match w {
+                Write::Sign(signature) => Some((i, signature.as_ref())),
+                _ => None,
+            })
+            .collect();
+        if !signs.is_empty() {
+            for (index, outcome) in sign_all(&mut tx, &signs).await? {
+                outcomes[index] = Written::Signed(outcome);
+            }
+        }
+        tx.commit().await.map_err(db("committing a batch"))?;
+        Ok(outcomes)
+    }
+}
+
+/// Inserts a batch of signatures, recognising duplicates, and updates each
+/// campaign's counters once. Returns each signature's outcome by its index.
+async fn sign_all(
+    tx: &mut PgConnection,
+    signs: &[(usize, &NewSignature)],
+) -> StorageResult<Vec<(usize, SignOutcome)>> {
+    let mut results = Vec::with_capacity(signs.len());
+    let mut stored: Vec<(usize, &NewSignature, ShareCode)> = Vec::new();
+    let mut pending: Vec<(usize, &NewSignature)> = signs.to_vec();
+    // A fresh share code can, very rarely, collide with a stored one; the
+    // unique constraint catches it and the signature tries another.
+    for _ in 0..5 {
+        if pending.is_empty() {
+            break;
+        }
+        let candidates = with_fresh_codes(&pending);
+        let mut inserted: HashSet<String> = HashSet::new();
+        for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Postgres>::new(
+                "INSERT INTO signatures (campaign, platform, platform_user_id, name, email, postcode_district,
+                     country, updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at,
+                     status, hold_reason, email_domain) ",
+            );
+            query.push_values(chunk, |mut row, (_, signature, code)| {
+                row.push_bind(signature.campaign.clone())
+                    .push_bind(signature.identity.platform.as_str())
+                    .push_bind(signature.identity.user_id.clone())
+                    .push_bind(signature.name.as_str().to_owned())
+                    .push_bind(signature.email.as_ref().map(|e| e.as_str().to_owned()))
+                    .push_bind(signature.location.district().map(str::to_owned))
+                    .push_bind(signature.location.country().map(str::to_owned))
+                    .push_bind(signature.updates_opt_in)
+                    .push_bind(signature.consent_version as i32)
+                    .push_bind(signature.consent_at)
+                    .push_bind(
+                        signature
+                            .referral_code
+                            .as_ref()
+                            .map(|c| c.as_str().to_owned()),
+                    )
+                    .push_bind(code.as_str().to_owned())
+                    .push_bind(signature.created_at)
+                    .push_bind(if signature.hold.is_some() {
+                        "held"
+                    } else {
+                        "counted"
+                    })
+                    .push_bind(signature.hold.map(HoldReason::as_str))
+                    .push_bind(signature.email.as_ref().map(|e| e.domain().to_owned()));
+            });
+            query.push(" ON CONFLICT DO NOTHING RETURNING share_code");
+            let codes: Vec<String> = query
+                .build_query_scalar()
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db("storing signatures"))?;
+            inserted.extend(codes);
+        }
+        let mut retry = Vec::new();
+        for (index, signature, code) in candidates {
+            if inserted.contains(code.as_str()) {
+                stored.push((index, signature, code));
+            } else {
+                match PostgresStorage::prior_signature(tx, signature).await? {
+                    Some(prior) => results.push((index, SignOutcome::AlreadySigned(prior))),
+                    None => retry.push((index, signature)),
+                }
+            }
+        }
+        pending = retry;
+    }
+    if !pending.is_empty() {
+        return Err(StorageError::Corrupt(
+            "could not find unused share codes".into(),
+        ));
+    }
+    let mut totals: HashMap<&str, (i64, i64)> = HashMap::new();
+    for (_, signature, _) in &stored {
+        let entry = totals.entry(signature.campaign.as_str()).or_default();
+        if signature.hold.is_some() {
+            entry.1 += 1;
+        } else {
+            entry.0 += 1;
+        }
+    }
+    let mut after: HashMap<&str, i64> = HashMap::new();
+    for (campaign, (counted, held)) in totals {
+        let total: i64 = sqlx::query_scalar(
+            "INSERT INTO campaign_totals (campaign, total, held) VALUES ($1, $2, $3)
+             ON CONFLICT (campaign) DO UPDATE SET total = campaign_totals.total + excluded.total,
+                 held = campaign_totals.held + excluded.held
+             RETURNING total",
+        )
+        .bind(campaign)
+        .bind(counted)
+        .bind(held)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("counting signatures"))?;
+        after.insert(campaign, total);
+    }
+    for (index, signature, share_code) in stored {
+        results.push((
+            index,
+            SignOutcome::Signed {
+                share_code,
+                total: after[signature.campaign.as_str()] as u64,
+                held: signature.hold.is_some(),
+            },
+        ));
+    }
+    Ok(results)
 }

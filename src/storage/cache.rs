@@ -1,0 +1,97 @@
+//! The conversations a process has in hand, kept in memory so a message
+//! costs no read. Only a storage that alone owns its database may keep one
+//! (SQLite: one process per file); with PostgreSQL several processes share
+//! the data, so the cache is switched off and every message reads the
+//! database.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::Identity;
+
+/// Independent locks, so thousands of supporters do not queue on one.
+const SHARDS: usize = 64;
+
+/// Conversation states by identity, with when each was saved.
+pub struct ConversationCache {
+    // Plain mutexes: each is held for one map operation, never across await.
+    shards: Vec<Mutex<HashMap<Identity, (Box<str>, DateTime<Utc>)>>>,
+    enabled: bool,
+}
+
+/// Shows only how many conversations are held: they are personal data.
+impl std::fmt::Debug for ConversationCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held: usize = self
+            .shards
+            .iter()
+            .map(|s| s.lock().map_or(0, |s| s.len()))
+            .sum();
+        write!(f, "ConversationCache({held} conversations)")
+    }
+}
+
+impl ConversationCache {
+    /// A cache for a storage that alone owns its database.
+    pub fn enabled() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            enabled: true,
+        }
+    }
+
+    /// No cache: every read goes to the shared database.
+    pub fn disabled() -> Self {
+        Self {
+            shards: Vec::new(),
+            enabled: false,
+        }
+    }
+
+    fn shard(&self, who: &Identity) -> &Mutex<HashMap<Identity, (Box<str>, DateTime<Utc>)>> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        who.hash(&mut hasher);
+        &self.shards[(hasher.finish() as usize) % SHARDS]
+    }
+
+    /// The saved state, if this process has it.
+    pub fn get(&self, who: &Identity) -> Option<String> {
+        if !self.enabled {
+            return None;
+        }
+        let shard = self.shard(who).lock().expect("cache lock poisoned");
+        shard.get(who).map(|(state, _)| state.to_string())
+    }
+
+    /// Remembers a state that is durable in the database.
+    pub fn put(&self, who: &Identity, state: &str, at: DateTime<Utc>) {
+        if !self.enabled {
+            return;
+        }
+        let mut shard = self.shard(who).lock().expect("cache lock poisoned");
+        shard.insert(who.clone(), (state.into(), at));
+    }
+
+    /// Forgets a conversation.
+    pub fn remove(&self, who: &Identity) {
+        if !self.enabled {
+            return;
+        }
+        self.shard(who)
+            .lock()
+            .expect("cache lock poisoned")
+            .remove(who);
+    }
+
+    /// Forgets conversations not saved since `cutoff`, as the database does.
+    pub fn remove_idle_since(&self, cutoff: DateTime<Utc>) {
+        for shard in &self.shards {
+            let mut shard = shard.lock().expect("cache lock poisoned");
+            shard.retain(|_, (_, at)| *at >= cutoff);
+            shard.shrink_to_fit();
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Group commit: signatures and conversation-state writes from many
+//! supporters are gathered into one transaction, committed with one fsync,
+//! and only then acknowledged, each to the supporter who made it.
+//!
+//! A single SQLite commit with `synchronous=FULL` costs an fsync, a few
+//! thousand a second on an ordinary disk; one transaction per message would
+//! cap the whole bot there. With a writer that takes whatever has queued up
+//! while the previous commit was in flight, the cost of an fsync is shared by
+//! everyone waiting, and nothing is acknowledged before it is durable. If a
+//! batch fails, every write in it is reported as failed.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{NewSignature, SignOutcome, StorageError, StorageResult};
+use crate::domain::Identity;
+
+/// Most writes in one transaction. Enough to share an fsync among thousands
+/// of supporters; small enough that a batch commits in milliseconds.
+pub const MAX_BATCH: usize = 4096;
+
+/// Writes waiting for a place in a batch before callers have to wait too.
+const QUEUE_CAPACITY: usize = 65_536;
+
+/// One write waiting for the next group commit.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Save (or replace) a supporter's conversation state.
+    SaveConversation {
+        /// Whose.
+        who: Identity,
+        /// The engine's JSON.
+        state: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Forget a supporter's conversation.
+    DeleteConversation {
+        /// Whose.
+        who: Identity,
+    },
+    /// Store a signature, unless its signer already signed.
+    Sign(Box<NewSignature>),
+}
+
+/// What a write came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    /// A conversation was saved or deleted.
+    Done,
+    /// What happened to a signature.
+    Signed(SignOutcome),
+}
+
+/// A database that can apply a batch of writes in one transaction.
+#[async_trait]
+pub trait ApplyBatch: Send + 'static {
+    /// Applies every write in one transaction and returns their outcomes in
+    /// order; an error means nothing in the batch was committed.
+    async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>>;
+}
+
+struct Pending {
+    write: Write,
+    done: oneshot::Sender<StorageResult<Written>>,
+}
+
+/// The queue in front of the writer task.
+#[derive(Debug, Clone)]
+pub struct GroupCommit {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pending")
+    }
+}
+
+impl GroupCommit {
+    /// Starts the writer task over `backend`.
+    pub fn start(backend: impl ApplyBatch) -> Self {
+        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        tokio::spawn(write_batches(backend, receiver));
+        Self { queue }
+    }
+
+    /// Queues a write and waits until it is committed (or its batch failed).
+    pub async fn write(&self, write: Write) -> StorageResult<Written> {
+        let (done, outcome) = oneshot::channel();
+        self.queue
+            .send(Pending { write, done })
+            .await
+            .map_err(|_| StorageError::WriterStopped)?;
+        outcome.await.map_err(|_| StorageError::WriterStopped)?
+    }
+}
+
+async fn write_batches(mut backend: impl ApplyBatch, mut queue: mpsc::Receiver<Pending>) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    // Whatever queued up while the last commit was in flight is the next
+    // batch: under load batches grow by themselves, and a lone write is
+    // never kept waiting for company.
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let writes: Vec<Write> = batch.iter().map(|p| p.write.clone()).collect();
+        match backend.apply(&writes).await {
+            Ok(outcomes) if outcomes.len() == batch.len() => {
+                for (pending, outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = pending.done.send(Ok(outcome));
+                }
+            }
+            Ok(outcomes) => {
+                let error = Arc::new(StorageError::Corrupt(format!(
+                    "a batch of {} writes reported {} outcomes",
+                    batch.len(),
+                    outcomes.len()
+                )));
+                fail_all(&mut batch, &error);
+            }
+            Err(error) => {
+                tracing::error!(%error, writes = batch.len(), "a batch of writes failed; none of it was committed");
+                fail_all(&mut batch, &Arc::new(error));
+            }
+        }
+    }
+}
+
+fn fail_all(batch: &mut Vec<Pending>, error: &Arc<StorageError>) {
+    for pending in batch.drain(..) {
+        let _ = pending
+            .done
+            .send(Err(StorageError::BatchFailed(error.clone())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Records batches; fails those containing a given identity.
+    struct Recorder {
+        batches: Arc<Mutex<Vec<usize>>>,
+        fail_for: Option<String>,
+        delay: std::time::Duration,
+    }
+
+    #[async_trait]
+    impl ApplyBatch for Recorder {
+        async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
+            tokio::time::sleep(self.delay).await;
+            self.batches.lock().unwrap().push(writes.len());
+            let poisoned = writes.iter().any(|w| {
+                matches!(w, Write::DeleteConversation { who } if Some(&who.user_id) == self.fail_for.as_ref())
+            });
+            if poisoned {
+                return Err(StorageError::Corrupt("the disk is on fire".into()));
+            }
+            Ok(writes.iter().map(|_| Written::Done).collect())
+        }
+    }
+
+    fn delete(n: usize) -> Write {
+        Write::DeleteConversation {
+            who: Identity::new(crate::domain::Platform::Console, n.to_string()),
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_share_batches() {
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let writer = GroupCommit::start(Recorder {
+            batches: batches.clone(),
+            fail_for: None,
+            delay: std::time::Duration::from_millis(20),
+        });
+        let tasks: Vec<_> = (0..500)
+            .map(|n| {
+                let writer = writer.clone();
+                tokio::spawn(async move { writer.write(delete(n)).await })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap(), Written::Done);
+        }
+        let batches = batches.lock().unwrap();
+        assert_eq!(batches.iter().sum::<usize>(), 500);
+        assert!(
+            batches.len() < 50,
+            "500 writes in {} batches",
+            batches.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_fails_every_write_in_it() {
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let writer = GroupCommit::start(Recorder {
+            batches: batches.clone(),
+            fail_for: Some("7".into()),
+            delay: std::time::Duration::from_millis(50),
+        });
+        // Hold the writer busy so the next writes land in one batch together.
+        let first = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.write(delete(1000)).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        let tasks: Vec<_> = (0..10)
+            .map(|n| {
+                let writer = writer.clone();
+                tokio::spawn(async move { writer.write(delete(n)).await })
+            })
+            .collect();
+        assert!(first.await.unwrap().is_ok());
+        for task in tasks {
+            let outcome = task.await.unwrap();
+            assert!(
+                matches!(outcome, Err(StorageError::BatchFailed(_))),
+                "{outcome:?}"
+            );
+        }
+        assert_eq!(*batches.lock().unwrap(), [1, 10]);
+        // The writer carries on after a failure.
+        assert_eq!(writer.write(delete(1)).await.unwrap(), Written::Done);
+    }
+}
