@@ -15,10 +15,13 @@ use crate::domain::Identity;
 /// Independent locks, so thousands of supporters do not queue on one.
 const SHARDS: usize = 64;
 
+/// One shard: states by identity, with when each was saved.
+type Shard = Mutex<HashMap<Identity, (Box<str>, DateTime<Utc>)>>;
+
 /// Conversation states by identity, with when each was saved.
 pub struct ConversationCache {
     // Plain mutexes: each is held for one map operation, never across await.
-    shards: Vec<Mutex<HashMap<Identity, (Box<str>, DateTime<Utc>)>>>,
+    shards: Vec<Shard>,
     enabled: bool,
 }
 
@@ -51,7 +54,7 @@ impl ConversationCache {
         }
     }
 
-    fn shard(&self, who: &Identity) -> &Mutex<HashMap<Identity, (Box<str>, DateTime<Utc>)>> {
+    fn shard(&self, who: &Identity) -> &Shard {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         who.hash(&mut hasher);
         &self.shards[(hasher.finish() as usize) % SHARDS]
