@@ -27,9 +27,13 @@
 //! - [`console`]: the terminal adapter: the same conversation at a prompt.
 //! - [`startup`]: builds the application from settings and runs it.
 //! - [`clock`]: the time, replaceable in tests.
+//! - [`testing`]: a fake Telegram Bot API server, for tests and benchmarks.
+//! - [`bench`]: `petition bench`, which measures signings per second,
+//!   `total` latency, memory per conversation and Telegram throughput.
 //! - [`telemetry`]: log set-up; log lines carry hashed identities, never
 //!   personal data.
 
+pub mod bench;
 pub mod campaign;
 pub mod clock;
 pub mod config;
@@ -44,3 +48,4 @@ pub mod startup;
 pub mod storage;
 pub mod telegram;
 pub mod telemetry;
+pub mod testing;

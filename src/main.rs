@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use petition::config::Settings;
 use petition::startup::App;
-use petition::{console, organiser, storage, telemetry};
+use petition::{bench, console, organiser, storage, telemetry};
 
 /// A petition gatherer that lives inside chat.
 #[derive(Parser)]
@@ -44,6 +44,14 @@ enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Measure signings per second (SQLite, and PostgreSQL at
+    /// PETITION_TEST_POSTGRES_URL), total latency, memory per conversation and
+    /// Telegram throughput, on fresh databases; prints name=value lines.
+    Bench {
+        /// A small run that only checks every measurement works.
+        #[arg(long)]
+        quick: bool,
     },
     /// Recompute every campaign's totals from its signatures and report any
     /// drift from the stored counters (which it corrects).
@@ -105,6 +113,18 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
                 println!("{}", organiser::render_stats(&campaign, &stats));
             }
             Ok(())
+        }
+        Command::Bench { quick } => {
+            let scale = if quick {
+                bench::Scale::QUICK
+            } else {
+                bench::Scale::FULL
+            };
+            let postgres = std::env::var("PETITION_TEST_POSTGRES_URL").ok();
+            bench::run(scale, postgres.as_deref(), |name, value| {
+                println!("{name}={value}")
+            })
+            .await
         }
         Command::Recount => {
             let storage = storage::connect(&settings.database).await?;

@@ -17,7 +17,7 @@ use petition::storage::Storage;
 use sqlx::Connection;
 
 pub mod fake_discord;
-pub mod fake_telegram;
+pub use petition::testing::fake_telegram;
 pub mod slow_storage;
 
 /// Which database a test runs against.

@@ -4,6 +4,9 @@
 //! `answerCallbackQuery`, `sendDocument`, `setMyCommands`, `setWebhook`,
 //! `deleteWebhook` and `getWebhookInfo` for the bot to run against it over
 //! real HTTP. It records every call, and can answer a call with a 429.
+//! Test code: it panics when the bot does not do what a test waits for.
+
+#![allow(clippy::missing_panics_doc)]
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -63,6 +66,9 @@ struct Inner {
     next_update_id: u32,
     next_message_id: i64,
     calls: Vec<Call>,
+    /// What each chat was shown, in order, kept as calls are recorded so
+    /// waiting for a reply does not rescan every call.
+    shown: HashMap<i64, Vec<Outgoing>>,
     /// Per method, statuses to answer the next calls with (a 429's retry_after).
     failures: HashMap<String, VecDeque<u64>>,
     /// Per chat, how many outgoing messages a test has already read.
@@ -234,6 +240,15 @@ impl FakeTelegram {
             .collect()
     }
 
+    /// How many successful calls of a method were made.
+    pub fn count_of(&self, method: &str) -> usize {
+        self.lock()
+            .calls
+            .iter()
+            .filter(|c| c.method == method && c.status == 200)
+            .count()
+    }
+
     /// The webhook URL the bot set, if any.
     pub fn webhook_url(&self) -> String {
         self.lock().webhook_url.clone()
@@ -241,13 +256,7 @@ impl FakeTelegram {
 
     /// Messages the bot sent or edited in a chat, in order.
     pub fn outgoing(&self, chat_id: i64) -> Vec<Outgoing> {
-        self.lock()
-            .calls
-            .iter()
-            .filter(|c| c.status == 200)
-            .filter_map(outgoing_of)
-            .filter(|o| o.chat_id == chat_id)
-            .collect()
+        self.lock().shown.get(&chat_id).cloned().unwrap_or_default()
     }
 
     /// Waits for the next message the bot sends (or edits) in a chat that a
@@ -259,16 +268,14 @@ impl FakeTelegram {
             {
                 let mut inner = self.lock();
                 let read = inner.read.get(&chat_id).copied().unwrap_or(0);
-                let all: Vec<Outgoing> = inner
-                    .calls
-                    .iter()
-                    .filter(|c| c.status == 200)
-                    .filter_map(outgoing_of)
-                    .filter(|o| o.chat_id == chat_id)
-                    .collect();
-                if let Some(next) = all.get(read) {
+                let next = inner
+                    .shown
+                    .get(&chat_id)
+                    .and_then(|shown| shown.get(read))
+                    .cloned();
+                if let Some(next) = next {
                     inner.read.insert(chat_id, read + 1);
-                    return next.clone();
+                    return next;
                 }
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -314,6 +321,20 @@ impl FakeTelegram {
                 panic!("the bot did not confirm its updates");
             }
         }
+    }
+}
+
+impl Inner {
+    fn record(&mut self, call: Call) {
+        if call.status == 200
+            && let Some(outgoing) = outgoing_of(&call)
+        {
+            self.shown
+                .entry(outgoing.chat_id)
+                .or_default()
+                .push(outgoing);
+        }
+        self.calls.push(call);
     }
 }
 
@@ -522,7 +543,7 @@ async fn handle(
         };
         (response, call)
     };
-    shared.inner.lock().unwrap().calls.push(call);
+    shared.inner.lock().unwrap().record(call);
     shared.call_made.notify_waiters();
     response
 }

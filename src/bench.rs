@@ -1,0 +1,517 @@
+//! `petition bench`: measures what a viral surge needs, through the same
+//! engine and adapters the bots use, on fresh databases of its own, and
+//! prints one `name=value` line per figure.
+//!
+//! Every signing run ends by counting what was stored: the run fails if an
+//! acknowledged signature is missing or any is duplicated.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use sqlx::Connection;
+
+use crate::config::{Secret, Settings};
+use crate::conversation::{Engine, Incoming, Input, Reply};
+use crate::domain::{Identity, Platform};
+use crate::startup::App;
+use crate::storage::Storage;
+
+/// How big a run is.
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    /// Signings at 1, 64 and 1,024 concurrent supporters.
+    pub signings: [usize; 3],
+    /// Signatures stored before `total` latency is measured.
+    pub stored_for_total: usize,
+    /// `total` calls timed.
+    pub total_samples: usize,
+    /// Conversations held open for the memory figure.
+    pub open_conversations: usize,
+    /// Signings through the Telegram adapter, and how many at once.
+    pub telegram_signings: usize,
+    /// Concurrent Telegram supporters.
+    pub telegram_concurrency: usize,
+}
+
+impl Scale {
+    /// The figures the issue asks for.
+    pub const FULL: Scale = Scale {
+        signings: [500, 20_000, 60_000],
+        stored_for_total: 1_000_000,
+        total_samples: 20_000,
+        open_conversations: 100_000,
+        telegram_signings: 3_000,
+        telegram_concurrency: 256,
+    };
+
+    /// A quick run that exercises every measurement (for tests).
+    pub const QUICK: Scale = Scale {
+        signings: [20, 200, 1_024],
+        stored_for_total: 5_000,
+        total_samples: 500,
+        open_conversations: 2_000,
+        telegram_signings: 40,
+        telegram_concurrency: 16,
+    };
+}
+
+/// The concurrent supporters of the three signing runs.
+const CONCURRENCY: [usize; 3] = [1, 64, 1_024];
+
+/// Runs every measurement, passing each figure to `report` as it is made.
+/// PostgreSQL runs are skipped when `postgres_url` is `None`.
+pub async fn run(
+    scale: Scale,
+    postgres_url: Option<&str>,
+    mut report: impl FnMut(&str, String),
+) -> anyhow::Result<()> {
+    for (i, concurrency) in CONCURRENCY.into_iter().enumerate() {
+        let database = BenchDatabase::sqlite()?;
+        let rate = signings_per_second(&database.url, concurrency, scale.signings[i]).await?;
+        report(
+            &figure("signings_per_s_sqlite", concurrency),
+            format!("{rate:.0}"),
+        );
+    }
+    match postgres_url {
+        Some(server) => {
+            for (i, concurrency) in CONCURRENCY.into_iter().enumerate() {
+                let database = BenchDatabase::postgres(server).await?;
+                let rate = signings_per_second(&database.url, concurrency, scale.signings[i]).await;
+                database.drop_postgres().await;
+                report(
+                    &figure("signings_per_s_postgres", concurrency),
+                    format!("{:.0}", rate?),
+                );
+            }
+        }
+        None => report(
+            "signings_per_s_postgres",
+            "skipped (set PETITION_TEST_POSTGRES_URL)".to_owned(),
+        ),
+    }
+    let database = BenchDatabase::sqlite()?;
+    let (p50, p99) =
+        total_latency(&database.url, scale.stored_for_total, scale.total_samples).await?;
+    report("total_p50_us", format!("{p50:.0}"));
+    report("total_p99_us", format!("{p99:.0}"));
+    let database = BenchDatabase::sqlite()?;
+    let bytes = bytes_per_conversation(&database.url, scale.open_conversations).await?;
+    report("bytes_per_conversation", format!("{bytes:.0}"));
+    let database = BenchDatabase::sqlite()?;
+    let telegram = telegram(
+        &database.url,
+        scale.telegram_signings,
+        scale.telegram_concurrency,
+    )
+    .await?;
+    report(
+        "telegram_signings_per_s",
+        format!("{:.0}", telegram.signings_per_s),
+    );
+    report(
+        "telegram_messages_per_signing",
+        format!("{:.2}", telegram.messages_per_signing),
+    );
+    report(
+        "telegram_edits_per_signing",
+        format!("{:.2}", telegram.edits_per_signing),
+    );
+    Ok(())
+}
+
+/// `signings_per_s_sqlite` at 1,024 supporters, with the count as a suffix
+/// at the other concurrencies.
+fn figure(name: &str, concurrency: usize) -> String {
+    if concurrency == 1_024 {
+        name.to_owned()
+    } else {
+        format!("{name}_at_{concurrency}")
+    }
+}
+
+/// A fresh database for one run.
+struct BenchDatabase {
+    url: String,
+    _folder: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl BenchDatabase {
+    fn sqlite() -> anyhow::Result<Self> {
+        let folder = tempfile::tempdir().context("could not make a temporary folder")?;
+        Ok(Self {
+            url: format!("sqlite://{}", folder.path().join("bench.db").display()),
+            _folder: Some(folder),
+            postgres: None,
+        })
+    }
+
+    async fn postgres(server: &str) -> anyhow::Result<Self> {
+        let name = format!("petition_bench_{}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(server)
+            .await
+            .context("could not reach PostgreSQL at PETITION_TEST_POSTGRES_URL")?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await?;
+        let (base, query) = server
+            .split_once('?')
+            .map_or((server, None), |(b, q)| (b, Some(q)));
+        let after_scheme = base.find("://").map_or(0, |i| i + 3);
+        let base = match base[after_scheme..].find('/') {
+            Some(slash) => &base[..after_scheme + slash],
+            None => base,
+        };
+        let url = match query {
+            Some(query) => format!("{base}/{name}?{query}"),
+            None => format!("{base}/{name}"),
+        };
+        Ok(Self {
+            url,
+            _folder: None,
+            postgres: Some((server.to_owned(), name)),
+        })
+    }
+
+    async fn drop_postgres(&self) {
+        if let Some((server, name)) = &self.postgres
+            && let Ok(mut admin) = sqlx::PgConnection::connect(server).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await;
+        }
+    }
+}
+
+/// The shipped settings on a bench database, with the per-person limits
+/// out of the way (every bench supporter is in a hurry).
+fn settings(url: &str) -> Settings {
+    let mut settings = Settings::built_in();
+    settings.database.url = Secret::new(url);
+    settings.database.max_connections = 16;
+    let mut campaign = settings.campaigns.default_campaign().as_ref().clone();
+    campaign.limits.message_burst = 1_000_000;
+    campaign.limits.signing_attempts_per_day = 1_000_000;
+    campaign.limits.signatures_per_second = 10_000_000;
+    settings.campaigns.upsert(campaign);
+    settings
+}
+
+fn supporter(n: usize) -> Identity {
+    Identity::new(Platform::Console, format!("bench-{n}"))
+}
+
+async fn say(engine: &Engine, who: &Identity, input: Input) -> Vec<Reply> {
+    engine.handle(Incoming::private(who.clone(), input)).await
+}
+
+/// One supporter's whole conversation, from opening the bot to a stored
+/// signature; fails unless it ends in a thank-you.
+async fn sign_once(engine: &Engine, n: usize) -> anyhow::Result<()> {
+    let who = supporter(n);
+    say(engine, &who, Input::Start { payload: None }).await;
+    let postcode = ["SW1A 1AA", "N1 9GU", "E1 6AN", "M1 1AE", "B33 8TH"][n % 5];
+    for answer in [
+        "sign",
+        "Bench Signer",
+        &format!("signer{n}@example.org"),
+        postcode,
+        "yes",
+        "no",
+    ] {
+        say(engine, &who, Input::Text(answer.to_owned())).await;
+    }
+    let thanks = say(engine, &who, Input::Text("confirm".to_owned())).await;
+    if !thanks
+        .first()
+        .is_some_and(|r| r.text.starts_with("Thank you"))
+    {
+        bail!(
+            "supporter {n} was not thanked: {:?}",
+            thanks.first().map(|r| &r.text)
+        );
+    }
+    Ok(())
+}
+
+/// Complete signings per second with `concurrency` supporters at once, and
+/// a count of what was stored afterwards.
+async fn signings_per_second(url: &str, concurrency: usize, count: usize) -> anyhow::Result<f64> {
+    let app = App::build(settings(url)).await?;
+    let engine = app.engine.clone();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let engine = engine.clone();
+            let next = next.clone();
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= count {
+                        return Ok::<_, anyhow::Error>(());
+                    }
+                    sign_once(&engine, n).await?;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await??;
+    }
+    let elapsed = started.elapsed();
+    verify_stored(engine.storage().as_ref(), &engine, count).await?;
+    Ok(count as f64 / elapsed.as_secs_f64())
+}
+
+/// Every acknowledged signature is stored, once.
+async fn verify_stored(storage: &dyn Storage, engine: &Engine, count: usize) -> anyhow::Result<()> {
+    let campaign = &engine.campaigns().default_campaign().slug;
+    let rows = storage.export(campaign).await?.len();
+    ensure!(
+        rows == count,
+        "{count} signatures were acknowledged but {rows} are stored"
+    );
+    for recount in storage.recount().await? {
+        ensure!(!recount.drifted(), "the counters drifted: {recount:?}");
+        if &recount.campaign == campaign {
+            ensure!(
+                recount.counted_total == count as u64,
+                "the total is {} for {count} signings",
+                recount.counted_total
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `total` latency percentiles, in microseconds, with `stored` signatures
+/// in the database and signings streaming in meanwhile.
+async fn total_latency(url: &str, stored: usize, samples: usize) -> anyhow::Result<(f64, f64)> {
+    let app = App::build(settings(url)).await?;
+    let engine = app.engine.clone();
+    let storage = engine.storage().clone();
+    seed(&storage, stored).await?;
+    let streaming = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let next = Arc::new(AtomicUsize::new(stored));
+    let signers: Vec<_> = (0..64)
+        .map(|_| {
+            let (engine, next, streaming) = (engine.clone(), next.clone(), streaming.clone());
+            tokio::spawn(async move {
+                while streaming.load(Ordering::Relaxed) {
+                    sign_once(&engine, next.fetch_add(1, Ordering::Relaxed)).await?;
+                }
+                Ok::<_, anyhow::Error>(())
+            })
+        })
+        .collect();
+    let campaign = engine.campaigns().default_campaign().slug.clone();
+    let mut timings = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let started = Instant::now();
+        let total = engine.storage().total(&campaign).await?;
+        timings.push(started.elapsed());
+        ensure!(total >= stored as u64, "the total went backwards");
+    }
+    streaming.store(false, Ordering::Relaxed);
+    for signer in signers {
+        signer.await??;
+    }
+    timings.sort_unstable();
+    let percentile = |p: f64| timings[((timings.len() as f64 * p) as usize).min(timings.len() - 1)];
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    Ok((micros(percentile(0.50)), micros(percentile(0.99))))
+}
+
+/// Stores `count` signatures through the group-commit writer, many at once.
+async fn seed(storage: &Arc<dyn Storage>, count: usize) -> anyhow::Result<()> {
+    let settings = Settings::built_in();
+    let campaign = settings.campaigns.default_campaign();
+    let next = Arc::new(AtomicUsize::new(0));
+    let now = chrono::Utc::now();
+    let workers: Vec<_> = (0..4096)
+        .map(|_| {
+            let (storage, next, slug) = (storage.clone(), next.clone(), campaign.slug.clone());
+            let version = campaign.consent.version;
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= count {
+                        return Ok::<_, anyhow::Error>(());
+                    }
+                    let signature = crate::storage::NewSignature {
+                        campaign: slug.clone(),
+                        identity: Identity::new(Platform::Telegram, format!("seed-{n}")),
+                        name: crate::domain::SignerName::from_trusted("Seed Signer".to_owned()),
+                        email: Some(crate::domain::Email::from_trusted(format!(
+                            "seed{n}@example.org"
+                        ))),
+                        location: crate::domain::Location::Uk(
+                            crate::domain::PostcodeDistrict::from_trusted("SW1A".to_owned()),
+                        ),
+                        updates_opt_in: false,
+                        consent_version: version,
+                        consent_at: now,
+                        referral_code: None,
+                        created_at: now,
+                        hold: None,
+                    };
+                    storage.sign(&signature).await?;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await??;
+    }
+    Ok(())
+}
+
+/// The process's resident memory, in bytes.
+fn resident_bytes() -> anyhow::Result<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm")
+        .context("resident memory is read from /proc")?;
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .context("statm has a resident field")?
+        .parse()?;
+    Ok(pages * 4096)
+}
+
+/// Resident memory per conversation held open (a supporter who has given a
+/// name and stopped), measured across `count` of them.
+async fn bytes_per_conversation(url: &str, count: usize) -> anyhow::Result<f64> {
+    let app = App::build(settings(url)).await?;
+    let engine = app.engine.clone();
+    // Warm everything up first, so the figure is the conversations alone.
+    for n in 0..100 {
+        open_conversation(&engine, count + n).await;
+    }
+    let before = resident_bytes()?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..1024)
+        .map(|_| {
+            let (engine, next) = (engine.clone(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= count {
+                        return;
+                    }
+                    open_conversation(&engine, n).await;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await?;
+    }
+    let after = resident_bytes()?;
+    let open = engine
+        .storage()
+        .load_conversation(&supporter(count - 1))
+        .await?;
+    ensure!(open.is_some(), "the conversations are open");
+    Ok(after.saturating_sub(before) as f64 / count as f64)
+}
+
+async fn open_conversation(engine: &Engine, n: usize) {
+    let who = supporter(n);
+    say(engine, &who, Input::Start { payload: None }).await;
+    say(engine, &who, Input::Text("sign".to_owned())).await;
+    say(engine, &who, Input::Text("Bench Signer".to_owned())).await;
+}
+
+struct TelegramFigures {
+    signings_per_s: f64,
+    messages_per_signing: f64,
+    edits_per_signing: f64,
+}
+
+/// Signings through the real Telegram adapter and dispatcher, long polling
+/// a fake Bot API server over HTTP on loopback, with no outbound rate limit.
+async fn telegram(url: &str, count: usize, concurrency: usize) -> anyhow::Result<TelegramFigures> {
+    use crate::testing::fake_telegram::{FakeTelegram, TOKEN};
+    use teloxide::Bot;
+    let app = App::build(settings(url)).await?;
+    let fake = Arc::new(FakeTelegram::start().await);
+    let bot = Bot::new(TOKEN).set_api_url(fake.url.clone());
+    let running = crate::telegram::TelegramBot::spawn(
+        bot,
+        app.engine.clone(),
+        &[],
+        crate::telegram::Delivery::LongPolling,
+    )
+    .await?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (fake, next) = (fake.clone(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= count {
+                        return Ok::<_, anyhow::Error>(());
+                    }
+                    sign_on_telegram(&fake, 10_000 + n as u64, n).await?;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await??;
+    }
+    let elapsed = started.elapsed();
+    running.stop().await;
+    verify_stored(app.engine.storage().as_ref(), &app.engine, count).await?;
+    let sent = fake.count_of("sendMessage") + fake.count_of("sendDocument");
+    let edits = fake.count_of("editMessageText") + fake.count_of("editMessageReplyMarkup");
+    Ok(TelegramFigures {
+        signings_per_s: count as f64 / elapsed.as_secs_f64(),
+        messages_per_signing: sent as f64 / count as f64,
+        edits_per_signing: edits as f64 / count as f64,
+    })
+}
+
+async fn sign_on_telegram(
+    fake: &crate::testing::fake_telegram::FakeTelegram,
+    user: u64,
+    n: usize,
+) -> anyhow::Result<()> {
+    let chat = user as i64;
+    fake.user_says(user, "/start");
+    let welcome = fake.next_reply(chat).await;
+    fake.user_presses(user, &welcome, "welcome.sign");
+    fake.next_reply(chat).await;
+    for answer in ["Bench Signer", &format!("tg{n}@example.org")] {
+        fake.user_says(user, answer);
+        fake.next_reply(chat).await;
+    }
+    fake.user_says(user, "SW1A 1AA");
+    let consent = fake.next_reply(chat).await;
+    fake.user_presses(user, &consent, "consent.yes");
+    let updates = fake.next_reply(chat).await;
+    fake.user_presses(user, &updates, "updates.no");
+    let review = fake.next_reply(chat).await;
+    fake.user_presses(user, &review, "review.confirm");
+    let thanks = fake.next_reply(chat).await;
+    ensure!(
+        thanks.text.starts_with("Thank you"),
+        "Telegram supporter {n} was not thanked: {}",
+        thanks.text
+    );
+    Ok(())
+}
