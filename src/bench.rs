@@ -60,65 +60,78 @@ impl Scale {
 /// The concurrent supporters of the three signing runs.
 const CONCURRENCY: [usize; 3] = [1, 64, 1_024];
 
-/// Runs every measurement, passing each figure to `report` as it is made.
-/// PostgreSQL runs are skipped when `postgres_url` is `None`.
+/// Which measurements to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// Signings per second on SQLite.
+    Sqlite,
+    /// Signings per second on PostgreSQL.
+    Postgres,
+    /// `total` latency at a million signatures.
+    Total,
+    /// Memory per open conversation.
+    Memory,
+    /// Signings through the Telegram adapter.
+    Telegram,
+}
+
+/// Runs the measurements in `parts` (all when empty), passing each figure
+/// to `report` as it is made. PostgreSQL runs are skipped when
+/// `postgres_url` is `None`.
 pub async fn run(
     scale: Scale,
+    parts: &[Part],
     postgres_url: Option<&str>,
     mut report: impl FnMut(&str, String),
 ) -> anyhow::Result<()> {
-    for (i, concurrency) in CONCURRENCY.into_iter().enumerate() {
+    let wanted = |part: Part| parts.is_empty() || parts.contains(&part);
+    if wanted(Part::Sqlite) {
+        for (i, concurrency) in CONCURRENCY.into_iter().enumerate() {
+            let database = BenchDatabase::sqlite()?;
+            let rate = signings_per_second(&database.url, concurrency, scale.signings[i]).await?;
+            report(&figure("signings_per_s_sqlite", concurrency), format!("{rate:.0}"));
+        }
+    }
+    if wanted(Part::Postgres) {
+        match postgres_url {
+            Some(server) => {
+                for (i, concurrency) in CONCURRENCY.into_iter().enumerate() {
+                    let database = BenchDatabase::postgres(server).await?;
+                    let rate = signings_per_second(&database.url, concurrency, scale.signings[i]).await;
+                    database.drop_postgres().await;
+                    report(&figure("signings_per_s_postgres", concurrency), format!("{:.0}", rate?));
+                }
+            }
+            None => report(
+                "signings_per_s_postgres",
+                "skipped (set PETITION_TEST_POSTGRES_URL)".to_owned(),
+            ),
+        }
+    }
+    if wanted(Part::Total) {
         let database = BenchDatabase::sqlite()?;
-        let rate = signings_per_second(&database.url, concurrency, scale.signings[i]).await?;
+        let (p50, p99) = total_latency(&database.url, scale.stored_for_total, scale.total_samples).await?;
+        report("total_p50_us", format!("{p50:.0}"));
+        report("total_p99_us", format!("{p99:.0}"));
+    }
+    if wanted(Part::Memory) {
+        let database = BenchDatabase::sqlite()?;
+        let bytes = bytes_per_conversation(&database.url, scale.open_conversations).await?;
+        report("bytes_per_conversation", format!("{bytes:.0}"));
+    }
+    if wanted(Part::Telegram) {
+        let database = BenchDatabase::sqlite()?;
+        let telegram = telegram(&database.url, scale.telegram_signings, scale.telegram_concurrency).await?;
+        report("telegram_signings_per_s", format!("{:.0}", telegram.signings_per_s));
         report(
-            &figure("signings_per_s_sqlite", concurrency),
-            format!("{rate:.0}"),
+            "telegram_messages_per_signing",
+            format!("{:.2}", telegram.messages_per_signing),
+        );
+        report(
+            "telegram_edits_per_signing",
+            format!("{:.2}", telegram.edits_per_signing),
         );
     }
-    match postgres_url {
-        Some(server) => {
-            for (i, concurrency) in CONCURRENCY.into_iter().enumerate() {
-                let database = BenchDatabase::postgres(server).await?;
-                let rate = signings_per_second(&database.url, concurrency, scale.signings[i]).await;
-                database.drop_postgres().await;
-                report(
-                    &figure("signings_per_s_postgres", concurrency),
-                    format!("{:.0}", rate?),
-                );
-            }
-        }
-        None => report(
-            "signings_per_s_postgres",
-            "skipped (set PETITION_TEST_POSTGRES_URL)".to_owned(),
-        ),
-    }
-    let database = BenchDatabase::sqlite()?;
-    let (p50, p99) =
-        total_latency(&database.url, scale.stored_for_total, scale.total_samples).await?;
-    report("total_p50_us", format!("{p50:.0}"));
-    report("total_p99_us", format!("{p99:.0}"));
-    let database = BenchDatabase::sqlite()?;
-    let bytes = bytes_per_conversation(&database.url, scale.open_conversations).await?;
-    report("bytes_per_conversation", format!("{bytes:.0}"));
-    let database = BenchDatabase::sqlite()?;
-    let telegram = telegram(
-        &database.url,
-        scale.telegram_signings,
-        scale.telegram_concurrency,
-    )
-    .await?;
-    report(
-        "telegram_signings_per_s",
-        format!("{:.0}", telegram.signings_per_s),
-    );
-    report(
-        "telegram_messages_per_signing",
-        format!("{:.2}", telegram.messages_per_signing),
-    );
-    report(
-        "telegram_edits_per_signing",
-        format!("{:.2}", telegram.edits_per_signing),
-    );
     Ok(())
 }
 
@@ -162,9 +175,7 @@ impl BenchDatabase {
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut admin)
             .await?;
-        let (base, query) = server
-            .split_once('?')
-            .map_or((server, None), |(b, q)| (b, Some(q)));
+        let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
         let after_scheme = base.find("://").map_or(0, |i| i + 3);
         let base = match base[after_scheme..].find('/') {
             Some(slash) => &base[..after_scheme + slash],
@@ -233,14 +244,8 @@ async fn sign_once(engine: &Engine, n: usize) -> anyhow::Result<()> {
         say(engine, &who, Input::Text(answer.to_owned())).await;
     }
     let thanks = say(engine, &who, Input::Text("confirm".to_owned())).await;
-    if !thanks
-        .first()
-        .is_some_and(|r| r.text.starts_with("Thank you"))
-    {
-        bail!(
-            "supporter {n} was not thanked: {:?}",
-            thanks.first().map(|r| &r.text)
-        );
+    if !thanks.first().is_some_and(|r| r.text.starts_with("Thank you")) {
+        bail!("supporter {n} was not thanked: {:?}", thanks.first().map(|r| &r.text));
     }
     Ok(())
 }
@@ -354,12 +359,10 @@ async fn seed(storage: &Arc<dyn Storage>, count: usize) -> anyhow::Result<()> {
                         campaign: slug.clone(),
                         identity: Identity::new(Platform::Telegram, format!("seed-{n}")),
                         name: crate::domain::SignerName::from_trusted("Seed Signer".to_owned()),
-                        email: Some(crate::domain::Email::from_trusted(format!(
-                            "seed{n}@example.org"
-                        ))),
-                        location: crate::domain::Location::Uk(
-                            crate::domain::PostcodeDistrict::from_trusted("SW1A".to_owned()),
-                        ),
+                        email: Some(crate::domain::Email::from_trusted(format!("seed{n}@example.org"))),
+                        location: crate::domain::Location::Uk(crate::domain::PostcodeDistrict::from_trusted(
+                            "SW1A".to_owned(),
+                        )),
                         updates_opt_in: false,
                         consent_version: version,
                         consent_at: now,
@@ -380,8 +383,7 @@ async fn seed(storage: &Arc<dyn Storage>, count: usize) -> anyhow::Result<()> {
 
 /// The process's resident memory, in bytes.
 fn resident_bytes() -> anyhow::Result<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm")
-        .context("resident memory is read from /proc")?;
+    let statm = std::fs::read_to_string("/proc/self/statm").context("resident memory is read from /proc")?;
     let pages: u64 = statm
         .split_whitespace()
         .nth(1)
@@ -419,10 +421,7 @@ async fn bytes_per_conversation(url: &str, count: usize) -> anyhow::Result<f64> 
         worker.await?;
     }
     let after = resident_bytes()?;
-    let open = engine
-        .storage()
-        .load_conversation(&supporter(count - 1))
-        .await?;
+    let open = engine.storage().load_conversation(&supporter(count - 1)).await?;
     ensure!(open.is_some(), "the conversations are open");
     Ok(after.saturating_sub(before) as f64 / count as f64)
 }
@@ -448,13 +447,9 @@ async fn telegram(url: &str, count: usize, concurrency: usize) -> anyhow::Result
     let app = App::build(settings(url)).await?;
     let fake = Arc::new(FakeTelegram::start().await);
     let bot = Bot::new(TOKEN).set_api_url(fake.url.clone());
-    let running = crate::telegram::TelegramBot::spawn(
-        bot,
-        app.engine.clone(),
-        &[],
-        crate::telegram::Delivery::LongPolling,
-    )
-    .await?;
+    let running =
+        crate::telegram::TelegramBot::spawn(bot, app.engine.clone(), &[], crate::telegram::Delivery::LongPolling)
+            .await?;
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)

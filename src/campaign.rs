@@ -106,10 +106,7 @@ impl Campaign {
             }
         }
         if raw.title.chars().count() > 200 {
-            return Err(ConfigError::invalid(
-                key("title"),
-                "must be at most 200 characters",
-            ));
+            return Err(ConfigError::invalid(key("title"), "must be at most 200 characters"));
         }
         if raw.targets.is_empty() || raw.targets.iter().any(|t| t.trim().is_empty()) {
             return Err(ConfigError::invalid(
@@ -121,10 +118,7 @@ impl Campaign {
             return Err(ConfigError::invalid(key("goal"), "must be at least 1"));
         }
         if raw.consent.version == 0 {
-            return Err(ConfigError::invalid(
-                key("consent.version"),
-                "must be at least 1",
-            ));
+            return Err(ConfigError::invalid(key("consent.version"), "must be at least 1"));
         }
         raw.limits.check(&slug)?;
         Ok(Self {
@@ -157,10 +151,7 @@ impl Campaign {
 
     /// The article's paragraphs, for platforms that must split long text.
     pub fn article_paragraphs(&self) -> impl Iterator<Item = &str> {
-        self.article
-            .split("\n\n")
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
+        self.article.split("\n\n").map(str::trim).filter(|p| !p.is_empty())
     }
 }
 
@@ -180,19 +171,16 @@ impl Campaigns {
                 "must configure at least one campaign",
             ));
         }
-        let default_index = campaigns
-            .iter()
-            .position(|c| c.slug == default_slug)
-            .ok_or_else(|| {
-                let known: Vec<&str> = campaigns.iter().map(|c| c.slug.as_str()).collect();
-                ConfigError::invalid(
-                    "default_campaign",
-                    format!(
-                        "names {default_slug:?}, which is not configured (configured: {})",
-                        known.join(", ")
-                    ),
-                )
-            })?;
+        let default_index = campaigns.iter().position(|c| c.slug == default_slug).ok_or_else(|| {
+            let known: Vec<&str> = campaigns.iter().map(|c| c.slug.as_str()).collect();
+            ConfigError::invalid(
+                "default_campaign",
+                format!(
+                    "names {default_slug:?}, which is not configured (configured: {})",
+                    known.join(", ")
+                ),
+            )
+        })?;
         Ok(Self {
             all: campaigns.into_iter().map(Arc::new).collect(),
             default_index,
@@ -230,11 +218,7 @@ mod tests {
 
     #[test]
     fn targets_read_as_a_phrase() {
-        let mut campaign = Settings::built_in()
-            .campaigns
-            .default_campaign()
-            .as_ref()
-            .clone();
+        let mut campaign = Settings::built_in().campaigns.default_campaign().as_ref().clone();
         assert_eq!(
             campaign.addressed_to(),
             "the Commissioner of the Metropolitan Police and the Mayor of London"

@@ -239,8 +239,7 @@ impl Settings {
     /// Settings from the built-in defaults alone, ignoring files and the
     /// environment: a fixed starting point for tests and benchmarks.
     pub fn built_in() -> Self {
-        Self::from_figment(Figment::from(Toml::string(BUILT_IN_DEFAULTS)))
-            .expect("the built-in defaults are valid")
+        Self::from_figment(Figment::from(Toml::string(BUILT_IN_DEFAULTS))).expect("the built-in defaults are valid")
     }
 
     /// Checks and assembles settings from any figment, so tests can layer
@@ -256,20 +255,14 @@ impl Settings {
             .collect::<Result<Vec<_>, _>>()?;
         let campaigns = Campaigns::new(campaigns, &raw.default_campaign)?;
         let url = raw.database.url.expose();
-        if !(url.starts_with("sqlite:")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(ConfigError::invalid(
                 "database.url",
                 "must start with sqlite:, postgres:// or postgresql://",
             ));
         }
         if raw.database.max_connections == 0 {
-            return Err(ConfigError::invalid(
-                "database.max_connections",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::invalid("database.max_connections", "must be at least 1"));
         }
         if raw.conversation.abandon_after_hours == 0 {
             return Err(ConfigError::invalid(
@@ -277,9 +270,7 @@ impl Settings {
                 "must be at least 1",
             ));
         }
-        if !raw.telegram.api_url.starts_with("http://")
-            && !raw.telegram.api_url.starts_with("https://")
-        {
+        if !raw.telegram.api_url.starts_with("http://") && !raw.telegram.api_url.starts_with("https://") {
             return Err(ConfigError::invalid(
                 "telegram.api_url",
                 "must be an http:// or https:// URL",
@@ -304,19 +295,13 @@ fn check_webhook(telegram: &TelegramSettings) -> Result<(), ConfigError> {
     if telegram.webhook_url.trim().is_empty() {
         return Ok(());
     }
-    if !telegram.webhook_url.starts_with("https://")
-        || url::Url::parse(&telegram.webhook_url).is_err()
-    {
+    if !telegram.webhook_url.starts_with("https://") || url::Url::parse(&telegram.webhook_url).is_err() {
         return Err(ConfigError::invalid(
             "telegram.webhook_url",
             "must be an https:// URL (Telegram only posts to HTTPS)",
         ));
     }
-    if telegram
-        .webhook_listen
-        .parse::<std::net::SocketAddr>()
-        .is_err()
-    {
+    if telegram.webhook_listen.parse::<std::net::SocketAddr>().is_err() {
         return Err(ConfigError::invalid(
             "telegram.webhook_listen",
             "must be an address such as 0.0.0.0:8443",
@@ -346,10 +331,7 @@ fn environment() -> Figment {
         .only(&["DATABASE_URL", "TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN"])
         // A variable that is set but empty means "not configured": dropping
         // it lets the file's value stand.
-        .filter(|key| {
-            std::env::var(key.as_str().to_ascii_uppercase())
-                .is_ok_and(|value| !value.trim().is_empty())
-        })
+        .filter(|key| std::env::var(key.as_str().to_ascii_uppercase()).is_ok_and(|value| !value.trim().is_empty()))
         .map(|key| match key.as_str().to_ascii_uppercase().as_str() {
             "DATABASE_URL" => "database.url".into(),
             "TELEGRAM_BOT_TOKEN" => "telegram.token".into(),
@@ -387,9 +369,7 @@ fn describe_kind(kind: &figment::error::Kind) -> String {
         Kind::InvalidType(actual, expected) => {
             let actual = match actual {
                 figment::error::Actual::Str(_) => "text".to_owned(),
-                figment::error::Actual::Signed(_) | figment::error::Actual::Unsigned(_) => {
-                    "a number".to_owned()
-                }
+                figment::error::Actual::Signed(_) | figment::error::Actual::Unsigned(_) => "a number".to_owned(),
                 other => other.to_string(),
             };
             format!("expected {expected}, found {actual}")
@@ -420,11 +400,7 @@ mod tests {
         let settings = Settings::built_in();
         let campaign = settings.campaigns.default_campaign();
         assert_eq!(campaign.slug, "keep-the-unit-open");
-        assert!(
-            campaign
-                .article
-                .starts_with("The issue of human trafficking")
-        );
+        assert!(campaign.article.starts_with("The issue of human trafficking"));
         assert!(campaign.article.trim_end().ends_with("much-needed unit."));
         assert!(!campaign.article.contains("<!"));
         assert!(campaign.statement.contains("Mayor of London"));

@@ -29,21 +29,13 @@ pub async fn run(engine: &Engine, user: &str, campaign: Option<&str>) -> anyhow:
     let start = Input::Start {
         payload: campaign.map(str::to_owned),
     };
-    let mut choices = show(
-        &mut stdout,
-        engine.handle(Incoming::private(who.clone(), start)).await,
-    )
-    .await?;
+    let mut choices = show(&mut stdout, engine.handle(Incoming::private(who.clone(), start)).await).await?;
     loop {
         if interactive {
             stdout.write_all(b"> ").await?;
             stdout.flush().await?;
         }
-        let Some(line) = lines
-            .next_line()
-            .await
-            .context("could not read standard input")?
-        else {
+        let Some(line) = lines.next_line().await.context("could not read standard input")? else {
             break;
         };
         let line = line.trim();
@@ -70,10 +62,7 @@ fn pick(line: &str, choices: &[Choice]) -> Option<Input> {
 }
 
 /// Prints replies; returns the choices of the last one that offered any.
-async fn show(
-    out: &mut (impl AsyncWrite + Unpin),
-    replies: Vec<Reply>,
-) -> anyhow::Result<Vec<Choice>> {
+async fn show(out: &mut (impl AsyncWrite + Unpin), replies: Vec<Reply>) -> anyhow::Result<Vec<Choice>> {
     let mut choices = Vec::new();
     for reply in replies {
         let mut text = reply.text.clone();

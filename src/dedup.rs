@@ -18,10 +18,7 @@ impl RecentIds {
     /// Remembers up to `capacity` ids.
     pub fn new(capacity: usize) -> Self {
         Self {
-            seen: Mutex::new((
-                HashSet::with_capacity(capacity),
-                VecDeque::with_capacity(capacity),
-            )),
+            seen: Mutex::new((HashSet::with_capacity(capacity), VecDeque::with_capacity(capacity))),
             capacity,
         }
     }

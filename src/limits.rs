@@ -105,10 +105,7 @@ impl LimitSettings {
         }
         for (field, value) in [
             ("email_domain_per_hour", self.email_domain_per_hour),
-            (
-                "postcode_district_per_hour",
-                self.postcode_district_per_hour,
-            ),
+            ("postcode_district_per_hour", self.postcode_district_per_hour),
             ("platform_per_hour", self.platform_per_hour),
         ] {
             if value == 0 {
@@ -116,15 +113,13 @@ impl LimitSettings {
             }
         }
         for entry in &self.blocked_identities {
-            let valid = entry.split_once(':').is_some_and(|(platform, id)| {
-                platform.parse::<Platform>().is_ok() && !id.is_empty()
-            });
+            let valid = entry
+                .split_once(':')
+                .is_some_and(|(platform, id)| platform.parse::<Platform>().is_ok() && !id.is_empty());
             if !valid {
                 return Err(ConfigError::invalid(
                     key("blocked_identities"),
-                    format!(
-                        "has {entry:?}; write identities as telegram:ID, discord:ID or console:NAME"
-                    ),
+                    format!("has {entry:?}; write identities as telegram:ID, discord:ID or console:NAME"),
                 ));
             }
         }
@@ -232,11 +227,7 @@ pub enum Dimension {
 
 impl Dimension {
     /// Every dimension.
-    pub const ALL: [Dimension; 3] = [
-        Dimension::EmailDomain,
-        Dimension::PostcodeDistrict,
-        Dimension::Platform,
-    ];
+    pub const ALL: [Dimension; 3] = [Dimension::EmailDomain, Dimension::PostcodeDistrict, Dimension::Platform];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -285,8 +276,7 @@ impl GovernorClock for LimiterClock {
     }
 }
 
-type KeyedLimiter =
-    RateLimiter<Identity, DashMapStateStore<Identity>, LimiterClock, NoOpMiddleware<Duration>>;
+type KeyedLimiter = RateLimiter<Identity, DashMapStateStore<Identity>, LimiterClock, NoOpMiddleware<Duration>>;
 type DirectLimiter = RateLimiter<NotKeyed, InMemoryState, LimiterClock, NoOpMiddleware<Duration>>;
 
 /// What to do with an incoming message.
@@ -324,19 +314,12 @@ fn per_period(count: u32, period: Duration) -> Quota {
 impl CampaignGuards {
     fn new(settings: LimitSettings, clock: &LimiterClock) -> Self {
         let burst = NonZeroU32::new(settings.message_burst.max(1)).expect("at least one");
-        let messages =
-            per_period(settings.messages_per_minute, Duration::from_secs(60)).allow_burst(burst);
+        let messages = per_period(settings.messages_per_minute, Duration::from_secs(60)).allow_burst(burst);
         Self {
             messages: RateLimiter::dashmap_with_clock(messages, clock.clone()),
-            notices: RateLimiter::dashmap_with_clock(
-                per_period(1, Duration::from_secs(60)),
-                clock.clone(),
-            ),
+            notices: RateLimiter::dashmap_with_clock(per_period(1, Duration::from_secs(60)), clock.clone()),
             signing_attempts: RateLimiter::dashmap_with_clock(
-                per_period(
-                    settings.signing_attempts_per_day,
-                    Duration::from_secs(86_400),
-                ),
+                per_period(settings.signing_attempts_per_day, Duration::from_secs(86_400)),
                 clock.clone(),
             ),
             surge: RateLimiter::direct_with_clock(
@@ -363,19 +346,11 @@ pub struct Guards {
 
 impl Guards {
     /// Limiters for these campaigns' settings.
-    pub fn new<'a>(
-        campaigns: impl Iterator<Item = (&'a str, &'a LimitSettings)>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new<'a>(campaigns: impl Iterator<Item = (&'a str, &'a LimitSettings)>, clock: Arc<dyn Clock>) -> Self {
         let clock = LimiterClock(clock);
         Self {
             campaigns: campaigns
-                .map(|(slug, settings)| {
-                    (
-                        slug.to_owned(),
-                        CampaignGuards::new(settings.clone(), &clock),
-                    )
-                })
+                .map(|(slug, settings)| (slug.to_owned(), CampaignGuards::new(settings.clone(), &clock)))
                 .collect(),
             clock,
             withdrawals: Mutex::new(HashMap::new()),
@@ -409,12 +384,7 @@ impl Guards {
     }
 
     /// Counts a signing attempt; `Err` holds how long until the next is allowed.
-    pub fn check_signing_attempt(
-        &self,
-        campaign: &str,
-        who: &Identity,
-        now: DateTime<Utc>,
-    ) -> Result<(), Duration> {
+    pub fn check_signing_attempt(&self, campaign: &str, who: &Identity, now: DateTime<Utc>) -> Result<(), Duration> {
         let Some(guards) = self.campaign(campaign) else {
             return Ok(());
         };
@@ -433,9 +403,7 @@ impl Guards {
                 .min()
                 .copied()
                 .unwrap_or(now);
-            let wait = (oldest + chrono::Duration::days(1) - now)
-                .to_std()
-                .unwrap_or_default();
+            let wait = (oldest + chrono::Duration::days(1) - now).to_std().unwrap_or_default();
             return Err(wait);
         }
         Ok(())
@@ -458,13 +426,7 @@ impl Guards {
     }
 
     /// Puts a velocity alert in force until `until`.
-    pub fn activate_alert(
-        &self,
-        campaign: &str,
-        dimension: Dimension,
-        value: &str,
-        until: DateTime<Utc>,
-    ) {
+    pub fn activate_alert(&self, campaign: &str, dimension: Dimension, value: &str, until: DateTime<Utc>) {
         self.active_alerts
             .write()
             .expect("alerts lock poisoned")
@@ -516,12 +478,7 @@ impl Guards {
             .values()
             .map(|g| g.messages.len() + g.notices.len() + g.signing_attempts.len())
             .sum();
-        limiters
-            + self
-                .withdrawals
-                .lock()
-                .expect("withdrawals lock poisoned")
-                .len()
+        limiters + self.withdrawals.lock().expect("withdrawals lock poisoned").len()
     }
 }
 

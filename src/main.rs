@@ -52,6 +52,9 @@ enum Command {
         /// A small run that only checks every measurement works.
         #[arg(long)]
         quick: bool,
+        /// Only these measurements (repeatable); all by default.
+        #[arg(long, value_enum)]
+        only: Vec<bench::Part>,
     },
     /// Recompute every campaign's totals from its signatures and report any
     /// drift from the stored counters (which it corrects).
@@ -114,14 +117,10 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench { quick } => {
-            let scale = if quick {
-                bench::Scale::QUICK
-            } else {
-                bench::Scale::FULL
-            };
+        Command::Bench { quick, only } => {
+            let scale = if quick { bench::Scale::QUICK } else { bench::Scale::FULL };
             let postgres = std::env::var("PETITION_TEST_POSTGRES_URL").ok();
-            bench::run(scale, postgres.as_deref(), |name, value| {
+            bench::run(scale, &only, postgres.as_deref(), |name, value| {
                 println!("{name}={value}")
             })
             .await
@@ -130,10 +129,7 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             let storage = storage::connect(&settings.database).await?;
             for recount in storage.recount().await? {
                 let held = if recount.counted_held > 0 {
-                    format!(
-                        ", {} held for review",
-                        organiser::thousands(recount.counted_held)
-                    )
+                    format!(", {} held for review", organiser::thousands(recount.counted_held))
                 } else {
                     String::new()
                 };
@@ -159,8 +155,9 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             let storage = storage::connect(&settings.database).await?;
             let csv = organiser::export_csv(storage.as_ref(), &campaign).await?;
             match output {
-                Some(path) => std::fs::write(&path, csv)
-                    .with_context(|| format!("could not write {}", path.display()))?,
+                Some(path) => {
+                    std::fs::write(&path, csv).with_context(|| format!("could not write {}", path.display()))?
+                }
                 None => {
                     use std::io::Write;
                     std::io::stdout().write_all(&csv)?;
@@ -179,10 +176,7 @@ fn find_campaign(
         None => Ok(settings.campaigns.default_campaign().clone()),
         Some(slug) => settings.campaigns.get(slug).cloned().with_context(|| {
             let known: Vec<&str> = settings.campaigns.iter().map(|c| c.slug.as_str()).collect();
-            format!(
-                "no campaign {slug:?} is configured (configured: {})",
-                known.join(", ")
-            )
+            format!("no campaign {slug:?} is configured (configured: {})", known.join(", "))
         }),
     }
 }

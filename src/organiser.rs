@@ -10,9 +10,7 @@ use crate::config::OrganiserSettings;
 use crate::domain::PostcodeDistrict;
 use crate::domain::{Identity, Platform};
 use crate::limits::HoldReason;
-use crate::storage::{
-    Anomaly, ExportRow, HeldSummary, Selection, Stats, Storage, StorageResult, Tally,
-};
+use crate::storage::{Anomaly, ExportRow, HeldSummary, Selection, Stats, Storage, StorageResult, Tally};
 
 /// Days covered by the breakdown by day, today included.
 pub const STATS_DAYS: u64 = 14;
@@ -55,8 +53,7 @@ impl Organisers {
     /// Whether this identity, holding these platform roles, is an organiser.
     pub fn includes(&self, who: &Identity, roles: &[String]) -> bool {
         self.users.contains(who)
-            || (who.platform == Platform::Discord
-                && roles.iter().any(|role| self.discord_roles.contains(role)))
+            || (who.platform == Platform::Discord && roles.iter().any(|role| self.discord_roles.contains(role)))
     }
 }
 
@@ -89,14 +86,8 @@ pub fn stats_since(today: NaiveDate) -> NaiveDate {
 }
 
 /// Breakdowns for a campaign, with the last [`STATS_DAYS`] days by day.
-pub async fn stats(
-    storage: &dyn Storage,
-    campaign: &Campaign,
-    today: NaiveDate,
-) -> StorageResult<Stats> {
-    storage
-        .stats(&campaign.slug, stats_since(today), today)
-        .await
+pub async fn stats(storage: &dyn Storage, campaign: &Campaign, today: NaiveDate) -> StorageResult<Stats> {
+    storage.stats(&campaign.slug, stats_since(today), today).await
 }
 
 /// The breakdowns as a chat message.
@@ -155,10 +146,7 @@ pub fn render_stats(campaign: &Campaign, stats: &Stats) -> String {
 /// The held signatures as a chat message.
 pub fn render_held(campaign: &Campaign, held: &HeldSummary) -> String {
     if held.held == 0 {
-        return format!(
-            "No signatures of \"{}\" are held for review.",
-            campaign.title
-        );
+        return format!("No signatures of \"{}\" are held for review.", campaign.title);
     }
     let section = |heading: &str, tallies: &[Tally]| -> Option<String> {
         (!tallies.is_empty()).then(|| {
@@ -202,10 +190,7 @@ pub fn describe_anomaly(campaign_title: &str, anomaly: &Anomaly) -> String {
 /// The last week's anomalies as a chat message.
 pub fn render_anomalies(campaign: &Campaign, anomalies: &[Anomaly]) -> String {
     if anomalies.is_empty() {
-        return format!(
-            "No velocity alerts on \"{}\" in the last 7 days.",
-            campaign.title
-        );
+        return format!("No velocity alerts on \"{}\" in the last 7 days.", campaign.title);
     }
     let lines: Vec<String> = anomalies
         .iter()
@@ -235,36 +220,33 @@ pub fn parse_selection(arguments: &str) -> Result<Selection, String> {
     let mut selection = Selection::default();
     let words: Vec<&str> = arguments.split_whitespace().collect();
     if words.is_empty() {
-        return Err(
-            "Please say which signatures, for example: release reason=new_account".to_owned(),
-        );
+        return Err("Please say which signatures, for example: release reason=new_account".to_owned());
     }
     if words.len() == 1 && words[0].eq_ignore_ascii_case("all") {
         return Ok(selection);
     }
     for word in words {
         let Some((key, value)) = word.split_once('=') else {
-            return Err(format!(
-                "I don't understand \"{word}\": filters are written key=value."
-            ));
+            return Err(format!("I don't understand \"{word}\": filters are written key=value."));
         };
         let value = value.trim();
         match key.to_ascii_lowercase().as_str() {
             "domain" | "email_domain" => selection.email_domain = Some(value.to_lowercase()),
             "district" | "postcode" => {
-                let district = PostcodeDistrict::parse(value)
-                    .map_err(|_| format!("{value} is not a postcode district."))?;
+                let district =
+                    PostcodeDistrict::parse(value).map_err(|_| format!("{value} is not a postcode district."))?;
                 selection.postcode_district = Some(district.as_str().to_owned());
             }
             "platform" => {
-                let platform = value.to_lowercase().parse().map_err(|_| {
-                    format!("{value} is not a platform (telegram, discord or console).")
-                })?;
+                let platform = value
+                    .to_lowercase()
+                    .parse()
+                    .map_err(|_| format!("{value} is not a platform (telegram, discord or console)."))?;
                 selection.platform = Some(platform);
             }
             "reason" => {
-                let reason = HoldReason::parse(&value.to_lowercase())
-                    .ok_or_else(|| format!("{value} is not a hold reason."))?;
+                let reason =
+                    HoldReason::parse(&value.to_lowercase()).ok_or_else(|| format!("{value} is not a hold reason."))?;
                 selection.reason = Some(reason);
             }
             "since" => selection.since = Some(parse_moment(value, false)?),
@@ -279,11 +261,7 @@ pub fn parse_selection(arguments: &str) -> Result<Selection, String> {
 /// start of the next) or `2026-11-01T14:00`.
 fn parse_moment(value: &str, end_of_day: bool) -> Result<chrono::DateTime<chrono::Utc>, String> {
     if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        let day = if end_of_day {
-            day + chrono::Days::new(1)
-        } else {
-            day
-        };
+        let day = if end_of_day { day + chrono::Days::new(1) } else { day };
         return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
     chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
@@ -320,13 +298,7 @@ pub fn describe_selection(selection: &Selection) -> String {
 }
 
 /// The CSV columns of an export, in order.
-pub const EXPORT_COLUMNS: [&str; 5] = [
-    "name",
-    "postcode_district",
-    "country",
-    "platform",
-    "signed_at",
-];
+pub const EXPORT_COLUMNS: [&str; 5] = ["name", "postcode_district", "country", "platform", "signed_at"];
 
 /// Every signature of a campaign as CSV for delivery: what is printed on
 /// the petition, never email addresses.
@@ -386,14 +358,8 @@ mod tests {
 
     #[test]
     fn progress_reads_against_the_goal() {
-        assert_eq!(
-            progress(1, 10000),
-            "1 of 10,000 signatures (0% of the goal)"
-        );
-        assert_eq!(
-            progress(2500, 10000),
-            "2,500 of 10,000 signatures (25% of the goal)"
-        );
+        assert_eq!(progress(1, 10000), "1 of 10,000 signatures (0% of the goal)");
+        assert_eq!(progress(2500, 10000), "2,500 of 10,000 signatures (25% of the goal)");
     }
 
     #[test]

@@ -39,10 +39,7 @@ impl App {
     }
 
     /// [`App::build`] with a chosen clock.
-    pub async fn build_with_clock(
-        settings: Settings,
-        clock: Arc<dyn Clock>,
-    ) -> anyhow::Result<Self> {
+    pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let storage = storage::connect(&settings.database)
             .await
             .context("could not open the database")?;
@@ -99,20 +96,14 @@ impl App {
         };
         let mut discord = match discord_configured {
             true => Some(
-                DiscordBot::spawn(
-                    &self.settings.discord,
-                    self.engine.clone(),
-                    discord::DEFER_AFTER,
-                )
-                .await
-                .context("could not start the Discord bot")?,
+                DiscordBot::spawn(&self.settings.discord, self.engine.clone(), discord::DEFER_AFTER)
+                    .await
+                    .context("could not start the Discord bot")?,
             ),
             false => None,
         };
         let mut chores = vec![
-            tokio::spawn(forget_abandoned_conversations_periodically(
-                self.engine.clone(),
-            )),
+            tokio::spawn(forget_abandoned_conversations_periodically(self.engine.clone())),
             tokio::spawn(check_velocity_periodically(self.engine.clone())),
             tokio::spawn(prune_limits_periodically(self.engine.clone())),
         ];
@@ -129,10 +120,8 @@ impl App {
         if let Some(channel) = self.settings.alerts.discord_channel
             && discord_configured
         {
-            let rest = discord::rest::DiscordRest::new(
-                &self.settings.discord.api_url,
-                self.settings.discord.token.clone(),
-            )?;
+            let rest =
+                discord::rest::DiscordRest::new(&self.settings.discord.api_url, self.settings.discord.token.clone())?;
             chores.push(tokio::spawn(discord::forward_alerts(
                 rest,
                 channel,
@@ -184,8 +173,7 @@ impl App {
                 .with_context(|| format!("could not listen on {address} for Telegram's webhook"))?;
             Delivery::Webhook {
                 listener,
-                public_url: url::Url::parse(&settings.webhook_url)
-                    .context("telegram.webhook_url is not a URL")?,
+                public_url: url::Url::parse(&settings.webhook_url).context("telegram.webhook_url is not a URL")?,
                 secret: settings.webhook_secret.clone(),
             }
         };

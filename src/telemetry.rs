@@ -8,8 +8,8 @@ use tracing_subscriber::EnvFilter;
 
 /// Starts logging at `default_level` unless `RUST_LOG` says otherwise.
 pub fn init(default_level: &str) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},sqlx=warn")));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("{default_level},sqlx=warn")));
     // A second initialisation (tests) is harmless; ignore its error.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

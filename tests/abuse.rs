@@ -54,11 +54,7 @@ async fn status_of(app: &TestApp, who: &Identity) -> SignatureStatus {
 }
 
 async fn held(app: &TestApp) -> u64 {
-    app.storage
-        .held_summary(&app.campaign())
-        .await
-        .unwrap()
-        .held
+    app.storage.held_summary(&app.campaign()).await.unwrap().held
 }
 
 async fn assert_no_drift(app: &TestApp) {
@@ -84,10 +80,7 @@ async fn a_flooding_person_is_told_once_then_ignored_while_others_are_served(app
     let told = text_of(&app.say(&flooder, "total").await);
     assert!(told.contains("faster than I can answer"), "{told}");
     for _ in 0..50 {
-        assert!(
-            app.say(&flooder, "total").await.is_empty(),
-            "a flood gets no replies"
-        );
+        assert!(app.say(&flooder, "total").await.is_empty(), "a flood gets no replies");
         assert!(app.press(&flooder, "welcome.sign").await.is_empty());
     }
     assert!(
@@ -114,20 +107,11 @@ async fn signing_attempts_are_limited_per_day(app: TestApp) {
     // Someone probing which emails have signed: each confirm is an attempt.
     let prober = discord(9);
     for n in 0..2 {
-        let reply = text_of(
-            &app.sign(&prober, "Pro Ber", "ada@example.org", "SW1A 1AA")
-                .await,
-        );
+        let reply = text_of(&app.sign(&prober, "Pro Ber", "ada@example.org", "SW1A 1AA").await);
         assert!(reply.contains("already been used"), "attempt {n}: {reply}");
     }
-    let refused = text_of(
-        &app.sign(&prober, "Pro Ber", "someone@example.org", "SW1A 1AA")
-            .await,
-    );
-    assert!(
-        refused.contains("tried to sign several times today"),
-        "{refused}"
-    );
+    let refused = text_of(&app.sign(&prober, "Pro Ber", "someone@example.org", "SW1A 1AA").await);
+    assert!(refused.contains("tried to sign several times today"), "{refused}");
     assert!(
         app.storage
             .signature_of(&app.campaign(), &prober)
@@ -138,10 +122,7 @@ async fn signing_attempts_are_limited_per_day(app: TestApp) {
     assert_eq!(app.total().await, 1);
     app.clock.advance(Duration::days(1));
     let thanks = text_of(&app.say(&prober, "confirm").await);
-    assert!(
-        thanks.contains("Thank you"),
-        "a day later it works: {thanks}"
-    );
+    assert!(thanks.contains("Thank you"), "a day later it works: {thanks}");
     assert_eq!(app.total().await, 2);
 }
 
@@ -155,22 +136,13 @@ async fn withdraw_and_sign_again_cycles_are_limited(app: TestApp) {
         .await;
     let who = telegram(3);
     for cycle in 0..2 {
-        let thanks = text_of(
-            &app.sign(&who, "Ada Lovelace", "ada@example.org", "SW1A 1AA")
-                .await,
-        );
+        let thanks = text_of(&app.sign(&who, "Ada Lovelace", "ada@example.org", "SW1A 1AA").await);
         assert!(thanks.contains("Thank you"), "cycle {cycle}: {thanks}");
         app.say(&who, "withdraw").await;
         assert!(text_of(&app.say(&who, "yes").await).contains("deleted"));
     }
-    let refused = text_of(
-        &app.sign(&who, "Ada Lovelace", "ada@example.org", "SW1A 1AA")
-            .await,
-    );
-    assert!(
-        refused.contains("tried to sign several times today"),
-        "{refused}"
-    );
+    let refused = text_of(&app.sign(&who, "Ada Lovelace", "ada@example.org", "SW1A 1AA").await);
+    assert!(refused.contains("tried to sign several times today"), "{refused}");
     assert_eq!(app.total().await, 0);
     // Withdrawing is never limited: erasure is a right.
     app.clock.advance(Duration::days(1) + Duration::minutes(1));
@@ -187,11 +159,7 @@ async fn a_young_discord_accounts_signature_is_held_then_released_and_counted(ap
         "the signer sees the normal thanks: {thanks}"
     );
     assert!(thanks.contains("0 of 10,000"), "{thanks}");
-    assert_eq!(
-        app.total().await,
-        0,
-        "held signatures are not in the public total"
-    );
+    assert_eq!(app.total().await, 0, "held signatures are not in the public total");
     assert_eq!(
         status_of(&app, &young).await,
         SignatureStatus::Held(HoldReason::NewAccount)
@@ -291,10 +259,7 @@ async fn a_burst_from_one_email_domain_raises_an_anomaly_organisers_can_invalida
         "{}",
         alert.text
     );
-    assert!(
-        !alert.text.contains("bot0"),
-        "alerts carry no personal data"
-    );
+    assert!(!alert.text.contains("bot0"), "alerts carry no personal data");
     assert!(
         app.engine.check_velocity().await.unwrap().is_empty(),
         "one alert per hour, not per check"
@@ -302,15 +267,13 @@ async fn a_burst_from_one_email_domain_raises_an_anomaly_organisers_can_invalida
 
     // While the alert is in force, new signatures from the domain are held.
     let late = telegram(106);
-    app.sign(&late, "Bot Signer", "bot6@spam.example", "E1 6AN")
-        .await;
+    app.sign(&late, "Bot Signer", "bot6@spam.example", "E1 6AN").await;
     assert_eq!(
         status_of(&app, &late).await,
         SignatureStatus::Held(HoldReason::EmailDomainVelocity)
     );
     let other = telegram(202);
-    app.sign(&other, "Real Person", "person2@example.org", "N1 9GU")
-        .await;
+    app.sign(&other, "Real Person", "person2@example.org", "N1 9GU").await;
     assert_eq!(
         status_of(&app, &other).await,
         SignatureStatus::Counted,
@@ -340,10 +303,7 @@ async fn a_burst_from_one_email_domain_raises_an_anomaly_organisers_can_invalida
     let again = text_of(&app.say(&telegram(100), "sign").await);
     assert!(again.contains("already signed"), "{again}");
     let audit = app.storage.audit_log(&app.campaign()).await.unwrap();
-    let invalidation = audit
-        .iter()
-        .find(|e| e.action == "invalidate")
-        .expect("audited");
+    let invalidation = audit.iter().find(|e| e.action == "invalidate").expect("audited");
     assert_eq!(
         (invalidation.affected, invalidation.detail.as_str()),
         (7, "email domain spam.example")
@@ -362,16 +322,10 @@ async fn blocked_domains_and_identities_are_held(app: TestApp) {
         })
         .await;
     let by_domain = telegram(5);
-    app.sign(
-        &by_domain,
-        "Ada Lovelace",
-        "ada@mx.throwaway.example",
-        "SW1A 1AA",
-    )
-    .await;
-    let by_identity = telegram(666);
-    app.sign(&by_identity, "Bo Diddley", "bo@example.org", "SW1A 1AA")
+    app.sign(&by_domain, "Ada Lovelace", "ada@mx.throwaway.example", "SW1A 1AA")
         .await;
+    let by_identity = telegram(666);
+    app.sign(&by_identity, "Bo Diddley", "bo@example.org", "SW1A 1AA").await;
     assert_eq!(
         status_of(&app, &by_domain).await,
         SignatureStatus::Held(HoldReason::BlockedDomain)
@@ -398,13 +352,8 @@ async fn a_surge_above_the_ceiling_is_held_and_raises_one_alert(app: TestApp) {
         .await;
     let mut alerts = app.engine.subscribe_alerts();
     for n in 0..5 {
-        app.sign(
-            &telegram(300 + n),
-            "Sur Ger",
-            &format!("s{n}@example.org"),
-            "SW1A 1AA",
-        )
-        .await;
+        app.sign(&telegram(300 + n), "Sur Ger", &format!("s{n}@example.org"), "SW1A 1AA")
+            .await;
     }
     assert_eq!(
         (app.total().await, held(&app).await),
@@ -413,61 +362,31 @@ async fn a_surge_above_the_ceiling_is_held_and_raises_one_alert(app: TestApp) {
     );
     let alert = alerts.try_recv().expect("a surge alert");
     assert!(alert.text.contains("Surge"), "{}", alert.text);
-    assert!(
-        alerts.try_recv().is_err(),
-        "one alert, not one per signature"
-    );
+    assert!(alerts.try_recv().is_err(), "one alert, not one per signature");
     app.clock.advance(Duration::seconds(5));
-    app.sign(
-        &telegram(310),
-        "Calm Person",
-        "calm@example.org",
-        "SW1A 1AA",
-    )
-    .await;
-    assert_eq!(
-        app.total().await,
-        3,
-        "after the surge signatures count again"
-    );
+    app.sign(&telegram(310), "Calm Person", "calm@example.org", "SW1A 1AA")
+        .await;
+    assert_eq!(app.total().await, 3, "after the surge signatures count again");
     let summary = app.storage.held_summary(&app.campaign()).await.unwrap();
-    assert_eq!(
-        summary.by_reason,
-        [petition::storage::Tally::new("surge", 3)]
-    );
+    assert_eq!(summary.by_reason, [petition::storage::Tally::new("surge", 3)]);
 }
 
 async fn review_commands_are_refused_to_non_organisers_and_explain_their_filters(app: TestApp) {
     let stranger = telegram(4);
-    for command in [
-        "held",
-        "anomalies",
-        "release all",
-        "invalidate domain=example.org",
-    ] {
+    for command in ["held", "anomalies", "release all", "invalidate domain=example.org"] {
         let reply = text_of(&app.say(&stranger, command).await);
-        assert!(
-            reply.contains("only the campaign's organisers"),
-            "{command}: {reply}"
-        );
+        assert!(reply.contains("only the campaign's organisers"), "{command}: {reply}");
     }
     let organiser = telegram(ORGANISER);
     let explained = text_of(&app.say(&organiser, "release").await);
     assert!(
-        explained.contains("Please say which signatures")
-            && explained.contains("reason=new_account"),
+        explained.contains("Please say which signatures") && explained.contains("reason=new_account"),
         "{explained}"
     );
     let wrong = text_of(&app.say(&organiser, "invalidate colour=blue").await);
-    assert!(
-        wrong.contains("I don't know the filter \"colour\""),
-        "{wrong}"
-    );
+    assert!(wrong.contains("I don't know the filter \"colour\""), "{wrong}");
     let nothing = text_of(&app.say(&organiser, "release all").await);
-    assert!(
-        nothing.contains("No held signatures match (all)"),
-        "{nothing}"
-    );
+    assert!(nothing.contains("No held signatures match (all)"), "{nothing}");
     let declined = {
         app.sign(&telegram(8), "Ada Lovelace", "ada@example.org", "SW1A 1AA")
             .await;
@@ -481,10 +400,8 @@ async fn review_commands_are_refused_to_non_organisers_and_explain_their_filters
 async fn totals_are_right_after_every_operation_and_a_recount_mends_drift(app: TestApp) {
     let young = Duration::days(1);
     sign_aged(&app, &discord(1), "a@example.org", young).await;
-    app.sign(&telegram(2), "Bo Diddley", "b@example.org", "N1 9GU")
-        .await;
-    app.sign(&telegram(3), "Cy Young", "c@example.org", "N1 9GU")
-        .await;
+    app.sign(&telegram(2), "Bo Diddley", "b@example.org", "N1 9GU").await;
+    app.sign(&telegram(3), "Cy Young", "c@example.org", "N1 9GU").await;
     assert_eq!((app.total().await, held(&app).await), (2, 1));
     assert_no_drift(&app).await;
     // Withdrawing a held signature lowers the held count, not the total.
@@ -494,8 +411,7 @@ async fn totals_are_right_after_every_operation_and_a_recount_mends_drift(app: T
     assert_no_drift(&app).await;
 
     // Break the counter behind the program's back; a recount finds and mends it.
-    let corrupt =
-        "UPDATE campaign_totals SET total = 999, held = 7 WHERE campaign = 'keep-the-unit-open'";
+    let corrupt = "UPDATE campaign_totals SET total = 999, held = 7 WHERE campaign = 'keep-the-unit-open'";
     match app.backend {
         support::Backend::Sqlite => {
             let pool = sqlx::SqlitePool::connect(&app.database.url).await.unwrap();
@@ -507,10 +423,7 @@ async fn totals_are_right_after_every_operation_and_a_recount_mends_drift(app: T
         }
     }
     let recount = app.storage.recount().await.unwrap();
-    let ours = recount
-        .iter()
-        .find(|r| r.campaign == "keep-the-unit-open")
-        .unwrap();
+    let ours = recount.iter().find(|r| r.campaign == "keep-the-unit-open").unwrap();
     assert!(ours.drifted());
     assert_eq!(
         (

@@ -54,10 +54,7 @@ fn a_scripted_console_session_signs_and_stats_then_shows_a_total_of_one() {
         transcript.contains("> confirm"),
         "piped answers are echoed: {transcript}"
     );
-    assert!(
-        transcript.contains("Thank you, Ada Lovelace!"),
-        "{transcript}"
-    );
+    assert!(transcript.contains("Thank you, Ada Lovelace!"), "{transcript}");
 
     let mut stats = petition(folder.path());
     stats.arg("stats");
@@ -71,10 +68,7 @@ fn a_scripted_console_session_signs_and_stats_then_shows_a_total_of_one() {
     recount.arg("recount");
     let recount = recount.output().unwrap();
     assert!(recount.status.success(), "{}", stderr(&recount));
-    assert_eq!(
-        stdout(&recount).trim(),
-        "keep-the-unit-open: 1 counted; no drift"
-    );
+    assert_eq!(stdout(&recount).trim(), "keep-the-unit-open: 1 counted; no drift");
 
     let mut json = petition(folder.path());
     json.args(["stats", "--json", "--campaign", "keep-the-unit-open"]);
@@ -89,16 +83,10 @@ fn a_scripted_console_session_signs_and_stats_then_shows_a_total_of_one() {
     assert!(export.status.success(), "{}", stderr(&export));
     let csv = std::fs::read_to_string(folder.path().join("signatures.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(
-        lines[0],
-        "name,postcode_district,country,platform,signed_at"
-    );
+    assert_eq!(lines[0], "name,postcode_district,country,platform,signed_at");
     assert!(lines[1].starts_with("Ada Lovelace,SW1A,,console,"), "{csv}");
     assert_eq!(lines.len(), 2);
-    assert!(
-        !csv.contains("ada@example.org"),
-        "exports for delivery carry no emails"
-    );
+    assert!(!csv.contains("ada@example.org"), "exports for delivery carry no emails");
 }
 
 #[test]
@@ -108,19 +96,10 @@ fn console_choices_can_be_picked_by_number() {
     console.args(["console", "--as", "numbers"]);
     // 1 = Sign the petition; at the consent step 1 = Yes; at updates 2 = No thanks;
     // at the review 1 = Confirm.
-    let session = run_with_input(
-        console,
-        "1\nAda Lovelace\nada@example.org\nSW1A 1AA\n1\n2\n1\n",
-    );
+    let session = run_with_input(console, "1\nAda Lovelace\nada@example.org\nSW1A 1AA\n1\n2\n1\n");
     let transcript = stdout(&session);
-    assert!(
-        transcript.contains("[1] Sign the petition (sign)"),
-        "{transcript}"
-    );
-    assert!(
-        transcript.contains("Thank you, Ada Lovelace!"),
-        "{transcript}"
-    );
+    assert!(transcript.contains("[1] Sign the petition (sign)"), "{transcript}");
+    assert!(transcript.contains("Thank you, Ada Lovelace!"), "{transcript}");
 }
 
 #[test]
@@ -138,11 +117,11 @@ fn organiser_commands_at_the_console_depend_on_who_you_are() {
         "{refused}"
     );
     assert!(
-        !folder.path().read_dir().unwrap().any(|f| f
-            .unwrap()
+        !folder
             .path()
-            .extension()
-            .is_some_and(|e| e == "csv"))
+            .read_dir()
+            .unwrap()
+            .any(|f| f.unwrap().path().extension().is_some_and(|e| e == "csv"))
     );
 
     let mut organiser = petition(folder.path());
@@ -152,10 +131,7 @@ fn organiser_commands_at_the_console_depend_on_who_you_are() {
         allowed.contains("Stats for \"Keep the human trafficking unit open\""),
         "{allowed}"
     );
-    assert!(
-        allowed.contains("Saved as keep-the-unit-open-signatures-"),
-        "{allowed}"
-    );
+    assert!(allowed.contains("Saved as keep-the-unit-open-signatures-"), "{allowed}");
 }
 
 #[test]
@@ -191,27 +167,22 @@ fn an_invalid_setting_stops_start_up_naming_the_key() {
     let output = wrong_type.output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
-    assert!(
-        message.contains("conversation.abandon_after_hours"),
-        "{message}"
-    );
+    assert!(message.contains("conversation.abandon_after_hours"), "{message}");
     assert!(
         message.contains("PETITION_"),
         "the message says where the value came from: {message}"
     );
 
     let mut typo = petition(folder.path());
-    typo.args(["stats"])
-        .env("PETITION_ORGANISER__TELEGRAM_USERS", "[1]");
+    typo.args(["stats"]).env("PETITION_ORGANISER__TELEGRAM_USERS", "[1]");
     let output = typo.output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("organiser"), "{}", stderr(&output));
 
     let mut webhook_without_secret = petition(folder.path());
-    webhook_without_secret.args(["stats"]).env(
-        "PETITION_TELEGRAM__WEBHOOK_URL",
-        "https://bot.example.org/telegram",
-    );
+    webhook_without_secret
+        .args(["stats"])
+        .env("PETITION_TELEGRAM__WEBHOOK_URL", "https://bot.example.org/telegram");
     let output = webhook_without_secret.output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(
@@ -224,11 +195,7 @@ fn an_invalid_setting_stops_start_up_naming_the_key() {
     missing.args(["--config", "nowhere.toml", "stats"]);
     let output = missing.output().unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("nowhere.toml"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("nowhere.toml"), "{}", stderr(&output));
 }
 
 #[test]
@@ -290,25 +257,13 @@ wording = "You agree that we store your name and area."
         console,
         "sign\nAda Lovelace\nskip\nSW1A 1AA\nyes\nconfirm\n",
     ));
-    assert!(
-        transcript.contains("Save the Elm Street library"),
-        "{transcript}"
-    );
-    assert!(
-        transcript.contains("A petition to the council"),
-        "{transcript}"
-    );
+    assert!(transcript.contains("Save the Elm Street library"), "{transcript}");
+    assert!(transcript.contains("A petition to the council"), "{transcript}");
     assert!(transcript.contains("Email: not given"), "{transcript}");
     assert!(transcript.contains("1 of 250 signatures"), "{transcript}");
 
     let mut stats = petition(folder.path());
-    stats.args([
-        "--config",
-        "ours.toml",
-        "stats",
-        "--campaign",
-        "keep-the-unit-open",
-    ]);
+    stats.args(["--config", "ours.toml", "stats", "--campaign", "keep-the-unit-open"]);
     let output = stats.output().unwrap();
     assert!(
         stdout(&output).contains("Total: 0 of 10,000"),

@@ -72,13 +72,7 @@ async fn press(fake: &FakeDiscord, user: u64, on: &Shown, custom_id: &str) -> (S
     (token, shown)
 }
 
-async fn submit(
-    fake: &FakeDiscord,
-    user: u64,
-    name: &str,
-    email: &str,
-    location: &str,
-) -> (String, Shown) {
+async fn submit(fake: &FakeDiscord, user: u64, name: &str, email: &str, location: &str) -> (String, Shown) {
     let token = fake.submit_form(
         user,
         "signing-form",
@@ -91,11 +85,7 @@ async fn submit(
 /// /sign, the form, consent, no updates: returns the review.
 async fn up_to_the_review(fake: &FakeDiscord, user: u64, email: &str) -> Shown {
     let (_, modal) = command(fake, user, &[], "sign").await;
-    assert_eq!(
-        modal.callback_type,
-        Some(9),
-        "/sign opens the form: {modal:?}"
-    );
+    assert_eq!(modal.callback_type, Some(9), "/sign opens the form: {modal:?}");
     let (_, consent) = submit(fake, user, "Ada Lovelace", email, "SW1A 1AA").await;
     let (_, updates) = press(fake, user, &consent, "c:consent.yes").await;
     let (_, review) = press(fake, user, &updates, "c:updates.no").await;
@@ -110,10 +100,7 @@ async fn petition_then_the_form_consent_review_and_confirm_store_one_signature(a
     assert_eq!(embed.callback_type, Some(4));
     assert!(!embed.ephemeral, "the petition is shown to everyone");
     assert_eq!(embed.embeds.len(), 1);
-    assert_eq!(
-        embed.embeds[0]["title"],
-        "Keep the human trafficking unit open"
-    );
+    assert_eq!(embed.embeds[0]["title"], "Keep the human trafficking unit open");
     let progress = embed.embeds[0]["fields"][0]["value"].as_str().unwrap();
     assert!(
         progress.contains("0 of 10,000 signatures") && progress.contains("▱"),
@@ -126,25 +113,13 @@ async fn petition_then_the_form_consent_review_and_confirm_store_one_signature(a
     assert_eq!(modal_id, "signing-form");
     assert!(title.chars().count() <= 45, "{title}");
     assert_eq!(inputs.len(), 3);
-    assert!(
-        inputs
-            .iter()
-            .all(|(_, label, _)| label.chars().count() <= 45)
-    );
+    assert!(inputs.iter().all(|(_, label, _)| label.chars().count() <= 45));
 
     let (_, consent) = submit(&fake, MEMBER, "Ada Lovelace", "ada@example.org", "SW1A 1AA").await;
     assert!(consent.ephemeral);
-    assert!(
-        consent.content.contains("explicit consent"),
-        "{}",
-        consent.content
-    );
+    assert!(consent.content.contains("explicit consent"), "{}", consent.content);
     let (_, updates) = press(&fake, MEMBER, &consent, "c:consent.yes").await;
-    assert_eq!(
-        updates.callback_type,
-        Some(7),
-        "the answer replaces the question"
-    );
+    assert_eq!(updates.callback_type, Some(7), "the answer replaces the question");
     let (_, review) = press(&fake, MEMBER, &updates, "c:updates.no").await;
     assert!(
         review.content.contains("Name: Ada Lovelace") && review.content.contains("Where: SW1A"),
@@ -175,9 +150,7 @@ async fn petition_then_the_form_consent_review_and_confirm_store_one_signature(a
             .contains("1 of 10,000")
     );
     assert!(
-        !serde_json::to_string(&embed.embeds)
-            .unwrap()
-            .contains("Ada"),
+        !serde_json::to_string(&embed.embeds).unwrap().contains("Ada"),
         "no personal data in public"
     );
     bot.stop().await;
@@ -222,8 +195,7 @@ async fn the_whole_conversation_works_in_direct_messages(app: TestApp) {
     fake.direct_message(MEMBER, "hello");
     let first = fake.next_shown(&dm).await;
     assert!(
-        first.content.contains("didn't understand")
-            || first.content.contains("Would you like to sign"),
+        first.content.contains("didn't understand") || first.content.contains("Would you like to sign"),
         "{}",
         first.content
     );
@@ -237,11 +209,7 @@ async fn the_whole_conversation_works_in_direct_messages(app: TestApp) {
     ] {
         fake.direct_message(MEMBER, say);
         let reply = fake.next_shown(&dm).await;
-        assert!(
-            reply.content.contains(expect),
-            "after {say:?}: {}",
-            reply.content
-        );
+        assert!(reply.content.contains(expect), "after {say:?}: {}", reply.content);
         assert!(!reply.ephemeral);
     }
     fake.direct_message(MEMBER, "confirm");
@@ -268,17 +236,11 @@ async fn a_member_who_signed_on_telegram_with_the_same_email_is_told_so(app: Tes
     let review = up_to_the_review(&fake, MEMBER, "adalovelace+discord@gmail.com").await;
     let (_, refused) = press(&fake, MEMBER, &review, "c:review.confirm").await;
     assert!(
-        refused
-            .content
-            .contains("email address has already been used"),
+        refused.content.contains("email address has already been used"),
         "{}",
         refused.content
     );
-    assert!(
-        refused.content.contains("on Telegram"),
-        "{}",
-        refused.content
-    );
+    assert!(refused.content.contains("on Telegram"), "{}", refused.content);
     assert_eq!(app.total().await, 1);
     bot.stop().await;
 }
@@ -290,13 +252,8 @@ async fn export_is_refused_to_non_organisers_and_sent_ephemerally_to_organisers(
             settings.organisers.discord_roles = vec![ORGANISER_ROLE];
         })
         .await;
-    app.sign(
-        &support::telegram(42),
-        "Ada Lovelace",
-        "ada@example.org",
-        "SW1A 1AA",
-    )
-    .await;
+    app.sign(&support::telegram(42), "Ada Lovelace", "ada@example.org", "SW1A 1AA")
+        .await;
     let fake = FakeDiscord::start().await;
     let bot = spawn(&app, &fake).await;
 
@@ -312,10 +269,7 @@ async fn export_is_refused_to_non_organisers_and_sent_ephemerally_to_organisers(
 
     for (user, roles) in [(ORGANISER, vec![]), (MEMBER, vec![ORGANISER_ROLE])] {
         let (_, export) = command(&fake, user, &roles, "export").await;
-        assert!(
-            export.ephemeral,
-            "the export is only for the organiser's eyes"
-        );
+        assert!(export.ephemeral, "the export is only for the organiser's eyes");
         let (name, bytes) = export.attachment.expect("a CSV file");
         assert!(name.ends_with(".csv"));
         let csv = String::from_utf8(bytes).unwrap();
@@ -349,11 +303,7 @@ async fn a_slow_database_still_gets_a_response_within_three_seconds(app: TestApp
     );
     let answer = fake.next_shown(&token).await;
     assert_eq!(answer.via, "edit-original");
-    assert!(
-        answer.content.contains("You haven't signed"),
-        "{}",
-        answer.content
-    );
+    assert!(answer.content.contains("You haven't signed"), "{}", answer.content);
     bot.stop().await;
 }
 
@@ -373,9 +323,7 @@ async fn a_rate_limited_follow_up_is_waited_out(app: TestApp) {
     let follow_ups: Vec<_> = fake
         .calls()
         .into_iter()
-        .filter(|c| {
-            c.path.contains(&token) && c.method == "POST" && c.path.starts_with("/api/v10/webhooks")
-        })
+        .filter(|c| c.path.contains(&token) && c.method == "POST" && c.path.starts_with("/api/v10/webhooks"))
         .collect();
     assert_eq!(follow_ups[0].status, 429);
     assert_eq!(follow_ups[1].status, 200);
@@ -422,11 +370,7 @@ async fn a_restart_between_the_form_and_the_confirmation_loses_nothing(app: Test
     let app = app.restart().await;
     let bot = spawn(&app, &fake).await;
     let (_, review) = press(&fake, MEMBER, &updates, "c:updates.yes").await;
-    assert!(
-        review.content.contains("Name: Ada Lovelace"),
-        "{}",
-        review.content
-    );
+    assert!(review.content.contains("Name: Ada Lovelace"), "{}", review.content);
     let (_, thanks) = press(&fake, MEMBER, &review, "c:review.confirm").await;
     assert!(thanks.content.contains("Thank you"));
     assert_eq!(app.total().await, 1);
@@ -444,11 +388,7 @@ async fn sign_by_direct_message_moves_the_conversation_or_explains_why_not(app: 
         note.content
     );
     let welcome = fake.next_shown(&format!("dm:{MEMBER}")).await;
-    assert!(
-        welcome
-            .content
-            .contains("Keep the human trafficking unit open")
-    );
+    assert!(welcome.content.contains("Keep the human trafficking unit open"));
     assert!(welcome.has_button("c:welcome.sign"));
 
     let shy = MEMBER + 7;
@@ -467,9 +407,7 @@ async fn commands_are_registered_with_organiser_commands_hidden_by_default(app: 
     let bot = spawn(&app, &fake).await;
     let registered = fake.wait_for_commands().await;
     assert!(
-        registered[0]
-            .path
-            .contains(&format!("/guilds/{GUILD_ID}/commands")),
+        registered[0].path.contains(&format!("/guilds/{GUILD_ID}/commands")),
         "{}",
         registered[0].path
     );
@@ -507,11 +445,7 @@ async fn a_process_restarting_in_a_loop_pauses_before_identifying_again(app: Tes
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(
-        fake.identifies(),
-        0,
-        "the bot waits instead of identifying at once"
-    );
+    assert_eq!(fake.identifies(), 0, "the bot waits instead of identifying at once");
     let stopping = Instant::now();
     bot.stop().await;
     assert!(
@@ -555,10 +489,7 @@ async fn a_share_code_given_to_sign_credits_the_referrer(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        stored.referral_code.map(|c| c.as_str().to_owned()),
-        Some(code)
-    );
+    assert_eq!(stored.referral_code.map(|c| c.as_str().to_owned()), Some(code));
     bot.stop().await;
 }
 
@@ -595,11 +526,7 @@ async fn a_new_discord_accounts_signature_is_held_and_released_by_an_organiser(a
         preview.content
     );
     let (_, done) = press(&fake, ORGANISER, &preview, "c:review-action.yes").await;
-    assert!(
-        done.content.contains("Released 1 signature"),
-        "{}",
-        done.content
-    );
+    assert!(done.content.contains("Released 1 signature"), "{}", done.content);
     assert_eq!(app.total().await, 1);
     bot.stop().await;
 }
@@ -613,8 +540,7 @@ async fn alerts_are_posted_to_the_organisers_channel(app: TestApp) {
         })
         .await;
     let fake = FakeDiscord::start().await;
-    let rest =
-        petition::discord::rest::DiscordRest::new(&fake.api_url, Secret::new(TOKEN)).unwrap();
+    let rest = petition::discord::rest::DiscordRest::new(&fake.api_url, Secret::new(TOKEN)).unwrap();
     let channel = 123_456;
     let forwarder = tokio::spawn(petition::discord::forward_alerts(
         rest,
@@ -674,11 +600,7 @@ async fn personal_commands_answer_only_the_member_who_asked(app: TestApp) {
         ask.content
     );
     let (_, done) = press(&fake, MEMBER, &ask, "c:withdraw.yes").await;
-    assert!(
-        done.content.contains("have been deleted"),
-        "{}",
-        done.content
-    );
+    assert!(done.content.contains("have been deleted"), "{}", done.content);
     assert_eq!(app.total().await, 0);
     assert!(
         app.storage
@@ -716,27 +638,13 @@ async fn one_petition_process_runs_both_bots_against_one_database() {
         telegram.user_says(user, answer);
     }
     let review = telegram.next_reply(user as i64).await;
-    assert!(
-        review.text.contains("Please check your signature"),
-        "{}",
-        review.text
-    );
+    assert!(review.text.contains("Please check your signature"), "{}", review.text);
     telegram.user_says(user, "confirm");
-    assert!(
-        telegram
-            .next_reply(user as i64)
-            .await
-            .text
-            .contains("Thank you")
-    );
+    assert!(telegram.next_reply(user as i64).await.text.contains("Thank you"));
 
     // ...and Discord counts it, from the same database.
     let (_, total) = command(&discord, MEMBER, &[], "total").await;
-    assert!(
-        total.content.contains("1 of 10,000 signatures"),
-        "{}",
-        total.content
-    );
+    assert!(total.content.contains("1 of 10,000 signatures"), "{}", total.content);
 
     let terminated = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -754,9 +662,6 @@ async fn one_petition_process_runs_both_bots_against_one_database() {
         .unwrap();
     assert!(status.success(), "exit status {status:?}; log: {log}");
     for secret in [TOKEN, TELEGRAM_TOKEN, "Ada Lovelace", "ada@example.org"] {
-        assert!(
-            !log.contains(secret),
-            "{secret:?} must never be logged: {log}"
-        );
+        assert!(!log.contains(secret), "{secret:?} must never be logged: {log}");
     }
 }

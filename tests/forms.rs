@@ -32,17 +32,8 @@ async fn submit(app: &TestApp, who: &Identity, form: FormAnswers) -> Vec<Reply> 
 
 async fn a_valid_form_goes_straight_to_consent_and_on_to_a_signature(app: TestApp) {
     let who = discord(1);
-    let consent = submit(
-        &app,
-        &who,
-        answers(" Ada  Lovelace", "Ada@Example.org", "sw1a 1aa"),
-    )
-    .await;
-    assert!(
-        text_of(&consent).contains("explicit consent"),
-        "{}",
-        text_of(&consent)
-    );
+    let consent = submit(&app, &who, answers(" Ada  Lovelace", "Ada@Example.org", "sw1a 1aa")).await;
+    assert!(text_of(&consent).contains("explicit consent"), "{}", text_of(&consent));
     assert!(consent[0].form.is_none(), "consent is a yes/no, not a form");
     app.press(&who, "consent.yes").await;
     let review = text_of(&app.press(&who, "updates.no").await);
@@ -65,22 +56,14 @@ async fn invalid_fields_are_explained_and_valid_ones_kept(app: TestApp) {
         text.contains("Email: That doesn't look like an email address"),
         "{text}"
     );
-    assert!(
-        !text.contains("Where you live:"),
-        "the postcode was fine: {text}"
-    );
+    assert!(!text.contains("Where you live:"), "the postcode was fine: {text}");
     let form = replies[0].form.clone().expect("the form comes back");
     assert_eq!(form.name, "");
     assert_eq!(form.email, "");
     assert_eq!(form.location, "SW1A", "valid answers are kept");
     assert_eq!(app.conversation(&who).await.unwrap().step, Step::Name);
 
-    let replies = submit(
-        &app,
-        &who,
-        answers("Ada Lovelace", "ada@example.org", "London"),
-    )
-    .await;
+    let replies = submit(&app, &who, answers("Ada Lovelace", "ada@example.org", "London")).await;
     let text = text_of(&replies);
     assert!(
         text.contains("Where you live: that isn't a UK postcode or a country I recognise"),
@@ -104,34 +87,19 @@ async fn text_questions_offer_the_form_with_the_answers_so_far(app: TestApp) {
     assert_eq!(name[0].form.as_ref().map(|f| f.name.as_str()), Some(""));
     app.say(&who, "Ada Lovelace").await;
     let email = app.say(&who, "back").await;
-    assert_eq!(
-        email[0].form.as_ref().map(|f| f.name.as_str()),
-        Some("Ada Lovelace")
-    );
-    assert_eq!(
-        email[0].form.as_ref().map(|f| f.email_optional),
-        Some(false)
-    );
+    assert_eq!(email[0].form.as_ref().map(|f| f.name.as_str()), Some("Ada Lovelace"));
+    assert_eq!(email[0].form.as_ref().map(|f| f.email_optional), Some(false));
 }
 
 async fn changing_at_the_review_offers_the_form_and_returns_to_the_review(app: TestApp) {
     let who = discord(4);
-    submit(
-        &app,
-        &who,
-        answers("Ada Lovelace", "ada@example.org", "SW1A 1AA"),
-    )
-    .await;
+    submit(&app, &who, answers("Ada Lovelace", "ada@example.org", "SW1A 1AA")).await;
     app.press(&who, "consent.yes").await;
     app.press(&who, "updates.yes").await;
     let change = app.press(&who, "review.change").await;
     let form = change[0].form.clone().expect("changing offers the form");
     assert_eq!(
-        (
-            form.name.as_str(),
-            form.email.as_str(),
-            form.location.as_str()
-        ),
+        (form.name.as_str(), form.email.as_str(), form.location.as_str()),
         ("Ada Lovelace", "ada@example.org", "SW1A")
     );
     let review = text_of(&submit(&app, &who, answers("Ada King", "ada@example.org", "SW1A")).await);
@@ -147,12 +115,7 @@ async fn changing_at_the_review_offers_the_form_and_returns_to_the_review(app: T
 
 async fn a_country_is_accepted_where_a_postcode_would_be(app: TestApp) {
     let who = discord(5);
-    submit(
-        &app,
-        &who,
-        answers("Marie Curie", "marie@example.fr", "france"),
-    )
-    .await;
+    submit(&app, &who, answers("Marie Curie", "marie@example.fr", "france")).await;
     app.press(&who, "consent.yes").await;
     let review = text_of(&app.press(&who, "updates.no").await);
     assert!(review.contains("Where: France"), "{review}");
@@ -160,16 +123,8 @@ async fn a_country_is_accepted_where_a_postcode_would_be(app: TestApp) {
 
 async fn someone_who_already_signed_is_told_so(app: TestApp) {
     let who = discord(6);
-    app.sign(&who, "Ada Lovelace", "ada@example.org", "SW1A 1AA")
-        .await;
-    let again = text_of(
-        &submit(
-            &app,
-            &who,
-            answers("Ada Lovelace", "other@example.org", "N1"),
-        )
-        .await,
-    );
+    app.sign(&who, "Ada Lovelace", "ada@example.org", "SW1A 1AA").await;
+    let again = text_of(&submit(&app, &who, answers("Ada Lovelace", "other@example.org", "N1")).await);
     assert!(again.contains("You have already signed"), "{again}");
     assert_eq!(app.total().await, 1);
 }

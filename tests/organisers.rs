@@ -48,8 +48,7 @@ async fn stats_and_export_are_refused_to_non_organisers(app: TestApp) {
 async fn an_organiser_gets_stats_and_a_csv_export_in_private(app: TestApp) {
     app.sign(&telegram(1), "Ada Lovelace", "ada@example.org", "SW1A 1AA")
         .await;
-    app.sign(&discord(2), "Bo Diddley", "bo@example.org", "N1 9GU")
-        .await;
+    app.sign(&discord(2), "Bo Diddley", "bo@example.org", "N1 9GU").await;
     let organiser = telegram(ORGANISER);
     let stats = text_of(&app.say(&organiser, "stats").await);
     assert!(stats.contains("Total: 2 of 10,000 signatures"), "{stats}");
@@ -64,10 +63,7 @@ async fn an_organiser_gets_stats_and_a_csv_export_in_private(app: TestApp) {
     assert_eq!(export[0].visibility, Visibility::Private);
     let attachment = export[0].attachment.as_ref().expect("a CSV file");
     assert_eq!(attachment.media_type, "text/csv");
-    assert_eq!(
-        attachment.file_name,
-        "keep-the-unit-open-signatures-2026-11-03.csv"
-    );
+    assert_eq!(attachment.file_name, "keep-the-unit-open-signatures-2026-11-03.csv");
     let csv = String::from_utf8(attachment.bytes.clone()).unwrap();
     assert_eq!(
         csv,
@@ -107,11 +103,7 @@ async fn a_discord_role_listed_in_config_makes_an_organiser(app: TestApp) {
             account_created: None,
         })
         .await;
-    assert!(
-        text_of(&replies).contains("Stats for"),
-        "{}",
-        text_of(&replies)
-    );
+    assert!(text_of(&replies).contains("Stats for"), "{}", text_of(&replies));
 }
 
 async fn a_group_sign_command_points_to_a_private_chat_without_personal_data(app: TestApp) {
@@ -124,16 +116,9 @@ async fn a_group_sign_command_points_to_a_private_chat_without_personal_data(app
         let reply = &replies[0];
         assert_eq!(reply.visibility, Visibility::Public);
         assert!(reply.text.contains("Keep the human trafficking unit open"));
-        assert!(
-            reply.text.contains("1 of 10,000 signatures"),
-            "{}",
-            reply.text
-        );
+        assert!(reply.text.contains("1 of 10,000 signatures"), "{}", reply.text);
         assert!(!reply.text.contains("Ada"), "{}", reply.text);
-        assert!(
-            reply.choices.is_empty(),
-            "no in-group buttons that ask for data"
-        );
+        assert!(reply.choices.is_empty(), "no in-group buttons that ask for data");
         assert_eq!(
             reply.link,
             Some(Link::SignPrivately {
@@ -174,9 +159,7 @@ async fn exported_cells_that_look_like_formulas_are_escaped(app: TestApp) {
         identity: telegram(1),
         name: SignerName::from_trusted("=HYPERLINK(\"http://x\")".into()),
         email: None,
-        location: petition::domain::Location::Abroad(petition::domain::Country::from_trusted(
-            "@home".into(),
-        )),
+        location: petition::domain::Location::Abroad(petition::domain::Country::from_trusted("@home".into())),
         updates_opt_in: false,
         consent_version: 1,
         consent_at: support::test_start(),
@@ -188,12 +171,9 @@ async fn exported_cells_that_look_like_formulas_are_escaped(app: TestApp) {
     signature.identity = telegram(2);
     signature.name = SignerName::from_trusted("+44 Person".into());
     app.storage.sign(&signature).await.unwrap();
-    let csv = petition::organiser::export_csv(
-        app.storage.as_ref(),
-        app.settings.campaigns.default_campaign(),
-    )
-    .await
-    .unwrap();
+    let csv = petition::organiser::export_csv(app.storage.as_ref(), app.settings.campaigns.default_campaign())
+        .await
+        .unwrap();
     let csv = String::from_utf8(csv).unwrap();
     assert!(
         csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\",,'@home,telegram"),

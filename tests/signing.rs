@@ -35,16 +35,12 @@ async fn a_complete_signing_is_stored_with_its_consent_and_counted(app: TestApp)
     let ada = telegram(1);
     let welcome = text_of(&app.start(&ada, None).await);
     assert!(welcome.contains("Keep the human trafficking unit open"));
-    assert!(
-        welcome.contains("the Commissioner of the Metropolitan Police and the Mayor of London")
-    );
+    assert!(welcome.contains("the Commissioner of the Metropolitan Police and the Mayor of London"));
     assert!(welcome.contains("0 of 10,000 signatures"));
 
     assert!(text_of(&app.say(&ada, "sign").await).contains("What name"));
     assert!(text_of(&app.say(&ada, "  Ada   Lovelace ").await).contains("email address"));
-    assert!(
-        text_of(&app.say(&ada, "Ada.Lovelace+petition@GoogleMail.com").await).contains("postcode")
-    );
+    assert!(text_of(&app.say(&ada, "Ada.Lovelace+petition@GoogleMail.com").await).contains("postcode"));
     let consent = text_of(&app.say(&ada, "sw1a 1aa").await);
     assert!(consent.contains("explicit consent"), "{consent}");
     assert!(text_of(&app.say(&ada, "YES").await).contains("email updates"));
@@ -65,12 +61,7 @@ async fn a_complete_signing_is_stored_with_its_consent_and_counted(app: TestApp)
     assert!(text.contains(code.as_str()));
 
     assert_eq!(app.total().await, 1);
-    let stored = app
-        .storage
-        .signature_of(&app.campaign(), &ada)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = app.storage.signature_of(&app.campaign(), &ada).await.unwrap().unwrap();
     assert_eq!(stored.name.as_str(), "Ada Lovelace");
     assert_eq!(stored.email.unwrap().as_str(), "adalovelace@gmail.com");
     assert_eq!(stored.location.district(), Some("SW1A"));
@@ -108,13 +99,7 @@ async fn signing_by_buttons_works_like_typing(app: TestApp) {
 
 /// Asserts the reply explains `why` and asks the same question again, and
 /// that the conversation stayed at `step` with nothing new in the draft.
-async fn assert_re_asked(
-    app: &TestApp,
-    who: &petition::domain::Identity,
-    answer: &str,
-    why: &str,
-    step: Step,
-) {
+async fn assert_re_asked(app: &TestApp, who: &petition::domain::Identity, answer: &str, why: &str, step: Step) {
     let before = app.conversation(who).await.expect("a conversation is open");
     let replies = app.say(who, answer).await;
     let text = text_of(&replies);
@@ -124,10 +109,7 @@ async fn assert_re_asked(
     );
     let after = app.conversation(who).await.expect("still open");
     assert_eq!(after.step, step, "answer {answer:?} must not advance");
-    assert_eq!(
-        after.draft, before.draft,
-        "answer {answer:?} must change nothing"
-    );
+    assert_eq!(after.draft, before.draft, "answer {answer:?} must change nothing");
 }
 
 async fn invalid_names_are_explained_and_asked_again(app: TestApp) {
@@ -173,14 +155,7 @@ async fn invalid_emails_are_explained_and_asked_again(app: TestApp) {
         "ann@@example.org",
         "ann..lee@example.org",
     ] {
-        assert_re_asked(
-            &app,
-            &who,
-            email,
-            "doesn't look like an email address",
-            Step::Email,
-        )
-        .await;
+        assert_re_asked(&app, &who, email, "doesn't look like an email address", Step::Email).await;
     }
     assert_re_asked(&app, &who, "skip", "email address is needed", Step::Email).await;
 }
@@ -192,33 +167,12 @@ async fn invalid_postcodes_and_countries_are_explained_and_asked_again(app: Test
     app.say(&who, "Ann Lee").await;
     app.say(&who, "ann@example.org").await;
     for postcode in ["12345", "SW1A 1AAA", "QA1 1AA", "hello there"] {
-        assert_re_asked(
-            &app,
-            &who,
-            postcode,
-            "doesn't look like a UK postcode",
-            Step::Postcode,
-        )
-        .await;
+        assert_re_asked(&app, &who, postcode, "doesn't look like a UK postcode", Step::Postcode).await;
     }
     app.say(&who, "outside").await;
-    assert_re_asked(
-        &app,
-        &who,
-        "France!!!",
-        "only contain letters",
-        Step::Country,
-    )
-    .await;
+    assert_re_asked(&app, &who, "France!!!", "only contain letters", Step::Country).await;
     assert_re_asked(&app, &who, "1", "name of the country", Step::Country).await;
-    assert_re_asked(
-        &app,
-        &who,
-        "United Kingdom",
-        "postcode instead",
-        Step::Country,
-    )
-    .await;
+    assert_re_asked(&app, &who, "United Kingdom", "postcode instead", Step::Country).await;
 }
 
 async fn choice_steps_re_ask_when_the_answer_is_not_a_choice(app: TestApp) {
@@ -228,14 +182,7 @@ async fn choice_steps_re_ask_when_the_answer_is_not_a_choice(app: TestApp) {
     app.say(&who, "Ann Lee").await;
     app.say(&who, "ann@example.org").await;
     app.say(&who, "N1 9GU").await;
-    assert_re_asked(
-        &app,
-        &who,
-        "maybe later",
-        "didn't understand",
-        Step::Consent,
-    )
-    .await;
+    assert_re_asked(&app, &who, "maybe later", "didn't understand", Step::Consent).await;
     app.say(&who, "yes").await;
     assert_re_asked(&app, &who, "perhaps", "didn't understand", Step::Updates).await;
 }
@@ -251,12 +198,7 @@ async fn supporters_outside_the_uk_give_a_country(app: TestApp) {
     app.say(&who, "yes").await;
     app.say(&who, "no").await;
     app.say(&who, "confirm").await;
-    let stored = app
-        .storage
-        .signature_of(&app.campaign(), &who)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = app.storage.signature_of(&app.campaign(), &who).await.unwrap().unwrap();
     assert_eq!(stored.location.country(), Some("France"));
     assert_eq!(stored.location.district(), None);
 }
@@ -268,10 +210,7 @@ async fn cancel_discards_everything_typed(app: TestApp) {
     app.say(&who, "Ann Lee").await;
     app.say(&who, "ann@example.org").await;
     let cancelled = text_of(&app.say(&who, "CANCEL").await);
-    assert!(
-        cancelled.contains("Nothing you typed has been kept"),
-        "{cancelled}"
-    );
+    assert!(cancelled.contains("Nothing you typed has been kept"), "{cancelled}");
     assert!(app.conversation(&who).await.is_none());
     assert_eq!(app.total().await, 0);
     let data = text_of(&app.say(&who, "mydata").await);
@@ -301,10 +240,7 @@ async fn back_returns_to_the_previous_question_keeping_answers(app: TestApp) {
     app.say(&who, "yes").await;
     app.say(&who, "no").await;
     let review = text_of(&app.say(&who, "back").await);
-    assert!(
-        review.contains("email updates"),
-        "back from the review: {review}"
-    );
+    assert!(review.contains("email updates"), "back from the review: {review}");
 }
 
 async fn a_field_changed_at_the_review_returns_to_the_review(app: TestApp) {
@@ -349,8 +285,7 @@ async fn declining_consent_stores_nothing_and_asks_again(app: TestApp) {
 
 async fn the_same_identity_cannot_sign_twice(app: TestApp) {
     let who = telegram(11);
-    app.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB")
-        .await;
+    app.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     app.clock.advance(chrono::Duration::days(2));
     let again = text_of(&app.say(&who, "sign").await);
     assert!(again.contains("You have already signed"), "{again}");
@@ -359,14 +294,7 @@ async fn the_same_identity_cannot_sign_twice(app: TestApp) {
     app.start(&who, None).await;
     let again = text_of(&app.say(&who, "sign").await);
     assert!(again.contains("already signed"), "{again}");
-    for answer in [
-        "Ann Lee",
-        "other@example.org",
-        "SE1 7PB",
-        "yes",
-        "no",
-        "confirm",
-    ] {
+    for answer in ["Ann Lee", "other@example.org", "SE1 7PB", "yes", "no", "confirm"] {
         app.say(&who, answer).await;
     }
     assert_eq!(app.total().await, 1);
@@ -374,23 +302,14 @@ async fn the_same_identity_cannot_sign_twice(app: TestApp) {
 
 async fn the_same_email_from_another_platform_is_told_when_and_where(app: TestApp) {
     let on_telegram = telegram(12);
-    app.sign(&on_telegram, "Ann Lee", "ann.lee@gmail.com", "SE1 7PB")
-        .await;
+    app.sign(&on_telegram, "Ann Lee", "ann.lee@gmail.com", "SE1 7PB").await;
     app.clock.advance(chrono::Duration::days(1));
     let on_discord = discord(12_345);
     let refused = text_of(
-        &app.sign(
-            &on_discord,
-            "Someone Else",
-            "AnnLee+discord@gmail.com",
-            "N1 9GU",
-        )
-        .await,
+        &app.sign(&on_discord, "Someone Else", "AnnLee+discord@gmail.com", "N1 9GU")
+            .await,
     );
-    assert!(
-        refused.contains("email address has already been used"),
-        "{refused}"
-    );
+    assert!(refused.contains("email address has already been used"), "{refused}");
     assert!(refused.contains("3 November 2026"), "{refused}");
     assert!(refused.contains("Telegram"), "{refused}");
     assert!(
@@ -415,20 +334,14 @@ async fn the_same_email_from_another_platform_is_told_when_and_where(app: TestAp
 async fn withdraw_erases_the_signature_and_decrements_the_total(app: TestApp) {
     let keeps = telegram(13);
     let leaves = telegram(14);
-    app.sign(&keeps, "Kim Keep", "kim@example.org", "SE1 7PB")
-        .await;
-    app.sign(&leaves, "Lee Leave", "lee@example.org", "N1 9GU")
-        .await;
+    app.sign(&keeps, "Kim Keep", "kim@example.org", "SE1 7PB").await;
+    app.sign(&leaves, "Lee Leave", "lee@example.org", "N1 9GU").await;
     assert_eq!(app.total().await, 2);
 
     let ask = app.say(&leaves, "withdraw").await;
     assert!(text_of(&ask).contains("can't be undone"));
     assert_eq!(choice_data(&ask), ["withdraw.yes", "withdraw.no"]);
-    assert_eq!(
-        app.total().await,
-        2,
-        "nothing happens before the confirmation"
-    );
+    assert_eq!(app.total().await, 2, "nothing happens before the confirmation");
     let done = text_of(&app.press(&leaves, "withdraw.yes").await);
     assert!(done.contains("have been deleted"), "{done}");
     assert!(done.contains("1 of 10,000"), "{done}");
@@ -447,15 +360,13 @@ async fn withdraw_erases_the_signature_and_decrements_the_total(app: TestApp) {
     let data = text_of(&app.say(&leaves, "mydata").await);
     assert!(data.contains("We hold nothing about you"), "{data}");
     // Their email is free again: they can sign anew later.
-    app.sign(&leaves, "Lee Leave", "lee@example.org", "N1 9GU")
-        .await;
+    app.sign(&leaves, "Lee Leave", "lee@example.org", "N1 9GU").await;
     assert_eq!(app.total().await, 2);
 }
 
 async fn declining_to_withdraw_keeps_the_signature(app: TestApp) {
     let who = telegram(15);
-    app.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB")
-        .await;
+    app.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     app.say(&who, "withdraw").await;
     let kept = text_of(&app.say(&who, "no").await);
     assert!(kept.contains("Your signature stays"), "{kept}");
@@ -484,12 +395,7 @@ async fn a_restart_mid_conversation_resumes_where_the_supporter_left_off(app: Te
         "answers from before the restart are kept: {review}"
     );
     app.say(&who, "confirm").await;
-    let stored = app
-        .storage
-        .signature_of(&app.campaign(), &who)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = app.storage.signature_of(&app.campaign(), &who).await.unwrap().unwrap();
     assert_eq!(
         stored.referral_code.unwrap().as_str(),
         "ABCDEFGH",
@@ -513,10 +419,7 @@ async fn many_concurrent_signings_all_land_exactly_once(app: TestApp) {
             app.say(&who, "yes").await;
             app.say(&who, "no").await;
             // A double tap on confirm, as from a flaky connection.
-            let (first, second) = tokio::join!(
-                app.press(&who, "review.confirm"),
-                app.press(&who, "review.confirm")
-            );
+            let (first, second) = tokio::join!(app.press(&who, "review.confirm"), app.press(&who, "review.confirm"));
             [first, second].concat()
         }));
     }
@@ -525,8 +428,7 @@ async fn many_concurrent_signings_all_land_exactly_once(app: TestApp) {
         let app = app.clone();
         tasks.push(tokio::spawn(async move {
             let who = discord(900_000 + n);
-            app.sign(&who, "Same Person", "same.person@example.org", "N1 9GU")
-                .await
+            app.sign(&who, "Same Person", "same.person@example.org", "N1 9GU").await
         }));
     }
     let mut thanked = 0;
@@ -565,15 +467,8 @@ async fn a_stale_or_forged_button_changes_nothing(app: TestApp) {
     ] {
         let before = app.conversation(&who).await;
         let replies = app.press(&who, data).await;
-        assert!(
-            text_of(&replies).contains("That choice has expired"),
-            "{data:?}"
-        );
-        assert_eq!(
-            app.conversation(&who).await,
-            before,
-            "{data:?} changed nothing"
-        );
+        assert!(text_of(&replies).contains("That choice has expired"), "{data:?}");
+        assert_eq!(app.conversation(&who).await, before, "{data:?} changed nothing");
     }
     // Buttons that only show something still work from old messages.
     assert!(text_of(&app.press(&who, "welcome.privacy").await).contains("Privacy"));
@@ -582,9 +477,7 @@ async fn a_stale_or_forged_button_changes_nothing(app: TestApp) {
 
 async fn a_share_code_link_credits_the_referrer(app: TestApp) {
     let referrer = telegram(18);
-    let thanks = app
-        .sign(&referrer, "Ref Errer", "ref@example.org", "SE1 7PB")
-        .await;
+    let thanks = app.sign(&referrer, "Ref Errer", "ref@example.org", "SE1 7PB").await;
     let Some(Link::Share { payload, code }) = thanks[0].link.clone() else {
         panic!("a share link");
     };
@@ -611,10 +504,7 @@ async fn a_share_code_link_credits_the_referrer(app: TestApp) {
     )
     .await
     .unwrap();
-    assert_eq!(
-        stats.top_referral_codes,
-        vec![petition::storage::Tally::new(code, 3)]
-    );
+    assert_eq!(stats.top_referral_codes, vec![petition::storage::Tally::new(code, 3)]);
 }
 
 async fn mydata_shows_exactly_what_is_stored(app: TestApp) {
@@ -642,18 +532,14 @@ async fn mydata_shows_exactly_what_is_stored(app: TestApp) {
     ] {
         assert!(data.contains(expected), "mydata lacks {expected:?}: {data}");
     }
-    assert_eq!(
-        app.say(&who, "mydata").await[0].visibility,
-        Visibility::Private
-    );
+    assert_eq!(app.say(&who, "mydata").await[0].visibility, Visibility::Private);
 }
 
 async fn status_says_whether_and_when_someone_signed(app: TestApp) {
     let who = telegram(20);
     let before = text_of(&app.say(&who, "/status").await);
     assert!(before.contains("You haven't signed"), "{before}");
-    app.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB")
-        .await;
+    app.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     let after = text_of(&app.say(&who, "status").await);
     assert!(after.contains("You signed"), "{after}");
     assert!(after.contains("3 November 2026 on Telegram"), "{after}");
@@ -665,16 +551,10 @@ async fn abandoned_conversations_are_deleted_after_the_configured_time(app: Test
     app.say(&who, "sign").await;
     app.say(&who, "Ann Lee").await;
     app.clock.advance(chrono::Duration::hours(23));
-    assert_eq!(
-        app.engine.forget_abandoned_conversations().await.unwrap(),
-        0
-    );
+    assert_eq!(app.engine.forget_abandoned_conversations().await.unwrap(), 0);
     assert!(app.conversation(&who).await.is_some());
     app.clock.advance(chrono::Duration::hours(2));
-    assert_eq!(
-        app.engine.forget_abandoned_conversations().await.unwrap(),
-        1
-    );
+    assert_eq!(app.engine.forget_abandoned_conversations().await.unwrap(), 1);
     assert!(app.conversation(&who).await.is_none());
 }
 
@@ -684,11 +564,7 @@ async fn article_and_privacy_can_be_read_mid_conversation_without_losing_the_pla
     app.say(&who, "sign").await;
     app.say(&who, "Ann Lee").await;
     let article = app.say(&who, "article").await;
-    assert!(
-        article[0]
-            .text
-            .contains("The issue of human trafficking was raised")
-    );
+    assert!(article[0].text.contains("The issue of human trafficking was raised"));
     assert!(article[0].text.contains("much-needed unit."));
     assert!(
         !article[0].text.contains("LabourList"),

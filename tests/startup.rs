@@ -26,8 +26,7 @@ async fn changing_the_consent_wording_without_a_new_version_stops_start_up(app: 
 
 async fn a_new_consent_version_is_recorded_on_new_signatures(app: TestApp) {
     let early = telegram(1);
-    app.sign(&early, "Early Bird", "early@example.org", "SW1A 1AA")
-        .await;
+    app.sign(&early, "Early Bird", "early@example.org", "SW1A 1AA").await;
     let app = app
         .restart_with(|settings| {
             let mut campaign = settings.campaigns.default_campaign().as_ref().clone();

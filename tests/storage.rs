@@ -3,9 +3,7 @@
 mod support;
 
 use chrono::{Duration, NaiveDate};
-use petition::domain::{
-    Country, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName,
-};
+use petition::domain::{Country, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName};
 use petition::storage::{DuplicateMatch, NewSignature, SignOutcome, StorageError, Tally};
 use support::{TestApp, discord, telegram, test_start};
 
@@ -79,12 +77,7 @@ async fn a_signature_is_stored_and_counted_in_one_step(app: TestApp) {
     };
     assert_eq!(total, 1);
     assert_eq!(app.total().await, 1);
-    let stored = app
-        .storage
-        .signature_of(CAMPAIGN, &who)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = app.storage.signature_of(CAMPAIGN, &who).await.unwrap().unwrap();
     assert_eq!(stored.share_code, share_code);
     assert_eq!(stored.name.as_str(), "Ada Lovelace");
     assert_eq!(stored.consent_at, test_start());
@@ -103,12 +96,7 @@ async fn one_identity_signs_once(app: TestApp) {
         .unwrap();
     let again = app
         .storage
-        .sign(&signature(
-            &who,
-            "Ada L",
-            Some("other@example.org"),
-            district("N1"),
-        ))
+        .sign(&signature(&who, "Ada L", Some("other@example.org"), district("N1")))
         .await
         .unwrap();
     let SignOutcome::AlreadySigned(prior) = again else {
@@ -151,12 +139,7 @@ async fn signatures_without_email_never_collide(app: TestApp) {
     for n in 0..3 {
         let outcome = app
             .storage
-            .sign(&signature(
-                &telegram(n),
-                "No Email",
-                None,
-                country("France"),
-            ))
+            .sign(&signature(&telegram(n), "No Email", None, country("France")))
             .await
             .unwrap();
         assert_eq!(signed_total(outcome), n + 1);
@@ -183,20 +166,11 @@ async fn withdrawing_deletes_the_row_and_decrements_the_total(app: TestApp) {
         ))
         .await
         .unwrap();
-    app.storage
-        .save_conversation(&who, "{}", test_start())
-        .await
-        .unwrap();
+    app.storage.save_conversation(&who, "{}", test_start()).await.unwrap();
     assert_eq!(app.storage.withdraw(CAMPAIGN, &who).await.unwrap(), Some(1));
     assert_eq!(app.storage.withdraw(CAMPAIGN, &who).await.unwrap(), None);
     assert_eq!(app.total().await, 1);
-    assert!(
-        app.storage
-            .signature_of(CAMPAIGN, &who)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(app.storage.signature_of(CAMPAIGN, &who).await.unwrap().is_none());
     assert!(app.storage.load_conversation(&who).await.unwrap().is_none());
     let names: Vec<String> = app
         .storage
@@ -216,11 +190,7 @@ async fn concurrent_identical_submissions_store_one_signature(app: TestApp) {
             let app = app.clone();
             tokio::spawn(async move {
                 // Half by identity, half by email: every one is the same person.
-                let who = if n % 2 == 0 {
-                    telegram(1)
-                } else {
-                    discord(100 + n)
-                };
+                let who = if n % 2 == 0 { telegram(1) } else { discord(100 + n) };
                 app.storage
                     .sign(&signature(
                         &who,
@@ -248,18 +218,12 @@ async fn conversations_are_saved_replaced_and_forgotten(app: TestApp) {
     let a = telegram(1);
     let b = discord(1);
     assert_eq!(app.storage.load_conversation(&a).await.unwrap(), None);
-    app.storage
-        .save_conversation(&a, "first", test_start())
-        .await
-        .unwrap();
+    app.storage.save_conversation(&a, "first", test_start()).await.unwrap();
     app.storage
         .save_conversation(&a, "second", test_start() + Duration::hours(2))
         .await
         .unwrap();
-    app.storage
-        .save_conversation(&b, "other", test_start())
-        .await
-        .unwrap();
+    app.storage.save_conversation(&b, "other", test_start()).await.unwrap();
     assert_eq!(
         app.storage.load_conversation(&a).await.unwrap().as_deref(),
         Some("second")
@@ -281,26 +245,11 @@ async fn conversations_are_saved_replaced_and_forgotten(app: TestApp) {
 
 async fn consent_wording_cannot_change_under_the_same_version(app: TestApp) {
     // The app registered version 1 with the shipped wording at start-up.
-    let shipped = app
-        .settings
-        .campaigns
-        .default_campaign()
-        .consent
-        .wording
-        .clone();
-    app.storage
-        .register_campaign(CAMPAIGN, 1, &shipped)
-        .await
-        .unwrap();
-    let changed = app
-        .storage
-        .register_campaign(CAMPAIGN, 1, "Something else")
-        .await;
+    let shipped = app.settings.campaigns.default_campaign().consent.wording.clone();
+    app.storage.register_campaign(CAMPAIGN, 1, &shipped).await.unwrap();
+    let changed = app.storage.register_campaign(CAMPAIGN, 1, "Something else").await;
     assert!(
-        matches!(
-            changed,
-            Err(StorageError::ConsentWordingChanged { version: 1, .. })
-        ),
+        matches!(changed, Err(StorageError::ConsentWordingChanged { version: 1, .. })),
         "{changed:?}"
     );
     app.storage
@@ -321,23 +270,14 @@ async fn stats_break_signatures_down(app: TestApp) {
         (discord(5), country("France"), -10, None),
     ];
     for (n, (who, location, day_offset, referral)) in rows.into_iter().enumerate() {
-        let mut new = signature(
-            &who,
-            "Some One",
-            Some(&format!("p{n}@example.org")),
-            location,
-        );
-        new.created_at =
-            since.and_hms_opt(12, 0, 0).unwrap().and_utc() + Duration::days(day_offset);
+        let mut new = signature(&who, "Some One", Some(&format!("p{n}@example.org")), location);
+        new.created_at = since.and_hms_opt(12, 0, 0).unwrap().and_utc() + Duration::days(day_offset);
         new.referral_code = referral;
         app.storage.sign(&new).await.unwrap();
     }
     let stats = app.storage.stats(CAMPAIGN, since, today).await.unwrap();
     assert_eq!(stats.total, 5);
-    assert_eq!(
-        stats.by_platform,
-        [Tally::new("discord", 3), Tally::new("telegram", 2)]
-    );
+    assert_eq!(stats.by_platform, [Tally::new("discord", 3), Tally::new("telegram", 2)]);
     assert_eq!(
         stats.by_day,
         [
@@ -348,10 +288,7 @@ async fn stats_break_signatures_down(app: TestApp) {
             Tally::new("2026-11-05", 1),
         ]
     );
-    assert_eq!(
-        stats.by_district,
-        [Tally::new("SW1A", 2), Tally::new("N1", 1)]
-    );
+    assert_eq!(stats.by_district, [Tally::new("SW1A", 2), Tally::new("N1", 1)]);
     assert_eq!(stats.by_country, [Tally::new("France", 2)]);
     assert_eq!(stats.top_referral_codes, [Tally::new("ABCDEFGH", 2)]);
 }
@@ -379,21 +316,11 @@ async fn exports_list_signatures_in_signing_order(app: TestApp) {
 }
 
 async fn totals_are_per_campaign(app: TestApp) {
-    let mut other = signature(
-        &telegram(1),
-        "Ada Lovelace",
-        Some("ada@example.org"),
-        district("SW1A"),
-    );
+    let mut other = signature(&telegram(1), "Ada Lovelace", Some("ada@example.org"), district("SW1A"));
     other.campaign = "another-campaign".into();
     assert_eq!(signed_total(app.storage.sign(&other).await.unwrap()), 1);
     // The same person may sign a different campaign.
-    let same = signature(
-        &telegram(1),
-        "Ada Lovelace",
-        Some("ada@example.org"),
-        district("SW1A"),
-    );
+    let same = signature(&telegram(1), "Ada Lovelace", Some("ada@example.org"), district("SW1A"));
     assert_eq!(signed_total(app.storage.sign(&same).await.unwrap()), 1);
     assert_eq!(app.storage.total("another-campaign").await.unwrap(), 1);
     assert_eq!(app.storage.total("never-configured").await.unwrap(), 0);
@@ -433,11 +360,5 @@ async fn connection_attempts_are_counted_per_bot_and_old_ones_forgotten(app: Tes
             .unwrap(),
         1
     );
-    assert_eq!(
-        app.storage
-            .connection_attempts_since("other", start)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(app.storage.connection_attempts_since("other", start).await.unwrap(), 1);
 }

@@ -86,9 +86,7 @@ async fn a_supporter_signs_by_buttons_and_text_in_a_private_chat(app: TestApp) {
 
     let welcome = say(&fake, user, "/start").await;
     assert!(
-        welcome
-            .text
-            .contains("Keep the human trafficking unit open"),
+        welcome.text.contains("Keep the human trafficking unit open"),
         "{}",
         welcome.text
     );
@@ -112,29 +110,16 @@ async fn a_supporter_signs_by_buttons_and_text_in_a_private_chat(app: TestApp) {
     assert!(email.text.contains("email address"), "{}", email.text);
     let postcode = say(&fake, user, "ada@example.org").await;
     assert!(postcode.text.contains("UK postcode"));
-    assert!(
-        postcode
-            .buttons
-            .iter()
-            .any(|(_, d)| d == "postcode.outside")
-    );
+    assert!(postcode.buttons.iter().any(|(_, d)| d == "postcode.outside"));
     let consent = say(&fake, user, "sw1a 1aa").await;
     assert!(consent.text.contains("explicit consent"));
     let updates = press(&fake, user, &consent, "consent.yes").await;
     assert!(updates.text.contains("email updates"));
     let review = press(&fake, user, &updates, "updates.yes").await;
-    assert!(
-        review.text.contains("Name: Ada Lovelace"),
-        "{}",
-        review.text
-    );
+    assert!(review.text.contains("Name: Ada Lovelace"), "{}", review.text);
     assert!(review.text.contains("Where: SW1A"), "{}", review.text);
     let thanks = press(&fake, user, &review, "review.confirm").await;
-    assert!(
-        thanks.text.contains("Thank you, Ada Lovelace!"),
-        "{}",
-        thanks.text
-    );
+    assert!(thanks.text.contains("Thank you, Ada Lovelace!"), "{}", thanks.text);
     assert!(thanks.text.contains("1 of 10,000 signatures"));
     let link_prefix = format!("https://t.me/{BOT_USERNAME}?start=keep-the-unit-open__");
     assert!(
@@ -146,8 +131,7 @@ async fn a_supporter_signs_by_buttons_and_text_in_a_private_chat(app: TestApp) {
         thanks
             .links
             .iter()
-            .any(|(label, url)| label == "Share the petition"
-                && url.starts_with("https://t.me/share/url"))
+            .any(|(label, url)| label == "Share the petition" && url.starts_with("https://t.me/share/url"))
     );
 
     assert_eq!(app.total().await, 1);
@@ -183,11 +167,7 @@ async fn every_invalid_answer_is_asked_again(app: TestApp) {
         ("A", "too short", "What name"),
         ("http://spam.example", "link", "What name"),
         ("=Ann", "cannot start with", "What name"),
-        (
-            "Ann\u{200B}Lee",
-            "hidden or control characters",
-            "What name",
-        ),
+        ("Ann\u{200B}Lee", "hidden or control characters", "What name"),
     ] {
         let reply = say(&fake, user, answer).await;
         assert!(
@@ -198,17 +178,10 @@ async fn every_invalid_answer_is_asked_again(app: TestApp) {
     }
     say(&fake, user, "Ann Lee").await;
     let reply = say(&fake, user, "not an email").await;
-    assert!(
-        reply.text.contains("doesn't look like an email address")
-            && reply.text.contains("What is your email")
-    );
+    assert!(reply.text.contains("doesn't look like an email address") && reply.text.contains("What is your email"));
     say(&fake, user, "ann@example.org").await;
     let reply = say(&fake, user, "ZZ99 9ZZZ").await;
-    assert!(
-        reply.text.contains("doesn't look like a UK postcode"),
-        "{}",
-        reply.text
-    );
+    assert!(reply.text.contains("doesn't look like a UK postcode"), "{}", reply.text);
     let consent = say(&fake, user, "N1 9GU").await;
     let reply = say(&fake, user, "maybe").await;
     assert!(reply.text.contains("didn't understand") && reply.text.contains("explicit consent"));
@@ -231,11 +204,7 @@ async fn a_group_sign_command_is_answered_with_a_deep_link_and_no_personal_data(
     let reply = fake.next_reply(group).await;
     assert_eq!(reply.method, "sendMessage");
     assert!(reply.text.contains("Keep the human trafficking unit open"));
-    assert!(
-        reply.text.contains("1 of 10,000 signatures"),
-        "{}",
-        reply.text
-    );
+    assert!(reply.text.contains("1 of 10,000 signatures"), "{}", reply.text);
     assert!(
         !reply.text.contains("Ada"),
         "no personal data in a group: {}",
@@ -251,11 +220,7 @@ async fn a_group_sign_command_is_answered_with_a_deep_link_and_no_personal_data(
     );
     fake.user_says_in_group(group, 503, "/mydata");
     let reply = fake.next_reply(group).await;
-    assert!(
-        reply.text.contains("only do that in a private chat"),
-        "{}",
-        reply.text
-    );
+    assert!(reply.text.contains("only do that in a private chat"), "{}", reply.text);
     assert!(!reply.text.contains("Ada") && !reply.text.contains("example.org"));
     assert_eq!(
         fake.outgoing(group).len(),
@@ -277,20 +242,10 @@ async fn a_share_code_deep_link_credits_the_referrer(app: TestApp) {
     let code = payload.rsplit("__").next().unwrap().to_owned();
     assert_eq!(code.len(), 8);
 
-    sign(
-        &fake,
-        506,
-        "friend@example.org",
-        &format!("/start {payload}"),
-    )
-    .await;
+    sign(&fake, 506, "friend@example.org", &format!("/start {payload}")).await;
     // A payload that is not ours gets a friendly start and credits no one.
     let welcome = say(&fake, 507, "/start %%%not-a-payload%%%").await;
-    assert!(
-        welcome
-            .text
-            .contains("Keep the human trafficking unit open")
-    );
+    assert!(welcome.text.contains("Keep the human trafficking unit open"));
 
     let stats = petition::organiser::stats(
         app.storage.as_ref(),
@@ -299,10 +254,7 @@ async fn a_share_code_deep_link_credits_the_referrer(app: TestApp) {
     )
     .await
     .unwrap();
-    assert_eq!(
-        stats.top_referral_codes,
-        [petition::storage::Tally::new(code, 1)]
-    );
+    assert_eq!(stats.top_referral_codes, [petition::storage::Tally::new(code, 1)]);
     bot.stop().await;
 }
 
@@ -372,11 +324,7 @@ async fn a_rate_limited_message_is_delivered_after_retry_after(app: TestApp) {
     .unwrap();
     fake.rate_limit_next("sendMessage", 1, 1);
     let welcome = say(&fake, 509, "/start").await;
-    assert!(
-        welcome
-            .text
-            .contains("Keep the human trafficking unit open")
-    );
+    assert!(welcome.text.contains("Keep the human trafficking unit open"));
     let attempts = fake.calls_of("sendMessage");
     assert_eq!(attempts.len(), 2, "one refused attempt, then the delivery");
     assert_eq!((attempts[0].status, attempts[1].status), (429, 200));
@@ -414,9 +362,7 @@ async fn stopping_the_bot_mid_conversation_and_starting_it_again_resumes(app: Te
     bot.stop().await;
 }
 
-async fn export_is_refused_to_non_organisers_and_in_groups_and_sent_as_csv_to_organisers(
-    app: TestApp,
-) {
+async fn export_is_refused_to_non_organisers_and_in_groups_and_sent_as_csv_to_organisers(app: TestApp) {
     let fake = FakeTelegram::start().await;
     let bot = spawn_polling(&app, &fake).await;
     sign(&fake, 511, "ada@example.org", "/start").await;
@@ -445,9 +391,7 @@ async fn export_is_refused_to_non_organisers_and_in_groups_and_sent_as_csv_to_or
     assert!(file_name.starts_with("keep-the-unit-open-signatures-") && file_name.ends_with(".csv"));
     let csv = String::from_utf8(bytes).unwrap();
     assert!(
-        csv.starts_with(
-            "name,postcode_district,country,platform,signed_at\nAda Lovelace,SW1A,,telegram,"
-        ),
+        csv.starts_with("name,postcode_district,country,platform,signed_at\nAda Lovelace,SW1A,,telegram,"),
         "{csv}"
     );
     bot.stop().await;
@@ -494,11 +438,7 @@ async fn the_webhook_rejects_a_wrong_secret_and_handles_updates_once(app: TestAp
     // Telegram retries when unsure; the retry is recognised.
     assert_eq!(post(Some("s3cret_token-123")).await.unwrap().status(), 200);
     let welcome = fake.next_reply(513).await;
-    assert!(
-        welcome
-            .text
-            .contains("Keep the human trafficking unit open")
-    );
+    assert!(welcome.text.contains("Keep the human trafficking unit open"));
     let later_id = fake.user_says(513, "/total");
     let later = fake.update(later_id);
     let response = client
@@ -511,15 +451,8 @@ async fn the_webhook_rejects_a_wrong_secret_and_handles_updates_once(app: TestAp
     assert_eq!(response.status(), 200);
     let total = fake.next_reply(513).await;
     assert!(total.text.contains("0 of 10,000"), "{}", total.text);
-    assert_eq!(
-        fake.outgoing(513).len(),
-        2,
-        "the repeated update was handled once"
-    );
-    assert!(
-        fake.calls_of("getUpdates").is_empty(),
-        "no polling in webhook mode"
-    );
+    assert_eq!(fake.outgoing(513).len(), 2, "the repeated update was handled once");
+    assert!(fake.calls_of("getUpdates").is_empty(), "no polling in webhook mode");
     bot.stop().await;
 }
 
@@ -569,13 +502,9 @@ async fn the_command_menus_are_registered_at_start_up(app: TestApp) {
     };
     let everyone = names(&menus[0]);
     for command in [
-        "start", "sign", "article", "status", "withdraw", "mydata", "privacy", "help", "cancel",
-        "total",
+        "start", "sign", "article", "status", "withdraw", "mydata", "privacy", "help", "cancel", "total",
     ] {
-        assert!(
-            everyone.contains(&command.to_owned()),
-            "{command} in {everyone:?}"
-        );
+        assert!(everyone.contains(&command.to_owned()), "{command} in {everyone:?}");
     }
     assert!(!everyone.contains(&"export".to_owned()));
     assert!(menus[0].body["scope"].is_null(), "the default scope");
@@ -621,11 +550,7 @@ async fn many_supporters_sign_at_once_each_in_order(app: TestApp) {
             tokio::spawn(async move {
                 let user = 700 + n;
                 let thanks = sign(&fake, user, &format!("signer{n}@example.org"), "/start").await;
-                assert!(
-                    thanks.text.contains("Thank you, Ada Lovelace!"),
-                    "{}",
-                    thanks.text
-                );
+                assert!(thanks.text.contains("Thank you, Ada Lovelace!"), "{}", thanks.text);
             })
         })
         .collect();
@@ -678,11 +603,7 @@ async fn a_message_without_text_gets_help(app: TestApp) {
     let bot = spawn_polling(&app, &fake).await;
     fake.user_sends_sticker(516);
     let help = fake.next_reply(516).await;
-    assert!(
-        help.text.contains("Here's what I understand"),
-        "{}",
-        help.text
-    );
+    assert!(help.text.contains("Here's what I understand"), "{}", help.text);
     bot.stop().await;
 }
 
@@ -698,11 +619,7 @@ async fn the_petition_binary_runs_the_telegram_bot_and_stops_on_sigterm() {
         .spawn()
         .expect("the binary starts");
     let welcome = say(&fake, 600, "/start").await;
-    assert!(
-        welcome
-            .text
-            .contains("Keep the human trafficking unit open")
-    );
+    assert!(welcome.text.contains("Keep the human trafficking unit open"));
     let name = press(&fake, 600, &welcome, "welcome.sign").await;
     say(&fake, 600, "Ada Lovelace").await;
     assert!(name.text.contains("What name"));

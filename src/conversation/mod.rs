@@ -39,24 +39,18 @@ use chrono::{DateTime, Utc};
 use tracing::{Instrument, info, info_span, warn};
 
 pub use reply::{Attachment, Choice, Form, Link, Placement, Reply, Summary, Visibility};
-pub use state::{
-    ConsentAnswer, Conversation, Draft, EmailAnswer, LocationAnswer, PendingReview, Step,
-};
+pub use state::{ConsentAnswer, Conversation, Draft, EmailAnswer, LocationAnswer, PendingReview, Step};
 pub use words::Word;
 
 use crate::campaign::{Campaign, Campaigns};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::{
-    ChatKind, Country, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName,
-};
-use crate::limits::{
-    Dimension, Guards, HoldReason, MessageVerdict, NewAccountPolicy, describe_wait,
-};
+use crate::domain::{ChatKind, Country, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName};
+use crate::limits::{Dimension, Guards, HoldReason, MessageVerdict, NewAccountPolicy, describe_wait};
 use crate::organiser::{self, Organisers, progress};
 use crate::storage::{
-    Anomaly, AuditEntry, DuplicateMatch, NewSignature, ReviewAction, SignOutcome, Signature,
-    SignatureStatus, Storage, StorageError,
+    Anomaly, AuditEntry, DuplicateMatch, NewSignature, ReviewAction, SignOutcome, Signature, SignatureStatus, Storage,
+    StorageError,
 };
 
 /// A message from a supporter, as an adapter hands it to the engine.
@@ -120,10 +114,10 @@ pub struct FormAnswers {
 pub const PAYLOAD_SEPARATOR: &str = "__";
 
 /// The apology shown when something fails inside; the cause goes to the log.
-pub const SOMETHING_WENT_WRONG: &str = "Sorry, something went wrong on our side and nothing was changed. Please try again in a moment.";
+pub const SOMETHING_WENT_WRONG: &str =
+    "Sorry, something went wrong on our side and nothing was changed. Please try again in a moment.";
 
-const EXPIRED: &str =
-    "That choice has expired. Please use the buttons on my latest message, or type your answer.";
+const EXPIRED: &str = "That choice has expired. Please use the buttons on my latest message, or type your answer.";
 
 /// Independent locks that serialise the messages of one supporter, so two
 /// quick taps cannot both read the same state and overwrite each other.
@@ -180,18 +174,11 @@ impl Engine {
         Self {
             campaigns: settings.campaigns.clone(),
             organisers: Organisers::from_settings(&settings.organisers),
-            abandon_after: chrono::Duration::hours(i64::from(
-                settings.conversation.abandon_after_hours,
-            )),
+            abandon_after: chrono::Duration::hours(i64::from(settings.conversation.abandon_after_hours)),
             storage,
-            stripes: (0..LOCK_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
+            stripes: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
             guards: Guards::new(
-                settings
-                    .campaigns
-                    .iter()
-                    .map(|c| (c.slug.as_str(), &c.limits)),
+                settings.campaigns.iter().map(|c| (c.slug.as_str(), &c.limits)),
                 clock.clone(),
             ),
             alerts: tokio::sync::broadcast::channel(64).0,
@@ -256,10 +243,7 @@ impl Engine {
                     detected_at: now,
                 };
                 if self.storage.record_anomaly(&anomaly).await? {
-                    self.raise_alert(
-                        campaign,
-                        organiser::describe_anomaly(&campaign.title, &anomaly),
-                    );
+                    self.raise_alert(campaign, organiser::describe_anomaly(&campaign.title, &anomaly));
                     new.push(anomaly);
                 }
             }
@@ -272,11 +256,7 @@ impl Engine {
     pub async fn register_campaigns(&self) -> Result<(), StorageError> {
         for campaign in self.campaigns.iter() {
             self.storage
-                .register_campaign(
-                    &campaign.slug,
-                    campaign.consent.version,
-                    &campaign.consent.wording,
-                )
+                .register_campaign(&campaign.slug, campaign.consent.version, &campaign.consent.wording)
                 .await?;
         }
         Ok(())
@@ -350,11 +330,7 @@ impl Engine {
             && match &said {
                 Said::Word(word) => !word.only_shows(),
                 Said::Text(_) => true,
-                Said::Start(_)
-                | Said::Form(_)
-                | Said::Review(..)
-                | Said::UnknownCommand
-                | Said::Expired => false,
+                Said::Start(_) | Said::Form(_) | Said::Review(..) | Said::UnknownCommand | Said::Expired => false,
             };
         let mut replies = self.respond_to(msg, saved, said).await?;
         if moves_on && let Some(first) = replies.first_mut() {
@@ -363,27 +339,17 @@ impl Engine {
         Ok(replies)
     }
 
-    async fn respond_to(
-        &self,
-        msg: &Incoming,
-        saved: Option<Conversation>,
-        said: Said,
-    ) -> EngineResult<Vec<Reply>> {
+    async fn respond_to(&self, msg: &Incoming, saved: Option<Conversation>, said: Said) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         match said {
             Said::Expired => Ok(vec![Reply {
                 placement: Placement::Notice,
                 ..Reply::private(EXPIRED)
             }]),
-            Said::UnknownCommand => Ok(vec![
-                self.help(saved.as_ref())
-                    .prefixed("I don't know that command."),
-            ]),
+            Said::UnknownCommand => Ok(vec![self.help(saved.as_ref()).prefixed("I don't know that command.")]),
             Said::Start(payload) => self.start(who, saved, payload.as_deref()).await,
             Said::Form(answers) => self.submit_form(who, saved, answers).await,
-            Said::Review(action, selection) => {
-                self.ask_to_review(msg, saved, action, &selection).await
-            }
+            Said::Review(action, selection) => self.ask_to_review(msg, saved, action, &selection).await,
             Said::Word(word) if word.is_global() => self.global(msg, saved, word).await,
             Said::Word(word) => match saved {
                 Some(conversation) => self.at_step(msg, conversation, word).await,
@@ -403,9 +369,7 @@ impl Engine {
             return Ok(None);
         };
         match serde_json::from_str::<Conversation>(&json) {
-            Ok(conversation) if self.campaigns.get(&conversation.campaign).is_some() => {
-                Ok(Some(conversation))
-            }
+            Ok(conversation) if self.campaigns.get(&conversation.campaign).is_some() => Ok(Some(conversation)),
             Ok(_) => {
                 info!("conversation was for a campaign no longer configured; starting afresh");
                 self.storage.delete_conversation(who).await?;
@@ -421,9 +385,7 @@ impl Engine {
 
     async fn save(&self, who: &Identity, conversation: &Conversation) -> EngineResult<()> {
         let json = serde_json::to_string(conversation).expect("a conversation always serialises");
-        self.storage
-            .save_conversation(who, &json, self.clock.now())
-            .await
+        self.storage.save_conversation(who, &json, self.clock.now()).await
     }
 
     fn campaign_of(&self, conversation: Option<&Conversation>) -> &Arc<Campaign> {
@@ -491,19 +453,12 @@ impl Engine {
             .split_once(PAYLOAD_SEPARATOR)
             .map_or((payload, None), |(slug, code)| (slug, Some(code)));
         let campaign = self.campaigns.get(slug);
-        let referral = code
-            .and_then(ShareCode::parse)
-            .map(|c| c.as_str().to_owned());
+        let referral = code.and_then(ShareCode::parse).map(|c| c.as_str().to_owned());
         (campaign, referral)
     }
 
-    async fn begin_signing(
-        &self,
-        who: &Identity,
-        saved: Option<Conversation>,
-    ) -> EngineResult<Vec<Reply>> {
-        let mut conversation =
-            saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign()));
+    async fn begin_signing(&self, who: &Identity, saved: Option<Conversation>) -> EngineResult<Vec<Reply>> {
+        let mut conversation = saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign()));
         let campaign = self.campaign_of(Some(&conversation)).clone();
         if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
             self.storage.delete_conversation(who).await?;
@@ -517,12 +472,7 @@ impl Engine {
 
     // ----- words that work everywhere -----
 
-    async fn global(
-        &self,
-        msg: &Incoming,
-        saved: Option<Conversation>,
-        word: Word,
-    ) -> EngineResult<Vec<Reply>> {
+    async fn global(&self, msg: &Incoming, saved: Option<Conversation>, word: Word) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         let campaign = self.campaign_of(saved.as_ref()).clone();
         let in_progress = saved.as_ref().is_some_and(|c| c.step != Step::Welcome);
@@ -568,15 +518,9 @@ impl Engine {
         }
     }
 
-    async fn cancel(
-        &self,
-        who: &Identity,
-        saved: Option<Conversation>,
-    ) -> EngineResult<Vec<Reply>> {
+    async fn cancel(&self, who: &Identity, saved: Option<Conversation>) -> EngineResult<Vec<Reply>> {
         match saved {
-            Some(conversation) if conversation.step == Step::ConfirmReview => {
-                self.drop_review(who, conversation).await
-            }
+            Some(conversation) if conversation.step == Step::ConfirmReview => self.drop_review(who, conversation).await,
             Some(conversation) if conversation.step == Step::ConfirmWithdraw => {
                 self.keep_signature(who, conversation).await
             }
@@ -598,15 +542,11 @@ impl Engine {
     async fn back(&self, who: &Identity, saved: Option<Conversation>) -> EngineResult<Vec<Reply>> {
         let Some(mut conversation) = saved else {
             return Ok(vec![
-                self.not_understood(None)
-                    .prefixed("There's nothing to go back to."),
+                self.not_understood(None).prefixed("There's nothing to go back to."),
             ]);
         };
         let has_email = conversation.draft.email_address().is_some();
-        let abroad = matches!(
-            conversation.draft.location,
-            Some(LocationAnswer::Country(_))
-        );
+        let abroad = matches!(conversation.draft.location, Some(LocationAnswer::Country(_)));
         let previous = match conversation.step {
             Step::Welcome | Step::Name => Step::Welcome,
             Step::Email => Step::Name,
@@ -647,10 +587,12 @@ impl Engine {
                     campaign.title
                 ))])
             }
-            _ => Ok(vec![
-                Reply::private(format!("You haven't signed \"{}\" yet.", campaign.title))
-                    .with_choices(vec![choice(Step::Welcome, Word::Sign, "Sign the petition")]),
-            ]),
+            _ => {
+                Ok(vec![
+                    Reply::private(format!("You haven't signed \"{}\" yet.", campaign.title))
+                        .with_choices(vec![choice(Step::Welcome, Word::Sign, "Sign the petition")]),
+                ])
+            }
         }
     }
 
@@ -660,12 +602,7 @@ impl Engine {
         saved: Option<Conversation>,
         campaign: &Campaign,
     ) -> EngineResult<Vec<Reply>> {
-        if self
-            .storage
-            .signature_of(&campaign.slug, who)
-            .await?
-            .is_none()
-        {
+        if self.storage.signature_of(&campaign.slug, who).await?.is_none() {
             let mut text = format!(
                 "You haven't signed \"{}\", so there is nothing to withdraw.",
                 campaign.title
@@ -684,11 +621,7 @@ impl Engine {
         Ok(vec![self.question(&conversation)])
     }
 
-    async fn withdraw(
-        &self,
-        who: &Identity,
-        conversation: Conversation,
-    ) -> EngineResult<Vec<Reply>> {
+    async fn withdraw(&self, who: &Identity, conversation: Conversation) -> EngineResult<Vec<Reply>> {
         let campaign = self.campaign_of(Some(&conversation)).clone();
         let outcome = self.storage.withdraw(&campaign.slug, who).await?;
         self.storage.delete_conversation(who).await?;
@@ -708,17 +641,11 @@ impl Engine {
         })])
     }
 
-    async fn keep_signature(
-        &self,
-        who: &Identity,
-        mut conversation: Conversation,
-    ) -> EngineResult<Vec<Reply>> {
+    async fn keep_signature(&self, who: &Identity, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
         let resume = conversation.resume.take().unwrap_or(Step::Welcome);
         conversation.step = resume;
         self.save(who, &conversation).await?;
-        let mut replies = vec![Reply::private(
-            "Your signature stays. Thank you for your support!",
-        )];
+        let mut replies = vec![Reply::private("Your signature stays. Thank you for your support!")];
         if resume != Step::Welcome {
             replies.push(self.question(&conversation));
         }
@@ -747,29 +674,18 @@ impl Engine {
                 describe_draft(draft)
             ));
         }
-        if let Some(referral) = saved
-            .and_then(|c| c.referral.as_ref())
-            .filter(|_| signature.is_none())
-        {
+        if let Some(referral) = saved.and_then(|c| c.referral.as_ref()).filter(|_| signature.is_none()) {
             sections.push(format!("The share code you arrived with: {referral}"));
         }
         if sections.len() == 1 {
-            sections = vec![format!(
-                "We hold nothing about you for \"{}\".",
-                campaign.title
-            )];
+            sections = vec![format!("We hold nothing about you for \"{}\".", campaign.title)];
         } else {
             sections.push("Send withdraw to delete your signature and all of this.".to_owned());
         }
         Ok(vec![Reply::private(sections.join("\n\n"))])
     }
 
-    async fn organiser_command(
-        &self,
-        msg: &Incoming,
-        campaign: &Campaign,
-        word: Word,
-    ) -> EngineResult<Vec<Reply>> {
+    async fn organiser_command(&self, msg: &Incoming, campaign: &Campaign, word: Word) -> EngineResult<Vec<Reply>> {
         if !self.organisers.includes(&msg.from, &msg.roles) {
             info!(command = word.as_str(), "organiser command refused");
             return Ok(vec![Reply::private(format!(
@@ -792,36 +708,33 @@ impl Engine {
             Word::Stats => {
                 let stats = organiser::stats(self.storage.as_ref(), campaign, today).await?;
                 self.storage.record_audit(&audit(stats.total)).await?;
-                return Ok(vec![Reply::private(organiser::render_stats(
-                    campaign, &stats,
-                ))]);
+                return Ok(vec![Reply::private(organiser::render_stats(campaign, &stats))]);
             }
             Word::Held => {
                 let held = self.storage.held_summary(&campaign.slug).await?;
                 self.storage.record_audit(&audit(held.held)).await?;
-                return Ok(vec![Reply::private(organiser::render_held(
-                    campaign, &held,
-                ))]);
+                return Ok(vec![Reply::private(organiser::render_held(campaign, &held))]);
             }
             Word::Anomalies => {
                 let anomalies = self
                     .storage
                     .anomalies(&campaign.slug, now - chrono::Duration::days(7))
                     .await?;
-                return Ok(vec![Reply::private(organiser::render_anomalies(
-                    campaign, &anomalies,
-                ))]);
+                return Ok(vec![Reply::private(organiser::render_anomalies(campaign, &anomalies))]);
             }
             _ => {}
         }
         let rows = self.storage.export(&campaign.slug).await?;
         self.storage.record_audit(&audit(rows.len() as u64)).await?;
-        let bytes = organiser::write_csv(&rows)
-            .map_err(|e| StorageError::Corrupt(format!("writing CSV: {e}")))?;
+        let bytes = organiser::write_csv(&rows).map_err(|e| StorageError::Corrupt(format!("writing CSV: {e}")))?;
         Ok(vec![
             Reply::private(format!(
                 "Export of {} for \"{}\". It contains names and areas: keep it safe and delete it once delivered.",
-                if rows.len() == 1 { "1 signature".to_owned() } else { format!("{} signatures", organiser::thousands(rows.len() as u64)) },
+                if rows.len() == 1 {
+                    "1 signature".to_owned()
+                } else {
+                    format!("{} signatures", organiser::thousands(rows.len() as u64))
+                },
                 campaign.title
             ))
             .with_attachment(Attachment {
@@ -834,12 +747,7 @@ impl Engine {
 
     // ----- words tied to a step -----
 
-    async fn at_step(
-        &self,
-        msg: &Incoming,
-        mut conversation: Conversation,
-        word: Word,
-    ) -> EngineResult<Vec<Reply>> {
+    async fn at_step(&self, msg: &Incoming, mut conversation: Conversation, word: Word) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         let campaign = self.campaign_of(Some(&conversation)).clone();
         let now = self.clock.now();
@@ -898,29 +806,20 @@ impl Engine {
         self.advance(who, conversation).await
     }
 
-    async fn answer(
-        &self,
-        who: &Identity,
-        mut conversation: Conversation,
-        text: &str,
-    ) -> EngineResult<Vec<Reply>> {
+    async fn answer(&self, who: &Identity, mut conversation: Conversation, text: &str) -> EngineResult<Vec<Reply>> {
         let draft = &mut conversation.draft;
         let accepted = match conversation.step {
-            Step::Name => {
-                SignerName::parse(text).map(|name| draft.name = Some(name.as_str().to_owned()))
-            }
+            Step::Name => SignerName::parse(text).map(|name| draft.name = Some(name.as_str().to_owned())),
             Step::Email => Email::parse(text).map(|email| {
                 if draft.email_address() != Some(email.as_str()) {
                     draft.updates = None;
                 }
                 draft.email = Some(EmailAnswer::Given(email.as_str().to_owned()));
             }),
-            Step::Postcode => PostcodeDistrict::parse(text).map(|district| {
-                draft.location = Some(LocationAnswer::District(district.as_str().to_owned()))
-            }),
-            Step::Country => Country::parse(text).map(|country| {
-                draft.location = Some(LocationAnswer::Country(country.as_str().to_owned()))
-            }),
+            Step::Postcode => PostcodeDistrict::parse(text)
+                .map(|district| draft.location = Some(LocationAnswer::District(district.as_str().to_owned()))),
+            Step::Country => Country::parse(text)
+                .map(|country| draft.location = Some(LocationAnswer::Country(country.as_str().to_owned()))),
             Step::ChooseChange => return self.choose_change(who, conversation, text).await,
             Step::Welcome
             | Step::Consent
@@ -947,12 +846,7 @@ impl Engine {
         answers: FormAnswers,
     ) -> EngineResult<Vec<Reply>> {
         let mut conversation = match saved {
-            Some(conversation)
-                if matches!(
-                    conversation.step,
-                    Step::ConfirmWithdraw | Step::ConfirmReview
-                ) =>
-            {
+            Some(conversation) if matches!(conversation.step, Step::ConfirmWithdraw | Step::ConfirmReview) => {
                 return Ok(vec![self.not_understood(Some(&conversation))]);
             }
             Some(conversation) => conversation,
@@ -977,10 +871,7 @@ impl Engine {
             draft.updates = Some(false);
         } else if answers.email.trim().is_empty() {
             draft.email = None;
-            problems.push(
-                "Email: an email address is needed to sign this petition; it is never published."
-                    .to_owned(),
-            );
+            problems.push("Email: an email address is needed to sign this petition; it is never published.".to_owned());
         } else {
             match Email::parse(&answers.email) {
                 Ok(email) => {
@@ -1064,22 +955,13 @@ impl Engine {
     }
 
     /// Moves to the first unanswered question (or the review), saves, asks.
-    async fn advance(
-        &self,
-        who: &Identity,
-        mut conversation: Conversation,
-    ) -> EngineResult<Vec<Reply>> {
+    async fn advance(&self, who: &Identity, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
         conversation.step = conversation.draft.next_step();
         self.save(who, &conversation).await?;
         Ok(vec![self.question(&conversation)])
     }
 
-    async fn sign(
-        &self,
-        msg: &Incoming,
-        conversation: Conversation,
-        campaign: &Campaign,
-    ) -> EngineResult<Vec<Reply>> {
+    async fn sign(&self, msg: &Incoming, conversation: Conversation, campaign: &Campaign) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         let now = self.clock.now();
         if let Err(wait) = self.guards.check_signing_attempt(&campaign.slug, who, now) {
@@ -1109,12 +991,8 @@ impl Engine {
                 EmailAnswer::Skipped => None,
             },
             location: match location {
-                LocationAnswer::District(district) => {
-                    Location::Uk(PostcodeDistrict::from_trusted(district.clone()))
-                }
-                LocationAnswer::Country(country) => {
-                    Location::Abroad(Country::from_trusted(country.clone()))
-                }
+                LocationAnswer::District(district) => Location::Uk(PostcodeDistrict::from_trusted(district.clone())),
+                LocationAnswer::Country(country) => Location::Abroad(Country::from_trusted(country.clone())),
             },
             updates_opt_in: updates,
             consent_version: consent.version,
@@ -1183,13 +1061,10 @@ impl Engine {
         let domain = signature.email.as_ref().map(|e| e.domain().to_owned());
         let young_account = msg.from.platform == crate::domain::Platform::Discord
             && msg.account_created.is_some_and(|created| {
-                created + chrono::Duration::days(i64::from(limits.min_discord_account_age_days))
-                    > now
+                created + chrono::Duration::days(i64::from(limits.min_discord_account_age_days)) > now
             });
         if young_account && limits.new_discord_accounts == NewAccountPolicy::Refuse {
-            let allowed_from = msg
-                .account_created
-                .expect("young accounts have a creation time")
+            let allowed_from = msg.account_created.expect("young accounts have a creation time")
                 + chrono::Duration::days(i64::from(limits.min_discord_account_age_days));
             return Err(format!(
                 "Sorry, Discord accounts must be at least {} days old to sign this petition, to keep the count honest. You can sign from {}.",
@@ -1222,10 +1097,7 @@ impl Engine {
     }
 
     fn surge_alert(&self, campaign: &Campaign, now: DateTime<Utc>) {
-        let mut last = self
-            .last_surge_alert
-            .lock()
-            .expect("surge alert lock poisoned");
+        let mut last = self.last_surge_alert.lock().expect("surge alert lock poisoned");
         let due = last
             .get(&campaign.slug)
             .is_none_or(|at| now - *at >= chrono::Duration::minutes(1));
@@ -1269,13 +1141,9 @@ impl Engine {
                 ))]);
             }
         };
-        let mut conversation =
-            saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign()));
+        let mut conversation = saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign()));
         let campaign = self.campaign_of(Some(&conversation)).clone();
-        let matched = self
-            .storage
-            .count_selected(&campaign.slug, &selection, action)
-            .await?;
+        let matched = self.storage.count_selected(&campaign.slug, &selection, action).await?;
         let described = organiser::describe_selection(&selection);
         let count = matched.held + matched.counted;
         if count == 0 {
@@ -1319,11 +1187,7 @@ impl Engine {
         ])])
     }
 
-    async fn apply_review(
-        &self,
-        msg: &Incoming,
-        mut conversation: Conversation,
-    ) -> EngineResult<Vec<Reply>> {
+    async fn apply_review(&self, msg: &Incoming, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         let campaign = self.campaign_of(Some(&conversation)).clone();
         let Some(pending) = conversation.pending_review.take() else {
@@ -1361,11 +1225,7 @@ impl Engine {
         ))])
     }
 
-    async fn drop_review(
-        &self,
-        who: &Identity,
-        mut conversation: Conversation,
-    ) -> EngineResult<Vec<Reply>> {
+    async fn drop_review(&self, who: &Identity, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
         conversation.pending_review = None;
         conversation.step = conversation.resume.take().unwrap_or(Step::Welcome);
         self.save(who, &conversation).await?;
@@ -1419,19 +1279,13 @@ impl Engine {
             }
             Word::Total => {
                 let total = self.storage.total(&campaign.slug).await?;
-                Reply::public(format!(
-                    "\"{}\": {}.",
-                    campaign.title,
-                    progress(total, campaign.goal)
-                ))
+                Reply::public(format!("\"{}\": {}.", campaign.title, progress(total, campaign.goal)))
             }
-            Word::Stats | Word::Export => Reply::public(
-                "Organiser commands only work in a private chat with me, so nothing is shown here.",
-            ),
-            _ => Reply::public(
-                "To keep your details private, I only do that in a private chat with me.",
-            )
-            .with_link(invitation),
+            Word::Stats | Word::Export => {
+                Reply::public("Organiser commands only work in a private chat with me, so nothing is shown here.")
+            }
+            _ => Reply::public("To keep your details private, I only do that in a private chat with me.")
+                .with_link(invitation),
         };
         Ok(vec![reply])
     }
@@ -1562,9 +1416,8 @@ impl Engine {
     }
 
     fn not_understood(&self, conversation: Option<&Conversation>) -> Reply {
-        self.question_or_invitation(conversation).prefixed(
-            "Sorry, I didn't understand that. Please pick one of the choices below, or send help.",
-        )
+        self.question_or_invitation(conversation)
+            .prefixed("Sorry, I didn't understand that. Please pick one of the choices below, or send help.")
     }
 
     fn help(&self, conversation: Option<&Conversation>) -> Reply {
@@ -1596,10 +1449,7 @@ fn interpret_typed(text: &str, step: Option<Step>) -> Said {
         return Said::Start(rest.map(str::to_owned));
     }
     for action in [ReviewAction::Release, ReviewAction::Invalidate] {
-        if first
-            .trim_start_matches('/')
-            .eq_ignore_ascii_case(action.as_str())
-        {
+        if first.trim_start_matches('/').eq_ignore_ascii_case(action.as_str()) {
             return Said::Review(action, rest.unwrap_or("").to_owned());
         }
     }
@@ -1723,11 +1573,7 @@ fn describe_draft(draft: &Draft) -> String {
         None => "not yet given".to_owned(),
     };
     let consent = match &draft.consent {
-        Some(consent) => format!(
-            "given on {} (wording version {})",
-            moment(consent.at),
-            consent.version
-        ),
+        Some(consent) => format!("given on {} (wording version {})", moment(consent.at), consent.version),
         None => "not yet given".to_owned(),
     };
     let updates = draft.updates.map_or("not yet answered", yes_no);
@@ -1753,10 +1599,7 @@ fn describe_signature(signature: &Signature) -> String {
         yes_no(signature.updates_opt_in),
         moment(signature.consent_at),
         signature.consent_version,
-        signature
-            .referral_code
-            .as_ref()
-            .map_or("none", ShareCode::as_str),
+        signature.referral_code.as_ref().map_or("none", ShareCode::as_str),
         signature.share_code.as_str(),
         signature.identity.user_id,
         signature.identity.platform.display_name()

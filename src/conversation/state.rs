@@ -84,10 +84,7 @@ impl Step {
     /// Whether the step expects free text (a name, an address) rather than
     /// one of a few choices.
     pub fn expects_text(self) -> bool {
-        matches!(
-            self,
-            Step::Name | Step::Email | Step::Postcode | Step::Country
-        )
+        matches!(self, Step::Name | Step::Email | Step::Postcode | Step::Country)
     }
 }
 
@@ -190,10 +187,7 @@ mod tests {
             pending_review: None,
         };
         let json = serde_json::to_string(&conversation).unwrap();
-        assert_eq!(
-            serde_json::from_str::<Conversation>(&json).unwrap(),
-            conversation
-        );
+        assert_eq!(serde_json::from_str::<Conversation>(&json).unwrap(), conversation);
     }
 
     #[test]

@@ -94,9 +94,7 @@ impl Word {
             "no" | "n" | "no thanks" | "no thank you" => Word::No,
             "confirm" | "submit" => Word::Confirm,
             "change" | "edit" => Word::Change,
-            "outside" | "outside the uk" | "abroad" | "not in the uk" | "i live outside the uk" => {
-                Word::Outside
-            }
+            "outside" | "outside the uk" | "abroad" | "not in the uk" | "i live outside the uk" => Word::Outside,
             "status" => Word::Status,
             "withdraw" => Word::Withdraw,
             "mydata" | "my data" => Word::MyData,

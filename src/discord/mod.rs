@@ -17,9 +17,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serenity::all::{
-    ActionRowComponent, CommandDataOptionValue, CommandInteraction, CommandOptionType,
-    ComponentInteraction, GatewayIntents, GuildId, Interaction, InteractionId, Message,
-    ModalInteraction, Permissions, Ready,
+    ActionRowComponent, CommandDataOptionValue, CommandInteraction, CommandOptionType, ComponentInteraction,
+    GatewayIntents, GuildId, Interaction, InteractionId, Message, ModalInteraction, Permissions, Ready,
 };
 use serenity::builder::{
     Builder, CreateAttachment, CreateCommand, CreateCommandOption, CreateInteractionResponse,
@@ -48,10 +47,7 @@ pub const DEFER_AFTER: Duration = Duration::from_millis(2000);
 pub fn commands() -> Vec<CreateCommand> {
     let plain = |name: &str, description: &str| CreateCommand::new(name).description(description);
     vec![
-        plain(
-            "petition",
-            "Show the petition to everyone here, with its total",
-        ),
+        plain("petition", "Show the petition to everyone here, with its total"),
         plain("sign", "Sign the petition (opens a private form)").add_option(
             CreateCommandOption::new(
                 CommandOptionType::String,
@@ -74,14 +70,10 @@ pub fn commands() -> Vec<CreateCommand> {
             .default_member_permissions(Permissions::MANAGE_GUILD),
         plain("export", "Organisers: the signatures as a CSV file")
             .default_member_permissions(Permissions::MANAGE_GUILD),
-        plain("held", "Organisers: signatures held for review")
-            .default_member_permissions(Permissions::MANAGE_GUILD),
+        plain("held", "Organisers: signatures held for review").default_member_permissions(Permissions::MANAGE_GUILD),
         plain("anomalies", "Organisers: velocity alerts of the last week")
             .default_member_permissions(Permissions::MANAGE_GUILD),
-        review_command(
-            "release",
-            "Organisers: count held signatures in (shows how many first)",
-        ),
+        review_command("release", "Organisers: count held signatures in (shows how many first)"),
         review_command(
             "invalidate",
             "Organisers: stop signatures counting (shows how many first)",
@@ -107,12 +99,8 @@ fn review_command(name: &str, description: &str) -> CreateCommand {
         .add_option(filter("since", "Signed on or after, e.g. 2026-11-01"))
         .add_option(filter("until", "Signed on or before, e.g. 2026-11-02"))
         .add_option(
-            CreateCommandOption::new(
-                CommandOptionType::Boolean,
-                "all",
-                "Every held (or every) signature",
-            )
-            .required(false),
+            CreateCommandOption::new(CommandOptionType::Boolean, "all", "Every held (or every) signature")
+                .required(false),
         )
 }
 
@@ -134,10 +122,7 @@ pub async fn forward_alerts(
                 }
             }
             Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                warn!(
-                    missed,
-                    "alerts were dropped before they could be posted to Discord"
-                );
+                warn!(missed, "alerts were dropped before they could be posted to Discord");
             }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }
@@ -159,12 +144,7 @@ pub struct Handler {
 impl Handler {
     /// A handler over the engine; `guilds` get the commands at once, or all
     /// servers (slowly) when empty.
-    pub fn new(
-        engine: Arc<Engine>,
-        rest: DiscordRest,
-        guilds: &[u64],
-        defer_after: Duration,
-    ) -> Self {
+    pub fn new(engine: Arc<Engine>, rest: DiscordRest, guilds: &[u64], defer_after: Duration) -> Self {
         Self {
             engine,
             rest,
@@ -258,27 +238,17 @@ impl EventHandler for Handler {
     async fn message(&self, _ctx: Context, message: Message) {
         // Only direct messages from people; the bot never reads servers'
         // channels.
-        if message.guild_id.is_some()
-            || message.author.bot
-            || !self.recent.first_time(message.id.get())
-        {
+        if message.guild_id.is_some() || message.author.bot || !self.recent.first_time(message.id.get()) {
             return;
         }
         let incoming = Incoming {
             account_created: created(message.author.id),
-            ..Incoming::private(
-                identity(message.author.id),
-                Input::Text(message.content.clone()),
-            )
+            ..Incoming::private(identity(message.author.id), Input::Text(message.content.clone()))
         };
         let replies = self.engine.handle(incoming).await;
         for reply in replies {
             for part in messages_of(&reply, false) {
-                if let Err(error) = self
-                    .rest
-                    .send_to_channel(message.channel_id.get(), &part)
-                    .await
-                {
+                if let Err(error) = self.rest.send_to_channel(message.channel_id.get(), &part).await {
                     warn!(%error, "could not send a direct message");
                 }
             }
@@ -309,26 +279,14 @@ impl Handler {
         {
             // A friend's code is taken as if they had followed the link.
             let slug = self.engine.campaigns().default_campaign().slug.clone();
-            let payload = format!(
-                "{slug}{}{}",
-                crate::conversation::PAYLOAD_SEPARATOR,
-                code.trim()
-            );
+            let payload = format!("{slug}{}{}", crate::conversation::PAYLOAD_SEPARATOR, code.trim());
             self.engine
-                .handle(Incoming::private(
-                    who.clone(),
-                    Input::Start {
-                        payload: Some(payload),
-                    },
-                ))
+                .handle(Incoming::private(who.clone(), Input::Start { payload: Some(payload) }))
                 .await;
         }
         let (chat, text) = match name {
             "petition" => (ChatKind::Group, "/petition".to_owned()),
-            "release" | "invalidate" => (
-                ChatKind::Private,
-                format!("/{name} {}", selection_words(command)),
-            ),
+            "release" | "invalidate" => (ChatKind::Private, format!("/{name} {}", selection_words(command))),
             other => (ChatKind::Private, format!("/{other}")),
         };
         let incoming = Incoming {
@@ -383,9 +341,7 @@ impl Handler {
                 .iter()
                 .flat_map(|row| &row.components)
                 .find_map(|component| match component {
-                    ActionRowComponent::InputText(input) if input.custom_id == id => {
-                        input.value.clone()
-                    }
+                    ActionRowComponent::InputText(input) if input.custom_id == id => input.value.clone(),
                     _ => None,
                 })
                 .unwrap_or_default()
@@ -438,11 +394,8 @@ impl Handler {
                 "I can't open a direct message with you right now, so please press Sign to use the form here instead."
             }
         };
-        let response = CreateInteractionResponse::Message(
-            CreateInteractionResponseMessage::new()
-                .content(note)
-                .ephemeral(true),
-        );
+        let response =
+            CreateInteractionResponse::Message(CreateInteractionResponseMessage::new().content(note).ephemeral(true));
         if let Err(error) = response.execute(&ctx.http, (turn.id, turn.token)).await {
             warn!(error = %describe(&error), "could not answer an interaction");
         }
@@ -472,11 +425,8 @@ impl Handler {
             return;
         }
         let first = replies.remove(0);
-        let (response, rest_of_first) = first_response(
-            &turn,
-            &first,
-            self.engine.campaigns().default_campaign().title.as_str(),
-        );
+        let (response, rest_of_first) =
+            first_response(&turn, &first, self.engine.campaigns().default_campaign().title.as_str());
         if let Err(error) = response.execute(&ctx.http, (turn.id, turn.token)).await {
             warn!(error = %describe(&error), "could not answer an interaction");
             return;
@@ -485,11 +435,7 @@ impl Handler {
             .into_iter()
             .chain(replies.iter().flat_map(|reply| messages_of(reply, true)));
         for message in remaining {
-            if let Err(error) = self
-                .rest
-                .follow_up(turn.application_id, turn.token, &message)
-                .await
-            {
+            if let Err(error) = self.rest.follow_up(turn.application_id, turn.token, &message).await {
                 warn!(%error, "could not send a follow-up");
             }
         }
@@ -501,19 +447,12 @@ impl Handler {
     async fn follow_up_deferred(&self, turn: &Turn<'_>, replies: Vec<Reply>) {
         let mut messages = replies.iter().flat_map(|reply| messages_of(reply, true));
         if let Some(first) = messages.next()
-            && let Err(error) = self
-                .rest
-                .edit_original(turn.application_id, turn.token, &first)
-                .await
+            && let Err(error) = self.rest.edit_original(turn.application_id, turn.token, &first).await
         {
             warn!(%error, "could not complete a deferred interaction");
         }
         for message in messages {
-            if let Err(error) = self
-                .rest
-                .follow_up(turn.application_id, turn.token, &message)
-                .await
-            {
+            if let Err(error) = self.rest.follow_up(turn.application_id, turn.token, &message).await {
                 warn!(%error, "could not send a follow-up");
             }
         }
@@ -526,9 +465,7 @@ fn selection_words(command: &CommandInteraction) -> String {
     let mut words = Vec::new();
     for option in &command.data.options {
         match &option.value {
-            CommandDataOptionValue::Boolean(true) if option.name == "all" => {
-                words.push("all".to_owned())
-            }
+            CommandDataOptionValue::Boolean(true) if option.name == "all" => words.push("all".to_owned()),
             CommandDataOptionValue::String(value) => {
                 let value: String = value.split_whitespace().collect();
                 words.push(format!("{}={value}", option.name));
@@ -562,17 +499,13 @@ fn first_response(
         .embeds(first.embeds)
         .ephemeral(first.ephemeral);
     if let Some(attachment) = first.attachment {
-        message = message.add_file(CreateAttachment::bytes(
-            attachment.bytes,
-            attachment.file_name,
-        ));
+        message = message.add_file(CreateAttachment::bytes(attachment.bytes, attachment.file_name));
     }
-    let response =
-        if turn.trigger == Trigger::Button && reply.placement == Placement::InPlaceOfChoice {
-            CreateInteractionResponse::UpdateMessage(message)
-        } else {
-            CreateInteractionResponse::Message(message)
-        };
+    let response = if turn.trigger == Trigger::Button && reply.placement == Placement::InPlaceOfChoice {
+        CreateInteractionResponse::UpdateMessage(message)
+    } else {
+        CreateInteractionResponse::Message(message)
+    };
     (response, parts)
 }
 
@@ -580,18 +513,15 @@ fn first_response(
 /// on the last. `ephemeral` applies to private replies in servers.
 fn messages_of(reply: &Reply, ephemeral: bool) -> Vec<OutgoingMessage> {
     let text = render::text(reply);
-    let mut parts: Vec<OutgoingMessage> =
-        crate::telegram::render::split_text(&text, render::MAX_MESSAGE_CHARS)
-            .into_iter()
-            .map(|content| OutgoingMessage {
-                content,
-                ephemeral: ephemeral && reply.visibility == Visibility::Private,
-                ..OutgoingMessage::default()
-            })
-            .collect();
-    let last = parts
-        .last_mut()
-        .expect("split_text returns at least one part");
+    let mut parts: Vec<OutgoingMessage> = crate::telegram::render::split_text(&text, render::MAX_MESSAGE_CHARS)
+        .into_iter()
+        .map(|content| OutgoingMessage {
+            content,
+            ephemeral: ephemeral && reply.visibility == Visibility::Private,
+            ..OutgoingMessage::default()
+        })
+        .collect();
+    let last = parts.last_mut().expect("split_text returns at least one part");
     last.components = render::components(reply);
     last.attachment = reply.attachment.clone();
     if let Some(summary) = &reply.summary {
@@ -633,11 +563,7 @@ impl DiscordBot {
     /// other than Discord's, requests go to that proxy (serenity then leaves
     /// rate limiting to the proxy) and `gateway_url`, if set, replaces the
     /// gateway Discord would name.
-    pub async fn spawn(
-        settings: &DiscordSettings,
-        engine: Arc<Engine>,
-        defer_after: Duration,
-    ) -> anyhow::Result<Self> {
+    pub async fn spawn(settings: &DiscordSettings, engine: Arc<Engine>, defer_after: Duration) -> anyhow::Result<Self> {
         // Checked now so that a bad setting fails start-up, not a task.
         DiscordRest::new(&settings.api_url, settings.token.clone())?;
         let (stop, mut stopping) = tokio::sync::watch::channel(false);
@@ -646,10 +572,7 @@ impl DiscordBot {
             loop {
                 let wait = reconnect::wait_now(engine.storage().as_ref(), BOT_NAME).await;
                 if !wait.is_zero() {
-                    warn!(
-                        ?wait,
-                        "pausing before connecting to Discord: many recent attempts"
-                    );
+                    warn!(?wait, "pausing before connecting to Discord: many recent attempts");
                 }
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {}

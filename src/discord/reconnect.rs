@@ -101,15 +101,10 @@ mod tests {
         while now < day {
             let hour_ago = now.saturating_sub(Duration::from_secs(3600));
             let last_hour = attempts.iter().filter(|t| **t >= hour_ago).count() as u64;
-            now +=
-                wait_before_connecting(last_hour, attempts.len() as u64) + Duration::from_secs(1);
+            now += wait_before_connecting(last_hour, attempts.len() as u64) + Duration::from_secs(1);
             attempts.push(now);
         }
-        assert!(
-            attempts.len() < 300,
-            "{} identifies in a day",
-            attempts.len()
-        );
+        assert!(attempts.len() < 300, "{} identifies in a day", attempts.len());
     }
 
     #[test]

@@ -3,9 +3,7 @@
 //! progress bar, and forms as modals.
 
 use serenity::all::{ButtonStyle, InputTextStyle};
-use serenity::builder::{
-    CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter, CreateInputText, CreateModal,
-};
+use serenity::builder::{CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter, CreateInputText, CreateModal};
 
 use crate::conversation::{Form, Link, Reply, Summary};
 use crate::organiser::{progress, thousands};
@@ -60,9 +58,7 @@ pub fn components(reply: &Reply) -> Vec<CreateActionRow> {
     }
     if let Some(Link::SignPrivately { .. }) = reply.link {
         buttons.extend([
-            CreateButton::new(ids::SIGN)
-                .label("Sign")
-                .style(ButtonStyle::Primary),
+            CreateButton::new(ids::SIGN).label("Sign").style(ButtonStyle::Primary),
             CreateButton::new(ids::ARTICLE)
                 .label("Read the article")
                 .style(ButtonStyle::Secondary),
@@ -81,10 +77,7 @@ pub fn components(reply: &Reply) -> Vec<CreateActionRow> {
 /// The text of a reply, with what Discord has no link for spelled out.
 pub fn text(reply: &Reply) -> String {
     match &reply.link {
-        Some(Link::Share { code, .. }) => format!(
-            "{}\n\nOn Discord, friends can use `/sign code:{code}`.",
-            reply.text
-        ),
+        Some(Link::Share { code, .. }) => format!("{}\n\nOn Discord, friends can use `/sign code:{code}`.", reply.text),
         _ => reply.text.clone(),
     }
 }
@@ -106,10 +99,7 @@ pub fn summary_embed(summary: &Summary) -> CreateEmbed {
     CreateEmbed::new()
         .title(truncate(&summary.title, 256))
         .description(truncate(
-            &format!(
-                "A petition to {}:\n\n> {}",
-                summary.addressed_to, summary.statement
-            ),
+            &format!("A petition to {}:\n\n> {}", summary.addressed_to, summary.statement),
             4096,
         ))
         .field(
@@ -149,9 +139,7 @@ pub fn modal(campaign_title: &str, form: &Form) -> CreateModal {
                 .min_length(2)
                 .required(true),
         ),
-        CreateActionRow::InputText(
-            input(ids::EMAIL, email_label, &form.email, 254).required(!form.email_optional),
-        ),
+        CreateActionRow::InputText(input(ids::EMAIL, email_label, &form.email, 254).required(!form.email_optional)),
         CreateActionRow::InputText(
             input(
                 ids::LOCATION,

@@ -102,9 +102,7 @@ impl DiscordRest {
     /// A client for the API at `base` (`https://discord.com`), with the bot token.
     pub fn new(base: &str, token: Secret) -> anyhow::Result<Self> {
         let api = Url::parse(base)?.join("api/v10/")?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()?;
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
         Ok(Self { client, api, token })
     }
 
@@ -116,9 +114,7 @@ impl DiscordRest {
         message: &OutgoingMessage,
     ) -> Result<(), RestError> {
         let url = self.url(&format!("webhooks/{application_id}/{token}"));
-        self.send(reqwest::Method::POST, url, message, false)
-            .await
-            .map(drop)
+        self.send(reqwest::Method::POST, url, message, false).await.map(drop)
     }
 
     /// Replaces a deferred first response.
@@ -128,12 +124,8 @@ impl DiscordRest {
         token: &str,
         message: &OutgoingMessage,
     ) -> Result<(), RestError> {
-        let url = self.url(&format!(
-            "webhooks/{application_id}/{token}/messages/@original"
-        ));
-        self.send(reqwest::Method::PATCH, url, message, false)
-            .await
-            .map(drop)
+        let url = self.url(&format!("webhooks/{application_id}/{token}/messages/@original"));
+        self.send(reqwest::Method::PATCH, url, message, false).await.map(drop)
     }
 
     /// Opens (or finds) the DM channel with a user; returns its id.
@@ -158,19 +150,13 @@ impl DiscordRest {
     }
 
     /// Posts a message in a channel (a DM).
-    pub async fn send_to_channel(
-        &self,
-        channel_id: u64,
-        message: &OutgoingMessage,
-    ) -> Result<(), RestError> {
+    pub async fn send_to_channel(&self, channel_id: u64, message: &OutgoingMessage) -> Result<(), RestError> {
         let url = self.url(&format!("channels/{channel_id}/messages"));
         let message = OutgoingMessage {
             ephemeral: false,
             ..message.clone()
         };
-        self.send(reqwest::Method::POST, url, &message, true)
-            .await
-            .map(drop)
+        self.send(reqwest::Method::POST, url, &message, true).await.map(drop)
     }
 
     fn url(&self, path: &str) -> Url {
@@ -212,10 +198,7 @@ impl DiscordRest {
     }
 
     /// Sends, waiting out 429s; `build` makes a fresh request per attempt.
-    async fn attempt(
-        &self,
-        build: impl Fn() -> reqwest::RequestBuilder,
-    ) -> Result<Value, RestError> {
+    async fn attempt(&self, build: impl Fn() -> reqwest::RequestBuilder) -> Result<Value, RestError> {
         for attempt in 1..=ATTEMPTS {
             let response = build()
                 .send()

@@ -31,15 +31,9 @@ pub(crate) const COUNTRIES: &[(&str, &[&str])] = &[
     ("Bhutan", &["Kingdom of Bhutan"]),
     (
         "Bolivia",
-        &[
-            "Bolivia, Plurinational State of",
-            "Plurinational State of Bolivia",
-        ],
+        &["Bolivia, Plurinational State of", "Plurinational State of Bolivia"],
     ),
-    (
-        "Bosnia and Herzegovina",
-        &["Republic of Bosnia and Herzegovina"],
-    ),
+    ("Bosnia and Herzegovina", &["Republic of Bosnia and Herzegovina"]),
     ("Botswana", &["Republic of Botswana"]),
     ("Bouvet Island", &[]),
     ("Brazil", &["Federative Republic of Brazil"]),
@@ -53,10 +47,7 @@ pub(crate) const COUNTRIES: &[(&str, &[&str])] = &[
     ("Cameroon", &["Republic of Cameroon"]),
     ("Canada", &[]),
     ("Cape Verde", &["Cabo Verde", "Republic of Cabo Verde"]),
-    (
-        "Caribbean Netherlands",
-        &["Bonaire, Sint Eustatius and Saba"],
-    ),
+    ("Caribbean Netherlands", &["Bonaire, Sint Eustatius and Saba"]),
     ("Cayman Islands", &[]),
     ("Central African Republic", &[]),
     ("Chad", &["Republic of Chad"]),
@@ -90,10 +81,7 @@ pub(crate) const COUNTRIES: &[(&str, &[&str])] = &[
     ("Djibouti", &["Republic of Djibouti"]),
     ("Dominica", &["Commonwealth of Dominica"]),
     ("Dominican Republic", &[]),
-    (
-        "East Timor",
-        &["Democratic Republic of Timor-Leste", "Timor-Leste"],
-    ),
+    ("East Timor", &["Democratic Republic of Timor-Leste", "Timor-Leste"]),
     ("Ecuador", &["Republic of Ecuador"]),
     ("Egypt", &["Arab Republic of Egypt"]),
     ("El Salvador", &["Republic of El Salvador"]),
@@ -129,18 +117,12 @@ pub(crate) const COUNTRIES: &[(&str, &[&str])] = &[
     ("Haiti", &["Republic of Haiti"]),
     ("Heard Island and McDonald Islands", &[]),
     ("Honduras", &["Republic of Honduras"]),
-    (
-        "Hong Kong",
-        &["Hong Kong Special Administrative Region of China"],
-    ),
+    ("Hong Kong", &["Hong Kong Special Administrative Region of China"]),
     ("Hungary", &[]),
     ("Iceland", &["Republic of Iceland"]),
     ("India", &["Republic of India"]),
     ("Indonesia", &["Republic of Indonesia"]),
-    (
-        "Iran",
-        &["Iran, Islamic Republic of", "Islamic Republic of Iran"],
-    ),
+    ("Iran", &["Iran, Islamic Republic of", "Islamic Republic of Iran"]),
     ("Iraq", &["Republic of Iraq"]),
     ("Ireland", &["Eire", "Republic of Ireland", "Éire"]),
     ("Isle of Man", &[]),
@@ -164,10 +146,7 @@ pub(crate) const COUNTRIES: &[(&str, &[&str])] = &[
     ("Liechtenstein", &["Principality of Liechtenstein"]),
     ("Lithuania", &["Republic of Lithuania"]),
     ("Luxembourg", &["Grand Duchy of Luxembourg"]),
-    (
-        "Macau",
-        &["Macao", "Macao Special Administrative Region of China"],
-    ),
+    ("Macau", &["Macao", "Macao Special Administrative Region of China"]),
     ("Madagascar", &["Republic of Madagascar"]),
     ("Malawi", &["Republic of Malawi"]),
     ("Malaysia", &[]),
@@ -182,10 +161,7 @@ pub(crate) const COUNTRIES: &[(&str, &[&str])] = &[
     ("Mexico", &["United Mexican States"]),
     (
         "Micronesia",
-        &[
-            "Federated States of Micronesia",
-            "Micronesia, Federated States of",
-        ],
+        &["Federated States of Micronesia", "Micronesia, Federated States of"],
     ),
     ("Moldova", &["Moldova, Republic of", "Republic of Moldova"]),
     ("Monaco", &["Principality of Monaco"]),
@@ -217,10 +193,7 @@ pub(crate) const COUNTRIES: &[(&str, &[&str])] = &[
             "Korea, Democratic People's Republic of",
         ],
     ),
-    (
-        "North Macedonia",
-        &["Macedonia", "Republic of North Macedonia"],
-    ),
+    ("North Macedonia", &["Macedonia", "Republic of North Macedonia"]),
     (
         "Northern Mariana Islands",
         &["Commonwealth of the Northern Mariana Islands"],
@@ -239,10 +212,7 @@ pub(crate) const COUNTRIES: &[(&str, &[&str])] = &[
         ],
     ),
     ("Panama", &["Republic of Panama"]),
-    (
-        "Papua New Guinea",
-        &["Independent State of Papua New Guinea"],
-    ),
+    ("Papua New Guinea", &["Independent State of Papua New Guinea"]),
     ("Paraguay", &["Republic of Paraguay"]),
     ("Peru", &["Republic of Peru"]),
     ("Philippines", &["Republic of the Philippines"]),
@@ -282,10 +252,7 @@ pub(crate) const COUNTRIES: &[(&str, &[&str])] = &[
     ("Somalia", &["Federal Republic of Somalia"]),
     ("South Africa", &["Republic of South Africa"]),
     ("South Georgia and the South Sandwich Islands", &[]),
-    (
-        "South Korea",
-        &["Korea", "Korea, Republic of", "Republic of Korea"],
-    ),
+    ("South Korea", &["Korea", "Korea, Republic of", "Republic of Korea"]),
     ("South Sudan", &["Republic of South Sudan"]),
     ("Spain", &["Kingdom of Spain"]),
     ("Sri Lanka", &["Democratic Socialist Republic of Sri Lanka"]),
@@ -299,10 +266,7 @@ pub(crate) const COUNTRIES: &[(&str, &[&str])] = &[
     ("Tajikistan", &["Republic of Tajikistan"]),
     (
         "Tanzania",
-        &[
-            "Tanzania, United Republic of",
-            "United Republic of Tanzania",
-        ],
+        &["Tanzania, United Republic of", "United Republic of Tanzania"],
     ),
     ("Thailand", &["Kingdom of Thailand"]),
     ("Togo", &["Togolese Republic"]),
@@ -316,24 +280,14 @@ pub(crate) const COUNTRIES: &[(&str, &[&str])] = &[
     ("Türkiye", &["Republic of Türkiye", "Turkey"]),
     (
         "US Virgin Islands",
-        &[
-            "Virgin Islands of the United States",
-            "Virgin Islands, U.S.",
-        ],
+        &["Virgin Islands of the United States", "Virgin Islands, U.S."],
     ),
     ("Uganda", &["Republic of Uganda"]),
     ("Ukraine", &[]),
     ("United Arab Emirates", &["UAE"]),
     (
         "United States",
-        &[
-            "America",
-            "U.S.",
-            "U.S.A.",
-            "US",
-            "USA",
-            "United States of America",
-        ],
+        &["America", "U.S.", "U.S.A.", "US", "USA", "United States of America"],
     ),
     ("United States Minor Outlying Islands", &[]),
     ("Uruguay", &["Eastern Republic of Uruguay"]),
@@ -345,10 +299,7 @@ pub(crate) const COUNTRIES: &[(&str, &[&str])] = &[
     ),
     (
         "Venezuela",
-        &[
-            "Bolivarian Republic of Venezuela",
-            "Venezuela, Bolivarian Republic of",
-        ],
+        &["Bolivarian Republic of Venezuela", "Venezuela, Bolivarian Republic of"],
     ),
     ("Vietnam", &["Socialist Republic of Viet Nam", "Viet Nam"]),
     ("Wallis and Futuna", &[]),

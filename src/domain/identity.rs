@@ -4,9 +4,7 @@ use std::str::FromStr;
 use sha2::{Digest, Sha256};
 
 /// A chat platform the engine can be reached through.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     /// A Telegram private chat or group.

@@ -89,11 +89,7 @@ impl PostcodeDistrict {
 /// `9AA`, where the letters are never C, I, K, M, O or V.
 fn valid_inward(inward: &str) -> bool {
     let b = inward.as_bytes();
-    b.len() == 3
-        && b[0].is_ascii_digit()
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_uppercase() && !b"CIKMOV".contains(c))
+    b.len() == 3 && b[0].is_ascii_digit() && b[1..].iter().all(|c| c.is_ascii_uppercase() && !b"CIKMOV".contains(c))
 }
 
 /// One of A9, A99, AA9, AA99, A9A, AA9A, with the letter rules of the Royal
@@ -108,12 +104,7 @@ fn valid_outward(outward: &str) -> bool {
     let fourth = |c: u8| b"ABEHMNPRVWXY".contains(&c);
     match b {
         [a, n] => first(*a) && digit(*n),
-        [a, n, m] => {
-            first(*a)
-                && ((digit(*n) && digit(*m))
-                    || (second(*n) && digit(*m))
-                    || (digit(*n) && third(*m)))
-        }
+        [a, n, m] => first(*a) && ((digit(*n) && digit(*m)) || (second(*n) && digit(*m)) || (digit(*n) && third(*m))),
         [a, l, n, m] => first(*a) && second(*l) && digit(*n) && (digit(*m) || fourth(*m)),
         _ => false,
     }
@@ -133,9 +124,7 @@ impl Country {
         let normalised: String = raw.trim().nfc().collect();
         let name = normalised.split_whitespace().collect::<Vec<_>>().join(" ");
         if name.chars().count() < 2 || !name.chars().any(char::is_alphabetic) {
-            return Err(Rejection(
-                "Please type the name of the country you live in.",
-            ));
+            return Err(Rejection("Please type the name of the country you live in."));
         }
         if name.chars().count() > Self::MAX_CHARS {
             return Err(Rejection(
@@ -143,10 +132,7 @@ impl Country {
             ));
         }
         let allowed = |c: char| c.is_alphabetic() || " -'.,()’".contains(c);
-        if !name.chars().all(allowed)
-            || name.chars().any(is_invisible_or_bidi)
-            || contains_link(&name)
-        {
+        if !name.chars().all(allowed) || name.chars().any(is_invisible_or_bidi) || contains_link(&name) {
             return Err(Rejection(
                 "A country name can only contain letters, spaces and hyphens. Please type just the country.",
             ));
@@ -257,14 +243,8 @@ mod tests {
 
     #[test]
     fn countries_are_tidied_and_checked() {
-        assert_eq!(
-            Country::parse("  new   zealand ").unwrap().as_str(),
-            "New Zealand"
-        );
-        assert_eq!(
-            Country::parse("Cote d’Ivoire").unwrap().as_str(),
-            "Côte d'Ivoire"
-        );
+        assert_eq!(Country::parse("  new   zealand ").unwrap().as_str(), "New Zealand");
+        assert_eq!(Country::parse("Cote d’Ivoire").unwrap().as_str(), "Côte d'Ivoire");
         assert_eq!(Country::parse("the usa").unwrap().as_str(), "United States");
         assert_eq!(Country::parse("Holland").unwrap().as_str(), "Netherlands");
         assert!(Country::parse("Côte d'Ivoire").is_ok());

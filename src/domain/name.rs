@@ -23,23 +23,16 @@ impl SignerName {
         // "Ann Lee" are the same name on the petition.
         let name = normalised.split_whitespace().collect::<Vec<_>>().join(" ");
         if name.is_empty() {
-            return Err(Rejection(
-                "Please type the name you would like on the petition.",
-            ));
+            return Err(Rejection("Please type the name you would like on the petition."));
         }
-        if name
-            .chars()
-            .any(|c| c.is_control() || is_invisible_or_bidi(c))
-        {
+        if name.chars().any(|c| c.is_control() || is_invisible_or_bidi(c)) {
             return Err(Rejection(
                 "That name contains hidden or control characters. Please type it again using ordinary letters.",
             ));
         }
         let length = name.chars().count();
         if length < Self::MIN_CHARS {
-            return Err(Rejection(
-                "That name is too short. Please give at least 2 characters.",
-            ));
+            return Err(Rejection("That name is too short. Please give at least 2 characters."));
         }
         if length > Self::MAX_CHARS {
             return Err(Rejection(
@@ -85,10 +78,7 @@ mod tests {
 
     #[test]
     fn ordinary_names_are_accepted_and_trimmed() {
-        assert_eq!(
-            SignerName::parse("  Ada Lovelace ").unwrap().as_str(),
-            "Ada Lovelace"
-        );
+        assert_eq!(SignerName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
         assert_eq!(SignerName::parse("Ann   Lee").unwrap().as_str(), "Ann Lee");
         assert!(SignerName::parse("Zoë O'Brien-Ng").is_ok());
         assert!(SignerName::parse("李小龍").is_ok());
@@ -98,10 +88,7 @@ mod tests {
     #[test]
     fn names_are_nfc_normalised() {
         let decomposed = "Zoe\u{0308}";
-        assert_eq!(
-            SignerName::parse(decomposed).unwrap().as_str(),
-            "Zo\u{00EB}"
-        );
+        assert_eq!(SignerName::parse(decomposed).unwrap().as_str(), "Zo\u{00EB}");
     }
 
     #[test]

@@ -28,8 +28,7 @@ impl ShareCode {
     /// be a code (the referral is then ignored, never an error).
     pub fn parse(raw: &str) -> Option<Self> {
         let code = raw.trim().to_ascii_uppercase();
-        (code.len() == Self::LEN && code.bytes().all(|b| ALPHABET.contains(&b)))
-            .then_some(Self(code))
+        (code.len() == Self::LEN && code.bytes().all(|b| ALPHABET.contains(&b))).then_some(Self(code))
     }
 
     /// The code as text.

@@ -28,11 +28,7 @@ pub struct ConversationCache {
 /// Shows only how many conversations are held: they are personal data.
 impl std::fmt::Debug for ConversationCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let held: usize = self
-            .shards
-            .iter()
-            .map(|s| s.lock().map_or(0, |s| s.len()))
-            .sum();
+        let held: usize = self.shards.iter().map(|s| s.lock().map_or(0, |s| s.len())).sum();
         write!(f, "ConversationCache({held} conversations)")
     }
 }
@@ -83,10 +79,7 @@ impl ConversationCache {
         if !self.enabled {
             return;
         }
-        self.shard(who)
-            .lock()
-            .expect("cache lock poisoned")
-            .remove(who);
+        self.shard(who).lock().expect("cache lock poisoned").remove(who);
     }
 
     /// Forgets conversations not saved since `cutoff`, as the database does.

@@ -106,7 +106,14 @@ async fn write_batches(mut backend: impl ApplyBatch, mut queue: mpsc::Receiver<P
     // never kept waiting for company.
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let writes: Vec<Write> = batch.iter().map(|p| p.write.clone()).collect();
-        match backend.apply(&writes).await {
+        let started = std::time::Instant::now();
+        let applied = backend.apply(&writes).await;
+        tracing::debug!(
+            writes = writes.len(),
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "batch committed"
+        );
+        match applied {
             Ok(outcomes) if outcomes.len() == batch.len() => {
                 for (pending, outcome) in batch.drain(..).zip(outcomes) {
                     let _ = pending.done.send(Ok(outcome));
@@ -130,9 +137,7 @@ async fn write_batches(mut backend: impl ApplyBatch, mut queue: mpsc::Receiver<P
 
 fn fail_all(batch: &mut Vec<Pending>, error: &Arc<StorageError>) {
     for pending in batch.drain(..) {
-        let _ = pending
-            .done
-            .send(Err(StorageError::BatchFailed(error.clone())));
+        let _ = pending.done.send(Err(StorageError::BatchFailed(error.clone())));
     }
 }
 
@@ -153,9 +158,9 @@ mod tests {
         async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
             tokio::time::sleep(self.delay).await;
             self.batches.lock().unwrap().push(writes.len());
-            let poisoned = writes.iter().any(|w| {
-                matches!(w, Write::DeleteConversation { who } if Some(&who.user_id) == self.fail_for.as_ref())
-            });
+            let poisoned = writes.iter().any(
+                |w| matches!(w, Write::DeleteConversation { who } if Some(&who.user_id) == self.fail_for.as_ref()),
+            );
             if poisoned {
                 return Err(StorageError::Corrupt("the disk is on fire".into()));
             }
@@ -188,11 +193,7 @@ mod tests {
         }
         let batches = batches.lock().unwrap();
         assert_eq!(batches.iter().sum::<usize>(), 500);
-        assert!(
-            batches.len() < 50,
-            "500 writes in {} batches",
-            batches.len()
-        );
+        assert!(batches.len() < 50, "500 writes in {} batches", batches.len());
     }
 
     #[tokio::test]
@@ -218,10 +219,7 @@ mod tests {
         assert!(first.await.unwrap().is_ok());
         for task in tasks {
             let outcome = task.await.unwrap();
-            assert!(
-                matches!(outcome, Err(StorageError::BatchFailed(_))),
-                "{outcome:?}"
-            );
+            assert!(matches!(outcome, Err(StorageError::BatchFailed(_))), "{outcome:?}");
         }
         assert_eq!(*batches.lock().unwrap(), [1, 10]);
         // The writer carries on after a failure.

@@ -69,9 +69,7 @@ impl SignatureStatus {
             ("counted", _) => Ok(SignatureStatus::Counted),
             ("held", Some(reason)) => Ok(SignatureStatus::Held(reason)),
             ("invalidated", _) => Ok(SignatureStatus::Invalidated),
-            _ => Err(StorageError::Corrupt(format!(
-                "unknown signature status {status:?}"
-            ))),
+            _ => Err(StorageError::Corrupt(format!("unknown signature status {status:?}"))),
         }
     }
 }
@@ -394,23 +392,14 @@ pub trait Storage: Send + Sync + 'static {
     /// Makes sure a campaign has a total, and records its consent wording so
     /// every signature's consent version keeps meaning what it meant. Fails if
     /// the version was recorded before with different wording.
-    async fn register_campaign(
-        &self,
-        campaign: &str,
-        consent_version: u32,
-        consent_wording: &str,
-    ) -> StorageResult<()>;
+    async fn register_campaign(&self, campaign: &str, consent_version: u32, consent_wording: &str)
+    -> StorageResult<()>;
 
     /// The saved conversation state for an identity, if any.
     async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>>;
 
     /// Saves (or replaces) an identity's conversation state.
-    async fn save_conversation(
-        &self,
-        who: &Identity,
-        state: &str,
-        at: DateTime<Utc>,
-    ) -> StorageResult<()>;
+    async fn save_conversation(&self, who: &Identity, state: &str, at: DateTime<Utc>) -> StorageResult<()>;
 
     /// Forgets an identity's conversation.
     async fn delete_conversation(&self, who: &Identity) -> StorageResult<()>;
@@ -423,11 +412,7 @@ pub trait Storage: Send + Sync + 'static {
     async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome>;
 
     /// This identity's signature on a campaign, if any.
-    async fn signature_of(
-        &self,
-        campaign: &str,
-        who: &Identity,
-    ) -> StorageResult<Option<Signature>>;
+    async fn signature_of(&self, campaign: &str, who: &Identity) -> StorageResult<Option<Signature>>;
 
     /// Deletes this identity's signature and everything in it; returns the
     /// campaign's new total, or `None` if there was nothing to delete.
@@ -438,12 +423,7 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Breakdowns of a campaign's signatures, with a line for every UTC day
     /// from `since` to `today`.
-    async fn stats(
-        &self,
-        campaign: &str,
-        since: NaiveDate,
-        today: NaiveDate,
-    ) -> StorageResult<Stats>;
+    async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats>;
 
     /// Every signature of a campaign in signing order, for delivery.
     async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>>;
@@ -459,11 +439,7 @@ pub trait Storage: Send + Sync + 'static {
     ) -> StorageResult<()>;
 
     /// How many connection attempts a bot made since `since`.
-    async fn connection_attempts_since(
-        &self,
-        bot: &str,
-        since: DateTime<Utc>,
-    ) -> StorageResult<u64>;
+    async fn connection_attempts_since(&self, bot: &str, since: DateTime<Utc>) -> StorageResult<u64>;
 
     /// The held signatures of a campaign, broken down.
     async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary>;
@@ -518,13 +494,9 @@ pub trait Storage: Send + Sync + 'static {
 pub async fn connect(settings: &DatabaseSettings) -> StorageResult<Arc<dyn Storage>> {
     let url = settings.url.expose();
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(
-            SqliteStorage::connect(url, settings.max_connections).await?,
-        ))
+        Ok(Arc::new(SqliteStorage::connect(url, settings.max_connections).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(
-            PostgresStorage::connect(url, settings.max_connections).await?,
-        ))
+        Ok(Arc::new(PostgresStorage::connect(url, settings.max_connections).await?))
     } else {
         Err(StorageError::UnsupportedUrl)
     }
@@ -532,29 +504,19 @@ pub async fn connect(settings: &DatabaseSettings) -> StorageResult<Arc<dyn Stora
 
 /// Fills the days without signatures with zeroes, so a breakdown by day
 /// always shows every day from `since` to `today`.
-pub(crate) fn every_day(
-    since: NaiveDate,
-    today: NaiveDate,
-    counted: Vec<(NaiveDate, u64)>,
-) -> Vec<Tally> {
+pub(crate) fn every_day(since: NaiveDate, today: NaiveDate, counted: Vec<(NaiveDate, u64)>) -> Vec<Tally> {
     since
         .iter_days()
         .take_while(|day| *day <= today)
         .map(|day| {
-            let count = counted
-                .iter()
-                .find(|(d, _)| *d == day)
-                .map_or(0, |(_, count)| *count);
+            let count = counted.iter().find(|(d, _)| *d == day).map_or(0, |(_, count)| *count);
             Tally::new(day.format("%Y-%m-%d").to_string(), count)
         })
         .collect()
 }
 
 /// Reassembles a location from its two nullable columns.
-pub(crate) fn location_from_columns(
-    district: Option<String>,
-    country: Option<String>,
-) -> StorageResult<Location> {
+pub(crate) fn location_from_columns(district: Option<String>, country: Option<String>) -> StorageResult<Location> {
     use crate::domain::{Country, PostcodeDistrict};
     match (district, country) {
         (Some(district), None) => Ok(Location::Uk(PostcodeDistrict::from_trusted(district))),
@@ -567,9 +529,7 @@ pub(crate) fn location_from_columns(
 
 /// Gives each pending signature a fresh share code, distinct within the
 /// batch, so the code returned by an insert says which signature it was.
-pub(crate) fn with_fresh_codes<'a>(
-    pending: &[(usize, &'a NewSignature)],
-) -> Vec<(usize, &'a NewSignature, ShareCode)> {
+pub(crate) fn with_fresh_codes<'a>(pending: &[(usize, &'a NewSignature)]) -> Vec<(usize, &'a NewSignature, ShareCode)> {
     let mut seen = std::collections::HashSet::new();
     pending
         .iter()
@@ -592,8 +552,7 @@ pub fn thresholds(limits: &crate::limits::LimitSettings) -> [u64; 3] {
 }
 
 pub(crate) fn dimension_from_column(value: &str) -> StorageResult<Dimension> {
-    Dimension::parse(value)
-        .ok_or_else(|| StorageError::Corrupt(format!("unknown dimension {value:?}")))
+    Dimension::parse(value).ok_or_else(|| StorageError::Corrupt(format!("unknown dimension {value:?}")))
 }
 
 /// The hour an instant falls in, as hours since 1970: anomalies are kept

@@ -13,10 +13,10 @@ use super::cache::ConversationCache;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
 use super::with_fresh_codes;
 use super::{
-    Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature,
-    PriorSignature, Recount, ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature,
-    SignatureStatus, Stats, Storage, StorageError, StorageResult, Tally, VelocityCount, db,
-    dimension_from_column, every_day, hour_of, location_from_columns, platform_from_column,
+    Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
+    ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Storage, StorageError,
+    StorageResult, Tally, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns,
+    platform_from_column,
 };
 use crate::domain::{Email, Identity, Platform, ShareCode, SignerName};
 use crate::limits::HoldReason;
@@ -88,17 +88,8 @@ impl PostgresStorage {
 
 #[async_trait]
 impl Storage for PostgresStorage {
-    async fn register_campaign(
-        &self,
-        campaign: &str,
-        version: u32,
-        wording: &str,
-    ) -> StorageResult<()> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db("registering a campaign"))?;
+    async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db("registering a campaign"))?;
         sqlx::query("INSERT INTO campaign_totals (campaign, total) VALUES ($1, 0) ON CONFLICT (campaign) DO NOTHING")
             .bind(campaign)
             .execute(&mut *tx)
@@ -115,14 +106,13 @@ impl Storage for PostgresStorage {
         .execute(&mut *tx)
         .await
         .map_err(db("recording the consent wording"))?;
-        let recorded: String = sqlx::query_scalar(
-            "SELECT wording FROM consent_wordings WHERE campaign = $1 AND version = $2",
-        )
-        .bind(campaign)
-        .bind(version as i32)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db("reading the consent wording"))?;
+        let recorded: String =
+            sqlx::query_scalar("SELECT wording FROM consent_wordings WHERE campaign = $1 AND version = $2")
+                .bind(campaign)
+                .bind(version as i32)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db("reading the consent wording"))?;
         if recorded != wording {
             return Err(StorageError::ConsentWordingChanged {
                 campaign: campaign.to_owned(),
@@ -136,14 +126,13 @@ impl Storage for PostgresStorage {
         if let Some(state) = self.conversations.get(who) {
             return Ok(Some(state));
         }
-        let row: Option<(String, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT state, updated_at FROM conversations WHERE platform = $1 AND platform_user_id = $2",
-        )
-        .bind(who.platform.as_str())
-        .bind(&who.user_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("loading a conversation"))?;
+        let row: Option<(String, DateTime<Utc>)> =
+            sqlx::query_as("SELECT state, updated_at FROM conversations WHERE platform = $1 AND platform_user_id = $2")
+                .bind(who.platform.as_str())
+                .bind(&who.user_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db("loading a conversation"))?;
         Ok(match row {
             Some((state, updated_at)) => {
                 self.conversations.put(who, &state, updated_at);
@@ -153,12 +142,7 @@ impl Storage for PostgresStorage {
         })
     }
 
-    async fn save_conversation(
-        &self,
-        who: &Identity,
-        state: &str,
-        at: DateTime<Utc>,
-    ) -> StorageResult<()> {
+    async fn save_conversation(&self, who: &Identity, state: &str, at: DateTime<Utc>) -> StorageResult<()> {
         self.writer
             .write(Write::SaveConversation {
                 who: who.clone(),
@@ -190,23 +174,13 @@ impl Storage for PostgresStorage {
     }
 
     async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
-        match self
-            .writer
-            .write(Write::Sign(Box::new(signature.clone())))
-            .await?
-        {
+        match self.writer.write(Write::Sign(Box::new(signature.clone()))).await? {
             Written::Signed(outcome) => Ok(outcome),
-            Written::Done => Err(StorageError::Corrupt(
-                "a signature came back without an outcome".into(),
-            )),
+            Written::Done => Err(StorageError::Corrupt("a signature came back without an outcome".into())),
         }
     }
 
-    async fn signature_of(
-        &self,
-        campaign: &str,
-        who: &Identity,
-    ) -> StorageResult<Option<Signature>> {
+    async fn signature_of(&self, campaign: &str, who: &Identity) -> StorageResult<Option<Signature>> {
         let row = sqlx::query(
             "SELECT name, email, postcode_district, country, updates_opt_in, consent_version, consent_at,
                     referral_code, share_code, created_at, status, hold_reason
@@ -223,9 +197,7 @@ impl Storage for PostgresStorage {
             campaign: campaign.to_owned(),
             identity: who.clone(),
             name: SignerName::from_trusted(row.get("name")),
-            email: row
-                .get::<Option<String>, _>("email")
-                .map(Email::from_trusted),
+            email: row.get::<Option<String>, _>("email").map(Email::from_trusted),
             location: location_from_columns(row.get("postcode_district"), row.get("country"))?,
             updates_opt_in: row.get("updates_opt_in"),
             consent_version: row.get::<i32, _>("consent_version") as u32,
@@ -241,11 +213,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db("starting a withdrawal"))?;
+        let mut tx = self.pool.begin().await.map_err(db("starting a withdrawal"))?;
         let status: Option<String> = sqlx::query_scalar(
             "DELETE FROM signatures WHERE campaign = $1 AND platform = $2 AND platform_user_id = $3 RETURNING status",
         )
@@ -280,21 +248,15 @@ impl Storage for PostgresStorage {
     }
 
     async fn total(&self, campaign: &str) -> StorageResult<u64> {
-        let total: Option<i64> =
-            sqlx::query_scalar("SELECT total FROM campaign_totals WHERE campaign = $1")
-                .bind(campaign)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db("reading a total"))?;
+        let total: Option<i64> = sqlx::query_scalar("SELECT total FROM campaign_totals WHERE campaign = $1")
+            .bind(campaign)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a total"))?;
         Ok(total.unwrap_or(0) as u64)
     }
 
-    async fn stats(
-        &self,
-        campaign: &str,
-        since: NaiveDate,
-        today: NaiveDate,
-    ) -> StorageResult<Stats> {
+    async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
         let tallies = |sql: &'static str| {
             let pool = self.pool.clone();
             async move {
@@ -310,10 +272,7 @@ impl Storage for PostgresStorage {
                 )
             }
         };
-        let since = since
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight exists")
-            .and_utc();
+        let since = since.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
         let days: Vec<(NaiveDate, i64)> = sqlx::query_as(
             "SELECT (created_at AT TIME ZONE 'UTC')::date AS day, COUNT(*) FROM signatures
              WHERE campaign = $1 AND status = 'counted' AND created_at >= $2 GROUP BY day",
@@ -323,17 +282,13 @@ impl Storage for PostgresStorage {
         .fetch_all(&self.pool)
         .await
         .map_err(db("counting signatures by day"))?;
-        let days = days
-            .into_iter()
-            .map(|(day, count)| (day, count as u64))
-            .collect();
-        let (total, held): (i64, i64) =
-            sqlx::query_as("SELECT total, held FROM campaign_totals WHERE campaign = $1")
-                .bind(campaign)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db("reading the counters"))?
-                .unwrap_or((0, 0));
+        let days = days.into_iter().map(|(day, count)| (day, count as u64)).collect();
+        let (total, held): (i64, i64) = sqlx::query_as("SELECT total, held FROM campaign_totals WHERE campaign = $1")
+            .bind(campaign)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading the counters"))?
+            .unwrap_or((0, 0));
         Ok(Stats {
             campaign: campaign.to_owned(),
             total: total as u64,
@@ -392,11 +347,7 @@ impl Storage for PostgresStorage {
         at: DateTime<Utc>,
         forget_before: DateTime<Utc>,
     ) -> StorageResult<()> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db("recording a connection attempt"))?;
+        let mut tx = self.pool.begin().await.map_err(db("recording a connection attempt"))?;
         sqlx::query("DELETE FROM connection_attempts WHERE bot = $1 AND at < $2")
             .bind(bot)
             .bind(forget_before)
@@ -409,24 +360,16 @@ impl Storage for PostgresStorage {
             .execute(&mut *tx)
             .await
             .map_err(db("recording a connection attempt"))?;
-        tx.commit()
-            .await
-            .map_err(db("recording a connection attempt"))
+        tx.commit().await.map_err(db("recording a connection attempt"))
     }
 
-    async fn connection_attempts_since(
-        &self,
-        bot: &str,
-        since: DateTime<Utc>,
-    ) -> StorageResult<u64> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM connection_attempts WHERE bot = $1 AND at >= $2",
-        )
-        .bind(bot)
-        .bind(since)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db("counting connection attempts"))?;
+    async fn connection_attempts_since(&self, bot: &str, since: DateTime<Utc>) -> StorageResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM connection_attempts WHERE bot = $1 AND at >= $2")
+            .bind(bot)
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("counting connection attempts"))?;
         Ok(count as u64)
     }
 
@@ -559,11 +502,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn record_audit(&self, entry: &AuditEntry) -> StorageResult<()> {
-        let mut connection = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db("writing the audit log"))?;
+        let mut connection = self.pool.acquire().await.map_err(db("writing the audit log"))?;
         insert_audit(&mut connection, entry).await
     }
 
@@ -708,11 +647,7 @@ const VELOCITY: &str = "
 
 /// What a dry run reports: releasing touches only held signatures.
 fn matched(rows: Vec<(String, i64)>, action: ReviewAction) -> Matched {
-    let count = |status: &str| {
-        rows.iter()
-            .find(|(s, _)| s == status)
-            .map_or(0, |(_, n)| *n as u64)
-    };
+    let count = |status: &str| rows.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n as u64);
     Matched {
         held: count("held"),
         counted: match action {
@@ -722,10 +657,7 @@ fn matched(rows: Vec<(String, i64)>, action: ReviewAction) -> Matched {
     }
 }
 
-async fn insert_audit(
-    connection: &mut sqlx::PgConnection,
-    entry: &AuditEntry,
-) -> StorageResult<()> {
+async fn insert_audit(connection: &mut sqlx::PgConnection, entry: &AuditEntry) -> StorageResult<()> {
     sqlx::query(
         "INSERT INTO audit_log (campaign, actor_platform, actor_user_id, action, detail, affected, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -744,12 +676,11 @@ async fn insert_audit(
 }
 
 async fn recount_in(tx: &mut sqlx::PgConnection) -> StorageResult<Vec<Recount>> {
-    let stored: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT campaign, total, held FROM campaign_totals ORDER BY campaign FOR UPDATE",
-    )
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db("reading the counters"))?;
+    let stored: Vec<(String, i64, i64)> =
+        sqlx::query_as("SELECT campaign, total, held FROM campaign_totals ORDER BY campaign FOR UPDATE")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db("reading the counters"))?;
     let counted: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT campaign, SUM(CASE WHEN status = 'counted' THEN 1 ELSE 0 END),
                 SUM(CASE WHEN status = 'held' THEN 1 ELSE 0 END)
@@ -808,11 +739,7 @@ const ROWS_PER_STATEMENT: usize = 1000;
 #[async_trait]
 impl ApplyBatch for PostgresWriter {
     async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
-        let mut tx = self
-            .connection
-            .begin()
-            .await
-            .map_err(db("starting a batch"))?;
+        let mut tx = self.connection.begin().await.map_err(db("starting a batch"))?;
         let mut outcomes = vec![Written::Done; writes.len()];
         let saves: Vec<(&Identity, &str, DateTime<Utc>)> = writes
             .iter()
@@ -886,10 +813,7 @@ impl ApplyBatch for PostgresWriter {
 
 /// Inserts a batch of signatures, recognising duplicates, and updates each
 /// campaign's counters once. Returns each signature's outcome by its index.
-async fn sign_all(
-    tx: &mut PgConnection,
-    signs: &[(usize, &NewSignature)],
-) -> StorageResult<Vec<(usize, SignOutcome)>> {
+async fn sign_all(tx: &mut PgConnection, signs: &[(usize, &NewSignature)]) -> StorageResult<Vec<(usize, SignOutcome)>> {
     let mut results = Vec::with_capacity(signs.len());
     let mut stored: Vec<(usize, &NewSignature, ShareCode)> = Vec::new();
     let mut pending: Vec<(usize, &NewSignature)> = signs.to_vec();
@@ -918,19 +842,10 @@ async fn sign_all(
                     .push_bind(signature.updates_opt_in)
                     .push_bind(signature.consent_version as i32)
                     .push_bind(signature.consent_at)
-                    .push_bind(
-                        signature
-                            .referral_code
-                            .as_ref()
-                            .map(|c| c.as_str().to_owned()),
-                    )
+                    .push_bind(signature.referral_code.as_ref().map(|c| c.as_str().to_owned()))
                     .push_bind(code.as_str().to_owned())
                     .push_bind(signature.created_at)
-                    .push_bind(if signature.hold.is_some() {
-                        "held"
-                    } else {
-                        "counted"
-                    })
+                    .push_bind(if signature.hold.is_some() { "held" } else { "counted" })
                     .push_bind(signature.hold.map(HoldReason::as_str))
                     .push_bind(signature.email.as_ref().map(|e| e.domain().to_owned()));
             });
@@ -957,9 +872,7 @@ async fn sign_all(
         pending = retry;
     }
     if !pending.is_empty() {
-        return Err(StorageError::Corrupt(
-            "could not find unused share codes".into(),
-        ));
+        return Err(StorageError::Corrupt("could not find unused share codes".into()));
     }
     let mut totals: HashMap<&str, (i64, i64)> = HashMap::new();
     for (_, signature, _) in &stored {

@@ -15,10 +15,10 @@ use super::cache::ConversationCache;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
 use super::with_fresh_codes;
 use super::{
-    Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature,
-    PriorSignature, Recount, ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature,
-    SignatureStatus, Stats, Storage, StorageError, StorageResult, Tally, VelocityCount, db,
-    dimension_from_column, every_day, hour_of, location_from_columns, platform_from_column,
+    Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
+    ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Storage, StorageError,
+    StorageResult, Tally, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns,
+    platform_from_column,
 };
 use crate::domain::{Email, Identity, Platform, ShareCode, SignerName};
 use crate::limits::HoldReason;
@@ -43,8 +43,7 @@ fn millis(at: DateTime<Utc>) -> i64 {
 }
 
 fn from_millis(ms: i64) -> StorageResult<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| StorageError::Corrupt(format!("time {ms} out of range")))
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| StorageError::Corrupt(format!("time {ms} out of range")))
 }
 
 impl SqliteStorage {
@@ -118,12 +117,7 @@ impl SqliteStorage {
 
 #[async_trait]
 impl Storage for SqliteStorage {
-    async fn register_campaign(
-        &self,
-        campaign: &str,
-        version: u32,
-        wording: &str,
-    ) -> StorageResult<()> {
+    async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -145,14 +139,13 @@ impl Storage for SqliteStorage {
         .execute(&mut *tx)
         .await
         .map_err(db("recording the consent wording"))?;
-        let recorded: String = sqlx::query_scalar(
-            "SELECT wording FROM consent_wordings WHERE campaign = $1 AND version = $2",
-        )
-        .bind(campaign)
-        .bind(i64::from(version))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db("reading the consent wording"))?;
+        let recorded: String =
+            sqlx::query_scalar("SELECT wording FROM consent_wordings WHERE campaign = $1 AND version = $2")
+                .bind(campaign)
+                .bind(i64::from(version))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db("reading the consent wording"))?;
         if recorded != wording {
             return Err(StorageError::ConsentWordingChanged {
                 campaign: campaign.to_owned(),
@@ -166,30 +159,23 @@ impl Storage for SqliteStorage {
         if let Some(state) = self.conversations.get(who) {
             return Ok(Some(state));
         }
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT state, updated_at FROM conversations WHERE platform = $1 AND platform_user_id = $2",
-        )
-        .bind(who.platform.as_str())
-        .bind(&who.user_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("loading a conversation"))?;
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT state, updated_at FROM conversations WHERE platform = $1 AND platform_user_id = $2")
+                .bind(who.platform.as_str())
+                .bind(&who.user_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db("loading a conversation"))?;
         Ok(match row {
             Some((state, updated_at)) => {
-                self.conversations
-                    .put(who, &state, from_millis(updated_at)?);
+                self.conversations.put(who, &state, from_millis(updated_at)?);
                 Some(state)
             }
             None => None,
         })
     }
 
-    async fn save_conversation(
-        &self,
-        who: &Identity,
-        state: &str,
-        at: DateTime<Utc>,
-    ) -> StorageResult<()> {
+    async fn save_conversation(&self, who: &Identity, state: &str, at: DateTime<Utc>) -> StorageResult<()> {
         self.writer
             .write(Write::SaveConversation {
                 who: who.clone(),
@@ -221,23 +207,13 @@ impl Storage for SqliteStorage {
     }
 
     async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
-        match self
-            .writer
-            .write(Write::Sign(Box::new(signature.clone())))
-            .await?
-        {
+        match self.writer.write(Write::Sign(Box::new(signature.clone()))).await? {
             Written::Signed(outcome) => Ok(outcome),
-            Written::Done => Err(StorageError::Corrupt(
-                "a signature came back without an outcome".into(),
-            )),
+            Written::Done => Err(StorageError::Corrupt("a signature came back without an outcome".into())),
         }
     }
 
-    async fn signature_of(
-        &self,
-        campaign: &str,
-        who: &Identity,
-    ) -> StorageResult<Option<Signature>> {
+    async fn signature_of(&self, campaign: &str, who: &Identity) -> StorageResult<Option<Signature>> {
         let row = sqlx::query(
             "SELECT name, email, postcode_district, country, updates_opt_in, consent_version, consent_at,
                     referral_code, share_code, created_at, status, hold_reason
@@ -254,9 +230,7 @@ impl Storage for SqliteStorage {
             campaign: campaign.to_owned(),
             identity: who.clone(),
             name: SignerName::from_trusted(row.get("name")),
-            email: row
-                .get::<Option<String>, _>("email")
-                .map(Email::from_trusted),
+            email: row.get::<Option<String>, _>("email").map(Email::from_trusted),
             location: location_from_columns(row.get("postcode_district"), row.get("country"))?,
             updates_opt_in: row.get("updates_opt_in"),
             consent_version: row.get::<i64, _>("consent_version") as u32,
@@ -311,21 +285,15 @@ impl Storage for SqliteStorage {
     }
 
     async fn total(&self, campaign: &str) -> StorageResult<u64> {
-        let total: Option<i64> =
-            sqlx::query_scalar("SELECT total FROM campaign_totals WHERE campaign = $1")
-                .bind(campaign)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db("reading a total"))?;
+        let total: Option<i64> = sqlx::query_scalar("SELECT total FROM campaign_totals WHERE campaign = $1")
+            .bind(campaign)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a total"))?;
         Ok(total.unwrap_or(0) as u64)
     }
 
-    async fn stats(
-        &self,
-        campaign: &str,
-        since: NaiveDate,
-        today: NaiveDate,
-    ) -> StorageResult<Stats> {
+    async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
         let tallies = |sql: &'static str| {
             let pool = self.pool.clone();
             async move {
@@ -341,12 +309,7 @@ impl Storage for SqliteStorage {
                 )
             }
         };
-        let since_ms = millis(
-            since
-                .and_hms_opt(0, 0, 0)
-                .expect("midnight exists")
-                .and_utc(),
-        );
+        let since_ms = millis(since.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
         let days: Vec<(String, i64)> = sqlx::query_as(
             "SELECT date(created_at / 1000, 'unixepoch') AS day, COUNT(*) FROM signatures
              WHERE campaign = $1 AND status = 'counted' AND created_at >= $2 GROUP BY day",
@@ -358,20 +321,14 @@ impl Storage for SqliteStorage {
         .map_err(db("counting signatures by day"))?;
         let days = days
             .into_iter()
-            .filter_map(|(day, count)| {
-                Some((
-                    NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok()?,
-                    count as u64,
-                ))
-            })
+            .filter_map(|(day, count)| Some((NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok()?, count as u64)))
             .collect();
-        let (total, held): (i64, i64) =
-            sqlx::query_as("SELECT total, held FROM campaign_totals WHERE campaign = $1")
-                .bind(campaign)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db("reading the counters"))?
-                .unwrap_or((0, 0));
+        let (total, held): (i64, i64) = sqlx::query_as("SELECT total, held FROM campaign_totals WHERE campaign = $1")
+            .bind(campaign)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading the counters"))?
+            .unwrap_or((0, 0));
         Ok(Stats {
             campaign: campaign.to_owned(),
             total: total as u64,
@@ -447,24 +404,16 @@ impl Storage for SqliteStorage {
             .execute(&mut *tx)
             .await
             .map_err(db("recording a connection attempt"))?;
-        tx.commit()
-            .await
-            .map_err(db("recording a connection attempt"))
+        tx.commit().await.map_err(db("recording a connection attempt"))
     }
 
-    async fn connection_attempts_since(
-        &self,
-        bot: &str,
-        since: DateTime<Utc>,
-    ) -> StorageResult<u64> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM connection_attempts WHERE bot = $1 AND at >= $2",
-        )
-        .bind(bot)
-        .bind(millis(since))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db("counting connection attempts"))?;
+    async fn connection_attempts_since(&self, bot: &str, since: DateTime<Utc>) -> StorageResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM connection_attempts WHERE bot = $1 AND at >= $2")
+            .bind(bot)
+            .bind(millis(since))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("counting connection attempts"))?;
         Ok(count as u64)
     }
 
@@ -601,11 +550,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn record_audit(&self, entry: &AuditEntry) -> StorageResult<()> {
-        let mut connection = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db("writing the audit log"))?;
+        let mut connection = self.pool.acquire().await.map_err(db("writing the audit log"))?;
         insert_audit(&mut connection, entry).await
     }
 
@@ -754,11 +699,7 @@ const VELOCITY: &str = "
 
 /// What a dry run reports: releasing touches only held signatures.
 fn matched(rows: Vec<(String, i64)>, action: ReviewAction) -> Matched {
-    let count = |status: &str| {
-        rows.iter()
-            .find(|(s, _)| s == status)
-            .map_or(0, |(_, n)| *n as u64)
-    };
+    let count = |status: &str| rows.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n as u64);
     Matched {
         held: count("held"),
         counted: match action {
@@ -768,10 +709,7 @@ fn matched(rows: Vec<(String, i64)>, action: ReviewAction) -> Matched {
     }
 }
 
-async fn insert_audit(
-    connection: &mut sqlx::SqliteConnection,
-    entry: &AuditEntry,
-) -> StorageResult<()> {
+async fn insert_audit(connection: &mut sqlx::SqliteConnection, entry: &AuditEntry) -> StorageResult<()> {
     sqlx::query(
         "INSERT INTO audit_log (campaign, actor_platform, actor_user_id, action, detail, affected, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -892,9 +830,8 @@ impl ApplyBatch for SqliteWriter {
             })
             .collect();
         for chunk in deletes.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "DELETE FROM conversations WHERE (platform, platform_user_id) IN (VALUES ",
-            );
+            let mut query =
+                QueryBuilder::<Sqlite>::new("DELETE FROM conversations WHERE (platform, platform_user_id) IN (VALUES ");
             let mut rows = query.separated(", ");
             for who in chunk {
                 rows.push("(")
@@ -963,19 +900,10 @@ async fn sign_all(
                     .push_bind(signature.updates_opt_in)
                     .push_bind(i64::from(signature.consent_version))
                     .push_bind(millis(signature.consent_at))
-                    .push_bind(
-                        signature
-                            .referral_code
-                            .as_ref()
-                            .map(|c| c.as_str().to_owned()),
-                    )
+                    .push_bind(signature.referral_code.as_ref().map(|c| c.as_str().to_owned()))
                     .push_bind(code.as_str().to_owned())
                     .push_bind(millis(signature.created_at))
-                    .push_bind(if signature.hold.is_some() {
-                        "held"
-                    } else {
-                        "counted"
-                    })
+                    .push_bind(if signature.hold.is_some() { "held" } else { "counted" })
                     .push_bind(signature.hold.map(HoldReason::as_str))
                     .push_bind(signature.email.as_ref().map(|e| e.domain().to_owned()));
             });
@@ -1002,9 +930,7 @@ async fn sign_all(
         pending = retry;
     }
     if !pending.is_empty() {
-        return Err(StorageError::Corrupt(
-            "could not find unused share codes".into(),
-        ));
+        return Err(StorageError::Corrupt("could not find unused share codes".into()));
     }
     let mut totals: HashMap<&str, (i64, i64)> = HashMap::new();
     for (_, signature, _) in &stored {

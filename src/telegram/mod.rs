@@ -262,8 +262,7 @@ where
     for reply in replies {
         let (text, keyboard) = render::render(&reply, bot_username);
         if let Some(attachment) = &reply.attachment {
-            let file =
-                InputFile::memory(attachment.bytes.clone()).file_name(attachment.file_name.clone());
+            let file = InputFile::memory(attachment.bytes.clone()).file_name(attachment.file_name.clone());
             let document = bot.send_document(chat_id, file);
             if text.chars().count() <= render::MAX_CAPTION_CHARS {
                 document.caption(text).send().await?;
@@ -328,12 +327,8 @@ impl From<RequestError> for SanitisedError {
             RequestError::MigrateToChatId(_) => "a group was migrated to a supergroup".to_owned(),
             RequestError::RetryAfter(after) => format!("rate limited for {:?}", after.duration()),
             // A network error's own text includes the URL, and with it the token.
-            RequestError::Network(error) if error.is_timeout() => {
-                "network error: timed out".to_owned()
-            }
-            RequestError::Network(error) if error.is_connect() => {
-                "network error: could not connect".to_owned()
-            }
+            RequestError::Network(error) if error.is_timeout() => "network error: timed out".to_owned(),
+            RequestError::Network(error) if error.is_connect() => "network error: could not connect".to_owned(),
             RequestError::Network(_) => "network error".to_owned(),
             RequestError::InvalidJson { source, .. } => {
                 format!("invalid JSON from Telegram: {source}")
@@ -375,20 +370,11 @@ impl TelegramBot {
     /// Connects (`getMe`), registers the command menus, and starts handling
     /// updates in a task of its own. `organisers` get a menu with the
     /// organiser commands in their private chats.
-    pub async fn spawn<R>(
-        bot: R,
-        engine: Arc<Engine>,
-        organisers: &[i64],
-        delivery: Delivery,
-    ) -> anyhow::Result<Self>
+    pub async fn spawn<R>(bot: R, engine: Arc<Engine>, organisers: &[i64], delivery: Delivery) -> anyhow::Result<Self>
     where
         R: TelegramApi,
     {
-        let me = bot
-            .get_me()
-            .send()
-            .await
-            .context("Telegram did not answer getMe")?;
+        let me = bot.get_me().send().await.context("Telegram did not answer getMe")?;
         info!(bot = %me.username(), "connected to Telegram");
         register_commands(&bot, organisers)
             .await
@@ -396,9 +382,7 @@ impl TelegramBot {
         let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<R>())
             .dependencies(dptree::deps![engine, Arc::new(RecentIds::new(10_000))])
             .default_handler(|_| async {})
-            .error_handler(Arc::new(QuietErrorHandler(
-                "could not handle a Telegram update",
-            )))
+            .error_handler(Arc::new(QuietErrorHandler("could not handle a Telegram update")))
             .build();
         let shutdown = dispatcher.shutdown_token();
         let listener_errors = Arc::new(QuietErrorHandler("could not fetch Telegram updates"));
@@ -406,10 +390,7 @@ impl TelegramBot {
             Delivery::LongPolling => {
                 let listener = teloxide::update_listeners::polling_default(bot).await;
                 tokio::spawn(async move {
-                    if let Err(error) = dispatcher
-                        .try_dispatch_with_listener(listener, listener_errors)
-                        .await
-                    {
+                    if let Err(error) = dispatcher.try_dispatch_with_listener(listener, listener_errors).await {
                         warn!(error = %SanitisedError::from(error).0, "the Telegram bot could not start");
                     }
                 })
@@ -419,33 +400,24 @@ impl TelegramBot {
                 public_url,
                 secret,
             } => {
-                let address = listener
-                    .local_addr()
-                    .context("the webhook listener has no address")?;
-                let options =
-                    teloxide::update_listeners::webhooks::Options::new(address, public_url)
-                        .secret_token(secret.expose().to_owned());
-                let (updates, stop_server, router) =
-                    teloxide::update_listeners::webhooks::axum_to_router(bot, options)
-                        .await
-                        .context("could not set the webhook with Telegram")?;
+                let address = listener.local_addr().context("the webhook listener has no address")?;
+                let options = teloxide::update_listeners::webhooks::Options::new(address, public_url)
+                    .secret_token(secret.expose().to_owned());
+                let (updates, stop_server, router) = teloxide::update_listeners::webhooks::axum_to_router(bot, options)
+                    .await
+                    .context("could not set the webhook with Telegram")?;
                 let router = router.layer(axum::middleware::from_fn_with_state(
                     Arc::<str>::from(secret.expose()),
                     require_secret,
                 ));
                 let server = tokio::spawn(async move {
-                    let served = axum::serve(listener, router)
-                        .with_graceful_shutdown(stop_server)
-                        .await;
+                    let served = axum::serve(listener, router).with_graceful_shutdown(stop_server).await;
                     if let Err(error) = served {
                         warn!(error = %error, "the webhook server stopped");
                     }
                 });
                 tokio::spawn(async move {
-                    if let Err(error) = dispatcher
-                        .try_dispatch_with_listener(updates, listener_errors)
-                        .await
-                    {
+                    if let Err(error) = dispatcher.try_dispatch_with_listener(updates, listener_errors).await {
                         warn!(error = %SanitisedError::from(error).0, "the Telegram bot could not start");
                     }
                     let _ = server.await;
@@ -493,10 +465,7 @@ pub async fn forward_alerts<R>(
                 }
             }
             Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                warn!(
-                    missed,
-                    "alerts were dropped before they could be posted to Telegram"
-                );
+                warn!(missed, "alerts were dropped before they could be posted to Telegram");
             }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }
@@ -507,9 +476,7 @@ pub async fn forward_alerts<R>(
 /// 429s waited out and retried.
 pub fn throttled_bot(settings: &TelegramSettings, limits: Limits) -> anyhow::Result<Throttle<Bot>> {
     let api_url = Url::parse(&settings.api_url).context("telegram.api_url is not a valid URL")?;
-    Ok(Bot::new(settings.token.expose())
-        .set_api_url(api_url)
-        .throttle(limits))
+    Ok(Bot::new(settings.token.expose()).set_api_url(api_url).throttle(limits))
 }
 
 async fn register_commands<R>(bot: &R, organisers: &[i64]) -> Result<(), RequestError>
@@ -558,9 +525,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// The address to listen on for webhook requests.
 pub fn parse_listen_address(value: &str) -> anyhow::Result<SocketAddr> {
-    value.parse().with_context(|| {
-        format!("telegram.webhook_listen is not an address such as 0.0.0.0:8443: {value:?}")
-    })
+    value
+        .parse()
+        .with_context(|| format!("telegram.webhook_listen is not an address such as 0.0.0.0:8443: {value:?}"))
 }
 
 #[cfg(test)]

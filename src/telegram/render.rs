@@ -91,9 +91,7 @@ pub fn render(reply: &Reply, bot_username: &str) -> (String, Option<InlineKeyboa
         .chunks(BUTTONS_PER_ROW)
         .map(|row| {
             row.iter()
-                .map(|choice| {
-                    InlineKeyboardButton::callback(choice.label.clone(), choice.data.clone())
-                })
+                .map(|choice| InlineKeyboardButton::callback(choice.label.clone(), choice.data.clone()))
                 .collect()
         })
         .collect();
@@ -103,10 +101,7 @@ pub fn render(reply: &Reply, bot_username: &str) -> (String, Option<InlineKeyboa
             text.push_str(&format!("\n\nYour link: {link}"));
             let share = Url::parse_with_params(
                 "https://t.me/share/url",
-                &[
-                    ("url", link.as_str()),
-                    ("text", "Please sign this petition too"),
-                ],
+                &[("url", link.as_str()), ("text", "Please sign this petition too")],
             )
             .expect("a valid share URL");
             rows.push(vec![InlineKeyboardButton::url("Share the petition", share)]);
@@ -149,11 +144,7 @@ mod tests {
         let parts = split_text(text.trim(), 4096);
         assert!(parts.len() >= 3);
         assert!(parts.iter().all(|p| p.chars().count() <= 4096));
-        assert!(
-            parts
-                .iter()
-                .all(|p| !p.starts_with(' ') && !p.ends_with(' '))
-        );
+        assert!(parts.iter().all(|p| !p.starts_with(' ') && !p.ends_with(' ')));
         assert_eq!(parts.concat().replace(' ', ""), text.replace(' ', ""));
     }
 

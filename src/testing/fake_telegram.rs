@@ -234,10 +234,7 @@ impl FakeTelegram {
 
     /// Calls of one method.
     pub fn calls_of(&self, method: &str) -> Vec<Call> {
-        self.calls()
-            .into_iter()
-            .filter(|c| c.method == method)
-            .collect()
+        self.calls().into_iter().filter(|c| c.method == method).collect()
     }
 
     /// How many successful calls of a method were made.
@@ -268,11 +265,7 @@ impl FakeTelegram {
             {
                 let mut inner = self.lock();
                 let read = inner.read.get(&chat_id).copied().unwrap_or(0);
-                let next = inner
-                    .shown
-                    .get(&chat_id)
-                    .and_then(|shown| shown.get(read))
-                    .cloned();
+                let next = inner.shown.get(&chat_id).and_then(|shown| shown.get(read)).cloned();
                 if let Some(next) = next {
                     inner.read.insert(chat_id, read + 1);
                     return next;
@@ -282,10 +275,7 @@ impl FakeTelegram {
             if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
                 panic!(
                     "the bot sent nothing more to chat {chat_id}; calls so far: {:#?}",
-                    self.calls()
-                        .iter()
-                        .map(|c| (&c.method, &c.body))
-                        .collect::<Vec<_>>()
+                    self.calls().iter().map(|c| (&c.method, &c.body)).collect::<Vec<_>>()
                 );
             }
         }
@@ -329,10 +319,7 @@ impl Inner {
         if call.status == 200
             && let Some(outgoing) = outgoing_of(&call)
         {
-            self.shown
-                .entry(outgoing.chat_id)
-                .or_default()
-                .push(outgoing);
+            self.shown.entry(outgoing.chat_id).or_default().push(outgoing);
         }
         self.calls.push(call);
     }
@@ -433,16 +420,11 @@ fn canonical(method: &str) -> String {
 }
 
 fn ok(result: Value) -> Response {
-    (
-        StatusCode::OK,
-        axum::Json(json!({ "ok": true, "result": result })),
-    )
-        .into_response()
+    (StatusCode::OK, axum::Json(json!({ "ok": true, "result": result }))).into_response()
 }
 
 fn error(status: StatusCode, description: &str, parameters: Option<Value>) -> Response {
-    let mut body =
-        json!({ "ok": false, "error_code": status.as_u16(), "description": description });
+    let mut body = json!({ "ok": false, "error_code": status.as_u16(), "description": description });
     if let Some(parameters) = parameters {
         body["parameters"] = parameters;
     }
@@ -477,12 +459,7 @@ async fn read_body(request: Request) -> Value {
         // A field may refer to a file part by name: `attach://<part>`.
         let references: Vec<(String, String)> = body
             .iter()
-            .filter_map(|(field, value)| {
-                Some((
-                    field.clone(),
-                    value.as_str()?.strip_prefix("attach://")?.to_owned(),
-                ))
-            })
+            .filter_map(|(field, value)| Some((field.clone(), value.as_str()?.strip_prefix("attach://")?.to_owned())))
             .collect();
         for (field, part) in references {
             if let (Some(name), Some(bytes)) = (
@@ -520,10 +497,7 @@ async fn handle(
     }
     let (response, call) = {
         let mut inner = shared.inner.lock().unwrap();
-        let rate_limited = inner
-            .failures
-            .get_mut(&method)
-            .and_then(VecDeque::pop_front);
+        let rate_limited = inner.failures.get_mut(&method).and_then(VecDeque::pop_front);
         let mut call = Call {
             method: method.clone(),
             body: body.clone(),
@@ -561,11 +535,7 @@ fn answer(inner: &mut Inner, method: &str, body: &Value, call: &mut Call) -> Res
         })),
         "sendMessage" | "sendDocument" => {
             let Some(chat_id) = chat_id else {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "Bad Request: chat_id is empty",
-                    None,
-                );
+                return error(StatusCode::BAD_REQUEST, "Bad Request: chat_id is empty", None);
             };
             inner.next_message_id += 1;
             let message_id = inner.next_message_id;
@@ -593,11 +563,7 @@ fn answer(inner: &mut Inner, method: &str, body: &Value, call: &mut Call) -> Res
         }
         "editMessageText" | "editMessageReplyMarkup" => {
             let (Some(chat_id), Some(message_id)) = (chat_id, body["message_id"].as_i64()) else {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "Bad Request: message to edit not found",
-                    None,
-                );
+                return error(StatusCode::BAD_REQUEST, "Bad Request: message to edit not found", None);
             };
             call.message_id = Some(message_id);
             ok(json!({
@@ -622,11 +588,7 @@ fn answer(inner: &mut Inner, method: &str, body: &Value, call: &mut Call) -> Res
             if valid {
                 ok(json!(true))
             } else {
-                error(
-                    StatusCode::BAD_REQUEST,
-                    "Bad Request: BOT_COMMAND_INVALID",
-                    None,
-                )
+                error(StatusCode::BAD_REQUEST, "Bad Request: BOT_COMMAND_INVALID", None)
             }
         }
         "answerCallbackQuery" | "deleteWebhook" => {
@@ -657,12 +619,7 @@ async fn get_updates(shared: &Shared, body: Value) -> Response {
             let mut inner = shared.inner.lock().unwrap();
             // An offset confirms every update before it: they are forgotten.
             inner.pending.retain(|(id, _)| i64::from(*id) >= offset);
-            let batch: Vec<Value> = inner
-                .pending
-                .iter()
-                .take(limit)
-                .map(|(_, u)| u.clone())
-                .collect();
+            let batch: Vec<Value> = inner.pending.iter().take(limit).map(|(_, u)| u.clone()).collect();
             if !batch.is_empty() || Instant::now() >= deadline {
                 inner.calls.push(Call {
                     method: "getUpdates".into(),

@@ -150,9 +150,7 @@ impl FakeDiscord {
         };
         let rest_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let api_url = format!("http://{}", rest_listener.local_addr().unwrap());
-        let app = Router::new()
-            .fallback(handle_rest)
-            .with_state(shared.clone());
+        let app = Router::new().fallback(handle_rest).with_state(shared.clone());
         let rest = tokio::spawn(async move {
             axum::serve(rest_listener, app).await.unwrap();
         });
@@ -214,10 +212,7 @@ impl FakeDiscord {
             if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
                 panic!(
                     "timed out waiting for {what}; calls: {:#?}",
-                    self.calls()
-                        .iter()
-                        .map(|c| (&c.method, &c.path))
-                        .collect::<Vec<_>>()
+                    self.calls().iter().map(|c| (&c.method, &c.path)).collect::<Vec<_>>()
                 );
             }
         }
@@ -247,8 +242,7 @@ impl FakeDiscord {
 
     /// A member runs a slash command in the server; returns the interaction's token.
     pub fn slash_command(&self, user: u64, roles: &[u64], name: &str, options: Value) -> String {
-        let data =
-            json!({ "id": snowflake(self.next_id()), "name": name, "type": 1, "options": options });
+        let data = json!({ "id": snowflake(self.next_id()), "name": name, "type": 1, "options": options });
         self.interaction(2, user, roles, true, data, None)
     }
 
@@ -287,11 +281,7 @@ impl FakeDiscord {
 
     /// The same interaction delivered again (as after a resumed session).
     pub fn redeliver_last_interaction(&self) {
-        let event = self
-            .lock()
-            .last_interaction
-            .clone()
-            .expect("an interaction was sent");
+        let event = self.lock().last_interaction.clone().expect("an interaction was sent");
         self.dispatch("INTERACTION_CREATE", event);
     }
 
@@ -388,19 +378,13 @@ impl FakeDiscord {
 }
 
 fn shown_of(call: &Call, key: &str) -> Option<Shown> {
-    let segments: Vec<&str> = call
-        .path
-        .trim_start_matches("/api/v10/")
-        .split('/')
-        .collect();
+    let segments: Vec<&str> = call.path.trim_start_matches("/api/v10/").split('/').collect();
     let (via, matches, callback_type, body) = match segments.as_slice() {
         ["interactions", _, token, "callback"] => {
             let kind = call.body["type"].as_u64();
             ("callback", *token == key, kind, call.body["data"].clone())
         }
-        ["webhooks", _, token, "messages", "@original"] => {
-            ("edit-original", *token == key, None, call.body.clone())
-        }
+        ["webhooks", _, token, "messages", "@original"] => ("edit-original", *token == key, None, call.body.clone()),
         ["webhooks", _, token] => ("follow-up", *token == key, None, call.body.clone()),
         ["channels", channel, "messages"] => {
             let channel = channel.parse::<u64>().ok();
@@ -409,12 +393,7 @@ fn shown_of(call: &Call, key: &str) -> Option<Shown> {
                 (_, Some(id)) => id.parse::<u64>().ok(),
                 _ => None,
             };
-            (
-                "dm",
-                wanted.is_some() && wanted == channel,
-                None,
-                call.body.clone(),
-            )
+            ("dm", wanted.is_some() && wanted == channel, None, call.body.clone())
         }
         _ => return None,
     };
@@ -656,8 +635,7 @@ fn route(shared: &Shared, method: &Method, segments: &[&str], body: &Value) -> R
             "session_start_limit": { "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1 }
         })),
         ("GET", ["users", "@me"]) => ok(bot_json()),
-        ("PUT", ["applications", _, "commands"])
-        | ("PUT", ["applications", _, "guilds", _, "commands"]) => {
+        ("PUT", ["applications", _, "commands"]) | ("PUT", ["applications", _, "guilds", _, "commands"]) => {
             let guild = segments.get(3).copied();
             let commands: Vec<Value> = body
                 .as_array()
@@ -684,25 +662,15 @@ fn route(shared: &Shared, method: &Method, segments: &[&str], body: &Value) -> R
             ok(message_json(shared, &snowflake(CHANNEL_ID), body))
         }
         ("POST", ["users", "@me", "channels"]) => {
-            let user: u64 = body["recipient_id"]
-                .as_str()
-                .and_then(|u| u.parse().ok())
-                .unwrap_or(0);
-            ok(
-                json!({ "id": snowflake(dm_channel(user)), "type": 1, "recipients": [user_json(user)] }),
-            )
+            let user: u64 = body["recipient_id"].as_str().and_then(|u| u.parse().ok()).unwrap_or(0);
+            ok(json!({ "id": snowflake(dm_channel(user)), "type": 1, "recipients": [user_json(user)] }))
         }
         ("POST", ["channels", channel, "messages"]) => {
-            let user = channel
-                .parse::<u64>()
-                .unwrap_or(0)
-                .saturating_sub(1_000_000);
+            let user = channel.parse::<u64>().unwrap_or(0).saturating_sub(1_000_000);
             if shared.inner.lock().unwrap().refuse_dms.contains(&user) {
                 return (
                     StatusCode::FORBIDDEN,
-                    axum::Json(
-                        json!({ "message": "Cannot send messages to this user", "code": 50007 }),
-                    ),
+                    axum::Json(json!({ "message": "Cannot send messages to this user", "code": 50007 })),
                 )
                     .into_response();
             }

@@ -109,9 +109,7 @@ fn random_suffix() -> String {
 
 /// The server URL with its database replaced by `name`.
 fn with_database(server: &str, name: &str) -> String {
-    let (base, query) = server
-        .split_once('?')
-        .map_or((server, None), |(b, q)| (b, Some(q)));
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
     let after_scheme = base.find("://").map_or(0, |i| i + 3);
     let base = match base[after_scheme..].find('/') {
         Some(slash) => &base[..after_scheme + slash],
@@ -226,10 +224,7 @@ impl TestApp {
     /// Presses a button.
     pub async fn press(&self, who: &Identity, data: &str) -> Vec<Reply> {
         self.engine
-            .handle(Incoming::private(
-                who.clone(),
-                Input::Choice(data.to_owned()),
-            ))
+            .handle(Incoming::private(who.clone(), Input::Choice(data.to_owned())))
             .await
     }
 
@@ -259,13 +254,7 @@ impl TestApp {
     }
 
     /// Signs all the way through by typing, and returns the last replies.
-    pub async fn sign(
-        &self,
-        who: &Identity,
-        name: &str,
-        email: &str,
-        postcode: &str,
-    ) -> Vec<Reply> {
+    pub async fn sign(&self, who: &Identity, name: &str, email: &str, postcode: &str) -> Vec<Reply> {
         self.start(who, None).await;
         self.say(who, "sign").await;
         self.say(who, name).await;
@@ -282,10 +271,7 @@ impl TestApp {
     }
 
     /// The saved conversation of someone, as the engine sees it.
-    pub async fn conversation(
-        &self,
-        who: &Identity,
-    ) -> Option<petition::conversation::Conversation> {
+    pub async fn conversation(&self, who: &Identity) -> Option<petition::conversation::Conversation> {
         self.storage
             .load_conversation(who)
             .await

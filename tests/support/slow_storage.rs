@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use petition::domain::Identity;
 use petition::storage::{
-    Anomaly, AuditEntry, ExportRow, HeldSummary, Matched, NewSignature, Recount, ReviewAction,
-    ReviewOutcome, Selection, SignOutcome, Signature, Stats, Storage, StorageResult, VelocityCount,
+    Anomaly, AuditEntry, ExportRow, HeldSummary, Matched, NewSignature, Recount, ReviewAction, ReviewOutcome,
+    Selection, SignOutcome, Signature, Stats, Storage, StorageResult, VelocityCount,
 };
 
 /// Delays every conversation load (which every message makes) by `delay`.
@@ -20,26 +20,14 @@ pub struct SlowStorage {
 
 #[async_trait]
 impl Storage for SlowStorage {
-    async fn register_campaign(
-        &self,
-        campaign: &str,
-        version: u32,
-        wording: &str,
-    ) -> StorageResult<()> {
-        self.inner
-            .register_campaign(campaign, version, wording)
-            .await
+    async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
+        self.inner.register_campaign(campaign, version, wording).await
     }
     async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>> {
         tokio::time::sleep(self.delay).await;
         self.inner.load_conversation(who).await
     }
-    async fn save_conversation(
-        &self,
-        who: &Identity,
-        state: &str,
-        at: DateTime<Utc>,
-    ) -> StorageResult<()> {
+    async fn save_conversation(&self, who: &Identity, state: &str, at: DateTime<Utc>) -> StorageResult<()> {
         self.inner.save_conversation(who, state, at).await
     }
     async fn delete_conversation(&self, who: &Identity) -> StorageResult<()> {
@@ -51,11 +39,7 @@ impl Storage for SlowStorage {
     async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
         self.inner.sign(signature).await
     }
-    async fn signature_of(
-        &self,
-        campaign: &str,
-        who: &Identity,
-    ) -> StorageResult<Option<Signature>> {
+    async fn signature_of(&self, campaign: &str, who: &Identity) -> StorageResult<Option<Signature>> {
         self.inner.signature_of(campaign, who).await
     }
     async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
@@ -64,12 +48,7 @@ impl Storage for SlowStorage {
     async fn total(&self, campaign: &str) -> StorageResult<u64> {
         self.inner.total(campaign).await
     }
-    async fn stats(
-        &self,
-        campaign: &str,
-        since: NaiveDate,
-        today: NaiveDate,
-    ) -> StorageResult<Stats> {
+    async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
         self.inner.stats(campaign, since, today).await
     }
     async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>> {
@@ -81,15 +60,9 @@ impl Storage for SlowStorage {
         at: DateTime<Utc>,
         forget_before: DateTime<Utc>,
     ) -> StorageResult<()> {
-        self.inner
-            .record_connection_attempt(bot, at, forget_before)
-            .await
+        self.inner.record_connection_attempt(bot, at, forget_before).await
     }
-    async fn connection_attempts_since(
-        &self,
-        bot: &str,
-        since: DateTime<Utc>,
-    ) -> StorageResult<u64> {
+    async fn connection_attempts_since(&self, bot: &str, since: DateTime<Utc>) -> StorageResult<u64> {
         self.inner.connection_attempts_since(bot, since).await
     }
     async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary> {
@@ -110,9 +83,7 @@ impl Storage for SlowStorage {
         action: ReviewAction,
         audit: &AuditEntry,
     ) -> StorageResult<ReviewOutcome> {
-        self.inner
-            .apply_review(campaign, selection, action, audit)
-            .await
+        self.inner.apply_review(campaign, selection, action, audit).await
     }
     async fn record_audit(&self, entry: &AuditEntry) -> StorageResult<()> {
         self.inner.record_audit(entry).await
