@@ -17,6 +17,7 @@ use petition::storage::Storage;
 use sqlx::Connection;
 
 pub mod fake_discord;
+#[allow(unused_imports)]
 pub use petition::testing::fake_telegram;
 pub mod slow_storage;
 
