@@ -123,7 +123,7 @@ const EXPIRED: &str = "That choice has expired. Please use the buttons on my lat
 /// quick taps cannot both read the same state and overwrite each other.
 /// Striped rather than one per person, so memory does not grow with the
 /// number of supporters.
-const LOCK_STRIPES: usize = 256;
+const LOCK_STRIPES: usize = 4096;
 
 /// The signing conversation: reads a message, updates the supporter's
 /// saved state, and says what to reply.
@@ -409,6 +409,7 @@ impl Engine {
             .clone();
         // Starting again keeps what was typed for the same campaign, so an
         // accidental /start never throws work away.
+        let had_saved = saved.is_some();
         let conversation = match saved {
             Some(mut previous) if previous.campaign == campaign.slug => {
                 previous.step = Step::Welcome;
@@ -423,7 +424,18 @@ impl Engine {
                 ..self.new_conversation(&campaign)
             },
         };
-        self.save(who, &conversation).await?;
+        // A welcome with nothing to remember (no answers, no share code, the
+        // default campaign) need not be written: "sign" starts from scratch.
+        let nothing_to_remember = conversation.draft.is_empty()
+            && conversation.referral.is_none()
+            && conversation.campaign == self.campaigns.default_campaign().slug;
+        if nothing_to_remember {
+            if had_saved {
+                self.storage.delete_conversation(who).await?;
+            }
+        } else {
+            self.save(who, &conversation).await?;
+        }
         let total = self.storage.total(&campaign.slug).await?;
         let signed = self.storage.signature_of(&campaign.slug, who).await?;
         let mut text = welcome_text(&campaign, total);

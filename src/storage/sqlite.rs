@@ -13,12 +13,13 @@ use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use super::cache::ConversationCache;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
+use super::group_read::{FetchBatch, GroupRead};
 use super::with_fresh_codes;
 use super::{
     Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
     ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Storage, StorageError,
     StorageResult, Tally, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns,
-    platform_from_column,
+    platform_from_column, statement_chunks,
 };
 use crate::domain::{Email, Identity, Platform, ShareCode, SignerName};
 use crate::limits::HoldReason;
@@ -36,6 +37,13 @@ pub struct SqliteStorage {
     /// The conversations this process has in hand. One process owns a
     /// SQLite file, so it can trust its own copy and skip a read per message.
     conversations: Arc<ConversationCache>,
+    /// Conversation, signature and total lookups that arrive together share
+    /// one query.
+    conversation_reads: GroupRead<Identity, Option<(String, DateTime<Utc>)>>,
+    /// See `conversation_reads`.
+    signature_reads: GroupRead<(String, Identity), Option<Signature>>,
+    /// See `signature_reads`.
+    total_reads: GroupRead<String, u64>,
 }
 
 fn millis(at: DateTime<Utc>) -> i64 {
@@ -75,11 +83,14 @@ impl SqliteStorage {
             .await
             .map_err(db("opening the SQLite writer"))?;
         Ok(Self {
-            pool,
             writer: GroupCommit::start(SqliteWriter {
                 connection: writer_connection,
             }),
             conversations: Arc::new(ConversationCache::enabled()),
+            conversation_reads: GroupRead::start(ConversationFetcher { pool: pool.clone() }),
+            signature_reads: GroupRead::start(SignatureFetcher { pool: pool.clone() }),
+            total_reads: GroupRead::start(TotalFetcher { pool: pool.clone() }),
+            pool,
         })
     }
 
@@ -159,16 +170,9 @@ impl Storage for SqliteStorage {
         if let Some(state) = self.conversations.get(who) {
             return Ok(Some(state));
         }
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT state, updated_at FROM conversations WHERE platform = $1 AND platform_user_id = $2")
-                .bind(who.platform.as_str())
-                .bind(&who.user_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db("loading a conversation"))?;
-        Ok(match row {
+        Ok(match self.conversation_reads.read(who.clone()).await? {
             Some((state, updated_at)) => {
-                self.conversations.put(who, &state, from_millis(updated_at)?);
+                self.conversations.put(who, &state, updated_at);
                 Some(state)
             }
             None => None,
@@ -214,35 +218,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn signature_of(&self, campaign: &str, who: &Identity) -> StorageResult<Option<Signature>> {
-        let row = sqlx::query(
-            "SELECT name, email, postcode_district, country, updates_opt_in, consent_version, consent_at,
-                    referral_code, share_code, created_at, status, hold_reason
-             FROM signatures WHERE campaign = $1 AND platform = $2 AND platform_user_id = $3",
-        )
-        .bind(campaign)
-        .bind(who.platform.as_str())
-        .bind(&who.user_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("reading a signature"))?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(Signature {
-            campaign: campaign.to_owned(),
-            identity: who.clone(),
-            name: SignerName::from_trusted(row.get("name")),
-            email: row.get::<Option<String>, _>("email").map(Email::from_trusted),
-            location: location_from_columns(row.get("postcode_district"), row.get("country"))?,
-            updates_opt_in: row.get("updates_opt_in"),
-            consent_version: row.get::<i64, _>("consent_version") as u32,
-            consent_at: from_millis(row.get("consent_at"))?,
-            referral_code: row
-                .get::<Option<String>, _>("referral_code")
-                .and_then(|code| ShareCode::parse(&code)),
-            share_code: ShareCode::parse(row.get("share_code"))
-                .ok_or_else(|| StorageError::Corrupt("a stored share code is malformed".into()))?,
-            created_at: from_millis(row.get("created_at"))?,
-            status: SignatureStatus::from_columns(row.get("status"), row.get("hold_reason"))?,
-        }))
+        self.signature_reads.read((campaign.to_owned(), who.clone())).await
     }
 
     async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
@@ -285,12 +261,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn total(&self, campaign: &str) -> StorageResult<u64> {
-        let total: Option<i64> = sqlx::query_scalar("SELECT total FROM campaign_totals WHERE campaign = $1")
-            .bind(campaign)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading a total"))?;
-        Ok(total.unwrap_or(0) as u64)
+        self.total_reads.read(campaign.to_owned()).await
     }
 
     async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
@@ -785,9 +756,6 @@ struct SqliteWriter {
     connection: SqliteConnection,
 }
 
-/// Rows per multi-row statement: SQLite allows 32,766 bound values.
-const ROWS_PER_STATEMENT: usize = 1000;
-
 #[async_trait]
 impl ApplyBatch for SqliteWriter {
     async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
@@ -804,7 +772,7 @@ impl ApplyBatch for SqliteWriter {
                 _ => None,
             })
             .collect();
-        for chunk in saves.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&saves) {
             let mut query = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO conversations (platform, platform_user_id, state, updated_at) ",
             );
@@ -817,7 +785,6 @@ impl ApplyBatch for SqliteWriter {
             query.push(" ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at");
             query
                 .build()
-                .persistent(false)
                 .execute(&mut *tx)
                 .await
                 .map_err(db("saving conversations"))?;
@@ -829,7 +796,7 @@ impl ApplyBatch for SqliteWriter {
                 _ => None,
             })
             .collect();
-        for chunk in deletes.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&deletes) {
             let mut query =
                 QueryBuilder::<Sqlite>::new("DELETE FROM conversations WHERE (platform, platform_user_id) IN (VALUES ");
             let mut rows = query.separated(", ");
@@ -843,7 +810,6 @@ impl ApplyBatch for SqliteWriter {
             query.push(")");
             query
                 .build()
-                .persistent(false)
                 .execute(&mut *tx)
                 .await
                 .map_err(db("deleting conversations"))?;
@@ -883,7 +849,7 @@ async fn sign_all(
         }
         let candidates = with_fresh_codes(&pending);
         let mut inserted: HashSet<String> = HashSet::new();
-        for chunk in candidates.chunks(ROWS_PER_STATEMENT) {
+        for chunk in statement_chunks(&candidates) {
             let mut query = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO signatures (campaign, platform, platform_user_id, name, email, postcode_district,
                      country, updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at,
@@ -910,7 +876,6 @@ async fn sign_all(
             query.push(" ON CONFLICT DO NOTHING RETURNING share_code");
             let codes: Vec<String> = query
                 .build_query_scalar()
-                .persistent(false)
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(db("storing signatures"))?;
@@ -968,4 +933,154 @@ async fn sign_all(
         ));
     }
     Ok(results)
+}
+
+/// Signature lookups, many per query.
+struct SignatureFetcher {
+    pool: SqlitePool,
+}
+
+#[async_trait]
+impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
+    async fn fetch(&self, keys: &[(String, Identity)]) -> StorageResult<Vec<Option<Signature>>> {
+        let mut rows = Vec::new();
+        for chunk in statement_chunks(keys) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT campaign, platform, platform_user_id, name, email, postcode_district, country, updates_opt_in,
+                        consent_version, consent_at, referral_code, share_code, created_at, status, hold_reason
+                 FROM signatures WHERE (campaign, platform, platform_user_id) IN (VALUES ",
+            );
+            let mut list = query.separated(", ");
+            for (campaign, who) in chunk {
+                list.push("(")
+                    .push_bind_unseparated(campaign.clone())
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(who.platform.as_str())
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(who.user_id.clone())
+                    .push_unseparated(")");
+            }
+            query.push(")");
+            rows.extend(
+                query
+                    .build()
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db("reading signatures"))?,
+            );
+        }
+        let mut found: HashMap<(String, String, String), Signature> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let campaign: String = row.get("campaign");
+            let platform: String = row.get("platform");
+            let user_id: String = row.get("platform_user_id");
+            let who = Identity::new(platform_from_column(&platform)?, user_id.clone());
+            found.insert(
+                (campaign.clone(), platform, user_id),
+                signature_from_row(&row, campaign, who)?,
+            );
+        }
+        Ok(keys
+            .iter()
+            .map(|(campaign, who)| {
+                found.remove(&(campaign.clone(), who.platform.as_str().to_owned(), who.user_id.clone()))
+            })
+            .collect())
+    }
+}
+
+fn signature_from_row(row: &sqlx::sqlite::SqliteRow, campaign: String, who: Identity) -> StorageResult<Signature> {
+    Ok(Signature {
+        campaign,
+        identity: who,
+        name: SignerName::from_trusted(row.get("name")),
+        email: row.get::<Option<String>, _>("email").map(Email::from_trusted),
+        location: location_from_columns(row.get("postcode_district"), row.get("country"))?,
+        updates_opt_in: row.get("updates_opt_in"),
+        consent_version: row.get::<i64, _>("consent_version") as u32,
+        consent_at: from_millis(row.get("consent_at"))?,
+        referral_code: row
+            .get::<Option<String>, _>("referral_code")
+            .and_then(|code| ShareCode::parse(&code)),
+        share_code: ShareCode::parse(row.get("share_code"))
+            .ok_or_else(|| StorageError::Corrupt("a stored share code is malformed".into()))?,
+        created_at: from_millis(row.get("created_at"))?,
+        status: SignatureStatus::from_columns(row.get("status"), row.get("hold_reason"))?,
+    })
+}
+
+/// Total lookups, many per query (nearly always for the same campaign).
+struct TotalFetcher {
+    pool: SqlitePool,
+}
+
+#[async_trait]
+impl FetchBatch<String, u64> for TotalFetcher {
+    async fn fetch(&self, keys: &[String]) -> StorageResult<Vec<u64>> {
+        let mut campaigns: Vec<&String> = keys.iter().collect();
+        campaigns.sort_unstable();
+        campaigns.dedup();
+        let mut totals: HashMap<String, i64> = HashMap::new();
+        for chunk in statement_chunks(&campaigns) {
+            let mut query =
+                QueryBuilder::<Sqlite>::new("SELECT campaign, total FROM campaign_totals WHERE campaign IN (");
+            let mut list = query.separated(", ");
+            for campaign in chunk {
+                list.push_bind((*campaign).clone());
+            }
+            query.push(")");
+            let found: Vec<(String, i64)> = query
+                .build_query_as()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db("reading totals"))?;
+            totals.extend(found);
+        }
+        Ok(keys
+            .iter()
+            .map(|c| totals.get(c).copied().unwrap_or(0) as u64)
+            .collect())
+    }
+}
+
+/// Conversation lookups, many per query.
+struct ConversationFetcher {
+    pool: SqlitePool,
+}
+
+#[async_trait]
+impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetcher {
+    async fn fetch(&self, keys: &[Identity]) -> StorageResult<Vec<Option<(String, DateTime<Utc>)>>> {
+        let mut rows: Vec<(String, String, String, i64)> = Vec::new();
+        for chunk in statement_chunks(keys) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT platform, platform_user_id, state, updated_at FROM conversations
+                 WHERE (platform, platform_user_id) IN (VALUES ",
+            );
+            let mut list = query.separated(", ");
+            for who in chunk {
+                list.push("(")
+                    .push_bind_unseparated(who.platform.as_str())
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(who.user_id.clone())
+                    .push_unseparated(")");
+            }
+            query.push(")");
+            rows.extend(
+                query
+                    .build_query_as::<(String, String, String, i64)>()
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db("loading conversations"))?,
+            );
+        }
+        let mut found: HashMap<(String, String), (String, DateTime<Utc>)> = HashMap::with_capacity(rows.len());
+        for (platform, user_id, state, updated_at) in rows {
+            found.insert((platform, user_id), (state, from_millis(updated_at)?));
+        }
+        Ok(keys
+            .iter()
+            .map(|who| found.remove(&(who.platform.as_str().to_owned(), who.user_id.clone())))
+            .collect())
+    }
 }
