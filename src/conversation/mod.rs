@@ -1017,8 +1017,9 @@ impl Engine {
             Ok(signature) => signature,
             Err(refusal) => return Ok(vec![Reply::private(refusal)]),
         };
+        // Signed or not, the conversation is over: the storage forgets it in
+        // the same transaction.
         let outcome = self.storage.sign(&signature).await?;
-        self.storage.delete_conversation(who).await?;
         match outcome {
             SignOutcome::Signed {
                 share_code,

@@ -15,13 +15,13 @@ pub struct Conversation {
     #[serde(default)]
     pub draft: Draft,
     /// The share code they arrived with, credited when they sign.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referral: Option<String>,
     /// Where to return if they decline to withdraw.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<Step>,
     /// An organiser's release or invalidation awaiting confirmation.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_review: Option<PendingReview>,
 }
 

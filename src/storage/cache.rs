@@ -22,7 +22,15 @@ type Shard = Mutex<HashMap<Identity, (Box<str>, DateTime<Utc>)>>;
 pub struct ConversationCache {
     // Plain mutexes: each is held for one map operation, never across await.
     shards: Vec<Shard>,
-    enabled: bool,
+    mode: Mode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Holds every conversation in the database: a miss means there is none.
+    Complete,
+    /// Holds nothing: every lookup goes to the database.
+    Off,
 }
 
 /// Shows only how many conversations are held: they are personal data.
@@ -34,19 +42,25 @@ impl std::fmt::Debug for ConversationCache {
 }
 
 impl ConversationCache {
-    /// A cache for a storage that alone owns its database.
-    pub fn enabled() -> Self {
-        Self {
+    /// A cache for a storage that alone owns its database, filled with every
+    /// conversation in it; from then on every write passes through it, so it
+    /// stays complete and a lookup never needs the database.
+    pub fn complete(conversations: Vec<(Identity, String, DateTime<Utc>)>) -> Self {
+        let cache = Self {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            enabled: true,
+            mode: Mode::Complete,
+        };
+        for (who, state, at) in conversations {
+            cache.put(&who, &state, at);
         }
+        cache
     }
 
     /// No cache: every read goes to the shared database.
     pub fn disabled() -> Self {
         Self {
             shards: Vec::new(),
-            enabled: false,
+            mode: Mode::Off,
         }
     }
 
@@ -56,18 +70,19 @@ impl ConversationCache {
         &self.shards[(hasher.finish() as usize) % SHARDS]
     }
 
-    /// The saved state, if this process has it.
-    pub fn get(&self, who: &Identity) -> Option<String> {
-        if !self.enabled {
+    /// `Some(state)` (or `Some(None)`: no conversation) when the cache can
+    /// answer; `None` when the database must be asked.
+    pub fn get(&self, who: &Identity) -> Option<Option<String>> {
+        if self.mode == Mode::Off {
             return None;
         }
         let shard = self.shard(who).lock().expect("cache lock poisoned");
-        shard.get(who).map(|(state, _)| state.to_string())
+        Some(shard.get(who).map(|(state, _)| state.to_string()))
     }
 
     /// Remembers a state that is durable in the database.
     pub fn put(&self, who: &Identity, state: &str, at: DateTime<Utc>) {
-        if !self.enabled {
+        if self.mode == Mode::Off {
             return;
         }
         let mut shard = self.shard(who).lock().expect("cache lock poisoned");
@@ -76,7 +91,7 @@ impl ConversationCache {
 
     /// Forgets a conversation.
     pub fn remove(&self, who: &Identity) {
-        if !self.enabled {
+        if self.mode == Mode::Off {
             return;
         }
         self.shard(who).lock().expect("cache lock poisoned").remove(who);

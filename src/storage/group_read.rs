@@ -17,9 +17,6 @@ use super::{StorageError, StorageResult};
 /// Most keys in one query.
 pub const MAX_BATCH: usize = 1000;
 
-/// Queries in flight at once: enough to keep the database's cores busy.
-const IN_FLIGHT: usize = 4;
-
 /// A database lookup that can answer many keys in one query.
 #[async_trait]
 pub trait FetchBatch<K, V>: Send + Sync + 'static {
@@ -49,10 +46,12 @@ impl<K, V> Clone for GroupRead<K, V> {
 }
 
 impl<K: Send + 'static, V: Send + 'static> GroupRead<K, V> {
-    /// Starts the task that gathers lookups for `fetcher`.
-    pub fn start(fetcher: impl FetchBatch<K, V>) -> Self {
+    /// Starts the task that gathers lookups for `fetcher`, with at most
+    /// `in_flight` queries running at once: more keeps a database server's
+    /// cores busy; one lets an embedded database gather the largest batches.
+    pub fn start(fetcher: impl FetchBatch<K, V>, in_flight: usize) -> Self {
         let (queue, receiver) = mpsc::channel(65_536);
-        tokio::spawn(gather(Arc::new(fetcher), receiver));
+        tokio::spawn(gather(Arc::new(fetcher), receiver, in_flight.max(1)));
         Self { queue }
     }
 
@@ -70,8 +69,9 @@ impl<K: Send + 'static, V: Send + 'static> GroupRead<K, V> {
 async fn gather<K: Send + 'static, V: Send + 'static>(
     fetcher: Arc<dyn FetchBatch<K, V>>,
     mut queue: mpsc::Receiver<Pending<K, V>>,
+    in_flight: usize,
 ) {
-    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+    let permits = Arc::new(Semaphore::new(in_flight));
     loop {
         // Wait for a free slot first, so lookups gather while queries run.
         let Ok(permit) = permits.clone().acquire_owned().await else {

@@ -409,7 +409,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn delete_conversations_idle_since(&self, cutoff: DateTime<Utc>) -> StorageResult<u64>;
 
     /// Stores a signature unless this identity or email already signed the
-    /// campaign, updating the total in the same transaction.
+    /// campaign, updating the total in the same transaction. Either way the
+    /// signer's conversation is finished, and is deleted in that transaction.
     async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome>;
 
     /// This identity's signature on a campaign, if any.

@@ -63,9 +63,9 @@ impl PostgresStorage {
                 connection: writer_connection,
             }),
             conversations: Arc::new(ConversationCache::disabled()),
-            conversation_reads: GroupRead::start(ConversationFetcher { pool: pool.clone() }),
-            signature_reads: GroupRead::start(SignatureFetcher { pool: pool.clone() }),
-            total_reads: GroupRead::start(TotalFetcher { pool: pool.clone() }),
+            conversation_reads: GroupRead::start(ConversationFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
+            signature_reads: GroupRead::start(SignatureFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
+            total_reads: GroupRead::start(TotalFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
             pool,
         })
     }
@@ -139,8 +139,8 @@ impl Storage for PostgresStorage {
     }
 
     async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>> {
-        if let Some(state) = self.conversations.get(who) {
-            return Ok(Some(state));
+        if let Some(known) = self.conversations.get(who) {
+            return Ok(known);
         }
         Ok(match self.conversation_reads.read(who.clone()).await? {
             Some((state, updated_at)) => {
@@ -184,7 +184,10 @@ impl Storage for PostgresStorage {
 
     async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
         match self.writer.write(Write::Sign(Box::new(signature.clone()))).await? {
-            Written::Signed(outcome) => Ok(outcome),
+            Written::Signed(outcome) => {
+                self.conversations.remove(&signature.identity);
+                Ok(outcome)
+            }
             Written::Done => Err(StorageError::Corrupt("a signature came back without an outcome".into())),
         }
     }
@@ -703,6 +706,9 @@ async fn recount_in(tx: &mut sqlx::PgConnection) -> StorageResult<Vec<Recount>> 
     Ok(report)
 }
 
+/// Lookups in flight at once: enough to keep the server's cores busy.
+const READS_IN_FLIGHT: usize = 4;
+
 /// The writer task's side of the group commit: one connection, one
 /// transaction per batch.
 struct PostgresWriter {
@@ -738,10 +744,12 @@ impl ApplyBatch for PostgresWriter {
                 .await
                 .map_err(db("saving conversations"))?;
         }
+        // A signature ends its signer's conversation, in the same transaction.
         let deletes: Vec<&Identity> = writes
             .iter()
             .filter_map(|w| match w {
                 Write::DeleteConversation { who } => Some(who),
+                Write::Sign(signature) => Some(&signature.identity),
                 _ => None,
             })
             .collect();

@@ -64,6 +64,9 @@ impl SqliteStorage {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
+            // Checkpoint the write-ahead log in fewer, larger steps: each
+            // checkpoint stalls the commit that triggers it.
+            .pragma("wal_autocheckpoint", "10000")
             .foreign_keys(true);
         if let Some(folder) = options.get_filename().parent()
             && !folder.as_os_str().is_empty()
@@ -86,10 +89,10 @@ impl SqliteStorage {
             writer: GroupCommit::start(SqliteWriter {
                 connection: writer_connection,
             }),
-            conversations: Arc::new(ConversationCache::enabled()),
-            conversation_reads: GroupRead::start(ConversationFetcher { pool: pool.clone() }),
-            signature_reads: GroupRead::start(SignatureFetcher { pool: pool.clone() }),
-            total_reads: GroupRead::start(TotalFetcher { pool: pool.clone() }),
+            conversations: Arc::new(ConversationCache::complete(all_conversations(&pool).await?)),
+            conversation_reads: GroupRead::start(ConversationFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
+            signature_reads: GroupRead::start(SignatureFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
+            total_reads: GroupRead::start(TotalFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
             pool,
         })
     }
@@ -167,8 +170,8 @@ impl Storage for SqliteStorage {
     }
 
     async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>> {
-        if let Some(state) = self.conversations.get(who) {
-            return Ok(Some(state));
+        if let Some(known) = self.conversations.get(who) {
+            return Ok(known);
         }
         Ok(match self.conversation_reads.read(who.clone()).await? {
             Some((state, updated_at)) => {
@@ -212,7 +215,10 @@ impl Storage for SqliteStorage {
 
     async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
         match self.writer.write(Write::Sign(Box::new(signature.clone()))).await? {
-            Written::Signed(outcome) => Ok(outcome),
+            Written::Signed(outcome) => {
+                self.conversations.remove(&signature.identity);
+                Ok(outcome)
+            }
             Written::Done => Err(StorageError::Corrupt("a signature came back without an outcome".into())),
         }
     }
@@ -750,6 +756,28 @@ async fn recount_in(tx: &mut sqlx::SqliteConnection) -> StorageResult<Vec<Recoun
     Ok(report)
 }
 
+/// Lookups in flight at once: SQLite is embedded, so one at a time lets the
+/// largest batches gather.
+const READS_IN_FLIGHT: usize = 1;
+
+/// Every conversation in progress, to fill the cache at start-up.
+async fn all_conversations(pool: &SqlitePool) -> StorageResult<Vec<(Identity, String, DateTime<Utc>)>> {
+    let rows: Vec<(String, String, String, i64)> =
+        sqlx::query_as("SELECT platform, platform_user_id, state, updated_at FROM conversations")
+            .fetch_all(pool)
+            .await
+            .map_err(db("loading conversations"))?;
+    rows.into_iter()
+        .map(|(platform, user_id, state, updated_at)| {
+            Ok((
+                Identity::new(platform_from_column(&platform)?, user_id),
+                state,
+                from_millis(updated_at)?,
+            ))
+        })
+        .collect()
+}
+
 /// The writer task's side of the group commit: one connection, one
 /// transaction per batch.
 struct SqliteWriter {
@@ -789,10 +817,12 @@ impl ApplyBatch for SqliteWriter {
                 .await
                 .map_err(db("saving conversations"))?;
         }
+        // A signature ends its signer's conversation, in the same transaction.
         let deletes: Vec<&Identity> = writes
             .iter()
             .filter_map(|w| match w {
                 Write::DeleteConversation { who } => Some(who),
+                Write::Sign(signature) => Some(&signature.identity),
                 _ => None,
             })
             .collect();
