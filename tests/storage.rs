@@ -20,6 +20,8 @@ on_both_databases!(
     exports_list_signatures_in_signing_order,
     totals_are_per_campaign,
     connection_attempts_are_counted_per_bot_and_old_ones_forgotten,
+    an_acknowledged_signature_is_already_committed,
+    a_failed_batch_fails_every_write_in_it_and_stores_none_of_it,
 );
 
 const CAMPAIGN: &str = "keep-the-unit-open";
@@ -361,4 +363,105 @@ async fn connection_attempts_are_counted_per_bot_and_old_ones_forgotten(app: Tes
         1
     );
     assert_eq!(app.storage.connection_attempts_since("other", start).await.unwrap(), 1);
+}
+
+/// Counts rows through a connection of its own, as another process would.
+async fn count_independently(app: &TestApp, sql: &'static str, bind: &str) -> i64 {
+    match app.backend {
+        support::Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&app.database.url).await.unwrap();
+            sqlx::query_scalar(sql).bind(bind.to_owned()).fetch_one(&pool).await.unwrap()
+        }
+        support::Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&app.database.url).await.unwrap();
+            sqlx::query_scalar(sql).bind(bind.to_owned()).fetch_one(&pool).await.unwrap()
+        }
+    }
+}
+
+async fn an_acknowledged_signature_is_already_committed(app: TestApp) {
+    let app = std::sync::Arc::new(app);
+    let tasks: Vec<_> = (0..80u64)
+        .map(|n| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let signature = signature(&telegram(n), "Ada Lovelace", Some(&format!("a{n}@example.org")), district("N1"));
+                let SignOutcome::Signed { share_code, .. } = app.storage.sign(&signature).await.unwrap() else {
+                    panic!("a new signature");
+                };
+                // The moment it is acknowledged, another connection sees it.
+                let stored = count_independently(&app, "SELECT COUNT(*) FROM signatures WHERE share_code = $1", share_code.as_str()).await;
+                assert_eq!(stored, 1, "acknowledged before it was committed");
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(app.total().await, 80);
+}
+
+async fn a_failed_batch_fails_every_write_in_it_and_stores_none_of_it(app: TestApp) {
+    // Make the database refuse one particular signature, as a full disk or a
+    // broken constraint would: the whole transaction it is in fails.
+    let poison: &[&'static str] = match app.backend {
+        support::Backend::Sqlite => &["CREATE TRIGGER poison BEFORE INSERT ON signatures WHEN NEW.name = 'Poison Pill'
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END"],
+        support::Backend::Postgres => &[
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.name = 'Poison Pill' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER poison BEFORE INSERT ON signatures FOR EACH ROW EXECUTE FUNCTION poison()",
+        ],
+    };
+    for sql in poison {
+        match app.backend {
+            support::Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&app.database.url).await.unwrap();
+                sqlx::query(*sql).execute(&pool).await.unwrap();
+            }
+            support::Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&app.database.url).await.unwrap();
+                sqlx::query(*sql).execute(&pool).await.unwrap();
+            }
+        }
+    }
+    let app = std::sync::Arc::new(app);
+    let people: Vec<(u64, &str)> = (0..60u64).map(|n| (n, if n == 59 { "Poison Pill" } else { "Ada Lovelace" })).collect();
+    let tasks: Vec<_> = people
+        .into_iter()
+        .map(|(n, name)| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let signature = signature(&telegram(n), name, Some(&format!("p{n}@example.org")), district("N1"));
+                (n, app.storage.sign(&signature).await)
+            })
+        })
+        .collect();
+    let mut acknowledged = 0;
+    for task in tasks {
+        let (n, outcome) = task.await.unwrap();
+        let stored = count_independently(&app, "SELECT COUNT(*) FROM signatures WHERE email = $1", &format!("p{n}@example.org")).await;
+        match outcome {
+            Ok(SignOutcome::Signed { .. }) => {
+                acknowledged += 1;
+                assert_eq!(stored, 1, "signer {n} was acknowledged, so it is stored");
+            }
+            Ok(other) => panic!("signer {n}: {other:?}"),
+            Err(error) => {
+                assert!(matches!(error, StorageError::BatchFailed(_)), "{error}");
+                assert_eq!(stored, 0, "signer {n} was told it failed, so nothing of it is stored");
+            }
+        }
+        if n == 59 {
+            assert_eq!(stored, 0, "the poisoned signature never lands");
+        }
+    }
+    assert!(acknowledged < 60);
+    assert_eq!(app.total().await, acknowledged);
+    for recount in app.storage.recount().await.unwrap() {
+        assert!(!recount.drifted(), "{recount:?}");
+    }
+    // The writer carries on after a failed batch.
+    let later = signature(&telegram(1000), "Ada Lovelace", Some("later@example.org"), district("N1"));
+    assert!(matches!(app.storage.sign(&later).await.unwrap(), SignOutcome::Signed { .. }));
 }

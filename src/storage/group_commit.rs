@@ -81,10 +81,21 @@ impl std::fmt::Debug for Pending {
 }
 
 impl GroupCommit {
-    /// Starts the writer task over `backend`.
+    /// Starts one writer task over `backend`.
     pub fn start(backend: impl ApplyBatch) -> Self {
+        Self::start_many(vec![backend])
+    }
+
+    /// Starts a writer task per backend (each with its own connection),
+    /// taking turns at the queue: while one commits, the next gathers and
+    /// applies its own batch. A database server can commit several
+    /// transactions at once; an embedded database wants one writer.
+    pub fn start_many<B: ApplyBatch>(backends: Vec<B>) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(write_batches(backend, receiver));
+        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+        for backend in backends {
+            tokio::spawn(write_batches(backend, receiver.clone()));
+        }
         Self { queue }
     }
 
@@ -99,12 +110,16 @@ impl GroupCommit {
     }
 }
 
-async fn write_batches(mut backend: impl ApplyBatch, mut queue: mpsc::Receiver<Pending>) {
+async fn write_batches(mut backend: impl ApplyBatch, queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     // Whatever queued up while the last commit was in flight is the next
     // batch: under load batches grow by themselves, and a lone write is
     // never kept waiting for company.
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        let received = queue.lock().await.recv_many(&mut batch, MAX_BATCH).await;
+        if received == 0 {
+            return;
+        }
         let writes: Vec<Write> = batch.iter().map(|p| p.write.clone()).collect();
         let started = std::time::Instant::now();
         let applied = backend.apply(&writes).await;

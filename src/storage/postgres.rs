@@ -55,13 +55,13 @@ impl PostgresStorage {
             .await
             .map_err(db("connecting to PostgreSQL"))?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let writer_connection = PgConnection::connect(url)
-            .await
-            .map_err(db("opening the PostgreSQL writer"))?;
+        let mut writers = Vec::with_capacity(WRITERS);
+        for _ in 0..WRITERS {
+            let connection = PgConnection::connect(url).await.map_err(db("opening a PostgreSQL writer"))?;
+            writers.push(PostgresWriter { connection });
+        }
         Ok(Self {
-            writer: GroupCommit::start(PostgresWriter {
-                connection: writer_connection,
-            }),
+            writer: GroupCommit::start_many(writers),
             conversations: Arc::new(ConversationCache::disabled()),
             conversation_reads: GroupRead::start(ConversationFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
             signature_reads: GroupRead::start(SignatureFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
@@ -105,7 +105,11 @@ impl PostgresStorage {
 #[async_trait]
 impl Storage for PostgresStorage {
     async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db("registering a campaign"))?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(db("registering a campaign"))?;
         sqlx::query("INSERT INTO campaign_totals (campaign, total) VALUES ($1, 0) ON CONFLICT (campaign) DO NOTHING")
             .bind(campaign)
             .execute(&mut *tx)
@@ -197,7 +201,11 @@ impl Storage for PostgresStorage {
     }
 
     async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
-        let mut tx = self.pool.begin().await.map_err(db("starting a withdrawal"))?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(db("starting a withdrawal"))?;
         let status: Option<String> = sqlx::query_scalar(
             "DELETE FROM signatures WHERE campaign = $1 AND platform = $2 AND platform_user_id = $3 RETURNING status",
         )
@@ -326,7 +334,11 @@ impl Storage for PostgresStorage {
         at: DateTime<Utc>,
         forget_before: DateTime<Utc>,
     ) -> StorageResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db("recording a connection attempt"))?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(db("recording a connection attempt"))?;
         sqlx::query("DELETE FROM connection_attempts WHERE bot = $1 AND at < $2")
             .bind(bot)
             .bind(forget_before)
@@ -421,7 +433,11 @@ impl Storage for PostgresStorage {
         action: ReviewAction,
         audit: &AuditEntry,
     ) -> StorageResult<ReviewOutcome> {
-        let mut tx = self.pool.begin().await.map_err(db("starting a review"))?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(db("starting a review"))?;
         // Held first, then counted, so each update's row count says exactly
         // which counter to adjust.
         let mut moved = Matched::default();
@@ -580,7 +596,11 @@ impl Storage for PostgresStorage {
     }
 
     async fn recount(&self) -> StorageResult<Vec<Recount>> {
-        let mut tx = self.pool.begin().await.map_err(db("starting a recount"))?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(db("starting a recount"))?;
         let report = recount_in(&mut tx).await?;
         tx.commit().await.map_err(db("committing a recount"))?;
         Ok(report)
@@ -706,6 +726,10 @@ async fn recount_in(tx: &mut sqlx::PgConnection) -> StorageResult<Vec<Recount>> 
     Ok(report)
 }
 
+/// Transactions committing at once: while one waits for the server's
+/// fsync, the next batch is being applied.
+const WRITERS: usize = 4;
+
 /// Lookups in flight at once: enough to keep the server's cores busy.
 const READS_IN_FLIGHT: usize = 4;
 
@@ -718,7 +742,11 @@ struct PostgresWriter {
 #[async_trait]
 impl ApplyBatch for PostgresWriter {
     async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
-        let mut tx = self.connection.begin().await.map_err(db("starting a batch"))?;
+        let mut tx = self
+            .connection
+            .begin()
+            .await
+            .map_err(db("starting a batch"))?;
         let mut outcomes = vec![Written::Done; writes.len()];
         let saves: Vec<(&Identity, &str, DateTime<Utc>)> = writes
             .iter()
@@ -754,9 +782,8 @@ impl ApplyBatch for PostgresWriter {
             })
             .collect();
         for chunk in statement_chunks(&deletes) {
-            let mut query = QueryBuilder::<Postgres>::new(
-                "DELETE FROM conversations WHERE (platform, platform_user_id) IN (VALUES ",
-            );
+            let mut query =
+                QueryBuilder::<Postgres>::new("DELETE FROM conversations WHERE (platform, platform_user_id) IN (VALUES ");
             let mut rows = query.separated(", ");
             for who in chunk {
                 rows.push("(")
@@ -790,9 +817,37 @@ impl ApplyBatch for PostgresWriter {
     }
 }
 
+/// Takes the counters of these campaigns for this transaction before any
+/// signature is inserted. SQLite has one writer at a time already, so there
+/// is nothing to do; the PostgreSQL version locks the rows, so writers that
+/// run side by side cannot deadlock over each other's new signatures.
+async fn lock_counters(tx: &mut PgConnection, campaigns: &[&str]) -> StorageResult<()> {
+    for campaign in campaigns {
+        sqlx::query("INSERT INTO campaign_totals (campaign, total, held) VALUES ($1, 0, 0) ON CONFLICT (campaign) DO NOTHING")
+            .bind(*campaign)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("creating a counter"))?;
+    }
+    let campaigns: Vec<String> = campaigns.iter().map(|c| (*c).to_owned()).collect();
+    sqlx::query("SELECT campaign FROM campaign_totals WHERE campaign = ANY($1) ORDER BY campaign FOR UPDATE")
+        .bind(campaigns)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("locking the counters"))?;
+    Ok(())
+}
+
 /// Inserts a batch of signatures, recognising duplicates, and updates each
 /// campaign's counters once. Returns each signature's outcome by its index.
-async fn sign_all(tx: &mut PgConnection, signs: &[(usize, &NewSignature)]) -> StorageResult<Vec<(usize, SignOutcome)>> {
+async fn sign_all(
+    tx: &mut PgConnection,
+    signs: &[(usize, &NewSignature)],
+) -> StorageResult<Vec<(usize, SignOutcome)>> {
+    let mut campaigns: Vec<&str> = signs.iter().map(|(_, s)| s.campaign.as_str()).collect();
+    campaigns.sort_unstable();
+    campaigns.dedup();
+    lock_counters(tx, &campaigns).await?;
     let mut results = Vec::with_capacity(signs.len());
     let mut stored: Vec<(usize, &NewSignature, ShareCode)> = Vec::new();
     let mut pending: Vec<(usize, &NewSignature)> = signs.to_vec();

@@ -862,12 +862,24 @@ impl ApplyBatch for SqliteWriter {
     }
 }
 
+/// Takes the counters of these campaigns for this transaction before any
+/// signature is inserted. SQLite has one writer at a time already, so there
+/// is nothing to do; the PostgreSQL version locks the rows, so writers that
+/// run side by side cannot deadlock over each other's new signatures.
+async fn lock_counters(_tx: &mut SqliteConnection, _campaigns: &[&str]) -> StorageResult<()> {
+    Ok(())
+}
+
 /// Inserts a batch of signatures, recognising duplicates, and updates each
 /// campaign's counters once. Returns each signature's outcome by its index.
 async fn sign_all(
     tx: &mut SqliteConnection,
     signs: &[(usize, &NewSignature)],
 ) -> StorageResult<Vec<(usize, SignOutcome)>> {
+    let mut campaigns: Vec<&str> = signs.iter().map(|(_, s)| s.campaign.as_str()).collect();
+    campaigns.sort_unstable();
+    campaigns.dedup();
+    lock_counters(tx, &campaigns).await?;
     let mut results = Vec::with_capacity(signs.len());
     let mut stored: Vec<(usize, &NewSignature, ShareCode)> = Vec::new();
     let mut pending: Vec<(usize, &NewSignature)> = signs.to_vec();
