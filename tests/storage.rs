@@ -370,11 +370,19 @@ async fn count_independently(app: &TestApp, sql: &'static str, bind: &str) -> i6
     match app.backend {
         support::Backend::Sqlite => {
             let pool = sqlx::SqlitePool::connect(&app.database.url).await.unwrap();
-            sqlx::query_scalar(sql).bind(bind.to_owned()).fetch_one(&pool).await.unwrap()
+            sqlx::query_scalar(sql)
+                .bind(bind.to_owned())
+                .fetch_one(&pool)
+                .await
+                .unwrap()
         }
         support::Backend::Postgres => {
             let pool = sqlx::PgPool::connect(&app.database.url).await.unwrap();
-            sqlx::query_scalar(sql).bind(bind.to_owned()).fetch_one(&pool).await.unwrap()
+            sqlx::query_scalar(sql)
+                .bind(bind.to_owned())
+                .fetch_one(&pool)
+                .await
+                .unwrap()
         }
     }
 }
@@ -385,12 +393,22 @@ async fn an_acknowledged_signature_is_already_committed(app: TestApp) {
         .map(|n| {
             let app = app.clone();
             tokio::spawn(async move {
-                let signature = signature(&telegram(n), "Ada Lovelace", Some(&format!("a{n}@example.org")), district("N1"));
+                let signature = signature(
+                    &telegram(n),
+                    "Ada Lovelace",
+                    Some(&format!("a{n}@example.org")),
+                    district("N1"),
+                );
                 let SignOutcome::Signed { share_code, .. } = app.storage.sign(&signature).await.unwrap() else {
                     panic!("a new signature");
                 };
                 // The moment it is acknowledged, another connection sees it.
-                let stored = count_independently(&app, "SELECT COUNT(*) FROM signatures WHERE share_code = $1", share_code.as_str()).await;
+                let stored = count_independently(
+                    &app,
+                    "SELECT COUNT(*) FROM signatures WHERE share_code = $1",
+                    share_code.as_str(),
+                )
+                .await;
                 assert_eq!(stored, 1, "acknowledged before it was committed");
             })
         })
@@ -405,8 +423,10 @@ async fn a_failed_batch_fails_every_write_in_it_and_stores_none_of_it(app: TestA
     // Make the database refuse one particular signature, as a full disk or a
     // broken constraint would: the whole transaction it is in fails.
     let poison: &[&'static str] = match app.backend {
-        support::Backend::Sqlite => &["CREATE TRIGGER poison BEFORE INSERT ON signatures WHEN NEW.name = 'Poison Pill'
-             BEGIN SELECT RAISE(ABORT, 'poisoned'); END"],
+        support::Backend::Sqlite => &[
+            "CREATE TRIGGER poison BEFORE INSERT ON signatures WHEN NEW.name = 'Poison Pill'
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+        ],
         support::Backend::Postgres => &[
             "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
              BEGIN IF NEW.name = 'Poison Pill' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$",
@@ -426,7 +446,9 @@ async fn a_failed_batch_fails_every_write_in_it_and_stores_none_of_it(app: TestA
         }
     }
     let app = std::sync::Arc::new(app);
-    let people: Vec<(u64, &str)> = (0..60u64).map(|n| (n, if n == 59 { "Poison Pill" } else { "Ada Lovelace" })).collect();
+    let people: Vec<(u64, &str)> = (0..60u64)
+        .map(|n| (n, if n == 59 { "Poison Pill" } else { "Ada Lovelace" }))
+        .collect();
     let tasks: Vec<_> = people
         .into_iter()
         .map(|(n, name)| {
@@ -440,7 +462,12 @@ async fn a_failed_batch_fails_every_write_in_it_and_stores_none_of_it(app: TestA
     let mut acknowledged = 0;
     for task in tasks {
         let (n, outcome) = task.await.unwrap();
-        let stored = count_independently(&app, "SELECT COUNT(*) FROM signatures WHERE email = $1", &format!("p{n}@example.org")).await;
+        let stored = count_independently(
+            &app,
+            "SELECT COUNT(*) FROM signatures WHERE email = $1",
+            &format!("p{n}@example.org"),
+        )
+        .await;
         match outcome {
             Ok(SignOutcome::Signed { .. }) => {
                 acknowledged += 1;
@@ -462,6 +489,14 @@ async fn a_failed_batch_fails_every_write_in_it_and_stores_none_of_it(app: TestA
         assert!(!recount.drifted(), "{recount:?}");
     }
     // The writer carries on after a failed batch.
-    let later = signature(&telegram(1000), "Ada Lovelace", Some("later@example.org"), district("N1"));
-    assert!(matches!(app.storage.sign(&later).await.unwrap(), SignOutcome::Signed { .. }));
+    let later = signature(
+        &telegram(1000),
+        "Ada Lovelace",
+        Some("later@example.org"),
+        district("N1"),
+    );
+    assert!(matches!(
+        app.storage.sign(&later).await.unwrap(),
+        SignOutcome::Signed { .. }
+    ));
 }

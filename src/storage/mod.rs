@@ -529,26 +529,6 @@ pub(crate) fn location_from_columns(district: Option<String>, country: Option<St
     }
 }
 
-/// Rows per multi-row statement, largest first. A batch is cut into these
-/// sizes so only a handful of distinct statements exist; each is prepared
-/// once per connection and reused, instead of parsed afresh per batch.
-/// 256 signatures of 16 values stay within SQLite's 32,766 bound values.
-const STATEMENT_ROWS: [usize; 5] = [256, 64, 16, 4, 1];
-
-/// Cuts `rows` into chunks of the sizes in [`STATEMENT_ROWS`].
-pub(crate) fn statement_chunks<T>(rows: &[T]) -> Vec<&[T]> {
-    let mut chunks = Vec::new();
-    let mut rest = rows;
-    for size in STATEMENT_ROWS {
-        while rest.len() >= size {
-            let (chunk, tail) = rest.split_at(size);
-            chunks.push(chunk);
-            rest = tail;
-        }
-    }
-    chunks
-}
-
 /// Gives each pending signature a fresh share code, distinct within the
 /// batch, so the code returned by an insert says which signature it was.
 pub(crate) fn with_fresh_codes<'a>(pending: &[(usize, &'a NewSignature)]) -> Vec<(usize, &'a NewSignature, ShareCode)> {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{Connection, PgConnection, PgPool, Row};
 
 use super::cache::ConversationCache;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
@@ -22,7 +22,7 @@ use super::{
     Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
     ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Storage, StorageError,
     StorageResult, Tally, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns,
-    platform_from_column, statement_chunks,
+    platform_from_column,
 };
 use crate::domain::{Email, Identity, Platform, ShareCode, SignerName};
 use crate::limits::HoldReason;
@@ -57,7 +57,9 @@ impl PostgresStorage {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         let mut writers = Vec::with_capacity(WRITERS);
         for _ in 0..WRITERS {
-            let connection = PgConnection::connect(url).await.map_err(db("opening a PostgreSQL writer"))?;
+            let connection = PgConnection::connect(url)
+                .await
+                .map_err(db("opening a PostgreSQL writer"))?;
             writers.push(PostgresWriter { connection });
         }
         Ok(Self {
@@ -105,11 +107,7 @@ impl PostgresStorage {
 #[async_trait]
 impl Storage for PostgresStorage {
     async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db("registering a campaign"))?;
+        let mut tx = self.pool.begin().await.map_err(db("registering a campaign"))?;
         sqlx::query("INSERT INTO campaign_totals (campaign, total) VALUES ($1, 0) ON CONFLICT (campaign) DO NOTHING")
             .bind(campaign)
             .execute(&mut *tx)
@@ -201,11 +199,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db("starting a withdrawal"))?;
+        let mut tx = self.pool.begin().await.map_err(db("starting a withdrawal"))?;
         let status: Option<String> = sqlx::query_scalar(
             "DELETE FROM signatures WHERE campaign = $1 AND platform = $2 AND platform_user_id = $3 RETURNING status",
         )
@@ -334,11 +328,7 @@ impl Storage for PostgresStorage {
         at: DateTime<Utc>,
         forget_before: DateTime<Utc>,
     ) -> StorageResult<()> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db("recording a connection attempt"))?;
+        let mut tx = self.pool.begin().await.map_err(db("recording a connection attempt"))?;
         sqlx::query("DELETE FROM connection_attempts WHERE bot = $1 AND at < $2")
             .bind(bot)
             .bind(forget_before)
@@ -433,11 +423,7 @@ impl Storage for PostgresStorage {
         action: ReviewAction,
         audit: &AuditEntry,
     ) -> StorageResult<ReviewOutcome> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db("starting a review"))?;
+        let mut tx = self.pool.begin().await.map_err(db("starting a review"))?;
         // Held first, then counted, so each update's row count says exactly
         // which counter to adjust.
         let mut moved = Matched::default();
@@ -596,11 +582,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn recount(&self) -> StorageResult<Vec<Recount>> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db("starting a recount"))?;
+        let mut tx = self.pool.begin().await.map_err(db("starting a recount"))?;
         let report = recount_in(&mut tx).await?;
         tx.commit().await.map_err(db("committing a recount"))?;
         Ok(report)
@@ -742,59 +724,39 @@ struct PostgresWriter {
 #[async_trait]
 impl ApplyBatch for PostgresWriter {
     async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
-        let mut tx = self
-            .connection
-            .begin()
-            .await
-            .map_err(db("starting a batch"))?;
+        let mut tx = self.connection.begin().await.map_err(db("starting a batch"))?;
         let mut outcomes = vec![Written::Done; writes.len()];
-        let saves: Vec<(&Identity, &str, DateTime<Utc>)> = writes
+        let saves: Vec<(&str, &str, &str, _)> = writes
             .iter()
             .filter_map(|w| match w {
-                Write::SaveConversation { who, state, at } => Some((who, state.as_str(), *at)),
+                Write::SaveConversation { who, state, at } => {
+                    Some((who.platform.as_str(), who.user_id.as_str(), state.as_str(), *at))
+                }
                 _ => None,
             })
             .collect();
-        for chunk in statement_chunks(&saves) {
-            let mut query = QueryBuilder::<Postgres>::new(
-                "INSERT INTO conversations (platform, platform_user_id, state, updated_at) ",
-            );
-            query.push_values(chunk, |mut row, (who, state, at)| {
-                row.push_bind(who.platform.as_str())
-                    .push_bind(who.user_id.clone())
-                    .push_bind((*state).to_owned())
-                    .push_bind(*at);
-            });
-            query.push(" ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at");
-            query
-                .build()
+        if !saves.is_empty() {
+            sqlx::query(SAVE_CONVERSATIONS)
+                .bind(as_json(&saves))
                 .execute(&mut *tx)
                 .await
                 .map_err(db("saving conversations"))?;
         }
         // A signature ends its signer's conversation, in the same transaction.
-        let deletes: Vec<&Identity> = writes
+        let deletes: Vec<(&str, &str)> = writes
             .iter()
             .filter_map(|w| match w {
-                Write::DeleteConversation { who } => Some(who),
-                Write::Sign(signature) => Some(&signature.identity),
-                _ => None,
+                Write::DeleteConversation { who } => Some((who.platform.as_str(), who.user_id.as_str())),
+                Write::Sign(signature) => Some((
+                    signature.identity.platform.as_str(),
+                    signature.identity.user_id.as_str(),
+                )),
+                Write::SaveConversation { .. } => None,
             })
             .collect();
-        for chunk in statement_chunks(&deletes) {
-            let mut query =
-                QueryBuilder::<Postgres>::new("DELETE FROM conversations WHERE (platform, platform_user_id) IN (VALUES ");
-            let mut rows = query.separated(", ");
-            for who in chunk {
-                rows.push("(")
-                    .push_bind_unseparated(who.platform.as_str())
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(who.user_id.clone())
-                    .push_unseparated(")");
-            }
-            query.push(")");
-            query
-                .build()
+        if !deletes.is_empty() {
+            sqlx::query(DELETE_CONVERSATIONS)
+                .bind(as_json(&deletes))
                 .execute(&mut *tx)
                 .await
                 .map_err(db("deleting conversations"))?;
@@ -817,17 +779,67 @@ impl ApplyBatch for PostgresWriter {
     }
 }
 
+/// Rows travel to the database as one JSON array parameter: one statement,
+/// prepared once, whatever the batch size, and one round trip to the
+/// database's thread instead of one per row.
+fn as_json(rows: &impl serde::Serialize) -> String {
+    serde_json::to_string(rows).expect("rows of strings and numbers serialise")
+}
+
+// The batch statements. Each takes its rows as a JSON array in $1.
+
+/// Rows: [platform, platform user id, state, updated at].
+const SAVE_CONVERSATIONS: &str = "INSERT INTO conversations (platform, platform_user_id, state, updated_at)
+     SELECT value ->> 0, value ->> 1, value ->> 2, (value ->> 3)::timestamptz FROM jsonb_array_elements($1::jsonb) AS value
+     ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at";
+
+/// Rows: [platform, platform user id].
+const DELETE_CONVERSATIONS: &str = "DELETE FROM conversations WHERE (platform, platform_user_id) IN
+     (SELECT value ->> 0, value ->> 1 FROM jsonb_array_elements($1::jsonb) AS value)";
+
+/// Rows: the sixteen columns in order; see `signature_row`.
+const INSERT_SIGNATURES: &str = "INSERT INTO signatures (campaign, platform, platform_user_id, name, email,
+         postcode_district, country, updates_opt_in, consent_version, consent_at, referral_code, share_code,
+         created_at, status, hold_reason, email_domain)
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
+            (value ->> 7)::boolean, (value ->> 8)::integer, (value ->> 9)::timestamptz, value ->> 10, value ->> 11,
+            (value ->> 12)::timestamptz, value ->> 13, value ->> 14, value ->> 15
+     FROM jsonb_array_elements($1::jsonb) AS value
+     ON CONFLICT DO NOTHING";
+
+/// Of the rows just offered to `INSERT_SIGNATURES`, the share codes now
+/// stored under their own signer: the ones that were inserted.
+const INSERTED_CODES: &str =
+    "SELECT string_agg(s.share_code, ',') FROM signatures s JOIN jsonb_array_elements($1::jsonb) AS j
+     ON s.share_code = j ->> 11 AND s.campaign = j ->> 0 AND s.platform = j ->> 1 AND s.platform_user_id = j ->> 2";
+
+/// Keys: [campaign, platform, platform user id].
+const SELECT_SIGNATURES: &str = "SELECT campaign, platform, platform_user_id, name, email, postcode_district, country,
+         updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at, status, hold_reason
+     FROM signatures WHERE (campaign, platform, platform_user_id) IN
+         (SELECT value ->> 0, value ->> 1, value ->> 2 FROM jsonb_array_elements($1::jsonb) AS value)";
+
+/// Keys: campaign slugs.
+const SELECT_TOTALS: &str = "SELECT campaign, total FROM campaign_totals
+     WHERE campaign IN (SELECT value FROM jsonb_array_elements_text($1::jsonb) AS value)";
+
+/// Keys: [platform, platform user id].
+const SELECT_CONVERSATIONS: &str = "SELECT platform, platform_user_id, state, updated_at FROM conversations
+     WHERE (platform, platform_user_id) IN (SELECT value ->> 0, value ->> 1 FROM jsonb_array_elements($1::jsonb) AS value)";
+
 /// Takes the counters of these campaigns for this transaction before any
 /// signature is inserted. SQLite has one writer at a time already, so there
 /// is nothing to do; the PostgreSQL version locks the rows, so writers that
 /// run side by side cannot deadlock over each other's new signatures.
 async fn lock_counters(tx: &mut PgConnection, campaigns: &[&str]) -> StorageResult<()> {
     for campaign in campaigns {
-        sqlx::query("INSERT INTO campaign_totals (campaign, total, held) VALUES ($1, 0, 0) ON CONFLICT (campaign) DO NOTHING")
-            .bind(*campaign)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("creating a counter"))?;
+        sqlx::query(
+            "INSERT INTO campaign_totals (campaign, total, held) VALUES ($1, 0, 0) ON CONFLICT (campaign) DO NOTHING",
+        )
+        .bind(*campaign)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("creating a counter"))?;
     }
     let campaigns: Vec<String> = campaigns.iter().map(|c| (*c).to_owned()).collect();
     sqlx::query("SELECT campaign FROM campaign_totals WHERE campaign = ANY($1) ORDER BY campaign FOR UPDATE")
@@ -838,12 +850,52 @@ async fn lock_counters(tx: &mut PgConnection, campaigns: &[&str]) -> StorageResu
     Ok(())
 }
 
+/// A signature as a row for `INSERT_SIGNATURES`.
+#[allow(clippy::type_complexity)]
+fn signature_row<'a>(
+    signature: &'a NewSignature,
+    code: &'a ShareCode,
+) -> (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    bool,
+    u32,
+    DateTime<Utc>,
+    Option<&'a str>,
+    &'a str,
+    DateTime<Utc>,
+    &'static str,
+    Option<&'static str>,
+    Option<&'a str>,
+) {
+    (
+        signature.campaign.as_str(),
+        signature.identity.platform.as_str(),
+        signature.identity.user_id.as_str(),
+        signature.name.as_str(),
+        signature.email.as_ref().map(Email::as_str),
+        signature.location.district(),
+        signature.location.country(),
+        signature.updates_opt_in,
+        signature.consent_version,
+        signature.consent_at,
+        signature.referral_code.as_ref().map(ShareCode::as_str),
+        code.as_str(),
+        signature.created_at,
+        if signature.hold.is_some() { "held" } else { "counted" },
+        signature.hold.map(HoldReason::as_str),
+        signature.email.as_ref().map(Email::domain),
+    )
+}
+
 /// Inserts a batch of signatures, recognising duplicates, and updates each
 /// campaign's counters once. Returns each signature's outcome by its index.
-async fn sign_all(
-    tx: &mut PgConnection,
-    signs: &[(usize, &NewSignature)],
-) -> StorageResult<Vec<(usize, SignOutcome)>> {
+async fn sign_all(tx: &mut PgConnection, signs: &[(usize, &NewSignature)]) -> StorageResult<Vec<(usize, SignOutcome)>> {
     let mut campaigns: Vec<&str> = signs.iter().map(|(_, s)| s.campaign.as_str()).collect();
     campaigns.sort_unstable();
     campaigns.dedup();
@@ -858,39 +910,22 @@ async fn sign_all(
             break;
         }
         let candidates = with_fresh_codes(&pending);
-        let mut inserted: HashSet<String> = HashSet::new();
-        for chunk in statement_chunks(&candidates) {
-            let mut query = QueryBuilder::<Postgres>::new(
-                "INSERT INTO signatures (campaign, platform, platform_user_id, name, email, postcode_district,
-                     country, updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at,
-                     status, hold_reason, email_domain) ",
-            );
-            query.push_values(chunk, |mut row, (_, signature, code)| {
-                row.push_bind(signature.campaign.clone())
-                    .push_bind(signature.identity.platform.as_str())
-                    .push_bind(signature.identity.user_id.clone())
-                    .push_bind(signature.name.as_str().to_owned())
-                    .push_bind(signature.email.as_ref().map(|e| e.as_str().to_owned()))
-                    .push_bind(signature.location.district().map(str::to_owned))
-                    .push_bind(signature.location.country().map(str::to_owned))
-                    .push_bind(signature.updates_opt_in)
-                    .push_bind(signature.consent_version as i32)
-                    .push_bind(signature.consent_at)
-                    .push_bind(signature.referral_code.as_ref().map(|c| c.as_str().to_owned()))
-                    .push_bind(code.as_str().to_owned())
-                    .push_bind(signature.created_at)
-                    .push_bind(if signature.hold.is_some() { "held" } else { "counted" })
-                    .push_bind(signature.hold.map(HoldReason::as_str))
-                    .push_bind(signature.email.as_ref().map(|e| e.domain().to_owned()));
-            });
-            query.push(" ON CONFLICT DO NOTHING RETURNING share_code");
-            let codes: Vec<String> = query
-                .build_query_scalar()
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db("storing signatures"))?;
-            inserted.extend(codes);
-        }
+        let rows: Vec<_> = candidates
+            .iter()
+            .map(|(_, signature, code)| signature_row(signature, code))
+            .collect();
+        let rows = as_json(&rows);
+        sqlx::query(INSERT_SIGNATURES)
+            .bind(rows.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(db("storing signatures"))?;
+        let inserted: Option<String> = sqlx::query_scalar(INSERTED_CODES)
+            .bind(rows)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db("checking stored signatures"))?;
+        let inserted: HashSet<&str> = inserted.as_deref().unwrap_or("").split(',').collect();
         let mut retry = Vec::new();
         for (index, signature, code) in candidates {
             if inserted.contains(code.as_str()) {
@@ -953,32 +988,15 @@ struct SignatureFetcher {
 #[async_trait]
 impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
     async fn fetch(&self, keys: &[(String, Identity)]) -> StorageResult<Vec<Option<Signature>>> {
-        let mut rows = Vec::new();
-        for chunk in statement_chunks(keys) {
-            let mut query = QueryBuilder::<Postgres>::new(
-                "SELECT campaign, platform, platform_user_id, name, email, postcode_district, country, updates_opt_in,
-                        consent_version, consent_at, referral_code, share_code, created_at, status, hold_reason
-                 FROM signatures WHERE (campaign, platform, platform_user_id) IN (VALUES ",
-            );
-            let mut list = query.separated(", ");
-            for (campaign, who) in chunk {
-                list.push("(")
-                    .push_bind_unseparated(campaign.clone())
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(who.platform.as_str())
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(who.user_id.clone())
-                    .push_unseparated(")");
-            }
-            query.push(")");
-            rows.extend(
-                query
-                    .build()
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(db("reading signatures"))?,
-            );
-        }
+        let wanted: Vec<(&str, &str, &str)> = keys
+            .iter()
+            .map(|(campaign, who)| (campaign.as_str(), who.platform.as_str(), who.user_id.as_str()))
+            .collect();
+        let rows = sqlx::query(SELECT_SIGNATURES)
+            .bind(as_json(&wanted))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading signatures"))?;
         let mut found: HashMap<(String, String, String), Signature> = HashMap::with_capacity(rows.len());
         for row in rows {
             let campaign: String = row.get("campaign");
@@ -1030,22 +1048,13 @@ impl FetchBatch<String, u64> for TotalFetcher {
         let mut campaigns: Vec<&String> = keys.iter().collect();
         campaigns.sort_unstable();
         campaigns.dedup();
-        let mut totals: HashMap<String, i64> = HashMap::new();
-        for chunk in statement_chunks(&campaigns) {
-            let mut query =
-                QueryBuilder::<Postgres>::new("SELECT campaign, total FROM campaign_totals WHERE campaign IN (");
-            let mut list = query.separated(", ");
-            for campaign in chunk {
-                list.push_bind((*campaign).clone());
-            }
-            query.push(")");
-            let found: Vec<(String, i64)> = query
-                .build_query_as()
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db("reading totals"))?;
-            totals.extend(found);
-        }
+        let totals: HashMap<String, i64> = sqlx::query_as(SELECT_TOTALS)
+            .bind(as_json(&campaigns))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading totals"))?
+            .into_iter()
+            .collect();
         Ok(keys
             .iter()
             .map(|c| totals.get(c).copied().unwrap_or(0) as u64)
@@ -1061,29 +1070,15 @@ struct ConversationFetcher {
 #[async_trait]
 impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetcher {
     async fn fetch(&self, keys: &[Identity]) -> StorageResult<Vec<Option<(String, DateTime<Utc>)>>> {
-        let mut rows: Vec<(String, String, String, DateTime<Utc>)> = Vec::new();
-        for chunk in statement_chunks(keys) {
-            let mut query = QueryBuilder::<Postgres>::new(
-                "SELECT platform, platform_user_id, state, updated_at FROM conversations
-                 WHERE (platform, platform_user_id) IN (VALUES ",
-            );
-            let mut list = query.separated(", ");
-            for who in chunk {
-                list.push("(")
-                    .push_bind_unseparated(who.platform.as_str())
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(who.user_id.clone())
-                    .push_unseparated(")");
-            }
-            query.push(")");
-            rows.extend(
-                query
-                    .build_query_as::<(String, String, String, DateTime<Utc>)>()
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(db("loading conversations"))?,
-            );
-        }
+        let wanted: Vec<(&str, &str)> = keys
+            .iter()
+            .map(|who| (who.platform.as_str(), who.user_id.as_str()))
+            .collect();
+        let rows: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(SELECT_CONVERSATIONS)
+            .bind(as_json(&wanted))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("loading conversations"))?;
         let mut found: HashMap<(String, String), (String, DateTime<Utc>)> = HashMap::with_capacity(rows.len());
         for (platform, user_id, state, updated_at) in rows {
             found.insert((platform, user_id), (state, updated_at));

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 
 use super::cache::ConversationCache;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
@@ -19,7 +19,7 @@ use super::{
     Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
     ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Storage, StorageError,
     StorageResult, Tally, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns,
-    platform_from_column, statement_chunks,
+    platform_from_column,
 };
 use crate::domain::{Email, Identity, Platform, ShareCode, SignerName};
 use crate::limits::HoldReason;
@@ -793,53 +793,37 @@ impl ApplyBatch for SqliteWriter {
             .await
             .map_err(db("starting a batch"))?;
         let mut outcomes = vec![Written::Done; writes.len()];
-        let saves: Vec<(&Identity, &str, DateTime<Utc>)> = writes
+        let saves: Vec<(&str, &str, &str, _)> = writes
             .iter()
             .filter_map(|w| match w {
-                Write::SaveConversation { who, state, at } => Some((who, state.as_str(), *at)),
+                Write::SaveConversation { who, state, at } => {
+                    Some((who.platform.as_str(), who.user_id.as_str(), state.as_str(), millis(*at)))
+                }
                 _ => None,
             })
             .collect();
-        for chunk in statement_chunks(&saves) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO conversations (platform, platform_user_id, state, updated_at) ",
-            );
-            query.push_values(chunk, |mut row, (who, state, at)| {
-                row.push_bind(who.platform.as_str())
-                    .push_bind(who.user_id.clone())
-                    .push_bind((*state).to_owned())
-                    .push_bind(millis(*at));
-            });
-            query.push(" ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at");
-            query
-                .build()
+        if !saves.is_empty() {
+            sqlx::query(SAVE_CONVERSATIONS)
+                .bind(as_json(&saves))
                 .execute(&mut *tx)
                 .await
                 .map_err(db("saving conversations"))?;
         }
         // A signature ends its signer's conversation, in the same transaction.
-        let deletes: Vec<&Identity> = writes
+        let deletes: Vec<(&str, &str)> = writes
             .iter()
             .filter_map(|w| match w {
-                Write::DeleteConversation { who } => Some(who),
-                Write::Sign(signature) => Some(&signature.identity),
-                _ => None,
+                Write::DeleteConversation { who } => Some((who.platform.as_str(), who.user_id.as_str())),
+                Write::Sign(signature) => Some((
+                    signature.identity.platform.as_str(),
+                    signature.identity.user_id.as_str(),
+                )),
+                Write::SaveConversation { .. } => None,
             })
             .collect();
-        for chunk in statement_chunks(&deletes) {
-            let mut query =
-                QueryBuilder::<Sqlite>::new("DELETE FROM conversations WHERE (platform, platform_user_id) IN (VALUES ");
-            let mut rows = query.separated(", ");
-            for who in chunk {
-                rows.push("(")
-                    .push_bind_unseparated(who.platform.as_str())
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(who.user_id.clone())
-                    .push_unseparated(")");
-            }
-            query.push(")");
-            query
-                .build()
+        if !deletes.is_empty() {
+            sqlx::query(DELETE_CONVERSATIONS)
+                .bind(as_json(&deletes))
                 .execute(&mut *tx)
                 .await
                 .map_err(db("deleting conversations"))?;
@@ -862,12 +846,102 @@ impl ApplyBatch for SqliteWriter {
     }
 }
 
+/// Rows travel to the database as one JSON array parameter: one statement,
+/// prepared once, whatever the batch size, and one round trip to the
+/// database's thread instead of one per row.
+fn as_json(rows: &impl serde::Serialize) -> String {
+    serde_json::to_string(rows).expect("rows of strings and numbers serialise")
+}
+
+// The batch statements. Each takes its rows as a JSON array in $1.
+
+/// Rows: [platform, platform user id, state, updated at].
+const SAVE_CONVERSATIONS: &str = "INSERT INTO conversations (platform, platform_user_id, state, updated_at)
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1) WHERE true
+     ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at";
+
+/// Rows: [platform, platform user id].
+const DELETE_CONVERSATIONS: &str = "DELETE FROM conversations WHERE (platform, platform_user_id) IN
+     (SELECT value ->> 0, value ->> 1 FROM json_each($1))";
+
+/// Rows: the sixteen columns in order; see `signature_row`.
+const INSERT_SIGNATURES: &str = "INSERT INTO signatures (campaign, platform, platform_user_id, name, email,
+         postcode_district, country, updates_opt_in, consent_version, consent_at, referral_code, share_code,
+         created_at, status, hold_reason, email_domain)
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
+            value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15
+     FROM json_each($1) WHERE true
+     ON CONFLICT DO NOTHING";
+
+/// Of the rows just offered to `INSERT_SIGNATURES`, the share codes now
+/// stored under their own signer: the ones that were inserted.
+const INSERTED_CODES: &str = "SELECT group_concat(s.share_code, ',') FROM signatures s JOIN json_each($1) j
+     ON s.share_code = j.value ->> 11 AND s.campaign = j.value ->> 0
+        AND s.platform = j.value ->> 1 AND s.platform_user_id = j.value ->> 2";
+
+/// Keys: [campaign, platform, platform user id].
+const SELECT_SIGNATURES: &str = "SELECT campaign, platform, platform_user_id, name, email, postcode_district, country,
+         updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at, status, hold_reason
+     FROM signatures WHERE (campaign, platform, platform_user_id) IN
+         (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1))";
+
+/// Keys: campaign slugs.
+const SELECT_TOTALS: &str =
+    "SELECT campaign, total FROM campaign_totals WHERE campaign IN (SELECT value FROM json_each($1))";
+
+/// Keys: [platform, platform user id].
+const SELECT_CONVERSATIONS: &str = "SELECT platform, platform_user_id, state, updated_at FROM conversations
+     WHERE (platform, platform_user_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each($1))";
+
 /// Takes the counters of these campaigns for this transaction before any
 /// signature is inserted. SQLite has one writer at a time already, so there
 /// is nothing to do; the PostgreSQL version locks the rows, so writers that
 /// run side by side cannot deadlock over each other's new signatures.
 async fn lock_counters(_tx: &mut SqliteConnection, _campaigns: &[&str]) -> StorageResult<()> {
     Ok(())
+}
+
+/// A signature as a row for `INSERT_SIGNATURES`.
+#[allow(clippy::type_complexity)]
+fn signature_row<'a>(
+    signature: &'a NewSignature,
+    code: &'a ShareCode,
+) -> (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    bool,
+    u32,
+    i64,
+    Option<&'a str>,
+    &'a str,
+    i64,
+    &'static str,
+    Option<&'static str>,
+    Option<&'a str>,
+) {
+    (
+        signature.campaign.as_str(),
+        signature.identity.platform.as_str(),
+        signature.identity.user_id.as_str(),
+        signature.name.as_str(),
+        signature.email.as_ref().map(Email::as_str),
+        signature.location.district(),
+        signature.location.country(),
+        signature.updates_opt_in,
+        signature.consent_version,
+        millis(signature.consent_at),
+        signature.referral_code.as_ref().map(ShareCode::as_str),
+        code.as_str(),
+        millis(signature.created_at),
+        if signature.hold.is_some() { "held" } else { "counted" },
+        signature.hold.map(HoldReason::as_str),
+        signature.email.as_ref().map(Email::domain),
+    )
 }
 
 /// Inserts a batch of signatures, recognising duplicates, and updates each
@@ -890,39 +964,22 @@ async fn sign_all(
             break;
         }
         let candidates = with_fresh_codes(&pending);
-        let mut inserted: HashSet<String> = HashSet::new();
-        for chunk in statement_chunks(&candidates) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO signatures (campaign, platform, platform_user_id, name, email, postcode_district,
-                     country, updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at,
-                     status, hold_reason, email_domain) ",
-            );
-            query.push_values(chunk, |mut row, (_, signature, code)| {
-                row.push_bind(signature.campaign.clone())
-                    .push_bind(signature.identity.platform.as_str())
-                    .push_bind(signature.identity.user_id.clone())
-                    .push_bind(signature.name.as_str().to_owned())
-                    .push_bind(signature.email.as_ref().map(|e| e.as_str().to_owned()))
-                    .push_bind(signature.location.district().map(str::to_owned))
-                    .push_bind(signature.location.country().map(str::to_owned))
-                    .push_bind(signature.updates_opt_in)
-                    .push_bind(i64::from(signature.consent_version))
-                    .push_bind(millis(signature.consent_at))
-                    .push_bind(signature.referral_code.as_ref().map(|c| c.as_str().to_owned()))
-                    .push_bind(code.as_str().to_owned())
-                    .push_bind(millis(signature.created_at))
-                    .push_bind(if signature.hold.is_some() { "held" } else { "counted" })
-                    .push_bind(signature.hold.map(HoldReason::as_str))
-                    .push_bind(signature.email.as_ref().map(|e| e.domain().to_owned()));
-            });
-            query.push(" ON CONFLICT DO NOTHING RETURNING share_code");
-            let codes: Vec<String> = query
-                .build_query_scalar()
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db("storing signatures"))?;
-            inserted.extend(codes);
-        }
+        let rows: Vec<_> = candidates
+            .iter()
+            .map(|(_, signature, code)| signature_row(signature, code))
+            .collect();
+        let rows = as_json(&rows);
+        sqlx::query(INSERT_SIGNATURES)
+            .bind(rows.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(db("storing signatures"))?;
+        let inserted: Option<String> = sqlx::query_scalar(INSERTED_CODES)
+            .bind(rows)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db("checking stored signatures"))?;
+        let inserted: HashSet<&str> = inserted.as_deref().unwrap_or("").split(',').collect();
         let mut retry = Vec::new();
         for (index, signature, code) in candidates {
             if inserted.contains(code.as_str()) {
@@ -985,32 +1042,15 @@ struct SignatureFetcher {
 #[async_trait]
 impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
     async fn fetch(&self, keys: &[(String, Identity)]) -> StorageResult<Vec<Option<Signature>>> {
-        let mut rows = Vec::new();
-        for chunk in statement_chunks(keys) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT campaign, platform, platform_user_id, name, email, postcode_district, country, updates_opt_in,
-                        consent_version, consent_at, referral_code, share_code, created_at, status, hold_reason
-                 FROM signatures WHERE (campaign, platform, platform_user_id) IN (VALUES ",
-            );
-            let mut list = query.separated(", ");
-            for (campaign, who) in chunk {
-                list.push("(")
-                    .push_bind_unseparated(campaign.clone())
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(who.platform.as_str())
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(who.user_id.clone())
-                    .push_unseparated(")");
-            }
-            query.push(")");
-            rows.extend(
-                query
-                    .build()
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(db("reading signatures"))?,
-            );
-        }
+        let wanted: Vec<(&str, &str, &str)> = keys
+            .iter()
+            .map(|(campaign, who)| (campaign.as_str(), who.platform.as_str(), who.user_id.as_str()))
+            .collect();
+        let rows = sqlx::query(SELECT_SIGNATURES)
+            .bind(as_json(&wanted))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading signatures"))?;
         let mut found: HashMap<(String, String, String), Signature> = HashMap::with_capacity(rows.len());
         for row in rows {
             let campaign: String = row.get("campaign");
@@ -1062,22 +1102,13 @@ impl FetchBatch<String, u64> for TotalFetcher {
         let mut campaigns: Vec<&String> = keys.iter().collect();
         campaigns.sort_unstable();
         campaigns.dedup();
-        let mut totals: HashMap<String, i64> = HashMap::new();
-        for chunk in statement_chunks(&campaigns) {
-            let mut query =
-                QueryBuilder::<Sqlite>::new("SELECT campaign, total FROM campaign_totals WHERE campaign IN (");
-            let mut list = query.separated(", ");
-            for campaign in chunk {
-                list.push_bind((*campaign).clone());
-            }
-            query.push(")");
-            let found: Vec<(String, i64)> = query
-                .build_query_as()
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db("reading totals"))?;
-            totals.extend(found);
-        }
+        let totals: HashMap<String, i64> = sqlx::query_as(SELECT_TOTALS)
+            .bind(as_json(&campaigns))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading totals"))?
+            .into_iter()
+            .collect();
         Ok(keys
             .iter()
             .map(|c| totals.get(c).copied().unwrap_or(0) as u64)
@@ -1093,29 +1124,15 @@ struct ConversationFetcher {
 #[async_trait]
 impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetcher {
     async fn fetch(&self, keys: &[Identity]) -> StorageResult<Vec<Option<(String, DateTime<Utc>)>>> {
-        let mut rows: Vec<(String, String, String, i64)> = Vec::new();
-        for chunk in statement_chunks(keys) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT platform, platform_user_id, state, updated_at FROM conversations
-                 WHERE (platform, platform_user_id) IN (VALUES ",
-            );
-            let mut list = query.separated(", ");
-            for who in chunk {
-                list.push("(")
-                    .push_bind_unseparated(who.platform.as_str())
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(who.user_id.clone())
-                    .push_unseparated(")");
-            }
-            query.push(")");
-            rows.extend(
-                query
-                    .build_query_as::<(String, String, String, i64)>()
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(db("loading conversations"))?,
-            );
-        }
+        let wanted: Vec<(&str, &str)> = keys
+            .iter()
+            .map(|who| (who.platform.as_str(), who.user_id.as_str()))
+            .collect();
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(SELECT_CONVERSATIONS)
+            .bind(as_json(&wanted))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("loading conversations"))?;
         let mut found: HashMap<(String, String), (String, DateTime<Utc>)> = HashMap::with_capacity(rows.len());
         for (platform, user_id, state, updated_at) in rows {
             found.insert((platform, user_id), (state, from_millis(updated_at)?));
