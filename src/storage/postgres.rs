@@ -790,12 +790,12 @@ fn as_json(rows: &impl serde::Serialize) -> String {
 
 /// Rows: [platform, platform user id, state, updated at].
 const SAVE_CONVERSATIONS: &str = "INSERT INTO conversations (platform, platform_user_id, state, updated_at)
-     SELECT value ->> 0, value ->> 1, value ->> 2, (value ->> 3)::timestamptz FROM jsonb_array_elements($1::jsonb) AS value
+     SELECT value ->> 0, value ->> 1, value ->> 2, (value ->> 3)::timestamptz FROM json_array_elements($1::json) AS value
      ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at";
 
 /// Rows: [platform, platform user id].
-const DELETE_CONVERSATIONS: &str = "DELETE FROM conversations WHERE (platform, platform_user_id) IN
-     (SELECT value ->> 0, value ->> 1 FROM jsonb_array_elements($1::jsonb) AS value)";
+const DELETE_CONVERSATIONS: &str = "DELETE FROM conversations c USING json_array_elements($1::json) AS j
+     WHERE c.platform = j ->> 0 AND c.platform_user_id = j ->> 1";
 
 /// Rows: the sixteen columns in order; see `signature_row`.
 const INSERT_SIGNATURES: &str = "INSERT INTO signatures (campaign, platform, platform_user_id, name, email,
@@ -804,28 +804,32 @@ const INSERT_SIGNATURES: &str = "INSERT INTO signatures (campaign, platform, pla
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
             (value ->> 7)::boolean, (value ->> 8)::integer, (value ->> 9)::timestamptz, value ->> 10, value ->> 11,
             (value ->> 12)::timestamptz, value ->> 13, value ->> 14, value ->> 15
-     FROM jsonb_array_elements($1::jsonb) AS value
+     FROM json_array_elements($1::json) AS value
      ON CONFLICT DO NOTHING";
 
 /// Of the rows just offered to `INSERT_SIGNATURES`, the share codes now
 /// stored under their own signer: the ones that were inserted.
-const INSERTED_CODES: &str =
-    "SELECT string_agg(s.share_code, ',') FROM signatures s JOIN jsonb_array_elements($1::jsonb) AS j
-     ON s.share_code = j ->> 11 AND s.campaign = j ->> 0 AND s.platform = j ->> 1 AND s.platform_user_id = j ->> 2";
+const INSERTED_CODES: &str = "SELECT string_agg(s.share_code, ',') FROM json_array_elements($1::json) AS j
+     JOIN LATERAL (SELECT share_code FROM signatures WHERE campaign = j ->> 0 AND share_code = j ->> 11
+         AND platform = j ->> 1 AND platform_user_id = j ->> 2) AS s ON true";
 
 /// Keys: [campaign, platform, platform user id].
-const SELECT_SIGNATURES: &str = "SELECT campaign, platform, platform_user_id, name, email, postcode_district, country,
-         updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at, status, hold_reason
-     FROM signatures WHERE (campaign, platform, platform_user_id) IN
-         (SELECT value ->> 0, value ->> 1, value ->> 2 FROM jsonb_array_elements($1::jsonb) AS value)";
+const SELECT_SIGNATURES: &str =
+    "SELECT s.campaign, s.platform, s.platform_user_id, s.name, s.email, s.postcode_district,
+         s.country, s.updates_opt_in, s.consent_version, s.consent_at, s.referral_code, s.share_code, s.created_at,
+         s.status, s.hold_reason
+     FROM json_array_elements($1::json) AS j
+     JOIN LATERAL (SELECT * FROM signatures WHERE campaign = j ->> 0 AND platform = j ->> 1
+         AND platform_user_id = j ->> 2) AS s ON true";
 
 /// Keys: campaign slugs.
 const SELECT_TOTALS: &str = "SELECT campaign, total FROM campaign_totals
-     WHERE campaign IN (SELECT value FROM jsonb_array_elements_text($1::jsonb) AS value)";
+     WHERE campaign IN (SELECT value FROM json_array_elements_text($1::json) AS value)";
 
 /// Keys: [platform, platform user id].
-const SELECT_CONVERSATIONS: &str = "SELECT platform, platform_user_id, state, updated_at FROM conversations
-     WHERE (platform, platform_user_id) IN (SELECT value ->> 0, value ->> 1 FROM jsonb_array_elements($1::jsonb) AS value)";
+const SELECT_CONVERSATIONS: &str = "SELECT c.platform, c.platform_user_id, c.state, c.updated_at
+     FROM json_array_elements($1::json) AS j
+     JOIN LATERAL (SELECT * FROM conversations WHERE platform = j ->> 0 AND platform_user_id = j ->> 1) AS c ON true";
 
 /// Takes the counters of these campaigns for this transaction before any
 /// signature is inserted. SQLite has one writer at a time already, so there
