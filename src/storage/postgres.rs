@@ -12,7 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection, PgPool, Row};
+use sqlx::query_builder::Separated;
+use sqlx::{Connection, PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
 use super::cache::ConversationCache;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
@@ -755,11 +756,18 @@ impl ApplyBatch for PostgresWriter {
             })
             .collect();
         if !deletes.is_empty() {
-            sqlx::query(DELETE_CONVERSATIONS)
-                .bind(as_json(&deletes))
-                .execute(&mut *tx)
-                .await
-                .map_err(db("deleting conversations"))?;
+            keys_query(
+                "DELETE FROM conversations WHERE (platform, platform_user_id) IN ",
+                &deletes,
+                |key, (a, b)| {
+                    key.push_bind(a.to_string()).push_bind(b.to_string());
+                },
+            )
+            .build()
+            .persistent(false)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("deleting conversations"))?;
         }
         let signs: Vec<(usize, &NewSignature)> = writes
             .iter()
@@ -786,16 +794,13 @@ fn as_json(rows: &impl serde::Serialize) -> String {
     serde_json::to_string(rows).expect("rows of strings and numbers serialise")
 }
 
-// The batch statements. Each takes its rows as a JSON array in $1.
+// The batch statements. Writes take their rows as a JSON array in $1;
+// lookups by key take a VALUES list (see `keys_query`).
 
 /// Rows: [platform, platform user id, state, updated at].
 const SAVE_CONVERSATIONS: &str = "INSERT INTO conversations (platform, platform_user_id, state, updated_at)
      SELECT value ->> 0, value ->> 1, value ->> 2, (value ->> 3)::timestamptz FROM json_array_elements($1::json) AS value
      ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at";
-
-/// Rows: [platform, platform user id].
-const DELETE_CONVERSATIONS: &str = "DELETE FROM conversations c USING json_array_elements($1::json) AS j
-     WHERE c.platform = j ->> 0 AND c.platform_user_id = j ->> 1";
 
 /// Rows: the sixteen columns in order; see `signature_row`.
 const INSERT_SIGNATURES: &str = "INSERT INTO signatures (campaign, platform, platform_user_id, name, email,
@@ -804,32 +809,22 @@ const INSERT_SIGNATURES: &str = "INSERT INTO signatures (campaign, platform, pla
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
             (value ->> 7)::boolean, (value ->> 8)::integer, (value ->> 9)::timestamptz, value ->> 10, value ->> 11,
             (value ->> 12)::timestamptz, value ->> 13, value ->> 14, value ->> 15
-     FROM json_array_elements($1::json) AS value
-     ON CONFLICT DO NOTHING";
-
-/// Of the rows just offered to `INSERT_SIGNATURES`, the share codes now
-/// stored under their own signer: the ones that were inserted.
-const INSERTED_CODES: &str = "SELECT string_agg(s.share_code, ',') FROM json_array_elements($1::json) AS j
-     JOIN LATERAL (SELECT share_code FROM signatures WHERE campaign = j ->> 0 AND share_code = j ->> 11
-         AND platform = j ->> 1 AND platform_user_id = j ->> 2) AS s ON true";
+     FROM jsonb_array_elements($1::jsonb) AS value
+     ON CONFLICT DO NOTHING
+     RETURNING share_code";
 
 /// Keys: [campaign, platform, platform user id].
-const SELECT_SIGNATURES: &str =
-    "SELECT s.campaign, s.platform, s.platform_user_id, s.name, s.email, s.postcode_district,
-         s.country, s.updates_opt_in, s.consent_version, s.consent_at, s.referral_code, s.share_code, s.created_at,
-         s.status, s.hold_reason
-     FROM json_array_elements($1::json) AS j
-     JOIN LATERAL (SELECT * FROM signatures WHERE campaign = j ->> 0 AND platform = j ->> 1
-         AND platform_user_id = j ->> 2) AS s ON true";
+const SELECT_SIGNATURES: &str = "SELECT campaign, platform, platform_user_id, name, email, postcode_district,
+         country, updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at,
+         status, hold_reason
+     FROM signatures WHERE (campaign, platform, platform_user_id) IN ";
 
 /// Keys: campaign slugs.
-const SELECT_TOTALS: &str = "SELECT campaign, total FROM campaign_totals
-     WHERE campaign IN (SELECT value FROM json_array_elements_text($1::json) AS value)";
+const SELECT_TOTALS: &str = "SELECT campaign, total FROM campaign_totals WHERE campaign = ANY($1)";
 
 /// Keys: [platform, platform user id].
-const SELECT_CONVERSATIONS: &str = "SELECT c.platform, c.platform_user_id, c.state, c.updated_at
-     FROM json_array_elements($1::json) AS j
-     JOIN LATERAL (SELECT * FROM conversations WHERE platform = j ->> 0 AND platform_user_id = j ->> 1) AS c ON true";
+const SELECT_CONVERSATIONS: &str = "SELECT platform, platform_user_id, state, updated_at FROM conversations
+     WHERE (platform, platform_user_id) IN ";
 
 /// Takes the counters of these campaigns for this transaction before any
 /// signature is inserted. SQLite has one writer at a time already, so there
@@ -919,17 +914,12 @@ async fn sign_all(tx: &mut PgConnection, signs: &[(usize, &NewSignature)]) -> St
             .map(|(_, signature, code)| signature_row(signature, code))
             .collect();
         let rows = as_json(&rows);
-        sqlx::query(INSERT_SIGNATURES)
-            .bind(rows.clone())
-            .execute(&mut *tx)
+        let inserted: Vec<String> = sqlx::query_scalar(INSERT_SIGNATURES)
+            .bind(rows)
+            .fetch_all(&mut *tx)
             .await
             .map_err(db("storing signatures"))?;
-        let inserted: Option<String> = sqlx::query_scalar(INSERTED_CODES)
-            .bind(rows)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db("checking stored signatures"))?;
-        let inserted: HashSet<&str> = inserted.as_deref().unwrap_or("").split(',').collect();
+        let inserted: HashSet<&str> = inserted.iter().map(String::as_str).collect();
         let mut retry = Vec::new();
         for (index, signature, code) in candidates {
             if inserted.contains(code.as_str()) {
@@ -996,11 +986,16 @@ impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
             .iter()
             .map(|(campaign, who)| (campaign.as_str(), who.platform.as_str(), who.user_id.as_str()))
             .collect();
-        let rows = sqlx::query(SELECT_SIGNATURES)
-            .bind(as_json(&wanted))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading signatures"))?;
+        let rows = keys_query(SELECT_SIGNATURES, &wanted, |key, (a, b, c)| {
+            key.push_bind(a.to_string())
+                .push_bind(b.to_string())
+                .push_bind(c.to_string());
+        })
+        .build()
+        .persistent(false)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading signatures"))?;
         let mut found: HashMap<(String, String, String), Signature> = HashMap::with_capacity(rows.len());
         for row in rows {
             let campaign: String = row.get("campaign");
@@ -1052,8 +1047,9 @@ impl FetchBatch<String, u64> for TotalFetcher {
         let mut campaigns: Vec<&String> = keys.iter().collect();
         campaigns.sort_unstable();
         campaigns.dedup();
+        let campaigns: Vec<String> = campaigns.into_iter().cloned().collect();
         let totals: HashMap<String, i64> = sqlx::query_as(SELECT_TOTALS)
-            .bind(as_json(&campaigns))
+            .bind(campaigns)
             .fetch_all(&self.pool)
             .await
             .map_err(db("reading totals"))?
@@ -1078,8 +1074,12 @@ impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetch
             .iter()
             .map(|who| (who.platform.as_str(), who.user_id.as_str()))
             .collect();
-        let rows: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(SELECT_CONVERSATIONS)
-            .bind(as_json(&wanted))
+        let rows: Vec<(String, String, String, DateTime<Utc>)> =
+            keys_query(SELECT_CONVERSATIONS, &wanted, |key, (a, b)| {
+                key.push_bind(a.to_string()).push_bind(b.to_string());
+            })
+            .build_query_as()
+            .persistent(false)
             .fetch_all(&self.pool)
             .await
             .map_err(db("loading conversations"))?;
@@ -1092,4 +1092,27 @@ impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetch
             .map(|who| found.remove(&(who.platform.as_str().to_owned(), who.user_id.clone())))
             .collect())
     }
+}
+
+/// `prefix` followed by `(VALUES (..), (..))` with one row per key. Each
+/// statement is planned for its own number of keys, which lets PostgreSQL
+/// probe the index once per key.
+fn keys_query<'k, K>(
+    prefix: &str,
+    keys: &'k [K],
+    push: impl Fn(&mut Separated<'_, Postgres, &'static str>, &'k K),
+) -> QueryBuilder<Postgres> {
+    let mut query = QueryBuilder::<Postgres>::new(prefix);
+    query.push("(VALUES ");
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            query.push(", ");
+        }
+        query.push("(");
+        let mut row = query.separated(", ");
+        push(&mut row, key);
+        query.push(")");
+    }
+    query.push(")");
+    query
 }

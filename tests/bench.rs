@@ -1,0 +1,48 @@
+//! `petition bench` keeps working: a quick run makes every measurement and
+//! its own checks (every acknowledged signature stored, once) pass. The
+//! figures themselves are not asserted: they are the bench's to print.
+
+use petition::bench::{Scale, run};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_bench_run_reports_every_figure() {
+    let postgres = std::env::var("PETITION_TEST_POSTGRES_URL").ok();
+    let mut figures = Vec::new();
+    run(Scale::QUICK, &[], postgres.as_deref(), |name, value| {
+        figures.push((name.to_owned(), value))
+    })
+    .await
+    .expect("every measurement completes and verifies what it stored");
+    let names: Vec<&str> = figures.iter().map(|(name, _)| name.as_str()).collect();
+    for expected in [
+        "signings_per_s_sqlite_at_1",
+        "signings_per_s_sqlite_at_64",
+        "signings_per_s_sqlite",
+        "total_p99_us",
+        "bytes_per_conversation",
+        "telegram_signings_per_s",
+        "telegram_messages_per_signing",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    let postgres_figure = figures
+        .iter()
+        .find(|(name, _)| name == "signings_per_s_postgres")
+        .expect("reported");
+    assert_eq!(
+        postgres.is_some(),
+        postgres_figure.1.parse::<f64>().is_ok(),
+        "{postgres_figure:?}"
+    );
+    let messages: f64 = figures
+        .iter()
+        .find(|(n, _)| n == "telegram_messages_per_signing")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    assert_eq!(
+        messages, 4.0,
+        "a signing on Telegram costs four messages (and four edits)"
+    );
+}
