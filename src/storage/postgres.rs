@@ -6,7 +6,7 @@
 //! conversation cache, not in logic. Change both together; the same storage
 //! tests run against each.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -32,9 +32,12 @@ use crate::limits::HoldReason;
 #[derive(Debug, Clone)]
 pub struct PostgresStorage {
     pool: PgPool,
-    /// Conversation-state writes and signatures go through here: many of
-    /// them share each transaction and its fsync.
-    writer: GroupCommit,
+    /// Conversation-state writes go through here: many of them share each
+    /// transaction and its fsync.
+    conversation_writer: GroupCommit,
+    /// Signatures, the same way, through a single writer (see
+    /// `PostgresWriter`).
+    signature_writer: GroupCommit,
     /// Switched off: several processes may share a PostgreSQL database, so
     /// each message reads the conversation afresh.
     conversations: Arc<ConversationCache>,
@@ -56,15 +59,17 @@ impl PostgresStorage {
             .await
             .map_err(db("connecting to PostgreSQL"))?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let mut writers = Vec::with_capacity(WRITERS);
-        for _ in 0..WRITERS {
+        let mut writers = Vec::with_capacity(CONVERSATION_WRITERS + 1);
+        for _ in 0..=CONVERSATION_WRITERS {
             let connection = PgConnection::connect(url)
                 .await
                 .map_err(db("opening a PostgreSQL writer"))?;
             writers.push(PostgresWriter { connection });
         }
+        let signature_writer = GroupCommit::start_many(writers.split_off(CONVERSATION_WRITERS));
         Ok(Self {
-            writer: GroupCommit::start_many(writers),
+            conversation_writer: GroupCommit::start_many(writers),
+            signature_writer,
             conversations: Arc::new(ConversationCache::disabled()),
             conversation_reads: GroupRead::start(ConversationFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
             signature_reads: GroupRead::start(SignatureFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
@@ -155,7 +160,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn save_conversation(&self, who: &Identity, state: &str, at: DateTime<Utc>) -> StorageResult<()> {
-        self.writer
+        self.conversation_writer
             .write(Write::SaveConversation {
                 who: who.clone(),
                 state: state.to_owned(),
@@ -168,7 +173,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn delete_conversation(&self, who: &Identity) -> StorageResult<()> {
-        self.writer
+        self.conversation_writer
             .write(Write::DeleteConversation { who: who.clone() })
             .await?;
         self.conversations.remove(who);
@@ -186,7 +191,11 @@ impl Storage for PostgresStorage {
     }
 
     async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
-        match self.writer.write(Write::Sign(Box::new(signature.clone()))).await? {
+        match self
+            .signature_writer
+            .write(Write::Sign(Box::new(signature.clone())))
+            .await?
+        {
             Written::Signed(outcome) => {
                 self.conversations.remove(&signature.identity);
                 Ok(outcome)
@@ -709,15 +718,21 @@ async fn recount_in(tx: &mut sqlx::PgConnection) -> StorageResult<Vec<Recount>> 
     Ok(report)
 }
 
-/// Transactions committing at once: while one waits for the server's
-/// fsync, the next batch is being applied.
-const WRITERS: usize = 4;
+/// Connections writing conversation state at once: while one waits for the
+/// server's fsync, the next batch is being applied.
+const CONVERSATION_WRITERS: usize = 3;
 
 /// Lookups in flight at once: enough to keep the server's cores busy.
 const READS_IN_FLIGHT: usize = 4;
 
-/// The writer task's side of the group commit: one connection, one
-/// transaction per batch.
+/// The writer task's side of the group commit: one connection, and one
+/// statement (so one round trip and one transaction) per batch.
+///
+/// Signatures have a writer of their own. Every signature batch adds to its
+/// campaign's counter row, which stays locked until the commit is durable;
+/// writers sharing that row would queue behind each other's fsync, while a
+/// single signature writer never waits for anyone and its batches grow to
+/// match the load.
 struct PostgresWriter {
     connection: PgConnection,
 }
@@ -725,93 +740,148 @@ struct PostgresWriter {
 #[async_trait]
 impl ApplyBatch for PostgresWriter {
     async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
-        let mut tx = self.connection.begin().await.map_err(db("starting a batch"))?;
         let mut outcomes = vec![Written::Done; writes.len()];
-        let saves: Vec<(&str, &str, &str, _)> = writes
-            .iter()
-            .filter_map(|w| match w {
+        let mut saves = Vec::new();
+        let mut deletes = Vec::new();
+        let mut signs = Vec::new();
+        for (index, write) in writes.iter().enumerate() {
+            match write {
                 Write::SaveConversation { who, state, at } => {
-                    Some((who.platform.as_str(), who.user_id.as_str(), state.as_str(), *at))
+                    saves.push((who.platform.as_str(), who.user_id.as_str(), state.as_str(), *at))
                 }
-                _ => None,
-            })
-            .collect();
-        if !saves.is_empty() {
-            sqlx::query(SAVE_CONVERSATIONS)
-                .bind(as_json(&saves))
-                .execute(&mut *tx)
-                .await
-                .map_err(db("saving conversations"))?;
-        }
-        // A signature ends its signer's conversation, in the same transaction.
-        let deletes: Vec<(&str, &str)> = writes
-            .iter()
-            .filter_map(|w| match w {
-                Write::DeleteConversation { who } => Some((who.platform.as_str(), who.user_id.as_str())),
-                Write::Sign(signature) => Some((
-                    signature.identity.platform.as_str(),
-                    signature.identity.user_id.as_str(),
-                )),
-                Write::SaveConversation { .. } => None,
-            })
-            .collect();
-        if !deletes.is_empty() {
-            keys_query(
-                "DELETE FROM conversations WHERE (platform, platform_user_id) IN ",
-                &deletes,
-                |key, (a, b)| {
-                    key.push_bind(a.to_string()).push_bind(b.to_string());
-                },
-            )
-            .build()
-            .persistent(false)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("deleting conversations"))?;
-        }
-        let signs: Vec<(usize, &NewSignature)> = writes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, w)| match w {
-                Write::Sign(signature) => Some((i, signature.as_ref())),
-                _ => None,
-            })
-            .collect();
-        if !signs.is_empty() {
-            for (index, outcome) in sign_all(&mut tx, &signs).await? {
-                outcomes[index] = Written::Signed(outcome);
+                Write::DeleteConversation { who } => deletes.push((who.platform.as_str(), who.user_id.as_str())),
+                Write::Sign(signature) => signs.push((index, signature.as_ref())),
             }
         }
-        tx.commit().await.map_err(db("committing a batch"))?;
+        let mut pending = signs;
+        let mut first = true;
+        // A fresh share code can, very rarely, collide with a stored one;
+        // the unique constraint turns that row away and it tries another.
+        for _ in 0..5 {
+            if !first && pending.is_empty() {
+                break;
+            }
+            let candidates = with_fresh_codes(&pending);
+            let rows: Vec<_> = candidates
+                .iter()
+                .map(|(_, signature, code)| signature_row(signature, code))
+                .collect();
+            let (saves_now, deletes_now) = if first {
+                (as_json(&saves), as_json(&deletes))
+            } else {
+                ("[]".to_owned(), "[]".to_owned())
+            };
+            first = false;
+            let stored: Vec<(String, i64)> = sqlx::query_as(APPLY_BATCH)
+                .bind(saves_now)
+                .bind(deletes_now)
+                .bind(as_json(&rows))
+                .fetch_all(&mut self.connection)
+                .await
+                .map_err(db("applying a batch"))?;
+            let stored: HashMap<String, i64> = stored.into_iter().collect();
+            let mut turned_away = Vec::new();
+            for (index, signature, code) in candidates {
+                match stored.get(code.as_str()) {
+                    Some(total) => {
+                        outcomes[index] = Written::Signed(SignOutcome::Signed {
+                            share_code: code,
+                            total: *total as u64,
+                            held: signature.hold.is_some(),
+                        })
+                    }
+                    None => turned_away.push((index, signature)),
+                }
+            }
+            pending = Vec::new();
+            for (index, signature) in turned_away {
+                match self.already_signed(signature).await? {
+                    Some(prior) => outcomes[index] = Written::Signed(SignOutcome::AlreadySigned(prior)),
+                    None => pending.push((index, signature)),
+                }
+            }
+        }
+        if !pending.is_empty() {
+            return Err(StorageError::Corrupt("could not find unused share codes".into()));
+        }
         Ok(outcomes)
     }
 }
 
-/// Rows travel to the database as one JSON array parameter: one statement,
+impl PostgresWriter {
+    /// The earlier signature that turned this one away, if that is why it
+    /// was not stored; its signer's conversation is over either way.
+    async fn already_signed(&mut self, signature: &NewSignature) -> StorageResult<Option<PriorSignature>> {
+        let mut tx = self
+            .connection
+            .begin()
+            .await
+            .map_err(db("starting a duplicate check"))?;
+        let prior = PostgresStorage::prior_signature(&mut tx, signature).await?;
+        if prior.is_some() {
+            sqlx::query("DELETE FROM conversations WHERE platform = $1 AND platform_user_id = $2")
+                .bind(signature.identity.platform.as_str())
+                .bind(&signature.identity.user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("ending a conversation"))?;
+        }
+        tx.commit().await.map_err(db("committing a duplicate check"))?;
+        Ok(prior)
+    }
+}
+
+/// Rows travel to the database as JSON array parameters: one statement,
 /// prepared once, whatever the batch size, and one round trip to the
 /// database's thread instead of one per row.
 fn as_json(rows: &impl serde::Serialize) -> String {
     serde_json::to_string(rows).expect("rows of strings and numbers serialise")
 }
 
-// The batch statements. Writes take their rows as a JSON array in $1;
-// lookups by key take a VALUES list (see `keys_query`).
+/// A whole batch in one statement, so one transaction and one round trip:
+/// - $1 conversations to save: [platform, platform user id, state, updated at];
+/// - $2 conversations to end: [platform, platform user id];
+/// - $3 signatures: the sixteen columns in order (see `signature_row`).
+///
+/// A signature that is stored ends its signer's conversation and adds to its
+/// campaign's counters, in the same transaction. Signatures turned away by a
+/// unique constraint (already signed, or a share code collision) change
+/// nothing; `apply` finds out which. Returns each stored signature's share
+/// code and its campaign's total after the batch. Counter rows are taken in
+/// campaign order, so batches for several campaigns cannot deadlock.
+const APPLY_BATCH: &str = "
+WITH saved AS (
+    INSERT INTO conversations (platform, platform_user_id, state, updated_at)
+    SELECT value ->> 0, value ->> 1, value ->> 2, (value ->> 3)::timestamptz
+    FROM jsonb_array_elements($1::jsonb) AS value
+    ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+), stored AS (
+    INSERT INTO signatures (campaign, platform, platform_user_id, name, email, postcode_district, country,
+        updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at, status, hold_reason,
+        email_domain)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
+        (value ->> 7)::boolean, (value ->> 8)::integer, (value ->> 9)::timestamptz, value ->> 10, value ->> 11,
+        (value ->> 12)::timestamptz, value ->> 13, value ->> 14, value ->> 15
+    FROM jsonb_array_elements($3::jsonb) AS value
+    ON CONFLICT DO NOTHING
+    RETURNING campaign, platform, platform_user_id, share_code, status
+), ended AS (
+    DELETE FROM conversations
+    WHERE (platform, platform_user_id) IN (
+        SELECT value ->> 0, value ->> 1 FROM jsonb_array_elements($2::jsonb) AS value
+        UNION ALL
+        SELECT platform, platform_user_id FROM stored)
+), counted AS (
+    INSERT INTO campaign_totals (campaign, total, held)
+    SELECT campaign, count(*) FILTER (WHERE status = 'counted'), count(*) FILTER (WHERE status = 'held')
+    FROM stored GROUP BY campaign ORDER BY campaign
+    ON CONFLICT (campaign) DO UPDATE
+        SET total = campaign_totals.total + excluded.total, held = campaign_totals.held + excluded.held
+    RETURNING campaign, total
+)
+SELECT stored.share_code, counted.total FROM stored JOIN counted USING (campaign)";
 
-/// Rows: [platform, platform user id, state, updated at].
-const SAVE_CONVERSATIONS: &str = "INSERT INTO conversations (platform, platform_user_id, state, updated_at)
-     SELECT value ->> 0, value ->> 1, value ->> 2, (value ->> 3)::timestamptz FROM json_array_elements($1::json) AS value
-     ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at";
-
-/// Rows: the sixteen columns in order; see `signature_row`.
-const INSERT_SIGNATURES: &str = "INSERT INTO signatures (campaign, platform, platform_user_id, name, email,
-         postcode_district, country, updates_opt_in, consent_version, consent_at, referral_code, share_code,
-         created_at, status, hold_reason, email_domain)
-     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
-            (value ->> 7)::boolean, (value ->> 8)::integer, (value ->> 9)::timestamptz, value ->> 10, value ->> 11,
-            (value ->> 12)::timestamptz, value ->> 13, value ->> 14, value ->> 15
-     FROM jsonb_array_elements($1::jsonb) AS value
-     ON CONFLICT DO NOTHING
-     RETURNING share_code";
+// The lookups by key take a VALUES list (see `keys_query`).
 
 /// Keys: [campaign, platform, platform user id].
 const SELECT_SIGNATURES: &str = "SELECT campaign, platform, platform_user_id, name, email, postcode_district,
@@ -826,30 +896,7 @@ const SELECT_TOTALS: &str = "SELECT campaign, total FROM campaign_totals WHERE c
 const SELECT_CONVERSATIONS: &str = "SELECT platform, platform_user_id, state, updated_at FROM conversations
      WHERE (platform, platform_user_id) IN ";
 
-/// Takes the counters of these campaigns for this transaction before any
-/// signature is inserted. SQLite has one writer at a time already, so there
-/// is nothing to do; the PostgreSQL version locks the rows, so writers that
-/// run side by side cannot deadlock over each other's new signatures.
-async fn lock_counters(tx: &mut PgConnection, campaigns: &[&str]) -> StorageResult<()> {
-    for campaign in campaigns {
-        sqlx::query(
-            "INSERT INTO campaign_totals (campaign, total, held) VALUES ($1, 0, 0) ON CONFLICT (campaign) DO NOTHING",
-        )
-        .bind(*campaign)
-        .execute(&mut *tx)
-        .await
-        .map_err(db("creating a counter"))?;
-    }
-    let campaigns: Vec<String> = campaigns.iter().map(|c| (*c).to_owned()).collect();
-    sqlx::query("SELECT campaign FROM campaign_totals WHERE campaign = ANY($1) ORDER BY campaign FOR UPDATE")
-        .bind(campaigns)
-        .execute(&mut *tx)
-        .await
-        .map_err(db("locking the counters"))?;
-    Ok(())
-}
-
-/// A signature as a row for `INSERT_SIGNATURES`.
+/// A signature as a row for `APPLY_BATCH`.
 #[allow(clippy::type_complexity)]
 fn signature_row<'a>(
     signature: &'a NewSignature,
@@ -890,88 +937,6 @@ fn signature_row<'a>(
         signature.hold.map(HoldReason::as_str),
         signature.email.as_ref().map(Email::domain),
     )
-}
-
-/// Inserts a batch of signatures, recognising duplicates, and updates each
-/// campaign's counters once. Returns each signature's outcome by its index.
-async fn sign_all(tx: &mut PgConnection, signs: &[(usize, &NewSignature)]) -> StorageResult<Vec<(usize, SignOutcome)>> {
-    let mut campaigns: Vec<&str> = signs.iter().map(|(_, s)| s.campaign.as_str()).collect();
-    campaigns.sort_unstable();
-    campaigns.dedup();
-    lock_counters(tx, &campaigns).await?;
-    let mut results = Vec::with_capacity(signs.len());
-    let mut stored: Vec<(usize, &NewSignature, ShareCode)> = Vec::new();
-    let mut pending: Vec<(usize, &NewSignature)> = signs.to_vec();
-    // A fresh share code can, very rarely, collide with a stored one; the
-    // unique constraint catches it and the signature tries another.
-    for _ in 0..5 {
-        if pending.is_empty() {
-            break;
-        }
-        let candidates = with_fresh_codes(&pending);
-        let rows: Vec<_> = candidates
-            .iter()
-            .map(|(_, signature, code)| signature_row(signature, code))
-            .collect();
-        let rows = as_json(&rows);
-        let inserted: Vec<String> = sqlx::query_scalar(INSERT_SIGNATURES)
-            .bind(rows)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db("storing signatures"))?;
-        let inserted: HashSet<&str> = inserted.iter().map(String::as_str).collect();
-        let mut retry = Vec::new();
-        for (index, signature, code) in candidates {
-            if inserted.contains(code.as_str()) {
-                stored.push((index, signature, code));
-            } else {
-                match PostgresStorage::prior_signature(tx, signature).await? {
-                    Some(prior) => results.push((index, SignOutcome::AlreadySigned(prior))),
-                    None => retry.push((index, signature)),
-                }
-            }
-        }
-        pending = retry;
-    }
-    if !pending.is_empty() {
-        return Err(StorageError::Corrupt("could not find unused share codes".into()));
-    }
-    let mut totals: HashMap<&str, (i64, i64)> = HashMap::new();
-    for (_, signature, _) in &stored {
-        let entry = totals.entry(signature.campaign.as_str()).or_default();
-        if signature.hold.is_some() {
-            entry.1 += 1;
-        } else {
-            entry.0 += 1;
-        }
-    }
-    let mut after: HashMap<&str, i64> = HashMap::new();
-    for (campaign, (counted, held)) in totals {
-        let total: i64 = sqlx::query_scalar(
-            "INSERT INTO campaign_totals (campaign, total, held) VALUES ($1, $2, $3)
-             ON CONFLICT (campaign) DO UPDATE SET total = campaign_totals.total + excluded.total,
-                 held = campaign_totals.held + excluded.held
-             RETURNING total",
-        )
-        .bind(campaign)
-        .bind(counted)
-        .bind(held)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db("counting signatures"))?;
-        after.insert(campaign, total);
-    }
-    for (index, signature, share_code) in stored {
-        results.push((
-            index,
-            SignOutcome::Signed {
-                share_code,
-                total: after[signature.campaign.as_str()] as u64,
-                held: signature.hold.is_some(),
-            },
-        ));
-    }
-    Ok(results)
 }
 
 /// Signature lookups, many per query.
