@@ -12,8 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::query_builder::Separated;
-use sqlx::{Connection, PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{Connection, PgConnection, PgPool, Row};
 
 use super::cache::ConversationCache;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
@@ -59,9 +58,18 @@ impl PostgresStorage {
             .await
             .map_err(db("connecting to PostgreSQL"))?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let lookups = PgPoolOptions::new()
+            .max_connections(3 * READS_IN_FLIGHT as u32)
+            .after_connect(|connection, _| Box::pin(async move { by_key_only(connection).await }))
+            .connect(url)
+            .await
+            .map_err(db("connecting to PostgreSQL"))?;
         let mut writers = Vec::with_capacity(CONVERSATION_WRITERS + 1);
         for _ in 0..=CONVERSATION_WRITERS {
-            let connection = PgConnection::connect(url)
+            let mut connection = PgConnection::connect(url)
+                .await
+                .map_err(db("opening a PostgreSQL writer"))?;
+            by_key_only(&mut connection)
                 .await
                 .map_err(db("opening a PostgreSQL writer"))?;
             writers.push(PostgresWriter { connection });
@@ -71,9 +79,9 @@ impl PostgresStorage {
             conversation_writer: GroupCommit::start_many(writers),
             signature_writer,
             conversations: Arc::new(ConversationCache::disabled()),
-            conversation_reads: GroupRead::start(ConversationFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
-            signature_reads: GroupRead::start(SignatureFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
-            total_reads: GroupRead::start(TotalFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
+            conversation_reads: GroupRead::start(ConversationFetcher { pool: lookups.clone() }, READS_IN_FLIGHT),
+            signature_reads: GroupRead::start(SignatureFetcher { pool: lookups.clone() }, READS_IN_FLIGHT),
+            total_reads: GroupRead::start(TotalFetcher { pool: lookups }, READS_IN_FLIGHT),
             pool,
         })
     }
@@ -718,6 +726,23 @@ async fn recount_in(tx: &mut sqlx::PgConnection) -> StorageResult<Vec<Recount>> 
     Ok(report)
 }
 
+/// Prepares a connection that only ever finds rows by key (batched lookups
+/// and batch writes). Left to itself the planner sometimes prefers to scan
+/// a small table whole and hash the keys, but a table of conversations is
+/// small in live rows and large in dead ones during a surge, and scanning it
+/// for every batch costs more than everything else together. Each statement
+/// is parsed once and planned for its own keys: a plan cached while a table
+/// was nearly empty once turned a 100-key lookup into most of a second.
+async fn by_key_only(connection: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *connection)
+        .await?;
+    sqlx::query("SET plan_cache_mode = force_custom_plan")
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
 /// Connections writing conversation state at once: while one waits for the
 /// server's fsync, the next batch is being applied.
 const CONVERSATION_WRITERS: usize = 3;
@@ -881,20 +906,24 @@ WITH saved AS (
 )
 SELECT stored.share_code, counted.total FROM stored JOIN counted USING (campaign)";
 
-// The lookups by key take a VALUES list (see `keys_query`).
+// The lookups by key take their keys as arrays, one per key column, and
+// run on connections that find rows only by key (see `by_key_only`): each
+// statement is parsed once, then planned for its keys and probes the index
+// once per key.
 
 /// Keys: [campaign, platform, platform user id].
 const SELECT_SIGNATURES: &str = "SELECT campaign, platform, platform_user_id, name, email, postcode_district,
          country, updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at,
          status, hold_reason
-     FROM signatures WHERE (campaign, platform, platform_user_id) IN ";
+     FROM signatures WHERE (campaign, platform, platform_user_id) IN
+         (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))";
 
 /// Keys: campaign slugs.
 const SELECT_TOTALS: &str = "SELECT campaign, total FROM campaign_totals WHERE campaign = ANY($1)";
 
 /// Keys: [platform, platform user id].
 const SELECT_CONVERSATIONS: &str = "SELECT platform, platform_user_id, state, updated_at FROM conversations
-     WHERE (platform, platform_user_id) IN ";
+     WHERE (platform, platform_user_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))";
 
 /// A signature as a row for `APPLY_BATCH`.
 #[allow(clippy::type_complexity)]
@@ -951,16 +980,13 @@ impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
             .iter()
             .map(|(campaign, who)| (campaign.as_str(), who.platform.as_str(), who.user_id.as_str()))
             .collect();
-        let rows = keys_query(SELECT_SIGNATURES, &wanted, |key, (a, b, c)| {
-            key.push_bind(a.to_string())
-                .push_bind(b.to_string())
-                .push_bind(c.to_string());
-        })
-        .build()
-        .persistent(false)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("reading signatures"))?;
+        let rows = sqlx::query(SELECT_SIGNATURES)
+            .bind(wanted.iter().map(|k| k.0).collect::<Vec<_>>())
+            .bind(wanted.iter().map(|k| k.1).collect::<Vec<_>>())
+            .bind(wanted.iter().map(|k| k.2).collect::<Vec<_>>())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading signatures"))?;
         let mut found: HashMap<(String, String, String), Signature> = HashMap::with_capacity(rows.len());
         for row in rows {
             let campaign: String = row.get("campaign");
@@ -1039,12 +1065,9 @@ impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetch
             .iter()
             .map(|who| (who.platform.as_str(), who.user_id.as_str()))
             .collect();
-        let rows: Vec<(String, String, String, DateTime<Utc>)> =
-            keys_query(SELECT_CONVERSATIONS, &wanted, |key, (a, b)| {
-                key.push_bind(a.to_string()).push_bind(b.to_string());
-            })
-            .build_query_as()
-            .persistent(false)
+        let rows: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(SELECT_CONVERSATIONS)
+            .bind(wanted.iter().map(|k| k.0).collect::<Vec<_>>())
+            .bind(wanted.iter().map(|k| k.1).collect::<Vec<_>>())
             .fetch_all(&self.pool)
             .await
             .map_err(db("loading conversations"))?;
@@ -1057,27 +1080,4 @@ impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetch
             .map(|who| found.remove(&(who.platform.as_str().to_owned(), who.user_id.clone())))
             .collect())
     }
-}
-
-/// `prefix` followed by `(VALUES (..), (..))` with one row per key. Each
-/// statement is planned for its own number of keys, which lets PostgreSQL
-/// probe the index once per key.
-fn keys_query<'k, K>(
-    prefix: &str,
-    keys: &'k [K],
-    push: impl Fn(&mut Separated<'_, Postgres, &'static str>, &'k K),
-) -> QueryBuilder<Postgres> {
-    let mut query = QueryBuilder::<Postgres>::new(prefix);
-    query.push("(VALUES ");
-    for (i, key) in keys.iter().enumerate() {
-        if i > 0 {
-            query.push(", ");
-        }
-        query.push("(");
-        let mut row = query.separated(", ");
-        push(&mut row, key);
-        query.push(")");
-    }
-    query.push(")");
-    query
 }
