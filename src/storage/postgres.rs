@@ -791,15 +791,20 @@ impl ApplyBatch for PostgresWriter {
                 .iter()
                 .map(|(_, signature, code)| signature_row(signature, code))
                 .collect();
+            // Conversations are saved and ended by the first statement only.
             let (saves_now, deletes_now) = if first {
-                (as_json(&saves), as_json(&deletes))
+                (&saves[..], &deletes[..])
             } else {
-                ("[]".to_owned(), "[]".to_owned())
+                (&[][..], &[][..])
             };
             first = false;
             let stored: Vec<(String, i64)> = sqlx::query_as(APPLY_BATCH)
-                .bind(saves_now)
-                .bind(deletes_now)
+                .bind(saves_now.iter().map(|s| s.0).collect::<Vec<_>>())
+                .bind(saves_now.iter().map(|s| s.1).collect::<Vec<_>>())
+                .bind(saves_now.iter().map(|s| s.2).collect::<Vec<_>>())
+                .bind(saves_now.iter().map(|s| s.3).collect::<Vec<_>>())
+                .bind(deletes_now.iter().map(|d| d.0).collect::<Vec<_>>())
+                .bind(deletes_now.iter().map(|d| d.1).collect::<Vec<_>>())
                 .bind(as_json(&rows))
                 .fetch_all(&mut self.connection)
                 .await
@@ -856,17 +861,19 @@ impl PostgresWriter {
     }
 }
 
-/// Rows travel to the database as JSON array parameters: one statement,
-/// prepared once, whatever the batch size, and one round trip to the
-/// database's thread instead of one per row.
+/// Signature rows travel to the database as one JSON array parameter: one
+/// statement, prepared once, whatever the batch size.
 fn as_json(rows: &impl serde::Serialize) -> String {
     serde_json::to_string(rows).expect("rows of strings and numbers serialise")
 }
 
 /// A whole batch in one statement, so one transaction and one round trip:
-/// - $1 conversations to save: [platform, platform user id, state, updated at];
-/// - $2 conversations to end: [platform, platform user id];
-/// - $3 signatures: the sixteen columns in order (see `signature_row`).
+/// - $1..$4 conversations to save, a column per array: platform, platform
+///   user id, state, updated at (arrays travel in binary: the states are
+///   neither escaped nor parsed again);
+/// - $5, $6 conversations to end: platform, platform user id;
+/// - $7 signatures, a JSON array of rows of the sixteen columns in order
+///   (see `signature_row`).
 ///
 /// A signature that is stored ends its signer's conversation and adds to its
 /// campaign's counters, in the same transaction. Signatures turned away by a
@@ -877,8 +884,7 @@ fn as_json(rows: &impl serde::Serialize) -> String {
 const APPLY_BATCH: &str = "
 WITH saved AS (
     INSERT INTO conversations (platform, platform_user_id, state, updated_at)
-    SELECT value ->> 0, value ->> 1, value ->> 2, (value ->> 3)::timestamptz
-    FROM jsonb_array_elements($1::jsonb) AS value
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
     ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
 ), stored AS (
     INSERT INTO signatures (campaign, platform, platform_user_id, name, email, postcode_district, country,
@@ -887,13 +893,13 @@ WITH saved AS (
     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
         (value ->> 7)::boolean, (value ->> 8)::integer, (value ->> 9)::timestamptz, value ->> 10, value ->> 11,
         (value ->> 12)::timestamptz, value ->> 13, value ->> 14, value ->> 15
-    FROM jsonb_array_elements($3::jsonb) AS value
+    FROM jsonb_array_elements($7::jsonb) AS value
     ON CONFLICT DO NOTHING
     RETURNING campaign, platform, platform_user_id, share_code, status
 ), ended AS (
     DELETE FROM conversations
     WHERE (platform, platform_user_id) IN (
-        SELECT value ->> 0, value ->> 1 FROM jsonb_array_elements($2::jsonb) AS value
+        SELECT * FROM unnest($5::text[], $6::text[])
         UNION ALL
         SELECT platform, platform_user_id FROM stored)
 ), counted AS (
