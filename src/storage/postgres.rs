@@ -756,8 +756,8 @@ const READS_IN_FLIGHT: usize = 4;
 /// Signatures have a writer of their own. Every signature batch adds to its
 /// campaign's counter row, which stays locked until the commit is durable;
 /// writers sharing that row would queue behind each other's fsync, while a
-/// single signature writer never waits for anyone and its batches grow to
-/// match the load.
+/// single signature writer queues behind no other batch (only the rare
+/// withdrawal or review) and its batches grow to match the load.
 struct PostgresWriter {
     connection: PgConnection,
 }
