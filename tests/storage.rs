@@ -500,3 +500,67 @@ async fn a_failed_batch_fails_every_write_in_it_and_stores_none_of_it(app: TestA
         SignOutcome::Signed { .. }
     ));
 }
+
+/// PostgreSQL only: a database hiccup (here, the server closing every
+/// connection of this database) costs the batches in flight, not every
+/// batch until the bot restarts; each writer opens a fresh connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_writers_reconnect_after_the_server_drops_them() {
+    let Some(app) = TestApp::spawn(support::Backend::Postgres).await else {
+        return;
+    };
+    let alice = telegram(7001);
+    let first = app
+        .storage
+        .sign(&signature(&alice, "Alice", Some("alice@example.org"), district("SW1A")))
+        .await;
+    assert!(matches!(first, Ok(SignOutcome::Signed { total: 1, .. })), "{first:?}");
+
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&app.database.url)
+        .await
+        .unwrap();
+    let dropped: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(dropped.len() >= 2, "the writers' connections were open: {dropped:?}");
+
+    // Each writer fails the first batch it takes after the drop (there are
+    // at most four writers), then writes normally again.
+    let bob = telegram(7002);
+    let mut saves = Vec::new();
+    for n in 0..12 {
+        let saved = app
+            .storage
+            .save_conversation(&bob, &format!("{{\"n\":{n}}}"), test_start())
+            .await;
+        saves.push(saved.is_ok());
+    }
+    assert!(saves.iter().filter(|ok| !**ok).count() <= 4, "{saves:?}");
+    assert!(saves[saves.len() - 6..].iter().all(|ok| *ok), "{saves:?}");
+    assert_eq!(
+        app.storage.load_conversation(&bob).await.unwrap().as_deref(),
+        Some("{\"n\":11}")
+    );
+
+    let carol = telegram(7003);
+    let mut signed = None;
+    for _ in 0..2 {
+        if let Ok(outcome) = app
+            .storage
+            .sign(&signature(&carol, "Carol", Some("carol@example.org"), district("SW1A")))
+            .await
+        {
+            signed = Some(outcome);
+            break;
+        }
+    }
+    assert!(
+        matches!(signed, Some(SignOutcome::Signed { total: 2, .. })),
+        "{signed:?}"
+    );
+    assert_eq!(app.storage.total(CAMPAIGN).await.unwrap(), 2);
+}

@@ -66,13 +66,10 @@ impl PostgresStorage {
             .map_err(db("connecting to PostgreSQL"))?;
         let mut writers = Vec::with_capacity(CONVERSATION_WRITERS + 1);
         for _ in 0..=CONVERSATION_WRITERS {
-            let mut connection = PgConnection::connect(url)
-                .await
-                .map_err(db("opening a PostgreSQL writer"))?;
-            by_key_only(&mut connection)
-                .await
-                .map_err(db("opening a PostgreSQL writer"))?;
-            writers.push(PostgresWriter { connection });
+            writers.push(PostgresWriter {
+                connection: Some(writer_connection(url).await?),
+                url: url.to_owned(),
+            });
         }
         let signature_writer = GroupCommit::start_many(writers.split_off(CONVERSATION_WRITERS));
         Ok(Self {
@@ -758,107 +755,131 @@ const READS_IN_FLIGHT: usize = 4;
 /// writers sharing that row would queue behind each other's fsync, while a
 /// single signature writer queues behind no other batch (only the rare
 /// withdrawal or review) and its batches grow to match the load.
+///
+/// A batch that fails (the server restarted, the network dropped) fails
+/// every write in it, and the connection is dropped with it: the next batch
+/// opens a fresh one, so a database hiccup costs one batch, not every batch
+/// until the bot restarts.
 struct PostgresWriter {
-    connection: PgConnection,
+    /// `None` after a failed batch.
+    connection: Option<PgConnection>,
+    url: String,
+}
+
+async fn writer_connection(url: &str) -> StorageResult<PgConnection> {
+    let mut connection = PgConnection::connect(url)
+        .await
+        .map_err(db("opening a PostgreSQL writer"))?;
+    by_key_only(&mut connection)
+        .await
+        .map_err(db("opening a PostgreSQL writer"))?;
+    Ok(connection)
 }
 
 #[async_trait]
 impl ApplyBatch for PostgresWriter {
     async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
-        let mut outcomes = vec![Written::Done; writes.len()];
-        let mut saves = Vec::new();
-        let mut deletes = Vec::new();
-        let mut signs = Vec::new();
-        for (index, write) in writes.iter().enumerate() {
-            match write {
-                Write::SaveConversation { who, state, at } => {
-                    saves.push((who.platform.as_str(), who.user_id.as_str(), state.as_str(), *at))
-                }
-                Write::DeleteConversation { who } => deletes.push((who.platform.as_str(), who.user_id.as_str())),
-                Write::Sign(signature) => signs.push((index, signature.as_ref())),
-            }
-        }
-        let mut pending = signs;
-        let mut first = true;
-        // A fresh share code can, very rarely, collide with a stored one;
-        // the unique constraint turns that row away and it tries another.
-        for _ in 0..5 {
-            if !first && pending.is_empty() {
-                break;
-            }
-            let candidates = with_fresh_codes(&pending);
-            let rows: Vec<_> = candidates
-                .iter()
-                .map(|(_, signature, code)| signature_row(signature, code))
-                .collect();
-            // Conversations are saved and ended by the first statement only.
-            let (saves_now, deletes_now) = if first {
-                (&saves[..], &deletes[..])
-            } else {
-                (&[][..], &[][..])
-            };
-            first = false;
-            let stored: Vec<(String, i64)> = sqlx::query_as(APPLY_BATCH)
-                .bind(saves_now.iter().map(|s| s.0).collect::<Vec<_>>())
-                .bind(saves_now.iter().map(|s| s.1).collect::<Vec<_>>())
-                .bind(saves_now.iter().map(|s| s.2).collect::<Vec<_>>())
-                .bind(saves_now.iter().map(|s| s.3).collect::<Vec<_>>())
-                .bind(deletes_now.iter().map(|d| d.0).collect::<Vec<_>>())
-                .bind(deletes_now.iter().map(|d| d.1).collect::<Vec<_>>())
-                .bind(as_json(&rows))
-                .fetch_all(&mut self.connection)
-                .await
-                .map_err(db("applying a batch"))?;
-            let stored: HashMap<String, i64> = stored.into_iter().collect();
-            let mut turned_away = Vec::new();
-            for (index, signature, code) in candidates {
-                match stored.get(code.as_str()) {
-                    Some(total) => {
-                        outcomes[index] = Written::Signed(SignOutcome::Signed {
-                            share_code: code,
-                            total: *total as u64,
-                            held: signature.hold.is_some(),
-                        })
-                    }
-                    None => turned_away.push((index, signature)),
-                }
-            }
-            pending = Vec::new();
-            for (index, signature) in turned_away {
-                match self.already_signed(signature).await? {
-                    Some(prior) => outcomes[index] = Written::Signed(SignOutcome::AlreadySigned(prior)),
-                    None => pending.push((index, signature)),
-                }
-            }
-        }
-        if !pending.is_empty() {
-            return Err(StorageError::Corrupt("could not find unused share codes".into()));
-        }
+        let mut connection = match self.connection.take() {
+            Some(connection) => connection,
+            None => writer_connection(&self.url).await?,
+        };
+        let outcomes = apply_batch(&mut connection, writes).await?;
+        self.connection = Some(connection);
         Ok(outcomes)
     }
 }
 
-impl PostgresWriter {
-    /// The earlier signature that turned this one away, if that is why it
-    /// was not stored; its signer's conversation is over either way.
-    async fn already_signed(&mut self, signature: &NewSignature) -> StorageResult<Option<PriorSignature>> {
-        let mut tx = self
-            .connection
-            .begin()
-            .await
-            .map_err(db("starting a duplicate check"))?;
-        let prior = PostgresStorage::prior_signature(&mut tx, signature).await?;
-        if prior.is_some() {
-            sqlx::query("DELETE FROM conversations WHERE platform = $1 AND platform_user_id = $2")
-                .bind(signature.identity.platform.as_str())
-                .bind(&signature.identity.user_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db("ending a conversation"))?;
+async fn apply_batch(connection: &mut PgConnection, writes: &[Write]) -> StorageResult<Vec<Written>> {
+    let mut outcomes = vec![Written::Done; writes.len()];
+    let mut saves = Vec::new();
+    let mut deletes = Vec::new();
+    let mut signs = Vec::new();
+    for (index, write) in writes.iter().enumerate() {
+        match write {
+            Write::SaveConversation { who, state, at } => {
+                saves.push((who.platform.as_str(), who.user_id.as_str(), state.as_str(), *at))
+            }
+            Write::DeleteConversation { who } => deletes.push((who.platform.as_str(), who.user_id.as_str())),
+            Write::Sign(signature) => signs.push((index, signature.as_ref())),
         }
-        tx.commit().await.map_err(db("committing a duplicate check"))?;
-        Ok(prior)
     }
+    let mut pending = signs;
+    let mut first = true;
+    // A fresh share code can, very rarely, collide with a stored one;
+    // the unique constraint turns that row away and it tries another.
+    for _ in 0..5 {
+        if !first && pending.is_empty() {
+            break;
+        }
+        let candidates = with_fresh_codes(&pending);
+        let rows: Vec<_> = candidates
+            .iter()
+            .map(|(_, signature, code)| signature_row(signature, code))
+            .collect();
+        // Conversations are saved and ended by the first statement only.
+        let (saves_now, deletes_now) = if first {
+            (&saves[..], &deletes[..])
+        } else {
+            (&[][..], &[][..])
+        };
+        first = false;
+        let stored: Vec<(String, i64)> = sqlx::query_as(APPLY_BATCH)
+            .bind(saves_now.iter().map(|s| s.0).collect::<Vec<_>>())
+            .bind(saves_now.iter().map(|s| s.1).collect::<Vec<_>>())
+            .bind(saves_now.iter().map(|s| s.2).collect::<Vec<_>>())
+            .bind(saves_now.iter().map(|s| s.3).collect::<Vec<_>>())
+            .bind(deletes_now.iter().map(|d| d.0).collect::<Vec<_>>())
+            .bind(deletes_now.iter().map(|d| d.1).collect::<Vec<_>>())
+            .bind(as_json(&rows))
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(db("applying a batch"))?;
+        let stored: HashMap<String, i64> = stored.into_iter().collect();
+        let mut turned_away = Vec::new();
+        for (index, signature, code) in candidates {
+            match stored.get(code.as_str()) {
+                Some(total) => {
+                    outcomes[index] = Written::Signed(SignOutcome::Signed {
+                        share_code: code,
+                        total: *total as u64,
+                        held: signature.hold.is_some(),
+                    })
+                }
+                None => turned_away.push((index, signature)),
+            }
+        }
+        pending = Vec::new();
+        for (index, signature) in turned_away {
+            match already_signed(connection, signature).await? {
+                Some(prior) => outcomes[index] = Written::Signed(SignOutcome::AlreadySigned(prior)),
+                None => pending.push((index, signature)),
+            }
+        }
+    }
+    if !pending.is_empty() {
+        return Err(StorageError::Corrupt("could not find unused share codes".into()));
+    }
+    Ok(outcomes)
+}
+
+/// The earlier signature that turned this one away, if that is why it was
+/// not stored; its signer's conversation is over either way.
+async fn already_signed(
+    connection: &mut PgConnection,
+    signature: &NewSignature,
+) -> StorageResult<Option<PriorSignature>> {
+    let mut tx = connection.begin().await.map_err(db("starting a duplicate check"))?;
+    let prior = PostgresStorage::prior_signature(&mut tx, signature).await?;
+    if prior.is_some() {
+        sqlx::query("DELETE FROM conversations WHERE platform = $1 AND platform_user_id = $2")
+            .bind(signature.identity.platform.as_str())
+            .bind(&signature.identity.user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("ending a conversation"))?;
+    }
+    tx.commit().await.map_err(db("committing a duplicate check"))?;
+    Ok(prior)
 }
 
 /// Signature rows travel to the database as one JSON array parameter: one
