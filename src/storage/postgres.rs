@@ -807,6 +807,12 @@ async fn apply_batch(connection: &mut PgConnection, writes: &[Write]) -> Storage
     let mut first = true;
     // A fresh share code can, very rarely, collide with a stored one;
     // the unique constraint turns that row away and it tries another.
+    //
+    // The first statement commits on its own. Should a later one (a
+    // duplicate check, a retry) fail, the whole batch is reported failed
+    // although the first statement's writes are durable: a signer told to
+    // try again then hears they have already signed, which is true. Nothing
+    // is ever acknowledged before it is durable.
     for _ in 0..5 {
         if !first && pending.is_empty() {
             break;
