@@ -791,81 +791,88 @@ impl ApplyBatch for PostgresWriter {
 
 async fn apply_batch(connection: &mut PgConnection, writes: &[Write]) -> StorageResult<Vec<Written>> {
     let mut outcomes = vec![Written::Done; writes.len()];
-    let mut saves = Vec::new();
-    let mut deletes = Vec::new();
-    let mut signs = Vec::new();
+    let mut saves = IdentityColumns::default();
+    let mut ends = IdentityColumns::default();
+    let mut pending = Vec::new();
     for (index, write) in writes.iter().enumerate() {
         match write {
-            Write::SaveConversation { who, state, at } => {
-                saves.push((who.platform.as_str(), who.user_id.as_str(), state.as_str(), *at))
-            }
-            Write::DeleteConversation { who } => deletes.push((who.platform.as_str(), who.user_id.as_str())),
-            Write::Sign(signature) => signs.push((index, signature.as_ref())),
+            Write::SaveConversation { who, state, at } => saves.push(who, Some((state, *at))),
+            Write::DeleteConversation { who } => ends.push(who, None),
+            Write::Sign(signature) => pending.push((index, signature.as_ref())),
         }
     }
-    let mut pending = signs;
-    let mut first = true;
-    // A fresh share code can, very rarely, collide with a stored one;
-    // the unique constraint turns that row away and it tries another.
+    // The first statement saves and ends the conversations and offers every
+    // signature. A fresh share code can, very rarely, collide with a stored
+    // one; the unique constraint turns that row away and later statements
+    // offer it again with another code.
     //
-    // The first statement commits on its own. Should a later one (a
-    // duplicate check, a retry) fail, the whole batch is reported failed
-    // although the first statement's writes are durable: a signer told to
-    // try again then hears they have already signed, which is true. Nothing
-    // is ever acknowledged before it is durable.
+    // Each statement commits on its own. Should a later one (a duplicate
+    // check, a retry) fail, the whole batch is reported failed although the
+    // first statement's writes are durable: a signer told to try again then
+    // hears they have already signed, which is true. Nothing is ever
+    // acknowledged before it is durable.
     for _ in 0..5 {
-        if !first && pending.is_empty() {
-            break;
-        }
         let candidates = with_fresh_codes(&pending);
         let rows: Vec<_> = candidates
             .iter()
             .map(|(_, signature, code)| signature_row(signature, code))
             .collect();
-        // Conversations are saved and ended by the first statement only.
-        let (saves_now, deletes_now) = if first {
-            (&saves[..], &deletes[..])
-        } else {
-            (&[][..], &[][..])
-        };
-        first = false;
-        let stored: Vec<(String, i64)> = sqlx::query_as(APPLY_BATCH)
-            .bind(saves_now.iter().map(|s| s.0).collect::<Vec<_>>())
-            .bind(saves_now.iter().map(|s| s.1).collect::<Vec<_>>())
-            .bind(saves_now.iter().map(|s| s.2).collect::<Vec<_>>())
-            .bind(saves_now.iter().map(|s| s.3).collect::<Vec<_>>())
-            .bind(deletes_now.iter().map(|d| d.0).collect::<Vec<_>>())
-            .bind(deletes_now.iter().map(|d| d.1).collect::<Vec<_>>())
+        let stored: HashMap<String, i64> = sqlx::query_as(APPLY_BATCH)
+            .bind(std::mem::take(&mut saves.platforms))
+            .bind(std::mem::take(&mut saves.user_ids))
+            .bind(std::mem::take(&mut saves.states))
+            .bind(std::mem::take(&mut saves.updated_at))
+            .bind(std::mem::take(&mut ends.platforms))
+            .bind(std::mem::take(&mut ends.user_ids))
             .bind(as_json(&rows))
             .fetch_all(&mut *connection)
             .await
-            .map_err(db("applying a batch"))?;
-        let stored: HashMap<String, i64> = stored.into_iter().collect();
-        let mut turned_away = Vec::new();
+            .map_err(db("applying a batch"))?
+            .into_iter()
+            .collect();
+        pending.clear();
         for (index, signature, code) in candidates {
-            match stored.get(code.as_str()) {
-                Some(total) => {
-                    outcomes[index] = Written::Signed(SignOutcome::Signed {
-                        share_code: code,
-                        total: *total as u64,
-                        held: signature.hold.is_some(),
-                    })
-                }
-                None => turned_away.push((index, signature)),
+            if let Some(total) = stored.get(code.as_str()) {
+                outcomes[index] = Written::Signed(SignOutcome::Signed {
+                    share_code: code,
+                    total: *total as u64,
+                    held: signature.hold.is_some(),
+                });
+            } else if let Some(prior) = already_signed(connection, signature).await? {
+                outcomes[index] = Written::Signed(SignOutcome::AlreadySigned(prior));
+            } else {
+                pending.push((index, signature));
             }
         }
-        pending = Vec::new();
-        for (index, signature) in turned_away {
-            match already_signed(connection, signature).await? {
-                Some(prior) => outcomes[index] = Written::Signed(SignOutcome::AlreadySigned(prior)),
-                None => pending.push((index, signature)),
-            }
+        if pending.is_empty() {
+            return Ok(outcomes);
         }
     }
-    if !pending.is_empty() {
-        return Err(StorageError::Corrupt("could not find unused share codes".into()));
+    Err(StorageError::Corrupt("could not find unused share codes".into()))
+}
+
+/// Identities, and for conversation saves their states, as the statements
+/// take them: a column per array, which travels in binary (states are
+/// neither escaped nor parsed again).
+#[derive(Default)]
+struct IdentityColumns<'a> {
+    platforms: Vec<&'a str>,
+    user_ids: Vec<&'a str>,
+    /// Only for saves.
+    states: Vec<&'a str>,
+    /// Only for saves.
+    updated_at: Vec<DateTime<Utc>>,
+}
+
+impl<'a> IdentityColumns<'a> {
+    fn push(&mut self, who: &'a Identity, saved: Option<(&'a str, DateTime<Utc>)>) {
+        self.platforms.push(who.platform.as_str());
+        self.user_ids.push(who.user_id.as_str());
+        if let Some((state, at)) = saved {
+            self.states.push(state);
+            self.updated_at.push(at);
+        }
     }
-    Ok(outcomes)
 }
 
 /// The earlier signature that turned this one away, if that is why it was
@@ -896,8 +903,7 @@ fn as_json(rows: &impl serde::Serialize) -> String {
 
 /// A whole batch in one statement, so one transaction and one round trip:
 /// - $1..$4 conversations to save, a column per array: platform, platform
-///   user id, state, updated at (arrays travel in binary: the states are
-///   neither escaped nor parsed again);
+///   user id, state, updated at (see `IdentityColumns`);
 /// - $5, $6 conversations to end: platform, platform user id;
 /// - $7 signatures, a JSON array of rows of the sixteen columns in order
 ///   (see `signature_row`).
@@ -1009,14 +1015,16 @@ struct SignatureFetcher {
 #[async_trait]
 impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
     async fn fetch(&self, keys: &[(String, Identity)]) -> StorageResult<Vec<Option<Signature>>> {
-        let wanted: Vec<(&str, &str, &str)> = keys
-            .iter()
-            .map(|(campaign, who)| (campaign.as_str(), who.platform.as_str(), who.user_id.as_str()))
-            .collect();
+        let mut campaigns = Vec::with_capacity(keys.len());
+        let mut identities = IdentityColumns::default();
+        for (campaign, who) in keys {
+            campaigns.push(campaign.as_str());
+            identities.push(who, None);
+        }
         let rows = sqlx::query(SELECT_SIGNATURES)
-            .bind(wanted.iter().map(|k| k.0).collect::<Vec<_>>())
-            .bind(wanted.iter().map(|k| k.1).collect::<Vec<_>>())
-            .bind(wanted.iter().map(|k| k.2).collect::<Vec<_>>())
+            .bind(campaigns)
+            .bind(identities.platforms)
+            .bind(identities.user_ids)
             .fetch_all(&self.pool)
             .await
             .map_err(db("reading signatures"))?;
@@ -1094,13 +1102,13 @@ struct ConversationFetcher {
 #[async_trait]
 impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetcher {
     async fn fetch(&self, keys: &[Identity]) -> StorageResult<Vec<Option<(String, DateTime<Utc>)>>> {
-        let wanted: Vec<(&str, &str)> = keys
-            .iter()
-            .map(|who| (who.platform.as_str(), who.user_id.as_str()))
-            .collect();
+        let mut identities = IdentityColumns::default();
+        for who in keys {
+            identities.push(who, None);
+        }
         let rows: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(SELECT_CONVERSATIONS)
-            .bind(wanted.iter().map(|k| k.0).collect::<Vec<_>>())
-            .bind(wanted.iter().map(|k| k.1).collect::<Vec<_>>())
+            .bind(identities.platforms)
+            .bind(identities.user_ids)
             .fetch_all(&self.pool)
             .await
             .map_err(db("loading conversations"))?;
