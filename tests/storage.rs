@@ -19,6 +19,7 @@ on_both_databases!(
     stats_break_signatures_down,
     exports_list_signatures_in_signing_order,
     totals_are_per_campaign,
+    lookups_made_together_each_get_their_own_answer,
     connection_attempts_are_counted_per_bot_and_old_ones_forgotten,
     an_acknowledged_signature_is_already_committed,
     a_failed_batch_fails_every_write_in_it_and_stores_none_of_it,
@@ -326,6 +327,66 @@ async fn totals_are_per_campaign(app: TestApp) {
     assert_eq!(signed_total(app.storage.sign(&same).await.unwrap()), 1);
     assert_eq!(app.storage.total("another-campaign").await.unwrap(), 1);
     assert_eq!(app.storage.total("never-configured").await.unwrap(), 0);
+}
+
+/// Lookups that arrive together share one query; each must still get the
+/// answer for its own key, including a key asked for twice.
+async fn lookups_made_together_each_get_their_own_answer(app: TestApp) {
+    let (ada, bea) = (telegram(1), discord(2));
+    app.storage
+        .sign(&signature(
+            &ada,
+            "Ada Lovelace",
+            Some("ada@example.org"),
+            district("SW1A"),
+        ))
+        .await
+        .unwrap();
+    app.storage
+        .sign(&signature(&bea, "Bea Smith", Some("bea@example.org"), district("N1")))
+        .await
+        .unwrap();
+    let mut elsewhere = signature(&telegram(2), "Cy Jones", Some("cy@example.org"), district("E1"));
+    elsewhere.campaign = "another-campaign".into();
+    app.storage.sign(&elsewhere).await.unwrap();
+    app.storage
+        .save_conversation(&discord(1), "hers", test_start())
+        .await
+        .unwrap();
+
+    let signed = |campaign: &'static str, who: Identity| {
+        let storage = app.storage.clone();
+        async move {
+            storage
+                .signature_of(campaign, &who)
+                .await
+                .unwrap()
+                .map(|s| s.name.as_str().to_owned())
+        }
+    };
+    let loaded = |who: Identity| {
+        let storage = app.storage.clone();
+        async move { storage.load_conversation(&who).await.unwrap() }
+    };
+    let (twice_a, twice_b, bea_found, crossed_1, crossed_2, other_campaign) = tokio::join!(
+        signed(CAMPAIGN, ada.clone()),
+        signed(CAMPAIGN, ada.clone()),
+        signed(CAMPAIGN, bea.clone()),
+        signed(CAMPAIGN, discord(1)),
+        signed(CAMPAIGN, telegram(2)),
+        signed("another-campaign", telegram(2)),
+    );
+    assert_eq!(twice_a.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(twice_b.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(bea_found.as_deref(), Some("Bea Smith"));
+    assert_eq!(crossed_1, None, "discord user 1 has not signed; telegram user 1 has");
+    assert_eq!(crossed_2, None, "telegram user 2 signed another campaign only");
+    assert_eq!(other_campaign.as_deref(), Some("Cy Jones"));
+
+    let (first, second, nobody) = tokio::join!(loaded(discord(1)), loaded(discord(1)), loaded(telegram(1)));
+    assert_eq!(first.as_deref(), Some("hers"));
+    assert_eq!(second.as_deref(), Some("hers"));
+    assert_eq!(nobody, None);
 }
 
 async fn connection_attempts_are_counted_per_bot_and_old_ones_forgotten(app: TestApp) {

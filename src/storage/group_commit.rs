@@ -125,6 +125,7 @@ async fn write_batches(mut backend: impl ApplyBatch, queue: Arc<tokio::sync::Mut
         let applied = backend.apply(&writes).await;
         tracing::debug!(
             writes = writes.len(),
+            signatures = writes.iter().filter(|w| matches!(w, Write::Sign(_))).count(),
             elapsed_us = started.elapsed().as_micros() as u64,
             "batch committed"
         );

@@ -20,7 +20,9 @@ pub const MAX_BATCH: usize = 1000;
 /// A database lookup that can answer many keys in one query.
 #[async_trait]
 pub trait FetchBatch<K, V>: Send + Sync + 'static {
-    /// The value for each key, in the keys' order.
+    /// The value for each key, in the keys' order. A key may be asked for
+    /// more than once in a batch (two messages from one supporter at once),
+    /// and each time gets its value.
     async fn fetch(&self, keys: &[K]) -> StorageResult<Vec<V>>;
 }
 
@@ -84,7 +86,20 @@ async fn gather<K: Send + 'static, V: Send + 'static>(
         let fetcher = fetcher.clone();
         tokio::spawn(async move {
             let (keys, senders): (Vec<K>, Vec<_>) = batch.into_iter().unzip();
-            match fetcher.fetch(&keys).await {
+            // A lookup changes nothing, so one that failed is tried once
+            // more: the failure may have been a connection the database
+            // dropped, which the fetcher replaces.
+            let started = std::time::Instant::now();
+            let fetched = match fetcher.fetch(&keys).await {
+                Err(_) => fetcher.fetch(&keys).await,
+                fetched => fetched,
+            };
+            tracing::debug!(
+                keys = keys.len(),
+                elapsed_us = started.elapsed().as_micros() as u64,
+                "batch read"
+            );
+            match fetched {
                 Ok(values) if values.len() == senders.len() => {
                     for (sender, value) in senders.into_iter().zip(values) {
                         let _ = sender.send(Ok(value));

@@ -58,12 +58,6 @@ impl PostgresStorage {
             .await
             .map_err(db("connecting to PostgreSQL"))?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let lookups = PgPoolOptions::new()
-            .max_connections(3 * READS_IN_FLIGHT as u32)
-            .after_connect(|connection, _| Box::pin(async move { by_key_only(connection).await }))
-            .connect(url)
-            .await
-            .map_err(db("connecting to PostgreSQL"))?;
         let mut writers = Vec::with_capacity(CONVERSATION_WRITERS + 1);
         for _ in 0..=CONVERSATION_WRITERS {
             writers.push(PostgresWriter {
@@ -76,9 +70,12 @@ impl PostgresStorage {
             conversation_writer: GroupCommit::start_many(writers),
             signature_writer,
             conversations: Arc::new(ConversationCache::disabled()),
-            conversation_reads: GroupRead::start(ConversationFetcher { pool: lookups.clone() }, READS_IN_FLIGHT),
-            signature_reads: GroupRead::start(SignatureFetcher { pool: lookups.clone() }, READS_IN_FLIGHT),
-            total_reads: GroupRead::start(TotalFetcher { pool: lookups }, READS_IN_FLIGHT),
+            conversation_reads: GroupRead::start(
+                ConversationFetcher(Lookups::new(url, Planning::Once)),
+                READS_IN_FLIGHT,
+            ),
+            signature_reads: GroupRead::start(SignatureFetcher(Lookups::new(url, Planning::EachTime)), READS_IN_FLIGHT),
+            total_reads: GroupRead::start(TotalFetcher(Lookups::new(url, Planning::Once)), READS_IN_FLIGHT),
             pool,
         })
     }
@@ -723,20 +720,41 @@ async fn recount_in(tx: &mut sqlx::PgConnection) -> StorageResult<Vec<Recount>> 
     Ok(report)
 }
 
-/// Prepares a connection that only ever finds rows by key (batched lookups
-/// and batch writes). Left to itself the planner sometimes prefers to scan
-/// a small table whole and hash the keys, but a table of conversations is
-/// small in live rows and large in dead ones during a surge, and scanning it
-/// for every batch costs more than everything else together. Each statement
-/// is parsed once and planned for its own keys: a plan cached while a table
-/// was nearly empty once turned a 100-key lookup into most of a second.
-async fn by_key_only(connection: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SET enable_seqscan = off")
-        .execute(&mut *connection)
-        .await?;
-    sqlx::query("SET plan_cache_mode = force_custom_plan")
-        .execute(&mut *connection)
-        .await?;
+/// How a connection that only ever finds rows by key (batched lookups and
+/// batch writes) plans its statements. Left to itself the planner sometimes
+/// prefers to scan a small table whole and hash the keys, but a table of
+/// conversations is small in live rows and large in dead ones during a
+/// surge, and scanning it for every batch costs more than everything else
+/// together; so these connections never scan a table whole.
+#[derive(Debug, Clone, Copy)]
+enum Planning {
+    /// Each execution is planned for its own keys. For statements whose best
+    /// index depends on what the tables hold: a signature lookup planned
+    /// while its table was empty probes the campaign's index and filters
+    /// every signature of the campaign, a second or more per lookup at a
+    /// million signatures.
+    EachTime,
+    /// Planned once per connection, and again when the tables' statistics
+    /// change. For statements whose only sensible plan is one index probe
+    /// per key (conversation lookups, batch writes), which joins by nested
+    /// loops alone make sure of: planning these afresh for every batch took
+    /// a third of the server's time.
+    Once,
+}
+
+async fn by_key_only(connection: &mut PgConnection, planning: Planning) -> Result<(), sqlx::Error> {
+    let settings = match planning {
+        Planning::EachTime => {
+            "SELECT set_config('enable_seqscan', 'off', false), \
+                set_config('plan_cache_mode', 'force_custom_plan', false)"
+        }
+        Planning::Once => {
+            "SELECT set_config('enable_seqscan', 'off', false), set_config('enable_hashjoin', 'off', false), \
+                set_config('enable_mergejoin', 'off', false), \
+                set_config('plan_cache_mode', 'force_generic_plan', false)"
+        }
+    };
+    sqlx::query(settings).execute(&mut *connection).await?;
     Ok(())
 }
 
@@ -766,11 +784,60 @@ struct PostgresWriter {
     url: String,
 }
 
+/// The connections of one kind of batched lookup, held directly rather than
+/// in a pool: a pool checks a connection with a round trip to the server
+/// when it hands it out and again when it takes it back, which tripled the
+/// round trips (and the server's wake-ups) of every lookup. `GroupRead`
+/// keeps at most `READS_IN_FLIGHT` lookups running, so that many connections
+/// are open at most.
+struct Lookups {
+    url: String,
+    planning: Planning,
+    idle: std::sync::Mutex<Vec<PgConnection>>,
+}
+
+impl Lookups {
+    fn new(url: &str, planning: Planning) -> Self {
+        Self {
+            url: url.to_owned(),
+            planning,
+            idle: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// An idle connection, or a new one if none is idle.
+    async fn take(&self) -> Result<PgConnection, sqlx::Error> {
+        let idle = self.idle.lock().expect("no lookup panics holding the lock").pop();
+        match idle {
+            Some(connection) => Ok(connection),
+            None => self.connect().await,
+        }
+    }
+
+    /// Takes `connection` back after a read. A read that failed is likely
+    /// the server dropping its connections (it restarted, say), so neither
+    /// that connection nor the idle ones are used again; `GroupRead` tries
+    /// the read once more, on a fresh one.
+    fn give_back<T>(&self, connection: PgConnection, read: &Result<T, sqlx::Error>) {
+        let mut idle = self.idle.lock().expect("no lookup panics holding the lock");
+        match read {
+            Ok(_) => idle.push(connection),
+            Err(_) => idle.clear(),
+        }
+    }
+
+    async fn connect(&self) -> Result<PgConnection, sqlx::Error> {
+        let mut connection = PgConnection::connect(&self.url).await?;
+        by_key_only(&mut connection, self.planning).await?;
+        Ok(connection)
+    }
+}
+
 async fn writer_connection(url: &str) -> StorageResult<PgConnection> {
     let mut connection = PgConnection::connect(url)
         .await
         .map_err(db("opening a PostgreSQL writer"))?;
-    by_key_only(&mut connection)
+    by_key_only(&mut connection, Planning::Once)
         .await
         .map_err(db("opening a PostgreSQL writer"))?;
     Ok(connection)
@@ -882,6 +949,12 @@ async fn already_signed(
     signature: &NewSignature,
 ) -> StorageResult<Option<PriorSignature>> {
     let mut tx = connection.begin().await.map_err(db("starting a duplicate check"))?;
+    // Which index finds an earlier signature best depends on the table (see
+    // `Planning::EachTime`).
+    sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+        .execute(&mut *tx)
+        .await
+        .map_err(db("starting a duplicate check"))?;
     let prior = PostgresStorage::prior_signature(&mut tx, signature).await?;
     if prior.is_some() {
         sqlx::query("DELETE FROM conversations WHERE platform = $1 AND platform_user_id = $2")
@@ -950,12 +1023,16 @@ SELECT stored.share_code, counted.total FROM stored JOIN counted USING (campaign
 // statement is parsed once, then planned for its keys and probes the index
 // once per key.
 
-/// Keys: [campaign, platform, platform user id].
+/// Keys: campaigns, platforms and platform user ids, each deduplicated;
+/// the rows are every stored combination, of which the caller keeps those
+/// it asked for. Nearly always one campaign and one or two platforms, so
+/// the index is probed about once per user id; a single table and no join
+/// make it quick to plan for its own keys (see `Planning::EachTime`), which
+/// a join with the keys was not.
 const SELECT_SIGNATURES: &str = "SELECT campaign, platform, platform_user_id, name, email, postcode_district,
          country, updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at,
          status, hold_reason
-     FROM signatures WHERE (campaign, platform, platform_user_id) IN
-         (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))";
+     FROM signatures WHERE campaign = ANY($1) AND platform = ANY($2) AND platform_user_id = ANY($3)";
 
 /// Keys: campaign slugs.
 const SELECT_TOTALS: &str = "SELECT campaign, total FROM campaign_totals WHERE campaign = ANY($1)";
@@ -1008,26 +1085,26 @@ fn signature_row<'a>(
 }
 
 /// Signature lookups, many per query.
-struct SignatureFetcher {
-    pool: PgPool,
-}
+struct SignatureFetcher(Lookups);
 
 #[async_trait]
 impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
     async fn fetch(&self, keys: &[(String, Identity)]) -> StorageResult<Vec<Option<Signature>>> {
-        let mut campaigns = Vec::with_capacity(keys.len());
-        let mut identities = IdentityColumns::default();
-        for (campaign, who) in keys {
-            campaigns.push(campaign.as_str());
-            identities.push(who, None);
-        }
-        let rows = sqlx::query(SELECT_SIGNATURES)
-            .bind(campaigns)
-            .bind(identities.platforms)
-            .bind(identities.user_ids)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading signatures"))?;
+        let distinct = |column: fn(&(String, Identity)) -> &str| {
+            let mut values: Vec<&str> = keys.iter().map(column).collect();
+            values.sort_unstable();
+            values.dedup();
+            values
+        };
+        let mut connection = self.0.take().await.map_err(db("reading signatures"))?;
+        let read = sqlx::query(SELECT_SIGNATURES)
+            .bind(distinct(|(campaign, _)| campaign))
+            .bind(distinct(|(_, who)| who.platform.as_str()))
+            .bind(distinct(|(_, who)| &who.user_id))
+            .fetch_all(&mut connection)
+            .await;
+        self.0.give_back(connection, &read);
+        let rows = read.map_err(db("reading signatures"))?;
         let mut found: HashMap<(String, String, String), Signature> = HashMap::with_capacity(rows.len());
         for row in rows {
             let campaign: String = row.get("campaign");
@@ -1042,7 +1119,9 @@ impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
         Ok(keys
             .iter()
             .map(|(campaign, who)| {
-                found.remove(&(campaign.clone(), who.platform.as_str().to_owned(), who.user_id.clone()))
+                found
+                    .get(&(campaign.clone(), who.platform.as_str().to_owned(), who.user_id.clone()))
+                    .cloned()
             })
             .collect())
     }
@@ -1069,9 +1148,7 @@ fn signature_from_row(row: &sqlx::postgres::PgRow, campaign: String, who: Identi
 }
 
 /// Total lookups, many per query (nearly always for the same campaign).
-struct TotalFetcher {
-    pool: PgPool,
-}
+struct TotalFetcher(Lookups);
 
 #[async_trait]
 impl FetchBatch<String, u64> for TotalFetcher {
@@ -1080,13 +1157,13 @@ impl FetchBatch<String, u64> for TotalFetcher {
         campaigns.sort_unstable();
         campaigns.dedup();
         let campaigns: Vec<String> = campaigns.into_iter().cloned().collect();
-        let totals: HashMap<String, i64> = sqlx::query_as(SELECT_TOTALS)
+        let mut connection = self.0.take().await.map_err(db("reading totals"))?;
+        let read = sqlx::query_as(SELECT_TOTALS)
             .bind(campaigns)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading totals"))?
-            .into_iter()
-            .collect();
+            .fetch_all(&mut connection)
+            .await;
+        self.0.give_back(connection, &read);
+        let totals: HashMap<String, i64> = read.map_err(db("reading totals"))?.into_iter().collect();
         Ok(keys
             .iter()
             .map(|c| totals.get(c).copied().unwrap_or(0) as u64)
@@ -1095,9 +1172,7 @@ impl FetchBatch<String, u64> for TotalFetcher {
 }
 
 /// Conversation lookups, many per query.
-struct ConversationFetcher {
-    pool: PgPool,
-}
+struct ConversationFetcher(Lookups);
 
 #[async_trait]
 impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetcher {
@@ -1106,19 +1181,25 @@ impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetch
         for who in keys {
             identities.push(who, None);
         }
-        let rows: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(SELECT_CONVERSATIONS)
+        let mut connection = self.0.take().await.map_err(db("loading conversations"))?;
+        let read: Result<Vec<(String, String, String, DateTime<Utc>)>, _> = sqlx::query_as(SELECT_CONVERSATIONS)
             .bind(identities.platforms)
             .bind(identities.user_ids)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("loading conversations"))?;
+            .fetch_all(&mut connection)
+            .await;
+        self.0.give_back(connection, &read);
+        let rows = read.map_err(db("loading conversations"))?;
         let mut found: HashMap<(String, String), (String, DateTime<Utc>)> = HashMap::with_capacity(rows.len());
         for (platform, user_id, state, updated_at) in rows {
             found.insert((platform, user_id), (state, updated_at));
         }
         Ok(keys
             .iter()
-            .map(|who| found.remove(&(who.platform.as_str().to_owned(), who.user_id.clone())))
+            .map(|who| {
+                found
+                    .get(&(who.platform.as_str().to_owned(), who.user_id.clone()))
+                    .cloned()
+            })
             .collect())
     }
 }

@@ -1065,7 +1065,9 @@ impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
         Ok(keys
             .iter()
             .map(|(campaign, who)| {
-                found.remove(&(campaign.clone(), who.platform.as_str().to_owned(), who.user_id.clone()))
+                found
+                    .get(&(campaign.clone(), who.platform.as_str().to_owned(), who.user_id.clone()))
+                    .cloned()
             })
             .collect())
     }
@@ -1139,7 +1141,11 @@ impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetch
         }
         Ok(keys
             .iter()
-            .map(|who| found.remove(&(who.platform.as_str().to_owned(), who.user_id.clone())))
+            .map(|who| {
+                found
+                    .get(&(who.platform.as_str().to_owned(), who.user_id.clone()))
+                    .cloned()
+            })
             .collect())
     }
 }
