@@ -10,8 +10,10 @@
 mod cache;
 pub mod group_commit;
 pub mod group_read;
+mod lookups;
 mod postgres;
 mod sqlite;
+mod thread;
 
 use std::sync::Arc;
 

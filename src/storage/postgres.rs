@@ -17,6 +17,8 @@ use sqlx::{Connection, PgConnection, PgPool, Row};
 use super::cache::ConversationCache;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
 use super::group_read::{FetchBatch, GroupRead};
+use super::lookups::Lookups;
+use super::thread::on_storage_thread;
 use super::with_fresh_codes;
 use super::{
     Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
@@ -52,6 +54,12 @@ pub struct PostgresStorage {
 impl PostgresStorage {
     /// Connects to the database at a `postgres://` URL and applies migrations.
     pub async fn connect(url: &str, max_connections: u32) -> StorageResult<Self> {
+        let url = url.to_owned();
+        on_storage_thread(async move { Self::open(&url, max_connections).await }).await
+    }
+
+    /// `connect`, on the storage thread.
+    async fn open(url: &str, max_connections: u32) -> StorageResult<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .connect(url)
@@ -70,12 +78,9 @@ impl PostgresStorage {
             conversation_writer: GroupCommit::start_many(writers),
             signature_writer,
             conversations: Arc::new(ConversationCache::disabled()),
-            conversation_reads: GroupRead::start(
-                ConversationFetcher(Lookups::new(url, Planning::Once)),
-                READS_IN_FLIGHT,
-            ),
-            signature_reads: GroupRead::start(SignatureFetcher(Lookups::new(url, Planning::EachTime)), READS_IN_FLIGHT),
-            total_reads: GroupRead::start(TotalFetcher(Lookups::new(url, Planning::Once)), READS_IN_FLIGHT),
+            conversation_reads: GroupRead::start(ConversationFetcher(lookups(url, Planning::Once)), READS_IN_FLIGHT),
+            signature_reads: GroupRead::start(SignatureFetcher(lookups(url, Planning::EachTime)), READS_IN_FLIGHT),
+            total_reads: GroupRead::start(TotalFetcher(lookups(url, Planning::Once)), READS_IN_FLIGHT),
             pool,
         })
     }
@@ -784,53 +789,18 @@ struct PostgresWriter {
     url: String,
 }
 
-/// The connections of one kind of batched lookup, held directly rather than
-/// in a pool: a pool checks a connection with a round trip to the server
-/// when it hands it out and again when it takes it back, which tripled the
-/// round trips (and the server's wake-ups) of every lookup. `GroupRead`
-/// keeps at most `READS_IN_FLIGHT` lookups running, so that many connections
-/// are open at most.
-struct Lookups {
-    url: String,
-    planning: Planning,
-    idle: std::sync::Mutex<Vec<PgConnection>>,
-}
-
-impl Lookups {
-    fn new(url: &str, planning: Planning) -> Self {
-        Self {
-            url: url.to_owned(),
-            planning,
-            idle: std::sync::Mutex::new(Vec::new()),
-        }
-    }
-
-    /// An idle connection, or a new one if none is idle.
-    async fn take(&self) -> Result<PgConnection, sqlx::Error> {
-        let idle = self.idle.lock().expect("no lookup panics holding the lock").pop();
-        match idle {
-            Some(connection) => Ok(connection),
-            None => self.connect().await,
-        }
-    }
-
-    /// Takes `connection` back after a read. A read that failed is likely
-    /// the server dropping its connections (it restarted, say), so neither
-    /// that connection nor the idle ones are used again; `GroupRead` tries
-    /// the read once more, on a fresh one.
-    fn give_back<T>(&self, connection: PgConnection, read: &Result<T, sqlx::Error>) {
-        let mut idle = self.idle.lock().expect("no lookup panics holding the lock");
-        match read {
-            Ok(_) => idle.push(connection),
-            Err(_) => idle.clear(),
-        }
-    }
-
-    async fn connect(&self) -> Result<PgConnection, sqlx::Error> {
-        let mut connection = PgConnection::connect(&self.url).await?;
-        by_key_only(&mut connection, self.planning).await?;
-        Ok(connection)
-    }
+/// Lookups on connections that find rows only by key, planned as `planning`
+/// says.
+fn lookups(url: &str, planning: Planning) -> Lookups<PgConnection> {
+    let url = url.to_owned();
+    Lookups::new(Box::new(move || {
+        let url = url.clone();
+        Box::pin(async move {
+            let mut connection = PgConnection::connect(&url).await?;
+            by_key_only(&mut connection, planning).await?;
+            Ok(connection)
+        })
+    }))
 }
 
 async fn writer_connection(url: &str) -> StorageResult<PgConnection> {
@@ -1085,7 +1055,7 @@ fn signature_row<'a>(
 }
 
 /// Signature lookups, many per query.
-struct SignatureFetcher(Lookups);
+struct SignatureFetcher(Lookups<PgConnection>);
 
 #[async_trait]
 impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
@@ -1148,7 +1118,7 @@ fn signature_from_row(row: &sqlx::postgres::PgRow, campaign: String, who: Identi
 }
 
 /// Total lookups, many per query (nearly always for the same campaign).
-struct TotalFetcher(Lookups);
+struct TotalFetcher(Lookups<PgConnection>);
 
 #[async_trait]
 impl FetchBatch<String, u64> for TotalFetcher {
@@ -1172,7 +1142,7 @@ impl FetchBatch<String, u64> for TotalFetcher {
 }
 
 /// Conversation lookups, many per query.
-struct ConversationFetcher(Lookups);
+struct ConversationFetcher(Lookups<PgConnection>);
 
 #[async_trait]
 impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetcher {

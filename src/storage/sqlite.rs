@@ -14,6 +14,8 @@ use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use super::cache::ConversationCache;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
 use super::group_read::{FetchBatch, GroupRead};
+use super::lookups::Lookups;
+use super::thread::on_storage_thread;
 use super::with_fresh_codes;
 use super::{
     Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
@@ -58,6 +60,12 @@ impl SqliteStorage {
     /// Opens (creating if missing, with its folder) the database at a
     /// `sqlite://PATH` URL and applies migrations.
     pub async fn connect(url: &str, max_connections: u32) -> StorageResult<Self> {
+        let url = url.to_owned();
+        on_storage_thread(async move { Self::open(&url, max_connections).await }).await
+    }
+
+    /// `connect`, on the storage thread.
+    async fn open(url: &str, max_connections: u32) -> StorageResult<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(db("reading the SQLite URL"))?
             .create_if_missing(true)
@@ -90,9 +98,9 @@ impl SqliteStorage {
                 connection: writer_connection,
             }),
             conversations: Arc::new(ConversationCache::complete(all_conversations(&pool).await?)),
-            conversation_reads: GroupRead::start(ConversationFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
-            signature_reads: GroupRead::start(SignatureFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
-            total_reads: GroupRead::start(TotalFetcher { pool: pool.clone() }, READS_IN_FLIGHT),
+            conversation_reads: GroupRead::start(ConversationFetcher(lookups(&options)), READS_IN_FLIGHT),
+            signature_reads: GroupRead::start(SignatureFetcher(lookups(&options)), READS_IN_FLIGHT),
+            total_reads: GroupRead::start(TotalFetcher(lookups(&options)), READS_IN_FLIGHT),
             pool,
         })
     }
@@ -760,6 +768,15 @@ async fn recount_in(tx: &mut sqlx::SqliteConnection) -> StorageResult<Vec<Recoun
 /// largest batches gather.
 const READS_IN_FLIGHT: usize = 1;
 
+/// Lookups on connections of their own.
+fn lookups(options: &SqliteConnectOptions) -> Lookups<SqliteConnection> {
+    let options = options.clone();
+    Lookups::new(Box::new(move || {
+        let options = options.clone();
+        Box::pin(async move { SqliteConnection::connect_with(&options).await })
+    }))
+}
+
 /// Every conversation in progress, to fill the cache at start-up.
 async fn all_conversations(pool: &SqlitePool) -> StorageResult<Vec<(Identity, String, DateTime<Utc>)>> {
     let rows: Vec<(String, String, String, i64)> =
@@ -1035,9 +1052,7 @@ async fn sign_all(
 }
 
 /// Signature lookups, many per query.
-struct SignatureFetcher {
-    pool: SqlitePool,
-}
+struct SignatureFetcher(Lookups<SqliteConnection>);
 
 #[async_trait]
 impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
@@ -1046,11 +1061,13 @@ impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
             .iter()
             .map(|(campaign, who)| (campaign.as_str(), who.platform.as_str(), who.user_id.as_str()))
             .collect();
-        let rows = sqlx::query(SELECT_SIGNATURES)
+        let mut connection = self.0.take().await.map_err(db("reading signatures"))?;
+        let read = sqlx::query(SELECT_SIGNATURES)
             .bind(as_json(&wanted))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading signatures"))?;
+            .fetch_all(&mut connection)
+            .await;
+        self.0.give_back(connection, &read);
+        let rows = read.map_err(db("reading signatures"))?;
         let mut found: HashMap<(String, String, String), Signature> = HashMap::with_capacity(rows.len());
         for row in rows {
             let campaign: String = row.get("campaign");
@@ -1094,9 +1111,7 @@ fn signature_from_row(row: &sqlx::sqlite::SqliteRow, campaign: String, who: Iden
 }
 
 /// Total lookups, many per query (nearly always for the same campaign).
-struct TotalFetcher {
-    pool: SqlitePool,
-}
+struct TotalFetcher(Lookups<SqliteConnection>);
 
 #[async_trait]
 impl FetchBatch<String, u64> for TotalFetcher {
@@ -1104,13 +1119,13 @@ impl FetchBatch<String, u64> for TotalFetcher {
         let mut campaigns: Vec<&String> = keys.iter().collect();
         campaigns.sort_unstable();
         campaigns.dedup();
-        let totals: HashMap<String, i64> = sqlx::query_as(SELECT_TOTALS)
+        let mut connection = self.0.take().await.map_err(db("reading totals"))?;
+        let read = sqlx::query_as(SELECT_TOTALS)
             .bind(as_json(&campaigns))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading totals"))?
-            .into_iter()
-            .collect();
+            .fetch_all(&mut connection)
+            .await;
+        self.0.give_back(connection, &read);
+        let totals: HashMap<String, i64> = read.map_err(db("reading totals"))?.into_iter().collect();
         Ok(keys
             .iter()
             .map(|c| totals.get(c).copied().unwrap_or(0) as u64)
@@ -1119,9 +1134,7 @@ impl FetchBatch<String, u64> for TotalFetcher {
 }
 
 /// Conversation lookups, many per query.
-struct ConversationFetcher {
-    pool: SqlitePool,
-}
+struct ConversationFetcher(Lookups<SqliteConnection>);
 
 #[async_trait]
 impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetcher {
@@ -1130,11 +1143,13 @@ impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetch
             .iter()
             .map(|who| (who.platform.as_str(), who.user_id.as_str()))
             .collect();
-        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(SELECT_CONVERSATIONS)
+        let mut connection = self.0.take().await.map_err(db("loading conversations"))?;
+        let read: Result<Vec<(String, String, String, i64)>, _> = sqlx::query_as(SELECT_CONVERSATIONS)
             .bind(as_json(&wanted))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("loading conversations"))?;
+            .fetch_all(&mut connection)
+            .await;
+        self.0.give_back(connection, &read);
+        let rows = read.map_err(db("loading conversations"))?;
         let mut found: HashMap<(String, String), (String, DateTime<Utc>)> = HashMap::with_capacity(rows.len());
         for (platform, user_id, state, updated_at) in rows {
             found.insert((platform, user_id), (state, from_millis(updated_at)?));
