@@ -910,14 +910,6 @@ const SELECT_TOTALS: &str =
 const SELECT_CONVERSATIONS: &str = "SELECT platform, platform_user_id, state, updated_at FROM conversations
      WHERE (platform, platform_user_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each($1))";
 
-/// Takes the counters of these campaigns for this transaction before any
-/// signature is inserted. SQLite has one writer at a time already, so there
-/// is nothing to do; the PostgreSQL version locks the rows, so writers that
-/// run side by side cannot deadlock over each other's new signatures.
-async fn lock_counters(_tx: &mut SqliteConnection, _campaigns: &[&str]) -> StorageResult<()> {
-    Ok(())
-}
-
 /// A signature as a row for `INSERT_SIGNATURES`.
 #[allow(clippy::type_complexity)]
 fn signature_row<'a>(
@@ -967,10 +959,6 @@ async fn sign_all(
     tx: &mut SqliteConnection,
     signs: &[(usize, &NewSignature)],
 ) -> StorageResult<Vec<(usize, SignOutcome)>> {
-    let mut campaigns: Vec<&str> = signs.iter().map(|(_, s)| s.campaign.as_str()).collect();
-    campaigns.sort_unstable();
-    campaigns.dedup();
-    lock_counters(tx, &campaigns).await?;
     let mut results = Vec::with_capacity(signs.len());
     let mut stored: Vec<(usize, &NewSignature, ShareCode)> = Vec::new();
     let mut pending: Vec<(usize, &NewSignature)> = signs.to_vec();
