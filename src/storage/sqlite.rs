@@ -804,63 +804,71 @@ struct SqliteWriter {
 #[async_trait]
 impl ApplyBatch for SqliteWriter {
     async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
-        let mut tx = self
-            .connection
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db("starting a batch"))?;
-        let mut outcomes = vec![Written::Done; writes.len()];
-        let saves: Vec<(&str, &str, &str, _)> = writes
-            .iter()
-            .filter_map(|w| match w {
-                Write::SaveConversation { who, state, at } => {
-                    Some((who.platform.as_str(), who.user_id.as_str(), state.as_str(), millis(*at)))
-                }
-                _ => None,
-            })
-            .collect();
-        if !saves.is_empty() {
-            sqlx::query(SAVE_CONVERSATIONS)
-                .bind(as_json(&saves))
-                .execute(&mut *tx)
-                .await
-                .map_err(db("saving conversations"))?;
+        let applied = apply_batch(&mut self.connection, writes).await;
+        if applied.is_err() {
+            // A batch that failed part-way must not leave its transaction
+            // open, nor any of it committed. With no transaction open this
+            // fails, harmlessly.
+            let _ = sqlx::query("ROLLBACK").execute(&mut self.connection).await;
         }
-        // A signature ends its signer's conversation, in the same transaction.
-        let deletes: Vec<(&str, &str)> = writes
-            .iter()
-            .filter_map(|w| match w {
-                Write::DeleteConversation { who } => Some((who.platform.as_str(), who.user_id.as_str())),
-                Write::Sign(signature) => Some((
-                    signature.identity.platform.as_str(),
-                    signature.identity.user_id.as_str(),
-                )),
-                Write::SaveConversation { .. } => None,
-            })
-            .collect();
-        if !deletes.is_empty() {
-            sqlx::query(DELETE_CONVERSATIONS)
-                .bind(as_json(&deletes))
-                .execute(&mut *tx)
-                .await
-                .map_err(db("deleting conversations"))?;
-        }
-        let signs: Vec<(usize, &NewSignature)> = writes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, w)| match w {
-                Write::Sign(signature) => Some((i, signature.as_ref())),
-                _ => None,
-            })
-            .collect();
-        if !signs.is_empty() {
-            for (index, outcome) in sign_all(&mut tx, &signs).await? {
-                outcomes[index] = Written::Signed(outcome);
-            }
-        }
-        tx.commit().await.map_err(db("committing a batch"))?;
-        Ok(outcomes)
+        applied
     }
+}
+
+/// One transaction for the batch. Every statement is a hand-off to SQLite's
+/// thread and back, and on a busy machine each hand-off waits for that
+/// thread to get a core; so the statements go in as few hand-offs as
+/// possible: one for a batch without signatures, three for one with them
+/// (open the transaction and save and end conversations; insert the
+/// signatures and see which were stored; count them and commit).
+async fn apply_batch(connection: &mut SqliteConnection, writes: &[Write]) -> StorageResult<Vec<Written>> {
+    let mut outcomes = vec![Written::Done; writes.len()];
+    let saves: Vec<(&str, &str, &str, _)> = writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::SaveConversation { who, state, at } => {
+                Some((who.platform.as_str(), who.user_id.as_str(), state.as_str(), millis(*at)))
+            }
+            _ => None,
+        })
+        .collect();
+    // A signature ends its signer's conversation, in the same transaction.
+    let deletes: Vec<(&str, &str)> = writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::DeleteConversation { who } => Some((who.platform.as_str(), who.user_id.as_str())),
+            Write::Sign(signature) => Some((
+                signature.identity.platform.as_str(),
+                signature.identity.user_id.as_str(),
+            )),
+            Write::SaveConversation { .. } => None,
+        })
+        .collect();
+    let signs: Vec<(usize, &NewSignature)> = writes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| match w {
+            Write::Sign(signature) => Some((i, signature.as_ref())),
+            _ => None,
+        })
+        .collect();
+    let conversations = if signs.is_empty() {
+        CONVERSATIONS_ONLY
+    } else {
+        OPEN_WITH_CONVERSATIONS
+    };
+    sqlx::query(conversations)
+        .bind(as_json(&saves))
+        .bind(as_json(&deletes))
+        .execute(&mut *connection)
+        .await
+        .map_err(db("saving conversations"))?;
+    if !signs.is_empty() {
+        for (index, outcome) in sign_all(connection, &signs).await? {
+            outcomes[index] = Written::Signed(outcome);
+        }
+    }
+    Ok(outcomes)
 }
 
 /// Rows travel to the database as one JSON array parameter: one statement,
@@ -870,31 +878,49 @@ fn as_json(rows: &impl serde::Serialize) -> String {
     serde_json::to_string(rows).expect("rows of strings and numbers serialise")
 }
 
-// The batch statements. Each takes its rows as a JSON array in $1.
+// The batch statements take their rows as JSON arrays.
 
-/// Rows: [platform, platform user id, state, updated at].
-const SAVE_CONVERSATIONS: &str = "INSERT INTO conversations (platform, platform_user_id, state, updated_at)
-     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1) WHERE true
-     ON CONFLICT (platform, platform_user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at";
+/// Saves conversations, rows of [platform, platform user id, state,
+/// updated at] in $1, and ends those of [platform, platform user id] in $2.
+macro_rules! save_and_end_conversations {
+    () => {
+        "INSERT INTO conversations (platform, platform_user_id, state, updated_at)
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1) WHERE true
+             ON CONFLICT (platform, platform_user_id)
+             DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at;
+         DELETE FROM conversations WHERE (platform, platform_user_id) IN
+             (SELECT value ->> 0, value ->> 1 FROM json_each($2));"
+    };
+}
 
-/// Rows: [platform, platform user id].
-const DELETE_CONVERSATIONS: &str = "DELETE FROM conversations WHERE (platform, platform_user_id) IN
-     (SELECT value ->> 0, value ->> 1 FROM json_each($1))";
+/// A whole batch without signatures.
+const CONVERSATIONS_ONLY: &str = concat!("BEGIN IMMEDIATE;", save_and_end_conversations!(), "COMMIT;");
 
-/// Rows: the sixteen columns in order; see `signature_row`.
+/// The start of a batch with signatures; `sign_all` commits it.
+const OPEN_WITH_CONVERSATIONS: &str = concat!("BEGIN IMMEDIATE;", save_and_end_conversations!());
+
+/// Offers signatures, rows of the sixteen columns in order (see
+/// `signature_row`) in $1, and returns the share codes of those stored
+/// under their own signer: the ones that were inserted.
 const INSERT_SIGNATURES: &str = "INSERT INTO signatures (campaign, platform, platform_user_id, name, email,
          postcode_district, country, updates_opt_in, consent_version, consent_at, referral_code, share_code,
          created_at, status, hold_reason, email_domain)
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
             value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15
      FROM json_each($1) WHERE true
-     ON CONFLICT DO NOTHING";
-
-/// Of the rows just offered to `INSERT_SIGNATURES`, the share codes now
-/// stored under their own signer: the ones that were inserted.
-const INSERTED_CODES: &str = "SELECT group_concat(s.share_code, ',') FROM signatures s JOIN json_each($1) j
+     ON CONFLICT DO NOTHING;
+     SELECT group_concat(s.share_code, ',') FROM signatures s JOIN json_each($1) j
      ON s.share_code = j.value ->> 11 AND s.campaign = j.value ->> 0
         AND s.platform = j.value ->> 1 AND s.platform_user_id = j.value ->> 2";
+
+/// Adds to campaigns' counters, rows of [campaign, counted, held] in $1,
+/// returns each campaign's total after, and commits the batch.
+const COUNT_AND_COMMIT: &str = "INSERT INTO campaign_totals (campaign, total, held)
+         SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1) WHERE true
+     ON CONFLICT (campaign) DO UPDATE SET total = campaign_totals.total + excluded.total,
+         held = campaign_totals.held + excluded.held
+     RETURNING campaign, total;
+     COMMIT";
 
 /// Keys: [campaign, platform, platform user id].
 const SELECT_SIGNATURES: &str = "SELECT campaign, platform, platform_user_id, name, email, postcode_district, country,
@@ -953,8 +979,9 @@ fn signature_row<'a>(
     )
 }
 
-/// Inserts a batch of signatures, recognising duplicates, and updates each
-/// campaign's counters once. Returns each signature's outcome by its index.
+/// Inserts a batch of signatures, recognising duplicates, updates each
+/// campaign's counters once, and commits the batch's transaction. Returns
+/// each signature's outcome by its index.
 async fn sign_all(
     tx: &mut SqliteConnection,
     signs: &[(usize, &NewSignature)],
@@ -973,17 +1000,11 @@ async fn sign_all(
             .iter()
             .map(|(_, signature, code)| signature_row(signature, code))
             .collect();
-        let rows = as_json(&rows);
-        sqlx::query(INSERT_SIGNATURES)
-            .bind(rows.clone())
-            .execute(&mut *tx)
-            .await
-            .map_err(db("storing signatures"))?;
-        let inserted: Option<String> = sqlx::query_scalar(INSERTED_CODES)
-            .bind(rows)
+        let inserted: Option<String> = sqlx::query_scalar(INSERT_SIGNATURES)
+            .bind(as_json(&rows))
             .fetch_one(&mut *tx)
             .await
-            .map_err(db("checking stored signatures"))?;
+            .map_err(db("storing signatures"))?;
         let inserted: HashSet<&str> = inserted.as_deref().unwrap_or("").split(',').collect();
         let mut retry = Vec::new();
         for (index, signature, code) in candidates {
@@ -1010,22 +1031,17 @@ async fn sign_all(
             entry.0 += 1;
         }
     }
-    let mut after: HashMap<&str, i64> = HashMap::new();
-    for (campaign, (counted, held)) in totals {
-        let total: i64 = sqlx::query_scalar(
-            "INSERT INTO campaign_totals (campaign, total, held) VALUES ($1, $2, $3)
-             ON CONFLICT (campaign) DO UPDATE SET total = campaign_totals.total + excluded.total,
-                 held = campaign_totals.held + excluded.held
-             RETURNING total",
-        )
-        .bind(campaign)
-        .bind(counted)
-        .bind(held)
-        .fetch_one(&mut *tx)
+    let counters: Vec<(&str, i64, i64)> = totals
+        .into_iter()
+        .map(|(campaign, (counted, held))| (campaign, counted, held))
+        .collect();
+    let after: HashMap<String, i64> = sqlx::query_as(COUNT_AND_COMMIT)
+        .bind(as_json(&counters))
+        .fetch_all(&mut *tx)
         .await
-        .map_err(db("counting signatures"))?;
-        after.insert(campaign, total);
-    }
+        .map_err(db("committing a batch"))?
+        .into_iter()
+        .collect();
     for (index, signature, share_code) in stored {
         results.push((
             index,
