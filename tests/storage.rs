@@ -564,7 +564,8 @@ async fn a_failed_batch_fails_every_write_in_it_and_stores_none_of_it(app: TestA
 
 /// PostgreSQL only: a database hiccup (here, the server closing every
 /// connection of this database) costs the batches in flight, not every
-/// batch until the bot restarts; each writer opens a fresh connection.
+/// batch until the bot restarts; each writer opens a fresh connection, and
+/// a lookup is tried again on one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_writers_reconnect_after_the_server_drops_them() {
     let Some(app) = TestApp::spawn(support::Backend::Postgres).await else {
@@ -576,6 +577,10 @@ async fn postgres_writers_reconnect_after_the_server_drops_them() {
         .sign(&signature(&alice, "Alice", Some("alice@example.org"), district("SW1A")))
         .await;
     assert!(matches!(first, Ok(SignOutcome::Signed { total: 1, .. })), "{first:?}");
+    // Lookups have connections open too, which the drop below kills.
+    assert_eq!(app.storage.total(CAMPAIGN).await.unwrap(), 1);
+    assert!(app.storage.signature_of(CAMPAIGN, &alice).await.unwrap().is_some());
+    assert!(app.storage.load_conversation(&telegram(7002)).await.unwrap().is_none());
 
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&app.database.url)
         .await
@@ -588,6 +593,11 @@ async fn postgres_writers_reconnect_after_the_server_drops_them() {
     .await
     .unwrap();
     assert!(dropped.len() >= 2, "the writers' connections were open: {dropped:?}");
+
+    // A lookup is tried again on a fresh connection, so readers see nothing
+    // of the drop.
+    let found = app.storage.signature_of(CAMPAIGN, &alice).await;
+    assert!(matches!(found, Ok(Some(_))), "{found:?}");
 
     // Each writer fails the first batch it takes after the drop (there are
     // at most four writers), then writes normally again.
