@@ -989,9 +989,9 @@ WITH saved AS (
 SELECT stored.share_code, counted.total FROM stored JOIN counted USING (campaign)";
 
 // The lookups by key take their keys as arrays, one per key column, and
-// run on connections that find rows only by key (see `by_key_only`): each
-// statement is parsed once, then planned for its keys and probes the index
-// once per key.
+// run on connections that find rows only by key (see `by_key_only` and
+// `Planning`): each statement is parsed once and probes an index once per
+// key.
 
 /// Keys: campaigns, platforms and platform user ids, each deduplicated;
 /// the rows are every stored combination, of which the caller keeps those
