@@ -1,8 +1,7 @@
 //! The conversations a process has in hand, kept in memory so a message
 //! costs no read. Only a storage that alone owns its database may keep one
 //! (SQLite: one process per file); with PostgreSQL several processes share
-//! the data, so the cache is switched off and every message reads the
-//! database.
+//! the data, so every message reads the database.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -22,15 +21,6 @@ type Shard = Mutex<HashMap<Identity, (Box<str>, DateTime<Utc>)>>;
 pub struct ConversationCache {
     // Plain mutexes: each is held for one map operation, never across await.
     shards: Vec<Shard>,
-    mode: Mode,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// Holds every conversation in the database: a miss means there is none.
-    Complete,
-    /// Holds nothing: every lookup goes to the database.
-    Off,
 }
 
 /// Shows only how many conversations are held: they are personal data.
@@ -48,20 +38,11 @@ impl ConversationCache {
     pub fn complete(conversations: Vec<(Identity, String, DateTime<Utc>)>) -> Self {
         let cache = Self {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            mode: Mode::Complete,
         };
         for (who, state, at) in conversations {
             cache.put(&who, &state, at);
         }
         cache
-    }
-
-    /// No cache: every read goes to the shared database.
-    pub fn disabled() -> Self {
-        Self {
-            shards: Vec::new(),
-            mode: Mode::Off,
-        }
     }
 
     fn shard(&self, who: &Identity) -> &Shard {
@@ -70,30 +51,21 @@ impl ConversationCache {
         &self.shards[(hasher.finish() as usize) % SHARDS]
     }
 
-    /// `Some(state)` (or `Some(None)`: no conversation) when the cache can
-    /// answer; `None` when the database must be asked.
-    pub fn get(&self, who: &Identity) -> Option<Option<String>> {
-        if self.mode == Mode::Off {
-            return None;
-        }
+    /// The supporter's conversation; the cache is complete, so `None`
+    /// means they have none.
+    pub fn get(&self, who: &Identity) -> Option<String> {
         let shard = self.shard(who).lock().expect("cache lock poisoned");
-        Some(shard.get(who).map(|(state, _)| state.to_string()))
+        shard.get(who).map(|(state, _)| state.to_string())
     }
 
     /// Remembers a state that is durable in the database.
     pub fn put(&self, who: &Identity, state: &str, at: DateTime<Utc>) {
-        if self.mode == Mode::Off {
-            return;
-        }
         let mut shard = self.shard(who).lock().expect("cache lock poisoned");
         shard.insert(who.clone(), (state.into(), at));
     }
 
     /// Forgets a conversation.
     pub fn remove(&self, who: &Identity) {
-        if self.mode == Mode::Off {
-            return;
-        }
         self.shard(who).lock().expect("cache lock poisoned").remove(who);
     }
 

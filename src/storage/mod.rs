@@ -8,9 +8,9 @@
 //! submissions cannot create two signatures.
 
 mod cache;
+mod connections;
 pub mod group_commit;
 pub mod group_read;
-mod lookups;
 mod postgres;
 mod sqlite;
 mod thread;

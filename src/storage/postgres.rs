@@ -7,17 +7,15 @@
 //! tests run against each.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool, Row};
 
-use super::cache::ConversationCache;
+use super::connections::Connections;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
 use super::group_read::{FetchBatch, GroupRead};
-use super::lookups::Lookups;
 use super::thread::on_storage_thread;
 use super::with_fresh_codes;
 use super::{
@@ -39,12 +37,9 @@ pub struct PostgresStorage {
     /// Signatures, the same way, through a single writer (see
     /// `PostgresWriter`).
     signature_writer: GroupCommit,
-    /// Switched off: several processes may share a PostgreSQL database, so
-    /// each message reads the conversation afresh.
-    conversations: Arc<ConversationCache>,
     /// Conversation, signature and total lookups that arrive together share
     /// one query.
-    conversation_reads: GroupRead<Identity, Option<(String, DateTime<Utc>)>>,
+    conversation_reads: GroupRead<Identity, Option<String>>,
     /// See `conversation_reads`.
     signature_reads: GroupRead<(String, Identity), Option<Signature>>,
     /// See `signature_reads`.
@@ -66,21 +61,19 @@ impl PostgresStorage {
             .await
             .map_err(db("connecting to PostgreSQL"))?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let mut writers = Vec::with_capacity(CONVERSATION_WRITERS + 1);
-        for _ in 0..=CONVERSATION_WRITERS {
-            writers.push(PostgresWriter {
-                connection: Some(writer_connection(url).await?),
-                url: url.to_owned(),
-            });
-        }
-        let signature_writer = GroupCommit::start_many(writers.split_off(CONVERSATION_WRITERS));
+        let writer = || PostgresWriter(by_key_connections(url, Planning::Once));
         Ok(Self {
-            conversation_writer: GroupCommit::start_many(writers),
-            signature_writer,
-            conversations: Arc::new(ConversationCache::disabled()),
-            conversation_reads: GroupRead::start(ConversationFetcher(lookups(url, Planning::Once)), READS_IN_FLIGHT),
-            signature_reads: GroupRead::start(SignatureFetcher(lookups(url, Planning::EachTime)), READS_IN_FLIGHT),
-            total_reads: GroupRead::start(TotalFetcher(lookups(url, Planning::Once)), READS_IN_FLIGHT),
+            conversation_writer: GroupCommit::start_many((0..CONVERSATION_WRITERS).map(|_| writer()).collect()),
+            signature_writer: GroupCommit::start(writer()),
+            conversation_reads: GroupRead::start(
+                ConversationFetcher(by_key_connections(url, Planning::Once)),
+                READS_IN_FLIGHT,
+            ),
+            signature_reads: GroupRead::start(
+                SignatureFetcher(by_key_connections(url, Planning::EachTime)),
+                READS_IN_FLIGHT,
+            ),
+            total_reads: GroupRead::start(TotalFetcher(by_key_connections(url, Planning::Once)), READS_IN_FLIGHT),
             pool,
         })
     }
@@ -154,16 +147,9 @@ impl Storage for PostgresStorage {
     }
 
     async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>> {
-        if let Some(known) = self.conversations.get(who) {
-            return Ok(known);
-        }
-        Ok(match self.conversation_reads.read(who.clone()).await? {
-            Some((state, updated_at)) => {
-                self.conversations.put(who, &state, updated_at);
-                Some(state)
-            }
-            None => None,
-        })
+        // Several processes may share the database, so no process can trust
+        // a copy of its own: every message reads its conversation afresh.
+        Ok(self.conversation_reads.read(who.clone()).await?)
     }
 
     async fn save_conversation(&self, who: &Identity, state: &str, at: DateTime<Utc>) -> StorageResult<()> {
@@ -175,7 +161,6 @@ impl Storage for PostgresStorage {
             })
             .await?;
         // Only once it is durable: the cache never runs ahead of the file.
-        self.conversations.put(who, state, at);
         Ok(())
     }
 
@@ -183,7 +168,6 @@ impl Storage for PostgresStorage {
         self.conversation_writer
             .write(Write::DeleteConversation { who: who.clone() })
             .await?;
-        self.conversations.remove(who);
         Ok(())
     }
 
@@ -193,7 +177,6 @@ impl Storage for PostgresStorage {
             .execute(&self.pool)
             .await
             .map_err(db("deleting abandoned conversations"))?;
-        self.conversations.remove_idle_since(cutoff);
         Ok(done.rows_affected())
     }
 
@@ -203,10 +186,7 @@ impl Storage for PostgresStorage {
             .write(Write::Sign(Box::new(signature.clone())))
             .await?
         {
-            Written::Signed(outcome) => {
-                self.conversations.remove(&signature.identity);
-                Ok(outcome)
-            }
+            Written::Signed(outcome) => Ok(outcome),
             Written::Done => Err(StorageError::Corrupt("a signature came back without an outcome".into())),
         }
     }
@@ -246,7 +226,6 @@ impl Storage for PostgresStorage {
             .await
             .map_err(db("deleting a conversation"))?;
         tx.commit().await.map_err(db("committing a withdrawal"))?;
-        self.conversations.remove(who);
         Ok(Some(total as u64))
     }
 
@@ -780,20 +759,14 @@ const READS_IN_FLIGHT: usize = 4;
 /// withdrawal or review) and its batches grow to match the load.
 ///
 /// A batch that fails (the server restarted, the network dropped) fails
-/// every write in it, and the connection is dropped with it: the next batch
-/// opens a fresh one, so a database hiccup costs one batch, not every batch
-/// until the bot restarts.
-struct PostgresWriter {
-    /// `None` after a failed batch.
-    connection: Option<PgConnection>,
-    url: String,
-}
+/// every write in it, and its connection is dropped with it (see
+/// `Connections`).
+struct PostgresWriter(Connections<PgConnection>);
 
-/// Lookups on connections that find rows only by key, planned as `planning`
-/// says.
-fn lookups(url: &str, planning: Planning) -> Lookups<PgConnection> {
+/// Connections that find rows only by key, planned as `planning` says.
+fn by_key_connections(url: &str, planning: Planning) -> Connections<PgConnection> {
     let url = url.to_owned();
-    Lookups::new(Box::new(move || {
+    Connections::new(Box::new(move || {
         let url = url.clone();
         Box::pin(async move {
             let mut connection = PgConnection::connect(&url).await?;
@@ -803,26 +776,13 @@ fn lookups(url: &str, planning: Planning) -> Lookups<PgConnection> {
     }))
 }
 
-async fn writer_connection(url: &str) -> StorageResult<PgConnection> {
-    let mut connection = PgConnection::connect(url)
-        .await
-        .map_err(db("opening a PostgreSQL writer"))?;
-    by_key_only(&mut connection, Planning::Once)
-        .await
-        .map_err(db("opening a PostgreSQL writer"))?;
-    Ok(connection)
-}
-
 #[async_trait]
 impl ApplyBatch for PostgresWriter {
     async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
-        let mut connection = match self.connection.take() {
-            Some(connection) => connection,
-            None => writer_connection(&self.url).await?,
-        };
-        let outcomes = apply_batch(&mut connection, writes).await?;
-        self.connection = Some(connection);
-        Ok(outcomes)
+        let mut connection = self.0.take().await.map_err(db("opening a PostgreSQL writer"))?;
+        let applied = apply_batch(&mut connection, writes).await;
+        self.0.give_back(connection, &applied);
+        applied
     }
 }
 
@@ -1008,7 +968,7 @@ const SELECT_SIGNATURES: &str = "SELECT campaign, platform, platform_user_id, na
 const SELECT_TOTALS: &str = "SELECT campaign, total FROM campaign_totals WHERE campaign = ANY($1)";
 
 /// Keys: [platform, platform user id].
-const SELECT_CONVERSATIONS: &str = "SELECT platform, platform_user_id, state, updated_at FROM conversations
+const SELECT_CONVERSATIONS: &str = "SELECT platform, platform_user_id, state FROM conversations
      WHERE (platform, platform_user_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))";
 
 /// A signature as a row for `APPLY_BATCH`.
@@ -1055,7 +1015,7 @@ fn signature_row<'a>(
 }
 
 /// Signature lookups, many per query.
-struct SignatureFetcher(Lookups<PgConnection>);
+struct SignatureFetcher(Connections<PgConnection>);
 
 #[async_trait]
 impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
@@ -1118,7 +1078,7 @@ fn signature_from_row(row: &sqlx::postgres::PgRow, campaign: String, who: Identi
 }
 
 /// Total lookups, many per query (nearly always for the same campaign).
-struct TotalFetcher(Lookups<PgConnection>);
+struct TotalFetcher(Connections<PgConnection>);
 
 #[async_trait]
 impl FetchBatch<String, u64> for TotalFetcher {
@@ -1142,27 +1102,27 @@ impl FetchBatch<String, u64> for TotalFetcher {
 }
 
 /// Conversation lookups, many per query.
-struct ConversationFetcher(Lookups<PgConnection>);
+struct ConversationFetcher(Connections<PgConnection>);
 
 #[async_trait]
-impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetcher {
-    async fn fetch(&self, keys: &[Identity]) -> StorageResult<Vec<Option<(String, DateTime<Utc>)>>> {
+impl FetchBatch<Identity, Option<String>> for ConversationFetcher {
+    async fn fetch(&self, keys: &[Identity]) -> StorageResult<Vec<Option<String>>> {
         let mut identities = IdentityColumns::default();
         for who in keys {
             identities.push(who, None);
         }
         let mut connection = self.0.take().await.map_err(db("loading conversations"))?;
-        let read: Result<Vec<(String, String, String, DateTime<Utc>)>, _> = sqlx::query_as(SELECT_CONVERSATIONS)
+        let read: Result<Vec<(String, String, String)>, _> = sqlx::query_as(SELECT_CONVERSATIONS)
             .bind(identities.platforms)
             .bind(identities.user_ids)
             .fetch_all(&mut connection)
             .await;
         self.0.give_back(connection, &read);
         let rows = read.map_err(db("loading conversations"))?;
-        let mut found: HashMap<(String, String), (String, DateTime<Utc>)> = HashMap::with_capacity(rows.len());
-        for (platform, user_id, state, updated_at) in rows {
-            found.insert((platform, user_id), (state, updated_at));
-        }
+        let found: HashMap<(String, String), String> = rows
+            .into_iter()
+            .map(|(platform, user_id, state)| ((platform, user_id), state))
+            .collect();
         Ok(keys
             .iter()
             .map(|who| {

@@ -12,9 +12,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 
 use super::cache::ConversationCache;
+use super::connections::Connections;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
 use super::group_read::{FetchBatch, GroupRead};
-use super::lookups::Lookups;
 use super::thread::on_storage_thread;
 use super::with_fresh_codes;
 use super::{
@@ -39,10 +39,7 @@ pub struct SqliteStorage {
     /// The conversations this process has in hand. One process owns a
     /// SQLite file, so it can trust its own copy and skip a read per message.
     conversations: Arc<ConversationCache>,
-    /// Conversation, signature and total lookups that arrive together share
-    /// one query.
-    conversation_reads: GroupRead<Identity, Option<(String, DateTime<Utc>)>>,
-    /// See `conversation_reads`.
+    /// Signature and total lookups that arrive together share one query.
     signature_reads: GroupRead<(String, Identity), Option<Signature>>,
     /// See `signature_reads`.
     total_reads: GroupRead<String, u64>,
@@ -98,7 +95,6 @@ impl SqliteStorage {
                 connection: writer_connection,
             }),
             conversations: Arc::new(ConversationCache::complete(all_conversations(&pool).await?)),
-            conversation_reads: GroupRead::start(ConversationFetcher(lookups(&options)), READS_IN_FLIGHT),
             signature_reads: GroupRead::start(SignatureFetcher(lookups(&options)), READS_IN_FLIGHT),
             total_reads: GroupRead::start(TotalFetcher(lookups(&options)), READS_IN_FLIGHT),
             pool,
@@ -178,16 +174,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>> {
-        if let Some(known) = self.conversations.get(who) {
-            return Ok(known);
-        }
-        Ok(match self.conversation_reads.read(who.clone()).await? {
-            Some((state, updated_at)) => {
-                self.conversations.put(who, &state, updated_at);
-                Some(state)
-            }
-            None => None,
-        })
+        Ok(self.conversations.get(who))
     }
 
     async fn save_conversation(&self, who: &Identity, state: &str, at: DateTime<Utc>) -> StorageResult<()> {
@@ -769,9 +756,9 @@ async fn recount_in(tx: &mut sqlx::SqliteConnection) -> StorageResult<Vec<Recoun
 const READS_IN_FLIGHT: usize = 1;
 
 /// Lookups on connections of their own.
-fn lookups(options: &SqliteConnectOptions) -> Lookups<SqliteConnection> {
+fn lookups(options: &SqliteConnectOptions) -> Connections<SqliteConnection> {
     let options = options.clone();
-    Lookups::new(Box::new(move || {
+    Connections::new(Box::new(move || {
         let options = options.clone();
         Box::pin(async move { SqliteConnection::connect_with(&options).await })
     }))
@@ -932,10 +919,6 @@ const SELECT_SIGNATURES: &str = "SELECT campaign, platform, platform_user_id, na
 const SELECT_TOTALS: &str =
     "SELECT campaign, total FROM campaign_totals WHERE campaign IN (SELECT value FROM json_each($1))";
 
-/// Keys: [platform, platform user id].
-const SELECT_CONVERSATIONS: &str = "SELECT platform, platform_user_id, state, updated_at FROM conversations
-     WHERE (platform, platform_user_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each($1))";
-
 /// A signature as a row for `INSERT_SIGNATURES`.
 #[allow(clippy::type_complexity)]
 fn signature_row<'a>(
@@ -1056,7 +1039,7 @@ async fn sign_all(
 }
 
 /// Signature lookups, many per query.
-struct SignatureFetcher(Lookups<SqliteConnection>);
+struct SignatureFetcher(Connections<SqliteConnection>);
 
 #[async_trait]
 impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
@@ -1115,7 +1098,7 @@ fn signature_from_row(row: &sqlx::sqlite::SqliteRow, campaign: String, who: Iden
 }
 
 /// Total lookups, many per query (nearly always for the same campaign).
-struct TotalFetcher(Lookups<SqliteConnection>);
+struct TotalFetcher(Connections<SqliteConnection>);
 
 #[async_trait]
 impl FetchBatch<String, u64> for TotalFetcher {
@@ -1133,38 +1116,6 @@ impl FetchBatch<String, u64> for TotalFetcher {
         Ok(keys
             .iter()
             .map(|c| totals.get(c).copied().unwrap_or(0) as u64)
-            .collect())
-    }
-}
-
-/// Conversation lookups, many per query.
-struct ConversationFetcher(Lookups<SqliteConnection>);
-
-#[async_trait]
-impl FetchBatch<Identity, Option<(String, DateTime<Utc>)>> for ConversationFetcher {
-    async fn fetch(&self, keys: &[Identity]) -> StorageResult<Vec<Option<(String, DateTime<Utc>)>>> {
-        let wanted: Vec<(&str, &str)> = keys
-            .iter()
-            .map(|who| (who.platform.as_str(), who.user_id.as_str()))
-            .collect();
-        let mut connection = self.0.take().await.map_err(db("loading conversations"))?;
-        let read: Result<Vec<(String, String, String, i64)>, _> = sqlx::query_as(SELECT_CONVERSATIONS)
-            .bind(as_json(&wanted))
-            .fetch_all(&mut connection)
-            .await;
-        self.0.give_back(connection, &read);
-        let rows = read.map_err(db("loading conversations"))?;
-        let mut found: HashMap<(String, String), (String, DateTime<Utc>)> = HashMap::with_capacity(rows.len());
-        for (platform, user_id, state, updated_at) in rows {
-            found.insert((platform, user_id), (state, from_millis(updated_at)?));
-        }
-        Ok(keys
-            .iter()
-            .map(|who| {
-                found
-                    .get(&(who.platform.as_str().to_owned(), who.user_id.clone()))
-                    .cloned()
-            })
             .collect())
     }
 }
