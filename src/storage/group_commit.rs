@@ -120,7 +120,7 @@ async fn write_batches(mut backend: impl ApplyBatch, queue: Arc<tokio::sync::Mut
         if received == 0 {
             return;
         }
-        let writes: Vec<Write> = batch.iter().map(|p| p.write.clone()).collect();
+        let (writes, waiting): (Vec<Write>, Vec<_>) = batch.drain(..).map(|p| (p.write, p.done)).unzip();
         let started = std::time::Instant::now();
         let applied = backend.apply(&writes).await;
         tracing::debug!(
@@ -130,30 +130,30 @@ async fn write_batches(mut backend: impl ApplyBatch, queue: Arc<tokio::sync::Mut
             "batch committed"
         );
         match applied {
-            Ok(outcomes) if outcomes.len() == batch.len() => {
-                for (pending, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = pending.done.send(Ok(outcome));
+            Ok(outcomes) if outcomes.len() == waiting.len() => {
+                for (done, outcome) in waiting.into_iter().zip(outcomes) {
+                    let _ = done.send(Ok(outcome));
                 }
             }
             Ok(outcomes) => {
                 let error = Arc::new(StorageError::Corrupt(format!(
                     "a batch of {} writes reported {} outcomes",
-                    batch.len(),
+                    waiting.len(),
                     outcomes.len()
                 )));
-                fail_all(&mut batch, &error);
+                fail_all(waiting, &error);
             }
             Err(error) => {
-                tracing::error!(%error, writes = batch.len(), "a batch of writes failed; none of it was committed");
-                fail_all(&mut batch, &Arc::new(error));
+                tracing::error!(%error, writes = waiting.len(), "a batch of writes failed; none of it was committed");
+                fail_all(waiting, &Arc::new(error));
             }
         }
     }
 }
 
-fn fail_all(batch: &mut Vec<Pending>, error: &Arc<StorageError>) {
-    for pending in batch.drain(..) {
-        let _ = pending.done.send(Err(StorageError::BatchFailed(error.clone())));
+fn fail_all(waiting: Vec<oneshot::Sender<StorageResult<Written>>>, error: &Arc<StorageError>) {
+    for done in waiting {
+        let _ = done.send(Err(StorageError::BatchFailed(error.clone())));
     }
 }
 
