@@ -107,14 +107,18 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             app.run(shutdown_signal()).await
         }
         Command::Console { user, campaign } => {
-            let app = App::build(settings).await?;
-            console::run(&app.engine, &user, campaign.as_deref()).await
+            let app = App::build_short_lived(settings).await?;
+            let ran = console::run(&app.engine, &user, campaign.as_deref()).await;
+            app.engine.storage().close().await;
+            ran
         }
         Command::Stats { campaign, json } => {
             let campaign = find_campaign(&settings, campaign.as_deref())?;
-            let storage = storage::connect(&settings.database).await?;
+            let storage = storage::connect_for(&settings.database, storage::Usage::ShortLived).await?;
             let today = chrono::Utc::now().date_naive();
-            let stats = organiser::stats(storage.as_ref(), &campaign, today).await?;
+            let stats = organiser::stats(storage.as_ref(), &campaign, today).await;
+            storage.close().await;
+            let stats = stats?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&stats)?);
             } else {
@@ -131,8 +135,10 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             .await
         }
         Command::Recount => {
-            let storage = storage::connect(&settings.database).await?;
-            for recount in storage.recount().await? {
+            let storage = storage::connect_for(&settings.database, storage::Usage::ShortLived).await?;
+            let recounted = storage.recount().await;
+            storage.close().await;
+            for recount in recounted? {
                 let held = if recount.counted_held > 0 {
                     format!(", {} held for review", organiser::thousands(recount.counted_held))
                 } else {
@@ -157,8 +163,10 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Export { campaign, output } => {
             let campaign = find_campaign(&settings, campaign.as_deref())?;
-            let storage = storage::connect(&settings.database).await?;
-            let csv = organiser::export_csv(storage.as_ref(), &campaign).await?;
+            let storage = storage::connect_for(&settings.database, storage::Usage::ShortLived).await?;
+            let csv = organiser::export_csv(storage.as_ref(), &campaign).await;
+            storage.close().await;
+            let csv = csv?;
             match output {
                 Some(path) => {
                     std::fs::write(&path, csv).with_context(|| format!("could not write {}", path.display()))?

@@ -12,7 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::conversation::Engine;
 use crate::discord::{self, DiscordBot};
-use crate::storage;
+use crate::storage::{self, Usage};
 use crate::telegram::{self, Delivery, TelegramBot};
 
 /// How often abandoned conversations are looked for.
@@ -33,14 +33,26 @@ pub struct App {
 
 impl App {
     /// Opens the database (applying migrations), records the campaigns'
-    /// consent wordings and forgets abandoned conversations.
+    /// consent wordings and forgets abandoned conversations; for a process
+    /// that serves supporters until it is stopped.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         Self::build_with_clock(settings, Arc::new(SystemClock)).await
     }
 
+    /// [`App::build`] for a command that serves one person and exits (the
+    /// console), which holds fewer database connections.
+    pub async fn build_short_lived(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_for(settings, Usage::ShortLived, Arc::new(SystemClock)).await
+    }
+
     /// [`App::build`] with a chosen clock.
     pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let storage = storage::connect(&settings.database)
+        Self::build_for(settings, Usage::LongRunning, clock).await
+    }
+
+    /// [`App::build`] for a usage, with a chosen clock.
+    pub async fn build_for(settings: Settings, usage: Usage, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let storage = storage::connect_for(&settings.database, usage)
             .await
             .context("could not open the database")?;
         let engine = Arc::new(Engine::new(&settings, storage, clock));
@@ -157,6 +169,7 @@ impl App {
         if let Some(bot) = discord {
             bot.stop().await;
         }
+        self.engine.storage().close().await;
         info!("stopped");
         Ok(())
     }

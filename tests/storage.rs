@@ -635,3 +635,85 @@ async fn postgres_writers_reconnect_after_the_server_drops_them() {
     );
     assert_eq!(app.storage.total(CAMPAIGN).await.unwrap(), 2);
 }
+
+/// PostgreSQL only: when the server has dropped every connection (as a
+/// restart does), the next writes are applied on fresh connections and
+/// none of them fails: supporters see no apology once the server is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_writes_after_the_server_dropped_every_connection_all_succeed() {
+    let Some(app) = TestApp::spawn(support::Backend::Postgres).await else {
+        return;
+    };
+    // Open every writer's connection, and some lookups', with concurrent work.
+    let warm_up: Vec<_> = (0..32)
+        .map(|n| {
+            let storage = app.storage.clone();
+            tokio::spawn(async move {
+                storage
+                    .save_conversation(&telegram(8000 + n), "{\"warm\":true}", test_start())
+                    .await
+            })
+        })
+        .collect();
+    for saved in warm_up {
+        saved.await.unwrap().unwrap();
+    }
+    let alice = telegram(7101);
+    app.storage
+        .sign(&signature(&alice, "Alice", Some("alice@example.org"), district("SW1A")))
+        .await
+        .unwrap();
+    drop_every_connection(&app).await;
+
+    let saves: Vec<_> = (0..32)
+        .map(|n| {
+            let storage = app.storage.clone();
+            tokio::spawn(async move {
+                storage
+                    .save_conversation(&telegram(8000 + n), "{\"after\":true}", test_start())
+                    .await
+            })
+        })
+        .collect();
+    for saved in saves {
+        let saved = saved.await.unwrap();
+        assert!(saved.is_ok(), "{saved:?}");
+    }
+    drop_every_connection(&app).await;
+    let bob = telegram(7102);
+    let signed = app
+        .storage
+        .sign(&signature(&bob, "Bob", Some("bob@example.org"), district("N1")))
+        .await;
+    assert!(matches!(signed, Ok(SignOutcome::Signed { total: 2, .. })), "{signed:?}");
+    drop_every_connection(&app).await;
+    assert_eq!(app.storage.withdraw(CAMPAIGN, &bob).await.unwrap(), Some(1));
+    assert_eq!(app.storage.total(CAMPAIGN).await.unwrap(), 1);
+}
+
+/// Has the server close every connection to the test's database but this one.
+async fn drop_every_connection(app: &TestApp) {
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&app.database.url)
+        .await
+        .unwrap();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    // Terminated backends take a moment to go.
+    for _ in 0..100 {
+        let left: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -61,6 +61,13 @@ pub trait ApplyBatch: Send + 'static {
     /// Applies every write in one transaction and returns their outcomes in
     /// order; an error means nothing in the batch was committed.
     async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>>;
+
+    /// Closes the connection properly; the writer is stopping.
+    async fn close(self)
+    where
+        Self: Sized,
+    {
+    }
 }
 
 struct Pending {
@@ -72,6 +79,10 @@ struct Pending {
 #[derive(Debug, Clone)]
 pub struct GroupCommit {
     queue: mpsc::Sender<Pending>,
+    /// Tells the writers to stop after the batch in hand.
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The writer tasks, to wait for them to close their connections.
+    writers: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl std::fmt::Debug for Pending {
@@ -93,10 +104,27 @@ impl GroupCommit {
     pub fn start_many<B: ApplyBatch>(backends: Vec<B>) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
-        for backend in backends {
-            tokio::spawn(write_batches(backend, receiver.clone()));
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let writers = backends
+            .into_iter()
+            .map(|backend| tokio::spawn(write_batches(backend, receiver.clone(), stopping.clone())))
+            .collect();
+        Self {
+            queue,
+            stop: Arc::new(stop),
+            writers: Arc::new(std::sync::Mutex::new(writers)),
         }
-        Self { queue }
+    }
+
+    /// Stops the writers once the batches in hand are committed, and waits
+    /// while they close their connections. Writes queued after that fail
+    /// with [`StorageError::WriterStopped`].
+    pub async fn close(&self) {
+        let _ = self.stop.send(true);
+        let writers = std::mem::take(&mut *self.writers.lock().expect("nothing panics holding the lock"));
+        for writer in writers {
+            let _ = writer.await;
+        }
     }
 
     /// Queues a write and waits until it is committed (or its batch failed).
@@ -110,14 +138,23 @@ impl GroupCommit {
     }
 }
 
-async fn write_batches(mut backend: impl ApplyBatch, queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>) {
+async fn write_batches(
+    mut backend: impl ApplyBatch,
+    queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     // Whatever queued up while the last commit was in flight is the next
     // batch: under load batches grow by themselves, and a lone write is
     // never kept waiting for company.
     loop {
-        let received = queue.lock().await.recv_many(&mut batch, MAX_BATCH).await;
+        let received = tokio::select! {
+            biased;
+            _ = stopping.wait_for(|stop| *stop) => 0,
+            received = async { queue.lock().await.recv_many(&mut batch, MAX_BATCH).await } => received,
+        };
         if received == 0 {
+            backend.close().await;
             return;
         }
         let (writes, waiting): (Vec<Write>, Vec<_>) = batch.drain(..).map(|p| (p.write, p.done)).unzip();

@@ -9,10 +9,12 @@
 
 mod cache;
 mod connections;
+mod erasure;
 pub mod group_commit;
 pub mod group_read;
 mod postgres;
 mod sqlite;
+mod sqlite_file;
 mod thread;
 
 use std::sync::Arc;
@@ -343,14 +345,25 @@ impl Recount {
 /// a value a supporter typed.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    /// The database refused or could not be reached.
+    /// The database refused or could not be reached. The driver's error is
+    /// part of the message rather than a separate cause, so a chain of
+    /// errors prints it once.
     #[error("database error while {action}: {source}")]
     Database {
         /// What was being done.
         action: &'static str,
         /// The driver's error.
-        #[source]
         source: sqlx::Error,
+    },
+    /// The database server could not be reached at all.
+    #[error("could not connect to {database} at {address}: {reason}")]
+    Unreachable {
+        /// Which kind of database.
+        database: &'static str,
+        /// Its host and port (never the URL, which may hold a password).
+        address: String,
+        /// What the network or the server answered.
+        reason: String,
     },
     /// Migrations could not be applied.
     #[error("could not apply database migrations: {0}")]
@@ -375,6 +388,14 @@ pub enum StorageError {
     /// The group-commit writer is gone (the process is shutting down).
     #[error("the database writer has stopped")]
     WriterStopped,
+    /// The SQLite file was deleted or replaced while the process ran.
+    #[error(
+        "the database file {path} is no longer the file this process opened (deleted or replaced); nothing more is written to it"
+    )]
+    FileGone {
+        /// The configured path.
+        path: String,
+    },
     /// The URL's scheme names no supported database.
     #[error("unsupported database URL: it must start with sqlite: or postgres://")]
     UnsupportedUrl,
@@ -491,18 +512,59 @@ pub trait Storage: Send + Sync + 'static {
     /// Recomputes every campaign's counters from its signatures, stores
     /// them, and reports what they were.
     async fn recount(&self) -> StorageResult<Vec<Recount>>;
+
+    /// Closes every connection properly, once writes in hand are committed;
+    /// called when the process is about to exit. SQLite then leaves no
+    /// write-ahead log behind, nor any earlier copy of erased data in it.
+    async fn close(&self) {}
 }
 
-/// Opens the database named by the settings, creating it if needed, and
-/// applies migrations.
+/// How long a process will use the database, which decides how many
+/// connections it may hold (PostgreSQL counts them against the server's
+/// limit, shared by every process).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage {
+    /// A process serving supporters (`petition run`, the benchmark): up to
+    /// `database.max_connections` connections.
+    LongRunning,
+    /// A command that does one thing and exits (console, stats, export,
+    /// recount): at most two connections.
+    ShortLived,
+}
+
+/// Opens the database named by the settings for a long-running process,
+/// creating it if needed, and applies migrations.
 pub async fn connect(settings: &DatabaseSettings) -> StorageResult<Arc<dyn Storage>> {
+    connect_for(settings, Usage::LongRunning).await
+}
+
+/// [`connect`], for the given usage.
+pub async fn connect_for(settings: &DatabaseSettings, usage: Usage) -> StorageResult<Arc<dyn Storage>> {
     let url = settings.url.expose();
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStorage::connect(url, settings.max_connections).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStorage::connect(url, settings.max_connections).await?))
+        Ok(Arc::new(
+            PostgresStorage::connect(url, usage, settings.max_connections).await?,
+        ))
     } else {
         Err(StorageError::UnsupportedUrl)
+    }
+}
+
+/// Why a connection could not be opened, in a few plain words: "connection
+/// refused", or the server's own message (which names no secret).
+pub(crate) fn describe_connect_error(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+            std::io::ErrorKind::TimedOut => "timed out".to_owned(),
+            std::io::ErrorKind::NotFound => "no such host or socket".to_owned(),
+            _ => io.to_string(),
+        },
+        sqlx::Error::Database(error) => error.message().to_owned(),
+        sqlx::Error::Tls(error) => format!("TLS failed: {error}"),
+        other => other.to_string(),
     }
 }
 

@@ -7,13 +7,17 @@
 //! tests run against each.
 
 use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection, PgPool, Row};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Row};
 
-use super::connections::Connections;
+use super::connections::{Budget, Connections};
+use super::erasure::Eraser;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
 use super::group_read::{FetchBatch, GroupRead};
 use super::thread::on_storage_thread;
@@ -21,7 +25,7 @@ use super::with_fresh_codes;
 use super::{
     Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
     ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Storage, StorageError,
-    StorageResult, Tally, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns,
+    StorageResult, Tally, Usage, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns,
     platform_from_column,
 };
 use crate::domain::{Email, Identity, Platform, ShareCode, SignerName};
@@ -30,6 +34,9 @@ use crate::limits::HoldReason;
 /// Signatures in a PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct PostgresStorage {
+    /// Organisers' queries and housekeeping. Opened lazily; it checks a
+    /// connection before handing it out, so one the server dropped is
+    /// replaced without anyone noticing.
     pool: PgPool,
     /// Conversation-state writes go through here: many of them share each
     /// transaction and its fsync.
@@ -44,36 +51,92 @@ pub struct PostgresStorage {
     signature_reads: GroupRead<(String, Identity), Option<Signature>>,
     /// See `signature_reads`.
     total_reads: GroupRead<String, u64>,
+    /// The writers' and lookups' connections, to close them at exit.
+    by_key: Arc<Budget<PgConnection>>,
+    /// Vacuums the tables after erasures, so erased rows do not linger as
+    /// dead tuples.
+    eraser: Eraser,
+}
+
+/// How many connections a process holds, and for what.
+struct Shares {
+    /// The pool's, for organisers' queries and housekeeping.
+    pool: u32,
+    /// Shared by the batch writers and the batched lookups.
+    by_key: usize,
+    conversation_writers: usize,
+    reads_in_flight: usize,
+}
+
+impl Shares {
+    fn for_usage(usage: Usage, max_connections: u32) -> Self {
+        match usage {
+            // One at a time is all a single supporter or organiser needs.
+            Usage::ShortLived => Self {
+                pool: 1,
+                by_key: 1,
+                conversation_writers: 1,
+                reads_in_flight: 1,
+            },
+            Usage::LongRunning => {
+                let total = max_connections.max(2);
+                let pool = (total / 4).max(1);
+                Self {
+                    pool,
+                    by_key: (total - pool) as usize,
+                    conversation_writers: CONVERSATION_WRITERS,
+                    reads_in_flight: READS_IN_FLIGHT,
+                }
+            }
+        }
+    }
 }
 
 impl PostgresStorage {
-    /// Connects to the database at a `postgres://` URL and applies migrations.
-    pub async fn connect(url: &str, max_connections: u32) -> StorageResult<Self> {
+    /// Connects to the database at a `postgres://` URL and applies
+    /// migrations, holding at most as many connections as `usage` and
+    /// `max_connections` allow (see the README's PostgreSQL section).
+    pub async fn connect(url: &str, usage: Usage, max_connections: u32) -> StorageResult<Self> {
         let url = url.to_owned();
-        on_storage_thread(async move { Self::open(&url, max_connections).await }).await
+        on_storage_thread(async move { Self::open(&url, usage, max_connections).await }).await
     }
 
     /// `connect`, on the storage thread.
-    async fn open(url: &str, max_connections: u32) -> StorageResult<Self> {
+    async fn open(url: &str, usage: Usage, max_connections: u32) -> StorageResult<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(db("reading the PostgreSQL URL"))?;
+        let shares = Shares::for_usage(usage, max_connections);
+        // Opened first and on its own, so a server that cannot be reached
+        // is reported at once and plainly; it applies the migrations (under
+        // an advisory lock, so processes starting together take turns) and
+        // is closed before anything else opens.
+        let mut first = connect_once(&options).await?;
+        sqlx::migrate!("./migrations/postgres")
+            .run_direct(None, &mut first, false)
+            .await?;
+        let _ = first.close().await;
         let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .connect(url)
-            .await
-            .map_err(db("connecting to PostgreSQL"))?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let writer = || PostgresWriter(by_key_connections(url, Planning::Once));
+            .max_connections(shares.pool)
+            .min_connections(0)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options.clone());
+        let budget = Budget::new(shares.by_key);
+        let planned_once = Arc::new(by_key_connections(&budget, &options, Planning::Once));
+        let planned_each_time = by_key_connections(&budget, &options, Planning::EachTime);
+        let writer = || PostgresWriter(planned_once.clone());
         Ok(Self {
-            conversation_writer: GroupCommit::start_many((0..CONVERSATION_WRITERS).map(|_| writer()).collect()),
+            conversation_writer: GroupCommit::start_many((0..shares.conversation_writers).map(|_| writer()).collect()),
             signature_writer: GroupCommit::start(writer()),
-            conversation_reads: GroupRead::start(
-                ConversationFetcher(by_key_connections(url, Planning::Once)),
-                READS_IN_FLIGHT,
-            ),
-            signature_reads: GroupRead::start(
-                SignatureFetcher(by_key_connections(url, Planning::EachTime)),
-                READS_IN_FLIGHT,
-            ),
-            total_reads: GroupRead::start(TotalFetcher(by_key_connections(url, Planning::Once)), READS_IN_FLIGHT),
+            conversation_reads: GroupRead::start(ConversationFetcher(planned_once.clone()), shares.reads_in_flight),
+            signature_reads: GroupRead::start(SignatureFetcher(planned_each_time), shares.reads_in_flight),
+            total_reads: GroupRead::start(TotalFetcher(planned_once.clone()), shares.reads_in_flight),
+            by_key: budget,
+            eraser: Eraser::start({
+                let pool = pool.clone();
+                Box::new(move || {
+                    let pool = pool.clone();
+                    (!pool.is_closed()).then(|| Box::pin(async move { vacuum_erased(&pool).await }) as _)
+                })
+            }),
             pool,
         })
     }
@@ -168,6 +231,7 @@ impl Storage for PostgresStorage {
         self.conversation_writer
             .write(Write::DeleteConversation { who: who.clone() })
             .await?;
+        self.eraser.erased();
         Ok(())
     }
 
@@ -177,6 +241,9 @@ impl Storage for PostgresStorage {
             .execute(&self.pool)
             .await
             .map_err(db("deleting abandoned conversations"))?;
+        if done.rows_affected() > 0 {
+            self.eraser.erased();
+        }
         Ok(done.rows_affected())
     }
 
@@ -226,6 +293,7 @@ impl Storage for PostgresStorage {
             .await
             .map_err(db("deleting a conversation"))?;
         tx.commit().await.map_err(db("committing a withdrawal"))?;
+        self.eraser.erased();
         Ok(Some(total as u64))
     }
 
@@ -583,6 +651,19 @@ impl Storage for PostgresStorage {
         tx.commit().await.map_err(db("committing a recount"))?;
         Ok(report)
     }
+
+    async fn close(&self) {
+        let storage = self.clone();
+        on_storage_thread(async move {
+            storage.conversation_writer.close().await;
+            storage.signature_writer.close().await;
+            for connection in storage.by_key.drain_idle() {
+                let _ = connection.close().await;
+            }
+            storage.pool.close().await;
+        })
+        .await;
+    }
 }
 
 /// The selection filters, shared by the dry run and the change. A filter
@@ -746,8 +827,63 @@ async fn by_key_only(connection: &mut PgConnection, planning: Planning) -> Resul
 /// server's fsync, the next batch is being applied.
 const CONVERSATION_WRITERS: usize = 3;
 
-/// Lookups in flight at once: enough to keep the server's cores busy.
-const READS_IN_FLIGHT: usize = 4;
+/// Lookups of each kind in flight at once: enough to keep the server's
+/// cores busy (two and four measured the same).
+const READS_IN_FLIGHT: usize = 2;
+
+/// How long the first connection may take before start-up gives up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long organisers' queries wait for a connection of the pool.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens one connection, and says plainly why not: where it tried and what
+/// the server or the network answered, never the URL (it may hold a
+/// password).
+async fn connect_once(options: &PgConnectOptions) -> StorageResult<PgConnection> {
+    let unreachable = |reason: String| StorageError::Unreachable {
+        database: "PostgreSQL",
+        address: format!("{}:{}", options.get_host(), options.get_port()),
+        reason,
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Ok(Ok(connection)) => Ok(connection),
+        Ok(Err(error)) => Err(unreachable(super::describe_connect_error(&error))),
+        Err(_) => Err(unreachable(format!(
+            "no answer within {} seconds",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// Removes the dead tuples erased rows leave behind (PostgreSQL keeps them
+/// until a vacuum), so their space is reused.
+async fn vacuum_erased(pool: &PgPool) -> StorageResult<()> {
+    sqlx::raw_sql("VACUUM signatures, conversations")
+        .execute(pool)
+        .await
+        .map_err(db("vacuuming after an erasure"))?;
+    Ok(())
+}
+
+/// Whether a statement failed because its connection had died (the server
+/// restarted or dropped it), rather than because of what it asked: the
+/// failure then says nothing about the work, which may be tried again on a
+/// fresh connection.
+fn connection_was_lost(error: &StorageError) -> bool {
+    let StorageError::Database { source, .. } = error else {
+        return false;
+    };
+    match source {
+        sqlx::Error::Io(_) => true,
+        // 08: connection exceptions; 57P01-03: the server shutting down,
+        // crashed or starting, which it says before closing a connection.
+        sqlx::Error::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
+}
 
 /// The writer task's side of the group commit: one connection, and one
 /// statement (so one round trip and one transaction) per batch.
@@ -758,18 +894,28 @@ const READS_IN_FLIGHT: usize = 4;
 /// single signature writer queues behind no other batch (only the rare
 /// withdrawal or review) and its batches grow to match the load.
 ///
-/// A batch that fails (the server restarted, the network dropped) fails
-/// every write in it, and its connection is dropped with it (see
-/// `Connections`).
-struct PostgresWriter(Connections<PgConnection>);
+/// A batch whose connection turns out to have died while idle (the server
+/// restarted, say) is applied again on a fresh connection, so supporters
+/// see nothing of it once the server is back. Its statement never reached
+/// a working server; and were it ever applied twice, the second time would
+/// change nothing (conversations are saved whole, a signature already
+/// stored is turned away, counters count only what was stored). A batch
+/// that fails otherwise fails every write in it, and its connection is
+/// dropped with it (see `Connections`).
+struct PostgresWriter(Arc<Connections<PgConnection>>);
 
-/// Connections that find rows only by key, planned as `planning` says.
-fn by_key_connections(url: &str, planning: Planning) -> Connections<PgConnection> {
-    let url = url.to_owned();
-    Connections::new(Box::new(move || {
-        let url = url.clone();
+/// Connections that find rows only by key, planned as `planning` says,
+/// within `budget`.
+fn by_key_connections(
+    budget: &Arc<Budget<PgConnection>>,
+    options: &PgConnectOptions,
+    planning: Planning,
+) -> Connections<PgConnection> {
+    let options = options.clone();
+    budget.kind(Box::new(move || {
+        let options = options.clone();
         Box::pin(async move {
-            let mut connection = PgConnection::connect(&url).await?;
+            let mut connection = options.connect().await?;
             by_key_only(&mut connection, planning).await?;
             Ok(connection)
         })
@@ -780,7 +926,13 @@ fn by_key_connections(url: &str, planning: Planning) -> Connections<PgConnection
 impl ApplyBatch for PostgresWriter {
     async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
         let mut connection = self.0.take().await.map_err(db("opening a PostgreSQL writer"))?;
-        let applied = apply_batch(&mut connection, writes).await;
+        let mut applied = apply_batch(&mut connection, writes).await;
+        if connection.reused && applied.as_ref().is_err_and(connection_was_lost) {
+            self.0.give_back(connection, &applied);
+            tracing::info!("a PostgreSQL writer's connection had been dropped; applying its batch on a fresh one");
+            connection = self.0.take().await.map_err(db("opening a PostgreSQL writer"))?;
+            applied = apply_batch(&mut connection, writes).await;
+        }
         self.0.give_back(connection, &applied);
         applied
     }
@@ -1031,7 +1183,7 @@ impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
             .bind(distinct(|(campaign, _)| campaign))
             .bind(distinct(|(_, who)| who.platform.as_str()))
             .bind(distinct(|(_, who)| &who.user_id))
-            .fetch_all(&mut connection)
+            .fetch_all(&mut *connection)
             .await;
         self.0.give_back(connection, &read);
         let rows = read.map_err(db("reading signatures"))?;
@@ -1078,7 +1230,7 @@ fn signature_from_row(row: &sqlx::postgres::PgRow, campaign: String, who: Identi
 }
 
 /// Total lookups, many per query (nearly always for the same campaign).
-struct TotalFetcher(Connections<PgConnection>);
+struct TotalFetcher(Arc<Connections<PgConnection>>);
 
 #[async_trait]
 impl FetchBatch<String, u64> for TotalFetcher {
@@ -1090,7 +1242,7 @@ impl FetchBatch<String, u64> for TotalFetcher {
         let mut connection = self.0.take().await.map_err(db("reading totals"))?;
         let read = sqlx::query_as(SELECT_TOTALS)
             .bind(campaigns)
-            .fetch_all(&mut connection)
+            .fetch_all(&mut *connection)
             .await;
         self.0.give_back(connection, &read);
         let totals: HashMap<String, i64> = read.map_err(db("reading totals"))?.into_iter().collect();
@@ -1102,7 +1254,7 @@ impl FetchBatch<String, u64> for TotalFetcher {
 }
 
 /// Conversation lookups, many per query.
-struct ConversationFetcher(Connections<PgConnection>);
+struct ConversationFetcher(Arc<Connections<PgConnection>>);
 
 #[async_trait]
 impl FetchBatch<Identity, Option<String>> for ConversationFetcher {
@@ -1115,7 +1267,7 @@ impl FetchBatch<Identity, Option<String>> for ConversationFetcher {
         let read: Result<Vec<(String, String, String)>, _> = sqlx::query_as(SELECT_CONVERSATIONS)
             .bind(identities.platforms)
             .bind(identities.user_ids)
-            .fetch_all(&mut connection)
+            .fetch_all(&mut *connection)
             .await;
         self.0.give_back(connection, &read);
         let rows = read.map_err(db("loading conversations"))?;

@@ -12,9 +12,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 
 use super::cache::ConversationCache;
-use super::connections::Connections;
+use super::connections::{Budget, Connections};
+use super::erasure::Eraser;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
 use super::group_read::{FetchBatch, GroupRead};
+use super::sqlite_file::{DatabaseFile, SetUpLock, truncate_the_log, warn_of_a_missing_database, watch_the_file};
 use super::thread::on_storage_thread;
 use super::with_fresh_codes;
 use super::{
@@ -43,6 +45,12 @@ pub struct SqliteStorage {
     signature_reads: GroupRead<(String, Identity), Option<Signature>>,
     /// See `signature_reads`.
     total_reads: GroupRead<String, u64>,
+    /// The file opened, to refuse writes once its path leads elsewhere.
+    file: Arc<DatabaseFile>,
+    /// Connections for lookups, to close them at exit.
+    lookup_budget: Arc<Budget<SqliteConnection>>,
+    /// Asks for erased data to be cleared from the write-ahead log.
+    eraser: Eraser,
 }
 
 fn millis(at: DateTime<Utc>) -> i64 {
@@ -72,8 +80,12 @@ impl SqliteStorage {
             // Checkpoint the write-ahead log in fewer, larger steps: each
             // checkpoint stalls the commit that triggers it.
             .pragma("wal_autocheckpoint", "10000")
+            // Deleted rows are overwritten, not merely unlinked: a withdrawn
+            // signature must not stay readable in the file's free space.
+            .pragma("secure_delete", "on")
             .foreign_keys(true);
-        if let Some(folder) = options.get_filename().parent()
+        let path = options.get_filename().to_owned();
+        if let Some(folder) = path.parent()
             && !folder.as_os_str().is_empty()
         {
             std::fs::create_dir_all(folder).map_err(|e| StorageError::Database {
@@ -81,22 +93,45 @@ impl SqliteStorage {
                 source: sqlx::Error::Io(e),
             })?;
         }
+        let mut set_up = SetUpLock::take(&path).await?;
+        warn_of_a_missing_database(&path);
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .connect_with(options.clone())
             .await
             .map_err(db("opening the SQLite database"))?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        set_up.set_up()?;
+        drop(set_up);
+        let file = Arc::new(DatabaseFile::opened(&path)?);
+        tokio::spawn(watch_the_file(Arc::downgrade(&file)));
         let writer_connection = SqliteConnection::connect_with(&options)
             .await
             .map_err(db("opening the SQLite writer"))?;
+        // A file, not a server: the budget only keeps each kind of lookup to
+        // the one connection it uses at a time.
+        let lookup_budget = Budget::new(2 * READS_IN_FLIGHT);
+        let lookups = |budget| Lookups {
+            connections: lookups(budget, &options),
+            file: file.clone(),
+        };
         Ok(Self {
             writer: GroupCommit::start(SqliteWriter {
                 connection: writer_connection,
+                file: file.clone(),
             }),
             conversations: Arc::new(ConversationCache::complete(all_conversations(&pool).await?)),
-            signature_reads: GroupRead::start(SignatureFetcher(lookups(&options)), READS_IN_FLIGHT),
-            total_reads: GroupRead::start(TotalFetcher(lookups(&options)), READS_IN_FLIGHT),
+            signature_reads: GroupRead::start(SignatureFetcher(lookups(&lookup_budget)), READS_IN_FLIGHT),
+            total_reads: GroupRead::start(TotalFetcher(lookups(&lookup_budget)), READS_IN_FLIGHT),
+            eraser: Eraser::start({
+                let pool = pool.clone();
+                Box::new(move || {
+                    let pool = pool.clone();
+                    (!pool.is_closed()).then(|| Box::pin(async move { truncate_the_log(&pool).await }) as _)
+                })
+            }),
+            lookup_budget,
+            file,
             pool,
         })
     }
@@ -136,6 +171,7 @@ impl SqliteStorage {
 #[async_trait]
 impl Storage for SqliteStorage {
     async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
+        self.file.check()?;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -195,16 +231,22 @@ impl Storage for SqliteStorage {
             .write(Write::DeleteConversation { who: who.clone() })
             .await?;
         self.conversations.remove(who);
+        self.eraser.erased();
         Ok(())
     }
 
     async fn delete_conversations_idle_since(&self, cutoff: DateTime<Utc>) -> StorageResult<u64> {
+        self.file.check()?;
         let done = sqlx::query("DELETE FROM conversations WHERE updated_at < $1")
             .bind(millis(cutoff))
             .execute(&self.pool)
             .await
             .map_err(db("deleting abandoned conversations"))?;
+        self.file.check()?;
         self.conversations.remove_idle_since(cutoff);
+        if done.rows_affected() > 0 {
+            self.eraser.erased();
+        }
         Ok(done.rows_affected())
     }
 
@@ -223,6 +265,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
+        self.file.check()?;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -257,7 +300,9 @@ impl Storage for SqliteStorage {
             .await
             .map_err(db("deleting a conversation"))?;
         tx.commit().await.map_err(db("committing a withdrawal"))?;
+        self.file.check()?;
         self.conversations.remove(who);
+        self.eraser.erased();
         Ok(Some(total as u64))
     }
 
@@ -514,6 +559,7 @@ impl Storage for SqliteStorage {
         )
         .await?;
         tx.commit().await.map_err(db("committing a review"))?;
+        self.file.check()?;
         Ok(ReviewOutcome {
             affected,
             total: total as u64,
@@ -629,6 +675,24 @@ impl Storage for SqliteStorage {
         let report = recount_in(&mut tx).await?;
         tx.commit().await.map_err(db("committing a recount"))?;
         Ok(report)
+    }
+
+    async fn close(&self) {
+        let storage = self.clone();
+        on_storage_thread(async move {
+            storage.writer.close().await;
+            for lookup in storage.lookup_budget.drain_idle() {
+                let _ = lookup.close().await;
+            }
+            // Closing the last connection checkpoints the log and removes
+            // it, unless another process still has the file open; truncating
+            // it first clears erased rows from it either way.
+            if let Err(error) = truncate_the_log(&storage.pool).await {
+                tracing::warn!(%error, "could not clear the write-ahead log before closing");
+            }
+            storage.pool.close().await;
+        })
+        .await;
     }
 }
 
@@ -755,10 +819,10 @@ async fn recount_in(tx: &mut sqlx::SqliteConnection) -> StorageResult<Vec<Recoun
 /// largest batches gather.
 const READS_IN_FLIGHT: usize = 1;
 
-/// Lookups on connections of their own.
-fn lookups(options: &SqliteConnectOptions) -> Connections<SqliteConnection> {
+/// Lookups on connections of their own, within `budget`.
+fn lookups(budget: &Arc<Budget<SqliteConnection>>, options: &SqliteConnectOptions) -> Connections<SqliteConnection> {
     let options = options.clone();
-    Connections::new(Box::new(move || {
+    budget.kind(Box::new(move || {
         let options = options.clone();
         Box::pin(async move { SqliteConnection::connect_with(&options).await })
     }))
@@ -784,13 +848,19 @@ async fn all_conversations(pool: &SqlitePool) -> StorageResult<Vec<(Identity, St
 
 /// The writer task's side of the group commit: one connection, one
 /// transaction per batch.
+///
+/// Before and after each batch it checks that the file is still the one at
+/// the configured path: a batch committed into a file that was deleted is
+/// lost with it, so it is reported as failed, never acknowledged.
 struct SqliteWriter {
     connection: SqliteConnection,
+    file: Arc<DatabaseFile>,
 }
 
 #[async_trait]
 impl ApplyBatch for SqliteWriter {
     async fn apply(&mut self, writes: &[Write]) -> StorageResult<Vec<Written>> {
+        self.file.check()?;
         let applied = apply_batch(&mut self.connection, writes).await;
         if applied.is_err() {
             // A batch that failed part-way must not leave its transaction
@@ -798,7 +868,12 @@ impl ApplyBatch for SqliteWriter {
             // fails, harmlessly.
             let _ = sqlx::query("ROLLBACK").execute(&mut self.connection).await;
         }
+        self.file.check()?;
         applied
+    }
+
+    async fn close(self) {
+        let _ = self.connection.close().await;
     }
 }
 
@@ -1038,8 +1113,15 @@ async fn sign_all(
     Ok(results)
 }
 
+/// Connections for one kind of lookup, and the file they read: a lookup in
+/// a file that was deleted would answer from data that is gone.
+struct Lookups {
+    connections: Connections<SqliteConnection>,
+    file: Arc<DatabaseFile>,
+}
+
 /// Signature lookups, many per query.
-struct SignatureFetcher(Connections<SqliteConnection>);
+struct SignatureFetcher(Lookups);
 
 #[async_trait]
 impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
@@ -1048,13 +1130,14 @@ impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
             .iter()
             .map(|(campaign, who)| (campaign.as_str(), who.platform.as_str(), who.user_id.as_str()))
             .collect();
-        let mut connection = self.0.take().await.map_err(db("reading signatures"))?;
+        let mut connection = self.0.connections.take().await.map_err(db("reading signatures"))?;
         let read = sqlx::query(SELECT_SIGNATURES)
             .bind(as_json(&wanted))
-            .fetch_all(&mut connection)
+            .fetch_all(&mut *connection)
             .await;
-        self.0.give_back(connection, &read);
+        self.0.connections.give_back(connection, &read);
         let rows = read.map_err(db("reading signatures"))?;
+        self.0.file.check()?;
         let mut found: HashMap<(String, String, String), Signature> = HashMap::with_capacity(rows.len());
         for row in rows {
             let campaign: String = row.get("campaign");
@@ -1098,7 +1181,7 @@ fn signature_from_row(row: &sqlx::sqlite::SqliteRow, campaign: String, who: Iden
 }
 
 /// Total lookups, many per query (nearly always for the same campaign).
-struct TotalFetcher(Connections<SqliteConnection>);
+struct TotalFetcher(Lookups);
 
 #[async_trait]
 impl FetchBatch<String, u64> for TotalFetcher {
@@ -1106,13 +1189,14 @@ impl FetchBatch<String, u64> for TotalFetcher {
         let mut campaigns: Vec<&String> = keys.iter().collect();
         campaigns.sort_unstable();
         campaigns.dedup();
-        let mut connection = self.0.take().await.map_err(db("reading totals"))?;
+        let mut connection = self.0.connections.take().await.map_err(db("reading totals"))?;
         let read = sqlx::query_as(SELECT_TOTALS)
             .bind(as_json(&campaigns))
-            .fetch_all(&mut connection)
+            .fetch_all(&mut *connection)
             .await;
-        self.0.give_back(connection, &read);
+        self.0.connections.give_back(connection, &read);
         let totals: HashMap<String, i64> = read.map_err(db("reading totals"))?.into_iter().collect();
+        self.0.file.check()?;
         Ok(keys
             .iter()
             .map(|c| totals.get(c).copied().unwrap_or(0) as u64)

@@ -56,21 +56,25 @@ impl TestDatabase {
                     eprintln!("PETITION_TEST_POSTGRES_URL is not set: skipping the PostgreSQL run");
                     return None;
                 };
-                let name = format!("petition_test_{}", random_suffix());
-                let mut admin = sqlx::PgConnection::connect(&server)
-                    .await
-                    .expect("PETITION_TEST_POSTGRES_URL must point at a running PostgreSQL server");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .expect("could not create a test database");
-                let url = with_database(&server, &name);
-                Some(Self {
-                    url,
-                    _folder: None,
-                    postgres: Some((server, name)),
-                })
+                Some(Self::on_server(&server).await)
             }
+        }
+    }
+
+    /// A fresh database on the PostgreSQL server at `server`.
+    pub async fn on_server(server: &str) -> Self {
+        let name = format!("petition_test_{}", random_suffix());
+        let mut admin = sqlx::PgConnection::connect(server)
+            .await
+            .expect("the PostgreSQL server must be running");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("could not create a test database");
+        Self {
+            url: with_database(server, &name),
+            _folder: None,
+            postgres: Some((server.to_owned(), name)),
         }
     }
 }
@@ -158,19 +162,29 @@ impl TestApp {
     /// available (PostgreSQL without its variable).
     pub async fn spawn(backend: Backend) -> Option<Self> {
         let database = TestDatabase::create(backend).await?;
+        Some(Self::spawn_on(database).await)
+    }
+
+    /// Builds the app on a given fresh database.
+    pub async fn spawn_on(database: TestDatabase) -> Self {
+        let backend = if database.postgres.is_some() {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
         let settings = settings_for(&database);
         let clock = Arc::new(ManualClock::new(test_start()));
         let app = App::build_with_clock(settings.clone(), clock.clone())
             .await
             .expect("the app builds on a fresh database");
-        Some(Self {
+        Self {
             storage: app.engine.storage().clone(),
             engine: app.engine,
             clock,
             settings,
             backend,
             database,
-        })
+        }
     }
 
     /// Builds a second app on the same database, as after a restart.

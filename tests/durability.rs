@@ -1,0 +1,232 @@
+//! Nothing acknowledged is lost, even when the database goes away under the
+//! bot: a SQLite file deleted while the bot runs makes it refuse (with the
+//! usual apology) rather than thank signers into a file that is gone, the
+//! next start says when an earlier database has gone missing, and after a
+//! PostgreSQL server restarts supporters carry on without an apology.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use support::{TestApp, TestDatabase, telegram, text_of};
+
+/// A console whose answers are typed one at a time, reading what it says.
+struct Console {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<String>,
+    transcript: String,
+}
+
+impl Console {
+    fn start(folder: &Path) -> Self {
+        let mut child = support::petition_binary(folder)
+            .arg("console")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Self {
+            child,
+            stdin,
+            lines,
+            transcript: String::new(),
+        }
+    }
+
+    /// Types a line and waits until the console's answer contains one of
+    /// `expected`.
+    fn say(&mut self, line: &str, expected: &[&str]) -> String {
+        writeln!(self.stdin, "{line}").unwrap();
+        self.stdin.flush().unwrap();
+        let mut answer = String::new();
+        while !expected.iter().any(|e| answer.contains(e)) {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("no {expected:?} after {line:?}: {}{answer}", self.transcript));
+            answer.push_str(&line);
+            answer.push('\n');
+        }
+        self.transcript.push_str(&answer);
+        answer
+    }
+
+    /// Ends the input and returns what was logged.
+    fn quit(self) -> String {
+        drop(self.stdin);
+        let output = self.child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+}
+
+#[test]
+fn a_database_folder_removed_while_signing_is_refused_not_thanked() {
+    let folder = tempfile::tempdir().unwrap();
+    let data = folder.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let mut console = Console::start(&data);
+    // Each answer is read up to its choices, the reply's last line.
+    console.say("sign", &["(cancel)"]);
+    console.say("Ada Lovelace", &["(cancel)"]);
+    console.say("ada@example.org", &["(cancel)"]);
+    console.say("SW1A 1AA", &["(cancel)"]);
+    console.say("yes", &["(back)"]);
+    console.say("no", &["(cancel)"]);
+    std::fs::remove_dir_all(&data).unwrap();
+    std::fs::create_dir(&data).unwrap();
+    let confirmed = console.say("confirm", &["Sorry", "Thank you"]);
+    assert!(confirmed.contains("Sorry, something went wrong"), "{confirmed}");
+    assert!(!confirmed.contains("Thank you"), "{confirmed}");
+    let status = console.say("status", &["Sorry", "signed"]);
+    assert!(!status.contains("You signed"), "{status}");
+    let log = console.quit();
+    assert!(log.contains("the database file was deleted or replaced"), "{log}");
+    assert!(!log.contains("Ada"), "no personal data in the log: {log}");
+}
+
+#[test]
+fn a_missing_database_beside_traces_of_an_earlier_one_is_reported_at_start() {
+    let folder = tempfile::tempdir().unwrap();
+    let first = support::petition_binary(folder.path()).arg("stats").output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        !String::from_utf8_lossy(&first.stderr).contains("missing"),
+        "a first run creates the database silently: {}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    std::fs::remove_file(folder.path().join("petition.db")).unwrap();
+    let again = support::petition_binary(folder.path()).arg("stats").output().unwrap();
+    let log = String::from_utf8_lossy(&again.stderr);
+    assert!(log.contains("the database file is missing"), "{log}");
+    assert!(log.contains("restore the file from a backup"), "{log}");
+}
+
+/// A PostgreSQL server of the test's own, on a port of its own, which the
+/// test may stop and start (the shared server is never stopped).
+struct OwnPostgres {
+    folder: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnPostgres {
+    /// Starts one, or `None` where PostgreSQL's programs are not installed.
+    fn start() -> Option<Self> {
+        let bin = Path::new("/usr/lib/postgresql/15/bin");
+        if !bin.join("initdb").exists() || std::env::var("PETITION_TEST_POSTGRES_URL").is_err() {
+            return None;
+        }
+        let folder = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let server = Self { folder, port };
+        std::process::Command::new("chown")
+            .args(["-R", "postgres"])
+            .arg(server.folder.path())
+            .status()
+            .unwrap();
+        server.as_postgres(&[
+            bin.join("initdb").to_str().unwrap(),
+            "-D",
+            server.data().to_str().unwrap(),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+        ]);
+        server.ctl("start");
+        Some(server)
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.folder.path().join("data")
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn ctl(&self, action: &str) {
+        let options = format!("-p {} -k {} -c fsync=off", self.port, self.folder.path().display());
+        self.as_postgres(&[
+            "/usr/lib/postgresql/15/bin/pg_ctl",
+            "-D",
+            self.data().to_str().unwrap(),
+            "-o",
+            &options,
+            "-w",
+            "-l",
+            self.folder.path().join("log").to_str().unwrap(),
+            action,
+        ]);
+    }
+
+    fn as_postgres(&self, command: &[&str]) {
+        let status = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .args(command)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{command:?}");
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D"])
+            .arg(self.data())
+            .args(["-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_postgres_restarts_supporters_carry_on_without_an_apology() {
+    let Some(server) = OwnPostgres::start() else {
+        return;
+    };
+    let database = TestDatabase::on_server(&server.url()).await;
+    let app = TestApp::spawn_on(database).await;
+    // Several supporters part-way through, so every writer has a connection.
+    let supporters: Vec<_> = (1..=8).map(telegram).collect();
+    for who in &supporters {
+        app.start(who, None).await;
+        app.say(who, "sign").await;
+        app.say(who, &format!("Supporter {}", who.user_id)).await;
+    }
+    server.ctl("restart");
+    for who in &supporters {
+        let asked = text_of(&app.say(who, &format!("s{}@example.org", who.user_id)).await);
+        assert!(asked.contains("postcode"), "{asked}");
+    }
+    for who in &supporters {
+        for answer in ["SW1A 1AA", "yes", "no"] {
+            let replies = text_of(&app.say(who, answer).await);
+            assert!(!replies.contains("Sorry"), "{replies}");
+        }
+        let thanks = text_of(&app.say(who, "confirm").await);
+        assert!(thanks.contains("Thank you"), "{thanks}");
+    }
+    assert_eq!(app.total().await, 8);
+}
