@@ -29,6 +29,8 @@ on_both_databases!(
     status_says_whether_and_when_someone_signed,
     abandoned_conversations_are_deleted_after_the_configured_time,
     article_and_privacy_can_be_read_mid_conversation_without_losing_the_place,
+    a_uk_nation_given_as_the_country_leads_back_to_the_postcode_question,
+    a_forces_address_is_kept_as_bfpo_in_the_count_stats_and_export,
 );
 
 async fn a_complete_signing_is_stored_with_its_consent_and_counted(app: TestApp) {
@@ -172,7 +174,7 @@ async fn invalid_postcodes_and_countries_are_explained_and_asked_again(app: Test
     app.say(&who, "outside").await;
     assert_re_asked(&app, &who, "France!!!", "only contain letters", Step::Country).await;
     assert_re_asked(&app, &who, "1", "name of the country", Step::Country).await;
-    assert_re_asked(&app, &who, "United Kingdom", "postcode instead", Step::Country).await;
+    assert_re_asked(&app, &who, "United Kingdom", "postcode instead", Step::Postcode).await;
 }
 
 async fn choice_steps_re_ask_when_the_answer_is_not_a_choice(app: TestApp) {
@@ -577,4 +579,77 @@ async fn article_and_privacy_can_be_read_mid_conversation_without_losing_the_pla
     let privacy = app.say(&who, "privacy").await;
     assert!(privacy[0].text.contains("what we keep"));
     assert_eq!(app.conversation(&who).await.unwrap().step, Step::Email);
+}
+
+async fn a_uk_nation_given_as_the_country_leads_back_to_the_postcode_question(app: TestApp) {
+    let who = telegram(23);
+    app.start(&who, None).await;
+    app.say(&who, "sign").await;
+    app.say(&who, "Ann Lee").await;
+    app.say(&who, "ann@example.org").await;
+    for country in [
+        "United Kingdom",
+        "UK",
+        "England",
+        "great britain",
+        "Scotland",
+        "Wales",
+        "Northern Ireland",
+    ] {
+        let asked = text_of(&app.say(&who, "outside").await);
+        assert!(asked.contains("Which country"), "{asked}");
+        let steered = app.say(&who, country).await;
+        let text = text_of(&steered);
+        assert!(
+            text.contains("That's in the UK, so please give your postcode"),
+            "{country}: {text}"
+        );
+        assert!(text.contains("What is your UK postcode?"), "{country}: {text}");
+        assert!(
+            choice_data(&steered).contains(&"postcode.outside".to_owned()),
+            "{country}: the postcode question's own choices are offered"
+        );
+        let now = app.conversation(&who).await.unwrap();
+        assert_eq!(now.step, Step::Postcode, "{country}");
+        assert_eq!(now.draft.location, None, "{country}: nothing is stored as the country");
+    }
+    assert!(text_of(&app.say(&who, "SE1 7PB").await).contains("explicit consent"));
+    app.say(&who, "yes").await;
+    app.say(&who, "no").await;
+    app.say(&who, "confirm").await;
+    let stored = app.storage.signature_of(&app.campaign(), &who).await.unwrap().unwrap();
+    assert_eq!(stored.location.district(), Some("SE1"));
+}
+
+async fn a_forces_address_is_kept_as_bfpo_in_the_count_stats_and_export(app: TestApp) {
+    let who = telegram(24);
+    app.start(&who, None).await;
+    app.say(&who, "sign").await;
+    app.say(&who, "Ann Lee").await;
+    app.say(&who, "ann@example.org").await;
+    let consent = text_of(&app.say(&who, "bfpo 1234").await);
+    assert!(consent.contains("explicit consent"), "{consent}");
+    app.say(&who, "yes").await;
+    let review = text_of(&app.say(&who, "no").await);
+    assert!(review.contains("Where: BFPO (British Forces Post Office)"), "{review}");
+    assert!(!review.contains("1234"), "the unit's number is not kept: {review}");
+    assert!(text_of(&app.say(&who, "confirm").await).contains("Thank you, Ann Lee"));
+    app.sign(&telegram(25), "Bob Lee", "bob@example.org", "BFPO 57").await;
+    assert_eq!(app.total().await, 2);
+
+    let stored = app.storage.signature_of(&app.campaign(), &who).await.unwrap().unwrap();
+    assert_eq!(stored.location.district(), Some("BFPO"));
+    let data = text_of(&app.say(&who, "mydata").await);
+    assert!(data.contains("Where: BFPO (British Forces Post Office)"), "{data}");
+    let stats = petition::organiser::stats(
+        app.storage.as_ref(),
+        app.settings.campaigns.default_campaign(),
+        support::test_start().date_naive(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(stats.by_district, vec![petition::storage::Tally::new("BFPO", 2)]);
+    let rows = app.storage.export(&app.campaign()).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|row| row.postcode_district.as_deref() == Some("BFPO")));
 }

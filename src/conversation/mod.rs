@@ -45,7 +45,9 @@ pub use words::Word;
 use crate::campaign::{Campaign, Campaigns};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::{ChatKind, Country, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName};
+use crate::domain::{
+    ChatKind, Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName,
+};
 use crate::limits::{Dimension, Guards, HoldReason, MessageVerdict, NewAccountPolicy, describe_wait};
 use crate::organiser::{self, Organisers, progress};
 use crate::storage::{
@@ -116,6 +118,8 @@ pub const PAYLOAD_SEPARATOR: &str = "__";
 /// The apology shown when something fails inside; the cause goes to the log.
 pub const SOMETHING_WENT_WRONG: &str =
     "Sorry, something went wrong on our side and nothing was changed. Please try again in a moment.";
+
+const IN_THE_UK: &str = "That's in the UK, so please give your postcode instead, such as SW1A 1AA.";
 
 const EXPIRED: &str = "That choice has expired. Please use the buttons on my latest message, or type your answer.";
 
@@ -830,8 +834,20 @@ impl Engine {
             }),
             Step::Postcode => PostcodeDistrict::parse(text)
                 .map(|district| draft.location = Some(LocationAnswer::District(district.as_str().to_owned()))),
-            Step::Country => Country::parse(text)
-                .map(|country| draft.location = Some(LocationAnswer::Country(country.as_str().to_owned()))),
+            Step::Country => match Country::parse(text) {
+                Ok(country) => {
+                    draft.location = Some(LocationAnswer::Country(country.as_str().to_owned()));
+                    Ok(())
+                }
+                // Not a mistake to re-ask about: they live in the UK after
+                // all, so the question they need is the postcode.
+                Err(CountryRejection::InTheUk) => {
+                    conversation.step = Step::Postcode;
+                    self.save(who, &conversation).await?;
+                    return Ok(vec![self.question(&conversation).prefixed(IN_THE_UK)]);
+                }
+                Err(CountryRejection::Invalid(rejection)) => Err(rejection),
+            },
             Step::ChooseChange => return self.choose_change(who, conversation, text).await,
             Step::Welcome
             | Step::Consent
@@ -1500,10 +1516,10 @@ fn parse_location(text: &str) -> Result<LocationAnswer, crate::domain::Rejection
     }
     match Country::parse(text) {
         Ok(country) => Ok(LocationAnswer::Country(country.as_str().to_owned())),
-        Err(rejection) if rejection.0.contains("in the UK") => Err(crate::domain::Rejection(
+        Err(CountryRejection::InTheUk) => Err(crate::domain::Rejection(
             "that's in the UK, so please give your postcode, such as SW1A 1AA.",
         )),
-        Err(_) => Err(crate::domain::Rejection(
+        Err(CountryRejection::Invalid(_)) => Err(crate::domain::Rejection(
             "that isn't a UK postcode or a country I recognise. Type a postcode such as SW1A 1AA, or the name of your country.",
         )),
     }
@@ -1581,7 +1597,7 @@ fn describe_draft(draft: &Draft) -> String {
         None => "not yet given".to_owned(),
     };
     let location = match &draft.location {
-        Some(LocationAnswer::District(district)) => format!("{district} (UK postcode district)"),
+        Some(LocationAnswer::District(district)) => PostcodeDistrict::from_trusted(district.clone()).describe(),
         Some(LocationAnswer::Country(country)) => country.clone(),
         None => "not yet given".to_owned(),
     };

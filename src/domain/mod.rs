@@ -4,7 +4,8 @@
 //!
 //! Each parser returns a [`Rejection`] whose wording is shown to the supporter
 //! as it stands, so it names what is wrong and what would be right, and never
-//! repeats the input back (it may be personal data).
+//! repeats the input back (it may be personal data). Where the caller must act
+//! on why (a UK nation typed as a country), the reason is a type of its own.
 
 mod countries;
 mod email;
@@ -15,7 +16,7 @@ mod share_code;
 
 pub use email::Email;
 pub use identity::{ChatKind, Identity, Platform};
-pub use location::{Country, Location, PostcodeDistrict};
+pub use location::{Country, CountryRejection, Location, PostcodeDistrict};
 pub use name::SignerName;
 pub use share_code::ShareCode;
 
