@@ -18,7 +18,7 @@ on_both_databases!(
     a_field_changed_at_the_review_returns_to_the_review,
     declining_consent_stores_nothing_and_asks_again,
     the_same_identity_cannot_sign_twice,
-    the_same_email_from_another_platform_is_told_when_and_where,
+    the_same_email_from_another_account_is_refused_without_saying_when_or_where,
     withdraw_erases_the_signature_and_decrements_the_total,
     declining_to_withdraw_keeps_the_signature,
     a_restart_mid_conversation_resumes_where_the_supporter_left_off,
@@ -31,6 +31,7 @@ on_both_databases!(
     article_and_privacy_can_be_read_mid_conversation_without_losing_the_place,
     a_uk_nation_given_as_the_country_leads_back_to_the_postcode_question,
     a_forces_address_is_kept_as_bfpo_in_the_count_stats_and_export,
+    a_stranger_typing_someone_elses_email_learns_neither_the_day_nor_the_platform,
 );
 
 async fn a_complete_signing_is_stored_with_its_consent_and_counted(app: TestApp) {
@@ -302,7 +303,7 @@ async fn the_same_identity_cannot_sign_twice(app: TestApp) {
     assert_eq!(app.total().await, 1);
 }
 
-async fn the_same_email_from_another_platform_is_told_when_and_where(app: TestApp) {
+async fn the_same_email_from_another_account_is_refused_without_saying_when_or_where(app: TestApp) {
     let on_telegram = telegram(12);
     app.sign(&on_telegram, "Ann Lee", "ann.lee@gmail.com", "SE1 7PB").await;
     app.clock.advance(chrono::Duration::days(1));
@@ -312,8 +313,8 @@ async fn the_same_email_from_another_platform_is_told_when_and_where(app: TestAp
             .await,
     );
     assert!(refused.contains("email address has already been used"), "{refused}");
-    assert!(refused.contains("3 November 2026"), "{refused}");
-    assert!(refused.contains("Telegram"), "{refused}");
+    assert!(!refused.contains("3 November 2026"), "{refused}");
+    assert!(!refused.contains("Telegram"), "{refused}");
     assert!(
         !refused.contains("Ann Lee"),
         "the other account's name is not revealed: {refused}"
@@ -652,4 +653,22 @@ async fn a_forces_address_is_kept_as_bfpo_in_the_count_stats_and_export(app: Tes
     let rows = app.storage.export(&app.campaign()).await.unwrap();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|row| row.postcode_district.as_deref() == Some("BFPO")));
+}
+
+async fn a_stranger_typing_someone_elses_email_learns_neither_the_day_nor_the_platform(app: TestApp) {
+    let owner = discord(26);
+    app.sign(&owner, "Ann Lee", "ann@example.org", "SE1 7PB").await;
+    app.clock.advance(chrono::Duration::days(3));
+    let stranger = console("stranger");
+    let refused = text_of(&app.sign(&stranger, "Nosy Parker", "ANN@example.org", "N1 9GU").await);
+    assert!(refused.contains("email address has already been used"), "{refused}");
+    for revealing in ["3 November", "November 2026", "2026", "Discord"] {
+        assert!(!refused.contains(revealing), "{revealing:?} is revealed: {refused}");
+    }
+    assert_eq!(app.total().await, 1);
+    let own = text_of(&app.say(&owner, "status").await);
+    assert!(
+        own.contains("3 November 2026 on Discord"),
+        "the owner's account still sees its own signature: {own}"
+    );
 }

@@ -1061,15 +1061,21 @@ impl Engine {
             SignOutcome::AlreadySigned(prior) => {
                 info!(campaign = %campaign.slug, matched_by = ?prior.matched_by, "duplicate signature refused");
                 let first = match prior.matched_by {
-                    DuplicateMatch::Identity => "You have already signed this petition".to_owned(),
+                    DuplicateMatch::Identity => format!(
+                        "You have already signed this petition, on {} on {}",
+                        day(prior.signed_at),
+                        prior.platform.display_name()
+                    ),
+                    // Whoever typed the address may not own it: saying when
+                    // and where it signed would tell a stranger about someone
+                    // else's signature. Its owner can ask status on their own
+                    // account.
                     DuplicateMatch::Email => {
                         "That email address has already been used to sign this petition".to_owned()
                     }
                 };
                 Ok(vec![Reply::private(format!(
-                    "{first}, on {} on {}. Each person can sign once, so nothing new was stored and what you typed has been discarded.",
-                    day(prior.signed_at),
-                    prior.platform.display_name()
+                    "{first}. Each person can sign once, so nothing new was stored and what you typed has been discarded."
                 ))])
             }
         }
