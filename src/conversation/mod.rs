@@ -119,6 +119,9 @@ pub const PAYLOAD_SEPARATOR: &str = "__";
 pub const SOMETHING_WENT_WRONG: &str =
     "Sorry, something went wrong on our side and nothing was changed. Please try again in a moment.";
 
+/// Said at the welcome to someone with answers kept from before.
+const PART_WAY: &str = "You were part-way through signing, and your answers so far are kept. Send sign to continue where you left off, or cancel to start again.";
+
 const IN_THE_UK: &str = "That's in the UK, so please give your postcode instead, such as SW1A 1AA.";
 
 const EXPIRED: &str = "That choice has expired. Please use the buttons on my latest message, or type your answer.";
@@ -412,12 +415,15 @@ impl Engine {
             .unwrap_or_else(|| self.campaigns.default_campaign())
             .clone();
         // Starting again keeps what was typed for the same campaign, so an
-        // accidental /start never throws work away.
+        // accidental /start never throws work away, and remembers the
+        // question they were on so they can carry on from it.
         let had_saved = saved.is_some();
         let conversation = match saved {
             Some(mut previous) if previous.campaign == campaign.slug => {
+                previous.resume = Some(previous.step)
+                    .filter(|step| step.is_part_of_signing())
+                    .or(previous.resume.filter(|step| step.is_part_of_signing()));
                 previous.step = Step::Welcome;
-                previous.resume = None;
                 if referral.is_some() {
                     previous.referral = referral;
                 }
@@ -443,13 +449,19 @@ impl Engine {
         let total = self.storage.total(&campaign.slug).await?;
         let signed = self.storage.signature_of(&campaign.slug, who).await?;
         let mut text = welcome_text(&campaign, total);
-        if let Some(signature) = signed {
+        let choices = if let Some(signature) = signed {
             text.push_str(&format!(
                 "\n\nYou signed this petition on {}. Thank you!",
                 day(signature.created_at)
             ));
-        }
-        Ok(vec![Reply::private(text).with_choices(welcome_choices())])
+            welcome_choices(None)
+        } else {
+            if !conversation.draft.is_empty() {
+                text.push_str(&format!("\n\n{PART_WAY}"));
+            }
+            welcome_choices(Some(&conversation))
+        };
+        Ok(vec![Reply::private(text).with_choices(choices)])
     }
 
     /// A start payload: `slug`, `slug__CODE` or `__CODE`. Anything that is
@@ -480,8 +492,11 @@ impl Engine {
             self.storage.delete_conversation(who).await?;
             return Ok(vec![already_signed(&campaign, &signature)]);
         }
-        conversation.step = conversation.draft.next_step();
-        conversation.resume = None;
+        conversation.step = conversation
+            .resume
+            .take()
+            .filter(|step| step.is_part_of_signing())
+            .unwrap_or_else(|| conversation.draft.next_step());
         self.save(who, &conversation).await?;
         Ok(vec![self.question(&conversation)])
     }
@@ -1359,8 +1374,13 @@ impl Engine {
         let back = || choice(step, Word::Back, "Back");
         let cancel = || choice(step, Word::Cancel, "Cancel");
         match step {
+            Step::Welcome if !draft.is_empty() => Reply::private(format!(
+                "Would you like to sign \"{}\"? {PART_WAY}",
+                campaign.title
+            ))
+            .with_choices(welcome_choices(Some(conversation))),
             Step::Welcome => Reply::private(format!("Would you like to sign \"{}\"?", campaign.title))
-                .with_choices(welcome_choices()),
+                .with_choices(welcome_choices(Some(conversation))),
             Step::Name => Reply::private(
                 "What name should appear on the petition? Please type it as you'd like it shown.",
             )
@@ -1446,7 +1466,7 @@ impl Engine {
                 "Would you like to sign \"{}\"?",
                 self.campaigns.default_campaign().title
             ))
-            .with_choices(welcome_choices()),
+            .with_choices(welcome_choices(None)),
         }
     }
 
@@ -1470,7 +1490,7 @@ impl Engine {
             Some(conversation) if conversation.step != Step::Welcome => self
                 .question(conversation)
                 .prefixed(&format!("{COMMANDS}\n\nWhere we were:")),
-            _ => Reply::private(COMMANDS).with_choices(welcome_choices()),
+            _ => Reply::private(COMMANDS).with_choices(welcome_choices(conversation)),
         }
     }
 }
@@ -1556,9 +1576,18 @@ fn field_choice(field: &str, label: &str) -> Choice {
     }
 }
 
-fn welcome_choices() -> Vec<Choice> {
+/// The welcome's choices. With answers already typed, signing picks up
+/// where they left off, and the first choice says so. It carries the same
+/// data as "Sign the petition", so a press is honoured whichever of the two
+/// welcomes it was on.
+fn welcome_choices(conversation: Option<&Conversation>) -> Vec<Choice> {
+    let sign = if conversation.is_some_and(|c| !c.draft.is_empty()) {
+        "Continue where you left off"
+    } else {
+        "Sign the petition"
+    };
     vec![
-        choice(Step::Welcome, Word::Sign, "Sign the petition"),
+        choice(Step::Welcome, Word::Sign, sign),
         choice(Step::Welcome, Word::Article, "Read the article"),
         choice(Step::Welcome, Word::Privacy, "Privacy"),
     ]
