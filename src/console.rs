@@ -19,7 +19,8 @@ use crate::domain::{Identity, Platform};
 pub async fn run(engine: &Engine, user: &str, campaign: Option<&str>) -> anyhow::Result<()> {
     let interactive = std::io::stdin().is_terminal();
     let mut stdout = tokio::io::stdout();
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut input = BufReader::new(tokio::io::stdin());
+    let mut raw = Vec::new();
     let who = Identity::new(Platform::Console, user);
     if interactive {
         stdout
@@ -35,8 +36,24 @@ pub async fn run(engine: &Engine, user: &str, campaign: Option<&str>) -> anyhow:
             stdout.write_all(b"> ").await?;
             stdout.flush().await?;
         }
-        let Some(line) = lines.next_line().await.context("could not read standard input")? else {
+        raw.clear();
+        if input
+            .read_until(b'\n', &mut raw)
+            .await
+            .context("could not read standard input")?
+            == 0
+        {
             break;
+        }
+        // A stray byte (a paste from elsewhere, a terminal in another
+        // encoding) is one unreadable answer, not the end of the session.
+        let Ok(line) = std::str::from_utf8(&raw) else {
+            if !interactive {
+                let shown = String::from_utf8_lossy(&raw);
+                stdout.write_all(format!("> {}\n", shown.trim()).as_bytes()).await?;
+            }
+            stdout.write_all(format!("{UNREADABLE}\n\n").as_bytes()).await?;
+            continue;
         };
         let line = line.trim();
         if line.eq_ignore_ascii_case("quit") || line.eq_ignore_ascii_case("exit") {
@@ -53,6 +70,9 @@ pub async fn run(engine: &Engine, user: &str, campaign: Option<&str>) -> anyhow:
     stdout.flush().await?;
     Ok(())
 }
+
+/// The answer to a line that is not UTF-8 text.
+const UNREADABLE: &str = "Sorry, I couldn't read that: some of it wasn't ordinary text. Please type that again.";
 
 /// A number typed at the prompt presses that choice.
 fn pick(line: &str, choices: &[Choice]) -> Option<Input> {

@@ -12,7 +12,7 @@ fn petition(folder: &Path) -> Command {
     support::petition_binary(folder)
 }
 
-fn run_with_input(mut command: Command, input: &str) -> Output {
+fn run_with_input(mut command: Command, input: impl AsRef<[u8]>) -> Output {
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -23,7 +23,7 @@ fn run_with_input(mut command: Command, input: &str) -> Output {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(input.as_bytes())
+        .write_all(input.as_ref())
         .expect("answers are written");
     child.wait_with_output().expect("the binary finishes")
 }
@@ -100,6 +100,31 @@ fn console_choices_can_be_picked_by_number() {
     let transcript = stdout(&session);
     assert!(transcript.contains("[1] Sign the petition (sign)"), "{transcript}");
     assert!(transcript.contains("Thank you, Ada Lovelace!"), "{transcript}");
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_asked_again_and_the_signing_goes_on() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut console = petition(folder.path());
+    console.args(["console", "--as", "garbled"]);
+    let mut input = b"sign\nAda Lovelace\n".to_vec();
+    input.extend_from_slice(b"ada@exam\xFF\xFEple.org\n\xC3\n");
+    input.extend_from_slice(b"ada@example.org\nSW1A 1AA\nyes\nno\nconfirm\n");
+    let session = run_with_input(console, input);
+    assert!(session.status.success(), "{}", stderr(&session));
+    let transcript = stdout(&session);
+    assert_eq!(
+        transcript.matches("Please type that again").count(),
+        2,
+        "each unreadable line is answered: {transcript}"
+    );
+    assert!(transcript.contains("Thank you, Ada Lovelace!"), "{transcript}");
+    assert!(transcript.contains("Email: ada@example.org"), "{transcript}");
+
+    let mut stats = petition(folder.path());
+    stats.arg("stats");
+    let text = stdout(&stats.output().unwrap());
+    assert!(text.contains("Total: 1 of 10,000 signatures"), "{text}");
 }
 
 #[test]

@@ -18,7 +18,7 @@ on_both_databases!(
     a_field_changed_at_the_review_returns_to_the_review,
     declining_consent_stores_nothing_and_asks_again,
     the_same_identity_cannot_sign_twice,
-    the_same_email_from_another_platform_is_told_when_and_where,
+    the_same_email_from_another_account_is_refused_without_saying_when_or_where,
     withdraw_erases_the_signature_and_decrements_the_total,
     declining_to_withdraw_keeps_the_signature,
     a_restart_mid_conversation_resumes_where_the_supporter_left_off,
@@ -29,6 +29,13 @@ on_both_databases!(
     status_says_whether_and_when_someone_signed,
     abandoned_conversations_are_deleted_after_the_configured_time,
     article_and_privacy_can_be_read_mid_conversation_without_losing_the_place,
+    a_uk_nation_given_as_the_country_leads_back_to_the_postcode_question,
+    a_forces_address_is_kept_as_bfpo_in_the_count_stats_and_export,
+    a_stranger_typing_someone_elses_email_learns_neither_the_day_nor_the_platform,
+    start_mid_signing_keeps_the_answers_and_offers_to_continue_where_they_left_off,
+    continuing_after_start_returns_to_the_question_they_were_on_not_the_first_unanswered,
+    a_welcome_saved_before_the_resume_step_was_kept_still_offers_to_continue,
+    the_welcome_for_someone_who_already_signed_says_so_and_offers_no_continuing,
 );
 
 async fn a_complete_signing_is_stored_with_its_consent_and_counted(app: TestApp) {
@@ -172,7 +179,7 @@ async fn invalid_postcodes_and_countries_are_explained_and_asked_again(app: Test
     app.say(&who, "outside").await;
     assert_re_asked(&app, &who, "France!!!", "only contain letters", Step::Country).await;
     assert_re_asked(&app, &who, "1", "name of the country", Step::Country).await;
-    assert_re_asked(&app, &who, "United Kingdom", "postcode instead", Step::Country).await;
+    assert_re_asked(&app, &who, "United Kingdom", "postcode instead", Step::Postcode).await;
 }
 
 async fn choice_steps_re_ask_when_the_answer_is_not_a_choice(app: TestApp) {
@@ -300,7 +307,7 @@ async fn the_same_identity_cannot_sign_twice(app: TestApp) {
     assert_eq!(app.total().await, 1);
 }
 
-async fn the_same_email_from_another_platform_is_told_when_and_where(app: TestApp) {
+async fn the_same_email_from_another_account_is_refused_without_saying_when_or_where(app: TestApp) {
     let on_telegram = telegram(12);
     app.sign(&on_telegram, "Ann Lee", "ann.lee@gmail.com", "SE1 7PB").await;
     app.clock.advance(chrono::Duration::days(1));
@@ -310,8 +317,8 @@ async fn the_same_email_from_another_platform_is_told_when_and_where(app: TestAp
             .await,
     );
     assert!(refused.contains("email address has already been used"), "{refused}");
-    assert!(refused.contains("3 November 2026"), "{refused}");
-    assert!(refused.contains("Telegram"), "{refused}");
+    assert!(!refused.contains("3 November 2026"), "{refused}");
+    assert!(!refused.contains("Telegram"), "{refused}");
     assert!(
         !refused.contains("Ann Lee"),
         "the other account's name is not revealed: {refused}"
@@ -577,4 +584,218 @@ async fn article_and_privacy_can_be_read_mid_conversation_without_losing_the_pla
     let privacy = app.say(&who, "privacy").await;
     assert!(privacy[0].text.contains("what we keep"));
     assert_eq!(app.conversation(&who).await.unwrap().step, Step::Email);
+}
+
+async fn a_uk_nation_given_as_the_country_leads_back_to_the_postcode_question(app: TestApp) {
+    let who = telegram(23);
+    app.start(&who, None).await;
+    app.say(&who, "sign").await;
+    app.say(&who, "Ann Lee").await;
+    app.say(&who, "ann@example.org").await;
+    for country in [
+        "United Kingdom",
+        "UK",
+        "England",
+        "great britain",
+        "Scotland",
+        "Wales",
+        "Northern Ireland",
+    ] {
+        let asked = text_of(&app.say(&who, "outside").await);
+        assert!(asked.contains("Which country"), "{asked}");
+        let steered = app.say(&who, country).await;
+        let text = text_of(&steered);
+        assert!(
+            text.contains("That's in the UK, so please give your postcode"),
+            "{country}: {text}"
+        );
+        assert!(text.contains("What is your UK postcode?"), "{country}: {text}");
+        assert!(
+            choice_data(&steered).contains(&"postcode.outside".to_owned()),
+            "{country}: the postcode question's own choices are offered"
+        );
+        let now = app.conversation(&who).await.unwrap();
+        assert_eq!(now.step, Step::Postcode, "{country}");
+        assert_eq!(now.draft.location, None, "{country}: nothing is stored as the country");
+    }
+    assert!(text_of(&app.say(&who, "SE1 7PB").await).contains("explicit consent"));
+    app.say(&who, "yes").await;
+    app.say(&who, "no").await;
+    app.say(&who, "confirm").await;
+    let stored = app.storage.signature_of(&app.campaign(), &who).await.unwrap().unwrap();
+    assert_eq!(stored.location.district(), Some("SE1"));
+}
+
+async fn a_forces_address_is_kept_as_bfpo_in_the_count_stats_and_export(app: TestApp) {
+    let who = telegram(24);
+    app.start(&who, None).await;
+    app.say(&who, "sign").await;
+    app.say(&who, "Ann Lee").await;
+    app.say(&who, "ann@example.org").await;
+    let consent = text_of(&app.say(&who, "bfpo 1234").await);
+    assert!(consent.contains("explicit consent"), "{consent}");
+    app.say(&who, "yes").await;
+    let review = text_of(&app.say(&who, "no").await);
+    assert!(review.contains("Where: BFPO (British Forces Post Office)"), "{review}");
+    assert!(!review.contains("1234"), "the unit's number is not kept: {review}");
+    assert!(text_of(&app.say(&who, "confirm").await).contains("Thank you, Ann Lee"));
+    app.sign(&telegram(25), "Bob Lee", "bob@example.org", "BFPO 57").await;
+    assert_eq!(app.total().await, 2);
+
+    let stored = app.storage.signature_of(&app.campaign(), &who).await.unwrap().unwrap();
+    assert_eq!(stored.location.district(), Some("BFPO"));
+    let data = text_of(&app.say(&who, "mydata").await);
+    assert!(data.contains("Where: BFPO (British Forces Post Office)"), "{data}");
+    let stats = petition::organiser::stats(
+        app.storage.as_ref(),
+        app.settings.campaigns.default_campaign(),
+        support::test_start().date_naive(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(stats.by_district, vec![petition::storage::Tally::new("BFPO", 2)]);
+    let rows = app.storage.export(&app.campaign()).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|row| row.postcode_district.as_deref() == Some("BFPO")));
+}
+
+async fn a_stranger_typing_someone_elses_email_learns_neither_the_day_nor_the_platform(app: TestApp) {
+    let owner = discord(26);
+    app.sign(&owner, "Ann Lee", "ann@example.org", "SE1 7PB").await;
+    app.clock.advance(chrono::Duration::days(3));
+    let stranger = console("stranger");
+    let refused = text_of(&app.sign(&stranger, "Nosy Parker", "ANN@example.org", "N1 9GU").await);
+    assert!(refused.contains("email address has already been used"), "{refused}");
+    for revealing in ["3 November", "November 2026", "2026", "Discord"] {
+        assert!(!refused.contains(revealing), "{revealing:?} is revealed: {refused}");
+    }
+    assert_eq!(app.total().await, 1);
+    let own = text_of(&app.say(&owner, "status").await);
+    assert!(
+        own.contains("3 November 2026 on Discord"),
+        "the owner's account still sees its own signature: {own}"
+    );
+}
+
+/// The labels of the last reply that offered choices.
+fn choice_labels(replies: &[petition::conversation::Reply]) -> Vec<String> {
+    replies
+        .iter()
+        .rev()
+        .find(|r| !r.choices.is_empty())
+        .map(|r| r.choices.iter().map(|c| c.label.clone()).collect())
+        .unwrap_or_default()
+}
+
+async fn start_mid_signing_keeps_the_answers_and_offers_to_continue_where_they_left_off(app: TestApp) {
+    let who = telegram(27);
+    app.start(&who, None).await;
+    app.say(&who, "sign").await;
+    app.say(&who, "Ann Lee").await;
+    app.say(&who, "ann@example.org").await;
+    for start_again in ["/start", "start"] {
+        let welcome = app.say(&who, start_again).await;
+        let text = text_of(&welcome);
+        assert!(text.contains("Keep the human trafficking unit open"), "{text}");
+        assert!(
+            text.contains("You were part-way through signing, and your answers so far are kept"),
+            "{start_again}: {text}"
+        );
+        assert_eq!(
+            choice_labels(&welcome)[0],
+            "Continue where you left off",
+            "{start_again}"
+        );
+        assert_eq!(
+            choice_data(&welcome),
+            ["welcome.sign", "welcome.article", "welcome.privacy"],
+            "{start_again}"
+        );
+        let kept = app.conversation(&who).await.unwrap();
+        assert_eq!(kept.step, Step::Welcome);
+        assert_eq!(kept.draft.name.as_deref(), Some("Ann Lee"));
+        assert_eq!(kept.draft.email_address(), Some("ann@example.org"));
+    }
+    // Reading the privacy notice from the welcome shows the offer again.
+    let privacy = app.say(&who, "privacy").await;
+    assert_eq!(choice_labels(&privacy)[0], "Continue where you left off");
+    let resumed = app.press(&who, "welcome.sign").await;
+    assert!(
+        text_of(&resumed).contains("What is your UK postcode?"),
+        "{}",
+        text_of(&resumed)
+    );
+    assert_eq!(app.conversation(&who).await.unwrap().step, Step::Postcode);
+    app.say(&who, "SE1 7PB").await;
+    app.say(&who, "yes").await;
+    let review = text_of(&app.say(&who, "no").await);
+    assert!(review.contains("Name: Ann Lee"), "{review}");
+    assert!(text_of(&app.say(&who, "confirm").await).contains("Thank you, Ann Lee"));
+}
+
+async fn continuing_after_start_returns_to_the_question_they_were_on_not_the_first_unanswered(app: TestApp) {
+    let who = telegram(28);
+    app.start(&who, None).await;
+    app.say(&who, "sign").await;
+    app.say(&who, "Ann Lee").await;
+    app.say(&who, "ann@example.org").await;
+    app.say(&who, "SE1 7PB").await;
+    app.say(&who, "yes").await;
+    app.say(&who, "no").await;
+    app.say(&who, "change").await;
+    app.start(&who, None).await;
+    let resumed = text_of(&app.say(&who, "sign").await);
+    assert!(resumed.contains("What would you like to change?"), "{resumed}");
+    assert_eq!(app.conversation(&who).await.unwrap().step, Step::ChooseChange);
+
+    app.say(&who, "back").await;
+    app.say(&who, "cancel").await;
+    app.start(&who, None).await;
+    app.say(&who, "sign").await;
+    app.say(&who, "Bo Lee").await;
+    app.say(&who, "bo@example.org").await;
+    // Back to the email, already answered: the first unanswered question
+    // would be the postcode, but they were looking at the email.
+    app.say(&who, "back").await;
+    app.start(&who, None).await;
+    let resumed = text_of(&app.press(&who, "welcome.sign").await);
+    assert!(resumed.contains("What is your email address?"), "{resumed}");
+    assert_eq!(app.conversation(&who).await.unwrap().step, Step::Email);
+    // Twice in a row, the place is still remembered.
+    app.start(&who, None).await;
+    app.start(&who, None).await;
+    let resumed = text_of(&app.press(&who, "welcome.sign").await);
+    assert!(resumed.contains("What is your email address?"), "{resumed}");
+}
+
+async fn a_welcome_saved_before_the_resume_step_was_kept_still_offers_to_continue(app: TestApp) {
+    let who = telegram(29);
+    let saved = r#"{"campaign":"keep-the-unit-open","step":"welcome","draft":{"name":"Ann Lee","email":{"given":"ann@example.org"},"location":null,"consent":null,"updates":null}}"#;
+    app.storage
+        .save_conversation(&who, saved, app.clock_now())
+        .await
+        .unwrap();
+    let welcome = app.start(&who, None).await;
+    assert!(
+        text_of(&welcome).contains("part-way through signing"),
+        "{}",
+        text_of(&welcome)
+    );
+    assert_eq!(choice_labels(&welcome)[0], "Continue where you left off");
+    let resumed = text_of(&app.press(&who, "welcome.sign").await);
+    assert!(resumed.contains("What is your UK postcode?"), "{resumed}");
+}
+
+async fn the_welcome_for_someone_who_already_signed_says_so_and_offers_no_continuing(app: TestApp) {
+    let who = telegram(30);
+    app.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
+    app.clock.advance(chrono::Duration::days(1));
+    let welcome = app.start(&who, None).await;
+    let text = text_of(&welcome);
+    assert!(
+        text.contains("You signed this petition on 3 November 2026. Thank you!"),
+        "{text}"
+    );
+    assert!(!text.contains("part-way"), "{text}");
+    assert_eq!(choice_labels(&welcome)[0], "Sign the petition");
 }

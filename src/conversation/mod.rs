@@ -45,7 +45,9 @@ pub use words::Word;
 use crate::campaign::{Campaign, Campaigns};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::{ChatKind, Country, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName};
+use crate::domain::{
+    ChatKind, Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName,
+};
 use crate::limits::{Dimension, Guards, HoldReason, MessageVerdict, NewAccountPolicy, describe_wait};
 use crate::organiser::{self, Organisers, progress};
 use crate::storage::{
@@ -116,6 +118,11 @@ pub const PAYLOAD_SEPARATOR: &str = "__";
 /// The apology shown when something fails inside; the cause goes to the log.
 pub const SOMETHING_WENT_WRONG: &str =
     "Sorry, something went wrong on our side and nothing was changed. Please try again in a moment.";
+
+/// Said at the welcome to someone with answers kept from before.
+const PART_WAY: &str = "You were part-way through signing, and your answers so far are kept. Send sign to continue where you left off, or cancel to start again.";
+
+const IN_THE_UK: &str = "That's in the UK, so please give your postcode instead, such as SW1A 1AA.";
 
 const EXPIRED: &str = "That choice has expired. Please use the buttons on my latest message, or type your answer.";
 
@@ -408,12 +415,15 @@ impl Engine {
             .unwrap_or_else(|| self.campaigns.default_campaign())
             .clone();
         // Starting again keeps what was typed for the same campaign, so an
-        // accidental /start never throws work away.
+        // accidental /start never throws work away, and remembers the
+        // question they were on so they can carry on from it.
         let had_saved = saved.is_some();
         let conversation = match saved {
             Some(mut previous) if previous.campaign == campaign.slug => {
+                previous.resume = Some(previous.step)
+                    .filter(|step| step.is_part_of_signing())
+                    .or(previous.resume.filter(|step| step.is_part_of_signing()));
                 previous.step = Step::Welcome;
-                previous.resume = None;
                 if referral.is_some() {
                     previous.referral = referral;
                 }
@@ -439,13 +449,19 @@ impl Engine {
         let total = self.storage.total(&campaign.slug).await?;
         let signed = self.storage.signature_of(&campaign.slug, who).await?;
         let mut text = welcome_text(&campaign, total);
-        if let Some(signature) = signed {
+        let choices = if let Some(signature) = signed {
             text.push_str(&format!(
                 "\n\nYou signed this petition on {}. Thank you!",
                 day(signature.created_at)
             ));
-        }
-        Ok(vec![Reply::private(text).with_choices(welcome_choices())])
+            welcome_choices(None)
+        } else {
+            if !conversation.draft.is_empty() {
+                text.push_str(&format!("\n\n{PART_WAY}"));
+            }
+            welcome_choices(Some(&conversation))
+        };
+        Ok(vec![Reply::private(text).with_choices(choices)])
     }
 
     /// A start payload: `slug`, `slug__CODE` or `__CODE`. Anything that is
@@ -476,8 +492,11 @@ impl Engine {
             self.storage.delete_conversation(who).await?;
             return Ok(vec![already_signed(&campaign, &signature)]);
         }
-        conversation.step = conversation.draft.next_step();
-        conversation.resume = None;
+        conversation.step = conversation
+            .resume
+            .take()
+            .filter(|step| step.is_part_of_signing())
+            .unwrap_or_else(|| conversation.draft.next_step());
         self.save(who, &conversation).await?;
         Ok(vec![self.question(&conversation)])
     }
@@ -830,8 +849,20 @@ impl Engine {
             }),
             Step::Postcode => PostcodeDistrict::parse(text)
                 .map(|district| draft.location = Some(LocationAnswer::District(district.as_str().to_owned()))),
-            Step::Country => Country::parse(text)
-                .map(|country| draft.location = Some(LocationAnswer::Country(country.as_str().to_owned()))),
+            Step::Country => match Country::parse(text) {
+                Ok(country) => {
+                    draft.location = Some(LocationAnswer::Country(country.as_str().to_owned()));
+                    Ok(())
+                }
+                // Not a mistake to re-ask about: they live in the UK after
+                // all, so the question they need is the postcode.
+                Err(CountryRejection::InTheUk) => {
+                    conversation.step = Step::Postcode;
+                    self.save(who, &conversation).await?;
+                    return Ok(vec![self.question(&conversation).prefixed(IN_THE_UK)]);
+                }
+                Err(CountryRejection::Invalid(rejection)) => Err(rejection),
+            },
             Step::ChooseChange => return self.choose_change(who, conversation, text).await,
             Step::Welcome
             | Step::Consent
@@ -1045,15 +1076,21 @@ impl Engine {
             SignOutcome::AlreadySigned(prior) => {
                 info!(campaign = %campaign.slug, matched_by = ?prior.matched_by, "duplicate signature refused");
                 let first = match prior.matched_by {
-                    DuplicateMatch::Identity => "You have already signed this petition".to_owned(),
+                    DuplicateMatch::Identity => format!(
+                        "You have already signed this petition, on {} on {}",
+                        day(prior.signed_at),
+                        prior.platform.display_name()
+                    ),
+                    // Whoever typed the address may not own it: saying when
+                    // and where it signed would tell a stranger about someone
+                    // else's signature. Its owner can ask status on their own
+                    // account.
                     DuplicateMatch::Email => {
                         "That email address has already been used to sign this petition".to_owned()
                     }
                 };
                 Ok(vec![Reply::private(format!(
-                    "{first}, on {} on {}. Each person can sign once, so nothing new was stored and what you typed has been discarded.",
-                    day(prior.signed_at),
-                    prior.platform.display_name()
+                    "{first}. Each person can sign once, so nothing new was stored and what you typed has been discarded."
                 ))])
             }
         }
@@ -1337,8 +1374,13 @@ impl Engine {
         let back = || choice(step, Word::Back, "Back");
         let cancel = || choice(step, Word::Cancel, "Cancel");
         match step {
+            Step::Welcome if !draft.is_empty() => Reply::private(format!(
+                "Would you like to sign \"{}\"? {PART_WAY}",
+                campaign.title
+            ))
+            .with_choices(welcome_choices(Some(conversation))),
             Step::Welcome => Reply::private(format!("Would you like to sign \"{}\"?", campaign.title))
-                .with_choices(welcome_choices()),
+                .with_choices(welcome_choices(Some(conversation))),
             Step::Name => Reply::private(
                 "What name should appear on the petition? Please type it as you'd like it shown.",
             )
@@ -1424,7 +1466,7 @@ impl Engine {
                 "Would you like to sign \"{}\"?",
                 self.campaigns.default_campaign().title
             ))
-            .with_choices(welcome_choices()),
+            .with_choices(welcome_choices(None)),
         }
     }
 
@@ -1448,7 +1490,7 @@ impl Engine {
             Some(conversation) if conversation.step != Step::Welcome => self
                 .question(conversation)
                 .prefixed(&format!("{COMMANDS}\n\nWhere we were:")),
-            _ => Reply::private(COMMANDS).with_choices(welcome_choices()),
+            _ => Reply::private(COMMANDS).with_choices(welcome_choices(conversation)),
         }
     }
 }
@@ -1500,10 +1542,10 @@ fn parse_location(text: &str) -> Result<LocationAnswer, crate::domain::Rejection
     }
     match Country::parse(text) {
         Ok(country) => Ok(LocationAnswer::Country(country.as_str().to_owned())),
-        Err(rejection) if rejection.0.contains("in the UK") => Err(crate::domain::Rejection(
+        Err(CountryRejection::InTheUk) => Err(crate::domain::Rejection(
             "that's in the UK, so please give your postcode, such as SW1A 1AA.",
         )),
-        Err(_) => Err(crate::domain::Rejection(
+        Err(CountryRejection::Invalid(_)) => Err(crate::domain::Rejection(
             "that isn't a UK postcode or a country I recognise. Type a postcode such as SW1A 1AA, or the name of your country.",
         )),
     }
@@ -1534,9 +1576,18 @@ fn field_choice(field: &str, label: &str) -> Choice {
     }
 }
 
-fn welcome_choices() -> Vec<Choice> {
+/// The welcome's choices. With answers already typed, signing picks up
+/// where they left off, and the first choice says so. It carries the same
+/// data as "Sign the petition", so a press is honoured whichever of the two
+/// welcomes it was on.
+fn welcome_choices(conversation: Option<&Conversation>) -> Vec<Choice> {
+    let sign = if conversation.is_some_and(|c| !c.draft.is_empty()) {
+        "Continue where you left off"
+    } else {
+        "Sign the petition"
+    };
     vec![
-        choice(Step::Welcome, Word::Sign, "Sign the petition"),
+        choice(Step::Welcome, Word::Sign, sign),
         choice(Step::Welcome, Word::Article, "Read the article"),
         choice(Step::Welcome, Word::Privacy, "Privacy"),
     ]
@@ -1581,7 +1632,7 @@ fn describe_draft(draft: &Draft) -> String {
         None => "not yet given".to_owned(),
     };
     let location = match &draft.location {
-        Some(LocationAnswer::District(district)) => format!("{district} (UK postcode district)"),
+        Some(LocationAnswer::District(district)) => PostcodeDistrict::from_trusted(district.clone()).describe(),
         Some(LocationAnswer::Country(country)) => country.clone(),
         None => "not yet given".to_owned(),
     };

@@ -17,7 +17,9 @@ pub struct Conversation {
     /// The share code they arrived with, credited when they sign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referral: Option<String>,
-    /// Where to return if they decline to withdraw.
+    /// Where to return afterwards: after declining to withdraw, after an
+    /// organiser's review, or (at the welcome, after a `/start` part-way
+    /// through) the signing question they were on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<Step>,
     /// An organiser's release or invalidation awaiting confirmation.
@@ -79,6 +81,22 @@ impl Step {
             Step::ConfirmWithdraw => "withdraw",
             Step::ConfirmReview => "review-action",
         }
+    }
+
+    /// Whether the step is one of the signing questions, which a supporter
+    /// can leave for the welcome and come back to.
+    pub fn is_part_of_signing(self) -> bool {
+        matches!(
+            self,
+            Step::Name
+                | Step::Email
+                | Step::Postcode
+                | Step::Country
+                | Step::Consent
+                | Step::Updates
+                | Step::Review
+                | Step::ChooseChange
+        )
     }
 
     /// Whether the step expects free text (a name, an address) rather than
@@ -188,6 +206,17 @@ mod tests {
         };
         let json = serde_json::to_string(&conversation).unwrap();
         assert_eq!(serde_json::from_str::<Conversation>(&json).unwrap(), conversation);
+    }
+
+    #[test]
+    fn a_conversation_saved_before_resume_was_remembered_at_the_welcome_still_reads() {
+        let saved = r#"{"campaign":"c","step":"welcome","draft":{"name":"Ada","email":{"given":"ada@example.org"},"location":null,"consent":null,"updates":null}}"#;
+        let conversation: Conversation = serde_json::from_str(saved).unwrap();
+        assert_eq!(conversation.step, Step::Welcome);
+        assert_eq!(conversation.resume, None);
+        assert_eq!(conversation.draft.email_address(), Some("ada@example.org"));
+        let bare: Conversation = serde_json::from_str(r#"{"campaign":"c","step":"email"}"#).unwrap();
+        assert!(bare.draft.is_empty());
     }
 
     #[test]

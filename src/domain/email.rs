@@ -107,9 +107,17 @@ fn valid_domain(domain: &str) -> bool {
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+        && labels.last().is_some_and(|tld| valid_top_level(tld))
+}
+
+/// An ordinary top-level domain is letters only (`org`, `uk`); an
+/// internationalised one (`рф`) travels in its ASCII form, `xn--` and then
+/// letters, digits and hyphens (`xn--p1ai`).
+fn valid_top_level(tld: &str) -> bool {
+    match tld.strip_prefix("xn--") {
+        Some(encoded) => !encoded.is_empty() && encoded.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+        None => tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()),
+    }
 }
 
 #[cfg(test)]
@@ -155,6 +163,33 @@ mod tests {
             "ada@-example.com",
             "ada@example.c0m",
             "+tag@gmail.com",
+        ] {
+            assert!(Email::parse(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn punycode_top_level_domains_are_accepted() {
+        assert_eq!(
+            Email::parse("Ivan@XN--E1AFMKFD.XN--P1AI").unwrap().as_str(),
+            "ivan@xn--e1afmkfd.xn--p1ai"
+        );
+        assert!(Email::parse("ivan@example.xn--p1ai").is_ok());
+        assert!(Email::parse("li@example.xn--fiqs8s").is_ok());
+        assert!(Email::parse("x@example.xn--mgbaam7a8h").is_ok());
+    }
+
+    #[test]
+    fn only_punycode_top_level_domains_may_hold_digits() {
+        for raw in [
+            "ivan@example.xn--",
+            "ivan@example.xn---",
+            "ivan@example.xn--p1ai-",
+            "ivan@example.xy--p1ai",
+            "ivan@example.p1ai",
+            "ivan@example.1ai",
+            "ivan@example.xn--p1ai.",
+            "ivan@example.xn--p_ai",
         ] {
             assert!(Email::parse(raw).is_err(), "{raw:?}");
         }

@@ -3,6 +3,11 @@ use unicode_normalization::UnicodeNormalization;
 use super::countries::COUNTRIES;
 use super::{Rejection, contains_link, is_invisible_or_bidi};
 
+/// What is kept of a British Forces Post Office address. The number after
+/// `BFPO` names a unit, which is narrower than a district, so like the
+/// inward code of a postcode it is checked and then dropped.
+const BFPO: &str = "BFPO";
+
 /// Where a signer lives, as coarsely as the petition needs: the postcode
 /// district (the outward code, `SW1A`) for the UK, otherwise a country name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +38,7 @@ impl Location {
     /// How the location reads to the signer: "SW1A" or "France".
     pub fn describe(&self) -> String {
         match self {
-            Location::Uk(district) => format!("{} (UK postcode district)", district.as_str()),
+            Location::Uk(district) => district.describe(),
             Location::Abroad(country) => country.as_str().to_owned(),
         }
     }
@@ -41,13 +46,15 @@ impl Location {
 
 /// The outward code of a UK postcode: `SW1A` from `sw1a 1aa`. The inward
 /// code would narrow a signer down to a street, which the petition does not
-/// need, so it is checked and then dropped.
+/// need, so it is checked and then dropped. Forces addresses (`BFPO 1234`)
+/// are all kept as `BFPO`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostcodeDistrict(String);
 
 impl PostcodeDistrict {
     /// Accepts a full postcode (`SW1A 1AA`) or the district alone (`SW1A`),
-    /// in any case and spacing.
+    /// or a British Forces Post Office number (`BFPO 1234`, or `BFPO`
+    /// alone), in any case and spacing.
     pub fn parse(raw: &str) -> Result<Self, Rejection> {
         const SHAPE: Rejection = Rejection(
             "That doesn't look like a UK postcode. Please type it like SW1A 1AA. If you live outside the UK, type \"outside\".",
@@ -59,6 +66,13 @@ impl PostcodeDistrict {
             .to_ascii_uppercase();
         if compact == "GIR0AA" || compact == "GIR" {
             return Ok(Self("GIR".to_owned()));
+        }
+        if let Some(number) = compact.strip_prefix(BFPO) {
+            return if number.len() <= 4 && number.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(Self(BFPO.to_owned()))
+            } else {
+                Err(SHAPE)
+            };
         }
         if !compact.is_ascii() {
             return Err(SHAPE);
@@ -78,6 +92,16 @@ impl PostcodeDistrict {
     /// The district, upper-case, without spaces.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// How the district reads to the signer: "SW1A (UK postcode district)",
+    /// or "BFPO (British Forces Post Office)".
+    pub fn describe(&self) -> String {
+        if self.0 == BFPO {
+            format!("{BFPO} (British Forces Post Office)")
+        } else {
+            format!("{} (UK postcode district)", self.0)
+        }
     }
 
     /// Wraps a district read back from storage.
@@ -115,46 +139,70 @@ fn valid_outward(outward: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Country(String);
 
+/// Why a country answer was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CountryRejection {
+    /// The UK or one of its nations: not wrong, but the signer should give a
+    /// postcode instead, so callers steer them there rather than re-ask.
+    InTheUk,
+    /// Not a country name, worded for the signer.
+    Invalid(Rejection),
+}
+
+impl std::fmt::Display for CountryRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CountryRejection::InTheUk => f.write_str("That's in the UK, so please give your postcode instead."),
+            CountryRejection::Invalid(rejection) => std::fmt::Display::fmt(rejection, f),
+        }
+    }
+}
+
+impl std::error::Error for CountryRejection {}
+
+impl From<Rejection> for CountryRejection {
+    fn from(rejection: Rejection) -> Self {
+        CountryRejection::Invalid(rejection)
+    }
+}
+
 impl Country {
     /// Longest country name accepted, in characters.
     pub const MAX_CHARS: usize = 60;
 
     /// Checks a country name as typed.
-    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+    pub fn parse(raw: &str) -> Result<Self, CountryRejection> {
         let normalised: String = raw.trim().nfc().collect();
         let name = normalised.split_whitespace().collect::<Vec<_>>().join(" ");
         if name.chars().count() < 2 || !name.chars().any(char::is_alphabetic) {
-            return Err(Rejection("Please type the name of the country you live in."));
+            return Err(Rejection("Please type the name of the country you live in.").into());
         }
         if name.chars().count() > Self::MAX_CHARS {
-            return Err(Rejection(
-                "That country name is too long. Please type just the country.",
-            ));
+            return Err(Rejection("That country name is too long. Please type just the country.").into());
         }
         let allowed = |c: char| c.is_alphabetic() || " -'.,()’".contains(c);
         if !name.chars().all(allowed) || name.chars().any(is_invisible_or_bidi) || contains_link(&name) {
             return Err(Rejection(
                 "A country name can only contain letters, spaces and hyphens. Please type just the country.",
-            ));
+            )
+            .into());
         }
         if name.starts_with(['=', '+', '-', '@']) {
-            return Err(Rejection(
-                "A country name cannot start with =, +, - or @. Please type just the country.",
-            ));
+            return Err(
+                Rejection("A country name cannot start with =, +, - or @. Please type just the country.").into(),
+            );
         }
         let key = match_key(&name);
         if UK_NAMES.contains(&key.as_str()) {
-            return Err(Rejection(
-                "That's in the UK, so please give your postcode instead: type \"back\" and then your postcode.",
-            ));
+            return Err(CountryRejection::InTheUk);
         }
         COUNTRIES
             .iter()
             .find(|(stored, others)| match_key(stored) == key || others.iter().any(|o| match_key(o) == key))
             .map(|(stored, _)| Self((*stored).to_owned()))
-            .ok_or(Rejection(
+            .ok_or(CountryRejection::Invalid(Rejection(
                 "I don't recognise that country. Please type its name in English, such as France or United States.",
-            ))
+            )))
     }
 
     /// The country's usual English name.
@@ -220,6 +268,28 @@ mod tests {
     }
 
     #[test]
+    fn forces_addresses_keep_only_bfpo() {
+        for raw in ["BFPO 1234", "bfpo1234", " Bfpo  12 ", "BFPO 1", "BFPO"] {
+            assert_eq!(district(raw).unwrap(), "BFPO", "{raw:?}");
+        }
+        assert_eq!(
+            PostcodeDistrict::parse("BFPO 57").unwrap().describe(),
+            "BFPO (British Forces Post Office)"
+        );
+        assert_eq!(
+            PostcodeDistrict::parse("SW1A 1AA").unwrap().describe(),
+            "SW1A (UK postcode district)"
+        );
+    }
+
+    #[test]
+    fn malformed_forces_addresses_are_rejected() {
+        for raw in ["BFPO 12345", "BFPO 12A", "BFPO-12", "BFPOX", "BF PO 12x"] {
+            assert!(district(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
     fn a_district_alone_is_accepted() {
         assert_eq!(district("sw1a").unwrap(), "SW1A");
         assert_eq!(district("N1").unwrap(), "N1");
@@ -262,5 +332,29 @@ mod tests {
         assert!(Country::parse("United Kingdom").is_err());
         assert!(Country::parse("scotland").is_err());
         assert!(Country::parse("U.K.").is_err());
+    }
+
+    #[test]
+    fn uk_names_are_told_apart_from_unknown_countries_by_type() {
+        for raw in [
+            "United Kingdom",
+            "UK",
+            "u.k.",
+            "England",
+            "Great Britain",
+            "the United Kingdom",
+            "Scotland",
+            "Wales",
+            "Northern Ireland",
+            "GB",
+        ] {
+            assert_eq!(Country::parse(raw), Err(CountryRejection::InTheUk), "{raw:?}");
+        }
+        for raw in ["Narnia", "France!!!", "1"] {
+            assert!(
+                matches!(Country::parse(raw), Err(CountryRejection::Invalid(_))),
+                "{raw:?}"
+            );
+        }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! Each parser returns a [`Rejection`] whose wording is shown to the supporter
 //! as it stands, so it names what is wrong and what would be right, and never
-//! repeats the input back (it may be personal data).
+//! repeats the input back (it may be personal data). Where the caller must act
+//! on why (a UK nation typed as a country), the reason is a type of its own.
 
 mod countries;
 mod email;
@@ -15,7 +16,7 @@ mod share_code;
 
 pub use email::Email;
 pub use identity::{ChatKind, Identity, Platform};
-pub use location::{Country, Location, PostcodeDistrict};
+pub use location::{Country, CountryRejection, Location, PostcodeDistrict};
 pub use name::SignerName;
 pub use share_code::ShareCode;
 
@@ -33,7 +34,13 @@ impl std::error::Error for Rejection {}
 
 /// Characters that change how text is displayed without being visible:
 /// bidirectional overrides and isolates, zero-width joiners and spaces, the
-/// byte-order mark. They let a name look like something it is not.
+/// byte-order mark, tag characters, the combining grapheme joiner, and the
+/// blank "letters" (Hangul fillers, the braille blank) that pass for a name
+/// while showing nothing. They let a name look like something it is not.
+///
+/// Variation selectors are not among them: after a character they pick its
+/// style (an emoji, an ideograph's variant), which is legitimate; see
+/// [`is_variation_selector`].
 pub(crate) fn is_invisible_or_bidi(c: char) -> bool {
     matches!(
         c,
@@ -43,9 +50,26 @@ pub(crate) fn is_invisible_or_bidi(c: char) -> bool {
             | '\u{2066}'..='\u{2069}'
             | '\u{FEFF}'
             | '\u{061C}'
-            | '\u{180E}'
+            | '\u{180B}'..='\u{180F}'
             | '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E007F}'
     )
+}
+
+/// The variation selectors, which ask for a variant of the character before
+/// them and show nothing themselves.
+pub(crate) fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
 }
 
 /// Whether the text looks like it carries a link. Names and countries are

@@ -1,12 +1,16 @@
 use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
-use super::{Rejection, contains_link, is_invisible_or_bidi};
+use super::{Rejection, contains_link, is_invisible_or_bidi, is_variation_selector};
 
 /// The name a supporter wants printed on the petition.
 ///
 /// Trimmed, NFC-normalised, 2 to 100 characters, with at least one letter;
-/// no control, bidirectional or zero-width characters, no links, and no
-/// leading `= + - @` (a spreadsheet would run it as a formula).
+/// something that shows when printed; no control, bidirectional, zero-width,
+/// tag or filler characters, no variation selector without a character to
+/// modify, no more than [`SignerName::MAX_MARKS_PER_BASE`] accents stacked on
+/// one character, no links, and no leading `= + - @` (a spreadsheet would
+/// run it as a formula).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignerName(String);
 
@@ -15,6 +19,10 @@ impl SignerName {
     pub const MIN_CHARS: usize = 2;
     /// See [`SignerName::MIN_CHARS`].
     pub const MAX_CHARS: usize = 100;
+    /// The most combining marks (accents, vowel signs, tone marks) allowed
+    /// on one character. Vietnamese stacks two (ễ), Indic and Thai scripts
+    /// up to three; more is "Zalgo" text that spills over the lines around it.
+    pub const MAX_MARKS_PER_BASE: usize = 3;
 
     /// Checks and normalises a name as typed.
     pub fn parse(raw: &str) -> Result<Self, Rejection> {
@@ -25,10 +33,30 @@ impl SignerName {
         if name.is_empty() {
             return Err(Rejection("Please type the name you would like on the petition."));
         }
-        if name.chars().any(|c| c.is_control() || is_invisible_or_bidi(c)) {
+        // Before the hidden-character check, so a name of nothing but
+        // fillers hears what it would look like rather than why.
+        if name.chars().all(shows_nothing) {
+            return Err(Rejection(
+                "That name would show up blank on the petition. Please type it using ordinary letters.",
+            ));
+        }
+        if name.chars().any(|c| c.is_control() || is_invisible_or_bidi(c)) || has_stray_variation_selector(&name) {
             return Err(Rejection(
                 "That name contains hidden or control characters. Please type it again using ordinary letters.",
             ));
+        }
+        match marks_check(&name) {
+            Marks::Fine => {}
+            Marks::Stray => {
+                return Err(Rejection(
+                    "That name has an accent or mark that isn't on a letter. Please type it as it is usually written.",
+                ));
+            }
+            Marks::Stacked => {
+                return Err(Rejection(
+                    "That name has too many accents or marks piled on one letter. Please type it as it is usually written.",
+                ));
+            }
         }
         let length = name.chars().count();
         if length < Self::MIN_CHARS {
@@ -64,6 +92,62 @@ impl SignerName {
     pub fn from_trusted(stored: String) -> Self {
         Self(stored)
     }
+}
+
+/// Whether a character leaves the page blank on its own: spaces, hidden and
+/// format characters, fillers, and marks that only decorate another
+/// character. A name made only of these passes a letter check (Hangul
+/// fillers are letters to Unicode) yet prints as nothing.
+fn shows_nothing(c: char) -> bool {
+    c.is_whitespace() || c.is_control() || is_invisible_or_bidi(c) || is_variation_selector(c) || is_combining_mark(c)
+}
+
+/// A variation selector modifies the character just before it; at the start,
+/// after a space or after another selector or mark there is nothing for it
+/// to modify, so it only hides there.
+fn has_stray_variation_selector(name: &str) -> bool {
+    let mut previous: Option<char> = None;
+    for c in name.chars() {
+        if is_variation_selector(c)
+            && previous.is_none_or(|p| p.is_whitespace() || is_combining_mark(p) || is_invisible_or_bidi(p))
+        {
+            return true;
+        }
+        previous = Some(c);
+    }
+    false
+}
+
+/// What the combining marks in a name amount to.
+enum Marks {
+    Fine,
+    /// A mark at the start or after a space, with no character to sit on.
+    Stray,
+    /// More than [`SignerName::MAX_MARKS_PER_BASE`] on one character.
+    Stacked,
+}
+
+/// Counted in the decomposed form, so a precomposed "ễ" weighs the same as
+/// "e" with its two marks typed separately, and piling marks onto an
+/// already accented letter is seen for what it is.
+fn marks_check(name: &str) -> Marks {
+    let mut on_a_base = false;
+    let mut run = 0;
+    for c in name.nfd() {
+        if is_combining_mark(c) {
+            if !on_a_base {
+                return Marks::Stray;
+            }
+            run += 1;
+            if run > SignerName::MAX_MARKS_PER_BASE {
+                return Marks::Stacked;
+            }
+        } else {
+            on_a_base = !c.is_whitespace();
+            run = 0;
+        }
+    }
+    Marks::Fine
 }
 
 impl AsRef<str> for SignerName {
@@ -123,6 +207,121 @@ mod tests {
             "\u{2066}Ann",
         ] {
             assert!(SignerName::parse(name).is_err(), "{name:?}");
+        }
+    }
+
+    fn rejection(name: &str) -> &'static str {
+        match SignerName::parse(name) {
+            Ok(accepted) => panic!("{name:?} was accepted as {:?}", accepted.as_str()),
+            Err(rejection) => rejection.0,
+        }
+    }
+
+    #[test]
+    fn tag_characters_fillers_and_joiners_are_rejected_as_hidden() {
+        for name in [
+            "Ann\u{E0041}\u{E0042}",
+            "Ann\u{E007F}Lee",
+            "\u{E0001}Ann",
+            "Ann\u{115F}Lee",
+            "Ann\u{1160}",
+            "Ann \u{3164}",
+            "\u{FFA0}Ann",
+            "Ann\u{2800}Lee",
+            "An\u{034F}n",
+        ] {
+            assert!(rejection(name).contains("hidden or control characters"), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn names_that_would_print_blank_are_rejected_even_when_made_of_letters() {
+        // Hangul fillers are letters to Unicode, so they pass a letter check.
+        assert!("\u{3164}".chars().all(char::is_alphabetic));
+        for name in [
+            "\u{3164}\u{3164}",
+            "\u{115F}\u{1160}",
+            "\u{FFA0}\u{FFA0}\u{FFA0}",
+            "\u{2800}\u{2800}",
+            "\u{3164} \u{3164}",
+            "\u{3000}\u{2800}\u{3000}\u{2800}",
+            "\u{E0041}\u{E0042}",
+            "\u{FE0F}\u{FE0F}",
+            "\u{0301}\u{0302}",
+            "\u{093E}\u{093F}",
+            "\u{200B}\u{3164}",
+        ] {
+            assert!(rejection(name).contains("show up blank"), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn variation_selectors_are_accepted_only_after_a_character_they_modify() {
+        assert!(SignerName::parse("Ann \u{2764}\u{FE0F}").is_ok());
+        assert!(
+            SignerName::parse("\u{845B}\u{E0100}\u{57CE}").is_ok(),
+            "an ideographic variant"
+        );
+        for name in [
+            "\u{FE0F}Ann",
+            "Ann \u{FE0F}Lee",
+            "Ann\u{FE0F}\u{FE0F}",
+            "Ann\u{FE0E}\u{FE0F}",
+            "\u{E0100}Ann",
+            "Ann \u{E01EF}",
+        ] {
+            assert!(rejection(name).contains("hidden or control characters"), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn accents_piled_on_one_letter_are_rejected() {
+        for name in [
+            "Ann\u{0301}\u{0302}\u{0303}\u{0304}",
+            "A\u{0310}\u{0311}\u{0312}\u{0313}\u{0314}nn",
+            "Z\u{0336}\u{0337}\u{0338}\u{0339}a\u{033A}\u{033B}\u{033C}\u{033D}lgo",
+            // Already accented letters count their own accents too.
+            "\u{1EC5}\u{0301}\u{0302}",
+        ] {
+            assert!(rejection(name).contains("too many accents"), "{name:?}");
+        }
+        assert!(
+            SignerName::parse("Ann\u{0301}\u{0302}\u{0303}").is_ok(),
+            "three are allowed"
+        );
+    }
+
+    #[test]
+    fn an_accent_with_no_letter_under_it_is_rejected() {
+        for name in ["\u{0301}Ann", "Ann \u{0301}Lee"] {
+            assert!(rejection(name).contains("isn't on a letter"), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn names_written_with_many_accents_or_vowel_signs_are_accepted() {
+        let composed = "Nguyễn Thị Minh Khai";
+        let decomposed = "Nguye\u{0302}\u{0303}n Thi\u{0323} Minh Khai";
+        assert_eq!(SignerName::parse(decomposed).unwrap().as_str(), composed);
+        assert_eq!(SignerName::parse(composed).unwrap().as_str(), composed);
+        for name in [
+            "Trần Đặng Hoàng Yến",
+            "Phạm Thị Hường",
+            "प्रियंका चोपड़ा",
+            "श्रीनिवास रामानुजन",
+            "क्षत्रिय",
+            "सौम्या कौर",
+            "স্বাতী বন্দ্যোপাধ্যায়",
+            "ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ",
+            "สมชาย ใจดี",
+            "ณัฐวุฒิ ศรีสุข",
+            "ปิ่นอนงค์ กี่ศักดิ์",
+            "Þórunn Ásgeirsdóttir",
+            "Σωκράτης Παπαδόπουλος",
+            "김민준",
+            "محمد علي",
+        ] {
+            assert!(SignerName::parse(name).is_ok(), "{name}: {:?}", SignerName::parse(name));
         }
     }
 
