@@ -494,15 +494,20 @@ fn first_response(
     }
     let mut parts = messages_of(reply, true);
     let first = parts.remove(0);
+    let update = turn.trigger == Trigger::Button && reply.placement == Placement::InPlaceOfChoice;
     let mut message = CreateInteractionResponseMessage::new()
         .content(first.content)
         .components(first.components)
-        .embeds(first.embeds)
-        .ephemeral(first.ephemeral);
+        .embeds(first.embeds);
+    // An update edits the message the button was on, which stays as
+    // ephemeral as it was sent; Discord ignores or refuses the flag on it.
+    if !update {
+        message = message.ephemeral(first.ephemeral);
+    }
     if let Some(attachment) = first.attachment {
         message = message.add_file(CreateAttachment::bytes(attachment.bytes, attachment.file_name));
     }
-    let response = if turn.trigger == Trigger::Button && reply.placement == Placement::InPlaceOfChoice {
+    let response = if update {
         CreateInteractionResponse::UpdateMessage(message)
     } else {
         CreateInteractionResponse::Message(message)
