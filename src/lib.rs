@@ -26,6 +26,7 @@
 //! - [`dedup`]: remembers recent event ids so redelivered events are handled once.
 //! - [`console`]: the terminal adapter: the same conversation at a prompt.
 //! - [`startup`]: builds the application from settings and runs it.
+//! - [`shutdown`]: deadlines for bots' stops, so a hung platform cannot hold one.
 //! - [`clock`]: the time, replaceable in tests.
 //! - [`testing`]: a fake Telegram Bot API server, for tests and benchmarks.
 //! - [`bench`]: `petition bench`, which measures signings per second,
@@ -44,6 +45,7 @@ pub mod discord;
 pub mod domain;
 pub mod limits;
 pub mod organiser;
+pub mod shutdown;
 pub mod startup;
 pub mod storage;
 pub mod telegram;

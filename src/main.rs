@@ -1,13 +1,16 @@
 //! `petition`: runs the bots, the terminal console, and organisers' commands.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use petition::config::Settings;
 use petition::startup::App;
 use petition::{bench, console, organiser, storage, telemetry};
+use tracing::warn;
 
 /// A petition gatherer that lives inside chat.
 /// Signing at volume allocates many small, short-lived strings; mimalloc
@@ -75,8 +78,29 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// The exit status after a second signal cut a stop short: that of a
+/// process interrupted by Ctrl-C.
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// How long tasks still running after the command has finished may hold
+/// the exit: a DNS lookup, say, on one of the runtime's blocking threads,
+/// for an API that cannot be reached.
+const EXIT_WITHIN: Duration = Duration::from_secs(1);
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run_command());
+    runtime.shutdown_timeout(EXIT_WITHIN);
+    code
+}
+
+async fn run_command() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Run);
     telemetry::init(if matches!(command, Command::Run) {
@@ -103,8 +127,11 @@ async fn main() -> ExitCode {
 async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Run => {
+            // Listening from the start, so that a signal while the database
+            // opens or a bot starts is a clean stop, not a sudden exit.
+            let shutdown = listen_for_signals().context("could not listen for Ctrl-C and SIGTERM")?;
             let app = App::build(settings).await?;
-            app.run(shutdown_signal()).await
+            app.run(shutdown).await
         }
         Command::Console { user, campaign } => {
             let app = App::build_short_lived(settings).await?;
@@ -194,24 +221,68 @@ fn find_campaign(
     }
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Listens for Ctrl-C (SIGINT) and SIGTERM for the rest of the process. The
+/// returned future completes on the first, which asks for a clean stop; a
+/// second, while that stop is under way, exits the process at once.
+fn listen_for_signals() -> std::io::Result<impl Future<Output = ()>> {
+    let mut signals = Signals::new()?;
+    let (first, first_received) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        signals.next().await;
+        let _ = first.send(());
+        signals.next().await;
+        // Someone is waiting for the process to go and has said so twice.
+        // Nothing acknowledged is lost: writes are acknowledged only once
+        // committed.
+        warn!("a second signal while stopping: exiting at once");
+        std::process::exit(EXIT_INTERRUPTED);
+    });
+    Ok(async move {
+        let _ = first_received.await;
+    })
+}
+
+/// SIGINT and SIGTERM, registered when made so that none is missed (and the
+/// default action, an exit without cleaning up, never runs).
+#[cfg(unix)]
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    }
+}
+
+/// Ctrl-C.
+#[cfg(not(unix))]
+struct Signals {
+    ctrl_c: tokio::signal::windows::CtrlC,
+}
+
+#[cfg(not(unix))]
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            ctrl_c: tokio::signal::windows::ctrl_c()?,
+        })
+    }
+
+    async fn next(&mut self) {
+        self.ctrl_c.recv().await;
     }
 }

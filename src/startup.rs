@@ -23,6 +23,10 @@ const CHECK_VELOCITY_EVERY: Duration = Duration::from_secs(60);
 /// How often rate limiters forget people who have gone quiet.
 const PRUNE_LIMITS_EVERY: Duration = Duration::from_secs(10 * 60);
 
+/// The longest the bots may take to stop together, once asked; within the
+/// ten seconds a supervisor typically waits before it kills the process.
+pub const STOP_WITHIN: Duration = Duration::from_secs(8);
+
 /// A ready application: settings, storage and the engine over them.
 pub struct App {
     /// The settings it was built from.
@@ -91,7 +95,9 @@ impl App {
 
     /// Runs every bot whose token is configured, in this one process and on
     /// this one database, until `shutdown` completes (Ctrl-C or SIGTERM in
-    /// the binary) or a bot stops by itself; then stops them all.
+    /// the binary) or a bot stops by itself; then stops them all, within
+    /// [`STOP_WITHIN`] whatever their platforms do. `shutdown` completing
+    /// while a bot is still starting stops the start.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let telegram_configured = !self.settings.telegram.token.is_empty();
         let discord_configured = !self.settings.discord.token.is_empty();
@@ -102,8 +108,19 @@ impl App {
                  or try the signing conversation at a terminal with `petition console`."
             );
         }
+        let mut shutdown = std::pin::pin!(shutdown);
+        // Starting Telegram asks its API (getMe, the menus, the webhook),
+        // which may hang for as long as its client waits; a signal
+        // meanwhile must still stop the process.
         let mut telegram = match telegram_configured {
-            true => Some(self.start_telegram().await?),
+            true => tokio::select! {
+                started = self.start_telegram() => Some(started?),
+                () = &mut shutdown => {
+                    info!("shutting down");
+                    info!("stopped");
+                    return Ok(());
+                }
+            },
             false => None,
         };
         let mut discord = match discord_configured {
@@ -154,8 +171,9 @@ impl App {
                     None => std::future::pending().await,
                 }
             };
+            info!(telegram = telegram_configured, discord = discord_configured, "running");
             tokio::select! {
-                () = shutdown => info!("shutting down"),
+                () = &mut shutdown => info!("shutting down"),
                 () = telegram_stopped => warn!("the Telegram bot stopped by itself"),
                 () = discord_stopped => warn!("the Discord bot stopped by itself"),
             }
@@ -163,11 +181,24 @@ impl App {
         for chore in chores {
             chore.abort();
         }
-        if let Some(bot) = telegram {
-            bot.stop().await;
-        }
-        if let Some(bot) = discord {
-            bot.stop().await;
+        // Each bot bounds its own stop; this bounds them together, whatever
+        // state their connections are in.
+        let stopping = async {
+            tokio::join!(
+                async {
+                    if let Some(bot) = telegram {
+                        bot.stop().await;
+                    }
+                },
+                async {
+                    if let Some(bot) = discord {
+                        bot.stop().await;
+                    }
+                },
+            )
+        };
+        if tokio::time::timeout(STOP_WITHIN, stopping).await.is_err() {
+            warn!(deadline = ?STOP_WITHIN, "the bots did not stop in time; leaving them");
         }
         self.engine.storage().close().await;
         info!("stopped");

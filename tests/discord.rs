@@ -30,6 +30,8 @@ on_both_databases!(
     personal_commands_answer_only_the_member_who_asked,
     a_new_discord_accounts_signature_is_held_and_released_by_an_organiser,
     alerts_are_posted_to_the_organisers_channel,
+    every_rest_request_names_the_bot_in_its_user_agent,
+    edits_never_carry_the_ephemeral_flag,
 );
 
 const MEMBER: u64 = 555_000_000_000_000_001;
@@ -663,5 +665,123 @@ async fn one_petition_process_runs_both_bots_against_one_database() {
     assert!(status.success(), "exit status {status:?}; log: {log}");
     for secret in [TOKEN, TELEGRAM_TOKEN, "Ada Lovelace", "ada@example.org"] {
         assert!(!log.contains(secret), "{secret:?} must never be logged: {log}");
+    }
+}
+
+/// A bot whose engine takes `delay` over each message and which defers
+/// every interaction, so its answers arrive as edits and follow-ups.
+async fn spawn_deferring(app: &TestApp, fake: &FakeDiscord, delay: Duration) -> DiscordBot {
+    let slow = Arc::new(support::slow_storage::SlowStorage {
+        inner: app.storage.clone(),
+        delay,
+    });
+    let engine = Arc::new(Engine::new(&app.settings, slow, app.clock.clone()));
+    let identified = fake.identifies();
+    let bot = DiscordBot::spawn(&settings(fake), engine, Duration::from_millis(1))
+        .await
+        .expect("the bot starts against the fake");
+    fake.wait_for_identify(identified + 1).await;
+    fake.wait_for_commands().await;
+    bot
+}
+
+/// Whether a call went through the bot's own REST client rather than
+/// serenity's: follow-ups, edits of a deferred answer, and DMs.
+fn through_the_bots_own_client(call: &support::fake_discord::Call) -> bool {
+    let path = call.path.trim_start_matches("/api/v10/");
+    path.starts_with("webhooks/") || path == "users/@me/channels" || path.starts_with("channels/")
+}
+
+async fn every_rest_request_names_the_bot_in_its_user_agent(app: TestApp) {
+    let ours = petition::discord::rest::user_agent();
+    assert!(ours.starts_with("DiscordBot ("), "{ours}");
+    assert!(ours.ends_with(&format!(", {})", env!("CARGO_PKG_VERSION"))), "{ours}");
+
+    let fake = FakeDiscord::start().await;
+    let bot = spawn_deferring(&app, &fake, Duration::from_millis(300)).await;
+    // Deferred, so the first part edits @original and the rest follow up.
+    let token = fake.slash_command(MEMBER, &[], "article", json!([]));
+    while !fake.shown(&token).iter().any(|s| s.via == "follow-up") {
+        fake.next_shown(&token).await;
+    }
+    let token = fake.slash_command(MEMBER, &[], "petition", json!([]));
+    let embed = loop {
+        let shown = fake.next_shown(&token).await;
+        if shown.has_button("dm") {
+            break shown;
+        }
+    };
+    // Opens a DM and writes in it.
+    let (_, note) = press(&fake, MEMBER, &embed, "dm").await;
+    assert!(note.content.contains("direct message"), "{}", note.content);
+    fake.next_shown(&format!("dm:{MEMBER}")).await;
+    fake.direct_message(MEMBER, "help");
+    fake.next_shown(&format!("dm:{MEMBER}")).await;
+    bot.stop().await;
+
+    let calls = fake.calls();
+    for call in &calls {
+        let agent = call.user_agent().unwrap_or("");
+        assert!(
+            agent.starts_with("DiscordBot (") && agent.ends_with(')'),
+            "{} {} sent User-Agent {agent:?}",
+            call.method,
+            call.path
+        );
+        if through_the_bots_own_client(call) {
+            assert_eq!(agent, ours, "{} {}", call.method, call.path);
+        }
+    }
+    let own: Vec<(&str, &str)> = calls
+        .iter()
+        .filter(|c| through_the_bots_own_client(c))
+        .map(|c| (c.method.as_str(), c.path.as_str()))
+        .collect();
+    for (method, route) in [
+        ("POST", "/webhooks/"),
+        ("PATCH", "/messages/@original"),
+        ("POST", "/users/@me/channels"),
+        ("POST", "/channels/"),
+    ] {
+        assert!(
+            own.iter().any(|(m, path)| *m == method && path.contains(route)),
+            "the bot's own client was not seen to {method} {route}: {own:?}"
+        );
+    }
+}
+
+async fn edits_never_carry_the_ephemeral_flag(app: TestApp) {
+    let fake = FakeDiscord::start().await;
+    // Buttons that move the conversation on update the message they were on.
+    let bot = spawn(&app, &fake).await;
+    let review = up_to_the_review(&fake, MEMBER, "ada@example.org").await;
+    let (_, thanks) = press(&fake, MEMBER, &review, "c:review.confirm").await;
+    assert!(thanks.content.contains("Thank you"), "{}", thanks.content);
+    bot.stop().await;
+    // A deferred answer edits @original.
+    let bot = spawn_deferring(&app, &fake, Duration::from_millis(300)).await;
+    let token = fake.slash_command(MEMBER, &[], "status", json!([]));
+    let deferral = fake.next_shown(&token).await;
+    assert_eq!(deferral.callback_type, Some(5));
+    assert!(deferral.ephemeral, "the deferral decides that the answer is private");
+    let answer = fake.next_shown(&token).await;
+    assert_eq!(answer.via, "edit-original");
+    assert!(answer.content.contains("You signed"), "{}", answer.content);
+    bot.stop().await;
+
+    let edits: Vec<_> = fake.calls().into_iter().filter(|c| c.is_edit()).collect();
+    assert!(
+        edits.iter().any(|c| c.method == "POST") && edits.iter().any(|c| c.method == "PATCH"),
+        "both kinds of edit were made: {:?}",
+        edits.iter().map(|c| (&c.method, &c.path)).collect::<Vec<_>>()
+    );
+    for edit in &edits {
+        assert!(
+            edit.flags().is_none_or(|flags| flags & 64 == 0),
+            "{} {} carries flags {:?}",
+            edit.method,
+            edit.path,
+            edit.flags()
+        );
     }
 }

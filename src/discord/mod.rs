@@ -35,6 +35,7 @@ use crate::config::DiscordSettings;
 use crate::conversation::{Engine, FormAnswers, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;
 use crate::domain::{ChatKind, Identity, Platform};
+use crate::shutdown::{AbortOnDrop, GRACEFUL_STOP, gracefully_or_abort};
 
 /// Discord's API when no proxy is configured.
 pub const DISCORD_API: &str = "https://discord.com";
@@ -493,15 +494,20 @@ fn first_response(
     }
     let mut parts = messages_of(reply, true);
     let first = parts.remove(0);
+    let update = turn.trigger == Trigger::Button && reply.placement == Placement::InPlaceOfChoice;
     let mut message = CreateInteractionResponseMessage::new()
         .content(first.content)
         .components(first.components)
-        .embeds(first.embeds)
-        .ephemeral(first.ephemeral);
+        .embeds(first.embeds);
+    // An update edits the message the button was on, which stays as
+    // ephemeral as it was sent; Discord ignores or refuses the flag on it.
+    if !update {
+        message = message.ephemeral(first.ephemeral);
+    }
     if let Some(attachment) = first.attachment {
         message = message.add_file(CreateAttachment::bytes(attachment.bytes, attachment.file_name));
     }
-    let response = if turn.trigger == Trigger::Button && reply.placement == Placement::InPlaceOfChoice {
+    let response = if update {
         CreateInteractionResponse::UpdateMessage(message)
     } else {
         CreateInteractionResponse::Message(message)
@@ -579,25 +585,36 @@ impl DiscordBot {
                     _ = stopping.changed() => return,
                 }
                 reconnect::record(engine.storage().as_ref(), BOT_NAME).await;
-                let client = match connect(&settings, engine.clone(), defer_after).await {
+                // Building a client asks Discord for the gateway's address,
+                // and serenity's HTTP client has no timeout: against an API
+                // that accepts connections and never answers, this would
+                // wait forever.
+                let client = tokio::select! {
+                    client = connect(&settings, engine.clone(), defer_after) => client,
+                    _ = stopping.changed() => return,
+                };
+                let client = match client {
                     Ok(client) => client,
                     Err(error) => {
                         warn!(error = %format!("{error:#}"), "could not create the Discord client");
                         continue;
                     }
                 };
+                info!("connecting to Discord's gateway");
                 let shard_manager = client.shard_manager.clone();
-                let mut running = tokio::spawn(async move {
+                let ws_url = client.ws_url.clone();
+                // Owned, so that aborting this task (a stop past its
+                // deadline) takes the client with it.
+                let mut running = AbortOnDrop(tokio::spawn(async move {
                     let mut client = client;
                     if let Err(error) = client.start().await {
                         warn!(error = %describe(&error), "the Discord connection ended");
                     }
-                });
+                }));
                 tokio::select! {
                     _ = &mut running => warn!("disconnected from Discord; connecting again"),
                     _ = stopping.changed() => {
-                        shard_manager.shutdown_all().await;
-                        let _ = running.await;
+                        close(&shard_manager, &ws_url, running).await;
                         return;
                     }
                 }
@@ -611,11 +628,42 @@ impl DiscordBot {
         let _ = (&mut self.task).await;
     }
 
-    /// Closes the gateway connection and waits for the bot to stop.
+    /// Closes the gateway connection and waits for the bot to stop, for at
+    /// most [`GRACEFUL_STOP`]; then abandons the connection, whatever state
+    /// it is in.
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
+        let stop = self.stop;
+        let asked = async move {
+            let _ = stop.send(true);
+        };
+        if !gracefully_or_abort(self.task, GRACEFUL_STOP, asked).await {
+            warn!(deadline = ?GRACEFUL_STOP, "the Discord bot did not stop in time; its connection was abandoned");
+        }
     }
+}
+
+/// Ends a running client: its shard's session, and `Client::start`.
+async fn close(
+    shard_manager: &serenity::gateway::ShardManager,
+    ws_url: &tokio::sync::Mutex<String>,
+    running: AbortOnDrop<()>,
+) {
+    // While the gateway has not been reached there is no shard, and
+    // serenity's shard queuer retries every five seconds; nothing can tell
+    // it to stop then (`shutdown_all` does, but only with a shard). An
+    // address that cannot even be parsed keeps it from ever connecting
+    // after this bot has stopped.
+    ws_url.lock().await.clear();
+    let had_a_shard = !shard_manager.runners.lock().await.is_empty();
+    shard_manager.shutdown_all().await;
+    if !had_a_shard {
+        // `shutdown_all` with no shard returns without a word to
+        // `Client::start`, which would then wait forever.
+        shard_manager.return_with_value(Ok(())).await;
+    }
+    let _ = running.await;
+    // A shard that connected meanwhile is closed now (a no-op otherwise).
+    shard_manager.shutdown_all().await;
 }
 
 async fn connect(

@@ -24,6 +24,18 @@ const LONGEST_WAIT: Duration = Duration::from_secs(60);
 /// Discord's "cannot send messages to this user" code.
 pub const CANNOT_MESSAGE_USER: i64 = 50007;
 
+/// The `User-Agent` Discord asks every client for: `DiscordBot ($url,
+/// $version)`. The URL is the package's `repository` (or else `homepage`)
+/// in Cargo.toml. The package names neither yet, and an address is not
+/// made up: until one is set, the package's name stands in for it.
+pub fn user_agent() -> String {
+    let url = [env!("CARGO_PKG_REPOSITORY"), env!("CARGO_PKG_HOMEPAGE")]
+        .into_iter()
+        .find(|url| !url.is_empty())
+        .unwrap_or(env!("CARGO_PKG_NAME"));
+    format!("DiscordBot ({url}, {})", env!("CARGO_PKG_VERSION"))
+}
+
 /// A message to deliver.
 #[derive(Debug, Clone, Default)]
 pub struct OutgoingMessage {
@@ -39,15 +51,31 @@ pub struct OutgoingMessage {
     pub attachment: Option<Attachment>,
 }
 
+/// Where a message goes, which decides how the request is authorised and
+/// what the message may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A new message for an interaction (a follow-up), authorised by the
+    /// interaction's token.
+    Interaction,
+    /// An edit of an interaction's message. Whether a message is ephemeral
+    /// is settled when it is first sent; Discord ignores or refuses the
+    /// flag on an edit.
+    InteractionEdit,
+    /// A message in a channel (a DM), authorised by the bot's token; there
+    /// is no ephemeral message outside an interaction.
+    Channel,
+}
+
 impl OutgoingMessage {
-    fn payload(&self) -> Value {
+    fn payload(&self, target: Target) -> Value {
         let mut payload = json!({
             "content": self.content,
             "components": self.components,
             "embeds": self.embeds,
             "allowed_mentions": { "parse": [] },
         });
-        if self.ephemeral {
+        if self.ephemeral && target == Target::Interaction {
             payload["flags"] = json!(64);
         }
         if let Some(attachment) = &self.attachment {
@@ -102,7 +130,10 @@ impl DiscordRest {
     /// A client for the API at `base` (`https://discord.com`), with the bot token.
     pub fn new(base: &str, token: Secret) -> anyhow::Result<Self> {
         let api = Url::parse(base)?.join("api/v10/")?;
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent())
+            .timeout(Duration::from_secs(30))
+            .build()?;
         Ok(Self { client, api, token })
     }
 
@@ -114,7 +145,9 @@ impl DiscordRest {
         message: &OutgoingMessage,
     ) -> Result<(), RestError> {
         let url = self.url(&format!("webhooks/{application_id}/{token}"));
-        self.send(reqwest::Method::POST, url, message, false).await.map(drop)
+        self.send(reqwest::Method::POST, url, message, Target::Interaction)
+            .await
+            .map(drop)
     }
 
     /// Replaces a deferred first response.
@@ -125,7 +158,9 @@ impl DiscordRest {
         message: &OutgoingMessage,
     ) -> Result<(), RestError> {
         let url = self.url(&format!("webhooks/{application_id}/{token}/messages/@original"));
-        self.send(reqwest::Method::PATCH, url, message, false).await.map(drop)
+        self.send(reqwest::Method::PATCH, url, message, Target::InteractionEdit)
+            .await
+            .map(drop)
     }
 
     /// Opens (or finds) the DM channel with a user; returns its id.
@@ -152,11 +187,9 @@ impl DiscordRest {
     /// Posts a message in a channel (a DM).
     pub async fn send_to_channel(&self, channel_id: u64, message: &OutgoingMessage) -> Result<(), RestError> {
         let url = self.url(&format!("channels/{channel_id}/messages"));
-        let message = OutgoingMessage {
-            ephemeral: false,
-            ..message.clone()
-        };
-        self.send(reqwest::Method::POST, url, &message, true).await.map(drop)
+        self.send(reqwest::Method::POST, url, message, Target::Channel)
+            .await
+            .map(drop)
     }
 
     fn url(&self, path: &str) -> Url {
@@ -172,12 +205,12 @@ impl DiscordRest {
         method: reqwest::Method,
         url: Url,
         message: &OutgoingMessage,
-        bot_auth: bool,
+        target: Target,
     ) -> Result<Value, RestError> {
-        let payload = message.payload();
+        let payload = message.payload(target);
         self.attempt(|| {
             let mut request = self.client.request(method.clone(), url.clone());
-            if bot_auth {
+            if target == Target::Channel {
                 request = request.header("Authorization", self.auth());
             }
             match &message.attachment {
@@ -251,5 +284,29 @@ fn describe(error: &reqwest::Error) -> String {
         "could not connect".to_owned()
     } else {
         "request failed".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_new_interaction_message_carries_the_ephemeral_flag() {
+        let private = OutgoingMessage {
+            content: "only you see this".to_owned(),
+            ephemeral: true,
+            ..OutgoingMessage::default()
+        };
+        assert_eq!(private.payload(Target::Interaction)["flags"], 64);
+        assert!(private.payload(Target::InteractionEdit).get("flags").is_none());
+        assert!(private.payload(Target::Channel).get("flags").is_none());
+    }
+
+    #[test]
+    fn the_user_agent_is_the_one_discord_asks_for() {
+        let agent = user_agent();
+        assert!(agent.starts_with("DiscordBot ("), "{agent}");
+        assert!(agent.ends_with(&format!(", {})", env!("CARGO_PKG_VERSION"))), "{agent}");
     }
 }

@@ -31,6 +31,7 @@ use crate::config::{Secret, TelegramSettings};
 use crate::conversation::{Engine, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;
 use crate::domain::{ChatKind, Identity, Platform};
+use crate::shutdown::{AbortOnDrop, GRACEFUL_STOP, gracefully_or_abort};
 
 /// The commands shown in Telegram's menu. Their doc comments are the
 /// descriptions Telegram shows next to them.
@@ -410,12 +411,14 @@ impl TelegramBot {
                     Arc::<str>::from(secret.expose()),
                     require_secret,
                 ));
-                let server = tokio::spawn(async move {
+                // Owned by the bot's task, so that aborting it (a stop past
+                // its deadline) closes the listener too.
+                let server = AbortOnDrop(tokio::spawn(async move {
                     let served = axum::serve(listener, router).with_graceful_shutdown(stop_server).await;
                     if let Err(error) = served {
                         warn!(error = %error, "the webhook server stopped");
                     }
-                });
+                }));
                 tokio::spawn(async move {
                     if let Err(error) = dispatcher.try_dispatch_with_listener(updates, listener_errors).await {
                         warn!(error = %SanitisedError::from(error).0, "the Telegram bot could not start");
@@ -433,19 +436,24 @@ impl TelegramBot {
     }
 
     /// Stops handling updates, lets the updates in hand finish, and
-    /// confirms them to Telegram so they are not delivered again.
+    /// confirms them to Telegram so they are not delivered again (or, with
+    /// a webhook, deletes it), for at most [`GRACEFUL_STOP`]; then abandons
+    /// whatever is left, so an API that hangs cannot hold the stop.
     pub async fn stop(self) {
-        loop {
-            if self.task.is_finished() {
-                break;
+        let running = self.task.abort_handle();
+        let shutdown = self.shutdown;
+        let asked = async move {
+            while !running.is_finished() {
+                match shutdown.shutdown() {
+                    Ok(_) => break,
+                    // Not running yet: it is about to be.
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+                }
             }
-            match self.shutdown.shutdown() {
-                Ok(_) => break,
-                // Not running yet: it is about to be.
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
-            }
+        };
+        if !gracefully_or_abort(self.task, GRACEFUL_STOP, asked).await {
+            warn!(deadline = ?GRACEFUL_STOP, "the Telegram bot did not stop in time; what it had in hand was abandoned");
         }
-        let _ = self.task.await;
     }
 }
 

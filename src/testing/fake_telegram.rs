@@ -3,12 +3,13 @@
 //! `timeout`), `sendMessage`, `editMessageText`, `editMessageReplyMarkup`,
 //! `answerCallbackQuery`, `sendDocument`, `setMyCommands`, `setWebhook`,
 //! `deleteWebhook` and `getWebhookInfo` for the bot to run against it over
-//! real HTTP. It records every call, and can answer a call with a 429.
+//! real HTTP. It records every call, and can answer a call with a 429, or
+//! not at all.
 //! Test code: it panics when the bot does not do what a test waits for.
 
 #![allow(clippy::missing_panics_doc)]
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -74,6 +75,8 @@ struct Inner {
     /// Per chat, how many outgoing messages a test has already read.
     read: HashMap<i64, usize>,
     webhook_url: String,
+    /// Methods whose calls are never answered.
+    stalled: HashSet<String>,
 }
 
 struct Shared {
@@ -225,6 +228,12 @@ impl FakeTelegram {
         for _ in 0..count {
             queue.push_back(retry_after);
         }
+    }
+
+    /// Leaves every later call of `method` unanswered, as an API does that
+    /// accepts connections and then hangs.
+    pub fn stall(&self, method: &str) {
+        self.lock().stalled.insert(canonical(method));
     }
 
     /// Every call made so far.
@@ -492,6 +501,9 @@ async fn handle(
     // Telegram's method names are case-insensitive; record them as documented.
     let method = canonical(&method);
     let body = read_body(request).await;
+    if shared.inner.lock().unwrap().stalled.contains(&method) {
+        return std::future::pending().await;
+    }
     if method == "getUpdates" {
         return get_updates(&shared, body).await;
     }

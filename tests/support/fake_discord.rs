@@ -3,7 +3,8 @@
 //! `INTERACTION_CREATE` and `MESSAGE_CREATE` dispatches) and the REST routes
 //! the bot calls (gateway discovery, command registration, interaction
 //! callbacks and follow-ups, opening a DM, sending messages). It records
-//! every call and can answer one with a 429 and `retry_after`.
+//! every call, with its headers, and can answer one with a 429 and
+//! `retry_after`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -32,9 +33,37 @@ const PATIENCE: Duration = Duration::from_secs(15);
 pub struct Call {
     pub method: String,
     pub path: String,
+    /// The request's headers, as sent.
+    pub headers: HeaderMap,
     pub body: Value,
     pub status: u16,
     pub at: Instant,
+}
+
+impl Call {
+    /// The `User-Agent` it was sent with, if any.
+    pub fn user_agent(&self) -> Option<&str> {
+        self.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok())
+    }
+
+    /// Whether it changes a message already shown: an interaction callback
+    /// of type 7 (update the message a button was on) or a `PATCH` of a
+    /// message (`@original`, or any other).
+    pub fn is_edit(&self) -> bool {
+        let callback = self.method == "POST" && self.path.starts_with("/api/v10/interactions/");
+        (callback && self.body["type"] == 7) || (self.method == "PATCH" && self.path.contains("/messages/"))
+    }
+
+    /// The message flags it carries (an interaction callback's are in its
+    /// `data`), if any.
+    pub fn flags(&self) -> Option<u64> {
+        let message = if self.path.starts_with("/api/v10/interactions/") {
+            &self.body["data"]
+        } else {
+            &self.body
+        };
+        message["flags"].as_u64()
+    }
 }
 
 /// Something the bot showed a user, however it was delivered.
@@ -575,6 +604,7 @@ fn message_json(shared: &Shared, channel: &str, body: &Value) -> Value {
 async fn handle_rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    let headers = request.headers().clone();
     let authorised = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -618,6 +648,7 @@ async fn handle_rest(State(shared): State<Arc<Shared>>, request: Request) -> Res
     shared.inner.lock().unwrap().calls.push(Call {
         method: method.to_string(),
         path,
+        headers,
         body,
         status,
         at: Instant::now(),
