@@ -300,7 +300,6 @@ struct CampaignGuards {
     messages: KeyedLimiter,
     /// One "slow down" notice per person per minute.
     notices: KeyedLimiter,
-    signing_attempts: KeyedLimiter,
     surge: DirectLimiter,
 }
 
@@ -318,10 +317,6 @@ impl CampaignGuards {
         Self {
             messages: RateLimiter::dashmap_with_clock(messages, clock.clone()),
             notices: RateLimiter::dashmap_with_clock(per_period(1, Duration::from_secs(60)), clock.clone()),
-            signing_attempts: RateLimiter::dashmap_with_clock(
-                per_period(settings.signing_attempts_per_day, Duration::from_secs(86_400)),
-                clock.clone(),
-            ),
             surge: RateLimiter::direct_with_clock(
                 per_period(settings.signatures_per_second, Duration::from_secs(1)),
                 clock.clone(),
@@ -383,14 +378,14 @@ impl Guards {
         }
     }
 
-    /// Counts a signing attempt; `Err` holds how long until the next is allowed.
-    pub fn check_signing_attempt(&self, campaign: &str, who: &Identity, now: DateTime<Utc>) -> Result<(), Duration> {
+    /// Whether someone who withdrew may sign again yet; `Err` holds how
+    /// long until they may. (The limit on signing attempts is kept in the
+    /// database, so it holds across restarts and processes: see
+    /// [`signing_attempts_wait`].)
+    pub fn check_resigning(&self, campaign: &str, who: &Identity, now: DateTime<Utc>) -> Result<(), Duration> {
         let Some(guards) = self.campaign(campaign) else {
             return Ok(());
         };
-        if let Err(not_until) = guards.signing_attempts.check_key(who) {
-            return Err(not_until.wait_time_from(self.clock.now()));
-        }
         let day_ago = now - chrono::Duration::days(1);
         let withdrawals = self.withdrawals.lock().expect("withdrawals lock poisoned");
         let recent = withdrawals
@@ -454,7 +449,7 @@ impl Guards {
     /// stays bounded however many people appear.
     pub fn prune(&self, now: DateTime<Utc>) {
         for guards in self.campaigns.values() {
-            for limiter in [&guards.messages, &guards.notices, &guards.signing_attempts] {
+            for limiter in [&guards.messages, &guards.notices] {
                 limiter.retain_recent();
                 limiter.shrink_to_fit();
             }
@@ -476,10 +471,29 @@ impl Guards {
         let limiters: usize = self
             .campaigns
             .values()
-            .map(|g| g.messages.len() + g.notices.len() + g.signing_attempts.len())
+            .map(|g| g.messages.len() + g.notices.len())
             .sum();
         limiters + self.withdrawals.lock().expect("withdrawals lock poisoned").len()
     }
+}
+
+/// The time window the limit on signing attempts counts in.
+pub const SIGNING_ATTEMPTS_WINDOW: chrono::Duration = chrono::Duration::days(1);
+
+/// Whether one more signing attempt is allowed, given the times of those
+/// made in the last [`SIGNING_ATTEMPTS_WINDOW`] (oldest first); `Err` holds
+/// how long until the oldest that counts against the limit drops out.
+pub fn signing_attempts_wait(
+    settings: &LimitSettings,
+    attempts: &[DateTime<Utc>],
+    now: DateTime<Utc>,
+) -> Result<(), Duration> {
+    let limit = settings.signing_attempts_per_day.max(1) as usize;
+    if attempts.len() < limit {
+        return Ok(());
+    }
+    let frees_up = attempts[attempts.len() - limit] + SIGNING_ATTEMPTS_WINDOW;
+    Err((frees_up - now).to_std().unwrap_or_default())
 }
 
 /// How long "until" reads to a person: "2 minutes", "3 hours".

@@ -71,6 +71,10 @@ impl App {
         if forgotten > 0 {
             info!(forgotten, "deleted abandoned conversations");
         }
+        engine
+            .forget_old_signing_attempts()
+            .await
+            .context("could not forget old signing attempts")?;
         // The counters are kept in step with every write; a recount at
         // start-up proves it, and mends them if anything ever drifted.
         for recount in engine
@@ -249,7 +253,8 @@ async fn prune_limits_periodically(engine: Arc<Engine>) {
     }
 }
 
-/// Deletes abandoned conversations every [`CLEAN_UP_EVERY`].
+/// Deletes abandoned conversations, and signing attempts that no longer
+/// count, every [`CLEAN_UP_EVERY`].
 async fn forget_abandoned_conversations_periodically(engine: Arc<Engine>) {
     let mut every = tokio::time::interval(CLEAN_UP_EVERY);
     every.tick().await; // the first tick is immediate; start-up already cleaned
@@ -259,6 +264,9 @@ async fn forget_abandoned_conversations_periodically(engine: Arc<Engine>) {
             Ok(0) => {}
             Ok(forgotten) => info!(forgotten, "deleted abandoned conversations"),
             Err(error) => warn!(%error, "could not delete abandoned conversations"),
+        }
+        if let Err(error) = engine.forget_old_signing_attempts().await {
+            warn!(%error, "could not forget old signing attempts");
         }
     }
 }

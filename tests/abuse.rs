@@ -14,6 +14,9 @@ use support::{TestApp, discord, telegram, text_of};
 on_both_databases!(
     a_flooding_person_is_told_once_then_ignored_while_others_are_served,
     signing_attempts_are_limited_per_day,
+    the_signing_attempt_limit_holds_across_a_restart,
+    the_signing_attempt_limit_holds_across_processes_sharing_the_database,
+    signing_attempts_are_shown_in_mydata_and_forgotten_with_a_withdrawal_or_after_a_day,
     withdraw_and_sign_again_cycles_are_limited,
     a_young_discord_accounts_signature_is_held_then_released_and_counted,
     young_discord_accounts_can_be_refused_instead,
@@ -124,6 +127,98 @@ async fn signing_attempts_are_limited_per_day(app: TestApp) {
     let thanks = text_of(&app.say(&prober, "confirm").await);
     assert!(thanks.contains("Thank you"), "a day later it works: {thanks}");
     assert_eq!(app.total().await, 2);
+}
+
+/// Two attempts allowed a day, so the third is refused.
+async fn with_two_attempts_a_day(app: TestApp) -> TestApp {
+    app.restart_with(|settings| {
+        let mut campaign = settings.campaigns.default_campaign().as_ref().clone();
+        campaign.limits.signing_attempts_per_day = 2;
+        settings.campaigns.upsert(campaign);
+    })
+    .await
+}
+
+async fn the_signing_attempt_limit_holds_across_a_restart(app: TestApp) {
+    let app = with_two_attempts_a_day(app).await;
+    app.sign(&telegram(1), "Ada Lovelace", "ada@example.org", "SW1A 1AA")
+        .await;
+    let prober = discord(9);
+    for n in 0..2 {
+        let reply = text_of(&app.sign(&prober, "Pro Ber", "ada@example.org", "SW1A 1AA").await);
+        assert!(reply.contains("already been used"), "attempt {n}: {reply}");
+    }
+    // A fresh process is no fresh allowance.
+    let app = app.restart().await;
+    let refused = text_of(&app.sign(&prober, "Pro Ber", "someone@example.org", "SW1A 1AA").await);
+    assert!(refused.contains("tried to sign several times today"), "{refused}");
+    assert_eq!(app.total().await, 1);
+}
+
+async fn the_signing_attempt_limit_holds_across_processes_sharing_the_database(app: TestApp) {
+    let app = with_two_attempts_a_day(app).await;
+    app.sign(&telegram(1), "Ada Lovelace", "ada@example.org", "SW1A 1AA")
+        .await;
+    // A second process on the same database, running at the same time.
+    let other = petition::startup::App::build_with_clock(app.settings.clone(), app.clock.clone())
+        .await
+        .expect("a second process starts on the same database");
+    let prober = discord(9);
+    let reply = text_of(&app.sign(&prober, "Pro Ber", "ada@example.org", "SW1A 1AA").await);
+    assert!(reply.contains("already been used"), "{reply}");
+    let probe = |text: &str| Incoming::private(prober.clone(), Input::Text(text.to_owned()));
+    for answer in ["start", "sign", "Pro Ber", "bob@example.org", "SW1A 1AA", "yes", "no"] {
+        other.engine.handle(probe(answer)).await;
+    }
+    let second = text_of(&other.engine.handle(probe("confirm")).await);
+    assert!(second.contains("Thank you"), "the second attempt is allowed: {second}");
+    other.engine.handle(probe("withdraw")).await;
+    other.engine.handle(probe("yes")).await;
+    // The withdrawal erased the attempts along with the signature; two more
+    // on one process and a third on the other.
+    for n in 0..2 {
+        let reply = text_of(&app.sign(&prober, "Pro Ber", "ada@example.org", "SW1A 1AA").await);
+        assert!(reply.contains("already been used"), "attempt {n}: {reply}");
+    }
+    for answer in ["start", "sign", "Pro Ber", "carol@example.org", "SW1A 1AA", "yes", "no"] {
+        other.engine.handle(probe(answer)).await;
+    }
+    let refused = text_of(&other.engine.handle(probe("confirm")).await);
+    assert!(refused.contains("tried to sign several times today"), "{refused}");
+    other.engine.storage().close().await;
+}
+
+async fn signing_attempts_are_shown_in_mydata_and_forgotten_with_a_withdrawal_or_after_a_day(app: TestApp) {
+    let ada = telegram(1);
+    app.sign(&ada, "Ada Lovelace", "ada@example.org", "SW1A 1AA").await;
+    let mydata = text_of(&app.say(&ada, "mydata").await);
+    assert!(
+        mydata.contains("When you confirmed a signature in the last day: 3 November 2026 at 14:00 UTC"),
+        "{mydata}"
+    );
+    let since = app.clock_now() - Duration::days(1);
+    let attempts = |who: Identity| {
+        let app = &app;
+        async move {
+            app.storage
+                .signing_attempts_since(&app.campaign(), &who, since)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(attempts(ada.clone()).await, 1);
+    app.say(&ada, "withdraw").await;
+    app.say(&ada, "yes").await;
+    assert_eq!(attempts(ada.clone()).await, 0, "a withdrawal deletes them");
+
+    let bob = telegram(2);
+    app.sign(&bob, "Bob Smith", "ada@example.org", "SW1A 1AA").await;
+    assert_eq!(attempts(bob.clone()).await, 1);
+    assert_eq!(app.engine.forget_old_signing_attempts().await.unwrap(), 0);
+    app.clock.advance(Duration::days(1));
+    assert_eq!(app.engine.forget_old_signing_attempts().await.unwrap(), 1);
+    assert_eq!(attempts(bob).await, 0, "forgotten after a day");
 }
 
 async fn withdraw_and_sign_again_cycles_are_limited(app: TestApp) {

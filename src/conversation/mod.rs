@@ -48,7 +48,10 @@ use crate::config::Settings;
 use crate::domain::{
     ChatKind, Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName,
 };
-use crate::limits::{Dimension, Guards, HoldReason, MessageVerdict, NewAccountPolicy, describe_wait};
+use crate::limits::{
+    Dimension, Guards, HoldReason, MessageVerdict, NewAccountPolicy, SIGNING_ATTEMPTS_WINDOW, describe_wait,
+    signing_attempts_wait,
+};
 use crate::organiser::{self, Organisers, progress};
 use crate::storage::{
     Anomaly, AuditEntry, DuplicateMatch, NewSignature, ReviewAction, SignOutcome, Signature, SignatureStatus, Storage,
@@ -284,6 +287,13 @@ impl Engine {
     pub async fn forget_abandoned_conversations(&self) -> Result<u64, StorageError> {
         let cutoff = self.clock.now() - self.abandon_after;
         self.storage.delete_conversations_idle_since(cutoff).await
+    }
+
+    /// Forgets signing attempts that no longer count against anyone's limit.
+    /// Returns how many.
+    pub async fn forget_old_signing_attempts(&self) -> Result<u64, StorageError> {
+        let cutoff = self.clock.now() - SIGNING_ATTEMPTS_WINDOW;
+        self.storage.forget_signing_attempts_before(cutoff).await
     }
 
     /// Handles one message and returns what to reply, in order. Never fails:
@@ -708,6 +718,18 @@ impl Engine {
         if let Some(referral) = saved.and_then(|c| c.referral.as_ref()).filter(|_| signature.is_none()) {
             sections.push(format!("The share code you arrived with: {referral}"));
         }
+        let now = self.clock.now();
+        let attempts = self
+            .storage
+            .signing_attempts_since(&campaign.slug, who, now - SIGNING_ATTEMPTS_WINDOW)
+            .await?;
+        if !attempts.is_empty() {
+            let times: Vec<String> = attempts.iter().map(|at| moment(*at)).collect();
+            sections.push(format!(
+                "When you confirmed a signature in the last day: {}. We keep these times for a day, with nothing you typed, so that nobody can try to sign endlessly; they are deleted after a day, or with your signature.",
+                times.join("; ")
+            ));
+        }
         if sections.len() == 1 {
             sections = vec![format!("We hold nothing about you for \"{}\".", campaign.title)];
         } else {
@@ -1007,7 +1029,13 @@ impl Engine {
     async fn sign(&self, msg: &Incoming, conversation: Conversation, campaign: &Campaign) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         let now = self.clock.now();
-        if let Err(wait) = self.guards.check_signing_attempt(&campaign.slug, who, now) {
+        let attempts = self
+            .storage
+            .signing_attempts_since(&campaign.slug, who, now - SIGNING_ATTEMPTS_WINDOW)
+            .await?;
+        let allowed = signing_attempts_wait(&campaign.limits, &attempts, now)
+            .and_then(|()| self.guards.check_resigning(&campaign.slug, who, now));
+        if let Err(wait) = allowed {
             info!(campaign = %campaign.slug, "signing attempt over the limit");
             return Ok(vec![Reply::private(format!(
                 "You have tried to sign several times today, so I can't take another attempt yet. Please try again in {}.",

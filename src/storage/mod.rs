@@ -446,6 +446,21 @@ pub trait Storage: Send + Sync + 'static {
     /// The campaign's total, read from its counter, not by counting.
     async fn total(&self, campaign: &str) -> StorageResult<u64>;
 
+    /// When this identity's signing attempts on a campaign after `since`
+    /// were made, oldest first. Every signature handed to [`Storage::sign`]
+    /// is an attempt, stored or turned away; attempts are kept so that the
+    /// limit on them holds across restarts and processes, and deleted with
+    /// a withdrawal.
+    async fn signing_attempts_since(
+        &self,
+        campaign: &str,
+        who: &Identity,
+        since: DateTime<Utc>,
+    ) -> StorageResult<Vec<DateTime<Utc>>>;
+
+    /// Forgets signing attempts made at or before `before`; returns how many.
+    async fn forget_signing_attempts_before(&self, before: DateTime<Utc>) -> StorageResult<u64>;
+
     /// Breakdowns of a campaign's signatures, with a line for every UTC day
     /// from `since` to `today`.
     async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats>;
@@ -604,6 +619,32 @@ pub(crate) fn with_fresh_codes<'a>(pending: &[(usize, &'a NewSignature)]) -> Vec
                 .find(|code| seen.insert(code.clone()))
                 .expect("an endless supply of codes");
             (*index, *signature, code)
+        })
+        .collect()
+}
+
+/// A signing-attempt lookup: the campaign, who, and after when.
+pub(crate) type AttemptKey = (String, Identity, DateTime<Utc>);
+
+/// Sorts attempts found for a batch of keys (rows of campaign, platform,
+/// platform user id and time, in time order) out to each key, keeping only
+/// those after the key's own time.
+pub(crate) fn attempts_by_key(
+    keys: &[AttemptKey],
+    found: Vec<(String, String, String, DateTime<Utc>)>,
+) -> Vec<Vec<DateTime<Utc>>> {
+    let mut by_identity: std::collections::HashMap<(String, String, String), Vec<DateTime<Utc>>> =
+        std::collections::HashMap::new();
+    for (campaign, platform, user_id, at) in found {
+        by_identity.entry((campaign, platform, user_id)).or_default().push(at);
+    }
+    keys.iter()
+        .map(|(campaign, who, since)| {
+            let key = (campaign.clone(), who.platform.as_str().to_owned(), who.user_id.clone());
+            by_identity
+                .get(&key)
+                .map(|times| times.iter().copied().filter(|at| at > since).collect())
+                .unwrap_or_default()
         })
         .collect()
 }

@@ -21,13 +21,13 @@ use super::erasure::Eraser;
 use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
 use super::group_read::{FetchBatch, GroupRead};
 use super::thread::on_storage_thread;
-use super::with_fresh_codes;
 use super::{
     Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
     ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Storage, StorageError,
     StorageResult, Tally, Usage, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns,
     platform_from_column,
 };
+use super::{AttemptKey, attempts_by_key, with_fresh_codes};
 use crate::domain::{Email, Identity, Platform, ShareCode, SignerName};
 use crate::limits::HoldReason;
 
@@ -51,6 +51,8 @@ pub struct PostgresStorage {
     signature_reads: GroupRead<(String, Identity), Option<Signature>>,
     /// See `signature_reads`.
     total_reads: GroupRead<String, u64>,
+    /// See `signature_reads`.
+    attempt_reads: GroupRead<AttemptKey, Vec<DateTime<Utc>>>,
     /// The writers' and lookups' connections, to close them at exit.
     by_key: Arc<Budget<PgConnection>>,
     /// Vacuums the tables after erasures, so erased rows do not linger as
@@ -121,13 +123,14 @@ impl PostgresStorage {
             .connect_lazy_with(options.clone());
         let budget = Budget::new(shares.by_key);
         let planned_once = Arc::new(by_key_connections(&budget, &options, Planning::Once));
-        let planned_each_time = by_key_connections(&budget, &options, Planning::EachTime);
+        let planned_each_time = Arc::new(by_key_connections(&budget, &options, Planning::EachTime));
         let writer = || PostgresWriter(planned_once.clone());
         Ok(Self {
             conversation_writer: GroupCommit::start_many((0..shares.conversation_writers).map(|_| writer()).collect()),
             signature_writer: GroupCommit::start(writer()),
             conversation_reads: GroupRead::start(ConversationFetcher(planned_once.clone()), shares.reads_in_flight),
-            signature_reads: GroupRead::start(SignatureFetcher(planned_each_time), shares.reads_in_flight),
+            signature_reads: GroupRead::start(SignatureFetcher(planned_each_time.clone()), shares.reads_in_flight),
+            attempt_reads: GroupRead::start(AttemptFetcher(planned_each_time), shares.reads_in_flight),
             total_reads: GroupRead::start(TotalFetcher(planned_once.clone()), shares.reads_in_flight),
             by_key: budget,
             eraser: Eraser::start({
@@ -292,6 +295,13 @@ impl Storage for PostgresStorage {
             .execute(&mut *tx)
             .await
             .map_err(db("deleting a conversation"))?;
+        sqlx::query("DELETE FROM signing_attempts WHERE campaign = $1 AND platform = $2 AND platform_user_id = $3")
+            .bind(campaign)
+            .bind(who.platform.as_str())
+            .bind(&who.user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("deleting signing attempts"))?;
         tx.commit().await.map_err(db("committing a withdrawal"))?;
         self.eraser.erased();
         Ok(Some(total as u64))
@@ -299,6 +309,24 @@ impl Storage for PostgresStorage {
 
     async fn total(&self, campaign: &str) -> StorageResult<u64> {
         self.total_reads.read(campaign.to_owned()).await
+    }
+
+    async fn signing_attempts_since(
+        &self,
+        campaign: &str,
+        who: &Identity,
+        since: DateTime<Utc>,
+    ) -> StorageResult<Vec<DateTime<Utc>>> {
+        self.attempt_reads.read((campaign.to_owned(), who.clone(), since)).await
+    }
+
+    async fn forget_signing_attempts_before(&self, before: DateTime<Utc>) -> StorageResult<u64> {
+        let done = sqlx::query("DELETE FROM signing_attempts WHERE at <= $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(db("forgetting old signing attempts"))?;
+        Ok(done.rows_affected())
     }
 
     async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
@@ -960,6 +988,19 @@ async fn apply_batch(connection: &mut PgConnection, writes: &[Write]) -> Storage
     // first statement's writes are durable: a signer told to try again then
     // hears they have already signed, which is true. Nothing is ever
     // acknowledged before it is durable.
+    // Every signature offered is an attempt, whatever becomes of it; noted
+    // with the first statement only, not again with a retry.
+    let mut attempts: Vec<(&str, &str, &str, DateTime<Utc>)> = pending
+        .iter()
+        .map(|(_, signature)| {
+            (
+                signature.campaign.as_str(),
+                signature.identity.platform.as_str(),
+                signature.identity.user_id.as_str(),
+                signature.created_at,
+            )
+        })
+        .collect();
     for _ in 0..5 {
         let candidates = with_fresh_codes(&pending);
         let rows: Vec<_> = candidates
@@ -974,6 +1015,7 @@ async fn apply_batch(connection: &mut PgConnection, writes: &[Write]) -> Storage
             .bind(std::mem::take(&mut ends.platforms))
             .bind(std::mem::take(&mut ends.user_ids))
             .bind(as_json(&rows))
+            .bind(as_json(&std::mem::take(&mut attempts)))
             .fetch_all(&mut *connection)
             .await
             .map_err(db("applying a batch"))?
@@ -1061,7 +1103,9 @@ fn as_json(rows: &impl serde::Serialize) -> String {
 ///   user id, state, updated at (see `IdentityColumns`);
 /// - $5, $6 conversations to end: platform, platform user id;
 /// - $7 signatures, a JSON array of rows of the sixteen columns in order
-///   (see `signature_row`).
+///   (see `signature_row`);
+/// - $8 signing attempts to note, a JSON array of rows of campaign,
+///   platform, platform user id and time.
 ///
 /// A signature that is stored ends its signer's conversation and adds to its
 /// campaign's counters, in the same transaction. Signatures turned away by a
@@ -1090,6 +1134,10 @@ WITH saved AS (
         SELECT * FROM unnest($5::text[], $6::text[])
         UNION ALL
         SELECT platform, platform_user_id FROM stored)
+), attempted AS (
+    INSERT INTO signing_attempts (campaign, platform, platform_user_id, at)
+    SELECT value ->> 0, value ->> 1, value ->> 2, (value ->> 3)::timestamptz
+    FROM jsonb_array_elements($8::jsonb) AS value
 ), counted AS (
     INSERT INTO campaign_totals (campaign, total, held)
     SELECT campaign, count(*) FILTER (WHERE status = 'counted'), count(*) FILTER (WHERE status = 'held')
@@ -1167,7 +1215,7 @@ fn signature_row<'a>(
 }
 
 /// Signature lookups, many per query.
-struct SignatureFetcher(Connections<PgConnection>);
+struct SignatureFetcher(Arc<Connections<PgConnection>>);
 
 #[async_trait]
 impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
@@ -1227,6 +1275,39 @@ fn signature_from_row(row: &sqlx::postgres::PgRow, campaign: String, who: Identi
         created_at: row.get("created_at"),
         status: SignatureStatus::from_columns(row.get("status"), row.get("hold_reason"))?,
     })
+}
+
+/// Keys: campaigns, platforms and platform user ids, each deduplicated (as
+/// for `SELECT_SIGNATURES`), and the earliest time wanted.
+const SELECT_ATTEMPTS: &str = "SELECT campaign, platform, platform_user_id, at FROM signing_attempts
+     WHERE campaign = ANY($1) AND platform = ANY($2) AND platform_user_id = ANY($3) AND at > $4
+     ORDER BY at";
+
+/// Signing-attempt lookups, many per query, planned for their keys as
+/// signature lookups are.
+struct AttemptFetcher(Arc<Connections<PgConnection>>);
+
+#[async_trait]
+impl FetchBatch<AttemptKey, Vec<DateTime<Utc>>> for AttemptFetcher {
+    async fn fetch(&self, keys: &[AttemptKey]) -> StorageResult<Vec<Vec<DateTime<Utc>>>> {
+        let distinct = |column: fn(&AttemptKey) -> &str| {
+            let mut values: Vec<&str> = keys.iter().map(column).collect();
+            values.sort_unstable();
+            values.dedup();
+            values
+        };
+        let earliest = keys.iter().map(|(_, _, since)| *since).min().unwrap_or_default();
+        let mut connection = self.0.take().await.map_err(db("reading signing attempts"))?;
+        let read = sqlx::query_as(SELECT_ATTEMPTS)
+            .bind(distinct(|(campaign, _, _)| campaign))
+            .bind(distinct(|(_, who, _)| who.platform.as_str()))
+            .bind(distinct(|(_, who, _)| &who.user_id))
+            .bind(earliest)
+            .fetch_all(&mut *connection)
+            .await;
+        self.0.give_back(connection, &read);
+        Ok(attempts_by_key(keys, read.map_err(db("reading signing attempts"))?))
+    }
 }
 
 /// Total lookups, many per query (nearly always for the same campaign).

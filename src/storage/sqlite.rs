@@ -18,13 +18,13 @@ use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
 use super::group_read::{FetchBatch, GroupRead};
 use super::sqlite_file::{DatabaseFile, SetUpLock, truncate_the_log, warn_of_a_missing_database, watch_the_file};
 use super::thread::on_storage_thread;
-use super::with_fresh_codes;
 use super::{
     Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
     ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Storage, StorageError,
     StorageResult, Tally, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns,
     platform_from_column,
 };
+use super::{AttemptKey, attempts_by_key, with_fresh_codes};
 use crate::domain::{Email, Identity, Platform, ShareCode, SignerName};
 use crate::limits::HoldReason;
 
@@ -45,6 +45,8 @@ pub struct SqliteStorage {
     signature_reads: GroupRead<(String, Identity), Option<Signature>>,
     /// See `signature_reads`.
     total_reads: GroupRead<String, u64>,
+    /// See `signature_reads`.
+    attempt_reads: GroupRead<AttemptKey, Vec<DateTime<Utc>>>,
     /// The file opened, to refuse writes once its path leads elsewhere.
     file: Arc<DatabaseFile>,
     /// Connections for lookups, to close them at exit.
@@ -110,7 +112,7 @@ impl SqliteStorage {
             .map_err(db("opening the SQLite writer"))?;
         // A file, not a server: the budget only keeps each kind of lookup to
         // the one connection it uses at a time.
-        let lookup_budget = Budget::new(2 * READS_IN_FLIGHT);
+        let lookup_budget = Budget::new(3 * READS_IN_FLIGHT);
         let lookups = |budget| Lookups {
             connections: lookups(budget, &options),
             file: file.clone(),
@@ -123,6 +125,7 @@ impl SqliteStorage {
             conversations: Arc::new(ConversationCache::complete(all_conversations(&pool).await?)),
             signature_reads: GroupRead::start(SignatureFetcher(lookups(&lookup_budget)), READS_IN_FLIGHT),
             total_reads: GroupRead::start(TotalFetcher(lookups(&lookup_budget)), READS_IN_FLIGHT),
+            attempt_reads: GroupRead::start(AttemptFetcher(lookups(&lookup_budget)), READS_IN_FLIGHT),
             eraser: Eraser::start({
                 let pool = pool.clone();
                 Box::new(move || {
@@ -299,6 +302,13 @@ impl Storage for SqliteStorage {
             .execute(&mut *tx)
             .await
             .map_err(db("deleting a conversation"))?;
+        sqlx::query("DELETE FROM signing_attempts WHERE campaign = $1 AND platform = $2 AND platform_user_id = $3")
+            .bind(campaign)
+            .bind(who.platform.as_str())
+            .bind(&who.user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("deleting signing attempts"))?;
         tx.commit().await.map_err(db("committing a withdrawal"))?;
         self.file.check()?;
         self.conversations.remove(who);
@@ -308,6 +318,24 @@ impl Storage for SqliteStorage {
 
     async fn total(&self, campaign: &str) -> StorageResult<u64> {
         self.total_reads.read(campaign.to_owned()).await
+    }
+
+    async fn signing_attempts_since(
+        &self,
+        campaign: &str,
+        who: &Identity,
+        since: DateTime<Utc>,
+    ) -> StorageResult<Vec<DateTime<Utc>>> {
+        self.attempt_reads.read((campaign.to_owned(), who.clone(), since)).await
+    }
+
+    async fn forget_signing_attempts_before(&self, before: DateTime<Utc>) -> StorageResult<u64> {
+        let done = sqlx::query("DELETE FROM signing_attempts WHERE at <= $1")
+            .bind(millis(before))
+            .execute(&self.pool)
+            .await
+            .map_err(db("forgetting old signing attempts"))?;
+        Ok(done.rows_affected())
     }
 
     async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
@@ -914,18 +942,33 @@ async fn apply_batch(connection: &mut SqliteConnection, writes: &[Write]) -> Sto
             _ => None,
         })
         .collect();
-    let conversations = if signs.is_empty() {
-        CONVERSATIONS_ONLY
+    if signs.is_empty() {
+        sqlx::query(CONVERSATIONS_ONLY)
+            .bind(as_json(&saves))
+            .bind(as_json(&deletes))
+            .execute(&mut *connection)
+            .await
+            .map_err(db("saving conversations"))?;
     } else {
-        OPEN_WITH_CONVERSATIONS
-    };
-    sqlx::query(conversations)
-        .bind(as_json(&saves))
-        .bind(as_json(&deletes))
-        .execute(&mut *connection)
-        .await
-        .map_err(db("saving conversations"))?;
-    if !signs.is_empty() {
+        // Every signature offered is an attempt, whatever becomes of it.
+        let attempts: Vec<(&str, &str, &str, i64)> = signs
+            .iter()
+            .map(|(_, signature)| {
+                (
+                    signature.campaign.as_str(),
+                    signature.identity.platform.as_str(),
+                    signature.identity.user_id.as_str(),
+                    millis(signature.created_at),
+                )
+            })
+            .collect();
+        sqlx::query(OPEN_WITH_CONVERSATIONS)
+            .bind(as_json(&saves))
+            .bind(as_json(&deletes))
+            .bind(as_json(&attempts))
+            .execute(&mut *connection)
+            .await
+            .map_err(db("saving conversations"))?;
         for (index, outcome) in sign_all(connection, &signs).await? {
             outcomes[index] = Written::Signed(outcome);
         }
@@ -958,8 +1001,21 @@ macro_rules! save_and_end_conversations {
 /// A whole batch without signatures.
 const CONVERSATIONS_ONLY: &str = concat!("BEGIN IMMEDIATE;", save_and_end_conversations!(), "COMMIT;");
 
-/// The start of a batch with signatures; `sign_all` commits it.
-const OPEN_WITH_CONVERSATIONS: &str = concat!("BEGIN IMMEDIATE;", save_and_end_conversations!());
+/// The start of a batch with signatures, which also notes each signing
+/// attempt, rows of [campaign, platform, platform user id, at] in $3;
+/// `sign_all` commits it.
+const OPEN_WITH_CONVERSATIONS: &str = concat!(
+    "BEGIN IMMEDIATE;",
+    save_and_end_conversations!(),
+    "INSERT INTO signing_attempts (campaign, platform, platform_user_id, at)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($3);"
+);
+
+/// Keys: [campaign, platform, platform user id]; attempts after $2.
+const SELECT_ATTEMPTS: &str = "SELECT campaign, platform, platform_user_id, at FROM signing_attempts
+     WHERE (campaign, platform, platform_user_id) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1))
+         AND at > $2
+     ORDER BY at";
 
 /// Offers signatures, rows of the sixteen columns in order (see
 /// `signature_row`) in $1, and returns the share codes of those stored
@@ -1178,6 +1234,39 @@ fn signature_from_row(row: &sqlx::sqlite::SqliteRow, campaign: String, who: Iden
         created_at: from_millis(row.get("created_at"))?,
         status: SignatureStatus::from_columns(row.get("status"), row.get("hold_reason"))?,
     })
+}
+
+/// Signing-attempt lookups, many per query.
+struct AttemptFetcher(Lookups);
+
+#[async_trait]
+impl FetchBatch<AttemptKey, Vec<DateTime<Utc>>> for AttemptFetcher {
+    async fn fetch(&self, keys: &[AttemptKey]) -> StorageResult<Vec<Vec<DateTime<Utc>>>> {
+        let wanted: Vec<(&str, &str, &str)> = keys
+            .iter()
+            .map(|(campaign, who, _)| (campaign.as_str(), who.platform.as_str(), who.user_id.as_str()))
+            .collect();
+        let earliest = keys.iter().map(|(_, _, since)| *since).min().unwrap_or_default();
+        let mut connection = self
+            .0
+            .connections
+            .take()
+            .await
+            .map_err(db("reading signing attempts"))?;
+        let read: Result<Vec<(String, String, String, i64)>, _> = sqlx::query_as(SELECT_ATTEMPTS)
+            .bind(as_json(&wanted))
+            .bind(millis(earliest))
+            .fetch_all(&mut *connection)
+            .await;
+        self.0.connections.give_back(connection, &read);
+        let rows = read.map_err(db("reading signing attempts"))?;
+        self.0.file.check()?;
+        let found = rows
+            .into_iter()
+            .map(|(campaign, platform, user_id, at)| Ok((campaign, platform, user_id, from_millis(at)?)))
+            .collect::<StorageResult<Vec<_>>>()?;
+        Ok(attempts_by_key(keys, found))
+    }
 }
 
 /// Total lookups, many per query (nearly always for the same campaign).

@@ -42,6 +42,20 @@ impl Storage for SlowStorage {
     async fn signature_of(&self, campaign: &str, who: &Identity) -> StorageResult<Option<Signature>> {
         self.inner.signature_of(campaign, who).await
     }
+    async fn signing_attempts_since(
+        &self,
+        campaign: &str,
+        who: &Identity,
+        since: DateTime<Utc>,
+    ) -> StorageResult<Vec<DateTime<Utc>>> {
+        self.inner.signing_attempts_since(campaign, who, since).await
+    }
+    async fn forget_signing_attempts_before(&self, before: DateTime<Utc>) -> StorageResult<u64> {
+        self.inner.forget_signing_attempts_before(before).await
+    }
+    async fn close(&self) {
+        self.inner.close().await
+    }
     async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
         self.inner.withdraw(campaign, who).await
     }
