@@ -90,13 +90,14 @@ pub struct AlertSettings {
 pub struct DatabaseSettings {
     /// `sqlite://PATH` or `postgres://...`.
     pub url: Secret,
-    /// Most connections opened at once.
+    /// With PostgreSQL, the most connections a long-running process holds
+    /// at once; with SQLite, the most readers.
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
 }
 
 fn default_max_connections() -> u32 {
-    8
+    16
 }
 
 /// `[conversation]`.
