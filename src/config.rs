@@ -19,8 +19,8 @@ const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
 /// The file read first, relative to the working directory.
 pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 
-/// A value that must never be printed: tokens and database URLs (which may
-/// carry a password).
+/// A value that must never be printed: tokens, keys and database URLs (which
+/// may carry a password).
 #[derive(Clone, Deserialize, PartialEq, Eq, Default)]
 #[serde(transparent)]
 pub struct Secret(String);
@@ -69,7 +69,23 @@ pub struct Settings {
     pub discord: DiscordSettings,
     /// Where organisers are alerted.
     pub alerts: AlertSettings,
+    /// How log lines name people.
+    pub logging: LoggingSettings,
 }
+
+/// `[logging]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingSettings {
+    /// The key of the hash that stands for a person in log lines; empty
+    /// means one is generated on first run and kept in the database.
+    #[serde(default)]
+    pub pseudonym_key: Secret,
+}
+
+/// Shortest `logging.pseudonym_key` accepted: as long as the generated one's
+/// 32 bytes, so a configured key is no easier to guess.
+pub const MIN_PSEUDONYM_KEY_CHARS: usize = 32;
 
 /// `[alerts]`: organisers' chats where the bots post velocity and surge
 /// alerts as they happen. Alerts never carry personal data.
@@ -188,6 +204,8 @@ struct RawSettings {
     discord: DiscordSettings,
     #[serde(default)]
     alerts: AlertSettings,
+    #[serde(default)]
+    logging: LoggingSettings,
 }
 
 /// Why settings could not be loaded. The message names the key at fault.
@@ -277,6 +295,16 @@ impl Settings {
             ));
         }
         check_webhook(&raw.telegram)?;
+        let key = &raw.logging.pseudonym_key;
+        if !key.is_empty() && key.expose().chars().count() < MIN_PSEUDONYM_KEY_CHARS {
+            return Err(ConfigError::invalid(
+                "logging.pseudonym_key",
+                format!(
+                    "must be at least {MIN_PSEUDONYM_KEY_CHARS} characters long (for example \
+                     the output of `openssl rand -hex 32`), or left empty to have one generated"
+                ),
+            ));
+        }
         Ok(Self {
             campaigns,
             database: raw.database,
@@ -285,6 +313,7 @@ impl Settings {
             telegram: raw.telegram,
             discord: raw.discord,
             alerts: raw.alerts,
+            logging: raw.logging,
         })
     }
 }
@@ -548,9 +577,31 @@ mod tests {
         let mut settings = Settings::built_in();
         settings.telegram.token = Secret::new("123456:ABCDEF");
         settings.database.url = Secret::new("postgres://user:hunter2@db/petition");
+        settings.logging.pseudonym_key = Secret::new("hunter3".repeat(8));
         let shown = format!("{settings:?}");
         assert!(!shown.contains("ABCDEF"));
         assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("hunter3"));
+    }
+
+    #[test]
+    fn a_short_pseudonym_key_is_refused_without_showing_it() {
+        let short = Figment::from(Toml::string("[logging]\npseudonym_key = \"hunter2-but-short\""));
+        let message = error_with(short);
+        assert!(
+            message.contains("`logging.pseudonym_key` must be at least 32 characters"),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+
+        let long = format!("[logging]\npseudonym_key = \"{}\"", "k".repeat(MIN_PSEUDONYM_KEY_CHARS));
+        let figment = Figment::from(Toml::string(BUILT_IN_DEFAULTS)).merge(Toml::string(&long));
+        let settings = Settings::from_figment(figment).expect("a long enough key is accepted");
+        assert_eq!(settings.logging.pseudonym_key.expose().len(), MIN_PSEUDONYM_KEY_CHARS);
+        assert!(
+            Settings::built_in().logging.pseudonym_key.is_empty(),
+            "unset by default"
+        );
     }
 
     /// The settings with `extra` (TOML) layered over the defaults, as the

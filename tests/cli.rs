@@ -372,6 +372,13 @@ const LEAKS: &[Leak] = &[
         mentions: &["database.url"],
     },
     Leak {
+        case: "a pseudonym key that is too short",
+        file: None,
+        env: &[("PETITION_LOGGING__PSEUDONYM_KEY", "Tr0ub4dor-and-3")],
+        secret: "Tr0ub4dor",
+        mentions: &["logging.pseudonym_key", "at least 32 characters"],
+    },
+    Leak {
         case: "a token given as a list",
         file: None,
         env: &[(

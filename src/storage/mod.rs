@@ -491,6 +491,11 @@ pub trait Storage: Send + Sync + 'static {
     /// Recomputes every campaign's counters from its signatures, stores
     /// them, and reports what they were.
     async fn recount(&self) -> StorageResult<Vec<Recount>>;
+
+    /// The instance secret called `name`, storing `fresh` as it if there is
+    /// none yet. Processes starting together on one database all get the
+    /// value of whichever stored first.
+    async fn instance_secret(&self, name: &str, fresh: &str) -> StorageResult<String>;
 }
 
 /// Opens the database named by the settings, creating it if needed, and
