@@ -173,12 +173,11 @@ impl Campaigns {
         }
         let default_index = campaigns.iter().position(|c| c.slug == default_slug).ok_or_else(|| {
             let known: Vec<&str> = campaigns.iter().map(|c| c.slug.as_str()).collect();
+            // The slugs are keys of the file, so they may be listed; the value
+            // given is not repeated, like every other value.
             ConfigError::invalid(
                 "default_campaign",
-                format!(
-                    "names {default_slug:?}, which is not configured (configured: {})",
-                    known.join(", ")
-                ),
+                format!("must name a configured campaign: {}", known.join(", ")),
             )
         })?;
         Ok(Self {

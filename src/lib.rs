@@ -31,8 +31,8 @@
 //! - [`testing`]: a fake Telegram Bot API server, for tests and benchmarks.
 //! - [`bench`]: `petition bench`, which measures signings per second,
 //!   `total` latency, memory per conversation and Telegram throughput.
-//! - [`telemetry`]: log set-up; log lines carry hashed identities, never
-//!   personal data.
+//! - [`telemetry`]: log set-up, and the keyed pseudonyms that stand for
+//!   people in log lines, which never carry personal data.
 
 pub mod bench;
 pub mod campaign;

@@ -14,6 +14,7 @@ use crate::conversation::Engine;
 use crate::discord::{self, DiscordBot};
 use crate::storage::{self, Usage};
 use crate::telegram::{self, Delivery, TelegramBot};
+use crate::telemetry::{self, PseudonymKey};
 
 /// How often abandoned conversations are looked for.
 const CLEAN_UP_EVERY: Duration = Duration::from_secs(15 * 60);
@@ -36,9 +37,11 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the database (applying migrations), records the campaigns'
-    /// consent wordings and forgets abandoned conversations; for a process
-    /// that serves supporters until it is stopped.
+    /// Opens the database (applying migrations), sets the key of the log
+    /// pseudonyms (generating and storing it on first run unless
+    /// configured), records the campaigns' consent wordings and forgets
+    /// abandoned conversations; for a process that serves supporters until
+    /// it is stopped.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         Self::build_with_clock(settings, Arc::new(SystemClock)).await
     }
@@ -59,6 +62,13 @@ impl App {
         let storage = storage::connect_for(&settings.database, usage)
             .await
             .context("could not open the database")?;
+        // Before anything logs a person: every pseudonym is made with this key.
+        // Only the first app in a process sets it; tests and the benchmark
+        // build several, and a running process's pseudonyms must not change.
+        let key = telemetry::choose_pseudonym_key(&settings.logging, storage.as_ref())
+            .await
+            .context("could not read the log pseudonym key")?;
+        telemetry::set_pseudonym_key(PseudonymKey::new(key.expose().as_bytes()));
         let engine = Arc::new(Engine::new(&settings, storage, clock));
         engine
             .register_campaigns()

@@ -295,3 +295,151 @@ wording = "You agree that we store your name and area."
         "both campaigns stay configured"
     );
 }
+
+/// A setting that must stop start-up without its value being shown.
+struct Leak {
+    /// What the case is about, for failure messages.
+    case: &'static str,
+    /// Written to `local.toml` and passed with `--config`, if set.
+    file: Option<&'static str>,
+    /// Environment variables set for the run.
+    env: &'static [(&'static str, &'static str)],
+    /// What must not appear anywhere in the output.
+    secret: &'static str,
+    /// What the message must say instead: the key or the place, and the problem.
+    mentions: &'static [&'static str],
+}
+
+const LEAKS: &[Leak] = &[
+    Leak {
+        case: "a TOML syntax error on a line holding a password in a URL",
+        file: Some("[database]\nurl = postgres://petition:Tr0ub4dor-and-3@db.example.org/petition\n"),
+        env: &[],
+        secret: "Tr0ub4dor",
+        mentions: &["local.toml", "TOML syntax error at line 2, column 7"],
+    },
+    Leak {
+        case: "an unterminated string holding a token",
+        file: Some(
+            "[telegram]\napi_url = \"https://api.telegram.org\"\ntoken = \"123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw\n",
+        ),
+        env: &[],
+        secret: "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        mentions: &["local.toml", "TOML syntax error at line 3"],
+    },
+    Leak {
+        case: "an unknown enum value that looks like a secret, from the environment",
+        file: None,
+        env: &[(
+            "PETITION_CAMPAIGNS__KEEP-THE-UNIT-OPEN__LIMITS__NEW_DISCORD_ACCOUNTS",
+            "sk_live_51HqLyjWDarjtT1zdp7dc",
+        )],
+        secret: "sk_live_51HqLyjWDarjtT1zdp7dc",
+        mentions: &[
+            "campaigns.keep-the-unit-open.limits.new_discord_accounts",
+            "`hold`",
+            "`refuse`",
+        ],
+    },
+    Leak {
+        case: "an unknown enum value that looks like a secret, from a file",
+        file: Some("[campaigns.keep-the-unit-open.limits]\nnew_discord_accounts = \"sk_live_51HqLyjWDarjtT1zdp7dc\"\n"),
+        env: &[],
+        secret: "sk_live_51HqLyjWDarjtT1zdp7dc",
+        mentions: &["campaigns.keep-the-unit-open.limits.new_discord_accounts", "`hold`"],
+    },
+    Leak {
+        case: "a secret where a number belongs",
+        file: None,
+        env: &[(
+            "PETITION_DATABASE__MAX_CONNECTIONS",
+            "postgres://petition:Tr0ub4dor-and-3@db.example.org/petition",
+        )],
+        secret: "Tr0ub4dor",
+        mentions: &["database.max_connections", "expected u32"],
+    },
+    Leak {
+        case: "a numeric token, which is the wrong type",
+        file: Some("[telegram]\napi_url = \"https://api.telegram.org\"\ntoken = 8123456789\n"),
+        env: &[],
+        secret: "8123456789",
+        mentions: &["telegram.token", "local.toml"],
+    },
+    Leak {
+        case: "a number too large for its setting",
+        file: None,
+        env: &[("PETITION_DATABASE__MAX_CONNECTIONS", "98765432109876")],
+        secret: "98765432109876",
+        mentions: &["database.max_connections", "u32"],
+    },
+    Leak {
+        case: "a misspelt key holding a password",
+        file: Some("[database]\nurl = \"sqlite://petition.db\"\npasword = \"Tr0ub4dor-and-3\"\n"),
+        env: &[],
+        secret: "Tr0ub4dor",
+        mentions: &["database.pasword"],
+    },
+    Leak {
+        case: "a default campaign that is not configured",
+        file: None,
+        env: &[("PETITION_DEFAULT_CAMPAIGN", "Tr0ub4dor-and-3")],
+        secret: "Tr0ub4dor",
+        mentions: &["default_campaign", "keep-the-unit-open"],
+    },
+    Leak {
+        case: "a database URL with an unsupported scheme",
+        file: None,
+        env: &[(
+            "DATABASE_URL",
+            "mysql://petition:Tr0ub4dor-and-3@db.example.org/petition",
+        )],
+        secret: "Tr0ub4dor",
+        mentions: &["database.url"],
+    },
+    Leak {
+        case: "a pseudonym key that is too short",
+        file: None,
+        env: &[("PETITION_LOGGING__PSEUDONYM_KEY", "Tr0ub4dor-and-3")],
+        secret: "Tr0ub4dor",
+        mentions: &["logging.pseudonym_key", "at least 32 characters"],
+    },
+    Leak {
+        case: "a token given as a list",
+        file: None,
+        env: &[(
+            "PETITION_TELEGRAM__TOKEN",
+            "[\"123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw\"]",
+        )],
+        secret: "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        mentions: &["telegram.token"],
+    },
+];
+
+#[test]
+fn config_errors_name_the_key_and_never_echo_the_value() {
+    let folder = tempfile::tempdir().unwrap();
+    // Every case runs, so one failure shows every leak at once.
+    let mut failures = Vec::new();
+    for leak in LEAKS {
+        let mut command = petition(folder.path());
+        if let Some(contents) = leak.file {
+            std::fs::write(folder.path().join("local.toml"), contents).unwrap();
+            command.args(["--config", "local.toml"]);
+        }
+        command.arg("stats").envs(leak.env.iter().copied());
+        let output = command.output().unwrap();
+        let printed = format!("{}{}", stdout(&output), stderr(&output));
+        if output.status.success() {
+            failures.push(format!("{}: start-up went ahead\n{printed}", leak.case));
+        }
+        if printed.contains(leak.secret) {
+            failures.push(format!("{}: the value is echoed\n{printed}", leak.case));
+        }
+        for mention in leak.mentions {
+            if !stderr(&output).contains(mention) {
+                failures.push(format!("{}: no {mention:?} in\n{printed}", leak.case));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -1,14 +1,21 @@
-//! Start-up on both databases: migrations on a fresh database, and the
-//! guard that keeps every signature's consent version meaningful.
+//! Start-up on both databases: migrations on a fresh database, the guard
+//! that keeps every signature's consent version meaningful, and the key of
+//! the log pseudonyms.
 
 mod support;
 
+use petition::config::Secret;
 use petition::startup::App;
-use support::{TestApp, telegram};
+use petition::storage::Storage;
+use petition::telemetry::{PSEUDONYM_KEY_NAME, choose_pseudonym_key};
+use support::{TestApp, TestDatabase, telegram};
 
 on_both_databases!(
     changing_the_consent_wording_without_a_new_version_stops_start_up,
     a_new_consent_version_is_recorded_on_new_signatures,
+    the_generated_pseudonym_key_is_kept_in_the_database,
+    processes_starting_together_agree_on_an_instance_secret,
+    a_configured_pseudonym_key_is_used_and_not_stored,
 );
 
 async fn changing_the_consent_wording_without_a_new_version_stops_start_up(app: TestApp) {
@@ -60,4 +67,73 @@ async fn a_new_consent_version_is_recorded_on_new_signatures(app: TestApp) {
     };
     assert_eq!(version(early).await, 1);
     assert_eq!(version(late).await, 2);
+}
+
+/// The key an app on `storage` with these settings uses.
+async fn key_of(settings: &petition::config::Settings, storage: &dyn Storage) -> String {
+    let key = choose_pseudonym_key(&settings.logging, storage).await.unwrap();
+    key.expose().to_owned()
+}
+
+async fn the_generated_pseudonym_key_is_kept_in_the_database(app: TestApp) {
+    let stored = app
+        .storage
+        .instance_secret(PSEUDONYM_KEY_NAME, "not the stored one")
+        .await
+        .unwrap();
+    assert_ne!(stored, "not the stored one", "start-up stored a key");
+    assert_eq!(stored.len(), 64, "32 random bytes in hex");
+    assert!(stored.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(key_of(&app.settings, app.storage.as_ref()).await, stored);
+
+    let second = App::build(app.settings.clone()).await.unwrap();
+    assert_eq!(
+        key_of(&second.settings, second.engine.storage().as_ref()).await,
+        stored,
+        "a second process on the database uses the same key"
+    );
+    drop(second);
+
+    let app = app.restart().await;
+    assert_eq!(
+        key_of(&app.settings, app.storage.as_ref()).await,
+        stored,
+        "the key survives a restart"
+    );
+}
+
+async fn processes_starting_together_agree_on_an_instance_secret(app: TestApp) {
+    let attempts: Vec<_> = (0..16)
+        .map(|i| {
+            let storage = app.storage.clone();
+            tokio::spawn(async move { storage.instance_secret("test_secret", &format!("fresh {i}")).await })
+        })
+        .collect();
+    let mut values = Vec::new();
+    for attempt in attempts {
+        values.push(attempt.await.unwrap().unwrap());
+    }
+    assert!(values[0].starts_with("fresh "), "{values:?}");
+    assert!(values.iter().all(|v| *v == values[0]), "{values:?}");
+}
+
+async fn a_configured_pseudonym_key_is_used_and_not_stored(app: TestApp) {
+    let configured = "a configured key, longer than thirty-two characters";
+    let database = TestDatabase::create(app.backend).await.unwrap();
+    let mut settings = support::settings_for(&database);
+    settings.logging.pseudonym_key = Secret::new(configured);
+    let configured_app = App::build(settings.clone()).await.unwrap();
+    let storage = configured_app.engine.storage();
+    assert_eq!(key_of(&settings, storage.as_ref()).await, configured);
+    assert_eq!(
+        storage.instance_secret(PSEUDONYM_KEY_NAME, "unused").await.unwrap(),
+        "unused",
+        "no key was stored in the database"
+    );
+
+    // Configuring a key later takes precedence over the stored one.
+    let app = app
+        .restart_with(|settings| settings.logging.pseudonym_key = Secret::new(configured))
+        .await;
+    assert_eq!(key_of(&app.settings, app.storage.as_ref()).await, configured);
 }

@@ -1,8 +1,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use sha2::{Digest, Sha256};
-
 /// A chat platform the engine can be reached through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,16 +72,12 @@ impl Identity {
         }
     }
 
-    /// A short, stable pseudonym for log lines: a hash of the identity, so
-    /// log lines about one person can be followed without naming them.
+    /// A short, stable pseudonym for log lines: a keyed hash of the
+    /// identity (see [`crate::telemetry`]), so log lines about one person
+    /// can be followed without naming them, and without the key the
+    /// identity cannot be found by trying candidates.
     pub fn log_id(&self) -> String {
-        let digest = Sha256::new()
-            .chain_update(b"petition-log-v1\0")
-            .chain_update(self.platform.as_str())
-            .chain_update(b"\0")
-            .chain_update(&self.user_id)
-            .finalize();
-        digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+        crate::telemetry::pseudonym(self)
     }
 }
 

@@ -528,6 +528,11 @@ pub trait Storage: Send + Sync + 'static {
     /// them, and reports what they were.
     async fn recount(&self) -> StorageResult<Vec<Recount>>;
 
+    /// The instance secret called `name`, storing `fresh` as it if there is
+    /// none yet. Processes starting together on one database all get the
+    /// value of whichever stored first.
+    async fn instance_secret(&self, name: &str, fresh: &str) -> StorageResult<String>;
+
     /// Closes every connection properly, once writes in hand are committed;
     /// called when the process is about to exit. SQLite then leaves no
     /// write-ahead log behind, nor any earlier copy of erased data in it.

@@ -705,6 +705,22 @@ impl Storage for SqliteStorage {
         Ok(report)
     }
 
+    async fn instance_secret(&self, name: &str, fresh: &str) -> StorageResult<String> {
+        // Insert-if-absent, then read: a concurrent first start that loses the
+        // insert reads the winner's value.
+        sqlx::query("INSERT INTO instance_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(fresh)
+            .execute(&self.pool)
+            .await
+            .map_err(db("storing an instance secret"))?;
+        sqlx::query_scalar("SELECT value FROM instance_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("reading an instance secret"))
+    }
+
     async fn close(&self) {
         let storage = self.clone();
         on_storage_thread(async move {

@@ -122,4 +122,7 @@ impl Storage for SlowStorage {
     async fn recount(&self) -> StorageResult<Vec<Recount>> {
         self.inner.recount().await
     }
+    async fn instance_secret(&self, name: &str, fresh: &str) -> StorageResult<String> {
+        self.inner.instance_secret(name, fresh).await
+    }
 }
