@@ -172,6 +172,7 @@ impl<C: Send + 'static> Connections<C> {
                 } else if let Some(at) = other_kind {
                     // The budget is spent: the longest-idle connection of
                     // another kind makes room, keeping its place in the count.
+                    tracing::debug!(kind = self.kind, "closing an idle database connection to make room");
                     drop(state.idle.remove(at));
                     true
                 } else {
@@ -182,6 +183,7 @@ impl<C: Send + 'static> Connections<C> {
                 changed.await;
                 continue;
             }
+            tracing::debug!(kind = self.kind, "opening a database connection");
             return match (self.connect)().await {
                 Ok(connection) => Ok(self.lease(connection, false)),
                 Err(error) => {

@@ -123,14 +123,14 @@ impl PostgresStorage {
             .connect_lazy_with(options.clone());
         let budget = Budget::new(shares.by_key);
         let planned_once = Arc::new(by_key_connections(&budget, &options, Planning::Once));
-        let planned_each_time = Arc::new(by_key_connections(&budget, &options, Planning::EachTime));
+        let planned_each_time = by_key_connections(&budget, &options, Planning::EachTime);
         let writer = || PostgresWriter(planned_once.clone());
         Ok(Self {
             conversation_writer: GroupCommit::start_many((0..shares.conversation_writers).map(|_| writer()).collect()),
             signature_writer: GroupCommit::start(writer()),
             conversation_reads: GroupRead::start(ConversationFetcher(planned_once.clone()), shares.reads_in_flight),
-            signature_reads: GroupRead::start(SignatureFetcher(planned_each_time.clone()), shares.reads_in_flight),
-            attempt_reads: GroupRead::start(AttemptFetcher(planned_each_time), shares.reads_in_flight),
+            signature_reads: GroupRead::start(SignatureFetcher(planned_each_time), shares.reads_in_flight),
+            attempt_reads: GroupRead::start(AttemptFetcher(planned_once.clone()), shares.reads_in_flight),
             total_reads: GroupRead::start(TotalFetcher(planned_once.clone()), shares.reads_in_flight),
             by_key: budget,
             eraser: Eraser::start({
@@ -1231,7 +1231,7 @@ fn signature_row<'a>(
 }
 
 /// Signature lookups, many per query.
-struct SignatureFetcher(Arc<Connections<PgConnection>>);
+struct SignatureFetcher(Connections<PgConnection>);
 
 #[async_trait]
 impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
@@ -1293,32 +1293,31 @@ fn signature_from_row(row: &sqlx::postgres::PgRow, campaign: String, who: Identi
     })
 }
 
-/// Keys: campaigns, platforms and platform user ids, each deduplicated (as
-/// for `SELECT_SIGNATURES`), and the earliest time wanted.
+/// Keys: [campaign, platform, platform user id], a column per array. Every
+/// attempt kept for those identities, of which the caller keeps the recent
+/// ones: found by the identity index alone, never by time, which would
+/// match nearly the whole table during a surge.
 const SELECT_ATTEMPTS: &str = "SELECT campaign, platform, platform_user_id, at FROM signing_attempts
-     WHERE campaign = ANY($1) AND platform = ANY($2) AND platform_user_id = ANY($3) AND at > $4
+     WHERE (campaign, platform, platform_user_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
      ORDER BY at";
 
-/// Signing-attempt lookups, many per query, planned for their keys as
-/// signature lookups are.
+/// Signing-attempt lookups, many per query, planned once like conversation
+/// lookups (one index probe per key).
 struct AttemptFetcher(Arc<Connections<PgConnection>>);
 
 #[async_trait]
 impl FetchBatch<AttemptKey, Vec<DateTime<Utc>>> for AttemptFetcher {
     async fn fetch(&self, keys: &[AttemptKey]) -> StorageResult<Vec<Vec<DateTime<Utc>>>> {
-        let distinct = |column: fn(&AttemptKey) -> &str| {
-            let mut values: Vec<&str> = keys.iter().map(column).collect();
-            values.sort_unstable();
-            values.dedup();
-            values
-        };
-        let earliest = keys.iter().map(|(_, _, since)| *since).min().unwrap_or_default();
+        let campaigns: Vec<&str> = keys.iter().map(|(campaign, _, _)| campaign.as_str()).collect();
+        let mut identities = IdentityColumns::default();
+        for (_, who, _) in keys {
+            identities.push(who, None);
+        }
         let mut connection = self.0.take().await.map_err(db("reading signing attempts"))?;
         let read = sqlx::query_as(SELECT_ATTEMPTS)
-            .bind(distinct(|(campaign, _, _)| campaign))
-            .bind(distinct(|(_, who, _)| who.platform.as_str()))
-            .bind(distinct(|(_, who, _)| &who.user_id))
-            .bind(earliest)
+            .bind(campaigns)
+            .bind(identities.platforms)
+            .bind(identities.user_ids)
             .fetch_all(&mut *connection)
             .await;
         self.0.give_back(connection, &read);

@@ -1027,10 +1027,12 @@ const OPEN_WITH_CONVERSATIONS: &str = concat!(
          SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($3);"
 );
 
-/// Keys: [campaign, platform, platform user id]; attempts after $2.
+/// Keys: [campaign, platform, platform user id]. Every attempt kept for
+/// those identities, of which the caller keeps the recent ones: found by
+/// the identity index alone, never by time, which would match nearly the
+/// whole table during a surge.
 const SELECT_ATTEMPTS: &str = "SELECT campaign, platform, platform_user_id, at FROM signing_attempts
      WHERE (campaign, platform, platform_user_id) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1))
-         AND at > $2
      ORDER BY at";
 
 /// Offers signatures, rows of the sixteen columns in order (see
@@ -1262,7 +1264,6 @@ impl FetchBatch<AttemptKey, Vec<DateTime<Utc>>> for AttemptFetcher {
             .iter()
             .map(|(campaign, who, _)| (campaign.as_str(), who.platform.as_str(), who.user_id.as_str()))
             .collect();
-        let earliest = keys.iter().map(|(_, _, since)| *since).min().unwrap_or_default();
         let mut connection = self
             .0
             .connections
@@ -1271,7 +1272,6 @@ impl FetchBatch<AttemptKey, Vec<DateTime<Utc>>> for AttemptFetcher {
             .map_err(db("reading signing attempts"))?;
         let read: Result<Vec<(String, String, String, i64)>, _> = sqlx::query_as(SELECT_ATTEMPTS)
             .bind(as_json(&wanted))
-            .bind(millis(earliest))
             .fetch_all(&mut *connection)
             .await;
         self.0.connections.give_back(connection, &read);
