@@ -112,23 +112,31 @@ impl LimitSettings {
                 return Err(ConfigError::invalid(key(field), "must be at least 1"));
             }
         }
-        for entry in &self.blocked_identities {
+        // Errors say which entry (by position), never what it holds: an
+        // entry may be someone's account id.
+        for (n, entry) in self.blocked_identities.iter().enumerate() {
             let valid = entry
                 .split_once(':')
                 .is_some_and(|(platform, id)| platform.parse::<Platform>().is_ok() && !id.is_empty());
             if !valid {
                 return Err(ConfigError::invalid(
                     key("blocked_identities"),
-                    format!("has {entry:?}; write identities as telegram:ID, discord:ID or console:NAME"),
+                    format!(
+                        "entry {} is not an identity; write identities as telegram:ID, discord:ID or console:NAME",
+                        n + 1
+                    ),
                 ));
             }
         }
-        for domain in &self.blocked_email_domains {
+        for (n, domain) in self.blocked_email_domains.iter().enumerate() {
             let bare = domain.strip_prefix("*.").unwrap_or(domain);
             if bare.is_empty() || bare.contains(['*', '@', ' ']) {
                 return Err(ConfigError::invalid(
                     key("blocked_email_domains"),
-                    format!("has {domain:?}; write domains as example.com or *.example.com"),
+                    format!(
+                        "entry {} is not a domain; write domains as example.com or *.example.com",
+                        n + 1
+                    ),
                 ));
             }
         }
@@ -550,6 +558,39 @@ mod tests {
         );
         clock.advance(chrono::Duration::seconds(2));
         assert_eq!(guards.check_message("c", &flooder), MessageVerdict::Allowed);
+    }
+
+    #[test]
+    fn a_malformed_blocked_entry_is_named_by_position_not_by_what_it_holds() {
+        let mut settings = LimitSettings::default();
+        settings.blocked_identities = vec!["telegram:1".into(), "8675309".into()];
+        let error = settings.check("c").unwrap_err().to_string();
+        assert!(
+            error.contains("blocked_identities") && error.contains("entry 2"),
+            "{error}"
+        );
+        assert!(!error.contains("8675309"), "{error}");
+        let mut settings = LimitSettings::default();
+        settings.blocked_email_domains = vec!["someone@private.example".into()];
+        let error = settings.check("c").unwrap_err().to_string();
+        assert!(error.contains("entry 1") && !error.contains("someone"), "{error}");
+    }
+
+    #[test]
+    fn signing_attempts_are_allowed_up_to_the_limit_in_any_day() {
+        let settings = LimitSettings {
+            signing_attempts_per_day: 2,
+            ..LimitSettings::default()
+        };
+        let now = Utc::now();
+        let hours_ago = |h| now - chrono::Duration::hours(h);
+        assert!(signing_attempts_wait(&settings, &[hours_ago(3)], now).is_ok());
+        let wait = signing_attempts_wait(&settings, &[hours_ago(20), hours_ago(3)], now).unwrap_err();
+        assert_eq!(
+            wait.as_secs(),
+            4 * 3600,
+            "the oldest counted attempt drops out after a day"
+        );
     }
 
     #[test]

@@ -118,7 +118,7 @@ async fn run_command() -> ExitCode {
     match execute(command, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe(&error));
             ExitCode::FAILURE
         }
     }
@@ -285,4 +285,22 @@ impl Signals {
     async fn next(&mut self) {
         self.ctrl_c.recv().await;
     }
+}
+
+/// An error and its causes on one line, each said once: many errors repeat
+/// their cause's message in their own, and printing the chain as it is would
+/// then say the same thing two or three times.
+fn describe(error: &anyhow::Error) -> String {
+    let mut said = String::new();
+    for cause in error.chain() {
+        let message = cause.to_string();
+        if said.contains(&message) {
+            continue;
+        }
+        if !said.is_empty() {
+            said.push_str(": ");
+        }
+        said.push_str(&message);
+    }
+    said
 }

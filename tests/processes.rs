@@ -204,3 +204,24 @@ fn an_unreachable_postgres_server_is_reported_at_once_plainly_and_once() {
         assert!(!message.contains("Sup3rSecret"), "{message}");
     }
 }
+
+#[test]
+fn an_error_and_its_causes_are_printed_once() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("petition.db"), b"this is not a database file at all").unwrap();
+    let url = format!("sqlite://{}", folder.path().join("petition.db").display());
+    for command in ["console", "stats"] {
+        let output = petition(folder.path(), &url)
+            .arg(command)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let message = stderr(&output);
+        assert!(!output.status.success(), "{command}: {message}");
+        assert_eq!(
+            message.matches("file is not a database").count(),
+            1,
+            "{command}: {message}"
+        );
+    }
+}

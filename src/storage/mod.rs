@@ -346,14 +346,14 @@ impl Recount {
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// The database refused or could not be reached. The driver's error is
-    /// part of the message rather than a separate cause, so a chain of
-    /// errors prints it once.
-    #[error("database error while {action}: {source}")]
+    /// part of the message rather than a separate cause (hence not called
+    /// `source`), so a chain of errors prints it once.
+    #[error("database error while {action}: {driver}")]
     Database {
         /// What was being done.
         action: &'static str,
         /// The driver's error.
-        source: sqlx::Error,
+        driver: sqlx::Error,
     },
     /// The database server could not be reached at all.
     #[error("could not connect to {database} at {address}: {reason}")]
@@ -365,9 +365,10 @@ pub enum StorageError {
         /// What the network or the server answered.
         reason: String,
     },
-    /// Migrations could not be applied.
+    /// Migrations could not be applied (the cause is part of the message,
+    /// as for `Database`).
     #[error("could not apply database migrations: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Migration(sqlx::migrate::MigrateError),
     /// The config reuses a consent version with new wording.
     #[error(
         "campaign {campaign:?}: consent version {version} was already recorded with different wording; signatures given under it would no longer match it. Raise campaigns.{campaign}.consent.version"
@@ -401,12 +402,18 @@ pub enum StorageError {
     UnsupportedUrl,
 }
 
+impl From<sqlx::migrate::MigrateError> for StorageError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        Self::Migration(error)
+    }
+}
+
 /// Shorthand for storage results.
 pub type StorageResult<T> = Result<T, StorageError>;
 
 /// Wraps a driver error with what was being done.
 pub(crate) fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StorageError {
-    move |source| StorageError::Database { action, source }
+    move |driver| StorageError::Database { action, driver }
 }
 
 /// Everything the engine, the organiser commands and the command line need

@@ -915,10 +915,10 @@ async fn vacuum_erased(pool: &PgPool) -> StorageResult<()> {
 /// failure then says nothing about the work, which may be tried again on a
 /// fresh connection.
 fn connection_was_lost(error: &StorageError) -> bool {
-    let StorageError::Database { source, .. } = error else {
+    let StorageError::Database { driver, .. } = error else {
         return false;
     };
-    match source {
+    match driver {
         sqlx::Error::Io(_) => true,
         // 08: connection exceptions; 57P01-03: the server shutting down,
         // crashed or starting, which it says before closing a connection.

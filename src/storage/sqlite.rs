@@ -92,7 +92,7 @@ impl SqliteStorage {
         {
             std::fs::create_dir_all(folder).map_err(|e| StorageError::Database {
                 action: "creating the database folder",
-                source: sqlx::Error::Io(e),
+                driver: sqlx::Error::Io(e),
             })?;
         }
         let mut set_up = SetUpLock::take(&path).await?;

@@ -30,7 +30,7 @@ fn with_suffix(database: &Path, suffix: &str) -> PathBuf {
 fn io_error(action: &'static str) -> impl FnOnce(std::io::Error) -> StorageError {
     move |error| StorageError::Database {
         action,
-        source: sqlx::Error::Io(error),
+        driver: sqlx::Error::Io(error),
     }
 }
 
@@ -199,7 +199,7 @@ pub(crate) async fn truncate_the_log(executor: impl sqlx::Executor<'_, Database 
     if busy != 0 {
         return Err(StorageError::Database {
             action: "clearing the write-ahead log",
-            source: sqlx::Error::Protocol("another connection was reading".into()),
+            driver: sqlx::Error::Protocol("another connection was reading".into()),
         });
     }
     Ok(())
