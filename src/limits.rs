@@ -562,16 +562,20 @@ mod tests {
 
     #[test]
     fn a_malformed_blocked_entry_is_named_by_position_not_by_what_it_holds() {
-        let mut settings = LimitSettings::default();
-        settings.blocked_identities = vec!["telegram:1".into(), "8675309".into()];
+        let settings = LimitSettings {
+            blocked_identities: vec!["telegram:1".into(), "8675309".into()],
+            ..LimitSettings::default()
+        };
         let error = settings.check("c").unwrap_err().to_string();
         assert!(
             error.contains("blocked_identities") && error.contains("entry 2"),
             "{error}"
         );
         assert!(!error.contains("8675309"), "{error}");
-        let mut settings = LimitSettings::default();
-        settings.blocked_email_domains = vec!["someone@private.example".into()];
+        let settings = LimitSettings {
+            blocked_email_domains: vec!["someone@private.example".into()],
+            ..LimitSettings::default()
+        };
         let error = settings.check("c").unwrap_err().to_string();
         assert!(error.contains("entry 1") && !error.contains("someone"), "{error}");
     }
