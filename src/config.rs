@@ -10,7 +10,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
-use crate::campaign::{Campaign, Campaigns};
+use crate::campaign::{Campaign, Campaigns, InvalidSetting};
 
 /// The defaults, compiled in, used when `config/default.toml` is not found
 /// in the working directory (for example, an installed binary).
@@ -230,6 +230,15 @@ impl ConfigError {
         Self::Invalid {
             key: key.into(),
             problem: problem.into(),
+        }
+    }
+}
+
+impl From<InvalidSetting> for ConfigError {
+    fn from(invalid: InvalidSetting) -> Self {
+        Self::Invalid {
+            key: invalid.key,
+            problem: invalid.problem,
         }
     }
 }

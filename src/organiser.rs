@@ -8,8 +8,7 @@ use chrono::NaiveDate;
 use crate::campaign::Campaign;
 use crate::config::OrganiserSettings;
 use crate::domain::PostcodeDistrict;
-use crate::domain::{Identity, Platform};
-use crate::limits::HoldReason;
+use crate::domain::{HoldReason, Identity, Platform};
 use crate::storage::{Anomaly, ExportRow, HeldSummary, Selection, Stats, Storage, StorageResult, Tally};
 
 /// Days covered by the breakdown by day, today included.

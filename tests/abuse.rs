@@ -5,9 +5,10 @@
 mod support;
 
 use chrono::Duration;
+use petition::campaign::NewAccountPolicy;
 use petition::conversation::{Incoming, Input, Reply};
+use petition::domain::HoldReason;
 use petition::domain::Identity;
-use petition::limits::{HoldReason, NewAccountPolicy};
 use petition::storage::SignatureStatus;
 use support::{TestApp, discord, telegram, text_of};
 

@@ -42,16 +42,15 @@ pub use reply::{Attachment, Choice, Form, Link, Placement, Reply, Summary, Visib
 pub use state::{ConsentAnswer, Conversation, Draft, EmailAnswer, LocationAnswer, PendingReview, Step};
 pub use words::Word;
 
+use crate::campaign::NewAccountPolicy;
 use crate::campaign::{Campaign, Campaigns};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::{
     ChatKind, Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName,
 };
-use crate::limits::{
-    Dimension, Guards, HoldReason, MessageVerdict, NewAccountPolicy, SIGNING_ATTEMPTS_WINDOW, describe_wait,
-    signing_attempts_wait,
-};
+use crate::domain::{Dimension, HoldReason};
+use crate::limits::{Guards, MessageVerdict, SIGNING_ATTEMPTS_WINDOW, describe_wait, signing_attempts_wait};
 use crate::organiser::{self, Organisers, progress};
 use crate::storage::{
     Anomaly, AuditEntry, DuplicateMatch, NewSignature, ReviewAction, SignOutcome, Signature, SignatureStatus, Storage,
@@ -234,7 +233,7 @@ impl Engine {
                 .velocity(
                     &campaign.slug,
                     now - chrono::Duration::hours(1),
-                    crate::storage::thresholds(&campaign.limits),
+                    campaign.limits.thresholds(),
                 )
                 .await?;
             for crossing in crossings {
@@ -249,7 +248,7 @@ impl Engine {
                     dimension: crossing.dimension,
                     value: crossing.value,
                     count: crossing.count,
-                    threshold: crossing.dimension.threshold(&campaign.limits),
+                    threshold: campaign.limits.threshold(crossing.dimension),
                     detected_at: now,
                 };
                 if self.storage.record_anomaly(&anomaly).await? {

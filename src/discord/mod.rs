@@ -8,6 +8,7 @@
 //! collectors and a restart between the form and the confirmation loses
 //! nothing.
 
+mod account;
 pub mod reconnect;
 pub mod render;
 pub mod rest;
@@ -181,7 +182,7 @@ fn identity(user_id: serenity::all::UserId) -> Identity {
 
 /// When a Discord account was created, which its id records.
 fn created(user_id: serenity::all::UserId) -> Option<chrono::DateTime<chrono::Utc>> {
-    crate::limits::discord_account_created(user_id.get())
+    account::discord_account_created(user_id.get())
 }
 
 fn roles(member: Option<&serenity::all::Member>) -> Vec<String> {
@@ -370,7 +371,7 @@ impl Handler {
                 let replies = self
                     .engine
                     .handle(Incoming {
-                        account_created: crate::limits::discord_account_created(user_id),
+                        account_created: account::discord_account_created(user_id),
                         ..Incoming::private(who, Input::Start { payload: None })
                     })
                     .await;

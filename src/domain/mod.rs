@@ -12,12 +12,14 @@ mod email;
 mod identity;
 mod location;
 mod name;
+mod review;
 mod share_code;
 
 pub use email::Email;
 pub use identity::{ChatKind, Identity, Platform};
 pub use location::{Country, CountryRejection, Location, PostcodeDistrict};
 pub use name::SignerName;
+pub use review::{Dimension, HoldReason};
 pub use share_code::ShareCode;
 
 /// Why a typed answer was not accepted, worded for the person who typed it.

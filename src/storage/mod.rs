@@ -24,8 +24,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::config::DatabaseSettings;
-use crate::domain::{Email, Identity, Location, Platform, ShareCode, SignerName};
-use crate::limits::{Dimension, HoldReason};
+use crate::domain::{Dimension, Email, HoldReason, Identity, Location, Platform, ShareCode, SignerName};
 
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
@@ -659,15 +658,6 @@ pub(crate) fn attempts_by_key(
                 .unwrap_or_default()
         })
         .collect()
-}
-
-/// The thresholds in the order [`Storage::velocity`] takes them.
-pub fn thresholds(limits: &crate::limits::LimitSettings) -> [u64; 3] {
-    [
-        limits.email_domain_per_hour,
-        limits.postcode_district_per_hour,
-        limits.platform_per_hour,
-    ]
 }
 
 pub(crate) fn dimension_from_column(value: &str) -> StorageResult<Dimension> {

@@ -28,8 +28,7 @@ use super::{
     platform_from_column,
 };
 use super::{AttemptKey, attempts_by_key, with_fresh_codes};
-use crate::domain::{Email, Identity, Platform, ShareCode, SignerName};
-use crate::limits::HoldReason;
+use crate::domain::{Email, HoldReason, Identity, Platform, ShareCode, SignerName};
 
 /// Signatures in a PostgreSQL database.
 #[derive(Debug, Clone)]

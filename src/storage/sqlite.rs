@@ -25,8 +25,7 @@ use super::{
     platform_from_column,
 };
 use super::{AttemptKey, attempts_by_key, with_fresh_codes};
-use crate::domain::{Email, Identity, Platform, ShareCode, SignerName};
-use crate::limits::HoldReason;
+use crate::domain::{Email, HoldReason, Identity, Platform, ShareCode, SignerName};
 
 /// How long a writer waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

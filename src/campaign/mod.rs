@@ -5,8 +5,30 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::config::ConfigError;
-use crate::limits::LimitSettings;
+mod limits;
+
+pub use limits::{LimitSettings, NewAccountPolicy};
+
+/// A campaign setting that has the right type but is not acceptable: the
+/// key at fault and what is wrong with it, never the value (it may be
+/// someone's account id, or a secret put in the wrong place).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{key}` {problem}")]
+pub struct InvalidSetting {
+    /// The key path, such as `campaigns.keep-the-unit-open.goal`.
+    pub key: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl InvalidSetting {
+    pub(crate) fn new(key: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            problem: problem.into(),
+        }
+    }
+}
 
 /// One `[campaigns.SLUG]` table as written in the config file.
 #[derive(Debug, Clone, Deserialize)]
@@ -76,7 +98,7 @@ impl Campaign {
     /// characters of a Telegram deep link.
     pub const MAX_SLUG_LEN: usize = 40;
 
-    pub(crate) fn from_settings(slug: String, raw: CampaignSettings) -> Result<Self, ConfigError> {
+    pub(crate) fn from_settings(slug: String, raw: CampaignSettings) -> Result<Self, InvalidSetting> {
         let key = |field: &str| format!("campaigns.{slug}.{field}");
         let valid_slug = !slug.is_empty()
             && slug.len() <= Self::MAX_SLUG_LEN
@@ -87,7 +109,7 @@ impl Campaign {
             && !slug.ends_with('-')
             && !slug.contains("--");
         if !valid_slug {
-            return Err(ConfigError::invalid(
+            return Err(InvalidSetting::new(
                 format!("campaigns.{slug}"),
                 "is not a valid slug: use 1 to 40 lower-case letters, digits and single hyphens",
             ));
@@ -102,23 +124,23 @@ impl Campaign {
             ("consent.wording", &raw.consent.wording),
         ] {
             if value.trim().is_empty() {
-                return Err(ConfigError::invalid(key(field), "must not be empty"));
+                return Err(InvalidSetting::new(key(field), "must not be empty"));
             }
         }
         if raw.title.chars().count() > 200 {
-            return Err(ConfigError::invalid(key("title"), "must be at most 200 characters"));
+            return Err(InvalidSetting::new(key("title"), "must be at most 200 characters"));
         }
         if raw.targets.is_empty() || raw.targets.iter().any(|t| t.trim().is_empty()) {
-            return Err(ConfigError::invalid(
+            return Err(InvalidSetting::new(
                 key("targets"),
                 "must name at least one person or body, none of them empty",
             ));
         }
         if raw.goal == 0 {
-            return Err(ConfigError::invalid(key("goal"), "must be at least 1"));
+            return Err(InvalidSetting::new(key("goal"), "must be at least 1"));
         }
         if raw.consent.version == 0 {
-            return Err(ConfigError::invalid(key("consent.version"), "must be at least 1"));
+            return Err(InvalidSetting::new(key("consent.version"), "must be at least 1"));
         }
         raw.limits.check(&slug)?;
         Ok(Self {
@@ -164,18 +186,15 @@ pub struct Campaigns {
 
 impl Campaigns {
     /// Checks that `default_slug` names one of `campaigns`.
-    pub fn new(campaigns: Vec<Campaign>, default_slug: &str) -> Result<Self, ConfigError> {
+    pub fn new(campaigns: Vec<Campaign>, default_slug: &str) -> Result<Self, InvalidSetting> {
         if campaigns.is_empty() {
-            return Err(ConfigError::invalid(
-                "campaigns",
-                "must configure at least one campaign",
-            ));
+            return Err(InvalidSetting::new("campaigns", "must configure at least one campaign"));
         }
         let default_index = campaigns.iter().position(|c| c.slug == default_slug).ok_or_else(|| {
             let known: Vec<&str> = campaigns.iter().map(|c| c.slug.as_str()).collect();
             // The slugs are keys of the file, so they may be listed; the value
             // given is not repeated, like every other value.
-            ConfigError::invalid(
+            InvalidSetting::new(
                 "default_campaign",
                 format!("must name a configured campaign: {}", known.join(", ")),
             )
