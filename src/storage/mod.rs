@@ -415,16 +415,9 @@ pub(crate) fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StorageErr
     move |driver| StorageError::Database { action, driver }
 }
 
-/// Everything the engine, the organiser commands and the command line need
-/// from a database.
+/// Supporters' conversations in progress: the engine saves one after every answer.
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
-    /// Makes sure a campaign has a total, and records its consent wording so
-    /// every signature's consent version keeps meaning what it meant. Fails if
-    /// the version was recorded before with different wording.
-    async fn register_campaign(&self, campaign: &str, consent_version: u32, consent_wording: &str)
-    -> StorageResult<()>;
-
+pub trait ConversationStore: Send + Sync {
     /// The saved conversation state for an identity, if any.
     async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>>;
 
@@ -436,6 +429,16 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Deletes conversations not touched since `cutoff`; returns how many.
     async fn delete_conversations_idle_since(&self, cutoff: DateTime<Utc>) -> StorageResult<u64>;
+}
+
+/// Signatures and the counters kept with them: what signing, `status`, `withdraw` and `total` need.
+#[async_trait]
+pub trait SignatureStore: Send + Sync {
+    /// Makes sure a campaign has a total, and records its consent wording so
+    /// every signature's consent version keeps meaning what it meant. Fails if
+    /// the version was recorded before with different wording.
+    async fn register_campaign(&self, campaign: &str, consent_version: u32, consent_wording: &str)
+    -> StorageResult<()>;
 
     /// Stores a signature unless this identity or email already signed the
     /// campaign, updating the total in the same transaction. Either way the
@@ -453,7 +456,7 @@ pub trait Storage: Send + Sync + 'static {
     async fn total(&self, campaign: &str) -> StorageResult<u64>;
 
     /// When this identity's signing attempts on a campaign after `since`
-    /// were made, oldest first. Every signature handed to [`Storage::sign`]
+    /// were made, oldest first. Every signature handed to [`SignatureStore::sign`]
     /// is an attempt, stored or turned away; attempts are kept so that the
     /// limit on them holds across restarts and processes, and deleted with
     /// a withdrawal.
@@ -466,27 +469,11 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Forgets signing attempts made at or before `before`; returns how many.
     async fn forget_signing_attempts_before(&self, before: DateTime<Utc>) -> StorageResult<u64>;
+}
 
-    /// Breakdowns of a campaign's signatures, with a line for every UTC day
-    /// from `since` to `today`.
-    async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats>;
-
-    /// Every signature of a campaign in signing order, for delivery.
-    async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>>;
-
-    /// Notes that a bot is about to connect to its platform, and forgets
-    /// notes older than `forget_before`. Kept in the database so that a
-    /// process restarting in a loop still sees its earlier attempts.
-    async fn record_connection_attempt(
-        &self,
-        bot: &str,
-        at: DateTime<Utc>,
-        forget_before: DateTime<Utc>,
-    ) -> StorageResult<()>;
-
-    /// How many connection attempts a bot made since `since`.
-    async fn connection_attempts_since(&self, bot: &str, since: DateTime<Utc>) -> StorageResult<u64>;
-
+/// Keeping the count honest: held signatures and organisers' review of them, the audit log, velocity and anomalies, and the recount.
+#[async_trait]
+pub trait ReviewStore: Send + Sync {
     /// The held signatures of a campaign, broken down.
     async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary>;
 
@@ -533,12 +520,52 @@ pub trait Storage: Send + Sync + 'static {
     /// Recomputes every campaign's counters from its signatures, stores
     /// them, and reports what they were.
     async fn recount(&self) -> StorageResult<Vec<Recount>>;
+}
 
+/// What organisers read: breakdowns and the export for delivery.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// Breakdowns of a campaign's signatures, with a line for every UTC day
+    /// from `since` to `today`.
+    async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats>;
+
+    /// Every signature of a campaign in signing order, for delivery.
+    async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>>;
+}
+
+/// When bots connected to their platforms, so a process restarting in a loop can pace itself.
+#[async_trait]
+pub trait ConnectionLog: Send + Sync {
+    /// Notes that a bot is about to connect to its platform, and forgets
+    /// notes older than `forget_before`. Kept in the database so that a
+    /// process restarting in a loop still sees its earlier attempts.
+    async fn record_connection_attempt(
+        &self,
+        bot: &str,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StorageResult<()>;
+
+    /// How many connection attempts a bot made since `since`.
+    async fn connection_attempts_since(&self, bot: &str, since: DateTime<Utc>) -> StorageResult<u64>;
+}
+
+/// Secrets an instance generates for itself and keeps in its database.
+#[async_trait]
+pub trait SecretStore: Send + Sync {
     /// The instance secret called `name`, storing `fresh` as it if there is
     /// none yet. Processes starting together on one database all get the
     /// value of whichever stored first.
     async fn instance_secret(&self, name: &str, fresh: &str) -> StorageResult<String>;
+}
 
+/// A whole database: everything the engine, the organiser commands and the
+/// command line need. Each part is a trait of its own, so that code needing
+/// one part (a report, the connection log) can ask for just that.
+#[async_trait]
+pub trait Storage:
+    ConversationStore + SignatureStore + ReviewStore + ReportStore + ConnectionLog + SecretStore + 'static
+{
     /// Closes every connection properly, once writes in hand are committed;
     /// called when the process is about to exit. SQLite then leaves no
     /// write-ahead log behind, nor any earlier copy of erased data in it.

@@ -22,9 +22,10 @@ use super::group_commit::{ApplyBatch, GroupCommit, Write, Written};
 use super::group_read::{FetchBatch, GroupRead};
 use super::thread::on_storage_thread;
 use super::{
-    Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
-    ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Storage, StorageError,
-    StorageResult, Tally, Usage, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns,
+    Anomaly, AuditEntry, ConnectionLog, ConversationStore, DuplicateMatch, ExportRow, HeldSummary, Matched,
+    NewSignature, PriorSignature, Recount, ReportStore, ReviewAction, ReviewOutcome, ReviewStore, SecretStore,
+    Selection, SignOutcome, Signature, SignatureStatus, SignatureStore, Stats, Storage, StorageError, StorageResult,
+    Tally, Usage, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns,
     platform_from_column,
 };
 use super::{AttemptKey, attempts_by_key, with_fresh_codes};
@@ -176,41 +177,7 @@ impl PostgresStorage {
 }
 
 #[async_trait]
-impl Storage for PostgresStorage {
-    async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db("registering a campaign"))?;
-        sqlx::query("INSERT INTO campaign_totals (campaign, total) VALUES ($1, 0) ON CONFLICT (campaign) DO NOTHING")
-            .bind(campaign)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("creating a campaign total"))?;
-        sqlx::query(
-            "INSERT INTO consent_wordings (campaign, version, wording, recorded_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (campaign, version) DO NOTHING",
-        )
-        .bind(campaign)
-        .bind(version as i32)
-        .bind(wording)
-        .bind(Utc::now())
-        .execute(&mut *tx)
-        .await
-        .map_err(db("recording the consent wording"))?;
-        let recorded: String =
-            sqlx::query_scalar("SELECT wording FROM consent_wordings WHERE campaign = $1 AND version = $2")
-                .bind(campaign)
-                .bind(version as i32)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db("reading the consent wording"))?;
-        if recorded != wording {
-            return Err(StorageError::ConsentWordingChanged {
-                campaign: campaign.to_owned(),
-                version,
-            });
-        }
-        tx.commit().await.map_err(db("registering a campaign"))
-    }
-
+impl ConversationStore for PostgresStorage {
     async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>> {
         // Several processes may share the database, so no process can trust
         // a copy of its own: every message reads its conversation afresh.
@@ -247,6 +214,43 @@ impl Storage for PostgresStorage {
             self.eraser.erased();
         }
         Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl SignatureStore for PostgresStorage {
+    async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db("registering a campaign"))?;
+        sqlx::query("INSERT INTO campaign_totals (campaign, total) VALUES ($1, 0) ON CONFLICT (campaign) DO NOTHING")
+            .bind(campaign)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("creating a campaign total"))?;
+        sqlx::query(
+            "INSERT INTO consent_wordings (campaign, version, wording, recorded_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (campaign, version) DO NOTHING",
+        )
+        .bind(campaign)
+        .bind(version as i32)
+        .bind(wording)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(db("recording the consent wording"))?;
+        let recorded: String =
+            sqlx::query_scalar("SELECT wording FROM consent_wordings WHERE campaign = $1 AND version = $2")
+                .bind(campaign)
+                .bind(version as i32)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db("reading the consent wording"))?;
+        if recorded != wording {
+            return Err(StorageError::ConsentWordingChanged {
+                campaign: campaign.to_owned(),
+                version,
+            });
+        }
+        tx.commit().await.map_err(db("registering a campaign"))
     }
 
     async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
@@ -327,7 +331,10 @@ impl Storage for PostgresStorage {
             .map_err(db("forgetting old signing attempts"))?;
         Ok(done.rows_affected())
     }
+}
 
+#[async_trait]
+impl ReportStore for PostgresStorage {
     async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
         let tallies = |sql: &'static str| {
             let pool = self.pool.clone();
@@ -412,7 +419,10 @@ impl Storage for PostgresStorage {
             })
             .collect()
     }
+}
 
+#[async_trait]
+impl ConnectionLog for PostgresStorage {
     async fn record_connection_attempt(
         &self,
         bot: &str,
@@ -444,7 +454,10 @@ impl Storage for PostgresStorage {
             .map_err(db("counting connection attempts"))?;
         Ok(count as u64)
     }
+}
 
+#[async_trait]
+impl ReviewStore for PostgresStorage {
     async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary> {
         let tallies = |sql: &'static str| {
             let pool = self.pool.clone();
@@ -678,7 +691,10 @@ impl Storage for PostgresStorage {
         tx.commit().await.map_err(db("committing a recount"))?;
         Ok(report)
     }
+}
 
+#[async_trait]
+impl SecretStore for PostgresStorage {
     async fn instance_secret(&self, name: &str, fresh: &str) -> StorageResult<String> {
         // Insert-if-absent, then read: a concurrent first start that loses the
         // insert reads the winner's value.
@@ -694,7 +710,10 @@ impl Storage for PostgresStorage {
             .await
             .map_err(db("reading an instance secret"))
     }
+}
 
+#[async_trait]
+impl Storage for PostgresStorage {
     async fn close(&self) {
         let storage = self.clone();
         on_storage_thread(async move {

@@ -19,10 +19,10 @@ use super::group_read::{FetchBatch, GroupRead};
 use super::sqlite_file::{DatabaseFile, SetUpLock, truncate_the_log, warn_of_a_missing_database, watch_the_file};
 use super::thread::on_storage_thread;
 use super::{
-    Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
-    ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Storage, StorageError,
-    StorageResult, Tally, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns,
-    platform_from_column,
+    Anomaly, AuditEntry, ConnectionLog, ConversationStore, DuplicateMatch, ExportRow, HeldSummary, Matched,
+    NewSignature, PriorSignature, Recount, ReportStore, ReviewAction, ReviewOutcome, ReviewStore, SecretStore,
+    Selection, SignOutcome, Signature, SignatureStatus, SignatureStore, Stats, Storage, StorageError, StorageResult,
+    Tally, VelocityCount, db, dimension_from_column, every_day, hour_of, location_from_columns, platform_from_column,
 };
 use super::{AttemptKey, attempts_by_key, with_fresh_codes};
 use crate::domain::{Email, HoldReason, Identity, Platform, ShareCode, SignerName};
@@ -171,46 +171,7 @@ impl SqliteStorage {
 }
 
 #[async_trait]
-impl Storage for SqliteStorage {
-    async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
-        self.file.check()?;
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db("registering a campaign"))?;
-        sqlx::query("INSERT INTO campaign_totals (campaign, total) VALUES ($1, 0) ON CONFLICT (campaign) DO NOTHING")
-            .bind(campaign)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("creating a campaign total"))?;
-        sqlx::query(
-            "INSERT INTO consent_wordings (campaign, version, wording, recorded_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (campaign, version) DO NOTHING",
-        )
-        .bind(campaign)
-        .bind(i64::from(version))
-        .bind(wording)
-        .bind(millis(Utc::now()))
-        .execute(&mut *tx)
-        .await
-        .map_err(db("recording the consent wording"))?;
-        let recorded: String =
-            sqlx::query_scalar("SELECT wording FROM consent_wordings WHERE campaign = $1 AND version = $2")
-                .bind(campaign)
-                .bind(i64::from(version))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db("reading the consent wording"))?;
-        if recorded != wording {
-            return Err(StorageError::ConsentWordingChanged {
-                campaign: campaign.to_owned(),
-                version,
-            });
-        }
-        tx.commit().await.map_err(db("registering a campaign"))
-    }
-
+impl ConversationStore for SqliteStorage {
     async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>> {
         Ok(self.conversations.get(who))
     }
@@ -250,6 +211,48 @@ impl Storage for SqliteStorage {
             self.eraser.erased();
         }
         Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl SignatureStore for SqliteStorage {
+    async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
+        self.file.check()?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("registering a campaign"))?;
+        sqlx::query("INSERT INTO campaign_totals (campaign, total) VALUES ($1, 0) ON CONFLICT (campaign) DO NOTHING")
+            .bind(campaign)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("creating a campaign total"))?;
+        sqlx::query(
+            "INSERT INTO consent_wordings (campaign, version, wording, recorded_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (campaign, version) DO NOTHING",
+        )
+        .bind(campaign)
+        .bind(i64::from(version))
+        .bind(wording)
+        .bind(millis(Utc::now()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db("recording the consent wording"))?;
+        let recorded: String =
+            sqlx::query_scalar("SELECT wording FROM consent_wordings WHERE campaign = $1 AND version = $2")
+                .bind(campaign)
+                .bind(i64::from(version))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db("reading the consent wording"))?;
+        if recorded != wording {
+            return Err(StorageError::ConsentWordingChanged {
+                campaign: campaign.to_owned(),
+                version,
+            });
+        }
+        tx.commit().await.map_err(db("registering a campaign"))
     }
 
     async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
@@ -336,7 +339,10 @@ impl Storage for SqliteStorage {
             .map_err(db("forgetting old signing attempts"))?;
         Ok(done.rows_affected())
     }
+}
 
+#[async_trait]
+impl ReportStore for SqliteStorage {
     async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
         let tallies = |sql: &'static str| {
             let pool = self.pool.clone();
@@ -424,7 +430,10 @@ impl Storage for SqliteStorage {
             })
             .collect()
     }
+}
 
+#[async_trait]
+impl ConnectionLog for SqliteStorage {
     async fn record_connection_attempt(
         &self,
         bot: &str,
@@ -460,7 +469,10 @@ impl Storage for SqliteStorage {
             .map_err(db("counting connection attempts"))?;
         Ok(count as u64)
     }
+}
 
+#[async_trait]
+impl ReviewStore for SqliteStorage {
     async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary> {
         let tallies = |sql: &'static str| {
             let pool = self.pool.clone();
@@ -703,7 +715,10 @@ impl Storage for SqliteStorage {
         tx.commit().await.map_err(db("committing a recount"))?;
         Ok(report)
     }
+}
 
+#[async_trait]
+impl SecretStore for SqliteStorage {
     async fn instance_secret(&self, name: &str, fresh: &str) -> StorageResult<String> {
         // Insert-if-absent, then read: a concurrent first start that loses the
         // insert reads the winner's value.
@@ -719,7 +734,10 @@ impl Storage for SqliteStorage {
             .await
             .map_err(db("reading an instance secret"))
     }
+}
 
+#[async_trait]
+impl Storage for SqliteStorage {
     async fn close(&self) {
         let storage = self.clone();
         on_storage_thread(async move {

@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use petition::domain::Identity;
 use petition::storage::{
-    Anomaly, AuditEntry, ExportRow, HeldSummary, Matched, NewSignature, Recount, ReviewAction, ReviewOutcome,
-    Selection, SignOutcome, Signature, Stats, Storage, StorageResult, VelocityCount,
+    Anomaly, AuditEntry, ConnectionLog, ConversationStore, ExportRow, HeldSummary, Matched, NewSignature, Recount,
+    ReportStore, ReviewAction, ReviewOutcome, ReviewStore, SecretStore, Selection, SignOutcome, Signature,
+    SignatureStore, Stats, Storage, StorageResult, VelocityCount,
 };
 
 /// Delays every conversation load (which every message makes) by `delay`.
@@ -19,29 +20,47 @@ pub struct SlowStorage {
 }
 
 #[async_trait]
-impl Storage for SlowStorage {
-    async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
-        self.inner.register_campaign(campaign, version, wording).await
-    }
+impl ConversationStore for SlowStorage {
     async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>> {
         tokio::time::sleep(self.delay).await;
         self.inner.load_conversation(who).await
     }
+
     async fn save_conversation(&self, who: &Identity, state: &str, at: DateTime<Utc>) -> StorageResult<()> {
         self.inner.save_conversation(who, state, at).await
     }
+
     async fn delete_conversation(&self, who: &Identity) -> StorageResult<()> {
         self.inner.delete_conversation(who).await
     }
+
     async fn delete_conversations_idle_since(&self, cutoff: DateTime<Utc>) -> StorageResult<u64> {
         self.inner.delete_conversations_idle_since(cutoff).await
     }
+}
+
+#[async_trait]
+impl SignatureStore for SlowStorage {
+    async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
+        self.inner.register_campaign(campaign, version, wording).await
+    }
+
     async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
         self.inner.sign(signature).await
     }
+
     async fn signature_of(&self, campaign: &str, who: &Identity) -> StorageResult<Option<Signature>> {
         self.inner.signature_of(campaign, who).await
     }
+
+    async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
+        self.inner.withdraw(campaign, who).await
+    }
+
+    async fn total(&self, campaign: &str) -> StorageResult<u64> {
+        self.inner.total(campaign).await
+    }
+
     async fn signing_attempts_since(
         &self,
         campaign: &str,
@@ -50,24 +69,25 @@ impl Storage for SlowStorage {
     ) -> StorageResult<Vec<DateTime<Utc>>> {
         self.inner.signing_attempts_since(campaign, who, since).await
     }
+
     async fn forget_signing_attempts_before(&self, before: DateTime<Utc>) -> StorageResult<u64> {
         self.inner.forget_signing_attempts_before(before).await
     }
-    async fn close(&self) {
-        self.inner.close().await
-    }
-    async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
-        self.inner.withdraw(campaign, who).await
-    }
-    async fn total(&self, campaign: &str) -> StorageResult<u64> {
-        self.inner.total(campaign).await
-    }
+}
+
+#[async_trait]
+impl ReportStore for SlowStorage {
     async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
         self.inner.stats(campaign, since, today).await
     }
+
     async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>> {
         self.inner.export(campaign).await
     }
+}
+
+#[async_trait]
+impl ConnectionLog for SlowStorage {
     async fn record_connection_attempt(
         &self,
         bot: &str,
@@ -76,12 +96,18 @@ impl Storage for SlowStorage {
     ) -> StorageResult<()> {
         self.inner.record_connection_attempt(bot, at, forget_before).await
     }
+
     async fn connection_attempts_since(&self, bot: &str, since: DateTime<Utc>) -> StorageResult<u64> {
         self.inner.connection_attempts_since(bot, since).await
     }
+}
+
+#[async_trait]
+impl ReviewStore for SlowStorage {
     async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary> {
         self.inner.held_summary(campaign).await
     }
+
     async fn count_selected(
         &self,
         campaign: &str,
@@ -90,6 +116,7 @@ impl Storage for SlowStorage {
     ) -> StorageResult<Matched> {
         self.inner.count_selected(campaign, selection, action).await
     }
+
     async fn apply_review(
         &self,
         campaign: &str,
@@ -99,12 +126,15 @@ impl Storage for SlowStorage {
     ) -> StorageResult<ReviewOutcome> {
         self.inner.apply_review(campaign, selection, action, audit).await
     }
+
     async fn record_audit(&self, entry: &AuditEntry) -> StorageResult<()> {
         self.inner.record_audit(entry).await
     }
+
     async fn audit_log(&self, campaign: &str) -> StorageResult<Vec<AuditEntry>> {
         self.inner.audit_log(campaign).await
     }
+
     async fn velocity(
         &self,
         campaign: &str,
@@ -113,16 +143,30 @@ impl Storage for SlowStorage {
     ) -> StorageResult<Vec<VelocityCount>> {
         self.inner.velocity(campaign, since, thresholds).await
     }
+
     async fn record_anomaly(&self, anomaly: &Anomaly) -> StorageResult<bool> {
         self.inner.record_anomaly(anomaly).await
     }
+
     async fn anomalies(&self, campaign: &str, since: DateTime<Utc>) -> StorageResult<Vec<Anomaly>> {
         self.inner.anomalies(campaign, since).await
     }
+
     async fn recount(&self) -> StorageResult<Vec<Recount>> {
         self.inner.recount().await
     }
+}
+
+#[async_trait]
+impl SecretStore for SlowStorage {
     async fn instance_secret(&self, name: &str, fresh: &str) -> StorageResult<String> {
         self.inner.instance_secret(name, fresh).await
+    }
+}
+
+#[async_trait]
+impl Storage for SlowStorage {
+    async fn close(&self) {
+        self.inner.close().await
     }
 }
