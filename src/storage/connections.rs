@@ -202,6 +202,19 @@ impl<C: Send + 'static> Connections<C> {
         }
     }
 
+    /// Runs `work` on a connection of this kind and takes it back after,
+    /// unless the work failed (see the module's comment).
+    pub(crate) async fn run<T>(
+        &self,
+        action: &'static str,
+        work: impl AsyncFnOnce(&mut C) -> Result<T, sqlx::Error>,
+    ) -> crate::storage::StorageResult<T> {
+        let mut lease = self.take().await.map_err(crate::storage::db(action))?;
+        let done = work(&mut lease).await;
+        self.give_back(lease, &done);
+        done.map_err(crate::storage::db(action))
+    }
+
     /// Takes a connection back after `work`, unless the work failed (see
     /// the module's comment).
     pub(crate) fn give_back<T, E>(&self, mut lease: Lease<C>, work: &Result<T, E>) {

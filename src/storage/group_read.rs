@@ -12,7 +12,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::{StorageError, StorageResult};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{AttemptKey, Signature, StorageError, StorageResult};
 
 /// Most keys in one query.
 pub const MAX_BATCH: usize = 1000;
@@ -121,4 +125,74 @@ fn fail<V>(senders: Vec<oneshot::Sender<StorageResult<V>>>, error: StorageError)
     for sender in senders {
         let _ = sender.send(Err(StorageError::BatchFailed(error.clone())));
     }
+}
+
+// Sorting a batch's rows out to the keys that asked, the same for both
+// databases.
+
+/// Each value once, sorted: a batch's keys as a query takes them.
+pub(crate) fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut values: Vec<&str> = values.collect();
+    values.sort_unstable();
+    values.dedup();
+    values
+}
+
+/// The signature each key asked for, among those found.
+pub(crate) fn signatures_by_key(
+    keys: &[(String, crate::domain::Identity)],
+    found: Vec<Signature>,
+) -> Vec<Option<Signature>> {
+    let found: HashMap<(&str, &str, &str), &Signature> = found
+        .iter()
+        .map(|s| {
+            (
+                (
+                    s.campaign.as_str(),
+                    s.identity.platform.as_str(),
+                    s.identity.user_id.as_str(),
+                ),
+                s,
+            )
+        })
+        .collect();
+    keys.iter()
+        .map(|(campaign, who)| {
+            found
+                .get(&(campaign.as_str(), who.platform.as_str(), who.user_id.as_str()))
+                .map(|s| (*s).clone())
+        })
+        .collect()
+}
+
+/// Each key's campaign total, among the (campaign, total) rows found; a
+/// campaign without a counter has none yet.
+pub(crate) fn totals_by_key(keys: &[String], found: Vec<(String, i64)>) -> Vec<u64> {
+    let totals: HashMap<String, i64> = found.into_iter().collect();
+    keys.iter()
+        .map(|campaign| totals.get(campaign).copied().unwrap_or(0).max(0) as u64)
+        .collect()
+}
+
+/// Sorts attempts found for a batch of keys (rows of campaign, platform,
+/// platform user id and time, in time order) out to each key, keeping only
+/// those after the key's own time.
+pub(crate) fn attempts_by_key(
+    keys: &[AttemptKey],
+    found: Vec<(String, String, String, DateTime<Utc>)>,
+) -> Vec<Vec<DateTime<Utc>>> {
+    let mut by_identity: std::collections::HashMap<(String, String, String), Vec<DateTime<Utc>>> =
+        std::collections::HashMap::new();
+    for (campaign, platform, user_id, at) in found {
+        by_identity.entry((campaign, platform, user_id)).or_default().push(at);
+    }
+    keys.iter()
+        .map(|(campaign, who, since)| {
+            let key = (campaign.clone(), who.platform.as_str().to_owned(), who.user_id.clone());
+            by_identity
+                .get(&key)
+                .map(|times| times.iter().copied().filter(|at| at > since).collect())
+                .unwrap_or_default()
+        })
+        .collect()
 }

@@ -9,12 +9,13 @@
 
 mod cache;
 mod connections;
+mod database;
 mod erasure;
 pub mod group_commit;
 pub mod group_read;
 mod postgres;
+mod sql;
 mod sqlite;
-mod sqlite_file;
 mod thread;
 
 use std::sync::Arc;
@@ -25,9 +26,6 @@ use serde::Serialize;
 
 use crate::config::DatabaseSettings;
 use crate::domain::{Dimension, Email, HoldReason, Identity, Location, Platform, ShareCode, SignerName};
-
-pub use postgres::PostgresStorage;
-pub use sqlite::SqliteStorage;
 
 /// A signature about to be stored.
 #[derive(Debug, Clone)]
@@ -595,11 +593,9 @@ pub async fn connect(settings: &DatabaseSettings) -> StorageResult<Arc<dyn Stora
 pub async fn connect_for(settings: &DatabaseSettings, usage: Usage) -> StorageResult<Arc<dyn Storage>> {
     let url = settings.url.expose();
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStorage::connect(url, settings.max_connections).await?))
+        sqlite::connect(url, settings.max_connections).await
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(
-            PostgresStorage::connect(url, usage, settings.max_connections).await?,
-        ))
+        postgres::connect(url, usage, settings.max_connections).await
     } else {
         Err(StorageError::UnsupportedUrl)
     }
@@ -664,39 +660,8 @@ pub(crate) fn with_fresh_codes<'a>(pending: &[(usize, &'a NewSignature)]) -> Vec
 /// A signing-attempt lookup: the campaign, who, and after when.
 pub(crate) type AttemptKey = (String, Identity, DateTime<Utc>);
 
-/// Sorts attempts found for a batch of keys (rows of campaign, platform,
-/// platform user id and time, in time order) out to each key, keeping only
-/// those after the key's own time.
-pub(crate) fn attempts_by_key(
-    keys: &[AttemptKey],
-    found: Vec<(String, String, String, DateTime<Utc>)>,
-) -> Vec<Vec<DateTime<Utc>>> {
-    let mut by_identity: std::collections::HashMap<(String, String, String), Vec<DateTime<Utc>>> =
-        std::collections::HashMap::new();
-    for (campaign, platform, user_id, at) in found {
-        by_identity.entry((campaign, platform, user_id)).or_default().push(at);
-    }
-    keys.iter()
-        .map(|(campaign, who, since)| {
-            let key = (campaign.clone(), who.platform.as_str().to_owned(), who.user_id.clone());
-            by_identity
-                .get(&key)
-                .map(|times| times.iter().copied().filter(|at| at > since).collect())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
-pub(crate) fn dimension_from_column(value: &str) -> StorageResult<Dimension> {
-    Dimension::parse(value).ok_or_else(|| StorageError::Corrupt(format!("unknown dimension {value:?}")))
-}
-
 /// The hour an instant falls in, as hours since 1970: anomalies are kept
 /// once per value per hour.
 pub(crate) fn hour_of(at: DateTime<Utc>) -> i64 {
     at.timestamp().div_euclid(3600)
-}
-
-pub(crate) fn platform_from_column(value: &str) -> StorageResult<Platform> {
-    value.parse().map_err(StorageError::Corrupt)
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{StorageError, StorageResult};
+use crate::storage::{StorageError, StorageResult, db};
 
 /// How long a process waits for another to finish setting the file up.
 const SET_UP_WAIT: Duration = Duration::from_secs(60);
@@ -195,7 +195,7 @@ pub(crate) async fn truncate_the_log(executor: impl sqlx::Executor<'_, Database 
     let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
         .fetch_one(executor)
         .await
-        .map_err(super::db("clearing the write-ahead log"))?;
+        .map_err(db("clearing the write-ahead log"))?;
     if busy != 0 {
         return Err(StorageError::Database {
             action: "clearing the write-ahead log",

@@ -1,0 +1,270 @@
+//! A storage assembled from its parts, the same way for both databases: the
+//! shared queries ([`General`]), the group-commit writers, the batched
+//! lookups, and where conversations are read from. A backend builds the
+//! parts (opening the database, its writer, its lookups); the storage
+//! traits are implemented once, here.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::future::BoxFuture;
+
+use super::cache::ConversationCache;
+use super::group_commit::{GroupCommit, Write, Written};
+use super::group_read::GroupRead;
+use super::sql::{Dialect, General};
+use super::{
+    Anomaly, AttemptKey, AuditEntry, ConnectionLog, ConversationStore, ExportRow, HeldSummary, Matched, NewSignature,
+    Recount, ReportStore, ReviewAction, ReviewOutcome, ReviewStore, SecretStore, Selection, SignOutcome, Signature,
+    SignatureStore, Stats, Storage, StorageError, StorageResult, VelocityCount,
+};
+use crate::domain::Identity;
+
+/// Where a storage reads conversations from.
+pub(crate) enum Conversations {
+    /// A complete copy in memory, for a storage that alone owns its
+    /// database (SQLite); every write passes through it.
+    Cached(Arc<ConversationCache>),
+    /// The database, every time, for a storage whose database other
+    /// processes share (PostgreSQL).
+    Read(GroupRead<Identity, Option<String>>),
+}
+
+/// Closes what a backend opened for itself (lookup connections, the pool).
+pub(crate) type Close = Box<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// A whole storage over dialect `D`.
+pub(crate) struct Database<D: Dialect> {
+    pub(crate) general: General<D>,
+    /// Conversation saves and ends: many share each transaction and its
+    /// fsync (see `group_commit`).
+    pub(crate) conversation_writer: GroupCommit,
+    /// Signatures, the same way; the conversation writer itself where one
+    /// writer serves everything (SQLite).
+    pub(crate) signature_writer: GroupCommit,
+    pub(crate) conversations: Conversations,
+    /// Lookups that arrive together share one query.
+    pub(crate) signature_reads: GroupRead<(String, Identity), Option<Signature>>,
+    /// See `signature_reads`.
+    pub(crate) total_reads: GroupRead<String, u64>,
+    /// See `signature_reads`.
+    pub(crate) attempt_reads: GroupRead<AttemptKey, Vec<DateTime<Utc>>>,
+    /// Run once the writers have stopped, at exit.
+    pub(crate) close: Close,
+}
+
+impl<D: Dialect> Database<D> {
+    fn cache(&self) -> Option<&ConversationCache> {
+        match &self.conversations {
+            Conversations::Cached(cache) => Some(cache),
+            Conversations::Read(_) => None,
+        }
+    }
+}
+
+impl<D: Dialect> std::fmt::Debug for Database<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Database")
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> ConversationStore for Database<D> {
+    async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>> {
+        match &self.conversations {
+            Conversations::Cached(cache) => Ok(cache.get(who)),
+            Conversations::Read(reads) => reads.read(who.clone()).await,
+        }
+    }
+
+    async fn save_conversation(&self, who: &Identity, state: &str, at: DateTime<Utc>) -> StorageResult<()> {
+        self.conversation_writer
+            .write(Write::SaveConversation {
+                who: who.clone(),
+                state: state.to_owned(),
+                at,
+            })
+            .await?;
+        // Only once it is durable: the cache never runs ahead of the file.
+        if let Some(cache) = self.cache() {
+            cache.put(who, state, at);
+        }
+        Ok(())
+    }
+
+    async fn delete_conversation(&self, who: &Identity) -> StorageResult<()> {
+        self.conversation_writer
+            .write(Write::DeleteConversation { who: who.clone() })
+            .await?;
+        if let Some(cache) = self.cache() {
+            cache.remove(who);
+        }
+        self.general.erased();
+        Ok(())
+    }
+
+    async fn delete_conversations_idle_since(&self, cutoff: DateTime<Utc>) -> StorageResult<u64> {
+        let deleted = self.general.delete_conversations_idle_since(cutoff).await?;
+        if let Some(cache) = self.cache() {
+            cache.remove_idle_since(cutoff);
+        }
+        Ok(deleted)
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> SignatureStore for Database<D> {
+    async fn register_campaign(&self, campaign: &str, version: u32, wording: &str) -> StorageResult<()> {
+        self.general.register_campaign(campaign, version, wording).await
+    }
+
+    async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
+        match self
+            .signature_writer
+            .write(Write::Sign(Box::new(signature.clone())))
+            .await?
+        {
+            Written::Signed(outcome) => {
+                // The batch ended the conversation; so does the cache.
+                if let Some(cache) = self.cache() {
+                    cache.remove(&signature.identity);
+                }
+                Ok(outcome)
+            }
+            Written::Done => Err(StorageError::Corrupt("a signature came back without an outcome".into())),
+        }
+    }
+
+    async fn signature_of(&self, campaign: &str, who: &Identity) -> StorageResult<Option<Signature>> {
+        self.signature_reads.read((campaign.to_owned(), who.clone())).await
+    }
+
+    async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
+        let total = self.general.withdraw(campaign, who).await?;
+        if let Some(cache) = self.cache() {
+            cache.remove(who);
+        }
+        Ok(total)
+    }
+
+    async fn total(&self, campaign: &str) -> StorageResult<u64> {
+        self.total_reads.read(campaign.to_owned()).await
+    }
+
+    async fn signing_attempts_since(
+        &self,
+        campaign: &str,
+        who: &Identity,
+        since: DateTime<Utc>,
+    ) -> StorageResult<Vec<DateTime<Utc>>> {
+        self.attempt_reads.read((campaign.to_owned(), who.clone(), since)).await
+    }
+
+    async fn forget_signing_attempts_before(&self, before: DateTime<Utc>) -> StorageResult<u64> {
+        self.general.forget_signing_attempts_before(before).await
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> ReviewStore for Database<D> {
+    async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary> {
+        self.general.held_summary(campaign).await
+    }
+
+    async fn count_selected(
+        &self,
+        campaign: &str,
+        selection: &Selection,
+        action: ReviewAction,
+    ) -> StorageResult<Matched> {
+        self.general.count_selected(campaign, selection, action).await
+    }
+
+    async fn apply_review(
+        &self,
+        campaign: &str,
+        selection: &Selection,
+        action: ReviewAction,
+        audit: &AuditEntry,
+    ) -> StorageResult<ReviewOutcome> {
+        self.general.apply_review(campaign, selection, action, audit).await
+    }
+
+    async fn record_audit(&self, entry: &AuditEntry) -> StorageResult<()> {
+        self.general.record_audit(entry).await
+    }
+
+    async fn audit_log(&self, campaign: &str) -> StorageResult<Vec<AuditEntry>> {
+        self.general.audit_log(campaign).await
+    }
+
+    async fn velocity(
+        &self,
+        campaign: &str,
+        since: DateTime<Utc>,
+        thresholds: [u64; 3],
+    ) -> StorageResult<Vec<VelocityCount>> {
+        self.general.velocity(campaign, since, thresholds).await
+    }
+
+    async fn record_anomaly(&self, anomaly: &Anomaly) -> StorageResult<bool> {
+        self.general.record_anomaly(anomaly).await
+    }
+
+    async fn anomalies(&self, campaign: &str, since: DateTime<Utc>) -> StorageResult<Vec<Anomaly>> {
+        self.general.anomalies(campaign, since).await
+    }
+
+    async fn recount(&self) -> StorageResult<Vec<Recount>> {
+        self.general.recount().await
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> ReportStore for Database<D> {
+    async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
+        self.general.stats(campaign, since, today).await
+    }
+
+    async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>> {
+        self.general.export(campaign).await
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> ConnectionLog for Database<D> {
+    async fn record_connection_attempt(
+        &self,
+        bot: &str,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        self.general.record_connection_attempt(bot, at, forget_before).await
+    }
+
+    async fn connection_attempts_since(&self, bot: &str, since: DateTime<Utc>) -> StorageResult<u64> {
+        self.general.connection_attempts_since(bot, since).await
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> SecretStore for Database<D> {
+    async fn instance_secret(&self, name: &str, fresh: &str) -> StorageResult<String> {
+        self.general.instance_secret(name, fresh).await
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> Storage for Database<D> {
+    async fn close(&self) {
+        let writers = (self.conversation_writer.clone(), self.signature_writer.clone());
+        let close = (self.close)();
+        super::thread::on_storage_thread(async move {
+            writers.0.close().await;
+            writers.1.close().await;
+            close.await;
+        })
+        .await;
+    }
+}

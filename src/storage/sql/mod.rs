@@ -1,0 +1,148 @@
+//! The SQL both databases run alike, written once over a small [`Dialect`]:
+//! how a value is bound and read back (a time is milliseconds in SQLite and
+//! a `TIMESTAMPTZ` in PostgreSQL), how a write transaction begins, and the
+//! few statements whose text differs. Everything else here (organisers'
+//! review, reports, the audit and connection logs, withdrawals, how a
+//! signature row reads) is one query for both.
+//!
+//! A backend module keeps only what truly differs: opening the database,
+//! its group-commit writer and its batched lookups.
+
+mod queries;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use serde::Serialize;
+use sqlx::{Database, Pool, Transaction};
+
+use super::{StorageError, StorageResult};
+
+pub(crate) use queries::{General, prior_signature, signature_from_row, signature_row};
+
+/// The connection type of a dialect's database.
+pub(crate) type Connection<D> = <<D as Dialect>::Db as Database>::Connection;
+
+/// The row type of a dialect's database.
+pub(crate) type Row<D> = <<D as Dialect>::Db as Database>::Row;
+
+/// A statement being bound, for a dialect's database.
+type Query<'q, D> = sqlx::query::Query<'q, <D as Dialect>::Db, <<D as Dialect>::Db as Database>::Arguments>;
+
+/// What differs between the databases in the SQL they share. Each method is
+/// the one line that the driver needs spelt out for a concrete database, so
+/// that [`Sql`] and the shared queries can be written once.
+pub(crate) trait Dialect: Send + Sync + Sized + 'static {
+    /// The sqlx database.
+    type Db: Database;
+    /// How a time travels inside a batch's JSON rows.
+    type JsonTime: Serialize;
+
+    /// Binds text.
+    fn bind_text<'q>(query: Query<'q, Self>, value: &str) -> Query<'q, Self>;
+    /// Binds text or NULL.
+    fn bind_maybe_text<'q>(query: Query<'q, Self>, value: Option<&str>) -> Query<'q, Self>;
+    /// Binds an integer.
+    fn bind_int<'q>(query: Query<'q, Self>, value: i64) -> Query<'q, Self>;
+    /// Binds a time.
+    fn bind_time<'q>(query: Query<'q, Self>, value: DateTime<Utc>) -> Query<'q, Self>;
+    /// Binds a time or NULL.
+    fn bind_maybe_time<'q>(query: Query<'q, Self>, value: Option<DateTime<Utc>>) -> Query<'q, Self>;
+
+    /// Runs a statement; how many rows it changed.
+    fn execute<'c>(query: Query<'c, Self>, on: &'c mut Connection<Self>) -> BoxFuture<'c, Result<u64, sqlx::Error>>;
+    /// Runs a query; every row.
+    fn fetch_all<'c>(
+        query: Query<'c, Self>,
+        on: &'c mut Connection<Self>,
+    ) -> BoxFuture<'c, Result<Vec<Row<Self>>, sqlx::Error>>;
+
+    /// Reads a text column.
+    fn text(row: &Row<Self>, column: &str) -> String;
+    /// Reads a nullable text column.
+    fn maybe_text(row: &Row<Self>, column: &str) -> Option<String>;
+    /// Reads an integer column (of any width).
+    fn int(row: &Row<Self>, column: &str) -> i64;
+    /// Reads a boolean column.
+    fn boolean(row: &Row<Self>, column: &str) -> bool;
+    /// Reads a time column.
+    fn time(row: &Row<Self>, column: &str) -> StorageResult<DateTime<Utc>>;
+    /// A time as a batch's JSON rows carry it.
+    fn json_time(at: DateTime<Utc>) -> Self::JsonTime;
+
+    /// Begins a transaction that will write, taking the write lock at once
+    /// where the database has one (SQLite), so it never fails half-way for
+    /// want of it.
+    fn begin_write(pool: &Pool<Self::Db>) -> BoxFuture<'_, Result<Transaction<'static, Self::Db>, sqlx::Error>>;
+
+    /// Counted signatures of campaign $1 made at or after $2, per UTC day
+    /// (`YYYY-MM-DD`, as text): columns `day` and `count`.
+    const COUNTED_BY_DAY: &'static str;
+    /// Every campaign's stored counters, locked against other writers until
+    /// the transaction ends where the database locks rows.
+    const COUNTERS_FOR_RECOUNT: &'static str;
+}
+
+/// A statement with its parameters, bound in order: `Sql::new(..).text(a).int(b)`.
+pub(crate) struct Sql<'q, D: Dialect>(Query<'q, D>);
+
+impl<'q, D: Dialect> Sql<'q, D> {
+    /// A statement; `$1`, `$2`... are its parameters.
+    pub(crate) fn new(sql: &'static str) -> Self {
+        Self(sqlx::query(sql))
+    }
+
+    /// The next parameter is text.
+    pub(crate) fn text(self, value: &str) -> Self {
+        Self(D::bind_text(self.0, value))
+    }
+
+    /// The next parameter is text or NULL.
+    pub(crate) fn maybe_text(self, value: Option<&str>) -> Self {
+        Self(D::bind_maybe_text(self.0, value))
+    }
+
+    /// The next parameter is an integer.
+    pub(crate) fn int(self, value: i64) -> Self {
+        Self(D::bind_int(self.0, value))
+    }
+
+    /// The next parameter is a time.
+    pub(crate) fn time(self, value: DateTime<Utc>) -> Self {
+        Self(D::bind_time(self.0, value))
+    }
+
+    /// The next parameter is a time or NULL.
+    pub(crate) fn maybe_time(self, value: Option<DateTime<Utc>>) -> Self {
+        Self(D::bind_maybe_time(self.0, value))
+    }
+
+    /// Runs it; how many rows it changed.
+    pub(crate) async fn execute(self, on: &mut Connection<D>) -> Result<u64, sqlx::Error> {
+        D::execute(self.0, on).await
+    }
+
+    /// Runs it; every row.
+    pub(crate) async fn fetch_all(self, on: &mut Connection<D>) -> Result<Vec<Row<D>>, sqlx::Error> {
+        D::fetch_all(self.0, on).await
+    }
+
+    /// Runs it; the first row, if any.
+    pub(crate) async fn fetch_optional(self, on: &mut Connection<D>) -> Result<Option<Row<D>>, sqlx::Error> {
+        Ok(self.fetch_all(on).await?.into_iter().next())
+    }
+
+    /// Runs it; the one row it must return.
+    pub(crate) async fn fetch_one(self, on: &mut Connection<D>) -> Result<Row<D>, sqlx::Error> {
+        self.fetch_optional(on).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+}
+
+/// Reads a count column, which is never negative.
+pub(crate) fn count<D: Dialect>(row: &Row<D>, column: &str) -> u64 {
+    D::int(row, column).max(0) as u64
+}
+
+/// A stored time in milliseconds, read back.
+pub(crate) fn from_millis(ms: i64) -> StorageResult<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| StorageError::Corrupt(format!("time {ms} out of range")))
+}
