@@ -12,8 +12,8 @@ use sqlx::PgConnection;
 use super::{IdentityColumns, Postgres};
 use crate::domain::Identity;
 use crate::storage::connections::Connections;
-use crate::storage::group_read::{FetchBatch, attempts_by_key, distinct, signatures_by_key, totals_by_key};
-use crate::storage::sql::signature_from_row;
+use crate::storage::group_read::{FetchBatch, attempts_by_key, distinct, totals_by_key};
+use crate::storage::sql::signatures_answering;
 use crate::storage::{AttemptKey, Signature, StorageResult};
 
 // The lookups by key take their keys as arrays, one per key column, and
@@ -68,11 +68,7 @@ impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
                     .await
             })
             .await?;
-        let found = rows
-            .iter()
-            .map(signature_from_row::<Postgres>)
-            .collect::<StorageResult<_>>()?;
-        Ok(signatures_by_key(keys, found))
+        signatures_answering::<Postgres>(keys, &rows)
     }
 }
 

@@ -24,10 +24,9 @@ use self::lookups::{AttemptFetcher, ConversationFetcher, SignatureFetcher, Total
 use self::writer::PostgresWriter;
 use super::connections::{Budget, Connections};
 use super::database::{Conversations, Database};
-use super::erasure::Eraser;
 use super::group_commit::GroupCommit;
 use super::group_read::GroupRead;
-use super::sql::{Dialect, General};
+use super::sql::{Dialect, General, driver_glue};
 use super::thread::on_storage_thread;
 use super::{Storage, StorageError, StorageResult, Usage, db, describe_connect_error};
 use crate::domain::Identity;
@@ -36,49 +35,20 @@ use crate::domain::Identity;
 /// its row locks as it goes.
 pub(crate) struct Postgres;
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+type Query = sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 impl Dialect for Postgres {
     type Db = sqlx::Postgres;
+    driver_glue!(PgRow, PgConnection, Query);
+
     type JsonTime = DateTime<Utc>;
 
-    fn bind_text<'q>(query: Query<'q>, value: &str) -> Query<'q> {
+    fn bind_time(query: Query, value: DateTime<Utc>) -> Query {
         query.bind(value)
     }
 
-    fn bind_maybe_text<'q>(query: Query<'q>, value: Option<&str>) -> Query<'q> {
+    fn bind_maybe_time(query: Query, value: Option<DateTime<Utc>>) -> Query {
         query.bind(value)
-    }
-
-    fn bind_int<'q>(query: Query<'q>, value: i64) -> Query<'q> {
-        query.bind(value)
-    }
-
-    fn bind_time<'q>(query: Query<'q>, value: DateTime<Utc>) -> Query<'q> {
-        query.bind(value)
-    }
-
-    fn bind_maybe_time<'q>(query: Query<'q>, value: Option<DateTime<Utc>>) -> Query<'q> {
-        query.bind(value)
-    }
-
-    fn execute<'c>(query: Query<'c>, on: &'c mut PgConnection) -> BoxFuture<'c, Result<u64, sqlx::Error>> {
-        query
-            .execute(on)
-            .map(|done| done.map(|done| done.rows_affected()))
-            .boxed()
-    }
-
-    fn fetch_all<'c>(query: Query<'c>, on: &'c mut PgConnection) -> BoxFuture<'c, Result<Vec<PgRow>, sqlx::Error>> {
-        query.fetch_all(on).boxed()
-    }
-
-    fn text(row: &PgRow, column: &str) -> String {
-        row.get(column)
-    }
-
-    fn maybe_text(row: &PgRow, column: &str) -> Option<String> {
-        row.get(column)
     }
 
     fn int(row: &PgRow, column: &str) -> i64 {
@@ -87,16 +57,16 @@ impl Dialect for Postgres {
             .unwrap_or_else(|_| i64::from(row.get::<i32, _>(column)))
     }
 
-    fn boolean(row: &PgRow, column: &str) -> bool {
-        row.get(column)
-    }
-
     fn time(row: &PgRow, column: &str) -> StorageResult<DateTime<Utc>> {
         Ok(row.get(column))
     }
 
     fn json_time(at: DateTime<Utc>) -> DateTime<Utc> {
         at
+    }
+
+    fn clear_erased(pool: &Pool<Self::Db>) -> BoxFuture<'_, StorageResult<()>> {
+        vacuum_erased(pool).boxed()
     }
 
     fn begin_write(
@@ -183,13 +153,6 @@ async fn open(url: &str, usage: Usage, max_connections: u32) -> StorageResult<Ar
         pool.clone(),
         // Nothing on this machine can go missing under it.
         Arc::new(|| Ok(())),
-        Eraser::start({
-            let pool = pool.clone();
-            Box::new(move || {
-                let pool = pool.clone();
-                (!pool.is_closed()).then(|| Box::pin(async move { vacuum_erased(&pool).await }) as _)
-            })
-        }),
     );
     Ok(Arc::new(Database::<Postgres> {
         conversation_writer: GroupCommit::start_many((0..shares.conversation_writers).map(|_| writer()).collect()),

@@ -17,7 +17,7 @@ use sqlx::{Database, Pool, Transaction};
 
 use super::{StorageError, StorageResult};
 
-pub(crate) use queries::{General, prior_signature, signature_from_row, signature_row};
+pub(crate) use queries::{General, prior_signature, signature_row, signatures_answering};
 
 /// The connection type of a dialect's database.
 pub(crate) type Connection<D> = <<D as Dialect>::Db as Database>::Connection;
@@ -25,8 +25,9 @@ pub(crate) type Connection<D> = <<D as Dialect>::Db as Database>::Connection;
 /// The row type of a dialect's database.
 pub(crate) type Row<D> = <<D as Dialect>::Db as Database>::Row;
 
-/// A statement being bound, for a dialect's database.
-type Query<'q, D> = sqlx::query::Query<'q, <D as Dialect>::Db, <<D as Dialect>::Db as Database>::Arguments>;
+/// A statement being bound, for a dialect's database. Statements are
+/// always `'static` text, so nothing in one is borrowed.
+pub(crate) type Query<D> = sqlx::query::Query<'static, <D as Dialect>::Db, <<D as Dialect>::Db as Database>::Arguments>;
 
 /// What differs between the databases in the SQL they share. Each method is
 /// the one line that the driver needs spelt out for a concrete database, so
@@ -38,23 +39,20 @@ pub(crate) trait Dialect: Send + Sync + Sized + 'static {
     type JsonTime: Serialize;
 
     /// Binds text.
-    fn bind_text<'q>(query: Query<'q, Self>, value: &str) -> Query<'q, Self>;
+    fn bind_text(query: Query<Self>, value: &str) -> Query<Self>;
     /// Binds text or NULL.
-    fn bind_maybe_text<'q>(query: Query<'q, Self>, value: Option<&str>) -> Query<'q, Self>;
+    fn bind_maybe_text(query: Query<Self>, value: Option<&str>) -> Query<Self>;
     /// Binds an integer.
-    fn bind_int<'q>(query: Query<'q, Self>, value: i64) -> Query<'q, Self>;
+    fn bind_int(query: Query<Self>, value: i64) -> Query<Self>;
     /// Binds a time.
-    fn bind_time<'q>(query: Query<'q, Self>, value: DateTime<Utc>) -> Query<'q, Self>;
+    fn bind_time(query: Query<Self>, value: DateTime<Utc>) -> Query<Self>;
     /// Binds a time or NULL.
-    fn bind_maybe_time<'q>(query: Query<'q, Self>, value: Option<DateTime<Utc>>) -> Query<'q, Self>;
+    fn bind_maybe_time(query: Query<Self>, value: Option<DateTime<Utc>>) -> Query<Self>;
 
     /// Runs a statement; how many rows it changed.
-    fn execute<'c>(query: Query<'c, Self>, on: &'c mut Connection<Self>) -> BoxFuture<'c, Result<u64, sqlx::Error>>;
+    fn execute(query: Query<Self>, on: &mut Connection<Self>) -> BoxFuture<'_, Result<u64, sqlx::Error>>;
     /// Runs a query; every row.
-    fn fetch_all<'c>(
-        query: Query<'c, Self>,
-        on: &'c mut Connection<Self>,
-    ) -> BoxFuture<'c, Result<Vec<Row<Self>>, sqlx::Error>>;
+    fn fetch_all(query: Query<Self>, on: &mut Connection<Self>) -> BoxFuture<'_, Result<Vec<Row<Self>>, sqlx::Error>>;
 
     /// Reads a text column.
     fn text(row: &Row<Self>, column: &str) -> String;
@@ -74,6 +72,11 @@ pub(crate) trait Dialect: Send + Sync + Sized + 'static {
     /// want of it.
     fn begin_write(pool: &Pool<Self::Db>) -> BoxFuture<'_, Result<Transaction<'static, Self::Db>, sqlx::Error>>;
 
+    /// Clears rows just erased from the disk: what the database keeps of
+    /// them after a delete (SQLite's write-ahead log, PostgreSQL's dead
+    /// tuples). Run soon after erasures (see `storage::erasure`).
+    fn clear_erased(pool: &Pool<Self::Db>) -> BoxFuture<'_, StorageResult<()>>;
+
     /// Counted signatures of campaign $1 made at or after $2, per UTC day
     /// (`YYYY-MM-DD`, as text): columns `day` and `count`.
     const COUNTED_BY_DAY: &'static str;
@@ -82,10 +85,55 @@ pub(crate) trait Dialect: Send + Sync + Sized + 'static {
     const COUNTERS_FOR_RECOUNT: &'static str;
 }
 
-/// A statement with its parameters, bound in order: `Sql::new(..).text(a).int(b)`.
-pub(crate) struct Sql<'q, D: Dialect>(Query<'q, D>);
+/// The parts of a [`Dialect`] that read the same for every driver (binding
+/// what the driver encodes as it is, running, reading plain columns), for a
+/// database's row and connection types; written inside its `impl Dialect`.
+macro_rules! driver_glue {
+    ($row:ty, $connection:ty, $query:ty) => {
+        fn bind_text(query: $query, value: &str) -> $query {
+            query.bind(value)
+        }
 
-impl<'q, D: Dialect> Sql<'q, D> {
+        fn bind_maybe_text(query: $query, value: Option<&str>) -> $query {
+            query.bind(value)
+        }
+
+        fn bind_int(query: $query, value: i64) -> $query {
+            query.bind(value)
+        }
+
+        fn execute(query: $query, on: &mut $connection) -> BoxFuture<'_, Result<u64, sqlx::Error>> {
+            use futures_util::FutureExt;
+            query
+                .execute(on)
+                .map(|done| done.map(|done| done.rows_affected()))
+                .boxed()
+        }
+
+        fn fetch_all(query: $query, on: &mut $connection) -> BoxFuture<'_, Result<Vec<$row>, sqlx::Error>> {
+            use futures_util::FutureExt;
+            query.fetch_all(on).boxed()
+        }
+
+        fn text(row: &$row, column: &str) -> String {
+            row.get(column)
+        }
+
+        fn maybe_text(row: &$row, column: &str) -> Option<String> {
+            row.get(column)
+        }
+
+        fn boolean(row: &$row, column: &str) -> bool {
+            row.get(column)
+        }
+    };
+}
+pub(crate) use driver_glue;
+
+/// A statement with its parameters, bound in order: `Sql::new(..).text(a).int(b)`.
+pub(crate) struct Sql<D: Dialect>(Query<D>);
+
+impl<D: Dialect> Sql<D> {
     /// A statement; `$1`, `$2`... are its parameters.
     pub(crate) fn new(sql: &'static str) -> Self {
         Self(sqlx::query(sql))

@@ -33,8 +33,16 @@ pub(crate) struct General<D: Dialect> {
 }
 
 impl<D: Dialect> General<D> {
-    /// The shared queries on `pool`.
-    pub(crate) fn new(pool: Pool<D::Db>, check: WriteCheck, eraser: Eraser) -> Self {
+    /// The shared queries on `pool`, and the task that clears erased rows
+    /// from its disk.
+    pub(crate) fn new(pool: Pool<D::Db>, check: WriteCheck) -> Self {
+        let eraser = Eraser::start({
+            let pool = pool.clone();
+            Box::new(move || {
+                let pool = pool.clone();
+                (!pool.is_closed()).then(|| Box::pin(async move { D::clear_erased(&pool).await }) as _)
+            })
+        });
         Self { pool, check, eraser }
     }
 
@@ -651,7 +659,7 @@ const REVIEW_UPDATE: &str = concat!(
 );
 
 /// A selection's filters bound as `selection_filter!` takes them.
-fn selected<'q, D: Dialect>(sql: &'static str, campaign: &str, selection: &Selection) -> Sql<'q, D> {
+fn selected<D: Dialect>(sql: &'static str, campaign: &str, selection: &Selection) -> Sql<D> {
     Sql::<D>::new(sql)
         .text(campaign)
         .maybe_text(selection.email_domain.as_deref())
@@ -806,4 +814,14 @@ pub(crate) fn signature_from_row<D: Dialect>(row: &Row<D>) -> StorageResult<Sign
         created_at: D::time(row, "created_at")?,
         status: SignatureStatus::from_columns(&D::text(row, "status"), D::maybe_text(row, "hold_reason").as_deref())?,
     })
+}
+
+/// The signature each key of a batched lookup asked for, from the rows the
+/// lookup found (as `signature_from_row` reads them).
+pub(crate) fn signatures_answering<D: Dialect>(
+    keys: &[(String, Identity)],
+    rows: &[Row<D>],
+) -> StorageResult<Vec<Option<Signature>>> {
+    let found = rows.iter().map(signature_from_row::<D>).collect::<StorageResult<_>>()?;
+    Ok(crate::storage::group_read::signatures_by_key(keys, found))
 }

@@ -11,8 +11,8 @@ use super::file::DatabaseFile;
 use super::{Sqlite, as_json};
 use crate::domain::Identity;
 use crate::storage::connections::Connections;
-use crate::storage::group_read::{FetchBatch, attempts_by_key, distinct, signatures_by_key, totals_by_key};
-use crate::storage::sql::{from_millis, signature_from_row};
+use crate::storage::group_read::{FetchBatch, attempts_by_key, distinct, totals_by_key};
+use crate::storage::sql::{from_millis, signatures_answering};
 use crate::storage::{AttemptKey, Signature, StorageResult};
 
 /// Keys: [campaign, platform, platform user id]. Every attempt kept for
@@ -73,11 +73,7 @@ impl FetchBatch<(String, Identity), Option<Signature>> for SignatureFetcher {
                     .await
             })
             .await?;
-        let found = rows
-            .iter()
-            .map(signature_from_row::<Sqlite>)
-            .collect::<StorageResult<_>>()?;
-        Ok(signatures_by_key(keys, found))
+        signatures_answering::<Sqlite>(keys, &rows)
     }
 }
 

@@ -26,10 +26,9 @@ use self::writer::SqliteWriter;
 use super::cache::ConversationCache;
 use super::connections::{Budget, Connections};
 use super::database::{Conversations, Database};
-use super::erasure::Eraser;
 use super::group_commit::GroupCommit;
 use super::group_read::GroupRead;
-use super::sql::{Dialect, General, from_millis};
+use super::sql::{Dialect, General, driver_glue, from_millis};
 use super::thread::on_storage_thread;
 use super::{Storage, StorageError, StorageResult, db};
 use crate::domain::Identity;
@@ -49,59 +48,23 @@ pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+type Query = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 
 impl Dialect for Sqlite {
     type Db = sqlx::Sqlite;
+    driver_glue!(SqliteRow, SqliteConnection, Query);
+
     type JsonTime = i64;
 
-    fn bind_text<'q>(query: Query<'q>, value: &str) -> Query<'q> {
-        query.bind(value)
-    }
-
-    fn bind_maybe_text<'q>(query: Query<'q>, value: Option<&str>) -> Query<'q> {
-        query.bind(value)
-    }
-
-    fn bind_int<'q>(query: Query<'q>, value: i64) -> Query<'q> {
-        query.bind(value)
-    }
-
-    fn bind_time<'q>(query: Query<'q>, value: DateTime<Utc>) -> Query<'q> {
+    fn bind_time(query: Query, value: DateTime<Utc>) -> Query {
         query.bind(millis(value))
     }
 
-    fn bind_maybe_time<'q>(query: Query<'q>, value: Option<DateTime<Utc>>) -> Query<'q> {
+    fn bind_maybe_time(query: Query, value: Option<DateTime<Utc>>) -> Query {
         query.bind(value.map(millis))
     }
 
-    fn execute<'c>(query: Query<'c>, on: &'c mut SqliteConnection) -> BoxFuture<'c, Result<u64, sqlx::Error>> {
-        query
-            .execute(on)
-            .map(|done| done.map(|done| done.rows_affected()))
-            .boxed()
-    }
-
-    fn fetch_all<'c>(
-        query: Query<'c>,
-        on: &'c mut SqliteConnection,
-    ) -> BoxFuture<'c, Result<Vec<SqliteRow>, sqlx::Error>> {
-        query.fetch_all(on).boxed()
-    }
-
-    fn text(row: &SqliteRow, column: &str) -> String {
-        row.get(column)
-    }
-
-    fn maybe_text(row: &SqliteRow, column: &str) -> Option<String> {
-        row.get(column)
-    }
-
     fn int(row: &SqliteRow, column: &str) -> i64 {
-        row.get(column)
-    }
-
-    fn boolean(row: &SqliteRow, column: &str) -> bool {
         row.get(column)
     }
 
@@ -111,6 +74,10 @@ impl Dialect for Sqlite {
 
     fn json_time(at: DateTime<Utc>) -> i64 {
         millis(at)
+    }
+
+    fn clear_erased(pool: &Pool<Self::Db>) -> BoxFuture<'_, StorageResult<()>> {
+        truncate_the_log(pool).boxed()
     }
 
     fn begin_write(
@@ -195,13 +162,6 @@ async fn open(url: &str, max_connections: u32) -> StorageResult<Arc<dyn Storage>
         Arc::new({
             let file = file.clone();
             move || file.check()
-        }),
-        Eraser::start({
-            let pool = pool.clone();
-            Box::new(move || {
-                let pool = pool.clone();
-                (!pool.is_closed()).then(|| Box::pin(async move { truncate_the_log(&pool).await }) as _)
-            })
         }),
     );
     Ok(Arc::new(Database::<Sqlite> {
