@@ -8,7 +8,10 @@
 //! A backend module keeps only what truly differs: opening the database,
 //! its group-commit writer and its batched lookups.
 
-mod queries;
+mod general;
+mod reports;
+mod review;
+mod rows;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
@@ -17,7 +20,8 @@ use sqlx::{Database, Pool, Transaction};
 
 use super::{StorageError, StorageResult};
 
-pub(crate) use queries::{General, prior_signature, signature_row, signatures_answering};
+pub(crate) use general::General;
+pub(crate) use rows::{prior_signature, signature_row, signatures_answering};
 
 /// The connection type of a dialect's database.
 pub(crate) type Connection<D> = <<D as Dialect>::Db as Database>::Connection;
