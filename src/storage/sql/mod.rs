@@ -8,6 +8,31 @@
 //! A backend module keeps only what truly differs: opening the database,
 //! its group-commit writer and its batched lookups.
 
+/// A breakdown of one campaign's signatures of one status by a column: rows
+/// of `label` and `count`, most first; `limit` keeps the top few.
+macro_rules! tally_by {
+    ($column:literal, $status:literal) => {
+        tally_by!($column, $status, "")
+    };
+    ($column:literal, $status:literal, limit $limit:literal) => {
+        tally_by!($column, $status, concat!(" LIMIT ", $limit))
+    };
+    ($column:literal, $status:literal, $tail:expr) => {
+        concat!(
+            "SELECT ",
+            $column,
+            " AS label, COUNT(*) AS count FROM signatures WHERE campaign = $1 AND status = '",
+            $status,
+            "' AND ",
+            $column,
+            " IS NOT NULL GROUP BY ",
+            $column,
+            " ORDER BY 2 DESC, 1",
+            $tail
+        )
+    };
+}
+
 mod general;
 mod reports;
 mod review;

@@ -7,23 +7,28 @@ use super::{Dialect, General, Sql, count};
 use crate::storage::{ExportRow, Stats, StorageResult, Tally, db, every_day};
 
 impl<D: Dialect> General<D> {
-    /// Label-and-count rows of a query on one campaign, most first.
-    pub(super) async fn tallies(
+    /// Breakdowns of one campaign (see `tally_by!`), one query each, on one
+    /// connection.
+    pub(super) async fn tallies<const N: usize>(
         &self,
-        sql: &'static str,
+        queries: [&'static str; N],
         campaign: &str,
         action: &'static str,
-    ) -> StorageResult<Vec<Tally>> {
+    ) -> StorageResult<[Vec<Tally>; N]> {
         let mut connection = self.read(action).await?;
-        let rows = Sql::<D>::new(sql)
-            .text(campaign)
-            .fetch_all(&mut connection)
-            .await
-            .map_err(db(action))?;
-        Ok(rows
-            .iter()
-            .map(|row| Tally::new(D::text(row, "label"), count::<D>(row, "count")))
-            .collect())
+        let mut tallies = [const { Vec::new() }; N];
+        for (sql, tally) in queries.into_iter().zip(&mut tallies) {
+            let rows = Sql::<D>::new(sql)
+                .text(campaign)
+                .fetch_all(&mut connection)
+                .await
+                .map_err(db(action))?;
+            *tally = rows
+                .iter()
+                .map(|row| Tally::new(D::text(row, "label"), count::<D>(row, "count")))
+                .collect();
+        }
+        Ok(tallies)
     }
 
     /// See [`crate::storage::ReportStore::stats`].
@@ -49,47 +54,27 @@ impl<D: Dialect> General<D> {
             .map_err(db("reading the counters"))?;
         drop(connection);
         let counted = |column| counters.as_ref().map_or(0, |row| count::<D>(row, column));
-        let breakdown = "computing a breakdown";
+        let [by_platform, by_district, by_country, top_referral_codes] = self
+            .tallies(
+                [
+                    tally_by!("platform", "counted"),
+                    tally_by!("postcode_district", "counted"),
+                    tally_by!("country", "counted"),
+                    tally_by!("referral_code", "counted", limit 10),
+                ],
+                campaign,
+                "computing a breakdown",
+            )
+            .await?;
         Ok(Stats {
             campaign: campaign.to_owned(),
             total: counted("total"),
             held: counted("held"),
-            by_platform: self
-                .tallies(
-                    "SELECT platform AS label, COUNT(*) AS count FROM signatures
-                     WHERE campaign = $1 AND status = 'counted' GROUP BY platform ORDER BY 2 DESC, 1",
-                    campaign,
-                    breakdown,
-                )
-                .await?,
+            by_platform,
             by_day: every_day(since, today, days),
-            by_district: self
-                .tallies(
-                    "SELECT postcode_district AS label, COUNT(*) AS count FROM signatures
-                     WHERE campaign = $1 AND status = 'counted' AND postcode_district IS NOT NULL
-                     GROUP BY postcode_district ORDER BY 2 DESC, 1",
-                    campaign,
-                    breakdown,
-                )
-                .await?,
-            by_country: self
-                .tallies(
-                    "SELECT country AS label, COUNT(*) AS count FROM signatures
-                     WHERE campaign = $1 AND status = 'counted' AND country IS NOT NULL
-                     GROUP BY country ORDER BY 2 DESC, 1",
-                    campaign,
-                    breakdown,
-                )
-                .await?,
-            top_referral_codes: self
-                .tallies(
-                    "SELECT referral_code AS label, COUNT(*) AS count FROM signatures
-                     WHERE campaign = $1 AND status = 'counted' AND referral_code IS NOT NULL
-                     GROUP BY referral_code ORDER BY 2 DESC, 1 LIMIT 10",
-                    campaign,
-                    breakdown,
-                )
-                .await?,
+            by_district,
+            by_country,
+            top_referral_codes,
         })
     }
 

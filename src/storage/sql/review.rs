@@ -14,44 +14,24 @@ use crate::storage::{
 impl<D: Dialect> General<D> {
     /// See [`crate::storage::ReviewStore::held_summary`].
     pub(crate) async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary> {
-        let action = "summarising held signatures";
-        let by_reason = self
+        let [by_reason, by_platform, by_email_domain, by_district] = self
             .tallies(
-                "SELECT hold_reason AS label, COUNT(*) AS count FROM signatures WHERE campaign = $1 AND status = 'held'
-                 GROUP BY hold_reason ORDER BY 2 DESC, 1",
+                [
+                    tally_by!("hold_reason", "held"),
+                    tally_by!("platform", "held"),
+                    tally_by!("email_domain", "held", limit 10),
+                    tally_by!("postcode_district", "held", limit 10),
+                ],
                 campaign,
-                action,
+                "summarising held signatures",
             )
             .await?;
         Ok(HeldSummary {
             held: by_reason.iter().map(|t| t.count).sum(),
             by_reason,
-            by_platform: self
-                .tallies(
-                    "SELECT platform AS label, COUNT(*) AS count FROM signatures WHERE campaign = $1 AND status = 'held'
-                     GROUP BY platform ORDER BY 2 DESC, 1",
-                    campaign,
-                    action,
-                )
-                .await?,
-            by_email_domain: self
-                .tallies(
-                    "SELECT email_domain AS label, COUNT(*) AS count FROM signatures
-                     WHERE campaign = $1 AND status = 'held' AND email_domain IS NOT NULL
-                     GROUP BY email_domain ORDER BY 2 DESC, 1 LIMIT 10",
-                    campaign,
-                    action,
-                )
-                .await?,
-            by_district: self
-                .tallies(
-                    "SELECT postcode_district AS label, COUNT(*) AS count FROM signatures
-                     WHERE campaign = $1 AND status = 'held' AND postcode_district IS NOT NULL
-                     GROUP BY postcode_district ORDER BY 2 DESC, 1 LIMIT 10",
-                    campaign,
-                    action,
-                )
-                .await?,
+            by_platform,
+            by_email_domain,
+            by_district,
         })
     }
 
