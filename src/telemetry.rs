@@ -21,7 +21,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LoggingSettings, Secret};
 use crate::domain::Identity;
-use crate::storage::{Storage, StorageResult};
+use crate::storage::{SecretStore, StorageResult};
 
 /// Starts logging at `default_level` unless `RUST_LOG` says otherwise.
 pub fn init(default_level: &str) {
@@ -98,7 +98,7 @@ pub(crate) fn pseudonym(who: &Identity) -> String {
 /// The key this instance should use: the configured one, or else the one
 /// kept in the database, generated (32 random bytes, in hex) and stored by
 /// whichever process sharing the database starts first.
-pub async fn choose_pseudonym_key(logging: &LoggingSettings, storage: &dyn Storage) -> StorageResult<Secret> {
+pub async fn choose_pseudonym_key(logging: &LoggingSettings, storage: &dyn SecretStore) -> StorageResult<Secret> {
     if !logging.pseudonym_key.is_empty() {
         return Ok(logging.pseudonym_key.clone());
     }
