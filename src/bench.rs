@@ -447,9 +447,7 @@ async fn telegram(url: &str, count: usize, concurrency: usize) -> anyhow::Result
     let app = App::build(settings(url)).await?;
     let fake = Arc::new(FakeTelegram::start().await);
     let bot = Bot::new(TOKEN).set_api_url(fake.url.clone());
-    let running =
-        crate::telegram::TelegramBot::spawn(bot, app.engine.clone(), &[], crate::telegram::Delivery::LongPolling)
-            .await?;
+    let running = crate::telegram::spawn(bot, app.engine.clone(), &[], crate::telegram::Delivery::LongPolling).await?;
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)

@@ -20,6 +20,9 @@
 //! - [`limits`]: rate limits (governor), the surge ceiling, and the rules that
 //!   hold suspicious signatures for review.
 //! - [`organiser`]: who organisers are, and totals, breakdowns and exports.
+//! - [`adapter`]: what the chat adapters share, so neither borrows from the
+//!   other: one handle type for a running bot (with a bounded stop), one
+//!   forwarder of organisers' alerts, text split under a length limit.
 //! - [`telegram`]: the Telegram adapter (teloxide): updates in, messages out.
 //! - [`discord`]: the Discord adapter (serenity): slash commands, buttons, a
 //!   signing form and DMs in, ephemeral replies and DMs out.
@@ -34,6 +37,7 @@
 //! - [`telemetry`]: log set-up, and the keyed pseudonyms that stand for
 //!   people in log lines, which never carry personal data.
 
+pub mod adapter;
 pub mod bench;
 pub mod campaign;
 pub mod clock;
