@@ -31,13 +31,18 @@
 //! - [`startup`]: builds the application from settings and runs it.
 //! - [`shutdown`]: deadlines for bots' stops, so a hung platform cannot hold one.
 //! - [`clock`]: the time, replaceable in tests.
-//! - [`testing`]: a fake Telegram Bot API server, for tests and benchmarks.
-//! - [`bench`]: `petition bench`, which measures signings per second,
-//!   `total` latency, memory per conversation and Telegram throughput.
+//! - `test_kit` (only with the `test-kit` feature, which the tests turn on):
+//!   fakes of the Telegram Bot API and of Discord's gateway and REST API on
+//!   loopback, and a fresh SQLite or PostgreSQL database per test, shared by
+//!   the tests and the benchmark. Test doubles never ship in a release build.
+//! - `bench` (likewise only with `test-kit`): `petition bench`, which
+//!   measures signings per second, `total` latency, memory per conversation
+//!   and Telegram throughput.
 //! - [`telemetry`]: log set-up, and the keyed pseudonyms that stand for
 //!   people in log lines, which never carry personal data.
 
 pub mod adapter;
+#[cfg(feature = "test-kit")]
 pub mod bench;
 pub mod campaign;
 pub mod clock;
@@ -54,4 +59,5 @@ pub mod startup;
 pub mod storage;
 pub mod telegram;
 pub mod telemetry;
-pub mod testing;
+#[cfg(feature = "test-kit")]
+pub mod test_kit;
