@@ -4,19 +4,23 @@
 //!
 //! Every signing run ends by counting what was stored: the run fails if an
 //! acknowledged signature is missing or any is duplicated.
+//!
+//! It drives a fake Telegram and makes its databases with the test kit
+//! ([`crate::test_kit`]), so it exists only with the `test-kit` feature:
+//! `cargo run --release --features test-kit -- bench`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use sqlx::Connection;
 
 use crate::config::{Secret, Settings};
 use crate::conversation::{Engine, Incoming, Input, Reply};
 use crate::domain::{Identity, Platform};
 use crate::startup::App;
 use crate::storage::Storage;
+use crate::test_kit::TestDatabase;
 
 /// How big a run is.
 #[derive(Debug, Clone, Copy)]
@@ -87,7 +91,7 @@ pub async fn run(
     let wanted = |part: Part| parts.is_empty() || parts.contains(&part);
     if wanted(Part::Sqlite) {
         for (i, concurrency) in CONCURRENCY.into_iter().enumerate() {
-            let database = BenchDatabase::sqlite()?;
+            let database = TestDatabase::sqlite()?;
             let rate = signings_per_second(&database.url, concurrency, scale.signings[i]).await?;
             report(&figure("signings_per_s_sqlite", concurrency), format!("{rate:.0}"));
         }
@@ -96,9 +100,12 @@ pub async fn run(
         match postgres_url {
             Some(server) => {
                 for (i, concurrency) in CONCURRENCY.into_iter().enumerate() {
-                    let database = BenchDatabase::postgres(server).await?;
+                    let database = TestDatabase::try_on_server(server)
+                        .await
+                        .context("could not make a database at PETITION_TEST_POSTGRES_URL")?;
                     let rate = signings_per_second(&database.url, concurrency, scale.signings[i]).await;
-                    database.drop_postgres().await;
+                    // Gone before the next run's database is made.
+                    drop(database);
                     report(&figure("signings_per_s_postgres", concurrency), format!("{:.0}", rate?));
                 }
             }
@@ -109,18 +116,18 @@ pub async fn run(
         }
     }
     if wanted(Part::Total) {
-        let database = BenchDatabase::sqlite()?;
+        let database = TestDatabase::sqlite()?;
         let (p50, p99) = total_latency(&database.url, scale.stored_for_total, scale.total_samples).await?;
         report("total_p50_us", format!("{p50:.0}"));
         report("total_p99_us", format!("{p99:.0}"));
     }
     if wanted(Part::Memory) {
-        let database = BenchDatabase::sqlite()?;
+        let database = TestDatabase::sqlite()?;
         let bytes = bytes_per_conversation(&database.url, scale.open_conversations).await?;
         report("bytes_per_conversation", format!("{bytes:.0}"));
     }
     if wanted(Part::Telegram) {
-        let database = BenchDatabase::sqlite()?;
+        let database = TestDatabase::sqlite()?;
         let telegram = telegram(&database.url, scale.telegram_signings, scale.telegram_concurrency).await?;
         report("telegram_signings_per_s", format!("{:.0}", telegram.signings_per_s));
         report(
@@ -142,66 +149,6 @@ fn figure(name: &str, concurrency: usize) -> String {
         name.to_owned()
     } else {
         format!("{name}_at_{concurrency}")
-    }
-}
-
-/// A fresh database for one run.
-struct BenchDatabase {
-    url: String,
-    _folder: Option<tempfile::TempDir>,
-    postgres: Option<(String, String)>,
-}
-
-impl BenchDatabase {
-    fn sqlite() -> anyhow::Result<Self> {
-        let folder = tempfile::tempdir().context("could not make a temporary folder")?;
-        Ok(Self {
-            url: format!("sqlite://{}", folder.path().join("bench.db").display()),
-            _folder: Some(folder),
-            postgres: None,
-        })
-    }
-
-    async fn postgres(server: &str) -> anyhow::Result<Self> {
-        let name = format!("petition_bench_{}", std::process::id());
-        let mut admin = sqlx::PgConnection::connect(server)
-            .await
-            .context("could not reach PostgreSQL at PETITION_TEST_POSTGRES_URL")?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut admin)
-        .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await?;
-        let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
-        let after_scheme = base.find("://").map_or(0, |i| i + 3);
-        let base = match base[after_scheme..].find('/') {
-            Some(slash) => &base[..after_scheme + slash],
-            None => base,
-        };
-        let url = match query {
-            Some(query) => format!("{base}/{name}?{query}"),
-            None => format!("{base}/{name}"),
-        };
-        Ok(Self {
-            url,
-            _folder: None,
-            postgres: Some((server.to_owned(), name)),
-        })
-    }
-
-    async fn drop_postgres(&self) {
-        if let Some((server, name)) = &self.postgres
-            && let Ok(mut admin) = sqlx::PgConnection::connect(server).await
-        {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await;
-        }
     }
 }
 
@@ -442,14 +389,12 @@ struct TelegramFigures {
 /// Signings through the real Telegram adapter and dispatcher, long polling
 /// a fake Bot API server over HTTP on loopback, with no outbound rate limit.
 async fn telegram(url: &str, count: usize, concurrency: usize) -> anyhow::Result<TelegramFigures> {
-    use crate::testing::fake_telegram::{FakeTelegram, TOKEN};
+    use crate::test_kit::fake_telegram::{FakeTelegram, TOKEN};
     use teloxide::Bot;
     let app = App::build(settings(url)).await?;
     let fake = Arc::new(FakeTelegram::start().await);
     let bot = Bot::new(TOKEN).set_api_url(fake.url.clone());
-    let running =
-        crate::telegram::TelegramBot::spawn(bot, app.engine.clone(), &[], crate::telegram::Delivery::LongPolling)
-            .await?;
+    let running = crate::telegram::spawn(bot, app.engine.clone(), &[], crate::telegram::Delivery::LongPolling).await?;
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
@@ -482,7 +427,7 @@ async fn telegram(url: &str, count: usize, concurrency: usize) -> anyhow::Result
 }
 
 async fn sign_on_telegram(
-    fake: &crate::testing::fake_telegram::FakeTelegram,
+    fake: &crate::test_kit::fake_telegram::FakeTelegram,
     user: u64,
     n: usize,
 ) -> anyhow::Result<()> {

@@ -20,6 +20,9 @@
 //! - [`limits`]: rate limits (governor), the surge ceiling, and the rules that
 //!   hold suspicious signatures for review.
 //! - [`organiser`]: who organisers are, and totals, breakdowns and exports.
+//! - [`adapter`]: what the chat adapters share, so neither borrows from the
+//!   other: one handle type for a running bot (with a bounded stop), one
+//!   forwarder of organisers' alerts, text split under a length limit.
 //! - [`telegram`]: the Telegram adapter (teloxide): updates in, messages out.
 //! - [`discord`]: the Discord adapter (serenity): slash commands, buttons, a
 //!   signing form and DMs in, ephemeral replies and DMs out.
@@ -28,12 +31,18 @@
 //! - [`startup`]: builds the application from settings and runs it.
 //! - [`shutdown`]: deadlines for bots' stops, so a hung platform cannot hold one.
 //! - [`clock`]: the time, replaceable in tests.
-//! - [`testing`]: a fake Telegram Bot API server, for tests and benchmarks.
-//! - [`bench`]: `petition bench`, which measures signings per second,
-//!   `total` latency, memory per conversation and Telegram throughput.
+//! - `test_kit` (only with the `test-kit` feature, which the tests turn on):
+//!   fakes of the Telegram Bot API and of Discord's gateway and REST API on
+//!   loopback, and a fresh SQLite or PostgreSQL database per test, shared by
+//!   the tests and the benchmark. Test doubles never ship in a release build.
+//! - `bench` (likewise only with `test-kit`): `petition bench`, which
+//!   measures signings per second, `total` latency, memory per conversation
+//!   and Telegram throughput.
 //! - [`telemetry`]: log set-up, and the keyed pseudonyms that stand for
 //!   people in log lines, which never carry personal data.
 
+pub mod adapter;
+#[cfg(feature = "test-kit")]
 pub mod bench;
 pub mod campaign;
 pub mod clock;
@@ -50,4 +59,5 @@ pub mod startup;
 pub mod storage;
 pub mod telegram;
 pub mod telemetry;
-pub mod testing;
+#[cfg(feature = "test-kit")]
+pub mod test_kit;

@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+#[cfg(feature = "test-kit")]
+use petition::bench;
 use petition::config::Settings;
 use petition::startup::App;
-use petition::{bench, console, organiser, storage, telemetry};
+use petition::{console, organiser, storage, telemetry};
 use tracing::warn;
 
 /// A petition gatherer that lives inside chat.
@@ -56,6 +58,8 @@ enum Command {
     /// Measure signings per second (SQLite, and PostgreSQL at
     /// PETITION_TEST_POSTGRES_URL), total latency, memory per conversation and
     /// Telegram throughput, on fresh databases; prints name=value lines.
+    // It drives a fake Telegram, so only a build with the test kit has it.
+    #[cfg(feature = "test-kit")]
     Bench {
         /// A small run that only checks every measurement works.
         #[arg(long)]
@@ -153,9 +157,10 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        #[cfg(feature = "test-kit")]
         Command::Bench { quick, only } => {
             let scale = if quick { bench::Scale::QUICK } else { bench::Scale::FULL };
-            let postgres = std::env::var("PETITION_TEST_POSTGRES_URL").ok();
+            let postgres = std::env::var(petition::test_kit::database::POSTGRES_URL_VARIABLE).ok();
             bench::run(scale, &only, postgres.as_deref(), |name, value| {
                 println!("{name}={value}")
             })

@@ -8,12 +8,13 @@ use anyhow::Context;
 use teloxide::adaptors::throttle::Limits;
 use tracing::{info, warn};
 
+use crate::adapter::{self, BotHandle};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::conversation::Engine;
-use crate::discord::{self, DiscordBot};
+use crate::discord;
 use crate::storage::{self, Usage};
-use crate::telegram::{self, Delivery, TelegramBot};
+use crate::telegram::{self, Delivery};
 use crate::telemetry::{self, PseudonymKey};
 
 /// How often abandoned conversations are looked for.
@@ -123,28 +124,27 @@ impl App {
             );
         }
         let mut shutdown = std::pin::pin!(shutdown);
+        let mut bots: Vec<BotHandle> = Vec::new();
         // Starting Telegram asks its API (getMe, the menus, the webhook),
         // which may hang for as long as its client waits; a signal
         // meanwhile must still stop the process.
-        let mut telegram = match telegram_configured {
-            true => tokio::select! {
-                started = self.start_telegram() => Some(started?),
+        if telegram_configured {
+            tokio::select! {
+                started = self.start_telegram() => bots.push(started?),
                 () = &mut shutdown => {
                     info!("shutting down");
                     info!("stopped");
                     return Ok(());
                 }
-            },
-            false => None,
-        };
-        let mut discord = match discord_configured {
-            true => Some(
-                DiscordBot::spawn(&self.settings.discord, self.engine.clone(), discord::DEFER_AFTER)
+            }
+        }
+        if discord_configured {
+            bots.push(
+                discord::spawn(&self.settings.discord, self.engine.clone(), discord::DEFER_AFTER)
                     .await
                     .context("could not start the Discord bot")?,
-            ),
-            false => None,
-        };
+            );
+        }
         let mut chores = vec![
             tokio::spawn(forget_abandoned_conversations_periodically(self.engine.clone())),
             tokio::spawn(check_velocity_periodically(self.engine.clone())),
@@ -154,9 +154,8 @@ impl App {
             && telegram_configured
         {
             let bot = telegram::throttled_bot(&self.settings.telegram, Limits::default())?;
-            chores.push(tokio::spawn(telegram::forward_alerts(
-                bot,
-                chat,
+            chores.push(tokio::spawn(adapter::forward_alerts(
+                telegram::AlertChat::new(bot, chat),
                 self.engine.subscribe_alerts(),
             )));
         }
@@ -165,53 +164,26 @@ impl App {
         {
             let rest =
                 discord::rest::DiscordRest::new(&self.settings.discord.api_url, self.settings.discord.token.clone())?;
-            chores.push(tokio::spawn(discord::forward_alerts(
-                rest,
-                channel,
+            chores.push(tokio::spawn(adapter::forward_alerts(
+                discord::AlertChannel::new(rest, channel),
                 self.engine.subscribe_alerts(),
             )));
         }
 
-        {
-            let telegram_stopped = async {
-                match telegram.as_mut() {
-                    Some(bot) => bot.stopped().await,
-                    None => std::future::pending().await,
-                }
-            };
-            let discord_stopped = async {
-                match discord.as_mut() {
-                    Some(bot) => bot.stopped().await,
-                    None => std::future::pending().await,
-                }
-            };
-            info!(telegram = telegram_configured, discord = discord_configured, "running");
-            tokio::select! {
-                () = &mut shutdown => info!("shutting down"),
-                () = telegram_stopped => warn!("the Telegram bot stopped by itself"),
-                () = discord_stopped => warn!("the Discord bot stopped by itself"),
-            }
+        info!(telegram = telegram_configured, discord = discord_configured, "running");
+        tokio::select! {
+            () = &mut shutdown => info!("shutting down"),
+            platform = BotHandle::first_to_stop(&mut bots) => warn!("the {platform} bot stopped by itself"),
         }
         for chore in chores {
             chore.abort();
         }
         // Each bot bounds its own stop; this bounds them together, whatever
         // state their connections are in.
-        let stopping = async {
-            tokio::join!(
-                async {
-                    if let Some(bot) = telegram {
-                        bot.stop().await;
-                    }
-                },
-                async {
-                    if let Some(bot) = discord {
-                        bot.stop().await;
-                    }
-                },
-            )
-        };
-        if tokio::time::timeout(STOP_WITHIN, stopping).await.is_err() {
+        if tokio::time::timeout(STOP_WITHIN, BotHandle::stop_all(bots))
+            .await
+            .is_err()
+        {
             warn!(deadline = ?STOP_WITHIN, "the bots did not stop in time; leaving them");
         }
         self.engine.storage().close().await;
@@ -219,7 +191,7 @@ impl App {
         Ok(())
     }
 
-    async fn start_telegram(&self) -> anyhow::Result<TelegramBot> {
+    async fn start_telegram(&self) -> anyhow::Result<BotHandle> {
         let settings = &self.settings.telegram;
         let bot = telegram::throttled_bot(settings, Limits::default())?;
         let delivery = if settings.webhook_url.trim().is_empty() {
@@ -236,7 +208,7 @@ impl App {
             }
         };
         let organisers = &self.settings.organisers.telegram_users;
-        TelegramBot::spawn(bot, self.engine.clone(), organisers, delivery)
+        telegram::spawn(bot, self.engine.clone(), organisers, delivery)
             .await
             .context("could not start the Telegram bot")
     }

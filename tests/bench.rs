@@ -6,7 +6,7 @@ use petition::bench::{Scale, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quick_bench_run_reports_every_figure() {
-    let postgres = std::env::var("PETITION_TEST_POSTGRES_URL").ok();
+    let postgres = petition::test_kit::database::postgres_server();
     let mut figures = Vec::new();
     run(Scale::QUICK, &[], postgres.as_deref(), |name, value| {
         figures.push((name.to_owned(), value))

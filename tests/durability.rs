@@ -12,6 +12,7 @@ use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use petition::test_kit::database;
 use support::{TestApp, TestDatabase, telegram, text_of};
 
 /// A console whose answers are typed one at a time, reading what it says.
@@ -125,10 +126,18 @@ struct OwnPostgres {
 }
 
 impl OwnPostgres {
-    /// Starts one, or `None` where PostgreSQL's programs are not installed.
+    /// Starts one, or `None` where the PostgreSQL half is skipped (see
+    /// `petition::test_kit::database`) or PostgreSQL's programs are not
+    /// installed; where PostgreSQL is required, either is a failure.
     fn start() -> Option<Self> {
+        database::postgres_server()?;
         let bin = Path::new("/usr/lib/postgresql/15/bin");
-        if !bin.join("initdb").exists() || std::env::var("PETITION_TEST_POSTGRES_URL").is_err() {
+        if !bin.join("initdb").exists() {
+            assert!(
+                !database::postgres_required(),
+                "PostgreSQL is required, but its programs are not in {}",
+                bin.display()
+            );
             return None;
         }
         let folder = tempfile::tempdir().unwrap();

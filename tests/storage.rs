@@ -507,22 +507,27 @@ async fn a_failed_batch_fails_every_write_in_it_and_stores_none_of_it(app: TestA
         }
     }
     let app = std::sync::Arc::new(app);
-    let people: Vec<(u64, &str)> = (0..60u64)
-        .map(|n| (n, if n == 59 { "Poison Pill" } else { "Ada Lovelace" }))
+    // Hold the writer on a first batch with one signature in it, so that the
+    // other 59, the poisoned one among them, queue up meanwhile and make up
+    // the next batch together: who shares the poisoned batch is then known.
+    let held = SignaturesLocked::take(&app).await;
+    let (queued, mut queued_so_far) = tokio::sync::mpsc::unbounded_channel();
+    let first = tokio::spawn(sign_saying_when_queued(app.clone(), 0, queued.clone()));
+    held.wait_for_the_writer(&app).await;
+    let rest: Vec<_> = (1..60u64)
+        .map(|n| tokio::spawn(sign_saying_when_queued(app.clone(), n, queued.clone())))
         .collect();
-    let tasks: Vec<_> = people
-        .into_iter()
-        .map(|(n, name)| {
-            let app = app.clone();
-            tokio::spawn(async move {
-                let signature = signature(&telegram(n), name, Some(&format!("p{n}@example.org")), district("N1"));
-                (n, app.storage.sign(&signature).await)
-            })
-        })
-        .collect();
+    for _ in 0..60 {
+        queued_so_far.recv().await.expect("every signer queues its write");
+    }
+    held.release().await;
+    let mut outcomes = Vec::new();
+    for task in std::iter::once(first).chain(rest) {
+        outcomes.push(task.await.unwrap());
+    }
     let mut acknowledged = 0;
-    for task in tasks {
-        let (n, outcome) = task.await.unwrap();
+    for (n, outcome) in &outcomes {
+        let n = *n;
         let stored = count_independently(
             &app,
             "SELECT COUNT(*) FROM signatures WHERE email = $1",
@@ -544,6 +549,25 @@ async fn a_failed_batch_fails_every_write_in_it_and_stores_none_of_it(app: TestA
             assert_eq!(stored, 0, "the poisoned signature never lands");
         }
     }
+    // The batch of one was committed; in the poisoned batch every other
+    // write failed too, with that batch's own error.
+    assert!(
+        matches!(outcomes[0], (0, Ok(SignOutcome::Signed { .. }))),
+        "{:?}",
+        outcomes[0]
+    );
+    let Some((59, Err(StorageError::BatchFailed(poisoned_batch)))) = outcomes.last() else {
+        panic!("the poisoned signature fails its batch: {:?}", outcomes.last());
+    };
+    for (n, outcome) in &outcomes[1..59] {
+        match outcome {
+            Err(StorageError::BatchFailed(error)) => assert!(
+                std::sync::Arc::ptr_eq(error, poisoned_batch),
+                "signer {n} failed with the poisoned batch, not another: {error}"
+            ),
+            other => panic!("signer {n} was in the poisoned batch, so its write failed too: {other:?}"),
+        }
+    }
     assert!(acknowledged < 60);
     assert_eq!(app.total().await, acknowledged);
     for recount in app.storage.recount().await.unwrap() {
@@ -560,6 +584,96 @@ async fn a_failed_batch_fails_every_write_in_it_and_stores_none_of_it(app: TestA
         app.storage.sign(&later).await.unwrap(),
         SignOutcome::Signed { .. }
     ));
+}
+
+/// Signs as signer `n` (signer 59 with the poisoned name), saying on
+/// `queued` once the write is queued: a write is queued when its future is
+/// first polled.
+async fn sign_saying_when_queued(
+    app: std::sync::Arc<TestApp>,
+    n: u64,
+    queued: tokio::sync::mpsc::UnboundedSender<()>,
+) -> (u64, Result<SignOutcome, StorageError>) {
+    let name = if n == 59 { "Poison Pill" } else { "Ada Lovelace" };
+    let signature = signature(&telegram(n), name, Some(&format!("p{n}@example.org")), district("N1"));
+    let mut signing = std::pin::pin!(app.storage.sign(&signature));
+    let first_poll = std::future::poll_fn(|cx| std::task::Poll::Ready(signing.as_mut().poll(cx))).await;
+    let _ = queued.send(());
+    let outcome = match first_poll {
+        std::task::Poll::Ready(outcome) => outcome,
+        std::task::Poll::Pending => signing.await,
+    };
+    (n, outcome)
+}
+
+/// The `signatures` table locked against writes from a connection of its
+/// own, as another process's long transaction would: the app's writer
+/// waits with the batch it has taken until the lock is released.
+enum SignaturesLocked {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl SignaturesLocked {
+    async fn take(app: &TestApp) -> Self {
+        use sqlx::Connection;
+        match app.backend {
+            support::Backend::Sqlite => {
+                let mut connection = sqlx::SqliteConnection::connect(&app.database.url).await.unwrap();
+                sqlx::query("BEGIN IMMEDIATE").execute(&mut connection).await.unwrap();
+                Self::Sqlite(connection)
+            }
+            support::Backend::Postgres => {
+                let mut connection = sqlx::PgConnection::connect(&app.database.url).await.unwrap();
+                sqlx::query("BEGIN").execute(&mut connection).await.unwrap();
+                sqlx::query("LOCK TABLE signatures IN EXCLUSIVE MODE")
+                    .execute(&mut connection)
+                    .await
+                    .unwrap();
+                Self::Postgres(connection)
+            }
+        }
+    }
+
+    /// Waits until the writer has taken the write queued first and is held.
+    async fn wait_for_the_writer(&self, app: &TestApp) {
+        match self {
+            // SQLite shows no sign of a connection waiting for a lock; but
+            // the writer takes a queued write at once, on a thread of its
+            // own, so this is ample even on a busy machine.
+            Self::Sqlite(_) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+            Self::Postgres(_) => {
+                use sqlx::Connection;
+                let mut watcher = sqlx::PgConnection::connect(&app.database.url).await.unwrap();
+                for _ in 0..1_500 {
+                    let waiting: bool = sqlx::query_scalar(
+                        "SELECT EXISTS (SELECT 1 FROM pg_locks
+                         WHERE NOT granted AND relation = 'signatures'::regclass
+                           AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+                    )
+                    .fetch_one(&mut watcher)
+                    .await
+                    .unwrap();
+                    if waiting {
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                panic!("the writer never waited for the lock on signatures");
+            }
+        }
+    }
+
+    async fn release(self) {
+        match self {
+            Self::Sqlite(mut connection) => {
+                sqlx::query("COMMIT").execute(&mut connection).await.unwrap();
+            }
+            Self::Postgres(mut connection) => {
+                sqlx::query("COMMIT").execute(&mut connection).await.unwrap();
+            }
+        }
+    }
 }
 
 /// PostgreSQL only: a database hiccup (here, the server closing every

@@ -27,16 +27,16 @@ use serenity::builder::{
 };
 use serenity::client::{ClientBuilder, Context, EventHandler};
 use serenity::http::HttpBuilder;
-use tokio::task::JoinHandle;
 use tracing::{Instrument, info, info_span, warn};
 
 use self::render::ids;
 use self::rest::{DiscordRest, OutgoingMessage};
+use crate::adapter::{self, AlertPoster, BotHandle};
 use crate::config::DiscordSettings;
 use crate::conversation::{Engine, FormAnswers, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;
 use crate::domain::{ChatKind, Identity, Platform};
-use crate::shutdown::{AbortOnDrop, GRACEFUL_STOP, gracefully_or_abort};
+use crate::shutdown::AbortOnDrop;
 
 /// Discord's API when no proxy is configured.
 pub const DISCORD_API: &str = "https://discord.com";
@@ -106,29 +106,44 @@ fn review_command(name: &str, description: &str) -> CreateCommand {
         )
 }
 
-/// Posts alerts to an organisers' channel until the engine goes away.
+/// Organisers' alerts posted to a Discord channel.
+pub struct AlertChannel {
+    rest: DiscordRest,
+    channel: u64,
+}
+
+impl AlertChannel {
+    /// Alerts to the channel with id `channel`, sent through `rest`.
+    pub fn new(rest: DiscordRest, channel: u64) -> Self {
+        Self { rest, channel }
+    }
+}
+
+#[async_trait]
+impl AlertPoster for AlertChannel {
+    type Error = rest::RestError;
+
+    fn platform(&self) -> &'static str {
+        "Discord"
+    }
+
+    async fn post(&self, text: String) -> Result<(), rest::RestError> {
+        let message = OutgoingMessage {
+            content: render::truncate(&text, render::MAX_MESSAGE_CHARS),
+            ..OutgoingMessage::default()
+        };
+        self.rest.send_to_channel(self.channel, &message).await
+    }
+}
+
+/// Posts alerts to an organisers' channel until the engine goes away: the
+/// shared [`adapter::forward_alerts`] through an [`AlertChannel`].
 pub async fn forward_alerts(
     rest: DiscordRest,
     channel: u64,
-    mut alerts: tokio::sync::broadcast::Receiver<crate::conversation::Alert>,
+    alerts: tokio::sync::broadcast::Receiver<crate::conversation::Alert>,
 ) {
-    loop {
-        match alerts.recv().await {
-            Ok(alert) => {
-                let message = OutgoingMessage {
-                    content: render::truncate(&alert.text, render::MAX_MESSAGE_CHARS),
-                    ..OutgoingMessage::default()
-                };
-                if let Err(error) = rest.send_to_channel(channel, &message).await {
-                    warn!(%error, "could not post an alert to Discord");
-                }
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                warn!(missed, "alerts were dropped before they could be posted to Discord");
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-        }
-    }
+    adapter::forward_alerts(AlertChannel::new(rest, channel), alerts).await
 }
 
 /// The event handler: Discord events in, engine calls, replies out.
@@ -520,7 +535,7 @@ fn first_response(
 /// on the last. `ephemeral` applies to private replies in servers.
 fn messages_of(reply: &Reply, ephemeral: bool) -> Vec<OutgoingMessage> {
     let text = render::text(reply);
-    let mut parts: Vec<OutgoingMessage> = crate::telegram::render::split_text(&text, render::MAX_MESSAGE_CHARS)
+    let mut parts: Vec<OutgoingMessage> = adapter::split_text(&text, render::MAX_MESSAGE_CHARS)
         .into_iter()
         .map(|content| OutgoingMessage {
             content,
@@ -554,92 +569,104 @@ fn describe(error: &serenity::Error) -> String {
     }
 }
 
-/// A running Discord bot.
-pub struct DiscordBot {
-    stop: tokio::sync::watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
 /// The name connection attempts are recorded under.
 const BOT_NAME: &str = "discord";
 
-impl DiscordBot {
-    /// Starts the bot in a task of its own: connects to the gateway (after a
-    /// pause if recent attempts call for one, see [`reconnect`]), handles
-    /// events, and connects again if the connection ends. With an `api_url`
-    /// other than Discord's, requests go to that proxy (serenity then leaves
-    /// rate limiting to the proxy) and `gateway_url`, if set, replaces the
-    /// gateway Discord would name.
-    pub async fn spawn(settings: &DiscordSettings, engine: Arc<Engine>, defer_after: Duration) -> anyhow::Result<Self> {
-        // Checked now so that a bad setting fails start-up, not a task.
-        DiscordRest::new(&settings.api_url, settings.token.clone())?;
-        let (stop, mut stopping) = tokio::sync::watch::channel(false);
-        let settings = settings.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let wait = reconnect::wait_now(engine.storage().as_ref(), BOT_NAME).await;
-                if !wait.is_zero() {
-                    warn!(?wait, "pausing before connecting to Discord: many recent attempts");
+/// Starts the bot in a task of its own: connects to the gateway (after a
+/// pause if recent attempts call for one, see [`reconnect`]), handles
+/// events, and connects again if the connection ends. With an `api_url`
+/// other than Discord's, requests go to that proxy (serenity then leaves
+/// rate limiting to the proxy) and `gateway_url`, if set, replaces the
+/// gateway Discord would name. Stopping the bot (see [`BotHandle::stop`])
+/// closes the gateway connection, or abandons it once the bounded stop's
+/// deadline has passed, whatever state it is in.
+pub async fn spawn(
+    settings: &DiscordSettings,
+    engine: Arc<Engine>,
+    defer_after: Duration,
+) -> anyhow::Result<BotHandle> {
+    // Checked now so that a bad setting fails start-up, not a task.
+    DiscordRest::new(&settings.api_url, settings.token.clone())?;
+    let (stop, mut stopping) = tokio::sync::watch::channel(false);
+    let settings = settings.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let wait = reconnect::wait_now(engine.storage().as_ref(), BOT_NAME).await;
+            if !wait.is_zero() {
+                warn!(?wait, "pausing before connecting to Discord: many recent attempts");
+            }
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = stopping.changed() => return,
+            }
+            reconnect::record(engine.storage().as_ref(), BOT_NAME).await;
+            // Building a client asks Discord for the gateway's address,
+            // and serenity's HTTP client has no timeout: against an API
+            // that accepts connections and never answers, this would
+            // wait forever.
+            let client = tokio::select! {
+                client = connect(&settings, engine.clone(), defer_after) => client,
+                _ = stopping.changed() => return,
+            };
+            let client = match client {
+                Ok(client) => client,
+                Err(error) => {
+                    warn!(error = %format!("{error:#}"), "could not create the Discord client");
+                    continue;
                 }
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    _ = stopping.changed() => return,
+            };
+            info!("connecting to Discord's gateway");
+            let shard_manager = client.shard_manager.clone();
+            let ws_url = client.ws_url.clone();
+            // Owned, so that aborting this task (a stop past its
+            // deadline) takes the client with it.
+            let mut running = AbortOnDrop(tokio::spawn(async move {
+                let mut client = client;
+                if let Err(error) = client.start().await {
+                    warn!(error = %describe(&error), "the Discord connection ended");
                 }
-                reconnect::record(engine.storage().as_ref(), BOT_NAME).await;
-                // Building a client asks Discord for the gateway's address,
-                // and serenity's HTTP client has no timeout: against an API
-                // that accepts connections and never answers, this would
-                // wait forever.
-                let client = tokio::select! {
-                    client = connect(&settings, engine.clone(), defer_after) => client,
-                    _ = stopping.changed() => return,
-                };
-                let client = match client {
-                    Ok(client) => client,
-                    Err(error) => {
-                        warn!(error = %format!("{error:#}"), "could not create the Discord client");
-                        continue;
-                    }
-                };
-                info!("connecting to Discord's gateway");
-                let shard_manager = client.shard_manager.clone();
-                let ws_url = client.ws_url.clone();
-                // Owned, so that aborting this task (a stop past its
-                // deadline) takes the client with it.
-                let mut running = AbortOnDrop(tokio::spawn(async move {
-                    let mut client = client;
-                    if let Err(error) = client.start().await {
-                        warn!(error = %describe(&error), "the Discord connection ended");
-                    }
-                }));
-                tokio::select! {
-                    _ = &mut running => warn!("disconnected from Discord; connecting again"),
-                    _ = stopping.changed() => {
-                        close(&shard_manager, &ws_url, running).await;
-                        return;
-                    }
+            }));
+            tokio::select! {
+                _ = &mut running => warn!("disconnected from Discord; connecting again"),
+                _ = stopping.changed() => {
+                    close(&shard_manager, &ws_url, running).await;
+                    return;
                 }
             }
-        });
-        Ok(Self { stop, task })
-    }
-
-    /// Waits until the bot stops by itself (it should not).
-    pub async fn stopped(&mut self) {
-        let _ = (&mut self.task).await;
-    }
-
-    /// Closes the gateway connection and waits for the bot to stop, for at
-    /// most [`GRACEFUL_STOP`]; then abandons the connection, whatever state
-    /// it is in.
-    pub async fn stop(self) {
-        let stop = self.stop;
-        let asked = async move {
-            let _ = stop.send(true);
-        };
-        if !gracefully_or_abort(self.task, GRACEFUL_STOP, asked).await {
-            warn!(deadline = ?GRACEFUL_STOP, "the Discord bot did not stop in time; its connection was abandoned");
         }
+    });
+    // Dropping the sender (a handle dropped unstopped) stops the bot too.
+    let ask = async move {
+        let _ = stop.send(true);
+    };
+    Ok(BotHandle::new("Discord", task, ask, "its connection was abandoned"))
+}
+
+/// A running Discord bot: the [`BotHandle`] that [`spawn`] returns, under
+/// the name and with the methods it had before every platform's bot shared
+/// one handle type, so code written against it still builds.
+pub struct DiscordBot(BotHandle);
+
+impl DiscordBot {
+    /// [`spawn`], returning the handle under this name.
+    pub async fn spawn(settings: &DiscordSettings, engine: Arc<Engine>, defer_after: Duration) -> anyhow::Result<Self> {
+        spawn(settings, engine, defer_after).await.map(Self)
+    }
+
+    /// See [`BotHandle::stopped`].
+    pub async fn stopped(&mut self) {
+        self.0.stopped().await
+    }
+
+    /// See [`BotHandle::stop`].
+    pub async fn stop(self) {
+        self.0.stop().await
+    }
+}
+
+impl From<DiscordBot> for BotHandle {
+    fn from(bot: DiscordBot) -> Self {
+        bot.0
     }
 }
 

@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use async_trait::async_trait;
 use teloxide::adaptors::Throttle;
 use teloxide::adaptors::throttle::Limits;
 use teloxide::dispatching::{Dispatcher, UpdateHandler};
@@ -23,15 +24,15 @@ use teloxide::types::{BotCommand, BotCommandScope, InputFile, Me, MessageId, Rec
 use teloxide::utils::command::BotCommands;
 use teloxide::{RequestError, dptree};
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 use tracing::{info, warn};
 use url::Url;
 
+use crate::adapter::{self, AlertPoster, BotHandle};
 use crate::config::{Secret, TelegramSettings};
 use crate::conversation::{Engine, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;
 use crate::domain::{ChatKind, Identity, Platform};
-use crate::shutdown::{AbortOnDrop, GRACEFUL_STOP, gracefully_or_abort};
+use crate::shutdown::AbortOnDrop;
 
 /// The commands shown in Telegram's menu. Their doc comments are the
 /// descriptions Telegram shows next to them.
@@ -291,7 +292,7 @@ where
                 Err(other) => return Err(other),
             }
         }
-        let parts = render::split_text(&text, render::MAX_MESSAGE_CHARS);
+        let parts = adapter::split_text(&text, render::MAX_MESSAGE_CHARS);
         let last = parts.len() - 1;
         for (i, part) in parts.into_iter().enumerate() {
             let message = bot.send_message(chat_id, part);
@@ -320,6 +321,12 @@ impl<E: Into<SanitisedError> + Send + 'static> ErrorHandler<E> for QuietErrorHan
 
 /// An error described without anything that could be personal data.
 pub struct SanitisedError(String);
+
+impl std::fmt::Display for SanitisedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 impl From<RequestError> for SanitisedError {
     fn from(error: RequestError) -> Self {
@@ -361,123 +368,161 @@ pub enum Delivery {
     },
 }
 
-/// A running Telegram bot.
-pub struct TelegramBot {
-    shutdown: teloxide::dispatching::ShutdownToken,
-    task: JoinHandle<()>,
+/// Connects (`getMe`), registers the command menus, and starts handling
+/// updates in a task of its own. `organisers` get a menu with the organiser
+/// commands in their private chats. Stopping the bot (see
+/// [`BotHandle::stop`]) stops handling updates, lets the updates in hand
+/// finish and confirms them to Telegram so they are not delivered again
+/// (or, with a webhook, deletes it), within the bounded stop's deadline.
+pub async fn spawn<R>(bot: R, engine: Arc<Engine>, organisers: &[i64], delivery: Delivery) -> anyhow::Result<BotHandle>
+where
+    R: TelegramApi,
+{
+    let me = bot.get_me().send().await.context("Telegram did not answer getMe")?;
+    info!(bot = %me.username(), "connected to Telegram");
+    register_commands(&bot, organisers)
+        .await
+        .context("could not register the command menu with Telegram")?;
+    let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<R>())
+        .dependencies(dptree::deps![engine, Arc::new(RecentIds::new(10_000))])
+        .default_handler(|_| async {})
+        .error_handler(Arc::new(QuietErrorHandler("could not handle a Telegram update")))
+        .build();
+    let shutdown = dispatcher.shutdown_token();
+    let listener_errors = Arc::new(QuietErrorHandler("could not fetch Telegram updates"));
+    let task = match delivery {
+        Delivery::LongPolling => {
+            let listener = teloxide::update_listeners::polling_default(bot).await;
+            tokio::spawn(async move {
+                if let Err(error) = dispatcher.try_dispatch_with_listener(listener, listener_errors).await {
+                    warn!(error = %SanitisedError::from(error), "the Telegram bot could not start");
+                }
+            })
+        }
+        Delivery::Webhook {
+            listener,
+            public_url,
+            secret,
+        } => {
+            let address = listener.local_addr().context("the webhook listener has no address")?;
+            let options = teloxide::update_listeners::webhooks::Options::new(address, public_url)
+                .secret_token(secret.expose().to_owned());
+            let (updates, stop_server, router) = teloxide::update_listeners::webhooks::axum_to_router(bot, options)
+                .await
+                .context("could not set the webhook with Telegram")?;
+            let router = router.layer(axum::middleware::from_fn_with_state(
+                Arc::<str>::from(secret.expose()),
+                require_secret,
+            ));
+            // Owned by the bot's task, so that aborting it (a stop past
+            // its deadline) closes the listener too.
+            let server = AbortOnDrop(tokio::spawn(async move {
+                let served = axum::serve(listener, router).with_graceful_shutdown(stop_server).await;
+                if let Err(error) = served {
+                    warn!(error = %error, "the webhook server stopped");
+                }
+            }));
+            tokio::spawn(async move {
+                if let Err(error) = dispatcher.try_dispatch_with_listener(updates, listener_errors).await {
+                    warn!(error = %SanitisedError::from(error), "the Telegram bot could not start");
+                }
+                let _ = server.await;
+            })
+        }
+    };
+    let running = task.abort_handle();
+    let ask = async move {
+        while !running.is_finished() {
+            match shutdown.shutdown() {
+                Ok(_) => break,
+                // Not running yet: it is about to be.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
+    };
+    Ok(BotHandle::new(
+        "Telegram",
+        task,
+        ask,
+        "what it had in hand was abandoned",
+    ))
 }
 
+/// A running Telegram bot: the [`BotHandle`] that [`spawn`] returns, under
+/// the name and with the methods it had before every platform's bot shared
+/// one handle type, so code written against it still builds.
+pub struct TelegramBot(BotHandle);
+
 impl TelegramBot {
-    /// Connects (`getMe`), registers the command menus, and starts handling
-    /// updates in a task of its own. `organisers` get a menu with the
-    /// organiser commands in their private chats.
+    /// [`spawn`], returning the handle under this name.
     pub async fn spawn<R>(bot: R, engine: Arc<Engine>, organisers: &[i64], delivery: Delivery) -> anyhow::Result<Self>
     where
         R: TelegramApi,
     {
-        let me = bot.get_me().send().await.context("Telegram did not answer getMe")?;
-        info!(bot = %me.username(), "connected to Telegram");
-        register_commands(&bot, organisers)
-            .await
-            .context("could not register the command menu with Telegram")?;
-        let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<R>())
-            .dependencies(dptree::deps![engine, Arc::new(RecentIds::new(10_000))])
-            .default_handler(|_| async {})
-            .error_handler(Arc::new(QuietErrorHandler("could not handle a Telegram update")))
-            .build();
-        let shutdown = dispatcher.shutdown_token();
-        let listener_errors = Arc::new(QuietErrorHandler("could not fetch Telegram updates"));
-        let task = match delivery {
-            Delivery::LongPolling => {
-                let listener = teloxide::update_listeners::polling_default(bot).await;
-                tokio::spawn(async move {
-                    if let Err(error) = dispatcher.try_dispatch_with_listener(listener, listener_errors).await {
-                        warn!(error = %SanitisedError::from(error).0, "the Telegram bot could not start");
-                    }
-                })
-            }
-            Delivery::Webhook {
-                listener,
-                public_url,
-                secret,
-            } => {
-                let address = listener.local_addr().context("the webhook listener has no address")?;
-                let options = teloxide::update_listeners::webhooks::Options::new(address, public_url)
-                    .secret_token(secret.expose().to_owned());
-                let (updates, stop_server, router) = teloxide::update_listeners::webhooks::axum_to_router(bot, options)
-                    .await
-                    .context("could not set the webhook with Telegram")?;
-                let router = router.layer(axum::middleware::from_fn_with_state(
-                    Arc::<str>::from(secret.expose()),
-                    require_secret,
-                ));
-                // Owned by the bot's task, so that aborting it (a stop past
-                // its deadline) closes the listener too.
-                let server = AbortOnDrop(tokio::spawn(async move {
-                    let served = axum::serve(listener, router).with_graceful_shutdown(stop_server).await;
-                    if let Err(error) = served {
-                        warn!(error = %error, "the webhook server stopped");
-                    }
-                }));
-                tokio::spawn(async move {
-                    if let Err(error) = dispatcher.try_dispatch_with_listener(updates, listener_errors).await {
-                        warn!(error = %SanitisedError::from(error).0, "the Telegram bot could not start");
-                    }
-                    let _ = server.await;
-                })
-            }
-        };
-        Ok(Self { shutdown, task })
+        spawn(bot, engine, organisers, delivery).await.map(Self)
     }
 
-    /// Waits until the bot stops by itself (it should not).
+    /// See [`BotHandle::stopped`].
     pub async fn stopped(&mut self) {
-        let _ = (&mut self.task).await;
+        self.0.stopped().await
     }
 
-    /// Stops handling updates, lets the updates in hand finish, and
-    /// confirms them to Telegram so they are not delivered again (or, with
-    /// a webhook, deletes it), for at most [`GRACEFUL_STOP`]; then abandons
-    /// whatever is left, so an API that hangs cannot hold the stop.
+    /// See [`BotHandle::stop`].
     pub async fn stop(self) {
-        let running = self.task.abort_handle();
-        let shutdown = self.shutdown;
-        let asked = async move {
-            while !running.is_finished() {
-                match shutdown.shutdown() {
-                    Ok(_) => break,
-                    // Not running yet: it is about to be.
-                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
-                }
-            }
-        };
-        if !gracefully_or_abort(self.task, GRACEFUL_STOP, asked).await {
-            warn!(deadline = ?GRACEFUL_STOP, "the Telegram bot did not stop in time; what it had in hand was abandoned");
+        self.0.stop().await
+    }
+}
+
+impl From<TelegramBot> for BotHandle {
+    fn from(bot: TelegramBot) -> Self {
+        bot.0
+    }
+}
+
+/// Organisers' alerts posted to a Telegram chat.
+pub struct AlertChat<R> {
+    bot: R,
+    chat: ChatId,
+}
+
+impl<R> AlertChat<R> {
+    /// Alerts to `chat` (a chat id; groups' are negative), sent by `bot`.
+    pub fn new(bot: R, chat: i64) -> Self {
+        Self {
+            bot,
+            chat: ChatId(chat),
         }
     }
 }
 
-/// Posts alerts to an organisers' chat until the engine goes away.
-pub async fn forward_alerts<R>(
-    bot: R,
-    chat: i64,
-    mut alerts: tokio::sync::broadcast::Receiver<crate::conversation::Alert>,
-) where
+#[async_trait]
+impl<R> AlertPoster for AlertChat<R>
+where
     R: TelegramApi,
 {
-    loop {
-        match alerts.recv().await {
-            Ok(alert) => {
-                if let Err(error) = bot.send_message(ChatId(chat), alert.text).send().await {
-                    warn!(error = %SanitisedError::from(error).0, "could not post an alert to Telegram");
-                }
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                warn!(missed, "alerts were dropped before they could be posted to Telegram");
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-        }
+    type Error = SanitisedError;
+
+    fn platform(&self) -> &'static str {
+        "Telegram"
     }
+
+    async fn post(&self, text: String) -> Result<(), SanitisedError> {
+        self.bot
+            .send_message(self.chat, text)
+            .send()
+            .await
+            .map(drop)
+            .map_err(SanitisedError::from)
+    }
+}
+
+/// Posts alerts to an organisers' chat until the engine goes away: the
+/// shared [`adapter::forward_alerts`] through an [`AlertChat`].
+pub async fn forward_alerts<R>(bot: R, chat: i64, alerts: tokio::sync::broadcast::Receiver<crate::conversation::Alert>)
+where
+    R: TelegramApi,
+{
+    adapter::forward_alerts(AlertChat::new(bot, chat), alerts).await
 }
 
 /// The production requester: Telegram's per-chat and overall limits, and

@@ -1,7 +1,8 @@
-//! Shared test harness: a fresh database per test (a temporary SQLite file,
-//! or a new PostgreSQL database when `PETITION_TEST_POSTGRES_URL` is set), the
-//! real application built on it, and helpers that talk to the engine the way
-//! an adapter does.
+//! Shared test harness: the real application built on a fresh database
+//! from the test kit (`petition::test_kit`: a temporary SQLite file, or a
+//! new PostgreSQL database when `PETITION_TEST_POSTGRES_URL` is set), and
+//! helpers that talk to the engine the way an adapter does. The kit's fakes
+//! of Telegram and Discord are re-exported here for the tests.
 
 #![allow(dead_code)]
 
@@ -14,117 +15,10 @@ use petition::conversation::{Engine, Incoming, Input, Reply};
 use petition::domain::{ChatKind, Identity, Platform};
 use petition::startup::App;
 use petition::storage::Storage;
-use sqlx::Connection;
-
-pub mod fake_discord;
 #[allow(unused_imports)]
-pub use petition::testing::fake_telegram;
+pub use petition::test_kit::{Backend, TestDatabase, fake_discord, fake_telegram};
+
 pub mod slow_storage;
-
-/// Which database a test runs against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// A database that exists for one test and is removed afterwards.
-pub struct TestDatabase {
-    pub url: String,
-    /// Keeps the SQLite file's folder alive.
-    _folder: Option<tempfile::TempDir>,
-    /// The PostgreSQL server URL and the database name, for dropping it.
-    postgres: Option<(String, String)>,
-}
-
-impl TestDatabase {
-    /// A fresh database, or `None` when PostgreSQL is asked for but
-    /// `PETITION_TEST_POSTGRES_URL` is not set.
-    pub async fn create(backend: Backend) -> Option<Self> {
-        match backend {
-            Backend::Sqlite => {
-                let folder = tempfile::tempdir().expect("a temporary folder");
-                let url = format!("sqlite://{}", folder.path().join("petition.db").display());
-                Some(Self {
-                    url,
-                    _folder: Some(folder),
-                    postgres: None,
-                })
-            }
-            Backend::Postgres => {
-                let Ok(server) = std::env::var("PETITION_TEST_POSTGRES_URL") else {
-                    eprintln!("PETITION_TEST_POSTGRES_URL is not set: skipping the PostgreSQL run");
-                    return None;
-                };
-                Some(Self::on_server(&server).await)
-            }
-        }
-    }
-
-    /// A fresh database on the PostgreSQL server at `server`.
-    pub async fn on_server(server: &str) -> Self {
-        let name = format!("petition_test_{}", random_suffix());
-        let mut admin = sqlx::PgConnection::connect(server)
-            .await
-            .expect("the PostgreSQL server must be running");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("could not create a test database");
-        Self {
-            url: with_database(server, &name),
-            _folder: None,
-            postgres: Some((server.to_owned(), name)),
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let Some((server, name)) = self.postgres.take() else {
-            return;
-        };
-        // Drop runs outside any runtime guarantee; use a thread of our own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut admin)
-                    .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-fn random_suffix() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    (0..12)
-        .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.random_range(0..36)]))
-        .collect()
-}
-
-/// The server URL with its database replaced by `name`.
-fn with_database(server: &str, name: &str) -> String {
-    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
-    let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[after_scheme..].find('/') {
-        Some(slash) => &base[..after_scheme + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
 
 /// The moment every test's clock starts at.
 pub fn test_start() -> chrono::DateTime<Utc> {
@@ -167,11 +61,7 @@ impl TestApp {
 
     /// Builds the app on a given fresh database.
     pub async fn spawn_on(database: TestDatabase) -> Self {
-        let backend = if database.postgres.is_some() {
-            Backend::Postgres
-        } else {
-            Backend::Sqlite
-        };
+        let backend = database.backend();
         let settings = settings_for(&database);
         let clock = Arc::new(ManualClock::new(test_start()));
         let app = App::build_with_clock(settings.clone(), clock.clone())

@@ -24,8 +24,9 @@ use tokio::sync::Notify;
 
 /// The token the fake accepts.
 pub const TOKEN: &str = "123456:TEST-token_for-the-fake";
-/// The fake bot's user id and username.
+/// The fake bot's user id.
 pub const BOT_ID: u64 = 4_242_424_242;
+/// The fake bot's username.
 pub const BOT_USERNAME: &str = "PetitionTestBot";
 
 /// How long a test waits for the bot before failing.
@@ -34,10 +35,13 @@ const PATIENCE: Duration = Duration::from_secs(15);
 /// One request the bot made.
 #[derive(Debug, Clone)]
 pub struct Call {
+    /// The Bot API method, spelled as documented.
     pub method: String,
+    /// Its parameters: JSON, or a multipart form's fields as JSON.
     pub body: Value,
     /// The HTTP status the fake answered with.
     pub status: u16,
+    /// When it arrived.
     pub at: Instant,
     /// For calls that produced a message: its id.
     pub message_id: Option<i64>,
@@ -46,9 +50,13 @@ pub struct Call {
 /// A message the bot sent or edited, as a supporter would see it.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
+    /// How: `sendMessage`, `editMessageText` or `sendDocument`.
     pub method: String,
+    /// The chat it is in.
     pub chat_id: i64,
+    /// The message's id (an edit keeps the id of the message it changed).
     pub message_id: i64,
+    /// Its text (a document's caption).
     pub text: String,
     /// Callback buttons as (label, data).
     pub buttons: Vec<(String, String)>,
@@ -87,6 +95,7 @@ struct Shared {
 
 /// The running fake.
 pub struct FakeTelegram {
+    /// Where it listens: the bot's API URL.
     pub url: url::Url,
     shared: Arc<Shared>,
     server: tokio::task::JoinHandle<()>,

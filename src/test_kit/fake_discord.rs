@@ -5,6 +5,7 @@
 //! callbacks and follow-ups, opening a DM, sending messages). It records
 //! every call, with its headers, and can answer one with a 429 and
 //! `retry_after`.
+//! Test code: it panics when the bot does not do what a test waits for.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -20,23 +21,35 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, broadcast};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
+/// The bot token the fake accepts.
 pub const TOKEN: &str = "discord-test-token";
+/// The fake bot's application id.
 pub const APPLICATION_ID: u64 = 777_000_000_000_000_001;
+/// The fake bot's user id.
 pub const BOT_USER_ID: u64 = 777_000_000_000_000_002;
+/// The one server the fake has.
 pub const GUILD_ID: u64 = 888_000_000_000_000_001;
+/// The server's channel that interactions come from.
 pub const CHANNEL_ID: u64 = 888_000_000_000_000_002;
 
+/// How long a test waits for the bot before failing.
 const PATIENCE: Duration = Duration::from_secs(15);
 
 /// One REST request the bot made.
 #[derive(Debug, Clone)]
 pub struct Call {
+    /// The HTTP method.
     pub method: String,
+    /// The path, from `/api/v10/`.
     pub path: String,
     /// The request's headers, as sent.
     pub headers: HeaderMap,
+    /// Its JSON body (a multipart form's `payload_json`, with any file as
+    /// `file_name` and `file_bytes`).
     pub body: Value,
+    /// The HTTP status the fake answered with.
     pub status: u16,
+    /// When it arrived.
     pub at: Instant,
 }
 
@@ -73,14 +86,19 @@ pub struct Shown {
     pub via: String,
     /// For callbacks: 4 message, 5 deferred, 7 update, 9 modal.
     pub callback_type: Option<u64>,
+    /// The message's text.
     pub content: String,
     /// Buttons as (custom_id, label).
     pub buttons: Vec<(String, String)>,
+    /// Its embeds, as sent.
     pub embeds: Vec<Value>,
+    /// Whether only the member it answered can see it.
     pub ephemeral: bool,
     /// A modal, if the bot opened one.
     pub modal: Option<Modal>,
+    /// An attached file: its name and content.
     pub attachment: Option<(String, Vec<u8>)>,
+    /// When the bot sent it.
     pub at: Instant,
 }
 
@@ -88,6 +106,7 @@ pub struct Shown {
 pub type Modal = (String, String, Vec<(String, String, String)>);
 
 impl Shown {
+    /// Whether it offers a button with this `custom_id`.
     pub fn has_button(&self, custom_id: &str) -> bool {
         self.buttons.iter().any(|(id, _)| id == custom_id)
     }
@@ -155,6 +174,7 @@ fn timestamp() -> &'static str {
 }
 
 impl FakeDiscord {
+    /// Starts the gateway and the REST API, each on a free loopback port.
     pub async fn start() -> Self {
         let ws_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let ws_url = format!("ws://{}", ws_listener.local_addr().unwrap());
@@ -261,6 +281,7 @@ impl FakeDiscord {
         self.lock().refuse_dms.insert(user);
     }
 
+    /// Every REST call made so far.
     pub fn calls(&self) -> Vec<Call> {
         self.lock().calls.clone()
     }

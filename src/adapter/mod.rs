@@ -1,0 +1,13 @@
+//! What the chat adapters share, so that both platforms behave the same
+//! and neither borrows from the other: the handle of a running bot
+//! ([`BotHandle`]), the forwarder of organisers' alerts
+//! ([`forward_alerts`], over a platform's [`AlertPoster`]), and text split
+//! under a platform's length limit ([`split_text`]).
+
+mod alerts;
+mod handle;
+mod text;
+
+pub use alerts::{AlertPoster, forward_alerts};
+pub use handle::BotHandle;
+pub use text::split_text;

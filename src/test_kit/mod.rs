@@ -1,0 +1,19 @@
+//! The test kit: doubles of the platforms and the databases tests run on,
+//! in one place for the integration tests and `petition bench`. Compiled
+//! only with the `test-kit` feature, which the tests turn on, so a release
+//! build carries none of it.
+//!
+//! - [`fake_telegram`]: a fake Telegram Bot API server on loopback.
+//! - [`fake_discord`]: a fake Discord gateway and REST API on loopback.
+//! - [`database`]: a fresh database for one test or run (a SQLite file, or
+//!   a database of its own on a PostgreSQL server), removed afterwards;
+//!   and whether PostgreSQL must be there.
+//!
+//! Test code: it panics when the bot does not do what a test waits for, or
+//! a database cannot be made.
+
+pub mod database;
+pub mod fake_discord;
+pub mod fake_telegram;
+
+pub use database::{Backend, TestDatabase};
