@@ -85,7 +85,7 @@ pub struct Signature {
     pub status: SignatureStatus,
 }
 
-/// What happened to a signature handed to [`Storage::sign`].
+/// What happened to a signature handed to [`SignatureStore::sign`](super::SignatureStore::sign).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignOutcome {
     /// Stored; the campaign now has `total` counted signatures.
