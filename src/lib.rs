@@ -9,14 +9,21 @@
 //! - [`config`]: settings from `config/default.toml`, a `--config` file and
 //!   the environment; secrets hidden from `Debug`.
 //! - [`campaign`]: the campaigns: article, petition statement, goal, targets,
-//!   consent wording.
-//! - [`domain`]: parse-only types for what supporters type: names, emails,
-//!   postcodes, countries, share codes, platform identities.
+//!   consent wording, and each campaign's limit settings.
+//! - [`domain`]: parse-only types for what supporters type (names, emails,
+//!   postcodes, countries, share codes, platform identities) and the stored
+//!   vocabulary of review (why a signature is held, what velocity counts).
+//!
+//! Dependencies run one way, down this list: domain, then settings and
+//! campaigns, then storage, then the engine, then the adapters.
 //! - [`conversation`]: the platform-neutral signing engine: a message in,
 //!   saved state updated, replies out as data. Imports no bot framework and
 //!   no database driver.
-//! - [`storage`]: the [`storage::Storage`] trait, with SQLite and PostgreSQL
-//!   behind it.
+//! - [`storage`]: traits by who uses them (conversations, signatures,
+//!   review, reports, the connection log, secrets; [`storage::Storage`] is
+//!   all of them), implemented once over a small SQL dialect; `sqlite` and
+//!   `postgres` keep only opening, the group-commit writer and the batched
+//!   lookups.
 //! - [`limits`]: rate limits (governor), the surge ceiling, and the rules that
 //!   hold suspicious signatures for review.
 //! - [`organiser`]: who organisers are, and totals, breakdowns and exports.
