@@ -224,6 +224,8 @@ async fn signings_per_second(url: &str, concurrency: usize, count: usize) -> any
     }
     let elapsed = started.elapsed();
     verify_stored(engine.storage().as_ref(), &engine, count).await?;
+    // Closed before the database is dropped, so nothing is cut off under it.
+    engine.storage().close().await;
     Ok(count as f64 / elapsed.as_secs_f64())
 }
 
@@ -280,6 +282,7 @@ async fn total_latency(url: &str, stored: usize, samples: usize) -> anyhow::Resu
     for signer in signers {
         signer.await??;
     }
+    engine.storage().close().await;
     timings.sort_unstable();
     let percentile = |p: f64| timings[((timings.len() as f64 * p) as usize).min(timings.len() - 1)];
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
@@ -370,6 +373,7 @@ async fn bytes_per_conversation(url: &str, count: usize) -> anyhow::Result<f64> 
     let after = resident_bytes()?;
     let open = engine.storage().load_conversation(&supporter(count - 1)).await?;
     ensure!(open.is_some(), "the conversations are open");
+    engine.storage().close().await;
     Ok(after.saturating_sub(before) as f64 / count as f64)
 }
 
@@ -417,6 +421,7 @@ async fn telegram(url: &str, count: usize, concurrency: usize) -> anyhow::Result
     let elapsed = started.elapsed();
     running.stop().await;
     verify_stored(app.engine.storage().as_ref(), &app.engine, count).await?;
+    app.engine.storage().close().await;
     let sent = fake.count_of("sendMessage") + fake.count_of("sendDocument");
     let edits = fake.count_of("editMessageText") + fake.count_of("editMessageReplyMarkup");
     Ok(TelegramFigures {
