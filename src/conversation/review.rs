@@ -1,0 +1,198 @@
+//! Organisers: stats, held, anomalies and export, and reviewing held
+//! signatures (a dry run, then release or invalidate on a yes).
+
+use tracing::info;
+
+use super::questions::choice;
+use super::{Attachment, Conversation, Engine, EngineResult, Incoming, PendingReview, Reply, Step, Word};
+use crate::campaign::Campaign;
+use crate::domain::Identity;
+use crate::organiser::{self, progress};
+use crate::storage::{AuditEntry, ReviewAction, StorageError};
+
+impl Engine {
+    pub(super) async fn organiser_command(
+        &self,
+        msg: &Incoming,
+        campaign: &Campaign,
+        word: Word,
+    ) -> EngineResult<Vec<Reply>> {
+        if !self.organisers.includes(&msg.from, &msg.roles) {
+            info!(command = word.as_str(), "organiser command refused");
+            return Ok(vec![Reply::private(format!(
+                "Sorry, only the campaign's organisers can use {}. Anyone can ask for the total.",
+                word.as_str()
+            ))]);
+        }
+        info!(command = word.as_str(), campaign = %campaign.slug, "organiser command");
+        let now = self.clock.now();
+        let today = now.date_naive();
+        let audit = |affected: u64| AuditEntry {
+            campaign: campaign.slug.clone(),
+            actor: msg.from.clone(),
+            action: word.as_str().to_owned(),
+            detail: String::new(),
+            affected,
+            at: now,
+        };
+        match word {
+            Word::Stats => {
+                let stats = organiser::stats(self.storage.as_ref(), campaign, today).await?;
+                self.storage.record_audit(&audit(stats.total)).await?;
+                return Ok(vec![Reply::private(organiser::render_stats(campaign, &stats))]);
+            }
+            Word::Held => {
+                let held = self.storage.held_summary(&campaign.slug).await?;
+                self.storage.record_audit(&audit(held.held)).await?;
+                return Ok(vec![Reply::private(organiser::render_held(campaign, &held))]);
+            }
+            Word::Anomalies => {
+                let anomalies = self
+                    .storage
+                    .anomalies(&campaign.slug, now - chrono::Duration::days(7))
+                    .await?;
+                return Ok(vec![Reply::private(organiser::render_anomalies(campaign, &anomalies))]);
+            }
+            _ => {}
+        }
+        let rows = self.storage.export(&campaign.slug).await?;
+        self.storage.record_audit(&audit(rows.len() as u64)).await?;
+        let bytes = organiser::write_csv(&rows).map_err(|e| StorageError::Corrupt(format!("writing CSV: {e}")))?;
+        Ok(vec![
+            Reply::private(format!(
+                "Export of {} for \"{}\". It contains names and areas: keep it safe and delete it once delivered.",
+                if rows.len() == 1 {
+                    "1 signature".to_owned()
+                } else {
+                    format!("{} signatures", organiser::thousands(rows.len() as u64))
+                },
+                campaign.title
+            ))
+            .with_attachment(Attachment {
+                file_name: format!("{}-signatures-{}.csv", campaign.slug, today.format("%Y-%m-%d")),
+                media_type: "text/csv".to_owned(),
+                bytes,
+            }),
+        ])
+    }
+
+    /// A dry run: how many signatures a release or invalidation would
+    /// change, and a question whether to go ahead.
+    pub(super) async fn ask_to_review(
+        &self,
+        msg: &Incoming,
+        saved: Option<Conversation>,
+        action: ReviewAction,
+        arguments: &str,
+    ) -> EngineResult<Vec<Reply>> {
+        let who = &msg.from;
+        if !self.organisers.includes(who, &msg.roles) {
+            return Ok(vec![Reply::private(format!(
+                "Sorry, only the campaign's organisers can use {}.",
+                action.as_str()
+            ))]);
+        }
+        let selection = match organiser::parse_selection(arguments) {
+            Ok(selection) => selection,
+            Err(problem) => {
+                return Ok(vec![Reply::private(format!(
+                    "{problem}\n\n{}",
+                    organiser::SELECTION_HELP
+                ))]);
+            }
+        };
+        let mut conversation = saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign()));
+        let campaign = self.campaign_of(Some(&conversation)).clone();
+        let matched = self.storage.count_selected(&campaign.slug, &selection, action).await?;
+        let described = organiser::describe_selection(&selection);
+        let count = matched.held + matched.counted;
+        if count == 0 {
+            let what = match action {
+                ReviewAction::Release => "held signatures",
+                ReviewAction::Invalidate => "signatures",
+            };
+            return Ok(vec![Reply::private(format!(
+                "No {what} match ({described}), so nothing would change."
+            ))]);
+        }
+        let question = match action {
+            ReviewAction::Release => format!(
+                "{} held signature{} match ({described}). Release {} into the count? (yes or no)",
+                organiser::thousands(count),
+                if count == 1 { "" } else { "s" },
+                if count == 1 { "it" } else { "them" }
+            ),
+            ReviewAction::Invalidate => format!(
+                "{} signature{} match ({described}): {} held and {} counted. Invalidate {}? Invalidated signatures never count and cannot be released. (yes or no)",
+                organiser::thousands(count),
+                if count == 1 { "" } else { "s" },
+                organiser::thousands(matched.held),
+                organiser::thousands(matched.counted),
+                if count == 1 { "it" } else { "them" }
+            ),
+        };
+        if conversation.step != Step::ConfirmReview {
+            conversation.resume = Some(conversation.step);
+        }
+        conversation.step = Step::ConfirmReview;
+        conversation.pending_review = Some(PendingReview { action, selection });
+        self.save(who, &conversation).await?;
+        Ok(vec![Reply::private(question).with_choices(vec![
+            choice(
+                Step::ConfirmReview,
+                Word::Yes,
+                &format!("Yes, {} {}", action.as_str(), organiser::thousands(count)),
+            ),
+            choice(Step::ConfirmReview, Word::No, "No"),
+        ])])
+    }
+
+    pub(super) async fn apply_review(
+        &self,
+        msg: &Incoming,
+        mut conversation: Conversation,
+    ) -> EngineResult<Vec<Reply>> {
+        let who = &msg.from;
+        let campaign = self.campaign_of(Some(&conversation)).clone();
+        let Some(pending) = conversation.pending_review.take() else {
+            return self.drop_review(who, conversation).await;
+        };
+        // Checked again: the list may have changed since the question.
+        if !self.organisers.includes(who, &msg.roles) {
+            return self.drop_review(who, conversation).await;
+        }
+        let audit = AuditEntry {
+            campaign: campaign.slug.clone(),
+            actor: who.clone(),
+            action: pending.action.as_str().to_owned(),
+            detail: organiser::describe_selection(&pending.selection),
+            affected: 0,
+            at: self.clock.now(),
+        };
+        let outcome = self
+            .storage
+            .apply_review(&campaign.slug, &pending.selection, pending.action, &audit)
+            .await?;
+        info!(campaign = %campaign.slug, action = pending.action.as_str(), affected = outcome.affected, "organiser review applied");
+        conversation.step = conversation.resume.take().unwrap_or(Step::Welcome);
+        self.save(who, &conversation).await?;
+        let done = match pending.action {
+            ReviewAction::Release => "Released",
+            ReviewAction::Invalidate => "Invalidated",
+        };
+        Ok(vec![Reply::private(format!(
+            "{done} {} signature{}. The petition now has {}, with {} held for review.",
+            organiser::thousands(outcome.affected),
+            if outcome.affected == 1 { "" } else { "s" },
+            progress(outcome.total, campaign.goal),
+            organiser::thousands(outcome.held)
+        ))])
+    }
+
+    pub(super) async fn drop_review(&self, who: &Identity, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
+        conversation.pending_review = None;
+        conversation.step = conversation.resume.take().unwrap_or(Step::Welcome);
+        self.save(who, &conversation).await?;
+        Ok(vec![Reply::private("Nothing was changed.")])
+    }
+}

@@ -1,0 +1,350 @@
+//! Answers to the signing questions, the form that answers several at
+//! once, and the signature itself.
+
+use tracing::info;
+
+use super::wording::{IN_THE_UK, already_signed, day};
+use super::{
+    ConsentAnswer, Conversation, EmailAnswer, Engine, EngineResult, FormAnswers, Incoming, Link, LocationAnswer,
+    PAYLOAD_SEPARATOR, Reply, Step, Word,
+};
+use crate::campaign::Campaign;
+use crate::domain::{Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName};
+use crate::limits::{SIGNING_ATTEMPTS_WINDOW, describe_wait, signing_attempts_wait};
+use crate::organiser::progress;
+use crate::storage::{DuplicateMatch, NewSignature, SignOutcome};
+
+impl Engine {
+    pub(super) async fn at_step(
+        &self,
+        msg: &Incoming,
+        mut conversation: Conversation,
+        word: Word,
+    ) -> EngineResult<Vec<Reply>> {
+        let who = &msg.from;
+        let campaign = self.campaign_of(Some(&conversation)).clone();
+        let now = self.clock.now();
+        let draft = &mut conversation.draft;
+        match (conversation.step, word) {
+            (Step::Email, Word::Skip) if !campaign.require_email => {
+                draft.email = Some(EmailAnswer::Skipped);
+                draft.updates = Some(false);
+            }
+            (Step::Email, Word::Skip) => {
+                return Ok(vec![self.question(&conversation).prefixed(
+                    "An email address is needed to sign this petition: it's how we make sure each person is counted once. It is never published.",
+                )]);
+            }
+            (Step::Postcode | Step::Country, Word::Skip) => {
+                return Ok(vec![self.question(&conversation).prefixed(
+                    "We need to know roughly where signers live: a UK postcode, or your country if you live elsewhere.",
+                )]);
+            }
+            (Step::Postcode, Word::Outside) => {
+                conversation.step = Step::Country;
+                self.save(who, &conversation).await?;
+                return Ok(vec![self.question(&conversation)]);
+            }
+            (Step::Consent, Word::Yes) => {
+                draft.consent = Some(ConsentAnswer {
+                    at: now,
+                    version: campaign.consent.version,
+                });
+            }
+            (Step::Consent, Word::No) => {
+                let had_consented = draft.consent.take().is_some();
+                if had_consented {
+                    self.save(who, &conversation).await?;
+                }
+                return Ok(vec![self.question(&conversation).prefixed(
+                    "That's fine, but without your consent we can't add your signature, and nothing has been stored. If you change your mind, answer yes; otherwise send cancel.",
+                )]);
+            }
+            (Step::Updates, Word::Yes) => draft.updates = Some(true),
+            (Step::Updates, Word::No | Word::Skip) => draft.updates = Some(false),
+            (Step::Review, Word::Confirm) => return self.sign(msg, conversation, &campaign).await,
+            (Step::ConfirmReview, Word::Yes) => return self.apply_review(msg, conversation).await,
+            (Step::ConfirmReview, Word::No) => return self.drop_review(who, conversation).await,
+            (Step::Review, Word::Change) => {
+                conversation.step = Step::ChooseChange;
+                self.save(who, &conversation).await?;
+                return Ok(vec![self.question(&conversation)]);
+            }
+            (Step::ConfirmWithdraw, Word::Yes) => return self.withdraw(who, conversation).await,
+            (Step::ConfirmWithdraw, Word::No) => {
+                return self.keep_signature(who, conversation).await;
+            }
+            _ => return Ok(vec![self.not_understood(Some(&conversation))]),
+        }
+        self.advance(who, conversation).await
+    }
+
+    pub(super) async fn answer(
+        &self,
+        who: &Identity,
+        mut conversation: Conversation,
+        text: &str,
+    ) -> EngineResult<Vec<Reply>> {
+        let draft = &mut conversation.draft;
+        let accepted = match conversation.step {
+            Step::Name => SignerName::parse(text).map(|name| draft.name = Some(name.as_str().to_owned())),
+            Step::Email => Email::parse(text).map(|email| {
+                if draft.email_address() != Some(email.as_str()) {
+                    draft.updates = None;
+                }
+                draft.email = Some(EmailAnswer::Given(email.as_str().to_owned()));
+            }),
+            Step::Postcode => PostcodeDistrict::parse(text)
+                .map(|district| draft.location = Some(LocationAnswer::District(district.as_str().to_owned()))),
+            Step::Country => match Country::parse(text) {
+                Ok(country) => {
+                    draft.location = Some(LocationAnswer::Country(country.as_str().to_owned()));
+                    Ok(())
+                }
+                // Not a mistake to re-ask about: they live in the UK after
+                // all, so the question they need is the postcode.
+                Err(CountryRejection::InTheUk) => {
+                    conversation.step = Step::Postcode;
+                    self.save(who, &conversation).await?;
+                    return Ok(vec![self.question(&conversation).prefixed(IN_THE_UK)]);
+                }
+                Err(CountryRejection::Invalid(rejection)) => Err(rejection),
+            },
+            Step::ChooseChange => return self.choose_change(who, conversation, text).await,
+            Step::Welcome
+            | Step::Consent
+            | Step::Updates
+            | Step::Review
+            | Step::ConfirmWithdraw
+            | Step::ConfirmReview => {
+                return Ok(vec![self.not_understood(Some(&conversation))]);
+            }
+        };
+        match accepted {
+            Ok(()) => self.advance(who, conversation).await,
+            Err(rejection) => Ok(vec![self.question(&conversation).prefixed(rejection.0)]),
+        }
+    }
+
+    /// Name, email and where they live at once, each checked as if typed
+    /// at its own step. Valid answers are kept even when others are not, so
+    /// the form comes back with them filled in.
+    pub(super) async fn submit_form(
+        &self,
+        who: &Identity,
+        saved: Option<Conversation>,
+        answers: FormAnswers,
+    ) -> EngineResult<Vec<Reply>> {
+        let mut conversation = match saved {
+            Some(conversation) if matches!(conversation.step, Step::ConfirmWithdraw | Step::ConfirmReview) => {
+                return Ok(vec![self.not_understood(Some(&conversation))]);
+            }
+            Some(conversation) => conversation,
+            None => self.new_conversation(self.campaigns.default_campaign()),
+        };
+        let campaign = self.campaign_of(Some(&conversation)).clone();
+        if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
+            self.storage.delete_conversation(who).await?;
+            return Ok(vec![already_signed(&campaign, &signature)]);
+        }
+        let draft = &mut conversation.draft;
+        let mut problems = Vec::new();
+        match SignerName::parse(&answers.name) {
+            Ok(name) => draft.name = Some(name.as_str().to_owned()),
+            Err(rejection) => {
+                draft.name = None;
+                problems.push(format!("Name: {rejection}"));
+            }
+        }
+        if answers.email.trim().is_empty() && !campaign.require_email {
+            draft.email = Some(EmailAnswer::Skipped);
+            draft.updates = Some(false);
+        } else if answers.email.trim().is_empty() {
+            draft.email = None;
+            problems.push("Email: an email address is needed to sign this petition; it is never published.".to_owned());
+        } else {
+            match Email::parse(&answers.email) {
+                Ok(email) => {
+                    if draft.email_address() != Some(email.as_str()) {
+                        draft.updates = None;
+                    }
+                    draft.email = Some(EmailAnswer::Given(email.as_str().to_owned()));
+                }
+                Err(rejection) => {
+                    draft.email = None;
+                    problems.push(format!("Email: {rejection}"));
+                }
+            }
+        }
+        match parse_location(&answers.location) {
+            Ok(location) => draft.location = Some(location),
+            Err(rejection) => {
+                draft.location = None;
+                problems.push(format!("Where you live: {rejection}"));
+            }
+        }
+        conversation.step = conversation.draft.next_step();
+        conversation.resume = None;
+        self.save(who, &conversation).await?;
+        let question = self.question(&conversation);
+        if problems.is_empty() {
+            return Ok(vec![question]);
+        }
+        Ok(vec![question.prefixed(&format!(
+            "Some answers need another look:\n{}",
+            problems.join("\n")
+        ))])
+    }
+
+    pub(super) async fn choose_change(
+        &self,
+        who: &Identity,
+        mut conversation: Conversation,
+        text: &str,
+    ) -> EngineResult<Vec<Reply>> {
+        let draft = &mut conversation.draft;
+        let field = text.trim().to_lowercase();
+        match field.as_str() {
+            "name" => draft.name = None,
+            "email" => {
+                draft.email = None;
+                draft.updates = None;
+            }
+            "postcode" | "location" | "country" | "where" => draft.location = None,
+            "updates" if draft.email_address().is_some() => draft.updates = None,
+            _ => return Ok(vec![self.not_understood(Some(&conversation))]),
+        }
+        self.advance(who, conversation).await
+    }
+
+    /// Moves to the first unanswered question (or the review), saves, asks.
+    pub(super) async fn advance(&self, who: &Identity, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
+        conversation.step = conversation.draft.next_step();
+        self.save(who, &conversation).await?;
+        Ok(vec![self.question(&conversation)])
+    }
+
+    pub(super) async fn sign(
+        &self,
+        msg: &Incoming,
+        conversation: Conversation,
+        campaign: &Campaign,
+    ) -> EngineResult<Vec<Reply>> {
+        let who = &msg.from;
+        let now = self.clock.now();
+        let attempts = self
+            .storage
+            .signing_attempts_since(&campaign.slug, who, now - SIGNING_ATTEMPTS_WINDOW)
+            .await?;
+        let allowed = signing_attempts_wait(&campaign.limits, &attempts, now)
+            .and_then(|()| self.guards.check_resigning(&campaign.slug, who, now));
+        if let Err(wait) = allowed {
+            info!(campaign = %campaign.slug, "signing attempt over the limit");
+            return Ok(vec![Reply::private(format!(
+                "You have tried to sign several times today, so I can't take another attempt yet. Please try again in {}.",
+                describe_wait(wait)
+            ))]);
+        }
+        let draft = &conversation.draft;
+        let (Some(name), Some(email), Some(location), Some(consent), Some(updates)) = (
+            &draft.name,
+            &draft.email,
+            &draft.location,
+            &draft.consent,
+            draft.updates,
+        ) else {
+            // Only reachable with a hand-edited state; ask what is missing.
+            return self.advance(who, conversation).await;
+        };
+        let signature = NewSignature {
+            campaign: campaign.slug.clone(),
+            identity: who.clone(),
+            name: SignerName::from_trusted(name.clone()),
+            email: match email {
+                EmailAnswer::Given(address) => Some(Email::from_trusted(address.clone())),
+                EmailAnswer::Skipped => None,
+            },
+            location: match location {
+                LocationAnswer::District(district) => Location::Uk(PostcodeDistrict::from_trusted(district.clone())),
+                LocationAnswer::Country(country) => Location::Abroad(Country::from_trusted(country.clone())),
+            },
+            updates_opt_in: updates,
+            consent_version: consent.version,
+            consent_at: consent.at,
+            referral_code: conversation.referral.as_deref().and_then(ShareCode::parse),
+            created_at: now,
+            hold: None,
+        };
+        let signature = match self.hold_or_refuse(msg, campaign, signature, now) {
+            Ok(signature) => signature,
+            Err(refusal) => return Ok(vec![Reply::private(refusal)]),
+        };
+        // Signed or not, the conversation is over: the storage forgets it in
+        // the same transaction.
+        let outcome = self.storage.sign(&signature).await?;
+        match outcome {
+            SignOutcome::Signed {
+                share_code,
+                total,
+                held,
+            } => {
+                // A held signature gets the same thanks: telling would only
+                // teach an abuser what is detected.
+                info!(campaign = %campaign.slug, held, hold_reason = ?signature.hold, "signature added");
+                Ok(vec![
+                    Reply::private(format!(
+                        "Thank you, {name}! Your signature has been added to \"{}\".\n\nThe petition now has {}.\n\nYour share code is {}. Anyone who starts with your link is counted as someone you brought in, so please pass it on.",
+                        campaign.title,
+                        progress(total, campaign.goal),
+                        share_code.as_str()
+                    ))
+                    .with_link(Link::Share {
+                        payload: format!("{}{PAYLOAD_SEPARATOR}{}", campaign.slug, share_code.as_str()),
+                        code: share_code.as_str().to_owned(),
+                    }),
+                ])
+            }
+            SignOutcome::AlreadySigned(prior) => {
+                info!(campaign = %campaign.slug, matched_by = ?prior.matched_by, "duplicate signature refused");
+                let first = match prior.matched_by {
+                    DuplicateMatch::Identity => format!(
+                        "You have already signed this petition, on {} on {}",
+                        day(prior.signed_at),
+                        prior.platform.display_name()
+                    ),
+                    // Whoever typed the address may not own it: saying when
+                    // and where it signed would tell a stranger about someone
+                    // else's signature. Its owner can ask status on their own
+                    // account.
+                    DuplicateMatch::Email => {
+                        "That email address has already been used to sign this petition".to_owned()
+                    }
+                };
+                Ok(vec![Reply::private(format!(
+                    "{first}. Each person can sign once, so nothing new was stored and what you typed has been discarded."
+                ))])
+            }
+        }
+    }
+}
+
+/// A form's "where you live": a UK postcode, or a country.
+pub(super) fn parse_location(text: &str) -> Result<LocationAnswer, crate::domain::Rejection> {
+    if let Ok(district) = PostcodeDistrict::parse(text) {
+        return Ok(LocationAnswer::District(district.as_str().to_owned()));
+    }
+    if Word::parse(text) == Some(Word::Outside) {
+        return Err(crate::domain::Rejection(
+            "please type the name of the country you live in.",
+        ));
+    }
+    match Country::parse(text) {
+        Ok(country) => Ok(LocationAnswer::Country(country.as_str().to_owned())),
+        Err(CountryRejection::InTheUk) => Err(crate::domain::Rejection(
+            "that's in the UK, so please give your postcode, such as SW1A 1AA.",
+        )),
+        Err(CountryRejection::Invalid(_)) => Err(crate::domain::Rejection(
+            "that isn't a UK postcode or a country I recognise. Type a postcode such as SW1A 1AA, or the name of your country.",
+        )),
+    }
+}
