@@ -5,9 +5,10 @@ use tracing::info;
 
 use super::questions::choice;
 use super::wording::{day, describe_draft, describe_signature, moment};
-use super::{Conversation, Engine, EngineResult, Incoming, LocationAnswer, Reply, Step, Word};
+use super::words::Anytime;
+use super::{Conversation, Engine, EngineResult, Incoming, Reply, Step, Word};
 use crate::campaign::Campaign;
-use crate::domain::Identity;
+use crate::domain::{Identity, Location};
 use crate::limits::SIGNING_ATTEMPTS_WINDOW;
 use crate::organiser::progress;
 
@@ -16,19 +17,20 @@ impl Engine {
         &self,
         msg: &Incoming,
         saved: Option<Conversation>,
-        word: Word,
+        word: Anytime,
     ) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         let campaign = self.campaign_of(saved.as_ref()).clone();
-        let in_progress = saved.as_ref().is_some_and(|c| c.step != Step::Welcome);
         match word {
-            Word::Start => self.start(who, saved, None).await,
-            Word::Sign if in_progress => Ok(vec![
-                self.question(saved.as_ref().expect("in progress"))
-                    .prefixed("You're already signing; let's carry on."),
-            ]),
-            Word::Sign => self.begin_signing(who, saved).await,
-            Word::Article => {
+            Anytime::Start => self.start(who, saved, None).await,
+            Anytime::Sign => match saved {
+                Some(conversation) if conversation.step != Step::Welcome => Ok(vec![
+                    self.question(&conversation)
+                        .prefixed("You're already signing; let's carry on."),
+                ]),
+                saved => self.begin_signing(who, saved).await,
+            },
+            Anytime::Article => {
                 let mut replies = vec![Reply::private(format!(
                     "{}\n\nBy {}\n\n{}",
                     campaign.title, campaign.author, campaign.article
@@ -36,17 +38,17 @@ impl Engine {
                 replies.push(self.question_or_invitation(saved.as_ref()));
                 Ok(replies)
             }
-            Word::Privacy => Ok(vec![
+            Anytime::Privacy => Ok(vec![
                 Reply::private(campaign.privacy.clone()),
                 self.question_or_invitation(saved.as_ref()),
             ]),
-            Word::Help => Ok(vec![self.help(saved.as_ref())]),
-            Word::Cancel => self.cancel(who, saved).await,
-            Word::Back => self.back(who, saved).await,
-            Word::Status => self.status(who, saved, &campaign).await,
-            Word::Withdraw => self.ask_to_withdraw(who, saved, &campaign).await,
-            Word::MyData => self.my_data(who, saved.as_ref(), &campaign).await,
-            Word::Total => {
+            Anytime::Help => Ok(vec![self.help(saved.as_ref())]),
+            Anytime::Cancel => self.cancel(who, saved).await,
+            Anytime::Back => self.back(who, saved).await,
+            Anytime::Status => self.status(who, saved, &campaign).await,
+            Anytime::Withdraw => self.ask_to_withdraw(who, saved, &campaign).await,
+            Anytime::MyData => self.my_data(who, saved.as_ref(), &campaign).await,
+            Anytime::Total => {
                 let total = self.storage.total(&campaign.slug).await?;
                 Ok(vec![Reply::private(format!(
                     "\"{}\": {}.",
@@ -54,12 +56,7 @@ impl Engine {
                     progress(total, campaign.goal)
                 ))])
             }
-            Word::Stats | Word::Export | Word::Held | Word::Anomalies => {
-                self.organiser_command(msg, &campaign, word).await
-            }
-            Word::Skip | Word::Yes | Word::No | Word::Confirm | Word::Change | Word::Outside => {
-                unreachable!("not a global word")
-            }
+            Anytime::Organiser(command) => self.organiser_command(msg, &campaign, command).await,
         }
     }
 
@@ -91,7 +88,7 @@ impl Engine {
             ]);
         };
         let has_email = conversation.draft.email_address().is_some();
-        let abroad = matches!(conversation.draft.location, Some(LocationAnswer::Country(_)));
+        let abroad = matches!(conversation.draft.location, Some(Location::Abroad(_)));
         let previous = match conversation.step {
             Step::Welcome | Step::Name => Step::Welcome,
             Step::Email => Step::Name,

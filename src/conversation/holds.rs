@@ -8,7 +8,7 @@ use tracing::warn;
 use super::wording::day;
 use super::{Alert, Engine, Incoming};
 use crate::campaign::{Campaign, NewAccountPolicy};
-use crate::domain::{Dimension, HoldReason};
+use crate::domain::{Dimension, HoldReason, Platform};
 use crate::organiser;
 use crate::storage::{Anomaly, NewSignature, StorageError};
 
@@ -75,13 +75,17 @@ impl Engine {
         // Measured for every signature, so the rate is right whatever else holds it.
         let surging = self.guards.over_surge_ceiling(&campaign.slug);
         let domain = signature.email.as_ref().map(|e| e.domain().to_owned());
-        let young_account = msg.from.platform == crate::domain::Platform::Discord
-            && msg.account_created.is_some_and(|created| {
-                created + chrono::Duration::days(i64::from(limits.min_discord_account_age_days)) > now
-            });
-        if young_account && limits.new_discord_accounts == NewAccountPolicy::Refuse {
-            let allowed_from = msg.account_created.expect("young accounts have a creation time")
-                + chrono::Duration::days(i64::from(limits.min_discord_account_age_days));
+        // For a Discord account younger than the minimum, the day it comes
+        // of age; no other account has one.
+        let of_age_on = msg
+            .account_created
+            .filter(|_| msg.from.platform == Platform::Discord)
+            .map(|created| created + chrono::Duration::days(i64::from(limits.min_discord_account_age_days)))
+            .filter(|of_age| *of_age > now);
+        let young_account = of_age_on.is_some();
+        if let Some(allowed_from) = of_age_on
+            && limits.new_discord_accounts == NewAccountPolicy::Refuse
+        {
             return Err(format!(
                 "Sorry, Discord accounts must be at least {} days old to sign this petition, to keep the count honest. You can sign from {}.",
                 limits.min_discord_account_age_days,

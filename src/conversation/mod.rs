@@ -69,7 +69,7 @@ use tracing::{Instrument, info, info_span, warn};
 
 pub use incoming::{FormAnswers, Incoming, Input};
 pub use reply::{Attachment, Choice, Form, Link, Placement, Reply, Summary, Visibility};
-pub use state::{ConsentAnswer, Conversation, Draft, EmailAnswer, LocationAnswer, PendingReview, Step};
+pub use state::{CompleteDraft, ConsentAnswer, Conversation, Draft, EmailAnswer, PendingReview, Step};
 pub use words::Word;
 
 use crate::campaign::{Campaign, Campaigns};
@@ -277,10 +277,10 @@ impl Engine {
             Said::Start(payload) => self.start(who, saved, payload.as_deref()).await,
             Said::Form(answers) => self.submit_form(who, saved, answers).await,
             Said::Review(action, selection) => self.ask_to_review(msg, saved, action, &selection).await,
-            Said::Word(word) if word.is_global() => self.global(msg, saved, word).await,
-            Said::Word(word) => match saved {
-                Some(conversation) => self.at_step(msg, conversation, word).await,
-                None => Ok(vec![self.not_understood(None)]),
+            Said::Word(word) => match (word.anytime(), saved) {
+                (Some(anytime), saved) => self.global(msg, saved, anytime).await,
+                (None, Some(conversation)) => self.at_step(msg, conversation, word).await,
+                (None, None) => Ok(vec![self.not_understood(None)]),
             },
             Said::Text(text) => match saved {
                 Some(conversation) => self.answer(who, conversation, &text).await,

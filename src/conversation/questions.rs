@@ -3,7 +3,8 @@
 
 use super::wording::PART_WAY;
 use super::wording::describe_draft;
-use super::{Choice, Conversation, Engine, Form, LocationAnswer, Reply, Step, Word};
+use super::{Choice, Conversation, Engine, Form, Reply, Step, Word};
+use crate::domain::Location;
 
 impl Engine {
     /// The form with the answers given so far.
@@ -11,11 +12,11 @@ impl Engine {
         let campaign = self.campaign_of(Some(conversation));
         let draft = &conversation.draft;
         Form {
-            name: draft.name.clone().unwrap_or_default(),
+            name: draft.name.as_deref().unwrap_or_default().to_owned(),
             email: draft.email_address().unwrap_or_default().to_owned(),
             location: match &draft.location {
-                Some(LocationAnswer::District(district)) => district.clone(),
-                Some(LocationAnswer::Country(country)) => country.clone(),
+                Some(Location::Uk(district)) => district.as_str().to_owned(),
+                Some(Location::Abroad(country)) => country.as_str().to_owned(),
                 None => String::new(),
             },
             email_optional: !campaign.require_email,

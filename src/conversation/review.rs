@@ -4,6 +4,7 @@
 use tracing::info;
 
 use super::questions::choice;
+use super::words::OrganiserCommand;
 use super::{Attachment, Conversation, Engine, EngineResult, Incoming, PendingReview, Reply, Step, Word};
 use crate::campaign::Campaign;
 use crate::domain::Identity;
@@ -15,8 +16,9 @@ impl Engine {
         &self,
         msg: &Incoming,
         campaign: &Campaign,
-        word: Word,
+        command: OrganiserCommand,
     ) -> EngineResult<Vec<Reply>> {
+        let word = command.word();
         if !self.organisers.includes(&msg.from, &msg.roles) {
             info!(command = word.as_str(), "organiser command refused");
             return Ok(vec![Reply::private(format!(
@@ -35,45 +37,46 @@ impl Engine {
             affected,
             at: now,
         };
-        match word {
-            Word::Stats => {
+        let reply = match command {
+            OrganiserCommand::Stats => {
                 let stats = organiser::stats(self.storage.as_ref(), campaign, today).await?;
                 self.storage.record_audit(&audit(stats.total)).await?;
-                return Ok(vec![Reply::private(organiser::render_stats(campaign, &stats))]);
+                Reply::private(organiser::render_stats(campaign, &stats))
             }
-            Word::Held => {
+            OrganiserCommand::Held => {
                 let held = self.storage.held_summary(&campaign.slug).await?;
                 self.storage.record_audit(&audit(held.held)).await?;
-                return Ok(vec![Reply::private(organiser::render_held(campaign, &held))]);
+                Reply::private(organiser::render_held(campaign, &held))
             }
-            Word::Anomalies => {
+            OrganiserCommand::Anomalies => {
                 let anomalies = self
                     .storage
                     .anomalies(&campaign.slug, now - chrono::Duration::days(7))
                     .await?;
-                return Ok(vec![Reply::private(organiser::render_anomalies(campaign, &anomalies))]);
+                Reply::private(organiser::render_anomalies(campaign, &anomalies))
             }
-            _ => {}
-        }
-        let rows = self.storage.export(&campaign.slug).await?;
-        self.storage.record_audit(&audit(rows.len() as u64)).await?;
-        let bytes = organiser::write_csv(&rows).map_err(|e| StorageError::Corrupt(format!("writing CSV: {e}")))?;
-        Ok(vec![
-            Reply::private(format!(
-                "Export of {} for \"{}\". It contains names and areas: keep it safe and delete it once delivered.",
-                if rows.len() == 1 {
-                    "1 signature".to_owned()
-                } else {
-                    format!("{} signatures", organiser::thousands(rows.len() as u64))
-                },
-                campaign.title
-            ))
-            .with_attachment(Attachment {
-                file_name: format!("{}-signatures-{}.csv", campaign.slug, today.format("%Y-%m-%d")),
-                media_type: "text/csv".to_owned(),
-                bytes,
-            }),
-        ])
+            OrganiserCommand::Export => {
+                let rows = self.storage.export(&campaign.slug).await?;
+                self.storage.record_audit(&audit(rows.len() as u64)).await?;
+                let bytes =
+                    organiser::write_csv(&rows).map_err(|e| StorageError::Corrupt(format!("writing CSV: {e}")))?;
+                Reply::private(format!(
+                    "Export of {} for \"{}\". It contains names and areas: keep it safe and delete it once delivered.",
+                    if rows.len() == 1 {
+                        "1 signature".to_owned()
+                    } else {
+                        format!("{} signatures", organiser::thousands(rows.len() as u64))
+                    },
+                    campaign.title
+                ))
+                .with_attachment(Attachment {
+                    file_name: format!("{}-signatures-{}.csv", campaign.slug, today.format("%Y-%m-%d")),
+                    media_type: "text/csv".to_owned(),
+                    bytes,
+                })
+            }
+        };
+        Ok(vec![reply])
     }
 
     /// A dry run: how many signatures a release or invalidation would

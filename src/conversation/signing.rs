@@ -5,7 +5,7 @@ use tracing::info;
 
 use super::wording::{IN_THE_UK, already_signed, day};
 use super::{
-    ConsentAnswer, Conversation, EmailAnswer, Engine, EngineResult, FormAnswers, Incoming, Link, LocationAnswer,
+    CompleteDraft, ConsentAnswer, Conversation, EmailAnswer, Engine, EngineResult, FormAnswers, Incoming, Link,
     PAYLOAD_SEPARATOR, Reply, Step, Word,
 };
 use crate::campaign::Campaign;
@@ -87,18 +87,14 @@ impl Engine {
     ) -> EngineResult<Vec<Reply>> {
         let draft = &mut conversation.draft;
         let accepted = match conversation.step {
-            Step::Name => SignerName::parse(text).map(|name| draft.name = Some(name.as_str().to_owned())),
-            Step::Email => Email::parse(text).map(|email| {
-                if draft.email_address() != Some(email.as_str()) {
-                    draft.updates = None;
-                }
-                draft.email = Some(EmailAnswer::Given(email.as_str().to_owned()));
-            }),
-            Step::Postcode => PostcodeDistrict::parse(text)
-                .map(|district| draft.location = Some(LocationAnswer::District(district.as_str().to_owned()))),
+            Step::Name => SignerName::parse(text).map(|name| draft.name = Some(name)),
+            Step::Email => Email::parse(text).map(|email| draft.give_email(email)),
+            Step::Postcode => {
+                PostcodeDistrict::parse(text).map(|district| draft.location = Some(Location::Uk(district)))
+            }
             Step::Country => match Country::parse(text) {
                 Ok(country) => {
-                    draft.location = Some(LocationAnswer::Country(country.as_str().to_owned()));
+                    draft.location = Some(Location::Abroad(country));
                     Ok(())
                 }
                 // Not a mistake to re-ask about: they live in the UK after
@@ -150,7 +146,7 @@ impl Engine {
         let draft = &mut conversation.draft;
         let mut problems = Vec::new();
         match SignerName::parse(&answers.name) {
-            Ok(name) => draft.name = Some(name.as_str().to_owned()),
+            Ok(name) => draft.name = Some(name),
             Err(rejection) => {
                 draft.name = None;
                 problems.push(format!("Name: {rejection}"));
@@ -164,12 +160,7 @@ impl Engine {
             problems.push("Email: an email address is needed to sign this petition; it is never published.".to_owned());
         } else {
             match Email::parse(&answers.email) {
-                Ok(email) => {
-                    if draft.email_address() != Some(email.as_str()) {
-                        draft.updates = None;
-                    }
-                    draft.email = Some(EmailAnswer::Given(email.as_str().to_owned()));
-                }
+                Ok(email) => draft.give_email(email),
                 Err(rejection) => {
                     draft.email = None;
                     problems.push(format!("Email: {rejection}"));
@@ -227,7 +218,7 @@ impl Engine {
     pub(super) async fn sign(
         &self,
         msg: &Incoming,
-        conversation: Conversation,
+        mut conversation: Conversation,
         campaign: &Campaign,
     ) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
@@ -245,32 +236,24 @@ impl Engine {
                 describe_wait(wait)
             ))]);
         }
-        let draft = &conversation.draft;
-        let (Some(name), Some(email), Some(location), Some(consent), Some(updates)) = (
-            &draft.name,
-            &draft.email,
-            &draft.location,
-            &draft.consent,
-            draft.updates,
-        ) else {
-            // Only reachable with a hand-edited state; ask what is missing.
-            return self.advance(who, conversation).await;
+        let answers = match CompleteDraft::try_from(std::mem::take(&mut conversation.draft)) {
+            Ok(answers) => answers,
+            // Confirm is offered only at the review, so only a saved answer
+            // dropped on loading (see `Draft`) leads here: ask for it.
+            Err(draft) => {
+                conversation.draft = draft;
+                return self.advance(who, conversation).await;
+            }
         };
         let signature = NewSignature {
             campaign: campaign.slug.clone(),
             identity: who.clone(),
-            name: SignerName::from_trusted(name.clone()),
-            email: match email {
-                EmailAnswer::Given(address) => Some(Email::from_trusted(address.clone())),
-                EmailAnswer::Skipped => None,
-            },
-            location: match location {
-                LocationAnswer::District(district) => Location::Uk(PostcodeDistrict::from_trusted(district.clone())),
-                LocationAnswer::Country(country) => Location::Abroad(Country::from_trusted(country.clone())),
-            },
-            updates_opt_in: updates,
-            consent_version: consent.version,
-            consent_at: consent.at,
+            name: answers.name,
+            email: answers.email,
+            location: answers.location,
+            updates_opt_in: answers.updates,
+            consent_version: answers.consent.version,
+            consent_at: answers.consent.at,
             referral_code: conversation.referral.as_deref().and_then(ShareCode::parse),
             created_at: now,
             hold: None,
@@ -293,7 +276,8 @@ impl Engine {
                 info!(campaign = %campaign.slug, held, hold_reason = ?signature.hold, "signature added");
                 Ok(vec![
                     Reply::private(format!(
-                        "Thank you, {name}! Your signature has been added to \"{}\".\n\nThe petition now has {}.\n\nYour share code is {}. Anyone who starts with your link is counted as someone you brought in, so please pass it on.",
+                        "Thank you, {}! Your signature has been added to \"{}\".\n\nThe petition now has {}.\n\nYour share code is {}. Anyone who starts with your link is counted as someone you brought in, so please pass it on.",
+                        signature.name.as_str(),
                         campaign.title,
                         progress(total, campaign.goal),
                         share_code.as_str()
@@ -329,9 +313,9 @@ impl Engine {
 }
 
 /// A form's "where you live": a UK postcode, or a country.
-pub(super) fn parse_location(text: &str) -> Result<LocationAnswer, crate::domain::Rejection> {
+pub(super) fn parse_location(text: &str) -> Result<Location, crate::domain::Rejection> {
     if let Ok(district) = PostcodeDistrict::parse(text) {
-        return Ok(LocationAnswer::District(district.as_str().to_owned()));
+        return Ok(Location::Uk(district));
     }
     if Word::parse(text) == Some(Word::Outside) {
         return Err(crate::domain::Rejection(
@@ -339,7 +323,7 @@ pub(super) fn parse_location(text: &str) -> Result<LocationAnswer, crate::domain
         ));
     }
     match Country::parse(text) {
-        Ok(country) => Ok(LocationAnswer::Country(country.as_str().to_owned())),
+        Ok(country) => Ok(Location::Abroad(country)),
         Err(CountryRejection::InTheUk) => Err(crate::domain::Rejection(
             "that's in the UK, so please give your postcode, such as SW1A 1AA.",
         )),

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Draft, EmailAnswer, LocationAnswer, Reply};
+use super::{Draft, EmailAnswer, Reply};
 use crate::campaign::Campaign;
-use crate::domain::{Email, PostcodeDistrict, ShareCode};
+use crate::domain::{Email, ShareCode};
 use crate::limits::describe_wait;
 use crate::organiser::progress;
 use crate::storage::{Signature, SignatureStatus};
@@ -67,13 +67,12 @@ pub(super) fn yes_no(value: bool) -> &'static str {
 
 pub(super) fn describe_draft(draft: &Draft) -> String {
     let email = match &draft.email {
-        Some(EmailAnswer::Given(address)) => address.clone(),
+        Some(EmailAnswer::Given(email)) => email.as_str().to_owned(),
         Some(EmailAnswer::Skipped) => "not given".to_owned(),
         None => "not yet given".to_owned(),
     };
     let location = match &draft.location {
-        Some(LocationAnswer::District(district)) => PostcodeDistrict::from_trusted(district.clone()).describe(),
-        Some(LocationAnswer::Country(country)) => country.clone(),
+        Some(location) => location.describe(),
         None => "not yet given".to_owned(),
     };
     let consent = match &draft.consent {

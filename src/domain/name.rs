@@ -156,6 +156,16 @@ impl AsRef<str> for SignerName {
     }
 }
 
+/// Reads as the name it holds, so `Option<SignerName>` can be compared with
+/// text through `as_deref`; gives no way to change it.
+impl std::ops::Deref for SignerName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
