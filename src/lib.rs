@@ -15,6 +15,8 @@
 //! - [`conversation`]: the platform-neutral signing engine: a message in,
 //!   saved state updated, replies out as data. Imports no bot framework and
 //!   no database driver.
+//! - [`messages`]: the catalogue of everything the bot says to people,
+//!   keyed messages with arguments, one file per language.
 //! - [`storage`]: the [`storage::Storage`] trait, with SQLite and PostgreSQL
 //!   behind it.
 //! - [`limits`]: rate limits (governor), the surge ceiling, and the rules that
@@ -44,6 +46,7 @@ pub mod dedup;
 pub mod discord;
 pub mod domain;
 pub mod limits;
+pub mod messages;
 pub mod organiser;
 pub mod shutdown;
 pub mod startup;

@@ -3,14 +3,13 @@
 
 use tracing::info;
 
-use super::questions::choice;
-use super::wording::{day, describe_draft, describe_signature, moment};
+use super::questions::answers_of;
 use super::words::Anytime;
 use super::{Conversation, Engine, EngineResult, Incoming, Reply, Step, Word};
 use crate::campaign::Campaign;
 use crate::domain::{Identity, Location};
 use crate::limits::SIGNING_ATTEMPTS_WINDOW;
-use crate::organiser::progress;
+use crate::messages::{Button, Message};
 
 impl Engine {
     pub(super) async fn global(
@@ -26,15 +25,16 @@ impl Engine {
             Anytime::Sign => match saved {
                 Some(conversation) if conversation.step != Step::Welcome => Ok(vec![
                     self.question(&conversation)
-                        .prefixed("You're already signing; let's carry on."),
+                        .prefixed(self.phrase(Message::AlreadySigning)),
                 ]),
                 saved => self.begin_signing(who, saved).await,
             },
             Anytime::Article => {
-                let mut replies = vec![Reply::private(format!(
-                    "{}\n\nBy {}\n\n{}",
-                    campaign.title, campaign.author, campaign.article
-                ))];
+                let mut replies = vec![Reply::private(self.say(Message::Article {
+                    title: &campaign.title,
+                    author: &campaign.author,
+                    article: &campaign.article,
+                }))];
                 replies.push(self.question_or_invitation(saved.as_ref()));
                 Ok(replies)
             }
@@ -50,11 +50,11 @@ impl Engine {
             Anytime::MyData => self.my_data(who, saved.as_ref(), &campaign).await,
             Anytime::Total => {
                 let total = self.storage.total(&campaign.slug).await?;
-                Ok(vec![Reply::private(format!(
-                    "\"{}\": {}.",
-                    campaign.title,
-                    progress(total, campaign.goal)
-                ))])
+                Ok(vec![Reply::private(self.say(Message::Total {
+                    title: &campaign.title,
+                    total,
+                    goal: campaign.goal,
+                }))])
             }
             Anytime::Organiser(command) => self.organiser_command(msg, &campaign, command).await,
         }
@@ -68,23 +68,19 @@ impl Engine {
             }
             Some(conversation) => {
                 self.storage.delete_conversation(who).await?;
-                let text = if conversation.draft.is_empty() {
-                    "Cancelled. Send sign whenever you'd like to sign."
-                } else {
-                    "Cancelled. Nothing you typed has been kept. Send sign whenever you'd like to start again."
-                };
-                Ok(vec![Reply::private(text)])
+                Ok(vec![Reply::private(self.say(Message::Cancelled {
+                    had_answers: !conversation.draft.is_empty(),
+                }))])
             }
-            None => Ok(vec![Reply::private(
-                "There's nothing to cancel. Send sign to sign the petition, or help to see what I can do.",
-            )]),
+            None => Ok(vec![Reply::private(self.say(Message::NothingToCancel))]),
         }
     }
 
     pub(super) async fn back(&self, who: &Identity, saved: Option<Conversation>) -> EngineResult<Vec<Reply>> {
         let Some(mut conversation) = saved else {
             return Ok(vec![
-                self.not_understood(None).prefixed("There's nothing to go back to."),
+                self.not_understood(None)
+                    .prefixed(self.phrase(Message::NothingToGoBackTo)),
             ]);
         };
         let has_email = conversation.draft.email_address().is_some();
@@ -115,26 +111,22 @@ impl Engine {
         campaign: &Campaign,
     ) -> EngineResult<Vec<Reply>> {
         if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
-            return Ok(vec![Reply::private(format!(
-                "You signed \"{}\" on {} on {}. Thank you! Send mydata to see what we hold about you, or withdraw to remove your signature.",
-                campaign.title,
-                day(signature.created_at),
-                signature.identity.platform.display_name()
-            ))]);
+            return Ok(vec![Reply::private(self.say(Message::YouSigned {
+                title: &campaign.title,
+                on: signature.created_at,
+                platform: signature.identity.platform,
+            }))]);
         }
         match saved {
             Some(conversation) if conversation.step != Step::Welcome => {
-                Ok(vec![self.question(&conversation).prefixed(&format!(
-                    "You haven't signed \"{}\" yet: you're part-way through.",
-                    campaign.title
-                ))])
+                Ok(vec![self.question(&conversation).prefixed(
+                    self.phrase(Message::PartWayThrough { title: &campaign.title }),
+                )])
             }
-            _ => {
-                Ok(vec![
-                    Reply::private(format!("You haven't signed \"{}\" yet.", campaign.title))
-                        .with_choices(vec![choice(Step::Welcome, Word::Sign, "Sign the petition")]),
-                ])
-            }
+            _ => Ok(vec![
+                Reply::private(self.say(Message::NotSignedYet { title: &campaign.title }))
+                    .with_choices(vec![self.choice(Step::Welcome, Word::Sign, Button::Sign)]),
+            ]),
         }
     }
 
@@ -145,14 +137,10 @@ impl Engine {
         campaign: &Campaign,
     ) -> EngineResult<Vec<Reply>> {
         if self.storage.signature_of(&campaign.slug, who).await?.is_none() {
-            let mut text = format!(
-                "You haven't signed \"{}\", so there is nothing to withdraw.",
-                campaign.title
-            );
-            if saved.as_ref().is_some_and(|c| !c.draft.is_empty()) {
-                text.push_str(" To throw away what you've typed so far, send cancel.");
-            }
-            return Ok(vec![Reply::private(text)]);
+            return Ok(vec![Reply::private(self.say(Message::NothingToWithdraw {
+                title: &campaign.title,
+                had_answers: saved.as_ref().is_some_and(|c| !c.draft.is_empty()),
+            }))]);
         }
         let mut conversation = saved.unwrap_or_else(|| self.new_conversation(campaign));
         if conversation.step != Step::ConfirmWithdraw {
@@ -170,17 +158,17 @@ impl Engine {
         if outcome.is_some() {
             self.guards.note_withdrawal(who, self.clock.now());
         }
-        Ok(vec![Reply::private(match outcome {
+        Ok(vec![Reply::private(self.say(match outcome {
             Some(total) => {
                 info!(campaign = %campaign.slug, "signature withdrawn");
-                format!(
-                    "Done. Your signature and everything we held about you for \"{}\" have been deleted. The petition now has {}.",
-                    campaign.title,
-                    progress(total, campaign.goal)
-                )
+                Message::Withdrawn {
+                    title: &campaign.title,
+                    total,
+                    goal: campaign.goal,
+                }
             }
-            None => "There was no signature to withdraw, so nothing has changed.".to_owned(),
-        })])
+            None => Message::NoSignatureToWithdraw,
+        }))])
     }
 
     pub(super) async fn keep_signature(
@@ -191,7 +179,7 @@ impl Engine {
         let resume = conversation.resume.take().unwrap_or(Step::Welcome);
         conversation.step = resume;
         self.save(who, &conversation).await?;
-        let mut replies = vec![Reply::private("Your signature stays. Thank you for your support!")];
+        let mut replies = vec![Reply::private(self.say(Message::SignatureStays))];
         if resume != Step::Welcome {
             replies.push(self.question(&conversation));
         }
@@ -206,22 +194,19 @@ impl Engine {
     ) -> EngineResult<Vec<Reply>> {
         let signature = self.storage.signature_of(&campaign.slug, who).await?;
         let draft = saved.map(|c| &c.draft).filter(|d| !d.is_empty());
-        let mut sections = vec![format!(
-            "This is everything we hold about you for \"{}\".",
-            campaign.title
-        )];
+        let title = &campaign.title;
+        let mut sections = vec![self.say(Message::EverythingWeHold { title })];
         if let Some(signature) = &signature {
-            sections.push(describe_signature(signature));
+            sections.push(self.say(Message::YourSignature { signature }));
         }
         if let Some(draft) = draft {
-            sections.push(format!(
-                "Answers you are still typing (not a signature yet; deleted if you cancel, or after {} hours without a message):\n{}",
-                self.abandon_after.num_hours(),
-                describe_draft(draft)
-            ));
+            sections.push(self.say(Message::AnswersInProgress {
+                hours: self.abandon_after.num_hours(),
+                answers: answers_of(draft),
+            }));
         }
-        if let Some(referral) = saved.and_then(|c| c.referral.as_ref()).filter(|_| signature.is_none()) {
-            sections.push(format!("The share code you arrived with: {referral}"));
+        if let Some(code) = saved.and_then(|c| c.referral.as_ref()).filter(|_| signature.is_none()) {
+            sections.push(self.say(Message::ArrivedWith { code }));
         }
         let now = self.clock.now();
         let attempts = self
@@ -229,16 +214,12 @@ impl Engine {
             .signing_attempts_since(&campaign.slug, who, now - SIGNING_ATTEMPTS_WINDOW)
             .await?;
         if !attempts.is_empty() {
-            let times: Vec<String> = attempts.iter().map(|at| moment(*at)).collect();
-            sections.push(format!(
-                "When you confirmed a signature in the last day: {}. We keep these times for a day, with nothing you typed, so that nobody can try to sign endlessly; they are deleted after a day, or with your signature.",
-                times.join("; ")
-            ));
+            sections.push(self.say(Message::SigningAttempts { times: &attempts }));
         }
         if sections.len() == 1 {
-            sections = vec![format!("We hold nothing about you for \"{}\".", campaign.title)];
+            sections = vec![self.say(Message::NothingHeldAboutYou { title })];
         } else {
-            sections.push("Send withdraw to delete your signature and all of this.".to_owned());
+            sections.push(self.say(Message::HowToDelete));
         }
         Ok(vec![Reply::private(sections.join("\n\n"))])
     }

@@ -1,10 +1,9 @@
 //! Group chats: only commands are answered, publicly and without personal
 //! data; signing is moved to a private chat.
 
-use super::wording::capitalise;
 use super::{Engine, EngineResult, Incoming, Input, Link, Reply, Summary, Word};
 use crate::limits::MessageVerdict;
-use crate::organiser::progress;
+use crate::messages::Message;
 
 impl Engine {
     /// In a group only commands are answered, publicly and without any
@@ -34,17 +33,19 @@ impl Engine {
         let reply = match word {
             Word::Start | Word::Sign => {
                 let total = self.storage.total(&campaign.slug).await?;
-                Reply::public(format!(
-                    "{}\n\nA petition to {}. {}.\n\nSign it in a private chat with me: your details are never shown here.",
-                    campaign.title,
-                    campaign.addressed_to(),
-                    capitalise(&progress(total, campaign.goal))
-                ))
+                Reply::public(self.say(Message::GroupWelcome {
+                    title: &campaign.title,
+                    targets: &campaign.targets,
+                    total,
+                    goal: campaign.goal,
+                }))
                 .with_link(invitation)
                 .with_summary(Summary {
                     title: campaign.title.clone(),
                     statement: campaign.statement.clone(),
-                    addressed_to: campaign.addressed_to(),
+                    addressed_to: self.say(Message::Targets {
+                        targets: &campaign.targets,
+                    }),
                     author: campaign.author.clone(),
                     total,
                     goal: campaign.goal,
@@ -52,13 +53,14 @@ impl Engine {
             }
             Word::Total => {
                 let total = self.storage.total(&campaign.slug).await?;
-                Reply::public(format!("\"{}\": {}.", campaign.title, progress(total, campaign.goal)))
+                Reply::public(self.say(Message::Total {
+                    title: &campaign.title,
+                    total,
+                    goal: campaign.goal,
+                }))
             }
-            Word::Stats | Word::Export => {
-                Reply::public("Organiser commands only work in a private chat with me, so nothing is shown here.")
-            }
-            _ => Reply::public("To keep your details private, I only do that in a private chat with me.")
-                .with_link(invitation),
+            Word::Stats | Word::Export => Reply::public(self.say(Message::OrganiserCommandsInPrivate)),
+            _ => Reply::public(self.say(Message::OnlyInPrivate)).with_link(invitation),
         };
         Ok(vec![reply])
     }

@@ -5,10 +5,10 @@
 use chrono::{DateTime, Utc};
 use tracing::warn;
 
-use super::wording::day;
 use super::{Alert, Engine, Incoming};
 use crate::campaign::{Campaign, NewAccountPolicy};
 use crate::domain::{Dimension, HoldReason, Platform};
+use crate::messages::Message;
 use crate::organiser;
 use crate::storage::{Anomaly, NewSignature, StorageError};
 
@@ -54,7 +54,10 @@ impl Engine {
                     detected_at: now,
                 };
                 if self.storage.record_anomaly(&anomaly).await? {
-                    self.raise_alert(campaign, organiser::describe_anomaly(&campaign.title, &anomaly));
+                    self.raise_alert(
+                        campaign,
+                        organiser::describe_anomaly(self.language, &campaign.title, &anomaly),
+                    );
                     new.push(anomaly);
                 }
             }
@@ -86,11 +89,10 @@ impl Engine {
         if let Some(allowed_from) = of_age_on
             && limits.new_discord_accounts == NewAccountPolicy::Refuse
         {
-            return Err(format!(
-                "Sorry, Discord accounts must be at least {} days old to sign this petition, to keep the count honest. You can sign from {}.",
-                limits.min_discord_account_age_days,
-                day(allowed_from)
-            ));
+            return Err(self.say(Message::AccountTooYoung {
+                days: limits.min_discord_account_age_days,
+                from: allowed_from,
+            }));
         }
         let mut values = vec![(Dimension::Platform, msg.from.platform.as_str())];
         if let Some(domain) = &domain {
@@ -126,10 +128,10 @@ impl Engine {
             drop(last);
             self.raise_alert(
                 campaign,
-                format!(
-                    "Surge on \"{}\": more than {} signatures a second. New signatures are being held for review until it passes; see held.",
-                    campaign.title, campaign.limits.signatures_per_second
-                ),
+                self.say(Message::Surge {
+                    title: &campaign.title,
+                    per_second: campaign.limits.signatures_per_second,
+                }),
             );
         }
     }

@@ -46,7 +46,9 @@
 //! - `holds.rs`: which signatures are held for review, and the alerts.
 //! - `review.rs`: organiser commands and the review of held signatures.
 //! - `group.rs`: what is said in group chats.
-//! - `wording.rs`: how things read.
+//!
+//! Every sentence a reply carries comes from the [`crate::messages`]
+//! catalogue, in the engine's language.
 
 mod anytime;
 mod group;
@@ -58,7 +60,6 @@ mod review;
 mod signing;
 mod start;
 mod state;
-mod wording;
 mod words;
 
 use std::hash::{Hash, Hasher};
@@ -77,16 +78,16 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::{ChatKind, Identity};
 use crate::limits::{Guards, MessageVerdict, SIGNING_ATTEMPTS_WINDOW};
+use crate::messages::{Language, Localised, Message};
 use crate::organiser::Organisers;
 use crate::storage::{ReviewAction, Storage, StorageError};
-use wording::{EXPIRED, slow_down};
 
 /// Separates the campaign slug from the share code in a start payload.
 pub const PAYLOAD_SEPARATOR: &str = "__";
 
-/// The apology shown when something fails inside; the cause goes to the log.
-pub const SOMETHING_WENT_WRONG: &str =
-    "Sorry, something went wrong on our side and nothing was changed. Please try again in a moment.";
+/// The apology shown when something fails inside, in English; the cause
+/// goes to the log. (The engine words it in its own language.)
+pub const SOMETHING_WENT_WRONG: &str = crate::messages::SOMETHING_WENT_WRONG;
 
 /// Independent locks that serialise the messages of one supporter, so two
 /// quick taps cannot both read the same state and overwrite each other.
@@ -99,6 +100,8 @@ const LOCK_STRIPES: usize = 4096;
 pub struct Engine {
     campaigns: Campaigns,
     organisers: Organisers,
+    /// The language replies are worded in.
+    language: Language,
     abandon_after: chrono::Duration,
     storage: Arc<dyn Storage>,
     clock: Arc<dyn Clock>,
@@ -143,6 +146,7 @@ impl Engine {
         Self {
             campaigns: settings.campaigns.clone(),
             organisers: Organisers::from_settings(&settings.organisers),
+            language: Language::default(),
             abandon_after: chrono::Duration::hours(i64::from(settings.conversation.abandon_after_hours)),
             storage,
             stripes: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
@@ -220,12 +224,22 @@ impl Engine {
                 Ok(replies) => replies,
                 Err(error) => {
                     tracing::error!(%error, "could not handle a message");
-                    vec![Reply::private(SOMETHING_WENT_WRONG)]
+                    vec![Reply::private(self.say(Message::SomethingWentWrong))]
                 }
             }
         }
         .instrument(span)
         .await
+    }
+
+    /// A message's text, in the engine's language.
+    fn say(&self, message: Message<'_>) -> String {
+        message.text(self.language)
+    }
+
+    /// A message in the engine's language, to write into a larger text.
+    fn phrase<'a>(&self, message: Message<'a>) -> Localised<'a> {
+        message.in_language(self.language)
     }
 
     fn stripe(&self, who: &Identity) -> usize {
@@ -242,7 +256,7 @@ impl Engine {
         let campaign = self.campaign_of(saved.as_ref()).clone();
         match self.guards.check_message(&campaign.slug, &msg.from) {
             MessageVerdict::Allowed => {}
-            MessageVerdict::SlowDown { wait } => return Ok(vec![slow_down(wait)]),
+            MessageVerdict::SlowDown { wait } => return Ok(vec![Reply::private(self.say(Message::SlowDown { wait }))]),
             MessageVerdict::Ignore => return Ok(Vec::new()),
         }
         let said = match &msg.input {
@@ -271,9 +285,11 @@ impl Engine {
         match said {
             Said::Expired => Ok(vec![Reply {
                 placement: Placement::Notice,
-                ..Reply::private(EXPIRED)
+                ..Reply::private(self.say(Message::ChoiceExpired))
             }]),
-            Said::UnknownCommand => Ok(vec![self.help(saved.as_ref()).prefixed("I don't know that command.")]),
+            Said::UnknownCommand => Ok(vec![
+                self.help(saved.as_ref()).prefixed(self.phrase(Message::UnknownCommand)),
+            ]),
             Said::Start(payload) => self.start(who, saved, payload.as_deref()).await,
             Said::Form(answers) => self.submit_form(who, saved, answers).await,
             Said::Review(action, selection) => self.ask_to_review(msg, saved, action, &selection).await,

@@ -1,14 +1,141 @@
 //! What each step asks, with the choices it offers and the form that can
 //! answer it.
 
-use super::wording::PART_WAY;
-use super::wording::describe_draft;
-use super::{Choice, Conversation, Engine, Form, Reply, Step, Word};
+use super::{Choice, Conversation, Draft, EmailAnswer, Engine, Form, Reply, Step, Word};
 use crate::domain::Location;
+use crate::messages::{Answers, Button, Message};
 
 impl Engine {
+    /// The current question, with its choices.
+    pub(super) fn question(&self, conversation: &Conversation) -> Reply {
+        let reply = self.bare_question(conversation);
+        match conversation.step {
+            Step::Name | Step::Email | Step::Postcode | Step::Country | Step::ChooseChange => {
+                reply.with_form(self.form_for(conversation))
+            }
+            _ => reply,
+        }
+    }
+
+    /// The current question if one is open, otherwise an invitation to sign.
+    pub(super) fn question_or_invitation(&self, conversation: Option<&Conversation>) -> Reply {
+        match conversation {
+            Some(conversation) => self.question(conversation),
+            None => Reply::private(self.say(Message::WouldYouLikeToSign {
+                title: &self.campaigns.default_campaign().title,
+                part_way: false,
+            }))
+            .with_choices(self.welcome_choices(None)),
+        }
+    }
+
+    /// The current question, after saying the answer fitted none of it.
+    pub(super) fn not_understood(&self, conversation: Option<&Conversation>) -> Reply {
+        self.question_or_invitation(conversation)
+            .prefixed(self.phrase(Message::NotUnderstood))
+    }
+
+    /// Every word a supporter can send, then where they were.
+    pub(super) fn help(&self, conversation: Option<&Conversation>) -> Reply {
+        match conversation {
+            Some(conversation) if conversation.step != Step::Welcome => self
+                .question(conversation)
+                .prefixed(self.phrase(Message::CommandsMidway)),
+            _ => Reply::private(self.say(Message::Commands)).with_choices(self.welcome_choices(conversation)),
+        }
+    }
+
+    fn bare_question(&self, conversation: &Conversation) -> Reply {
+        let campaign = self.campaign_of(Some(conversation));
+        let draft = &conversation.draft;
+        let step = conversation.step;
+        let back = || self.choice(step, Word::Back, Button::Back);
+        let cancel = || self.choice(step, Word::Cancel, Button::Cancel);
+        let (message, choices) = match step {
+            Step::Welcome => (
+                Message::WouldYouLikeToSign {
+                    title: &campaign.title,
+                    part_way: !draft.is_empty(),
+                },
+                self.welcome_choices(Some(conversation)),
+            ),
+            Step::Name => (Message::AskName, vec![cancel()]),
+            Step::Email => {
+                let optional = !campaign.require_email;
+                let mut choices = Vec::new();
+                if optional {
+                    choices.push(self.choice(step, Word::Skip, Button::Skip));
+                }
+                choices.extend([back(), cancel()]);
+                (Message::AskEmail { optional }, choices)
+            }
+            Step::Postcode => (
+                Message::AskPostcode,
+                vec![self.choice(step, Word::Outside, Button::Outside), back(), cancel()],
+            ),
+            Step::Country => (Message::AskCountry, vec![back(), cancel()]),
+            Step::Consent => (
+                Message::AskConsent {
+                    wording: &campaign.consent.wording,
+                },
+                vec![
+                    self.choice(step, Word::Yes, Button::Consent),
+                    self.choice(step, Word::No, Button::No),
+                    back(),
+                    cancel(),
+                ],
+            ),
+            Step::Updates => (
+                Message::AskUpdates,
+                vec![
+                    self.choice(step, Word::Yes, Button::YesPlease),
+                    self.choice(step, Word::No, Button::NoThanks),
+                    back(),
+                ],
+            ),
+            Step::Review => (
+                Message::AskToConfirm {
+                    answers: answers_of(draft),
+                },
+                vec![
+                    self.choice(step, Word::Confirm, Button::Confirm),
+                    self.choice(step, Word::Change, Button::Change),
+                    cancel(),
+                ],
+            ),
+            Step::ChooseChange => {
+                let updates = draft.email_address().is_some();
+                let mut choices = vec![
+                    self.field_choice("name", Button::Name),
+                    self.field_choice("email", Button::Email),
+                    self.field_choice("postcode", Button::Where),
+                ];
+                if updates {
+                    choices.push(self.field_choice("updates", Button::Updates));
+                }
+                choices.push(back());
+                (Message::AskWhatToChange { updates }, choices)
+            }
+            Step::ConfirmReview => (
+                Message::AskToGoAhead,
+                vec![
+                    self.choice(step, Word::Yes, Button::Yes),
+                    self.choice(step, Word::No, Button::No),
+                ],
+            ),
+            Step::ConfirmWithdraw => (
+                Message::AskToWithdraw { title: &campaign.title },
+                vec![
+                    self.choice(step, Word::Yes, Button::Withdraw),
+                    self.choice(step, Word::No, Button::KeepSignature),
+                ],
+            ),
+        };
+        Reply::private(self.say(message)).with_choices(choices)
+    }
+
     /// The form with the answers given so far.
-    pub(super) fn form_for(&self, conversation: &Conversation) -> Form {
+    fn form_for(&self, conversation: &Conversation) -> Form {
         let campaign = self.campaign_of(Some(conversation));
         let draft = &conversation.draft;
         Form {
@@ -23,174 +150,52 @@ impl Engine {
         }
     }
 
-    /// The current question, with its choices.
-    pub(super) fn question(&self, conversation: &Conversation) -> Reply {
-        let reply = self.bare_question(conversation);
-        match conversation.step {
-            Step::Name | Step::Email | Step::Postcode | Step::Country | Step::ChooseChange => {
-                reply.with_form(self.form_for(conversation))
-            }
-            _ => reply,
+    /// A button for `word` at `step`, which can also be typed.
+    pub(super) fn choice(&self, step: Step, word: Word, button: Button) -> Choice {
+        Choice {
+            label: self.say(Message::Button(button)),
+            data: format!("{}.{}", step.tag(), word.as_str()),
+            typed: word.as_str().to_owned(),
         }
     }
 
-    pub(super) fn bare_question(&self, conversation: &Conversation) -> Reply {
-        let campaign = self.campaign_of(Some(conversation));
-        let draft = &conversation.draft;
-        let step = conversation.step;
-        let back = || choice(step, Word::Back, "Back");
-        let cancel = || choice(step, Word::Cancel, "Cancel");
-        match step {
-            Step::Welcome if !draft.is_empty() => Reply::private(format!(
-                "Would you like to sign \"{}\"? {PART_WAY}",
-                campaign.title
-            ))
-            .with_choices(welcome_choices(Some(conversation))),
-            Step::Welcome => Reply::private(format!("Would you like to sign \"{}\"?", campaign.title))
-                .with_choices(welcome_choices(Some(conversation))),
-            Step::Name => Reply::private(
-                "What name should appear on the petition? Please type it as you'd like it shown.",
-            )
-            .with_choices(vec![cancel()]),
-            Step::Email => {
-                let mut text = "What is your email address? We use it only to make sure each person signs once, and to send you updates if you ask for them. It is never published or shared.".to_owned();
-                let mut choices = Vec::new();
-                if !campaign.require_email {
-                    text.push_str(" It's optional: send skip to leave it out.");
-                    choices.push(choice(step, Word::Skip, "Skip"));
-                }
-                choices.extend([back(), cancel()]);
-                Reply::private(text).with_choices(choices)
-            }
-            Step::Postcode => Reply::private(
-                "What is your UK postcode? We keep only the first part (such as SW1A), to show where support comes from. If you live outside the UK, send outside.",
-            )
-            .with_choices(vec![choice(step, Word::Outside, "I live outside the UK"), back(), cancel()]),
-            Step::Country => Reply::private("Which country do you live in?").with_choices(vec![back(), cancel()]),
-            Step::Consent => Reply::private(format!(
-                "{}\n\nDo you give this consent? (yes or no)",
-                campaign.consent.wording
-            ))
-            .with_choices(vec![
-                choice(step, Word::Yes, "Yes, I consent"),
-                choice(step, Word::No, "No"),
-                back(),
-                cancel(),
-            ]),
-            Step::Updates => Reply::private(
-                "Would you like occasional email updates about this campaign's progress? This is optional and separate from your signature. (yes or no)",
-            )
-            .with_choices(vec![
-                choice(step, Word::Yes, "Yes please"),
-                choice(step, Word::No, "No thanks"),
-                back(),
-            ]),
-            Step::Review => Reply::private(format!(
-                "Please check your signature before it is added:\n\n{}\n\nSend confirm to add your signature, change to correct something, or cancel.",
-                describe_draft(draft)
-            ))
-            .with_choices(vec![
-                choice(step, Word::Confirm, "Confirm and sign"),
-                choice(step, Word::Change, "Change something"),
-                cancel(),
-            ]),
-            Step::ChooseChange => {
-                let mut choices = vec![
-                    field_choice("name", "Name"),
-                    field_choice("email", "Email"),
-                    field_choice("postcode", "Where you live"),
-                ];
-                let mut words = "name, email, postcode".to_owned();
-                if draft.email_address().is_some() {
-                    choices.push(field_choice("updates", "Updates"));
-                    words.push_str(" or updates");
-                } else {
-                    words = "name, email or postcode".to_owned();
-                }
-                choices.push(back());
-                Reply::private(format!("What would you like to change? Send {words}.")).with_choices(choices)
-            }
-            Step::ConfirmReview => Reply::private("Shall I go ahead with that change? (yes or no)").with_choices(vec![
-                choice(step, Word::Yes, "Yes"),
-                choice(step, Word::No, "No"),
-            ]),
-            Step::ConfirmWithdraw => Reply::private(format!(
-                "Withdrawing deletes your signature on \"{}\" and everything we hold about you for it: your name, email, area and consent record. This can't be undone. Do you want to withdraw? (yes or no)",
-                campaign.title
-            ))
-            .with_choices(vec![
-                choice(step, Word::Yes, "Yes, withdraw"),
-                choice(step, Word::No, "No, keep my signature"),
-            ]),
+    /// A button at the review for changing one answer.
+    fn field_choice(&self, field: &str, button: Button) -> Choice {
+        Choice {
+            label: self.say(Message::Button(button)),
+            data: format!("{}.{field}", Step::ChooseChange.tag()),
+            typed: field.to_owned(),
         }
     }
 
-    /// The current question if one is open, otherwise an invitation to sign.
-    pub(super) fn question_or_invitation(&self, conversation: Option<&Conversation>) -> Reply {
-        match conversation {
-            Some(conversation) => self.question(conversation),
-            None => Reply::private(format!(
-                "Would you like to sign \"{}\"?",
-                self.campaigns.default_campaign().title
-            ))
-            .with_choices(welcome_choices(None)),
-        }
-    }
-
-    pub(super) fn not_understood(&self, conversation: Option<&Conversation>) -> Reply {
-        self.question_or_invitation(conversation)
-            .prefixed("Sorry, I didn't understand that. Please pick one of the choices below, or send help.")
-    }
-
-    pub(super) fn help(&self, conversation: Option<&Conversation>) -> Reply {
-        const COMMANDS: &str = "Here's what I understand:\n\
-            sign: sign the petition\n\
-            article: read the full article\n\
-            privacy: what we keep about you and why\n\
-            status: whether you've signed\n\
-            mydata: everything we hold about you\n\
-            withdraw: remove your signature and your data\n\
-            total: how many have signed\n\
-            back: go back a step\n\
-            cancel: stop, keeping nothing you've typed";
-        match conversation {
-            Some(conversation) if conversation.step != Step::Welcome => self
-                .question(conversation)
-                .prefixed(&format!("{COMMANDS}\n\nWhere we were:")),
-            _ => Reply::private(COMMANDS).with_choices(welcome_choices(conversation)),
-        }
+    /// The welcome's choices. With answers already typed, signing picks up
+    /// where they left off, and the first choice says so. It carries the same
+    /// data as "Sign the petition", so a press is honoured whichever of the two
+    /// welcomes it was on.
+    pub(super) fn welcome_choices(&self, conversation: Option<&Conversation>) -> Vec<Choice> {
+        let sign = if conversation.is_some_and(|c| !c.draft.is_empty()) {
+            Button::Continue
+        } else {
+            Button::Sign
+        };
+        vec![
+            self.choice(Step::Welcome, Word::Sign, sign),
+            self.choice(Step::Welcome, Word::Article, Button::Article),
+            self.choice(Step::Welcome, Word::Privacy, Button::Privacy),
+        ]
     }
 }
 
-pub(super) fn choice(step: Step, word: Word, label: &str) -> Choice {
-    Choice {
-        label: label.to_owned(),
-        data: format!("{}.{}", step.tag(), word.as_str()),
-        typed: word.as_str().to_owned(),
+/// A draft's answers, as messages show them.
+pub(super) fn answers_of(draft: &Draft) -> Answers<'_> {
+    Answers {
+        name: draft.name.as_ref(),
+        email: draft.email.as_ref().map(|email| match email {
+            EmailAnswer::Given(email) => Some(email),
+            EmailAnswer::Skipped => None,
+        }),
+        location: draft.location.as_ref(),
+        consent: draft.consent.map(|consent| (consent.at, consent.version)),
+        updates: draft.updates,
     }
-}
-
-pub(super) fn field_choice(field: &str, label: &str) -> Choice {
-    Choice {
-        label: label.to_owned(),
-        data: format!("{}.{field}", Step::ChooseChange.tag()),
-        typed: field.to_owned(),
-    }
-}
-
-/// The welcome's choices. With answers already typed, signing picks up
-/// where they left off, and the first choice says so. It carries the same
-/// data as "Sign the petition", so a press is honoured whichever of the two
-/// welcomes it was on.
-pub(super) fn welcome_choices(conversation: Option<&Conversation>) -> Vec<Choice> {
-    let sign = if conversation.is_some_and(|c| !c.draft.is_empty()) {
-        "Continue where you left off"
-    } else {
-        "Sign the petition"
-    };
-    vec![
-        choice(Step::Welcome, Word::Sign, sign),
-        choice(Step::Welcome, Word::Article, "Read the article"),
-        choice(Step::Welcome, Word::Privacy, "Privacy"),
-    ]
 }

@@ -3,12 +3,12 @@
 
 use tracing::info;
 
-use super::questions::choice;
 use super::words::OrganiserCommand;
 use super::{Attachment, Conversation, Engine, EngineResult, Incoming, PendingReview, Reply, Step, Word};
 use crate::campaign::Campaign;
 use crate::domain::Identity;
-use crate::organiser::{self, progress};
+use crate::messages::{Button, Message};
+use crate::organiser;
 use crate::storage::{AuditEntry, ReviewAction, StorageError};
 
 impl Engine {
@@ -21,10 +21,9 @@ impl Engine {
         let word = command.word();
         if !self.organisers.includes(&msg.from, &msg.roles) {
             info!(command = word.as_str(), "organiser command refused");
-            return Ok(vec![Reply::private(format!(
-                "Sorry, only the campaign's organisers can use {}. Anyone can ask for the total.",
-                word.as_str()
-            ))]);
+            return Ok(vec![Reply::private(
+                self.say(Message::OrganisersOnly { command: word.as_str() }),
+            )]);
         }
         info!(command = word.as_str(), campaign = %campaign.slug, "organiser command");
         let now = self.clock.now();
@@ -41,34 +40,29 @@ impl Engine {
             OrganiserCommand::Stats => {
                 let stats = organiser::stats(self.storage.as_ref(), campaign, today).await?;
                 self.storage.record_audit(&audit(stats.total)).await?;
-                Reply::private(organiser::render_stats(campaign, &stats))
+                Reply::private(organiser::render_stats(self.language, campaign, &stats))
             }
             OrganiserCommand::Held => {
                 let held = self.storage.held_summary(&campaign.slug).await?;
                 self.storage.record_audit(&audit(held.held)).await?;
-                Reply::private(organiser::render_held(campaign, &held))
+                Reply::private(organiser::render_held(self.language, campaign, &held))
             }
             OrganiserCommand::Anomalies => {
                 let anomalies = self
                     .storage
                     .anomalies(&campaign.slug, now - chrono::Duration::days(7))
                     .await?;
-                Reply::private(organiser::render_anomalies(campaign, &anomalies))
+                Reply::private(organiser::render_anomalies(self.language, campaign, &anomalies))
             }
             OrganiserCommand::Export => {
                 let rows = self.storage.export(&campaign.slug).await?;
                 self.storage.record_audit(&audit(rows.len() as u64)).await?;
                 let bytes =
                     organiser::write_csv(&rows).map_err(|e| StorageError::Corrupt(format!("writing CSV: {e}")))?;
-                Reply::private(format!(
-                    "Export of {} for \"{}\". It contains names and areas: keep it safe and delete it once delivered.",
-                    if rows.len() == 1 {
-                        "1 signature".to_owned()
-                    } else {
-                        format!("{} signatures", organiser::thousands(rows.len() as u64))
-                    },
-                    campaign.title
-                ))
+                Reply::private(self.say(Message::Export {
+                    count: rows.len() as u64,
+                    title: &campaign.title,
+                }))
                 .with_attachment(Attachment {
                     file_name: format!("{}-signatures-{}.csv", campaign.slug, today.format("%Y-%m-%d")),
                     media_type: "text/csv".to_owned(),
@@ -90,50 +84,37 @@ impl Engine {
     ) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         if !self.organisers.includes(who, &msg.roles) {
-            return Ok(vec![Reply::private(format!(
-                "Sorry, only the campaign's organisers can use {}.",
-                action.as_str()
-            ))]);
+            return Ok(vec![Reply::private(self.say(Message::ReviewOrganisersOnly { action }))]);
         }
         let selection = match organiser::parse_selection(arguments) {
             Ok(selection) => selection,
             Err(problem) => {
-                return Ok(vec![Reply::private(format!(
-                    "{problem}\n\n{}",
-                    organiser::SELECTION_HELP
-                ))]);
+                return Ok(vec![Reply::private(
+                    self.say(Message::BadSelection { problem: &problem }),
+                )]);
             }
         };
         let mut conversation = saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign()));
         let campaign = self.campaign_of(Some(&conversation)).clone();
         let matched = self.storage.count_selected(&campaign.slug, &selection, action).await?;
-        let described = organiser::describe_selection(&selection);
         let count = matched.held + matched.counted;
         if count == 0 {
-            let what = match action {
-                ReviewAction::Release => "held signatures",
-                ReviewAction::Invalidate => "signatures",
-            };
-            return Ok(vec![Reply::private(format!(
-                "No {what} match ({described}), so nothing would change."
-            ))]);
+            return Ok(vec![Reply::private(self.say(Message::NothingMatches {
+                action,
+                selection: &selection,
+            }))]);
         }
-        let question = match action {
-            ReviewAction::Release => format!(
-                "{} held signature{} match ({described}). Release {} into the count? (yes or no)",
-                organiser::thousands(count),
-                if count == 1 { "" } else { "s" },
-                if count == 1 { "it" } else { "them" }
-            ),
-            ReviewAction::Invalidate => format!(
-                "{} signature{} match ({described}): {} held and {} counted. Invalidate {}? Invalidated signatures never count and cannot be released. (yes or no)",
-                organiser::thousands(count),
-                if count == 1 { "" } else { "s" },
-                organiser::thousands(matched.held),
-                organiser::thousands(matched.counted),
-                if count == 1 { "it" } else { "them" }
-            ),
-        };
+        let question = self.say(match action {
+            ReviewAction::Release => Message::ReleaseQuestion {
+                count,
+                selection: &selection,
+            },
+            ReviewAction::Invalidate => Message::InvalidateQuestion {
+                held: matched.held,
+                counted: matched.counted,
+                selection: &selection,
+            },
+        });
         if conversation.step != Step::ConfirmReview {
             conversation.resume = Some(conversation.step);
         }
@@ -141,12 +122,8 @@ impl Engine {
         conversation.pending_review = Some(PendingReview { action, selection });
         self.save(who, &conversation).await?;
         Ok(vec![Reply::private(question).with_choices(vec![
-            choice(
-                Step::ConfirmReview,
-                Word::Yes,
-                &format!("Yes, {} {}", action.as_str(), organiser::thousands(count)),
-            ),
-            choice(Step::ConfirmReview, Word::No, "No"),
+            self.choice(Step::ConfirmReview, Word::Yes, Button::Review { action, count }),
+            self.choice(Step::ConfirmReview, Word::No, Button::No),
         ])])
     }
 
@@ -168,7 +145,7 @@ impl Engine {
             campaign: campaign.slug.clone(),
             actor: who.clone(),
             action: pending.action.as_str().to_owned(),
-            detail: organiser::describe_selection(&pending.selection),
+            detail: organiser::describe_selection(self.language, &pending.selection),
             affected: 0,
             at: self.clock.now(),
         };
@@ -179,23 +156,19 @@ impl Engine {
         info!(campaign = %campaign.slug, action = pending.action.as_str(), affected = outcome.affected, "organiser review applied");
         conversation.step = conversation.resume.take().unwrap_or(Step::Welcome);
         self.save(who, &conversation).await?;
-        let done = match pending.action {
-            ReviewAction::Release => "Released",
-            ReviewAction::Invalidate => "Invalidated",
-        };
-        Ok(vec![Reply::private(format!(
-            "{done} {} signature{}. The petition now has {}, with {} held for review.",
-            organiser::thousands(outcome.affected),
-            if outcome.affected == 1 { "" } else { "s" },
-            progress(outcome.total, campaign.goal),
-            organiser::thousands(outcome.held)
-        ))])
+        Ok(vec![Reply::private(self.say(Message::ReviewApplied {
+            action: pending.action,
+            affected: outcome.affected,
+            total: outcome.total,
+            goal: campaign.goal,
+            held: outcome.held,
+        }))])
     }
 
     pub(super) async fn drop_review(&self, who: &Identity, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
         conversation.pending_review = None;
         conversation.step = conversation.resume.take().unwrap_or(Step::Welcome);
         self.save(who, &conversation).await?;
-        Ok(vec![Reply::private("Nothing was changed.")])
+        Ok(vec![Reply::private(self.say(Message::NothingChanged))])
     }
 }

@@ -3,15 +3,14 @@
 
 use tracing::info;
 
-use super::wording::{IN_THE_UK, already_signed, day};
 use super::{
     CompleteDraft, ConsentAnswer, Conversation, EmailAnswer, Engine, EngineResult, FormAnswers, Incoming, Link,
     PAYLOAD_SEPARATOR, Reply, Step, Word,
 };
 use crate::campaign::Campaign;
 use crate::domain::{Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName};
-use crate::limits::{SIGNING_ATTEMPTS_WINDOW, describe_wait, signing_attempts_wait};
-use crate::organiser::progress;
+use crate::limits::{SIGNING_ATTEMPTS_WINDOW, signing_attempts_wait};
+use crate::messages::{FormProblem, LocationProblem, Message};
 use crate::storage::{DuplicateMatch, NewSignature, SignOutcome};
 
 impl Engine {
@@ -31,14 +30,14 @@ impl Engine {
                 draft.updates = Some(false);
             }
             (Step::Email, Word::Skip) => {
-                return Ok(vec![self.question(&conversation).prefixed(
-                    "An email address is needed to sign this petition: it's how we make sure each person is counted once. It is never published.",
-                )]);
+                return Ok(vec![
+                    self.question(&conversation).prefixed(self.phrase(Message::EmailNeeded)),
+                ]);
             }
             (Step::Postcode | Step::Country, Word::Skip) => {
-                return Ok(vec![self.question(&conversation).prefixed(
-                    "We need to know roughly where signers live: a UK postcode, or your country if you live elsewhere.",
-                )]);
+                return Ok(vec![
+                    self.question(&conversation).prefixed(self.phrase(Message::WhereNeeded)),
+                ]);
             }
             (Step::Postcode, Word::Outside) => {
                 conversation.step = Step::Country;
@@ -56,9 +55,10 @@ impl Engine {
                 if had_consented {
                     self.save(who, &conversation).await?;
                 }
-                return Ok(vec![self.question(&conversation).prefixed(
-                    "That's fine, but without your consent we can't add your signature, and nothing has been stored. If you change your mind, answer yes; otherwise send cancel.",
-                )]);
+                return Ok(vec![
+                    self.question(&conversation)
+                        .prefixed(self.phrase(Message::ConsentDeclined)),
+                ]);
             }
             (Step::Updates, Word::Yes) => draft.updates = Some(true),
             (Step::Updates, Word::No | Word::Skip) => draft.updates = Some(false),
@@ -102,7 +102,9 @@ impl Engine {
                 Err(CountryRejection::InTheUk) => {
                     conversation.step = Step::Postcode;
                     self.save(who, &conversation).await?;
-                    return Ok(vec![self.question(&conversation).prefixed(IN_THE_UK)]);
+                    return Ok(vec![
+                        self.question(&conversation).prefixed(self.phrase(Message::InTheUk)),
+                    ]);
                 }
                 Err(CountryRejection::Invalid(rejection)) => Err(rejection),
             },
@@ -141,7 +143,7 @@ impl Engine {
         let campaign = self.campaign_of(Some(&conversation)).clone();
         if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
             self.storage.delete_conversation(who).await?;
-            return Ok(vec![already_signed(&campaign, &signature)]);
+            return Ok(vec![self.already_signed(&campaign, &signature)]);
         }
         let draft = &mut conversation.draft;
         let mut problems = Vec::new();
@@ -149,7 +151,7 @@ impl Engine {
             Ok(name) => draft.name = Some(name),
             Err(rejection) => {
                 draft.name = None;
-                problems.push(format!("Name: {rejection}"));
+                problems.push(FormProblem::Name(rejection));
             }
         }
         if answers.email.trim().is_empty() && !campaign.require_email {
@@ -157,21 +159,21 @@ impl Engine {
             draft.updates = Some(false);
         } else if answers.email.trim().is_empty() {
             draft.email = None;
-            problems.push("Email: an email address is needed to sign this petition; it is never published.".to_owned());
+            problems.push(FormProblem::EmailNeeded);
         } else {
             match Email::parse(&answers.email) {
                 Ok(email) => draft.give_email(email),
                 Err(rejection) => {
                     draft.email = None;
-                    problems.push(format!("Email: {rejection}"));
+                    problems.push(FormProblem::Email(rejection));
                 }
             }
         }
         match parse_location(&answers.location) {
             Ok(location) => draft.location = Some(location),
-            Err(rejection) => {
+            Err(problem) => {
                 draft.location = None;
-                problems.push(format!("Where you live: {rejection}"));
+                problems.push(FormProblem::Where(problem));
             }
         }
         conversation.step = conversation.draft.next_step();
@@ -181,10 +183,9 @@ impl Engine {
         if problems.is_empty() {
             return Ok(vec![question]);
         }
-        Ok(vec![question.prefixed(&format!(
-            "Some answers need another look:\n{}",
-            problems.join("\n")
-        ))])
+        Ok(vec![
+            question.prefixed(self.phrase(Message::FormProblems { problems: &problems })),
+        ])
     }
 
     pub(super) async fn choose_change(
@@ -231,10 +232,7 @@ impl Engine {
             .and_then(|()| self.guards.check_resigning(&campaign.slug, who, now));
         if let Err(wait) = allowed {
             info!(campaign = %campaign.slug, "signing attempt over the limit");
-            return Ok(vec![Reply::private(format!(
-                "You have tried to sign several times today, so I can't take another attempt yet. Please try again in {}.",
-                describe_wait(wait)
-            ))]);
+            return Ok(vec![Reply::private(self.say(Message::TooManyAttempts { wait }))]);
         }
         let answers = match CompleteDraft::try_from(std::mem::take(&mut conversation.draft)) {
             Ok(answers) => answers,
@@ -275,13 +273,13 @@ impl Engine {
                 // teach an abuser what is detected.
                 info!(campaign = %campaign.slug, held, hold_reason = ?signature.hold, "signature added");
                 Ok(vec![
-                    Reply::private(format!(
-                        "Thank you, {}! Your signature has been added to \"{}\".\n\nThe petition now has {}.\n\nYour share code is {}. Anyone who starts with your link is counted as someone you brought in, so please pass it on.",
-                        signature.name.as_str(),
-                        campaign.title,
-                        progress(total, campaign.goal),
-                        share_code.as_str()
-                    ))
+                    Reply::private(self.say(Message::Thanks {
+                        name: &signature.name,
+                        title: &campaign.title,
+                        total,
+                        goal: campaign.goal,
+                        code: share_code.as_str(),
+                    }))
                     .with_link(Link::Share {
                         payload: format!("{}{PAYLOAD_SEPARATOR}{}", campaign.slug, share_code.as_str()),
                         code: share_code.as_str().to_owned(),
@@ -290,45 +288,34 @@ impl Engine {
             }
             SignOutcome::AlreadySigned(prior) => {
                 info!(campaign = %campaign.slug, matched_by = ?prior.matched_by, "duplicate signature refused");
-                let first = match prior.matched_by {
-                    DuplicateMatch::Identity => format!(
-                        "You have already signed this petition, on {} on {}",
-                        day(prior.signed_at),
-                        prior.platform.display_name()
-                    ),
+                let refusal = match prior.matched_by {
+                    DuplicateMatch::Identity => Message::SignedBefore {
+                        on: prior.signed_at,
+                        platform: prior.platform,
+                    },
                     // Whoever typed the address may not own it: saying when
                     // and where it signed would tell a stranger about someone
                     // else's signature. Its owner can ask status on their own
                     // account.
-                    DuplicateMatch::Email => {
-                        "That email address has already been used to sign this petition".to_owned()
-                    }
+                    DuplicateMatch::Email => Message::EmailUsed,
                 };
-                Ok(vec![Reply::private(format!(
-                    "{first}. Each person can sign once, so nothing new was stored and what you typed has been discarded."
-                ))])
+                Ok(vec![Reply::private(self.say(refusal))])
             }
         }
     }
 }
 
 /// A form's "where you live": a UK postcode, or a country.
-pub(super) fn parse_location(text: &str) -> Result<Location, crate::domain::Rejection> {
+fn parse_location(text: &str) -> Result<Location, LocationProblem> {
     if let Ok(district) = PostcodeDistrict::parse(text) {
         return Ok(Location::Uk(district));
     }
     if Word::parse(text) == Some(Word::Outside) {
-        return Err(crate::domain::Rejection(
-            "please type the name of the country you live in.",
-        ));
+        return Err(LocationProblem::NamedOutside);
     }
     match Country::parse(text) {
         Ok(country) => Ok(Location::Abroad(country)),
-        Err(CountryRejection::InTheUk) => Err(crate::domain::Rejection(
-            "that's in the UK, so please give your postcode, such as SW1A 1AA.",
-        )),
-        Err(CountryRejection::Invalid(_)) => Err(crate::domain::Rejection(
-            "that isn't a UK postcode or a country I recognise. Type a postcode such as SW1A 1AA, or the name of your country.",
-        )),
+        Err(CountryRejection::InTheUk) => Err(LocationProblem::InTheUk),
+        Err(CountryRejection::Invalid(_)) => Err(LocationProblem::Unrecognised),
     }
 }

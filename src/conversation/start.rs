@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
-use super::questions::welcome_choices;
-use super::wording::{PART_WAY, already_signed, day, welcome_text};
+use std::fmt::Write;
+
 use super::{Conversation, Engine, EngineResult, PAYLOAD_SEPARATOR, Reply, Step};
 use crate::campaign::Campaign;
 use crate::domain::{Identity, ShareCode};
+use crate::messages::Message;
+use crate::storage::Signature;
 
 impl Engine {
     pub(super) async fn start(
@@ -55,19 +57,30 @@ impl Engine {
         }
         let total = self.storage.total(&campaign.slug).await?;
         let signed = self.storage.signature_of(&campaign.slug, who).await?;
-        let mut text = welcome_text(&campaign, total);
-        let choices = if let Some(signature) = signed {
-            text.push_str(&format!(
-                "\n\nYou signed this petition on {}. Thank you!",
-                day(signature.created_at)
-            ));
-            welcome_choices(None)
-        } else {
-            if !conversation.draft.is_empty() {
-                text.push_str(&format!("\n\n{PART_WAY}"));
-            }
-            welcome_choices(Some(&conversation))
+        let mut text = self.say(Message::Welcome {
+            title: &campaign.title,
+            targets: &campaign.targets,
+            statement: &campaign.statement,
+            summary: &campaign.summary,
+            author: &campaign.author,
+            total,
+            goal: campaign.goal,
+        });
+        let (after, choices) = match signed {
+            Some(signature) => (
+                Some(Message::YouSignedOn {
+                    on: signature.created_at,
+                }),
+                self.welcome_choices(None),
+            ),
+            None => (
+                (!conversation.draft.is_empty()).then_some(Message::PartWay),
+                self.welcome_choices(Some(&conversation)),
+            ),
         };
+        if let Some(after) = after {
+            write!(text, "\n\n{}", self.phrase(after)).expect("writing to a string cannot fail");
+        }
         Ok(vec![Reply::private(text).with_choices(choices)])
     }
 
@@ -97,7 +110,7 @@ impl Engine {
         let campaign = self.campaign_of(Some(&conversation)).clone();
         if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
             self.storage.delete_conversation(who).await?;
-            return Ok(vec![already_signed(&campaign, &signature)]);
+            return Ok(vec![self.already_signed(&campaign, &signature)]);
         }
         conversation.step = conversation
             .resume
@@ -106,5 +119,14 @@ impl Engine {
             .unwrap_or_else(|| conversation.draft.next_step());
         self.save(who, &conversation).await?;
         Ok(vec![self.question(&conversation)])
+    }
+
+    /// Someone who has signed, asking to sign again.
+    pub(super) fn already_signed(&self, campaign: &Campaign, signature: &Signature) -> Reply {
+        Reply::private(self.say(Message::AlreadySigned {
+            title: &campaign.title,
+            on: signature.created_at,
+            platform: signature.identity.platform,
+        }))
     }
 }
