@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use tracing::warn;
 
-use super::{Alert, Engine, Incoming};
+use super::{Alert, Engine, EngineError, Incoming};
 use crate::campaign::{Campaign, NewAccountPolicy};
 use crate::domain::{Dimension, HoldReason, Platform};
 use crate::messages::Message;
@@ -73,7 +73,7 @@ impl Engine {
         campaign: &Campaign,
         mut signature: NewSignature,
         now: DateTime<Utc>,
-    ) -> Result<NewSignature, String> {
+    ) -> Result<NewSignature, EngineError> {
         let limits = &campaign.limits;
         // Measured for every signature, so the rate is right whatever else holds it.
         let surging = self.guards.over_surge_ceiling(&campaign.slug);
@@ -89,10 +89,10 @@ impl Engine {
         if let Some(allowed_from) = of_age_on
             && limits.new_discord_accounts == NewAccountPolicy::Refuse
         {
-            return Err(self.say(Message::AccountTooYoung {
+            return Err(EngineError::AccountTooYoung {
                 days: limits.min_discord_account_age_days,
                 from: allowed_from,
-            }));
+            });
         }
         let mut values = vec![(Dimension::Platform, msg.from.platform.as_str())];
         if let Some(domain) = &domain {

@@ -46,11 +46,14 @@
 //! - `holds.rs`: which signatures are held for review, and the alerts.
 //! - `review.rs`: organiser commands and the review of held signatures.
 //! - `group.rs`: what is said in group chats.
+//! - `error.rs`: refusals the person is told about, and failures they get
+//!   an apology for while the log gets the cause.
 //!
 //! Every sentence a reply carries comes from the [`crate::messages`]
 //! catalogue, in the engine's language.
 
 mod anytime;
+mod error;
 mod group;
 mod holds;
 mod incoming;
@@ -81,6 +84,7 @@ use crate::limits::{Guards, MessageVerdict, SIGNING_ATTEMPTS_WINDOW};
 use crate::messages::{Language, Localised, Message};
 use crate::organiser::Organisers;
 use crate::storage::{ReviewAction, Storage, StorageError};
+use error::EngineError;
 
 /// Separates the campaign slug from the share code in a start payload.
 pub const PAYLOAD_SEPARATOR: &str = "__";
@@ -138,7 +142,7 @@ enum Said {
     Expired,
 }
 
-type EngineResult<T> = Result<T, StorageError>;
+type EngineResult<T> = Result<T, EngineError>;
 
 impl Engine {
     /// An engine over the configured campaigns and organisers.
@@ -220,7 +224,11 @@ impl Engine {
         );
         async {
             let _turn = self.stripes[self.stripe(&incoming.from)].lock().await;
-            match self.respond(&incoming).await {
+            match self
+                .respond(&incoming)
+                .await
+                .or_else(|error| self.refusal(error).map(|reply| vec![reply]))
+            {
                 Ok(replies) => replies,
                 Err(error) => {
                     tracing::error!(%error, "could not handle a message");
@@ -256,7 +264,7 @@ impl Engine {
         let campaign = self.campaign_of(saved.as_ref()).clone();
         match self.guards.check_message(&campaign.slug, &msg.from) {
             MessageVerdict::Allowed => {}
-            MessageVerdict::SlowDown { wait } => return Ok(vec![Reply::private(self.say(Message::SlowDown { wait }))]),
+            MessageVerdict::SlowDown { wait } => return Err(EngineError::SlowDown { wait }),
             MessageVerdict::Ignore => return Ok(Vec::new()),
         }
         let said = match &msg.input {
@@ -273,7 +281,12 @@ impl Engine {
                 Said::Text(_) => true,
                 Said::Start(_) | Said::Form(_) | Said::Review(..) | Said::UnknownCommand | Said::Expired => false,
             };
-        let mut replies = self.respond_to(msg, saved, said).await?;
+        // Refusals are answered here, so that they too take the place of
+        // the button that prompted them.
+        let mut replies = match self.respond_to(msg, saved, said).await {
+            Ok(replies) => replies,
+            Err(error) => vec![self.refusal(error)?],
+        };
         if moves_on && let Some(first) = replies.first_mut() {
             first.placement = Placement::InPlaceOfChoice;
         }
@@ -283,10 +296,7 @@ impl Engine {
     async fn respond_to(&self, msg: &Incoming, saved: Option<Conversation>, said: Said) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         match said {
-            Said::Expired => Ok(vec![Reply {
-                placement: Placement::Notice,
-                ..Reply::private(self.say(Message::ChoiceExpired))
-            }]),
+            Said::Expired => Err(EngineError::ChoiceExpired),
             Said::UnknownCommand => Ok(vec![
                 self.help(saved.as_ref()).prefixed(self.phrase(Message::UnknownCommand)),
             ]),
@@ -317,7 +327,14 @@ impl Engine {
                 Ok(None)
             }
             Err(error) => {
-                warn!(%error, "saved conversation could not be read; starting afresh");
+                // Where and what kind, not serde's message, which can quote
+                // the saved answers.
+                warn!(
+                    category = ?error.classify(),
+                    line = error.line(),
+                    column = error.column(),
+                    "saved conversation could not be read; starting afresh"
+                );
                 self.storage.delete_conversation(who).await?;
                 Ok(None)
             }
@@ -326,7 +343,7 @@ impl Engine {
 
     async fn save(&self, who: &Identity, conversation: &Conversation) -> EngineResult<()> {
         let json = serde_json::to_string(conversation).expect("a conversation always serialises");
-        self.storage.save_conversation(who, &json, self.clock.now()).await
+        Ok(self.storage.save_conversation(who, &json, self.clock.now()).await?)
     }
 
     fn campaign_of(&self, conversation: Option<&Conversation>) -> &Arc<Campaign> {

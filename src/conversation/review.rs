@@ -4,12 +4,12 @@
 use tracing::info;
 
 use super::words::OrganiserCommand;
-use super::{Attachment, Conversation, Engine, EngineResult, Incoming, PendingReview, Reply, Step, Word};
+use super::{Attachment, Conversation, Engine, EngineError, EngineResult, Incoming, PendingReview, Reply, Step, Word};
 use crate::campaign::Campaign;
 use crate::domain::Identity;
 use crate::messages::{Button, Message};
 use crate::organiser;
-use crate::storage::{AuditEntry, ReviewAction, StorageError};
+use crate::storage::{AuditEntry, ReviewAction};
 
 impl Engine {
     pub(super) async fn organiser_command(
@@ -21,9 +21,7 @@ impl Engine {
         let word = command.word();
         if !self.organisers.includes(&msg.from, &msg.roles) {
             info!(command = word.as_str(), "organiser command refused");
-            return Ok(vec![Reply::private(
-                self.say(Message::OrganisersOnly { command: word.as_str() }),
-            )]);
+            return Err(EngineError::OrganisersOnly { command: word });
         }
         info!(command = word.as_str(), campaign = %campaign.slug, "organiser command");
         let now = self.clock.now();
@@ -57,8 +55,7 @@ impl Engine {
             OrganiserCommand::Export => {
                 let rows = self.storage.export(&campaign.slug).await?;
                 self.storage.record_audit(&audit(rows.len() as u64)).await?;
-                let bytes =
-                    organiser::write_csv(&rows).map_err(|e| StorageError::Corrupt(format!("writing CSV: {e}")))?;
+                let bytes = organiser::write_csv(&rows).map_err(EngineError::Export)?;
                 Reply::private(self.say(Message::Export {
                     count: rows.len() as u64,
                     title: &campaign.title,
@@ -84,16 +81,9 @@ impl Engine {
     ) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         if !self.organisers.includes(who, &msg.roles) {
-            return Ok(vec![Reply::private(self.say(Message::ReviewOrganisersOnly { action }))]);
+            return Err(EngineError::ReviewOrganisersOnly { action });
         }
-        let selection = match organiser::parse_selection(arguments) {
-            Ok(selection) => selection,
-            Err(problem) => {
-                return Ok(vec![Reply::private(
-                    self.say(Message::BadSelection { problem: &problem }),
-                )]);
-            }
-        };
+        let selection = organiser::parse_selection(arguments).map_err(EngineError::BadSelection)?;
         let mut conversation = saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign()));
         let campaign = self.campaign_of(Some(&conversation)).clone();
         let matched = self.storage.count_selected(&campaign.slug, &selection, action).await?;

@@ -3,9 +3,10 @@
 
 use tracing::info;
 
+use super::start::already_signed;
 use super::{
-    CompleteDraft, ConsentAnswer, Conversation, EmailAnswer, Engine, EngineResult, FormAnswers, Incoming, Link,
-    PAYLOAD_SEPARATOR, Reply, Step, Word,
+    CompleteDraft, ConsentAnswer, Conversation, EmailAnswer, Engine, EngineError, EngineResult, FormAnswers, Incoming,
+    Link, PAYLOAD_SEPARATOR, Reply, Step, Word,
 };
 use crate::campaign::Campaign;
 use crate::domain::{Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName};
@@ -143,7 +144,7 @@ impl Engine {
         let campaign = self.campaign_of(Some(&conversation)).clone();
         if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
             self.storage.delete_conversation(who).await?;
-            return Ok(vec![self.already_signed(&campaign, &signature)]);
+            return Err(already_signed(&campaign, &signature));
         }
         let draft = &mut conversation.draft;
         let mut problems = Vec::new();
@@ -232,7 +233,7 @@ impl Engine {
             .and_then(|()| self.guards.check_resigning(&campaign.slug, who, now));
         if let Err(wait) = allowed {
             info!(campaign = %campaign.slug, "signing attempt over the limit");
-            return Ok(vec![Reply::private(self.say(Message::TooManyAttempts { wait }))]);
+            return Err(EngineError::TooManyAttempts { wait });
         }
         let answers = match CompleteDraft::try_from(std::mem::take(&mut conversation.draft)) {
             Ok(answers) => answers,
@@ -256,10 +257,7 @@ impl Engine {
             created_at: now,
             hold: None,
         };
-        let signature = match self.hold_or_refuse(msg, campaign, signature, now) {
-            Ok(signature) => signature,
-            Err(refusal) => return Ok(vec![Reply::private(refusal)]),
-        };
+        let signature = self.hold_or_refuse(msg, campaign, signature, now)?;
         // Signed or not, the conversation is over: the storage forgets it in
         // the same transaction.
         let outcome = self.storage.sign(&signature).await?;
@@ -288,8 +286,8 @@ impl Engine {
             }
             SignOutcome::AlreadySigned(prior) => {
                 info!(campaign = %campaign.slug, matched_by = ?prior.matched_by, "duplicate signature refused");
-                let refusal = match prior.matched_by {
-                    DuplicateMatch::Identity => Message::SignedBefore {
+                Err(match prior.matched_by {
+                    DuplicateMatch::Identity => EngineError::SignedBefore {
                         on: prior.signed_at,
                         platform: prior.platform,
                     },
@@ -297,9 +295,8 @@ impl Engine {
                     // and where it signed would tell a stranger about someone
                     // else's signature. Its owner can ask status on their own
                     // account.
-                    DuplicateMatch::Email => Message::EmailUsed,
-                };
-                Ok(vec![Reply::private(self.say(refusal))])
+                    DuplicateMatch::Email => EngineError::EmailUsed,
+                })
             }
         }
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use std::fmt::Write;
 
-use super::{Conversation, Engine, EngineResult, PAYLOAD_SEPARATOR, Reply, Step};
+use super::{Conversation, Engine, EngineError, EngineResult, PAYLOAD_SEPARATOR, Reply, Step};
 use crate::campaign::Campaign;
 use crate::domain::{Identity, ShareCode};
 use crate::messages::Message;
@@ -110,7 +110,7 @@ impl Engine {
         let campaign = self.campaign_of(Some(&conversation)).clone();
         if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
             self.storage.delete_conversation(who).await?;
-            return Ok(vec![self.already_signed(&campaign, &signature)]);
+            return Err(already_signed(&campaign, &signature));
         }
         conversation.step = conversation
             .resume
@@ -120,13 +120,13 @@ impl Engine {
         self.save(who, &conversation).await?;
         Ok(vec![self.question(&conversation)])
     }
+}
 
-    /// Someone who has signed, asking to sign again.
-    pub(super) fn already_signed(&self, campaign: &Campaign, signature: &Signature) -> Reply {
-        Reply::private(self.say(Message::AlreadySigned {
-            title: &campaign.title,
-            on: signature.created_at,
-            platform: signature.identity.platform,
-        }))
+/// The refusal for someone who has signed, asking to sign again.
+pub(super) fn already_signed(campaign: &Campaign, signature: &Signature) -> EngineError {
+    EngineError::AlreadySigned {
+        title: campaign.title.clone(),
+        on: signature.created_at,
+        platform: signature.identity.platform,
     }
 }
