@@ -63,6 +63,8 @@ mod review;
 mod signing;
 mod start;
 mod state;
+#[cfg(test)]
+mod tests;
 mod words;
 
 use std::hash::{Hash, Hasher};

@@ -12,6 +12,8 @@ mod connections;
 mod erasure;
 pub mod group_commit;
 pub mod group_read;
+#[cfg(test)]
+pub(crate) mod memory;
 mod postgres;
 mod sqlite;
 mod sqlite_file;
