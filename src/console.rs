@@ -12,6 +12,12 @@ use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
 use crate::conversation::{Choice, Engine, Incoming, Input, Link, Reply};
 use crate::domain::{Identity, Platform};
+use crate::messages::{Language, Localised, Message};
+
+/// The console's own wording, in the engine's default language.
+fn say(message: Message<'_>) -> Localised<'_> {
+    message.in_language(Language::default())
+}
 
 /// Runs one supporter's conversation on standard input and output until the
 /// input ends (Ctrl-D) or they type `quit`. `campaign` is a start payload:
@@ -24,7 +30,7 @@ pub async fn run(engine: &Engine, user: &str, campaign: Option<&str>) -> anyhow:
     let who = Identity::new(Platform::Console, user);
     if interactive {
         stdout
-            .write_all(b"Type your answers, or the number of a choice. Type quit or press Ctrl-D to leave.\n\n")
+            .write_all(format!("{}\n\n", say(Message::ConsoleIntro)).as_bytes())
             .await?;
     }
     let start = Input::Start {
@@ -52,7 +58,9 @@ pub async fn run(engine: &Engine, user: &str, campaign: Option<&str>) -> anyhow:
                 let shown = String::from_utf8_lossy(&raw);
                 stdout.write_all(format!("> {}\n", shown.trim()).as_bytes()).await?;
             }
-            stdout.write_all(format!("{UNREADABLE}\n\n").as_bytes()).await?;
+            stdout
+                .write_all(format!("{}\n\n", say(Message::ConsoleUnreadable)).as_bytes())
+                .await?;
             continue;
         };
         let line = line.trim();
@@ -71,9 +79,6 @@ pub async fn run(engine: &Engine, user: &str, campaign: Option<&str>) -> anyhow:
     Ok(())
 }
 
-/// The answer to a line that is not UTF-8 text.
-const UNREADABLE: &str = "Sorry, I couldn't read that: some of it wasn't ordinary text. Please type that again.";
-
 /// A number typed at the prompt presses that choice.
 fn pick(line: &str, choices: &[Choice]) -> Option<Input> {
     let number: usize = line.parse().ok()?;
@@ -87,9 +92,9 @@ async fn show(out: &mut (impl AsyncWrite + Unpin), replies: Vec<Reply>) -> anyho
     for reply in replies {
         let mut text = reply.text.clone();
         match &reply.link {
-            Some(Link::Share { payload, .. }) => text.push_str(&format!(
-                "\n\nAt the console, a friend can use it with: petition console --campaign {payload}"
-            )),
+            Some(Link::Share { payload, .. }) => {
+                text.push_str(&format!("\n\n{}", say(Message::ConsoleShare { payload })));
+            }
             Some(Link::SignPrivately { .. }) | None => {}
         }
         if let Some(attachment) = &reply.attachment {
@@ -97,7 +102,7 @@ async fn show(out: &mut (impl AsyncWrite + Unpin), replies: Vec<Reply>) -> anyho
             tokio::fs::write(path, &attachment.bytes)
                 .await
                 .with_context(|| format!("could not write {}", path.display()))?;
-            text.push_str(&format!("\n\nSaved as {}", path.display()));
+            text.push_str(&format!("\n\n{}", say(Message::ConsoleSaved { path })));
         }
         if !reply.choices.is_empty() {
             let listed: Vec<String> = reply

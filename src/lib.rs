@@ -19,6 +19,8 @@
 //! - [`conversation`]: the platform-neutral signing engine: a message in,
 //!   saved state updated, replies out as data. Imports no bot framework and
 //!   no database driver.
+//! - [`messages`]: the catalogue of everything the bot says to people,
+//!   keyed messages with arguments, one file per language.
 //! - [`storage`]: traits by who uses them (conversations, signatures,
 //!   review, reports, the connection log, secrets; [`storage::Storage`] is
 //!   all of them), implemented once over a small SQL dialect; `sqlite` and
@@ -60,6 +62,7 @@ pub mod dedup;
 pub mod discord;
 pub mod domain;
 pub mod limits;
+pub mod messages;
 pub mod organiser;
 pub mod shutdown;
 pub mod startup;

@@ -257,17 +257,9 @@ pub fn signing_attempts_wait(
     Err((frees_up - now).to_std().unwrap_or_default())
 }
 
-/// How long "until" reads to a person: "2 minutes", "3 hours".
+/// How long "until" reads to a person, in English: "2 minutes", "3 hours".
 pub fn describe_wait(wait: Duration) -> String {
-    let seconds = wait.as_secs().max(1);
-    let (n, unit) = if seconds < 90 {
-        (seconds, "second")
-    } else if seconds < 90 * 60 {
-        (seconds.div_ceil(60), "minute")
-    } else {
-        (seconds.div_ceil(3600), "hour")
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+    crate::messages::Message::Wait(wait).text(crate::messages::Language::English)
 }
 
 #[cfg(test)]

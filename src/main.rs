@@ -153,7 +153,10 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&stats)?);
             } else {
-                println!("{}", organiser::render_stats(&campaign, &stats));
+                println!(
+                    "{}",
+                    organiser::render_stats(petition::messages::Language::default(), &campaign, &stats)
+                );
             }
             Ok(())
         }

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 
 use crate::campaign::Campaign;
 use crate::config::OrganiserSettings;
-use crate::domain::PostcodeDistrict;
-use crate::domain::{HoldReason, Identity, Platform};
+use crate::domain::{HoldReason, Identity, Platform, PostcodeDistrict};
+use crate::messages::{Heading, Language, Message, SelectionProblem};
 use crate::storage::{Anomaly, ExportRow, HeldSummary, Selection, Stats, Storage, StorageResult, Tally};
 
 /// Days covered by the breakdown by day, today included.
@@ -56,27 +56,15 @@ impl Organisers {
     }
 }
 
-/// "1,234 of 10,000 signatures (12%)".
+/// "1,234 of 10,000 signatures (12% of the goal)", in English, for
+/// adapters that show a total themselves.
 pub fn progress(total: u64, goal: u64) -> String {
-    let percent = total.saturating_mul(100).checked_div(goal).unwrap_or(0);
-    format!(
-        "{} of {} signatures ({percent}% of the goal)",
-        thousands(total),
-        thousands(goal)
-    )
+    Message::Progress { total, goal }.text(Language::English)
 }
 
-/// 12345 as "12,345".
+/// 12345 as "12,345", in English, for adapters and the command line.
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    Message::Number(n).text(Language::English)
 }
 
 /// The first day of the breakdown by day that ends `today`.
@@ -90,26 +78,29 @@ pub async fn stats(storage: &dyn Storage, campaign: &Campaign, today: NaiveDate)
 }
 
 /// The breakdowns as a chat message.
-pub fn render_stats(campaign: &Campaign, stats: &Stats) -> String {
+pub fn render_stats(language: Language, campaign: &Campaign, stats: &Stats) -> String {
+    /// Lines of one breakdown; the rest are summed in one more.
     const MOST_LINES: usize = 15;
-    let section = |heading: &str, tallies: &[Tally]| -> String {
+    let say = |message: Message<'_>| message.text(language);
+    let section = |heading: Heading, tallies: &[Tally]| -> String {
         if tallies.is_empty() {
-            return format!("{heading}: none yet");
+            return say(Message::EmptySection { heading });
         }
-        let mut lines: Vec<String> = tallies
-            .iter()
-            .take(MOST_LINES)
-            .map(|t| format!("  {}: {}", t.label, thousands(t.count)))
-            .collect();
+        let mut lines: Vec<String> = vec![say(Message::Section { heading })];
+        lines.extend(tallies.iter().take(MOST_LINES).map(|t| {
+            say(Message::TallyLine {
+                label: &t.label,
+                count: t.count,
+            })
+        }));
         if tallies.len() > MOST_LINES {
             let rest: u64 = tallies[MOST_LINES..].iter().map(|t| t.count).sum();
-            lines.push(format!(
-                "  and {} more: {}",
-                tallies.len() - MOST_LINES,
-                thousands(rest)
-            ));
+            lines.push(say(Message::AndMore {
+                lines: tallies.len() - MOST_LINES,
+                count: rest,
+            }));
         }
-        format!("{heading}:\n{}", lines.join("\n"))
+        lines.join("\n")
     };
     let platforms: Vec<Tally> = stats
         .by_platform
@@ -118,55 +109,52 @@ pub fn render_stats(campaign: &Campaign, stats: &Stats) -> String {
             let name = t
                 .label
                 .parse::<Platform>()
-                .map_or(t.label.clone(), |p| p.display_name().to_owned());
+                .map_or(t.label.clone(), |platform| say(Message::PlatformName { platform }));
             Tally::new(name, t.count)
         })
         .collect();
     [
-        format!("Stats for \"{}\"", campaign.title),
-        format!(
-            "Total: {}{}",
-            progress(stats.total, campaign.goal),
-            if stats.held > 0 {
-                format!("\nHeld for review (not counted): {}", thousands(stats.held))
-            } else {
-                String::new()
-            }
-        ),
-        section("By platform", &platforms),
-        section(&format!("Last {STATS_DAYS} days (UTC)"), &stats.by_day),
-        section("By UK postcode district", &stats.by_district),
-        section("Outside the UK, by country", &stats.by_country),
-        section("Top share codes", &stats.top_referral_codes),
+        say(Message::StatsTitle { title: &campaign.title }),
+        say(Message::StatsTotal {
+            total: stats.total,
+            goal: campaign.goal,
+            held: stats.held,
+        }),
+        section(Heading::ByPlatform, &platforms),
+        section(Heading::LastDays(STATS_DAYS), &stats.by_day),
+        section(Heading::ByDistrict, &stats.by_district),
+        section(Heading::ByCountry, &stats.by_country),
+        section(Heading::TopShareCodes, &stats.top_referral_codes),
     ]
     .join("\n\n")
 }
 
 /// The held signatures as a chat message.
-pub fn render_held(campaign: &Campaign, held: &HeldSummary) -> String {
+pub fn render_held(language: Language, campaign: &Campaign, held: &HeldSummary) -> String {
+    let say = |message: Message<'_>| message.text(language);
+    let title = &campaign.title;
     if held.held == 0 {
-        return format!("No signatures of \"{}\" are held for review.", campaign.title);
+        return say(Message::NoneHeld { title });
     }
-    let section = |heading: &str, tallies: &[Tally]| -> Option<String> {
+    let section = |heading: Heading, tallies: &[Tally]| -> Option<String> {
         (!tallies.is_empty()).then(|| {
-            let lines: Vec<String> = tallies
-                .iter()
-                .map(|t| format!("  {}: {}", t.label, thousands(t.count)))
-                .collect();
-            format!("{heading}:\n{}", lines.join("\n"))
+            let mut lines = vec![say(Message::Section { heading })];
+            lines.extend(tallies.iter().map(|t| {
+                say(Message::TallyLine {
+                    label: &t.label,
+                    count: t.count,
+                })
+            }));
+            lines.join("\n")
         })
     };
     [
-        Some(format!(
-            "Held for review on \"{}\": {} (not in the total)",
-            campaign.title,
-            thousands(held.held)
-        )),
-        section("By reason", &held.by_reason),
-        section("By platform", &held.by_platform),
-        section("By email domain (top 10)", &held.by_email_domain),
-        section("By postcode district (top 10)", &held.by_district),
-        Some(SELECTION_HELP.to_owned()),
+        Some(say(Message::HeldTitle { title, held: held.held })),
+        section(Heading::ByReason, &held.by_reason),
+        section(Heading::ByPlatform, &held.by_platform),
+        section(Heading::TopEmailDomains, &held.by_email_domain),
+        section(Heading::TopDistricts, &held.by_district),
+        Some(say(Message::SelectionHelp)),
     ]
     .into_iter()
     .flatten()
@@ -174,83 +162,61 @@ pub fn render_held(campaign: &Campaign, held: &HeldSummary) -> String {
     .join("\n\n")
 }
 
-/// How a crossed threshold reads in an alert or a list.
-pub fn describe_anomaly(campaign_title: &str, anomaly: &Anomaly) -> String {
-    format!(
-        "Velocity alert on \"{campaign_title}\": {} signatures in the last hour from {} {} (threshold {}), noticed {}. New signatures from it are held for review for an hour; see held.",
-        thousands(anomaly.count),
-        anomaly.dimension.describe(),
-        anomaly.value,
-        thousands(anomaly.threshold),
-        anomaly.detected_at.format("%-d %B %Y at %H:%M UTC")
-    )
+/// How a crossed threshold reads in an alert.
+pub fn describe_anomaly(language: Language, campaign_title: &str, anomaly: &Anomaly) -> String {
+    Message::VelocityAlert {
+        title: campaign_title,
+        anomaly,
+    }
+    .text(language)
 }
 
 /// The last week's anomalies as a chat message.
-pub fn render_anomalies(campaign: &Campaign, anomalies: &[Anomaly]) -> String {
-    if anomalies.is_empty() {
-        return format!("No velocity alerts on \"{}\" in the last 7 days.", campaign.title);
+pub fn render_anomalies(language: Language, campaign: &Campaign, anomalies: &[Anomaly]) -> String {
+    Message::VelocityAlerts {
+        title: &campaign.title,
+        anomalies,
     }
-    let lines: Vec<String> = anomalies
-        .iter()
-        .map(|a| {
-            format!(
-                "{}: {} from {} {} (threshold {})",
-                a.detected_at.format("%Y-%m-%d %H:%M UTC"),
-                thousands(a.count),
-                a.dimension.describe(),
-                a.value,
-                thousands(a.threshold)
-            )
-        })
-        .collect();
-    format!(
-        "Velocity alerts on \"{}\" in the last 7 days:\n{}",
-        campaign.title,
-        lines.join("\n")
-    )
+    .text(language)
 }
 
-/// How organisers say which signatures to release or invalidate.
-pub const SELECTION_HELP: &str = "To act on held signatures, send release or invalidate followed by filters: domain=example.com, district=SW1A, platform=discord, reason=new_account (or surge, email_domain_velocity, postcode_district_velocity, platform_velocity, blocked_domain, blocked_identity), since=2026-11-01, until=2026-11-02 (whole UTC days, or 2026-11-01T14:00); or all. You will see how many match before anything changes.";
-
 /// Reads `key=value` filters (or `all`) as a selection.
-pub fn parse_selection(arguments: &str) -> Result<Selection, String> {
+pub fn parse_selection(arguments: &str) -> Result<Selection, SelectionProblem> {
     let mut selection = Selection::default();
     let words: Vec<&str> = arguments.split_whitespace().collect();
     if words.is_empty() {
-        return Err("Please say which signatures, for example: release reason=new_account".to_owned());
+        return Err(SelectionProblem::NoFilters);
     }
     if words.len() == 1 && words[0].eq_ignore_ascii_case("all") {
         return Ok(selection);
     }
     for word in words {
         let Some((key, value)) = word.split_once('=') else {
-            return Err(format!("I don't understand \"{word}\": filters are written key=value."));
+            return Err(SelectionProblem::NotAFilter(word.to_owned()));
         };
         let value = value.trim();
         match key.to_ascii_lowercase().as_str() {
             "domain" | "email_domain" => selection.email_domain = Some(value.to_lowercase()),
             "district" | "postcode" => {
                 let district =
-                    PostcodeDistrict::parse(value).map_err(|_| format!("{value} is not a postcode district."))?;
+                    PostcodeDistrict::parse(value).map_err(|_| SelectionProblem::NotADistrict(value.to_owned()))?;
                 selection.postcode_district = Some(district.as_str().to_owned());
             }
             "platform" => {
                 let platform = value
                     .to_lowercase()
                     .parse()
-                    .map_err(|_| format!("{value} is not a platform (telegram, discord or console)."))?;
+                    .map_err(|_: String| SelectionProblem::NotAPlatform(value.to_owned()))?;
                 selection.platform = Some(platform);
             }
             "reason" => {
-                let reason =
-                    HoldReason::parse(&value.to_lowercase()).ok_or_else(|| format!("{value} is not a hold reason."))?;
+                let reason = HoldReason::parse(&value.to_lowercase())
+                    .ok_or_else(|| SelectionProblem::NotAReason(value.to_owned()))?;
                 selection.reason = Some(reason);
             }
             "since" => selection.since = Some(parse_moment(value, false)?),
             "until" => selection.until = Some(parse_moment(value, true)?),
-            other => return Err(format!("I don't know the filter \"{other}\".")),
+            other => return Err(SelectionProblem::UnknownFilter(other.to_owned())),
         }
     }
     Ok(selection)
@@ -258,42 +224,19 @@ pub fn parse_selection(arguments: &str) -> Result<Selection, String> {
 
 /// `2026-11-01` (a whole UTC day: its start, or with `end_of_day` the
 /// start of the next) or `2026-11-01T14:00`.
-fn parse_moment(value: &str, end_of_day: bool) -> Result<chrono::DateTime<chrono::Utc>, String> {
+fn parse_moment(value: &str, end_of_day: bool) -> Result<chrono::DateTime<chrono::Utc>, SelectionProblem> {
     if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
         let day = if end_of_day { day + chrono::Days::new(1) } else { day };
         return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
     chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
         .map(|moment| moment.and_utc())
-        .map_err(|_| format!("{value} is not a date such as 2026-11-01 or 2026-11-01T14:00 (UTC)."))
+        .map_err(|_| SelectionProblem::NotADate(value.to_owned()))
 }
 
 /// A selection as organisers read it.
-pub fn describe_selection(selection: &Selection) -> String {
-    let mut parts = Vec::new();
-    if let Some(reason) = selection.reason {
-        parts.push(format!("reason {}", reason.as_str()));
-    }
-    if let Some(domain) = &selection.email_domain {
-        parts.push(format!("email domain {domain}"));
-    }
-    if let Some(district) = &selection.postcode_district {
-        parts.push(format!("district {district}"));
-    }
-    if let Some(platform) = selection.platform {
-        parts.push(format!("platform {platform}"));
-    }
-    if let Some(since) = selection.since {
-        parts.push(format!("since {}", since.format("%Y-%m-%d %H:%M UTC")));
-    }
-    if let Some(until) = selection.until {
-        parts.push(format!("before {}", until.format("%Y-%m-%d %H:%M UTC")));
-    }
-    if parts.is_empty() {
-        "all".to_owned()
-    } else {
-        parts.join(", ")
-    }
+pub fn describe_selection(language: Language, selection: &Selection) -> String {
+    Message::Selection { selection }.text(language)
 }
 
 /// The CSV columns of an export, in order.

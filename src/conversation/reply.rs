@@ -177,7 +177,7 @@ impl Reply {
     }
 
     /// Puts `before` in front of this reply's text, as its own paragraph.
-    pub fn prefixed(mut self, before: &str) -> Self {
+    pub fn prefixed(mut self, before: impl std::fmt::Display) -> Self {
         self.text = format!("{before}\n\n{}", self.text);
         self
     }

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{Country, Email, Location, PostcodeDistrict, SignerName};
+
 /// Where a supporter is, and what they have answered so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
@@ -106,15 +108,22 @@ impl Step {
     }
 }
 
-/// Answers gathered so far, each already checked.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Answers gathered so far, each a checked domain value.
+///
+/// Saved as plain text in the shape drafts have always had, so
+/// conversations saved by earlier versions still load. Each saved answer is
+/// checked again as it loads: one that no longer passes (a rule tightened
+/// since) is dropped from the draft, and the supporter is asked it again,
+/// rather than the whole conversation being lost.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "SavedDraft")]
 pub struct Draft {
-    /// The checked name.
-    pub name: Option<String>,
+    /// The name for the petition.
+    pub name: Option<SignerName>,
     /// The normalised email, or a note that it was skipped.
     pub email: Option<EmailAnswer>,
     /// Postcode district or country.
-    pub location: Option<LocationAnswer>,
+    pub location: Option<Location>,
     /// When consent was given, and to which version of the wording.
     pub consent: Option<ConsentAnswer>,
     /// Whether they want updates.
@@ -122,27 +131,16 @@ pub struct Draft {
 }
 
 /// The answer at the email step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EmailAnswer {
     /// A normalised address.
-    Given(String),
+    Given(Email),
     /// Skipped, where the campaign allows it.
     Skipped,
 }
 
-/// The answer at the postcode or country step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LocationAnswer {
-    /// A UK postcode district.
-    District(String),
-    /// A country outside the UK.
-    Country(String),
-}
-
 /// A record of consent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentAnswer {
     /// When it was given.
     pub at: DateTime<Utc>,
@@ -150,13 +148,64 @@ pub struct ConsentAnswer {
     pub version: u32,
 }
 
+/// Every answer a signature needs: a draft with nothing left to ask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompleteDraft {
+    /// The name for the petition.
+    pub name: SignerName,
+    /// The normalised email, unless it was skipped.
+    pub email: Option<Email>,
+    /// Postcode district or country.
+    pub location: Location,
+    /// When consent was given, and to which version of the wording.
+    pub consent: ConsentAnswer,
+    /// Whether they want updates.
+    pub updates: bool,
+}
+
+impl TryFrom<Draft> for CompleteDraft {
+    /// The draft as it was, with something still to ask.
+    type Error = Draft;
+
+    fn try_from(draft: Draft) -> Result<Self, Draft> {
+        match draft {
+            Draft {
+                name: Some(name),
+                email: Some(email),
+                location: Some(location),
+                consent: Some(consent),
+                updates: Some(updates),
+            } => Ok(CompleteDraft {
+                name,
+                email: match email {
+                    EmailAnswer::Given(email) => Some(email),
+                    EmailAnswer::Skipped => None,
+                },
+                location,
+                consent,
+                updates,
+            }),
+            incomplete => Err(incomplete),
+        }
+    }
+}
+
 impl Draft {
     /// The email address, if one was given.
     pub fn email_address(&self) -> Option<&str> {
         match &self.email {
-            Some(EmailAnswer::Given(address)) => Some(address),
+            Some(EmailAnswer::Given(email)) => Some(email.as_str()),
             _ => None,
         }
+    }
+
+    /// Keeps a newly given email; a different address from before needs
+    /// the updates question asked again, since it was asked about the old one.
+    pub fn give_email(&mut self, email: Email) {
+        if self.email_address() != Some(email.as_str()) {
+            self.updates = None;
+        }
+        self.email = Some(EmailAnswer::Given(email));
     }
 
     /// Whether anything personal has been typed.
@@ -184,9 +233,100 @@ impl Draft {
     }
 }
 
+/// A draft as saved: every answer as text. Written from borrowed answers
+/// (`S` is `&str`) and read into owned ones.
+#[derive(Serialize, Deserialize)]
+struct SavedDraft<S = String> {
+    name: Option<S>,
+    email: Option<SavedEmail<S>>,
+    location: Option<SavedLocation<S>>,
+    consent: Option<ConsentAnswer>,
+    updates: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SavedEmail<S> {
+    Given(S),
+    Skipped,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SavedLocation<S> {
+    District(S),
+    Country(S),
+}
+
+impl Serialize for Draft {
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        SavedDraft {
+            name: self.name.as_deref(),
+            email: self.email.as_ref().map(|email| match email {
+                EmailAnswer::Given(email) => SavedEmail::Given(email.as_str()),
+                EmailAnswer::Skipped => SavedEmail::Skipped,
+            }),
+            location: self.location.as_ref().map(|location| match location {
+                Location::Uk(district) => SavedLocation::District(district.as_str()),
+                Location::Abroad(country) => SavedLocation::Country(country.as_str()),
+            }),
+            consent: self.consent,
+            updates: self.updates,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl From<SavedDraft> for Draft {
+    fn from(saved: SavedDraft) -> Self {
+        Draft {
+            name: saved
+                .name
+                .and_then(|name| still_valid("name", SignerName::parse(&name).ok())),
+            email: saved.email.and_then(|email| match email {
+                SavedEmail::Given(address) => still_valid("email", Email::parse(&address).ok()).map(EmailAnswer::Given),
+                SavedEmail::Skipped => Some(EmailAnswer::Skipped),
+            }),
+            location: saved.location.and_then(|location| match location {
+                SavedLocation::District(district) => {
+                    still_valid("postcode district", PostcodeDistrict::parse(&district).ok()).map(Location::Uk)
+                }
+                SavedLocation::Country(country) => {
+                    still_valid("country", Country::from_stored(&country)).map(Location::Abroad)
+                }
+            }),
+            consent: saved.consent,
+            updates: saved.updates,
+        }
+    }
+}
+
+/// Notes in the log (naming the question, never the answer) when a saved
+/// answer no longer passes its check, and so is dropped.
+fn still_valid<T>(question: &'static str, checked: Option<T>) -> Option<T> {
+    if checked.is_none() {
+        tracing::info!(question, "a saved answer no longer passes its check; asking it again");
+    }
+    checked
+}
+
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+
     use super::*;
+
+    fn name(text: &str) -> SignerName {
+        SignerName::parse(text).unwrap()
+    }
+
+    fn email(text: &str) -> EmailAnswer {
+        EmailAnswer::Given(Email::parse(text).unwrap())
+    }
+
+    fn district(text: &str) -> Location {
+        Location::Uk(PostcodeDistrict::parse(text).unwrap())
+    }
 
     #[test]
     fn a_conversation_survives_a_round_trip_through_json() {
@@ -194,9 +334,9 @@ mod tests {
             campaign: "c".into(),
             step: Step::Consent,
             draft: Draft {
-                name: Some("Ada".into()),
+                name: Some(name("Ada")),
                 email: Some(EmailAnswer::Skipped),
-                location: Some(LocationAnswer::District("SW1A".into())),
+                location: Some(district("SW1A")),
                 consent: None,
                 updates: None,
             },
@@ -206,6 +346,43 @@ mod tests {
         };
         let json = serde_json::to_string(&conversation).unwrap();
         assert_eq!(serde_json::from_str::<Conversation>(&json).unwrap(), conversation);
+    }
+
+    #[test]
+    fn a_draft_is_saved_in_the_shape_earlier_versions_saved_and_read() {
+        let full = Conversation {
+            campaign: "c".into(),
+            step: Step::Review,
+            draft: Draft {
+                name: Some(name("Ada \"Nan\" Lovelace")),
+                email: Some(email("ada@example.org")),
+                location: Some(Location::Abroad(Country::parse("France").unwrap())),
+                consent: Some(ConsentAnswer {
+                    at: Utc.with_ymd_and_hms(2026, 11, 3, 14, 0, 0).unwrap(),
+                    version: 2,
+                }),
+                updates: Some(true),
+            },
+            referral: None,
+            resume: Some(Step::Email),
+            pending_review: None,
+        };
+        // Written by the version whose drafts held plain strings.
+        let before = r#"{"campaign":"c","step":"review","draft":{"name":"Ada \"Nan\" Lovelace","email":{"given":"ada@example.org"},"location":{"country":"France"},"consent":{"at":"2026-11-03T14:00:00Z","version":2},"updates":true},"resume":"email"}"#;
+        assert_eq!(serde_json::to_string(&full).unwrap(), before);
+        assert_eq!(serde_json::from_str::<Conversation>(before).unwrap(), full);
+
+        let sparse = Conversation {
+            draft: Draft {
+                email: Some(EmailAnswer::Skipped),
+                location: Some(district("SW1A")),
+                ..Draft::default()
+            },
+            ..full
+        };
+        let before = r#"{"campaign":"c","step":"review","draft":{"name":null,"email":"skipped","location":{"district":"SW1A"},"consent":null,"updates":null},"resume":"email"}"#;
+        assert_eq!(serde_json::to_string(&sparse).unwrap(), before);
+        assert_eq!(serde_json::from_str::<Conversation>(before).unwrap(), sparse);
     }
 
     #[test]
@@ -220,10 +397,52 @@ mod tests {
     }
 
     #[test]
+    fn a_saved_answer_that_no_longer_passes_its_check_is_dropped_and_the_rest_kept() {
+        let saved = r#"{"campaign":"c","step":"review","draft":{"name":"=cmd","email":{"given":"not an address"},"location":{"country":"Narnia"},"consent":{"at":"2026-11-03T14:00:00Z","version":1},"updates":false}}"#;
+        let conversation: Conversation = serde_json::from_str(saved).unwrap();
+        assert_eq!(conversation.draft.name, None);
+        assert_eq!(conversation.draft.email, None);
+        assert_eq!(conversation.draft.location, None);
+        assert_eq!(conversation.draft.updates, Some(false));
+        assert_eq!(
+            conversation.draft.next_step(),
+            Step::Name,
+            "the dropped answers are asked again"
+        );
+        let saved = r#"{"campaign":"c","step":"consent","draft":{"name":"Ada","email":null,"location":{"district":"not a district"},"consent":null,"updates":null}}"#;
+        let conversation: Conversation = serde_json::from_str(saved).unwrap();
+        assert_eq!(conversation.draft.name.as_deref(), Some("Ada"));
+        assert_eq!(conversation.draft.location, None);
+    }
+
+    #[test]
+    fn a_draft_with_every_answer_is_complete_and_one_without_is_handed_back() {
+        let consent = ConsentAnswer {
+            at: Utc.with_ymd_and_hms(2026, 11, 3, 14, 0, 0).unwrap(),
+            version: 1,
+        };
+        let draft = Draft {
+            name: Some(name("Ada")),
+            email: Some(EmailAnswer::Skipped),
+            location: Some(district("N1")),
+            consent: Some(consent),
+            updates: None,
+        };
+        assert_eq!(CompleteDraft::try_from(draft.clone()), Err(draft.clone()));
+        let complete = CompleteDraft::try_from(Draft {
+            updates: Some(false),
+            ..draft
+        })
+        .unwrap();
+        assert_eq!(complete.email, None, "a skipped email signs without one");
+        assert_eq!(complete.location, district("N1"));
+    }
+
+    #[test]
     fn the_next_step_is_the_first_unanswered_question() {
         let mut draft = Draft::default();
         assert_eq!(draft.next_step(), Step::Name);
-        draft.name = Some("Ada".into());
+        draft.name = Some(name("Ada"));
         assert_eq!(draft.next_step(), Step::Email);
         draft.email = Some(EmailAnswer::Skipped);
         assert_eq!(draft.next_step(), Step::Postcode);

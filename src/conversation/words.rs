@@ -111,24 +111,30 @@ impl Word {
     /// Words that mean the same at every step, so they are obeyed even where
     /// free text is expected.
     pub fn is_global(self) -> bool {
-        matches!(
-            self,
-            Word::Start
-                | Word::Sign
-                | Word::Article
-                | Word::Privacy
-                | Word::Help
-                | Word::Cancel
-                | Word::Back
-                | Word::Status
-                | Word::Withdraw
-                | Word::MyData
-                | Word::Total
-                | Word::Stats
-                | Word::Export
-                | Word::Held
-                | Word::Anomalies
-        )
+        self.anytime().is_some()
+    }
+
+    /// The word as one that works at every step, if it is one.
+    pub(super) fn anytime(self) -> Option<Anytime> {
+        let anytime = match self {
+            Word::Start => Anytime::Start,
+            Word::Sign => Anytime::Sign,
+            Word::Article => Anytime::Article,
+            Word::Privacy => Anytime::Privacy,
+            Word::Help => Anytime::Help,
+            Word::Cancel => Anytime::Cancel,
+            Word::Back => Anytime::Back,
+            Word::Status => Anytime::Status,
+            Word::Withdraw => Anytime::Withdraw,
+            Word::MyData => Anytime::MyData,
+            Word::Total => Anytime::Total,
+            Word::Stats => Anytime::Organiser(OrganiserCommand::Stats),
+            Word::Export => Anytime::Organiser(OrganiserCommand::Export),
+            Word::Held => Anytime::Organiser(OrganiserCommand::Held),
+            Word::Anomalies => Anytime::Organiser(OrganiserCommand::Anomalies),
+            Word::Skip | Word::Yes | Word::No | Word::Confirm | Word::Change | Word::Outside => return None,
+        };
+        Some(anytime)
     }
 
     /// Words that only show something: an old button carrying one of these
@@ -138,6 +144,46 @@ impl Word {
             self,
             Word::Article | Word::Privacy | Word::Help | Word::Status | Word::MyData | Word::Total
         )
+    }
+}
+
+/// A word that works at every step: the [`Word`]s for which
+/// [`Word::is_global`] holds, and nothing else, so handling them needs no
+/// case for the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Anytime {
+    Start,
+    Sign,
+    Article,
+    Privacy,
+    Help,
+    Cancel,
+    Back,
+    Status,
+    Withdraw,
+    MyData,
+    Total,
+    Organiser(OrganiserCommand),
+}
+
+/// What only organisers may ask for, in a private chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum OrganiserCommand {
+    Stats,
+    Export,
+    Held,
+    Anomalies,
+}
+
+impl OrganiserCommand {
+    /// The word that asks for it.
+    pub(super) fn word(self) -> Word {
+        match self {
+            OrganiserCommand::Stats => Word::Stats,
+            OrganiserCommand::Export => Word::Export,
+            OrganiserCommand::Held => Word::Held,
+            OrganiserCommand::Anomalies => Word::Anomalies,
+        }
     }
 }
 

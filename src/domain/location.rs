@@ -210,6 +210,16 @@ impl Country {
         &self.0
     }
 
+    /// A country saved earlier under its stored name, if the list still has
+    /// it. [`Country::parse`] would accept it too, but compares loosely with
+    /// every name and alias in the list, which a saved value never needs.
+    pub fn from_stored(name: &str) -> Option<Self> {
+        COUNTRIES
+            .iter()
+            .find(|(stored, _)| *stored == name)
+            .map(|(stored, _)| Self((*stored).to_owned()))
+    }
+
     /// Wraps a country read back from storage.
     pub fn from_trusted(stored: String) -> Self {
         Self(stored)
@@ -355,6 +365,24 @@ mod tests {
                 matches!(Country::parse(raw), Err(CountryRejection::Invalid(_))),
                 "{raw:?}"
             );
+        }
+    }
+
+    #[test]
+    fn every_stored_country_is_found_again_by_its_stored_name_and_nothing_else_is() {
+        for (stored, _) in COUNTRIES {
+            let typed = Country::parse(stored).expect("a stored name parses");
+            assert_eq!(Country::from_stored(stored), Some(typed), "{stored:?}");
+        }
+        assert_eq!(Country::from_stored("france"), None, "stored names are exact");
+        assert_eq!(Country::from_stored("Narnia"), None);
+    }
+
+    #[test]
+    fn a_district_parses_back_to_itself() {
+        for raw in ["SW1A 1AA", "N1 9GU", "M1", "BFPO 1234", "GIR 0AA", "EC1A 1BB"] {
+            let district = PostcodeDistrict::parse(raw).unwrap();
+            assert_eq!(PostcodeDistrict::parse(district.as_str()), Ok(district), "{raw:?}");
         }
     }
 }

@@ -77,6 +77,10 @@ pub(crate) fn is_variation_selector(c: char) -> bool {
 /// Whether the text looks like it carries a link. Names and countries are
 /// shown to organisers and printed on the petition; a link there is spam.
 pub(crate) fn contains_link(text: &str) -> bool {
+    // Every form below needs a dot or a colon; most names have neither.
+    if !text.contains(['.', ':']) {
+        return false;
+    }
     let lower = text.to_lowercase();
     if lower.contains("://") || lower.contains("www.") {
         return true;

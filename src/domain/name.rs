@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -26,10 +28,21 @@ impl SignerName {
 
     /// Checks and normalises a name as typed.
     pub fn parse(raw: &str) -> Result<Self, Rejection> {
-        let normalised: String = raw.trim().nfc().collect();
+        let trimmed = raw.trim();
+        // NFC leaves ASCII as it is, and most names (and every saved one,
+        // checked again as it loads) need no change: both skip the work.
+        let normalised: Cow<'_, str> = if trimmed.is_ascii() {
+            trimmed.into()
+        } else {
+            trimmed.nfc().collect::<String>().into()
+        };
         // Inner runs of whitespace collapse to one space, so "Ann   Lee" and
         // "Ann Lee" are the same name on the petition.
-        let name = normalised.split_whitespace().collect::<Vec<_>>().join(" ");
+        let name = if single_spaced(&normalised) {
+            normalised.into_owned()
+        } else {
+            normalised.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
         if name.is_empty() {
             return Err(Rejection("Please type the name you would like on the petition."));
         }
@@ -94,6 +107,23 @@ impl SignerName {
     }
 }
 
+/// Whether whitespace collapsing would leave the text as it is: none at
+/// either end, and only single spaces between words.
+fn single_spaced(text: &str) -> bool {
+    let mut after_space = true;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if c != ' ' || after_space {
+                return false;
+            }
+            after_space = true;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space || text.is_empty()
+}
+
 /// Whether a character leaves the page blank on its own: spaces, hidden and
 /// format characters, fillers, and marks that only decorate another
 /// character. A name made only of these passes a letter check (Hangul
@@ -152,6 +182,16 @@ fn marks_check(name: &str) -> Marks {
 
 impl AsRef<str> for SignerName {
     fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Reads as the name it holds, so `Option<SignerName>` can be compared with
+/// text through `as_deref`; gives no way to change it.
+impl std::ops::Deref for SignerName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
         &self.0
     }
 }
@@ -329,6 +369,21 @@ mod tests {
     fn links_are_rejected() {
         for name in ["https://spam.example", "www.buy-now", "Ann from spam.com"] {
             assert!(SignerName::parse(name).is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_tidy_name_is_kept_as_it_is_and_an_untidy_one_is_tidied() {
+        for (typed, kept) in [
+            ("Ann Lee", "Ann Lee"),
+            ("  Ann Lee ", "Ann Lee"),
+            ("Ann   Lee", "Ann Lee"),
+            ("Ann\tLee", "Ann Lee"),
+            ("Ann\u{00A0}Lee", "Ann Lee"),
+            ("Zoe\u{0308} Lee", "Zo\u{00EB} Lee"),
+            ("Zo\u{00EB}  Lee", "Zo\u{00EB} Lee"),
+        ] {
+            assert_eq!(SignerName::parse(typed).unwrap().as_str(), kept, "{typed:?}");
         }
     }
 }

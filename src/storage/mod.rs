@@ -14,6 +14,8 @@ mod erasure;
 mod error;
 pub mod group_commit;
 pub mod group_read;
+#[cfg(test)]
+pub(crate) mod memory;
 mod postgres;
 mod sql;
 mod sqlite;

@@ -1,0 +1,674 @@
+//! Everything the bot says to people, in one catalogue: each [`Message`] is
+//! a key, its fields are the arguments, and each language words every key
+//! in a file of its own ([`en`] for English).
+//!
+//! Callers build a message and ask for its text in a [`Language`]:
+//!
+//! ```
+//! use petition::messages::{Language, Message};
+//!
+//! let text = Message::Total { title: "Save the library", total: 1234, goal: 10_000 }.text(Language::English);
+//! assert_eq!(text, "\"Save the library\": 1,234 of 10,000 signatures (12% of the goal).");
+//! ```
+//!
+//! # Adding a language
+//!
+//! Copy `en.rs` to a file named for the language (`cy.rs`), word every arm of
+//! its `write` again, and add the language to [`Language`] and to the one
+//! `match` in [`Localised`]'s `Display`. The compiler then refuses to build
+//! until every message has its wording. Choosing the language (per
+//! campaign, say) is a setting handed to the [`Engine`](crate::conversation::Engine).
+//!
+//! Campaign text (title, statement, article, consent wording, privacy
+//! notice) comes from the campaign's settings and is passed in as it stands;
+//! the catalogue words everything around it. Messages never carry personal
+//! data into a log: they are shown only to the person they describe, or to
+//! organisers as counts.
+
+pub mod en;
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Email, Location, Platform, Rejection, SignerName};
+use crate::storage::{Anomaly, ReviewAction, Selection, Signature};
+
+/// The apology for a failure inside, in English, for adapters that must
+/// answer before the engine can; the cause goes to the log.
+pub const SOMETHING_WENT_WRONG: &str = en::SOMETHING_WENT_WRONG;
+
+/// A language the catalogue is worded in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    /// British English.
+    #[default]
+    English,
+}
+
+/// Something the bot says, with what it needs to say it. Borrowed, so
+/// building one costs nothing; its text is written once, in the language
+/// asked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Message<'a> {
+    // Anywhere.
+    /// The apology for a failure inside; the cause goes to the log.
+    SomethingWentWrong,
+    /// The first message over the per-person rate limit; no reply follows
+    /// until `wait` has passed.
+    SlowDown {
+        /// How long until they may continue.
+        wait: Duration,
+    },
+    /// A button from an old message, or one that was forged.
+    ChoiceExpired,
+    /// Before the help, after a `/command` the bot does not know.
+    UnknownCommand,
+    /// Before the current question, after an answer that fits none of it.
+    NotUnderstood,
+    /// Before the invitation to sign, after `back` with nothing to go back to.
+    NothingToGoBackTo,
+    /// The help: every word a supporter can send.
+    Commands,
+    /// The help in the middle of signing, before the question they were on.
+    CommandsMidway,
+    /// A button's label.
+    Button(Button),
+
+    // Opening the bot.
+    /// The campaign, presented in a private chat.
+    Welcome {
+        /// The campaign's title.
+        title: &'a str,
+        /// Who the petition is addressed to.
+        targets: &'a [String],
+        /// What signers ask for.
+        statement: &'a str,
+        /// The campaign's summary.
+        summary: &'a str,
+        /// Who started it.
+        author: &'a str,
+        /// Signatures so far.
+        total: u64,
+        /// Signatures aimed for.
+        goal: u64,
+    },
+    /// After the welcome, to someone who has signed.
+    YouSignedOn {
+        /// When they signed.
+        on: DateTime<Utc>,
+    },
+    /// After the welcome, to someone with answers kept from before.
+    PartWay,
+    /// The welcome's question.
+    WouldYouLikeToSign {
+        /// The campaign's title.
+        title: &'a str,
+        /// Whether answers are kept from before, to carry on with.
+        part_way: bool,
+    },
+    /// `sign` from someone who has signed the campaign.
+    AlreadySigned {
+        /// The campaign's title.
+        title: &'a str,
+        /// When they signed.
+        on: DateTime<Utc>,
+        /// Where they signed.
+        platform: Platform,
+    },
+
+    // The signing questions.
+    /// The name step.
+    AskName,
+    /// The email step.
+    AskEmail {
+        /// Whether the campaign lets them skip it.
+        optional: bool,
+    },
+    /// The postcode step.
+    AskPostcode,
+    /// The country step, for those outside the UK.
+    AskCountry,
+    /// The consent step.
+    AskConsent {
+        /// The campaign's consent wording.
+        wording: &'a str,
+    },
+    /// The updates step.
+    AskUpdates,
+    /// The review of every answer before signing.
+    AskToConfirm {
+        /// The answers.
+        answers: Answers<'a>,
+    },
+    /// Which answer to change, at the review.
+    AskWhatToChange {
+        /// Whether updates can be changed (an email was given).
+        updates: bool,
+    },
+    /// Whether to go ahead with an organiser's release or invalidation.
+    AskToGoAhead,
+    /// Whether to really withdraw.
+    AskToWithdraw {
+        /// The campaign's title.
+        title: &'a str,
+    },
+
+    // Answers that are not accepted.
+    /// `skip` at the email step of a campaign that needs an email.
+    EmailNeeded,
+    /// `skip` at the postcode or country step.
+    WhereNeeded,
+    /// `no` at the consent step.
+    ConsentDeclined,
+    /// A UK nation typed as the country; the postcode question follows.
+    InTheUk,
+    /// A form with answers to look at again; the form comes back.
+    FormProblems {
+        /// What is wrong, in the form's order.
+        problems: &'a [FormProblem],
+    },
+    /// `sign` in the middle of signing, before the question they were on.
+    AlreadySigning,
+
+    // Signing.
+    /// The thanks for a signature, held or counted alike.
+    Thanks {
+        /// The name signed with.
+        name: &'a SignerName,
+        /// The campaign's title.
+        title: &'a str,
+        /// The total now.
+        total: u64,
+        /// The goal.
+        goal: u64,
+        /// Their own share code.
+        code: &'a str,
+    },
+    /// A signature refused because this account has signed.
+    SignedBefore {
+        /// When it signed.
+        on: DateTime<Utc>,
+        /// Where it signed.
+        platform: Platform,
+    },
+    /// A signature refused because its email has signed from another
+    /// account; says nothing of when or where.
+    EmailUsed,
+    /// A signature refused: too many attempts in a day.
+    TooManyAttempts {
+        /// How long until the next attempt counts.
+        wait: Duration,
+    },
+    /// A signature refused: a Discord account younger than the campaign allows.
+    AccountTooYoung {
+        /// The minimum age in days.
+        days: u32,
+        /// When the account is old enough.
+        from: DateTime<Utc>,
+    },
+
+    // Words that work at any step.
+    /// The full article.
+    Article {
+        /// The campaign's title.
+        title: &'a str,
+        /// Who wrote it.
+        author: &'a str,
+        /// The article.
+        article: &'a str,
+    },
+    /// The total against the goal, in private or in a group.
+    Total {
+        /// The campaign's title.
+        title: &'a str,
+        /// Signatures so far.
+        total: u64,
+        /// Signatures aimed for.
+        goal: u64,
+    },
+    /// `cancel`, having forgotten the conversation.
+    Cancelled {
+        /// Whether answers were typed (and are now gone).
+        had_answers: bool,
+    },
+    /// `cancel` with no conversation open.
+    NothingToCancel,
+    /// `status` from someone who has signed.
+    YouSigned {
+        /// The campaign's title.
+        title: &'a str,
+        /// When they signed.
+        on: DateTime<Utc>,
+        /// Where they signed.
+        platform: Platform,
+    },
+    /// `status` in the middle of signing, before the question.
+    PartWayThrough {
+        /// The campaign's title.
+        title: &'a str,
+    },
+    /// `status` from someone who has not signed or started.
+    NotSignedYet {
+        /// The campaign's title.
+        title: &'a str,
+    },
+    /// `withdraw` from someone who has not signed.
+    NothingToWithdraw {
+        /// The campaign's title.
+        title: &'a str,
+        /// Whether they have answers typed, which `cancel` would discard.
+        had_answers: bool,
+    },
+    /// A signature withdrawn.
+    Withdrawn {
+        /// The campaign's title.
+        title: &'a str,
+        /// The total now.
+        total: u64,
+        /// The goal.
+        goal: u64,
+    },
+    /// A withdrawal confirmed when the signature had already gone.
+    NoSignatureToWithdraw,
+    /// `no` to withdrawing.
+    SignatureStays,
+    /// `mydata`: the first section, when there is anything to show.
+    EverythingWeHold {
+        /// The campaign's title.
+        title: &'a str,
+    },
+    /// `mydata`: their signature, everything in it.
+    YourSignature {
+        /// The signature.
+        signature: &'a Signature,
+    },
+    /// `mydata`: answers typed but not yet signed.
+    AnswersInProgress {
+        /// Hours without a message after which they are deleted.
+        hours: i64,
+        /// The answers.
+        answers: Answers<'a>,
+    },
+    /// `mydata`: the share code they arrived with, before signing.
+    ArrivedWith {
+        /// The share code.
+        code: &'a str,
+    },
+    /// `mydata`: when they confirmed a signature in the last day.
+    SigningAttempts {
+        /// The times, oldest first.
+        times: &'a [DateTime<Utc>],
+    },
+    /// `mydata`: the last section, when there is anything to delete.
+    HowToDelete,
+    /// `mydata` from someone of whom nothing is held.
+    NothingHeldAboutYou {
+        /// The campaign's title.
+        title: &'a str,
+    },
+
+    // Groups.
+    /// The campaign, presented in a group, pointing to a private chat.
+    GroupWelcome {
+        /// The campaign's title.
+        title: &'a str,
+        /// Who the petition is addressed to.
+        targets: &'a [String],
+        /// Signatures so far.
+        total: u64,
+        /// Signatures aimed for.
+        goal: u64,
+    },
+    /// Who the petition is addressed to, as a phrase: "A, B and C".
+    Targets {
+        /// The targets.
+        targets: &'a [String],
+    },
+    /// An organiser command asked in a group.
+    OrganiserCommandsInPrivate,
+    /// Anything personal asked in a group.
+    OnlyInPrivate,
+
+    // Organisers.
+    /// An organiser command refused to someone who is not one.
+    OrganisersOnly {
+        /// The command word.
+        command: &'a str,
+    },
+    /// A release or invalidation refused to someone who is not an organiser.
+    ReviewOrganisersOnly {
+        /// Release or invalidate.
+        action: ReviewAction,
+    },
+    /// The export's covering note.
+    Export {
+        /// Signatures in it.
+        count: u64,
+        /// The campaign's title.
+        title: &'a str,
+    },
+    /// A release or invalidation whose filters could not be read.
+    BadSelection {
+        /// What was wrong.
+        problem: &'a SelectionProblem,
+    },
+    /// How to say which signatures to release or invalidate.
+    SelectionHelp,
+    /// A selection, as organisers read it: in questions, and in the audit log.
+    Selection {
+        /// The selection.
+        selection: &'a Selection,
+    },
+    /// A dry run that matched nothing.
+    NothingMatches {
+        /// Release or invalidate.
+        action: ReviewAction,
+        /// The selection.
+        selection: &'a Selection,
+    },
+    /// A dry run of a release: how many, and whether to go ahead.
+    ReleaseQuestion {
+        /// Held signatures matched.
+        count: u64,
+        /// The selection.
+        selection: &'a Selection,
+    },
+    /// A dry run of an invalidation: how many, and whether to go ahead.
+    InvalidateQuestion {
+        /// Held signatures matched.
+        held: u64,
+        /// Counted signatures matched.
+        counted: u64,
+        /// The selection.
+        selection: &'a Selection,
+    },
+    /// A release or invalidation done.
+    ReviewApplied {
+        /// Release or invalidate.
+        action: ReviewAction,
+        /// Signatures changed.
+        affected: u64,
+        /// The total now.
+        total: u64,
+        /// The goal.
+        goal: u64,
+        /// Signatures still held.
+        held: u64,
+    },
+    /// `no` (or cancel) to a release or invalidation.
+    NothingChanged,
+    /// The first line of `stats`.
+    StatsTitle {
+        /// The campaign's title.
+        title: &'a str,
+    },
+    /// The total in `stats`, with the held count if any are held.
+    StatsTotal {
+        /// Signatures counted.
+        total: u64,
+        /// The goal.
+        goal: u64,
+        /// Signatures held for review.
+        held: u64,
+    },
+    /// A breakdown's heading, with lines to follow.
+    Section {
+        /// Which breakdown.
+        heading: Heading,
+    },
+    /// A breakdown with nothing in it.
+    EmptySection {
+        /// Which breakdown.
+        heading: Heading,
+    },
+    /// One line of a breakdown.
+    TallyLine {
+        /// What is counted.
+        label: &'a str,
+        /// How many.
+        count: u64,
+    },
+    /// The last line of a breakdown cut short.
+    AndMore {
+        /// Lines left out.
+        lines: usize,
+        /// Signatures in them.
+        count: u64,
+    },
+    /// A platform's name, as breakdowns show it.
+    PlatformName {
+        /// The platform.
+        platform: Platform,
+    },
+    /// `held` when none are.
+    NoneHeld {
+        /// The campaign's title.
+        title: &'a str,
+    },
+    /// The first line of `held`.
+    HeldTitle {
+        /// The campaign's title.
+        title: &'a str,
+        /// Signatures held.
+        held: u64,
+    },
+    /// A crossed velocity threshold, as an alert.
+    VelocityAlert {
+        /// The campaign's title.
+        title: &'a str,
+        /// What was crossed.
+        anomaly: &'a Anomaly,
+    },
+    /// `anomalies`: the last week's alerts, newest first.
+    VelocityAlerts {
+        /// The campaign's title.
+        title: &'a str,
+        /// The alerts.
+        anomalies: &'a [Anomaly],
+    },
+    /// The alert when signatures arrive faster than the surge ceiling.
+    Surge {
+        /// The campaign's title.
+        title: &'a str,
+        /// The ceiling.
+        per_second: u32,
+    },
+
+    // The console.
+    /// The console's first line, at a terminal.
+    ConsoleIntro,
+    /// A line at the console that is not UTF-8 text.
+    ConsoleUnreadable,
+    /// After the thanks at the console: how a friend uses the share link.
+    ConsoleShare {
+        /// The start payload.
+        payload: &'a str,
+    },
+    /// After an export at the console: where the file went.
+    ConsoleSaved {
+        /// The file written.
+        path: &'a Path,
+    },
+
+    // Pieces other wording is built from.
+    /// "1,234 of 10,000 signatures (12% of the goal)".
+    Progress {
+        /// Signatures so far.
+        total: u64,
+        /// Signatures aimed for.
+        goal: u64,
+    },
+    /// A count, grouped for reading: "12,345".
+    Number(u64),
+    /// How long a wait reads: "2 minutes".
+    Wait(Duration),
+}
+
+/// The answers of a signing in progress, as `mydata` and the review show
+/// them; `None` is a question not answered yet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Answers<'a> {
+    /// The name.
+    pub name: Option<&'a SignerName>,
+    /// The email; `Some(None)` when skipped.
+    pub email: Option<Option<&'a Email>>,
+    /// Where they live.
+    pub location: Option<&'a Location>,
+    /// When consent was given, and the wording's version.
+    pub consent: Option<(DateTime<Utc>, u32)>,
+    /// Whether they want updates.
+    pub updates: Option<bool>,
+}
+
+/// A button's label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    /// Begin signing.
+    Sign,
+    /// Begin signing, with answers kept from before.
+    Continue,
+    /// Read the article.
+    Article,
+    /// Read the privacy notice.
+    Privacy,
+    /// Go back a step.
+    Back,
+    /// Stop, keeping nothing.
+    Cancel,
+    /// Skip the email.
+    Skip,
+    /// Live outside the UK.
+    Outside,
+    /// Give consent.
+    Consent,
+    /// Yes.
+    Yes,
+    /// No.
+    No,
+    /// Yes to updates.
+    YesPlease,
+    /// No to updates.
+    NoThanks,
+    /// Sign, at the review.
+    Confirm,
+    /// Change an answer, at the review.
+    Change,
+    /// Change the name.
+    Name,
+    /// Change the email.
+    Email,
+    /// Change where they live.
+    Where,
+    /// Change the answer about updates.
+    Updates,
+    /// Yes to withdrawing.
+    Withdraw,
+    /// No to withdrawing.
+    KeepSignature,
+    /// Yes to a release or invalidation.
+    Review {
+        /// Release or invalidate.
+        action: ReviewAction,
+        /// How many it changes.
+        count: u64,
+    },
+}
+
+/// What is wrong with an answer in a submitted form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormProblem {
+    /// The name, as its check words it.
+    Name(Rejection),
+    /// The email, as its check words it.
+    Email(Rejection),
+    /// No email, where the campaign needs one.
+    EmailNeeded,
+    /// Where they live.
+    Where(LocationProblem),
+}
+
+/// Why a form's "where you live" was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocationProblem {
+    /// "Outside" typed where the country belongs.
+    NamedOutside,
+    /// The UK or one of its nations.
+    InTheUk,
+    /// Neither a postcode nor a country.
+    Unrecognised,
+}
+
+/// Why organisers' filters could not be read. Holds what they typed, which
+/// is organisers' own words and never a supporter's data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelectionProblem {
+    /// Nothing after the command.
+    NoFilters,
+    /// A word that is not `key=value`.
+    NotAFilter(String),
+    /// A district that is not one.
+    NotADistrict(String),
+    /// A platform that is not one.
+    NotAPlatform(String),
+    /// A hold reason that is not one.
+    NotAReason(String),
+    /// A date that is not one.
+    NotADate(String),
+    /// A key that names no filter.
+    UnknownFilter(String),
+}
+
+/// Which breakdown a section of `stats` or `held` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heading {
+    /// By platform.
+    ByPlatform,
+    /// By day, over this many days.
+    LastDays(u64),
+    /// By UK postcode district.
+    ByDistrict,
+    /// By country, outside the UK.
+    ByCountry,
+    /// Share codes that brought most signers.
+    TopShareCodes,
+    /// Held, by reason.
+    ByReason,
+    /// Held, by email domain, the ten largest.
+    TopEmailDomains,
+    /// Held, by postcode district, the ten largest.
+    TopDistricts,
+}
+
+impl<'a> Message<'a> {
+    /// The message in `language`, as text.
+    pub fn text(self, language: Language) -> String {
+        self.in_language(language).to_string()
+    }
+
+    /// The message in `language`, to write into a larger text without a
+    /// string of its own.
+    pub fn in_language(self, language: Language) -> Localised<'a> {
+        Localised {
+            message: self,
+            language,
+        }
+    }
+}
+
+/// A message in a language: its text, as [`fmt::Display`].
+#[derive(Debug, Clone, Copy)]
+pub struct Localised<'a> {
+    message: Message<'a>,
+    language: Language,
+}
+
+impl fmt::Display for Localised<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.language {
+            Language::English => en::write(&self.message, f),
+        }
+    }
+}

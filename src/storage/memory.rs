@@ -1,0 +1,677 @@
+//! Storage in memory, for the engine's unit tests: every trait the engine
+//! uses, keeping the rules the databases keep (one signature per identity
+//! and per email in a campaign, counters moved with the signatures they
+//! count, the conversation ended by signing) without a file or a server.
+//!
+//! Compiled only for tests; the integration tests run the same engine on
+//! SQLite and PostgreSQL.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{
+    Anomaly, AuditEntry, ConnectionLog, ConversationStore, DuplicateMatch, ExportRow, HeldSummary, Matched,
+    NewSignature, PriorSignature, Recount, ReportStore, ReviewAction, ReviewOutcome, ReviewStore, SecretStore,
+    Selection, SignOutcome, Signature, SignatureStatus, SignatureStore, Stats, Storage, StorageError, StorageResult,
+    Tally, VelocityCount,
+};
+use crate::domain::{Dimension, Identity, ShareCode};
+
+/// Everything a database would hold, behind one lock: each call is one
+/// transaction.
+#[derive(Default)]
+pub(crate) struct MemoryStorage {
+    // A plain mutex: no call holds it across an await.
+    state: Mutex<State>,
+    /// Set by [`MemoryStorage::break_down`], to test failures.
+    broken: AtomicBool,
+}
+
+#[derive(Default)]
+struct State {
+    conversations: HashMap<Identity, (String, DateTime<Utc>)>,
+    /// In signing order, as the export lists them.
+    signatures: Vec<Signature>,
+    /// Per campaign: (counted, held).
+    totals: HashMap<String, (u64, u64)>,
+    consent_wordings: HashMap<(String, u32), String>,
+    attempts: Vec<(String, Identity, DateTime<Utc>)>,
+    audit: Vec<AuditEntry>,
+    anomalies: Vec<Anomaly>,
+    connections: Vec<(String, DateTime<Utc>)>,
+    secrets: HashMap<String, String>,
+}
+
+impl MemoryStorage {
+    /// From now on every call fails, as when the database is gone.
+    pub(crate) fn break_down(&self) {
+        self.broken.store(true, Ordering::Relaxed);
+    }
+
+    fn state(&self) -> StorageResult<std::sync::MutexGuard<'_, State>> {
+        if self.broken.load(Ordering::Relaxed) {
+            return Err(StorageError::WriterStopped);
+        }
+        Ok(self.state.lock().expect("memory storage lock poisoned"))
+    }
+}
+
+impl State {
+    fn counters(&mut self, campaign: &str) -> &mut (u64, u64) {
+        self.totals.entry(campaign.to_owned()).or_default()
+    }
+
+    /// The signatures a selection matches, whatever their status.
+    fn selected<'a>(&'a self, campaign: &'a str, selection: &'a Selection) -> impl Iterator<Item = usize> + 'a {
+        self.signatures
+            .iter()
+            .enumerate()
+            .filter(move |(_, signature)| signature.campaign == campaign && matches(signature, selection))
+            .map(|(index, _)| index)
+    }
+}
+
+fn matches(signature: &Signature, selection: &Selection) -> bool {
+    let domain = signature.email.as_ref().map(|email| email.domain());
+    // Only held signatures are released or invalidated by reason; the
+    // databases' reason column on an invalidated one is never acted on.
+    let reason = match signature.status {
+        SignatureStatus::Held(reason) => Some(reason),
+        SignatureStatus::Counted | SignatureStatus::Invalidated => None,
+    };
+    selection
+        .email_domain
+        .as_deref()
+        .is_none_or(|wanted| domain == Some(wanted))
+        && selection
+            .postcode_district
+            .as_deref()
+            .is_none_or(|wanted| signature.location.district() == Some(wanted))
+        && selection
+            .platform
+            .is_none_or(|wanted| signature.identity.platform == wanted)
+        && selection.since.is_none_or(|since| signature.created_at >= since)
+        && selection.until.is_none_or(|until| signature.created_at < until)
+        && selection.reason.is_none_or(|wanted| reason == Some(wanted))
+}
+
+/// Counts by label, most first, then by label; at most `limit`.
+fn tally<'a>(labels: impl Iterator<Item = &'a str>, limit: usize) -> Vec<Tally> {
+    let mut counts: HashMap<&str, u64> = HashMap::new();
+    for label in labels {
+        *counts.entry(label).or_default() += 1;
+    }
+    let mut tallies: Vec<Tally> = counts
+        .into_iter()
+        .map(|(label, count)| Tally::new(label, count))
+        .collect();
+    tallies.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+    tallies.truncate(limit);
+    tallies
+}
+
+#[async_trait]
+impl ConversationStore for MemoryStorage {
+    async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>> {
+        Ok(self.state()?.conversations.get(who).map(|(state, _)| state.clone()))
+    }
+
+    async fn save_conversation(&self, who: &Identity, state: &str, at: DateTime<Utc>) -> StorageResult<()> {
+        self.state()?.conversations.insert(who.clone(), (state.to_owned(), at));
+        Ok(())
+    }
+
+    async fn delete_conversation(&self, who: &Identity) -> StorageResult<()> {
+        self.state()?.conversations.remove(who);
+        Ok(())
+    }
+
+    async fn delete_conversations_idle_since(&self, cutoff: DateTime<Utc>) -> StorageResult<u64> {
+        let mut state = self.state()?;
+        let before = state.conversations.len();
+        state.conversations.retain(|_, (_, at)| *at >= cutoff);
+        Ok((before - state.conversations.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl SignatureStore for MemoryStorage {
+    async fn register_campaign(
+        &self,
+        campaign: &str,
+        consent_version: u32,
+        consent_wording: &str,
+    ) -> StorageResult<()> {
+        let mut state = self.state()?;
+        state.counters(campaign);
+        let recorded = state
+            .consent_wordings
+            .entry((campaign.to_owned(), consent_version))
+            .or_insert_with(|| consent_wording.to_owned());
+        if recorded != consent_wording {
+            return Err(StorageError::ConsentWordingChanged {
+                campaign: campaign.to_owned(),
+                version: consent_version,
+            });
+        }
+        Ok(())
+    }
+
+    async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome> {
+        let mut state = self.state()?;
+        let campaign = signature.campaign.as_str();
+        state
+            .attempts
+            .push((campaign.to_owned(), signature.identity.clone(), signature.created_at));
+        state.conversations.remove(&signature.identity);
+        let same_campaign = || state.signatures.iter().filter(|s| s.campaign == campaign);
+        let prior = same_campaign()
+            .find(|s| s.identity == signature.identity)
+            .map(|s| (s, DuplicateMatch::Identity))
+            .or_else(|| {
+                let email = signature.email.as_ref()?;
+                same_campaign()
+                    .find(|s| s.email.as_ref() == Some(email))
+                    .map(|s| (s, DuplicateMatch::Email))
+            });
+        if let Some((prior, matched_by)) = prior {
+            return Ok(SignOutcome::AlreadySigned(PriorSignature {
+                signed_at: prior.created_at,
+                platform: prior.identity.platform,
+                matched_by,
+            }));
+        }
+        let share_code = std::iter::repeat_with(ShareCode::generate)
+            .find(|code| !same_campaign().any(|s| &s.share_code == code))
+            .expect("an endless supply of codes");
+        state.signatures.push(Signature {
+            campaign: campaign.to_owned(),
+            identity: signature.identity.clone(),
+            name: signature.name.clone(),
+            email: signature.email.clone(),
+            location: signature.location.clone(),
+            updates_opt_in: signature.updates_opt_in,
+            consent_version: signature.consent_version,
+            consent_at: signature.consent_at,
+            referral_code: signature.referral_code.clone(),
+            share_code: share_code.clone(),
+            created_at: signature.created_at,
+            status: signature.hold.map_or(SignatureStatus::Counted, SignatureStatus::Held),
+        });
+        let counters = state.counters(campaign);
+        match signature.hold {
+            Some(_) => counters.1 += 1,
+            None => counters.0 += 1,
+        }
+        Ok(SignOutcome::Signed {
+            share_code,
+            total: counters.0,
+            held: signature.hold.is_some(),
+        })
+    }
+
+    async fn signature_of(&self, campaign: &str, who: &Identity) -> StorageResult<Option<Signature>> {
+        Ok(self
+            .state()?
+            .signatures
+            .iter()
+            .find(|s| s.campaign == campaign && &s.identity == who)
+            .cloned())
+    }
+
+    async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
+        let mut state = self.state()?;
+        let Some(index) = state
+            .signatures
+            .iter()
+            .position(|s| s.campaign == campaign && &s.identity == who)
+        else {
+            return Ok(None);
+        };
+        let withdrawn = state.signatures.remove(index);
+        let counters = state.counters(campaign);
+        match withdrawn.status {
+            SignatureStatus::Counted => counters.0 -= 1,
+            SignatureStatus::Held(_) => counters.1 -= 1,
+            SignatureStatus::Invalidated => {}
+        }
+        let total = counters.0;
+        state.conversations.remove(who);
+        state
+            .attempts
+            .retain(|(attempted, identity, _)| !(attempted == campaign && identity == who));
+        Ok(Some(total))
+    }
+
+    async fn total(&self, campaign: &str) -> StorageResult<u64> {
+        Ok(self.state()?.totals.get(campaign).map_or(0, |(counted, _)| *counted))
+    }
+
+    async fn signing_attempts_since(
+        &self,
+        campaign: &str,
+        who: &Identity,
+        since: DateTime<Utc>,
+    ) -> StorageResult<Vec<DateTime<Utc>>> {
+        let mut times: Vec<DateTime<Utc>> = self
+            .state()?
+            .attempts
+            .iter()
+            .filter(|(attempted, identity, at)| attempted == campaign && identity == who && *at > since)
+            .map(|(_, _, at)| *at)
+            .collect();
+        times.sort();
+        Ok(times)
+    }
+
+    async fn forget_signing_attempts_before(&self, before: DateTime<Utc>) -> StorageResult<u64> {
+        let mut state = self.state()?;
+        let count = state.attempts.len();
+        state.attempts.retain(|(_, _, at)| *at > before);
+        Ok((count - state.attempts.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl ReviewStore for MemoryStorage {
+    async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary> {
+        let state = self.state()?;
+        let held: Vec<&Signature> = state
+            .signatures
+            .iter()
+            .filter(|s| s.campaign == campaign && matches!(s.status, SignatureStatus::Held(_)))
+            .collect();
+        let reasons = held.iter().filter_map(|s| match s.status {
+            SignatureStatus::Held(reason) => Some(reason.as_str()),
+            _ => None,
+        });
+        Ok(HeldSummary {
+            held: held.len() as u64,
+            by_reason: tally(reasons, usize::MAX),
+            by_platform: tally(held.iter().map(|s| s.identity.platform.as_str()), usize::MAX),
+            by_email_domain: tally(held.iter().filter_map(|s| Some(s.email.as_ref()?.domain())), 10),
+            by_district: tally(held.iter().filter_map(|s| s.location.district()), 10),
+        })
+    }
+
+    async fn count_selected(
+        &self,
+        campaign: &str,
+        selection: &Selection,
+        action: ReviewAction,
+    ) -> StorageResult<Matched> {
+        let state = self.state()?;
+        let mut matched = Matched::default();
+        for index in state.selected(campaign, selection) {
+            match state.signatures[index].status {
+                SignatureStatus::Held(_) => matched.held += 1,
+                SignatureStatus::Counted if action == ReviewAction::Invalidate => matched.counted += 1,
+                SignatureStatus::Counted | SignatureStatus::Invalidated => {}
+            }
+        }
+        Ok(matched)
+    }
+
+    async fn apply_review(
+        &self,
+        campaign: &str,
+        selection: &Selection,
+        action: ReviewAction,
+        audit: &AuditEntry,
+    ) -> StorageResult<ReviewOutcome> {
+        let mut state = self.state()?;
+        let chosen: Vec<usize> = state.selected(campaign, selection).collect();
+        let mut moved = Matched::default();
+        for index in chosen {
+            let signature = &mut state.signatures[index];
+            signature.status = match (signature.status, action) {
+                (SignatureStatus::Held(_), ReviewAction::Release) => {
+                    moved.held += 1;
+                    SignatureStatus::Counted
+                }
+                (SignatureStatus::Held(_), ReviewAction::Invalidate) => {
+                    moved.held += 1;
+                    SignatureStatus::Invalidated
+                }
+                (SignatureStatus::Counted, ReviewAction::Invalidate) => {
+                    moved.counted += 1;
+                    SignatureStatus::Invalidated
+                }
+                (unchanged, _) => unchanged,
+            };
+        }
+        let counters = state.counters(campaign);
+        match action {
+            ReviewAction::Release => {
+                counters.0 += moved.held;
+                counters.1 -= moved.held;
+            }
+            ReviewAction::Invalidate => {
+                counters.0 -= moved.counted;
+                counters.1 -= moved.held;
+            }
+        }
+        let (total, held) = *counters;
+        let affected = moved.held + moved.counted;
+        state.audit.push(AuditEntry {
+            affected,
+            ..audit.clone()
+        });
+        Ok(ReviewOutcome { affected, total, held })
+    }
+
+    async fn record_audit(&self, entry: &AuditEntry) -> StorageResult<()> {
+        self.state()?.audit.push(entry.clone());
+        Ok(())
+    }
+
+    async fn audit_log(&self, campaign: &str) -> StorageResult<Vec<AuditEntry>> {
+        Ok(self
+            .state()?
+            .audit
+            .iter()
+            .filter(|entry| entry.campaign == campaign)
+            .cloned()
+            .collect())
+    }
+
+    async fn velocity(
+        &self,
+        campaign: &str,
+        since: DateTime<Utc>,
+        thresholds: [u64; 3],
+    ) -> StorageResult<Vec<VelocityCount>> {
+        let state = self.state()?;
+        let recent: Vec<&Signature> = state
+            .signatures
+            .iter()
+            .filter(|s| s.campaign == campaign && s.created_at >= since && s.status != SignatureStatus::Invalidated)
+            .collect();
+        let by = |dimension: Dimension, values: Vec<&str>, threshold: u64| {
+            tally(values.into_iter(), usize::MAX)
+                .into_iter()
+                .filter(move |t| t.count >= threshold)
+                .map(move |t| VelocityCount {
+                    dimension,
+                    value: t.label,
+                    count: t.count,
+                })
+        };
+        Ok(by(
+            Dimension::EmailDomain,
+            recent.iter().filter_map(|s| Some(s.email.as_ref()?.domain())).collect(),
+            thresholds[0],
+        )
+        .chain(by(
+            Dimension::PostcodeDistrict,
+            recent.iter().filter_map(|s| s.location.district()).collect(),
+            thresholds[1],
+        ))
+        .chain(by(
+            Dimension::Platform,
+            recent.iter().map(|s| s.identity.platform.as_str()).collect(),
+            thresholds[2],
+        ))
+        .collect())
+    }
+
+    async fn record_anomaly(&self, anomaly: &Anomaly) -> StorageResult<bool> {
+        let mut state = self.state()?;
+        let seen = state.anomalies.iter().any(|a| {
+            a.campaign == anomaly.campaign
+                && a.dimension == anomaly.dimension
+                && a.value == anomaly.value
+                && super::hour_of(a.detected_at) == super::hour_of(anomaly.detected_at)
+        });
+        if !seen {
+            state.anomalies.push(anomaly.clone());
+        }
+        Ok(!seen)
+    }
+
+    async fn anomalies(&self, campaign: &str, since: DateTime<Utc>) -> StorageResult<Vec<Anomaly>> {
+        let mut found: Vec<Anomaly> = self
+            .state()?
+            .anomalies
+            .iter()
+            .filter(|a| a.campaign == campaign && a.detected_at >= since)
+            .cloned()
+            .collect();
+        found.sort_by_key(|anomaly| std::cmp::Reverse(anomaly.detected_at));
+        Ok(found)
+    }
+
+    async fn recount(&self) -> StorageResult<Vec<Recount>> {
+        let mut state = self.state()?;
+        let mut campaigns: Vec<String> = state
+            .totals
+            .keys()
+            .cloned()
+            .chain(state.signatures.iter().map(|s| s.campaign.clone()))
+            .collect();
+        campaigns.sort();
+        campaigns.dedup();
+        let mut report = Vec::new();
+        for campaign in campaigns {
+            let of = |status: fn(&SignatureStatus) -> bool| {
+                state
+                    .signatures
+                    .iter()
+                    .filter(|s| s.campaign == campaign && status(&s.status))
+                    .count() as u64
+            };
+            let counted = of(|status| *status == SignatureStatus::Counted);
+            let held = of(|status| matches!(status, SignatureStatus::Held(_)));
+            let (stored_total, stored_held) = std::mem::replace(state.counters(&campaign), (counted, held));
+            report.push(Recount {
+                campaign,
+                stored_total,
+                counted_total: counted,
+                stored_held,
+                counted_held: held,
+            });
+        }
+        Ok(report)
+    }
+}
+
+#[async_trait]
+impl ReportStore for MemoryStorage {
+    async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
+        let state = self.state()?;
+        let counted: Vec<&Signature> = state
+            .signatures
+            .iter()
+            .filter(|s| s.campaign == campaign && s.status == SignatureStatus::Counted)
+            .collect();
+        let (total, held) = state.totals.get(campaign).copied().unwrap_or_default();
+        let by_day = since
+            .iter_days()
+            .take_while(|day| *day <= today)
+            .map(|day| {
+                let count = counted.iter().filter(|s| s.created_at.date_naive() == day).count();
+                Tally::new(day.format("%Y-%m-%d").to_string(), count as u64)
+            })
+            .collect();
+        Ok(Stats {
+            campaign: campaign.to_owned(),
+            total,
+            held,
+            by_platform: tally(counted.iter().map(|s| s.identity.platform.as_str()), usize::MAX),
+            by_day,
+            by_district: tally(counted.iter().filter_map(|s| s.location.district()), usize::MAX),
+            by_country: tally(counted.iter().filter_map(|s| s.location.country()), usize::MAX),
+            top_referral_codes: tally(
+                counted.iter().filter_map(|s| Some(s.referral_code.as_ref()?.as_str())),
+                10,
+            ),
+        })
+    }
+
+    async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>> {
+        Ok(self
+            .state()?
+            .signatures
+            .iter()
+            .filter(|s| s.campaign == campaign && s.status == SignatureStatus::Counted)
+            .map(|s| ExportRow {
+                name: s.name.as_str().to_owned(),
+                postcode_district: s.location.district().map(str::to_owned),
+                country: s.location.country().map(str::to_owned),
+                platform: s.identity.platform,
+                signed_at: s.created_at,
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl ConnectionLog for MemoryStorage {
+    async fn record_connection_attempt(
+        &self,
+        bot: &str,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let mut state = self.state()?;
+        state
+            .connections
+            .retain(|(logged, when)| !(logged == bot && *when < forget_before));
+        state.connections.push((bot.to_owned(), at));
+        Ok(())
+    }
+
+    async fn connection_attempts_since(&self, bot: &str, since: DateTime<Utc>) -> StorageResult<u64> {
+        Ok(self
+            .state()?
+            .connections
+            .iter()
+            .filter(|(logged, at)| logged == bot && *at >= since)
+            .count() as u64)
+    }
+}
+
+#[async_trait]
+impl SecretStore for MemoryStorage {
+    async fn instance_secret(&self, name: &str, fresh: &str) -> StorageResult<String> {
+        Ok(self
+            .state()?
+            .secrets
+            .entry(name.to_owned())
+            .or_insert_with(|| fresh.to_owned())
+            .clone())
+    }
+}
+
+impl Storage for MemoryStorage {}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::{Email, HoldReason, Location, Platform, PostcodeDistrict, SignerName};
+
+    fn signature(user: &str, email: &str, hold: Option<HoldReason>) -> NewSignature {
+        let at = Utc.with_ymd_and_hms(2026, 11, 3, 14, 0, 0).unwrap();
+        NewSignature {
+            campaign: "c".into(),
+            identity: Identity::new(Platform::Telegram, user),
+            name: SignerName::parse("Ann Lee").unwrap(),
+            email: Some(Email::parse(email).unwrap()),
+            location: Location::Uk(PostcodeDistrict::parse("SE1").unwrap()),
+            updates_opt_in: false,
+            consent_version: 1,
+            consent_at: at,
+            referral_code: None,
+            created_at: at,
+            hold,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_signature_by_the_same_account_or_email_is_refused_saying_which() {
+        let storage = MemoryStorage::default();
+        assert!(matches!(
+            storage.sign(&signature("1", "a@example.org", None)).await.unwrap(),
+            SignOutcome::Signed {
+                total: 1,
+                held: false,
+                ..
+            }
+        ));
+        for (user, email, matched) in [
+            ("1", "b@example.org", DuplicateMatch::Identity),
+            ("2", "a@example.org", DuplicateMatch::Email),
+        ] {
+            let SignOutcome::AlreadySigned(prior) = storage.sign(&signature(user, email, None)).await.unwrap() else {
+                panic!("{user} {email} is a duplicate");
+            };
+            assert_eq!(prior.matched_by, matched);
+        }
+        assert_eq!(storage.total("c").await.unwrap(), 1);
+        let who = Identity::new(Platform::Telegram, "2");
+        assert_eq!(
+            storage
+                .signing_attempts_since("c", &who, DateTime::<Utc>::MIN_UTC)
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "a refused signature is an attempt too"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_counters_follow_signatures_through_holds_reviews_and_withdrawals() {
+        let storage = MemoryStorage::default();
+        storage.sign(&signature("1", "a@example.org", None)).await.unwrap();
+        storage
+            .sign(&signature("2", "b@example.org", Some(HoldReason::Surge)))
+            .await
+            .unwrap();
+        storage
+            .sign(&signature("3", "c@example.org", Some(HoldReason::NewAccount)))
+            .await
+            .unwrap();
+        let audit = AuditEntry {
+            campaign: "c".into(),
+            actor: Identity::new(Platform::Console, "organiser"),
+            action: "release".into(),
+            detail: String::new(),
+            affected: 0,
+            at: Utc::now(),
+        };
+        let surge = Selection {
+            reason: Some(HoldReason::Surge),
+            ..Selection::default()
+        };
+        let released = storage
+            .apply_review("c", &surge, ReviewAction::Release, &audit)
+            .await
+            .unwrap();
+        assert_eq!((released.affected, released.total, released.held), (1, 2, 1));
+        let everything = Selection::default();
+        let matched = storage
+            .count_selected("c", &everything, ReviewAction::Invalidate)
+            .await
+            .unwrap();
+        assert_eq!((matched.held, matched.counted), (1, 2));
+        let who = Identity::new(Platform::Telegram, "1");
+        assert_eq!(storage.withdraw("c", &who).await.unwrap(), Some(1));
+        assert_eq!(storage.withdraw("c", &who).await.unwrap(), None);
+        assert!(
+            storage
+                .recount()
+                .await
+                .unwrap()
+                .iter()
+                .all(|recount| !recount.drifted())
+        );
+        assert_eq!(storage.audit_log("c").await.unwrap()[0].affected, 1);
+    }
+}
