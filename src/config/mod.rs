@@ -1,0 +1,404 @@
+//! Settings: `config/default.toml`, then an optional `--config` file, then
+//! environment variables. Secrets are wrapped in [`Secret`], whose `Debug`
+//! hides them, so the whole [`Settings`] can be logged.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+mod errors;
+
+pub use errors::ConfigError;
+use errors::describe_figment_error;
+
+use crate::campaign::{Campaign, Campaigns};
+
+/// The defaults, compiled in, used when `config/default.toml` is not found
+/// in the working directory (for example, an installed binary).
+const BUILT_IN_DEFAULTS: &str = include_str!("../../config/default.toml");
+
+/// The file read first, relative to the working directory.
+pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
+
+/// A value that must never be printed: tokens, keys and database URLs (which
+/// may carry a password).
+#[derive(Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether no value was given.
+    pub fn is_empty(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            f.write_str("Secret(<empty>)")
+        } else {
+            f.write_str("Secret(<hidden>)")
+        }
+    }
+}
+
+/// Every setting of a running instance.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The configured campaigns and which one is the default.
+    pub campaigns: Campaigns,
+    /// Where signatures are stored.
+    pub database: DatabaseSettings,
+    /// How long unfinished conversations are kept.
+    pub conversation: ConversationSettings,
+    /// Who may ask for stats and exports.
+    pub organisers: OrganiserSettings,
+    /// The Telegram bot, if a token is set.
+    pub telegram: TelegramSettings,
+    /// The Discord bot, if a token is set.
+    pub discord: DiscordSettings,
+    /// Where organisers are alerted.
+    pub alerts: AlertSettings,
+    /// How log lines name people.
+    pub logging: LoggingSettings,
+}
+
+/// `[logging]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingSettings {
+    /// The key of the hash that stands for a person in log lines; empty
+    /// means one is generated on first run and kept in the database.
+    #[serde(default)]
+    pub pseudonym_key: Secret,
+}
+
+/// Shortest `logging.pseudonym_key` accepted: as long as the generated one's
+/// 32 bytes, so a configured key is no easier to guess.
+pub const MIN_PSEUDONYM_KEY_CHARS: usize = 32;
+
+/// `[alerts]`: organisers' chats where the bots post velocity and surge
+/// alerts as they happen. Alerts never carry personal data.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    /// A Telegram chat id (a group's is negative).
+    #[serde(default)]
+    pub telegram_chat: Option<i64>,
+    /// A Discord channel id the bot may post in.
+    #[serde(default)]
+    pub discord_channel: Option<u64>,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` or `postgres://...`.
+    pub url: Secret,
+    /// With PostgreSQL, the most connections a long-running process holds
+    /// at once; with SQLite, the most readers.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    16
+}
+
+/// `[conversation]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationSettings {
+    /// Hours after which an untouched conversation is deleted.
+    pub abandon_after_hours: u32,
+}
+
+/// `[organisers]`: platform identities allowed to see breakdowns and exports.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganiserSettings {
+    /// Telegram user ids.
+    #[serde(default)]
+    pub telegram_users: Vec<i64>,
+    /// Discord user ids.
+    #[serde(default)]
+    pub discord_users: Vec<u64>,
+    /// Discord role ids.
+    #[serde(default)]
+    pub discord_roles: Vec<u64>,
+    /// Names given to `petition console --as`.
+    #[serde(default)]
+    pub console_users: Vec<String>,
+}
+
+/// `[telegram]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSettings {
+    /// The BotFather token; empty means the Telegram bot does not run.
+    #[serde(default)]
+    pub token: Secret,
+    /// The Bot API server's base URL.
+    pub api_url: String,
+    /// The public HTTPS URL Telegram posts updates to; empty means long
+    /// polling.
+    #[serde(default)]
+    pub webhook_url: String,
+    /// The address the webhook server listens on.
+    #[serde(default = "default_webhook_listen")]
+    pub webhook_listen: String,
+    /// Telegram sends it back with every update, proving the request is
+    /// Telegram's.
+    #[serde(default)]
+    pub webhook_secret: Secret,
+}
+
+fn default_webhook_listen() -> String {
+    "0.0.0.0:8443".to_owned()
+}
+
+/// `[discord]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordSettings {
+    /// The bot token; empty means the Discord bot does not run.
+    #[serde(default)]
+    pub token: Secret,
+    /// Servers whose slash commands are registered at start-up (instantly);
+    /// empty registers them globally (Discord may take up to an hour).
+    #[serde(default)]
+    pub guilds: Vec<u64>,
+    /// Discord's API, or a proxy in front of it.
+    #[serde(default = "default_discord_api")]
+    pub api_url: String,
+    /// The gateway to connect to; empty asks the API for it.
+    #[serde(default)]
+    pub gateway_url: String,
+}
+
+fn default_discord_api() -> String {
+    "https://discord.com".to_owned()
+}
+
+/// The file's shape before campaigns are checked and given their slugs.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    default_campaign: String,
+    campaigns: BTreeMap<String, crate::campaign::CampaignSettings>,
+    database: DatabaseSettings,
+    conversation: ConversationSettings,
+    #[serde(default)]
+    organisers: OrganiserSettings,
+    telegram: TelegramSettings,
+    discord: DiscordSettings,
+    #[serde(default)]
+    alerts: AlertSettings,
+    #[serde(default)]
+    logging: LoggingSettings,
+}
+
+impl Settings {
+    /// Loads settings the way the binary does: `config/default.toml` (or the
+    /// built-in copy), then `extra_file` if given, then the environment.
+    pub fn load(extra_file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = if Path::new(DEFAULT_CONFIG_PATH).exists() {
+            Figment::from(Toml::file(DEFAULT_CONFIG_PATH))
+        } else {
+            Figment::from(Toml::string(BUILT_IN_DEFAULTS))
+        };
+        if let Some(path) = extra_file {
+            if !path.exists() {
+                return Err(ConfigError::Load(format!(
+                    "the file given with --config, {}, does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(PathBuf::from(path)));
+        }
+        Self::from_figment(figment.merge(environment()))
+    }
+
+    /// Settings from the built-in defaults alone, ignoring files and the
+    /// environment: a fixed starting point for tests and benchmarks.
+    pub fn built_in() -> Self {
+        Self::from_figment(Figment::from(Toml::string(BUILT_IN_DEFAULTS))).expect("the built-in defaults are valid")
+    }
+
+    /// Checks and assembles settings from any figment, so tests can layer
+    /// their own values.
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let raw: RawSettings = figment
+            .extract()
+            .map_err(|error| ConfigError::Load(describe_figment_error(error)))?;
+        let campaigns = raw
+            .campaigns
+            .into_iter()
+            .map(|(slug, settings)| Campaign::from_settings(slug, settings))
+            .collect::<Result<Vec<_>, _>>()?;
+        let campaigns = Campaigns::new(campaigns, &raw.default_campaign)?;
+        let url = raw.database.url.expose();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::invalid(
+                "database.url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        if raw.database.max_connections == 0 {
+            return Err(ConfigError::invalid("database.max_connections", "must be at least 1"));
+        }
+        if raw.conversation.abandon_after_hours == 0 {
+            return Err(ConfigError::invalid(
+                "conversation.abandon_after_hours",
+                "must be at least 1",
+            ));
+        }
+        if !raw.telegram.api_url.starts_with("http://") && !raw.telegram.api_url.starts_with("https://") {
+            return Err(ConfigError::invalid(
+                "telegram.api_url",
+                "must be an http:// or https:// URL",
+            ));
+        }
+        check_webhook(&raw.telegram)?;
+        let key = &raw.logging.pseudonym_key;
+        if !key.is_empty() && key.expose().chars().count() < MIN_PSEUDONYM_KEY_CHARS {
+            return Err(ConfigError::invalid(
+                "logging.pseudonym_key",
+                format!(
+                    "must be at least {MIN_PSEUDONYM_KEY_CHARS} characters long (for example \
+                     the output of `openssl rand -hex 32`), or left empty to have one generated"
+                ),
+            ));
+        }
+        Ok(Self {
+            campaigns,
+            database: raw.database,
+            conversation: raw.conversation,
+            organisers: raw.organisers,
+            telegram: raw.telegram,
+            discord: raw.discord,
+            alerts: raw.alerts,
+            logging: raw.logging,
+        })
+    }
+}
+
+/// A webhook needs an HTTPS URL, an address to listen on, and a secret
+/// token in the form Telegram accepts.
+fn check_webhook(telegram: &TelegramSettings) -> Result<(), ConfigError> {
+    if telegram.webhook_url.trim().is_empty() {
+        return Ok(());
+    }
+    if !telegram.webhook_url.starts_with("https://") || url::Url::parse(&telegram.webhook_url).is_err() {
+        return Err(ConfigError::invalid(
+            "telegram.webhook_url",
+            "must be an https:// URL (Telegram only posts to HTTPS)",
+        ));
+    }
+    if telegram.webhook_listen.parse::<std::net::SocketAddr>().is_err() {
+        return Err(ConfigError::invalid(
+            "telegram.webhook_listen",
+            "must be an address such as 0.0.0.0:8443",
+        ));
+    }
+    let secret = telegram.webhook_secret.expose();
+    let valid_secret = (1..=256).contains(&secret.len())
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !valid_secret {
+        return Err(ConfigError::invalid(
+            "telegram.webhook_secret",
+            "must be set when telegram.webhook_url is: 1 to 256 letters, digits, _ or -",
+        ));
+    }
+    Ok(())
+}
+
+/// `PETITION_A__B=value` sets `a.b`; the three well-known variables map to
+/// their keys. `PETITION_TEST_*` variables belong to the test suite.
+fn environment() -> Figment {
+    let prefixed = Env::prefixed("PETITION_")
+        .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))
+        .split("__");
+    let well_known = Env::raw()
+        .only(&["DATABASE_URL", "TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN"])
+        // A variable that is set but empty means "not configured": dropping
+        // it lets the file's value stand.
+        .filter(|key| std::env::var(key.as_str().to_ascii_uppercase()).is_ok_and(|value| !value.trim().is_empty()))
+        .map(|key| match key.as_str().to_ascii_uppercase().as_str() {
+            "DATABASE_URL" => "database.url".into(),
+            "TELEGRAM_BOT_TOKEN" => "telegram.token".into(),
+            _ => "discord.token".into(),
+        });
+    Figment::new().merge(prefixed).merge(well_known)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::errors::tests::error_with;
+    use super::*;
+
+    #[test]
+    fn secrets_are_hidden_from_debug_output() {
+        let secret = Secret::new("123456:ABCDEF");
+        assert_eq!(format!("{secret:?}"), "Secret(<hidden>)");
+        let mut settings = Settings::built_in();
+        settings.telegram.token = Secret::new("123456:ABCDEF");
+        settings.database.url = Secret::new("postgres://user:hunter2@db/petition");
+        settings.logging.pseudonym_key = Secret::new("hunter3".repeat(8));
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("ABCDEF"));
+        assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("hunter3"));
+    }
+
+    #[test]
+    fn a_short_pseudonym_key_is_refused_without_showing_it() {
+        let short = Figment::from(Toml::string("[logging]\npseudonym_key = \"hunter2-but-short\""));
+        let message = error_with(short);
+        assert!(
+            message.contains("`logging.pseudonym_key` must be at least 32 characters"),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+
+        let long = format!("[logging]\npseudonym_key = \"{}\"", "k".repeat(MIN_PSEUDONYM_KEY_CHARS));
+        let figment = Figment::from(Toml::string(BUILT_IN_DEFAULTS)).merge(Toml::string(&long));
+        let settings = Settings::from_figment(figment).expect("a long enough key is accepted");
+        assert_eq!(settings.logging.pseudonym_key.expose().len(), MIN_PSEUDONYM_KEY_CHARS);
+        assert!(
+            Settings::built_in().logging.pseudonym_key.is_empty(),
+            "unset by default"
+        );
+    }
+
+    /// The settings with `extra` (TOML) layered over the defaults, as the
+    /// error message a user would see.
+    #[test]
+    fn the_built_in_defaults_ship_the_campaign() {
+        let settings = Settings::built_in();
+        let campaign = settings.campaigns.default_campaign();
+        assert_eq!(campaign.slug, "keep-the-unit-open");
+        assert!(campaign.article.starts_with("The issue of human trafficking"));
+        assert!(campaign.article.trim_end().ends_with("much-needed unit."));
+        assert!(!campaign.article.contains("<!"));
+        assert!(campaign.statement.contains("Mayor of London"));
+    }
+}
