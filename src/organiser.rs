@@ -9,7 +9,7 @@ use crate::campaign::Campaign;
 use crate::config::OrganiserSettings;
 use crate::domain::{HoldReason, Identity, Platform, PostcodeDistrict};
 use crate::messages::{Heading, Language, Message, SelectionProblem};
-use crate::storage::{Anomaly, ExportRow, HeldSummary, Selection, Stats, Storage, StorageResult, Tally};
+use crate::storage::{Anomaly, ExportRow, HeldSummary, ReportStore, Selection, Stats, StorageResult, Tally};
 
 /// Days covered by the breakdown by day, today included.
 pub const STATS_DAYS: u64 = 14;
@@ -73,7 +73,7 @@ pub fn stats_since(today: NaiveDate) -> NaiveDate {
 }
 
 /// Breakdowns for a campaign, with the last [`STATS_DAYS`] days by day.
-pub async fn stats(storage: &dyn Storage, campaign: &Campaign, today: NaiveDate) -> StorageResult<Stats> {
+pub async fn stats(storage: &dyn ReportStore, campaign: &Campaign, today: NaiveDate) -> StorageResult<Stats> {
     storage.stats(&campaign.slug, stats_since(today), today).await
 }
 
@@ -244,7 +244,7 @@ pub const EXPORT_COLUMNS: [&str; 5] = ["name", "postcode_district", "country", "
 
 /// Every signature of a campaign as CSV for delivery: what is printed on
 /// the petition, never email addresses.
-pub async fn export_csv(storage: &dyn Storage, campaign: &Campaign) -> anyhow::Result<Vec<u8>> {
+pub async fn export_csv(storage: &dyn ReportStore, campaign: &Campaign) -> anyhow::Result<Vec<u8>> {
     let rows = storage.export(&campaign.slug).await?;
     write_csv(&rows)
 }
