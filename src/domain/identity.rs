@@ -73,11 +73,11 @@ impl Identity {
     }
 
     /// A short, stable pseudonym for log lines: a keyed hash of the
-    /// identity (see [`crate::telemetry`]), so log lines about one person
+    /// identity (see [`super::PseudonymKey`]), so log lines about one person
     /// can be followed without naming them, and without the key the
     /// identity cannot be found by trying candidates.
     pub fn log_id(&self) -> String {
-        crate::telemetry::pseudonym(self)
+        super::pseudonym::pseudonym(self)
     }
 }
 

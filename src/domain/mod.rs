@@ -12,6 +12,7 @@ mod email;
 mod identity;
 mod location;
 mod name;
+mod pseudonym;
 mod review;
 mod share_code;
 
@@ -19,6 +20,7 @@ pub use email::Email;
 pub use identity::{ChatKind, Identity, Platform};
 pub use location::{Country, CountryRejection, Location, PostcodeDistrict};
 pub use name::SignerName;
+pub use pseudonym::{PseudonymKey, set_pseudonym_key};
 pub use review::{Dimension, HoldReason};
 pub use share_code::ShareCode;
 
