@@ -141,11 +141,7 @@ impl OwnPostgres {
             return None;
         }
         let folder = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = support::unused_port();
         let server = Self { folder, port };
         std::process::Command::new("chown")
             .args(["-R", "postgres"])

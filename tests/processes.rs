@@ -178,11 +178,7 @@ async fn stats_export_and_recount_each_hold_at_most_two_postgres_connections() {
 fn an_unreachable_postgres_server_is_reported_at_once_plainly_and_once() {
     let folder = tempfile::tempdir().unwrap();
     // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::unused_port();
     let url = format!("postgres://petition:Sup3rSecret@127.0.0.1:{port}/petition");
     for command in [&["stats"][..], &["console"], &["run"]] {
         let child = petition(folder.path(), &url)

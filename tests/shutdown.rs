@@ -147,12 +147,6 @@ async fn stops_cleanly(running: Running, signal: &str, tokens: &[&str]) {
     }
 }
 
-/// A loopback port where nothing listens.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 /// A loopback listener that accepts connections, reads nothing, answers
 /// nothing and never closes them.
 struct BlackHole {
@@ -222,13 +216,13 @@ fn telegram(command: &mut Command, api_url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discord_stops_on_sigterm_when_nothing_listens_at_its_api_or_gateway() {
     let folder = tempfile::tempdir().unwrap();
-    let api = format!("http://127.0.0.1:{}", closed_port());
+    let api = format!("http://127.0.0.1:{}", support::unused_port());
     let mut running = Running::start(folder.path(), |command| {
         discord(command, &api);
         // Otherwise serenity falls back to Discord's real gateway.
         command.env(
             "PETITION_DISCORD__GATEWAY_URL",
-            format!("ws://127.0.0.1:{}", closed_port()),
+            format!("ws://127.0.0.1:{}", support::unused_port()),
         );
     });
     // The gateway is never reached: serenity's shard queuer keeps retrying

@@ -185,6 +185,13 @@ impl TestApp {
     }
 }
 
+/// A loopback port nothing listens on: free a moment ago, for a server of
+/// the test's own or for one that must not answer.
+pub fn unused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
 /// The `petition` binary, run in `folder` with a SQLite database there and
 /// no bot tokens or PETITION_ settings inherited from the environment.
 pub fn petition_binary(folder: &std::path::Path) -> std::process::Command {
