@@ -162,15 +162,6 @@ impl Campaign {
         })
     }
 
-    /// The targets as a phrase: "A", "A and B", "A, B and C".
-    pub fn addressed_to(&self) -> String {
-        match self.targets.as_slice() {
-            [] => String::new(),
-            [only] => only.clone(),
-            [init @ .., last] => format!("{} and {last}", init.join(", ")),
-        }
-    }
-
     /// The article's paragraphs, for platforms that must split long text.
     pub fn article_paragraphs(&self) -> impl Iterator<Item = &str> {
         self.article.split("\n\n").map(str::trim).filter(|p| !p.is_empty())
@@ -233,20 +224,6 @@ impl Campaigns {
 #[cfg(test)]
 mod tests {
     use crate::config::Settings;
-
-    #[test]
-    fn targets_read_as_a_phrase() {
-        let mut campaign = Settings::built_in().campaigns.default_campaign().as_ref().clone();
-        assert_eq!(
-            campaign.addressed_to(),
-            "the Commissioner of the Metropolitan Police and the Mayor of London"
-        );
-        campaign.targets.push("the Home Secretary".into());
-        assert_eq!(
-            campaign.addressed_to(),
-            "the Commissioner of the Metropolitan Police, the Mayor of London and the Home Secretary"
-        );
-    }
 
     #[test]
     fn the_article_splits_into_paragraphs() {

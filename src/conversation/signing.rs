@@ -9,7 +9,9 @@ use super::{
     Link, PAYLOAD_SEPARATOR, Reply, Step, Word,
 };
 use crate::campaign::Campaign;
-use crate::domain::{Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, ShareCode, SignerName};
+use crate::domain::{
+    Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, Rejection, ShareCode, SignerName,
+};
 use crate::limits::{SIGNING_ATTEMPTS_WINDOW, signing_attempts_wait};
 use crate::messages::{FormProblem, LocationProblem, Message};
 use crate::storage::{DuplicateMatch, NewSignature, SignOutcome};
@@ -87,12 +89,16 @@ impl Engine {
         text: &str,
     ) -> EngineResult<Vec<Reply>> {
         let draft = &mut conversation.draft;
-        let accepted = match conversation.step {
-            Step::Name => SignerName::parse(text).map(|name| draft.name = Some(name)),
-            Step::Email => Email::parse(text).map(|email| draft.give_email(email)),
-            Step::Postcode => {
-                PostcodeDistrict::parse(text).map(|district| draft.location = Some(Location::Uk(district)))
-            }
+        let accepted: Result<(), Rejection> = match conversation.step {
+            Step::Name => SignerName::parse(text)
+                .map(|name| draft.name = Some(name))
+                .map_err(Rejection::from),
+            Step::Email => Email::parse(text)
+                .map(|email| draft.give_email(email))
+                .map_err(Rejection::from),
+            Step::Postcode => PostcodeDistrict::parse(text)
+                .map(|district| draft.location = Some(Location::Uk(district)))
+                .map_err(Rejection::from),
             Step::Country => match Country::parse(text) {
                 Ok(country) => {
                     draft.location = Some(Location::Abroad(country));
@@ -107,7 +113,7 @@ impl Engine {
                         self.question(&conversation).prefixed(self.phrase(Message::InTheUk)),
                     ]);
                 }
-                Err(CountryRejection::Invalid(rejection)) => Err(rejection),
+                Err(rejection) => Err(rejection.into()),
             },
             Step::ChooseChange => return self.choose_change(who, conversation, text).await,
             Step::Welcome
@@ -121,7 +127,10 @@ impl Engine {
         };
         match accepted {
             Ok(()) => self.advance(who, conversation).await,
-            Err(rejection) => Ok(vec![self.question(&conversation).prefixed(rejection.0)]),
+            Err(rejection) => Ok(vec![
+                self.question(&conversation)
+                    .prefixed(self.phrase(Message::Rejection(rejection))),
+            ]),
         }
     }
 
@@ -313,6 +322,6 @@ fn parse_location(text: &str) -> Result<Location, LocationProblem> {
     match Country::parse(text) {
         Ok(country) => Ok(Location::Abroad(country)),
         Err(CountryRejection::InTheUk) => Err(LocationProblem::InTheUk),
-        Err(CountryRejection::Invalid(_)) => Err(LocationProblem::Unrecognised),
+        Err(_) => Err(LocationProblem::Unrecognised),
     }
 }

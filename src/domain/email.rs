@@ -1,5 +1,3 @@
-use super::Rejection;
-
 /// An email address in its normalised form: lower-cased, and for providers
 /// that deliver `a.b+tag@` to `ab@`, with the dots and tag removed.
 ///
@@ -34,19 +32,17 @@ impl Email {
     pub const MAX_LEN: usize = 254;
 
     /// Checks the syntax of an address as typed and normalises it.
-    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+    pub fn parse(raw: &str) -> Result<Self, EmailRejection> {
         let typed = raw.trim().to_lowercase();
-        const SHAPE: Rejection =
-            Rejection("That doesn't look like an email address. Please type it like name@example.com.");
         if typed.is_empty() {
-            return Err(Rejection("Please type your email address, like name@example.com."));
+            return Err(EmailRejection::Missing);
         }
         if typed.len() > Self::MAX_LEN {
-            return Err(Rejection("That email address is too long."));
+            return Err(EmailRejection::TooLong);
         }
-        let (local, domain) = typed.split_once('@').ok_or(SHAPE)?;
+        let (local, domain) = typed.split_once('@').ok_or(EmailRejection::Malformed)?;
         if !valid_local_part(local) || !valid_domain(domain) {
-            return Err(SHAPE);
+            return Err(EmailRejection::Malformed);
         }
         let domain = if domain == "googlemail.com" {
             "gmail.com"
@@ -61,7 +57,7 @@ impl Email {
             local.to_owned()
         };
         if local.is_empty() {
-            return Err(SHAPE);
+            return Err(EmailRejection::Malformed);
         }
         Ok(Self(format!("{local}@{domain}")))
     }
@@ -80,6 +76,17 @@ impl Email {
     pub fn from_trusted(stored: String) -> Self {
         Self(stored)
     }
+}
+
+/// Why an email address was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailRejection {
+    /// Nothing typed.
+    Missing,
+    /// Longer than [`Email::MAX_LEN`].
+    TooLong,
+    /// Not shaped like an address.
+    Malformed,
 }
 
 fn strip_tag(local: &str) -> &str {
@@ -150,7 +157,6 @@ mod tests {
     #[test]
     fn malformed_addresses_are_rejected() {
         for raw in [
-            "",
             "ada",
             "ada@",
             "@example.com",
@@ -164,8 +170,14 @@ mod tests {
             "ada@example.c0m",
             "+tag@gmail.com",
         ] {
-            assert!(Email::parse(raw).is_err(), "{raw:?}");
+            assert_eq!(Email::parse(raw), Err(EmailRejection::Malformed), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn an_empty_answer_is_told_apart_from_a_malformed_one() {
+        assert_eq!(Email::parse(""), Err(EmailRejection::Missing));
+        assert_eq!(Email::parse("   "), Err(EmailRejection::Missing));
     }
 
     #[test]
@@ -191,14 +203,20 @@ mod tests {
             "ivan@example.xn--p1ai.",
             "ivan@example.xn--p_ai",
         ] {
-            assert!(Email::parse(raw).is_err(), "{raw:?}");
+            assert_eq!(Email::parse(raw), Err(EmailRejection::Malformed), "{raw:?}");
         }
     }
 
     #[test]
     fn overlong_addresses_are_rejected() {
         let raw = format!("{}@example.com", "a".repeat(65));
-        assert!(Email::parse(&raw).is_err());
+        assert_eq!(
+            Email::parse(&raw),
+            Err(EmailRejection::Malformed),
+            "a local part over 64"
+        );
+        let raw = format!("ada@{}.com", "a".repeat(Email::MAX_LEN));
+        assert_eq!(Email::parse(&raw), Err(EmailRejection::TooLong));
     }
 
     #[test]

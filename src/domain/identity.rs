@@ -25,15 +25,6 @@ impl Platform {
             Platform::Console => "console",
         }
     }
-
-    /// The name shown to people.
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Platform::Telegram => "Telegram",
-            Platform::Discord => "Discord",
-            Platform::Console => "the console",
-        }
-    }
 }
 
 impl fmt::Display for Platform {

@@ -1,7 +1,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 use super::countries::COUNTRIES;
-use super::{Rejection, contains_link, is_invisible_or_bidi};
+use super::{contains_link, is_invisible_or_bidi};
 
 /// What is kept of a British Forces Post Office address. The number after
 /// `BFPO` names a unit, which is narrower than a district, so like the
@@ -34,14 +34,6 @@ impl Location {
             Location::Abroad(country) => Some(country.as_str()),
         }
     }
-
-    /// How the location reads to the signer: "SW1A" or "France".
-    pub fn describe(&self) -> String {
-        match self {
-            Location::Uk(district) => district.describe(),
-            Location::Abroad(country) => country.as_str().to_owned(),
-        }
-    }
 }
 
 /// The outward code of a UK postcode: `SW1A` from `sw1a 1aa`. The inward
@@ -55,10 +47,7 @@ impl PostcodeDistrict {
     /// Accepts a full postcode (`SW1A 1AA`) or the district alone (`SW1A`),
     /// or a British Forces Post Office number (`BFPO 1234`, or `BFPO`
     /// alone), in any case and spacing.
-    pub fn parse(raw: &str) -> Result<Self, Rejection> {
-        const SHAPE: Rejection = Rejection(
-            "That doesn't look like a UK postcode. Please type it like SW1A 1AA. If you live outside the UK, type \"outside\".",
-        );
+    pub fn parse(raw: &str) -> Result<Self, PostcodeRejection> {
         let compact: String = raw
             .chars()
             .filter(|c| !c.is_whitespace())
@@ -71,11 +60,11 @@ impl PostcodeDistrict {
             return if number.len() <= 4 && number.bytes().all(|b| b.is_ascii_digit()) {
                 Ok(Self(BFPO.to_owned()))
             } else {
-                Err(SHAPE)
+                Err(PostcodeRejection::Malformed)
             };
         }
         if !compact.is_ascii() {
-            return Err(SHAPE);
+            return Err(PostcodeRejection::Malformed);
         }
         let outward = if compact.len() >= 5 && valid_inward(&compact[compact.len() - 3..]) {
             &compact[..compact.len() - 3]
@@ -85,7 +74,7 @@ impl PostcodeDistrict {
         if valid_outward(outward) {
             Ok(Self(outward.to_owned()))
         } else {
-            Err(SHAPE)
+            Err(PostcodeRejection::Malformed)
         }
     }
 
@@ -94,20 +83,23 @@ impl PostcodeDistrict {
         &self.0
     }
 
-    /// How the district reads to the signer: "SW1A (UK postcode district)",
-    /// or "BFPO (British Forces Post Office)".
-    pub fn describe(&self) -> String {
-        if self.0 == BFPO {
-            format!("{BFPO} (British Forces Post Office)")
-        } else {
-            format!("{} (UK postcode district)", self.0)
-        }
+    /// Whether this is a British Forces Post Office address (every one is
+    /// kept as `BFPO`) rather than a district: the two read differently.
+    pub fn is_forces_post_office(&self) -> bool {
+        self.0 == BFPO
     }
 
     /// Wraps a district read back from storage.
     pub fn from_trusted(stored: String) -> Self {
         Self(stored)
     }
+}
+
+/// Why a postcode was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostcodeRejection {
+    /// Not shaped like a UK postcode, a district or a forces address.
+    Malformed,
 }
 
 /// `9AA`, where the letters are never C, I, K, M, O or V.
@@ -140,30 +132,22 @@ fn valid_outward(outward: &str) -> bool {
 pub struct Country(String);
 
 /// Why a country answer was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CountryRejection {
     /// The UK or one of its nations: not wrong, but the signer should give a
     /// postcode instead, so callers steer them there rather than re-ask.
     InTheUk,
-    /// Not a country name, worded for the signer.
-    Invalid(Rejection),
-}
-
-impl std::fmt::Display for CountryRejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CountryRejection::InTheUk => f.write_str("That's in the UK, so please give your postcode instead."),
-            CountryRejection::Invalid(rejection) => std::fmt::Display::fmt(rejection, f),
-        }
-    }
-}
-
-impl std::error::Error for CountryRejection {}
-
-impl From<Rejection> for CountryRejection {
-    fn from(rejection: Rejection) -> Self {
-        CountryRejection::Invalid(rejection)
-    }
+    /// Nothing like a name: under two characters, or no letter.
+    Missing,
+    /// Longer than [`Country::MAX_CHARS`].
+    TooLong,
+    /// Characters no country name has (digits, symbols, hidden characters,
+    /// a link).
+    NotLetters,
+    /// Starts with `= + - @`, which a spreadsheet would run as a formula.
+    FormulaStart,
+    /// A name that is none of the world's countries and territories.
+    Unrecognised,
 }
 
 impl Country {
@@ -175,22 +159,17 @@ impl Country {
         let normalised: String = raw.trim().nfc().collect();
         let name = normalised.split_whitespace().collect::<Vec<_>>().join(" ");
         if name.chars().count() < 2 || !name.chars().any(char::is_alphabetic) {
-            return Err(Rejection("Please type the name of the country you live in.").into());
+            return Err(CountryRejection::Missing);
         }
         if name.chars().count() > Self::MAX_CHARS {
-            return Err(Rejection("That country name is too long. Please type just the country.").into());
+            return Err(CountryRejection::TooLong);
         }
         let allowed = |c: char| c.is_alphabetic() || " -'.,()’".contains(c);
         if !name.chars().all(allowed) || name.chars().any(is_invisible_or_bidi) || contains_link(&name) {
-            return Err(Rejection(
-                "A country name can only contain letters, spaces and hyphens. Please type just the country.",
-            )
-            .into());
+            return Err(CountryRejection::NotLetters);
         }
         if name.starts_with(['=', '+', '-', '@']) {
-            return Err(
-                Rejection("A country name cannot start with =, +, - or @. Please type just the country.").into(),
-            );
+            return Err(CountryRejection::FormulaStart);
         }
         let key = match_key(&name);
         if UK_NAMES.contains(&key.as_str()) {
@@ -200,9 +179,7 @@ impl Country {
             .iter()
             .find(|(stored, others)| match_key(stored) == key || others.iter().any(|o| match_key(o) == key))
             .map(|(stored, _)| Self((*stored).to_owned()))
-            .ok_or(CountryRejection::Invalid(Rejection(
-                "I don't recognise that country. Please type its name in English, such as France or United States.",
-            )))
+            .ok_or(CountryRejection::Unrecognised)
     }
 
     /// The country's usual English name.
@@ -260,7 +237,7 @@ const UK_NAMES: &[&str] = &[
 mod tests {
     use super::*;
 
-    fn district(raw: &str) -> Result<String, Rejection> {
+    fn district(raw: &str) -> Result<String, PostcodeRejection> {
         PostcodeDistrict::parse(raw).map(|d| d.as_str().to_owned())
     }
 
@@ -282,20 +259,14 @@ mod tests {
         for raw in ["BFPO 1234", "bfpo1234", " Bfpo  12 ", "BFPO 1", "BFPO"] {
             assert_eq!(district(raw).unwrap(), "BFPO", "{raw:?}");
         }
-        assert_eq!(
-            PostcodeDistrict::parse("BFPO 57").unwrap().describe(),
-            "BFPO (British Forces Post Office)"
-        );
-        assert_eq!(
-            PostcodeDistrict::parse("SW1A 1AA").unwrap().describe(),
-            "SW1A (UK postcode district)"
-        );
+        assert!(PostcodeDistrict::parse("BFPO 57").unwrap().is_forces_post_office());
+        assert!(!PostcodeDistrict::parse("SW1A 1AA").unwrap().is_forces_post_office());
     }
 
     #[test]
     fn malformed_forces_addresses_are_rejected() {
         for raw in ["BFPO 12345", "BFPO 12A", "BFPO-12", "BFPOX", "BF PO 12x"] {
-            assert!(district(raw).is_err(), "{raw:?}");
+            assert_eq!(district(raw), Err(PostcodeRejection::Malformed), "{raw:?}");
         }
     }
 
@@ -317,7 +288,7 @@ mod tests {
             "AI1 1AA",
             "ＳＷ１Ａ",
         ] {
-            assert!(district(raw).is_err(), "{raw:?}");
+            assert_eq!(district(raw), Err(PostcodeRejection::Malformed), "{raw:?}");
         }
     }
 
@@ -329,19 +300,25 @@ mod tests {
         assert_eq!(Country::parse("Holland").unwrap().as_str(), "Netherlands");
         assert!(Country::parse("Côte d'Ivoire").is_ok());
         assert!(Country::parse("Bosnia and Herzegovina").is_ok());
-        assert!(Country::parse("1").is_err());
-        assert!(Country::parse("France!!!").is_err());
-        assert!(Country::parse("www.spam.com").is_err());
-        assert!(Country::parse("-France").is_err());
-        assert!(Country::parse("London").is_err(), "not a country");
-        assert!(Country::parse("Narnia").is_err());
+        assert_eq!(Country::parse("1"), Err(CountryRejection::Missing));
+        assert_eq!(Country::parse(""), Err(CountryRejection::Missing));
+        assert_eq!(Country::parse(&"a".repeat(61)), Err(CountryRejection::TooLong));
+        assert_eq!(Country::parse("France!!!"), Err(CountryRejection::NotLetters));
+        assert_eq!(Country::parse("www.spam.com"), Err(CountryRejection::NotLetters));
+        assert_eq!(Country::parse("-France"), Err(CountryRejection::FormulaStart));
+        assert_eq!(
+            Country::parse("London"),
+            Err(CountryRejection::Unrecognised),
+            "not a country"
+        );
+        assert_eq!(Country::parse("Narnia"), Err(CountryRejection::Unrecognised));
     }
 
     #[test]
     fn uk_nations_are_sent_back_to_the_postcode() {
-        assert!(Country::parse("United Kingdom").is_err());
-        assert!(Country::parse("scotland").is_err());
-        assert!(Country::parse("U.K.").is_err());
+        for raw in ["United Kingdom", "scotland", "U.K."] {
+            assert_eq!(Country::parse(raw), Err(CountryRejection::InTheUk), "{raw:?}");
+        }
     }
 
     #[test]
@@ -362,7 +339,7 @@ mod tests {
         }
         for raw in ["Narnia", "France!!!", "1"] {
             assert!(
-                matches!(Country::parse(raw), Err(CountryRejection::Invalid(_))),
+                !matches!(Country::parse(raw), Err(CountryRejection::InTheUk)),
                 "{raw:?}"
             );
         }

@@ -2,10 +2,13 @@
 //! before it goes anywhere else, so the rest of the program never sees an
 //! unchecked name, email or postcode.
 //!
-//! Each parser returns a [`Rejection`] whose wording is shown to the supporter
-//! as it stands, so it names what is wrong and what would be right, and never
-//! repeats the input back (it may be personal data). Where the caller must act
-//! on why (a UK nation typed as a country), the reason is a type of its own.
+//! Each parser says why it refused an answer as a kind of its own
+//! ([`NameRejection`], [`EmailRejection`], [`PostcodeRejection`],
+//! [`CountryRejection`]; any of them as a [`Rejection`]), and never in words:
+//! the message catalogue words each kind for the person who typed it, in
+//! their language, naming what is wrong and what would be right without
+//! repeating the input (it may be personal data). A caller that must act on
+//! why (a UK nation typed as a country) matches on the kind.
 
 mod countries;
 mod email;
@@ -16,25 +19,51 @@ mod pseudonym;
 mod review;
 mod share_code;
 
-pub use email::Email;
+pub use email::{Email, EmailRejection};
 pub use identity::{ChatKind, Identity, Platform};
-pub use location::{Country, CountryRejection, Location, PostcodeDistrict};
-pub use name::SignerName;
+pub use location::{Country, CountryRejection, Location, PostcodeDistrict, PostcodeRejection};
+pub use name::{NameRejection, SignerName};
 pub use pseudonym::{PseudonymKey, set_pseudonym_key};
 pub use review::{Dimension, HoldReason};
 pub use share_code::ShareCode;
 
-/// Why a typed answer was not accepted, worded for the person who typed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection(pub &'static str);
+/// Why a typed answer was not accepted, whichever question it answered.
+/// Has no wording (and so no `Display`): the catalogue words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// A name.
+    Name(NameRejection),
+    /// An email address.
+    Email(EmailRejection),
+    /// A UK postcode.
+    Postcode(PostcodeRejection),
+    /// A country.
+    Country(CountryRejection),
+}
 
-impl std::fmt::Display for Rejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
+impl From<NameRejection> for Rejection {
+    fn from(rejection: NameRejection) -> Self {
+        Rejection::Name(rejection)
     }
 }
 
-impl std::error::Error for Rejection {}
+impl From<EmailRejection> for Rejection {
+    fn from(rejection: EmailRejection) -> Self {
+        Rejection::Email(rejection)
+    }
+}
+
+impl From<PostcodeRejection> for Rejection {
+    fn from(rejection: PostcodeRejection) -> Self {
+        Rejection::Postcode(rejection)
+    }
+}
+
+impl From<CountryRejection> for Rejection {
+    fn from(rejection: CountryRejection) -> Self {
+        Rejection::Country(rejection)
+    }
+}
 
 /// Characters that change how text is displayed without being visible:
 /// bidirectional overrides and isolates, zero-width joiners and spaces, the

@@ -93,13 +93,4 @@ impl Dimension {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.as_str() == text)
     }
-
-    /// How it reads in an alert.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Dimension::EmailDomain => "email domain",
-            Dimension::PostcodeDistrict => "postcode district",
-            Dimension::Platform => "platform",
-        }
-    }
 }

@@ -6,7 +6,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::{Answers, Button, FormProblem, Heading, LocationProblem, Message, SelectionProblem};
-use crate::domain::{Dimension, Email, Location, Platform, ShareCode};
+use crate::domain::{
+    CountryRejection, Dimension, Email, EmailRejection, Location, NameRejection, Platform, PostcodeRejection,
+    Rejection, ShareCode, SignerName,
+};
 use crate::storage::{ReviewAction, Selection, Signature, SignatureStatus};
 
 /// See [`super::SOMETHING_WENT_WRONG`].
@@ -25,6 +28,8 @@ const COMMANDS: &str = "Here's what I understand:\n\
     total: how many have signed\n\
     back: go back a step\n\
     cancel: stop, keeping nothing you've typed";
+
+const IN_THE_UK: &str = "That's in the UK, so please give your postcode instead, such as SW1A 1AA.";
 
 const SELECTION_HELP: &str = "To act on held signatures, send release or invalidate followed by filters: domain=example.com, district=SW1A, platform=discord, reason=new_account (or surge, email_domain_velocity, postcode_district_velocity, platform_velocity, blocked_domain, blocked_identity), since=2026-11-01, until=2026-11-02 (whole UTC days, or 2026-11-01T14:00); or all. You will see how many match before anything changes.";
 
@@ -113,6 +118,7 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
             "Withdrawing deletes your signature on \"{title}\" and everything we hold about you for it: your name, email, area and consent record. This can't be undone. Do you want to withdraw? (yes or no)"
         ),
 
+        M::Rejection(rejection) => write_rejection(rejection, f),
         M::EmailNeeded => f.write_str(
             "An email address is needed to sign this petition: it's how we make sure each person is counted once. It is never published.",
         ),
@@ -122,7 +128,7 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
         M::ConsentDeclined => f.write_str(
             "That's fine, but without your consent we can't add your signature, and nothing has been stored. If you change your mind, answer yes; otherwise send cancel.",
         ),
-        M::InTheUk => f.write_str("That's in the UK, so please give your postcode instead, such as SW1A 1AA."),
+        M::InTheUk => f.write_str(IN_THE_UK),
         M::FormProblems { problems } => {
             f.write_str("Some answers need another look:")?;
             for problem in problems {
@@ -397,10 +403,83 @@ fn write_button(button: Button, f: &mut Formatter<'_>) -> fmt::Result {
     f.write_str(label)
 }
 
+fn write_rejection(rejection: Rejection, f: &mut Formatter<'_>) -> fmt::Result {
+    match rejection {
+        Rejection::Name(rejection) => write_name_rejection(rejection, f),
+        Rejection::Email(rejection) => write_email_rejection(rejection, f),
+        Rejection::Postcode(PostcodeRejection::Malformed) => f.write_str(
+            "That doesn't look like a UK postcode. Please type it like SW1A 1AA. If you live outside the UK, type \"outside\".",
+        ),
+        Rejection::Country(rejection) => f.write_str(match rejection {
+            // The engine steers to the postcode question with this rather
+            // than re-asking; worded the same should anything else show it.
+            CountryRejection::InTheUk => IN_THE_UK,
+            CountryRejection::Missing => "Please type the name of the country you live in.",
+            CountryRejection::TooLong => "That country name is too long. Please type just the country.",
+            CountryRejection::NotLetters => {
+                "A country name can only contain letters, spaces and hyphens. Please type just the country."
+            }
+            CountryRejection::FormulaStart => {
+                "A country name cannot start with =, +, - or @. Please type just the country."
+            }
+            CountryRejection::Unrecognised => {
+                "I don't recognise that country. Please type its name in English, such as France or United States."
+            }
+        }),
+    }
+}
+
+fn write_name_rejection(rejection: NameRejection, f: &mut Formatter<'_>) -> fmt::Result {
+    f.write_str(match rejection {
+        NameRejection::Missing => "Please type the name you would like on the petition.",
+        NameRejection::Blank => "That name would show up blank on the petition. Please type it using ordinary letters.",
+        NameRejection::Hidden => {
+            "That name contains hidden or control characters. Please type it again using ordinary letters."
+        }
+        NameRejection::StrayMark => {
+            "That name has an accent or mark that isn't on a letter. Please type it as it is usually written."
+        }
+        NameRejection::StackedMarks => {
+            "That name has too many accents or marks piled on one letter. Please type it as it is usually written."
+        }
+        NameRejection::TooShort => {
+            return write!(
+                f,
+                "That name is too short. Please give at least {} characters.",
+                SignerName::MIN_CHARS
+            );
+        }
+        NameRejection::TooLong => {
+            return write!(
+                f,
+                "That name is too long. Please keep it to {} characters or fewer.",
+                SignerName::MAX_CHARS
+            );
+        }
+        NameRejection::NoLetter => "A name needs at least one letter.",
+        NameRejection::FormulaStart => "A name cannot start with =, +, - or @. Please type it starting with a letter.",
+        NameRejection::Link => "A name cannot contain a link or web address. Please type just your name.",
+    })
+}
+
+fn write_email_rejection(rejection: EmailRejection, f: &mut Formatter<'_>) -> fmt::Result {
+    f.write_str(match rejection {
+        EmailRejection::Missing => "Please type your email address, like name@example.com.",
+        EmailRejection::TooLong => "That email address is too long.",
+        EmailRejection::Malformed => "That doesn't look like an email address. Please type it like name@example.com.",
+    })
+}
+
 fn write_form_problem(problem: &FormProblem, f: &mut Formatter<'_>) -> fmt::Result {
-    match problem {
-        FormProblem::Name(rejection) => write!(f, "Name: {rejection}"),
-        FormProblem::Email(rejection) => write!(f, "Email: {rejection}"),
+    match *problem {
+        FormProblem::Name(rejection) => {
+            f.write_str("Name: ")?;
+            write_name_rejection(rejection, f)
+        }
+        FormProblem::Email(rejection) => {
+            f.write_str("Email: ")?;
+            write_email_rejection(rejection, f)
+        }
         FormProblem::EmailNeeded => {
             f.write_str("Email: an email address is needed to sign this petition; it is never published.")
         }
@@ -668,8 +747,9 @@ impl Display for Described<&Selection> {
 impl Display for Described<&Location> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self.0 {
-            // Every forces address is kept as this one district.
-            Location::Uk(district) if district.as_str() == "BFPO" => f.write_str("BFPO (British Forces Post Office)"),
+            Location::Uk(district) if district.is_forces_post_office() => {
+                write!(f, "{} (British Forces Post Office)", district.as_str())
+            }
             Location::Uk(district) => write!(f, "{} (UK postcode district)", district.as_str()),
             Location::Abroad(country) => f.write_str(country.as_str()),
         }
@@ -754,7 +834,154 @@ mod tests {
     fn a_forces_district_reads_as_the_forces_post_office() {
         let forces = Location::Uk(crate::domain::PostcodeDistrict::parse("BFPO 57").unwrap());
         let london = Location::Uk(crate::domain::PostcodeDistrict::parse("SW1A 1AA").unwrap());
-        assert_eq!(Described(&forces).to_string(), forces.describe());
-        assert_eq!(Described(&london).to_string(), london.describe());
+        let abroad = Location::Abroad(crate::domain::Country::parse("france").unwrap());
+        assert_eq!(Described(&forces).to_string(), "BFPO (British Forces Post Office)");
+        assert_eq!(Described(&london).to_string(), "SW1A (UK postcode district)");
+        assert_eq!(Described(&abroad).to_string(), "France");
+    }
+
+    #[test]
+    fn progress_reads_against_the_goal() {
+        assert_eq!(
+            english(Message::Progress { total: 1, goal: 10_000 }),
+            "1 of 10,000 signatures (0% of the goal)"
+        );
+        assert_eq!(
+            english(Message::Progress {
+                total: 2500,
+                goal: 10_000
+            }),
+            "2,500 of 10,000 signatures (25% of the goal)"
+        );
+    }
+
+    /// Each rejection's number, in a match without a catch-all: a new kind
+    /// does not build until it is numbered, and the test below fails until
+    /// it is worded there.
+    fn rejection_number(rejection: Rejection) -> usize {
+        use {CountryRejection as C, EmailRejection as E, NameRejection as N};
+        match rejection {
+            Rejection::Name(N::Missing) => 0,
+            Rejection::Name(N::Blank) => 1,
+            Rejection::Name(N::Hidden) => 2,
+            Rejection::Name(N::StrayMark) => 3,
+            Rejection::Name(N::StackedMarks) => 4,
+            Rejection::Name(N::TooShort) => 5,
+            Rejection::Name(N::TooLong) => 6,
+            Rejection::Name(N::NoLetter) => 7,
+            Rejection::Name(N::FormulaStart) => 8,
+            Rejection::Name(N::Link) => 9,
+            Rejection::Email(E::Missing) => 10,
+            Rejection::Email(E::TooLong) => 11,
+            Rejection::Email(E::Malformed) => 12,
+            Rejection::Postcode(PostcodeRejection::Malformed) => 13,
+            Rejection::Country(C::InTheUk) => 14,
+            Rejection::Country(C::Missing) => 15,
+            Rejection::Country(C::TooLong) => 16,
+            Rejection::Country(C::NotLetters) => 17,
+            Rejection::Country(C::FormulaStart) => 18,
+            Rejection::Country(C::Unrecognised) => 19,
+        }
+    }
+    const REJECTIONS: usize = 20;
+
+    #[test]
+    fn every_rejection_is_worded() {
+        use {CountryRejection as C, EmailRejection as E, NameRejection as N};
+        let worded: [(Rejection, &str); REJECTIONS] = [
+            (
+                N::Missing.into(),
+                "Please type the name you would like on the petition.",
+            ),
+            (
+                N::Blank.into(),
+                "That name would show up blank on the petition. Please type it using ordinary letters.",
+            ),
+            (
+                N::Hidden.into(),
+                "That name contains hidden or control characters. Please type it again using ordinary letters.",
+            ),
+            (
+                N::StrayMark.into(),
+                "That name has an accent or mark that isn't on a letter. Please type it as it is usually written.",
+            ),
+            (
+                N::StackedMarks.into(),
+                "That name has too many accents or marks piled on one letter. Please type it as it is usually written.",
+            ),
+            (
+                N::TooShort.into(),
+                "That name is too short. Please give at least 2 characters.",
+            ),
+            (
+                N::TooLong.into(),
+                "That name is too long. Please keep it to 100 characters or fewer.",
+            ),
+            (N::NoLetter.into(), "A name needs at least one letter."),
+            (
+                N::FormulaStart.into(),
+                "A name cannot start with =, +, - or @. Please type it starting with a letter.",
+            ),
+            (
+                N::Link.into(),
+                "A name cannot contain a link or web address. Please type just your name.",
+            ),
+            (
+                E::Missing.into(),
+                "Please type your email address, like name@example.com.",
+            ),
+            (E::TooLong.into(), "That email address is too long."),
+            (
+                E::Malformed.into(),
+                "That doesn't look like an email address. Please type it like name@example.com.",
+            ),
+            (
+                PostcodeRejection::Malformed.into(),
+                "That doesn't look like a UK postcode. Please type it like SW1A 1AA. If you live outside the UK, type \"outside\".",
+            ),
+            (
+                C::InTheUk.into(),
+                "That's in the UK, so please give your postcode instead, such as SW1A 1AA.",
+            ),
+            (C::Missing.into(), "Please type the name of the country you live in."),
+            (
+                C::TooLong.into(),
+                "That country name is too long. Please type just the country.",
+            ),
+            (
+                C::NotLetters.into(),
+                "A country name can only contain letters, spaces and hyphens. Please type just the country.",
+            ),
+            (
+                C::FormulaStart.into(),
+                "A country name cannot start with =, +, - or @. Please type just the country.",
+            ),
+            (
+                C::Unrecognised.into(),
+                "I don't recognise that country. Please type its name in English, such as France or United States.",
+            ),
+        ];
+        let mut listed = [false; REJECTIONS];
+        for (rejection, sentence) in worded {
+            listed[rejection_number(rejection)] = true;
+            assert_eq!(english(Message::Rejection(rejection)), sentence);
+        }
+        assert!(listed.iter().all(|listed| *listed), "every kind is worded above");
+    }
+
+    #[test]
+    fn a_form_lists_each_refused_answer_under_its_field() {
+        let problems = [
+            FormProblem::Name(NameRejection::TooShort),
+            FormProblem::Email(EmailRejection::Malformed),
+            FormProblem::Where(LocationProblem::Unrecognised),
+        ];
+        assert_eq!(
+            english(Message::FormProblems { problems: &problems }),
+            "Some answers need another look:\n\
+             Name: That name is too short. Please give at least 2 characters.\n\
+             Email: That doesn't look like an email address. Please type it like name@example.com.\n\
+             Where you live: that isn't a UK postcode or a country I recognise. Type a postcode such as SW1A 1AA, or the name of your country."
+        );
     }
 }

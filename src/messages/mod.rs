@@ -21,9 +21,11 @@
 //!
 //! Campaign text (title, statement, article, consent wording, privacy
 //! notice) comes from the campaign's settings and is passed in as it stands;
-//! the catalogue words everything around it. Messages never carry personal
-//! data into a log: they are shown only to the person they describe, or to
-//! organisers as counts.
+//! the catalogue words everything around it. The domain's checks say why an
+//! answer was refused as a [`Rejection`], a kind with no wording; the
+//! catalogue words each kind ([`Message::Rejection`]). Messages never carry
+//! personal data into a log: they are shown only to the person they
+//! describe, or to organisers as counts.
 
 pub mod en;
 
@@ -33,7 +35,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Email, Location, Platform, Rejection, SignerName};
+use crate::domain::{Email, EmailRejection, Location, NameRejection, Platform, Rejection, SignerName};
 use crate::storage::{Anomaly, ReviewAction, Selection, Signature};
 
 /// The apology for a failure inside, in English, for adapters that must
@@ -157,6 +159,8 @@ pub enum Message<'a> {
     },
 
     // Answers that are not accepted.
+    /// Why an answer was refused, before its question is asked again.
+    Rejection(Rejection),
     /// `skip` at the email step of a campaign that needs an email.
     EmailNeeded,
     /// `skip` at the postcode or country step.
@@ -578,12 +582,12 @@ pub enum Button {
 }
 
 /// What is wrong with an answer in a submitted form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormProblem {
-    /// The name, as its check words it.
-    Name(Rejection),
-    /// The email, as its check words it.
-    Email(Rejection),
+    /// The name, refused by its check.
+    Name(NameRejection),
+    /// The email, refused by its check.
+    Email(EmailRejection),
     /// No email, where the campaign needs one.
     EmailNeeded,
     /// Where they live.
