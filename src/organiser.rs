@@ -56,13 +56,7 @@ impl Organisers {
     }
 }
 
-/// "1,234 of 10,000 signatures (12% of the goal)", in English, for
-/// adapters that show a total themselves.
-pub fn progress(total: u64, goal: u64) -> String {
-    Message::Progress { total, goal }.text(Language::English)
-}
-
-/// 12345 as "12,345", in English, for adapters and the command line.
+/// 12345 as "12,345", in English, for the command line.
 pub fn thousands(n: u64) -> String {
     Message::Number(n).text(Language::English)
 }
@@ -296,12 +290,6 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1234567), "1,234,567");
-    }
-
-    #[test]
-    fn progress_reads_against_the_goal() {
-        assert_eq!(progress(1, 10000), "1 of 10,000 signatures (0% of the goal)");
-        assert_eq!(progress(2500, 10000), "2,500 of 10,000 signatures (25% of the goal)");
     }
 
     #[test]

@@ -192,6 +192,12 @@ impl Engine {
         Ok(())
     }
 
+    /// The language replies are worded in, so that adapters word what they
+    /// add (labels, command descriptions) in the same one.
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
     /// The configured campaigns.
     pub fn campaigns(&self) -> &Campaigns {
         &self.campaigns

@@ -36,6 +36,7 @@ use crate::config::DiscordSettings;
 use crate::conversation::{Engine, FormAnswers, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;
 use crate::domain::{ChatKind, Identity, Platform};
+use crate::messages::{self, DiscordCommand, DiscordOption, Language};
 use crate::shutdown::AbortOnDrop;
 
 /// Discord's API when no proxy is configured.
@@ -45,63 +46,58 @@ pub const DISCORD_API: &str = "https://discord.com";
 /// interaction that gets no first response within 3 seconds.
 pub const DEFER_AFTER: Duration = Duration::from_millis(2000);
 
-/// The slash commands, with the descriptions Discord shows.
-pub fn commands() -> Vec<CreateCommand> {
-    let plain = |name: &str, description: &str| CreateCommand::new(name).description(description);
-    vec![
-        plain("petition", "Show the petition to everyone here, with its total"),
-        plain("sign", "Sign the petition (opens a private form)").add_option(
-            CreateCommandOption::new(
-                CommandOptionType::String,
-                "code",
-                "A friend's share code, if you have one",
-            )
-            .required(false)
-            .max_length(64),
-        ),
-        plain("article", "Read the full article (only you see it)"),
-        plain("status", "Have I signed, and when? (only you see it)"),
-        plain("withdraw", "Remove my signature and my data"),
-        plain("mydata", "Everything held about me (only you see it)"),
-        plain("privacy", "What is kept about you, and why"),
-        plain("total", "How many have signed"),
-        plain("help", "What the bot can do"),
+/// The slash commands, with the descriptions Discord shows, in `language`.
+pub fn commands(language: Language) -> Vec<CreateCommand> {
+    let plain = |name: &str, command: DiscordCommand| {
+        CreateCommand::new(name).description(messages::Message::DiscordCommand(command).text(language))
+    };
+    let organisers = |name: &str, command: DiscordCommand| {
         // Shown by default only to members who can manage the server; the
         // engine still checks the organiser list, since admins can change this.
-        plain("stats", "Organisers: breakdowns of the signatures")
-            .default_member_permissions(Permissions::MANAGE_GUILD),
-        plain("export", "Organisers: the signatures as a CSV file")
-            .default_member_permissions(Permissions::MANAGE_GUILD),
-        plain("held", "Organisers: signatures held for review").default_member_permissions(Permissions::MANAGE_GUILD),
-        plain("anomalies", "Organisers: velocity alerts of the last week")
-            .default_member_permissions(Permissions::MANAGE_GUILD),
-        review_command("release", "Organisers: count held signatures in (shows how many first)"),
-        review_command(
-            "invalidate",
-            "Organisers: stop signatures counting (shows how many first)",
+        plain(name, command).default_member_permissions(Permissions::MANAGE_GUILD)
+    };
+    vec![
+        plain("petition", DiscordCommand::Petition),
+        plain("sign", DiscordCommand::Sign).add_option(
+            CreateCommandOption::new(CommandOptionType::String, "code", option(DiscordOption::Code, language))
+                .required(false)
+                .max_length(64),
         ),
+        plain("article", DiscordCommand::Article),
+        plain("status", DiscordCommand::Status),
+        plain("withdraw", DiscordCommand::Withdraw),
+        plain("mydata", DiscordCommand::MyData),
+        plain("privacy", DiscordCommand::Privacy),
+        plain("total", DiscordCommand::Total),
+        plain("help", DiscordCommand::Help),
+        organisers("stats", DiscordCommand::Stats),
+        organisers("export", DiscordCommand::Export),
+        organisers("held", DiscordCommand::Held),
+        organisers("anomalies", DiscordCommand::Anomalies),
+        with_filters(organisers("release", DiscordCommand::Release), language),
+        with_filters(organisers("invalidate", DiscordCommand::Invalidate), language),
     ]
 }
 
-/// `/release` and `/invalidate`, whose options are the selection filters.
-fn review_command(name: &str, description: &str) -> CreateCommand {
-    let filter = |name: &str, description: &str| {
-        CreateCommandOption::new(CommandOptionType::String, name, description).required(false)
+/// An option's description in `language`.
+fn option(option: DiscordOption, language: Language) -> String {
+    messages::Message::DiscordOption(option).text(language)
+}
+
+/// `/release` and `/invalidate`'s options: the selection filters.
+fn with_filters(command: CreateCommand, language: Language) -> CreateCommand {
+    let filter = |name: &str, described: DiscordOption| {
+        CreateCommandOption::new(CommandOptionType::String, name, option(described, language)).required(false)
     };
-    CreateCommand::new(name)
-        .description(description)
-        .default_member_permissions(Permissions::MANAGE_GUILD)
-        .add_option(filter(
-            "reason",
-            "Held for this reason, e.g. new_account, surge, blocked_domain",
-        ))
-        .add_option(filter("domain", "Email domain, e.g. example.com"))
-        .add_option(filter("district", "Postcode district, e.g. SW1A"))
-        .add_option(filter("platform", "telegram, discord or console"))
-        .add_option(filter("since", "Signed on or after, e.g. 2026-11-01"))
-        .add_option(filter("until", "Signed on or before, e.g. 2026-11-02"))
+    command
+        .add_option(filter("reason", DiscordOption::Reason))
+        .add_option(filter("domain", DiscordOption::Domain))
+        .add_option(filter("district", DiscordOption::District))
+        .add_option(filter("platform", DiscordOption::Platform))
+        .add_option(filter("since", DiscordOption::Since))
+        .add_option(filter("until", DiscordOption::Until))
         .add_option(
-            CreateCommandOption::new(CommandOptionType::Boolean, "all", "Every held (or every) signature")
+            CreateCommandOption::new(CommandOptionType::Boolean, "all", option(DiscordOption::All, language))
                 .required(false),
         )
 }
@@ -210,14 +206,15 @@ fn roles(member: Option<&serenity::all::Member>) -> Vec<String> {
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         info!(guilds = self.guilds.len(), "connected to Discord");
+        let language = self.engine.language();
         let registered = if self.guilds.is_empty() {
-            serenity::all::Command::set_global_commands(&ctx.http, commands())
+            serenity::all::Command::set_global_commands(&ctx.http, commands(language))
                 .await
                 .map(drop)
         } else {
             let mut result = Ok(());
             for guild in &self.guilds {
-                if let Err(error) = guild.set_commands(&ctx.http, commands()).await {
+                if let Err(error) = guild.set_commands(&ctx.http, commands(language)).await {
                     result = Err(error);
                 }
             }
@@ -264,7 +261,7 @@ impl EventHandler for Handler {
         };
         let replies = self.engine.handle(incoming).await;
         for reply in replies {
-            for part in messages_of(&reply, false) {
+            for part in messages_of(&reply, false, self.engine.language()) {
                 if let Err(error) = self.rest.send_to_channel(message.channel_id.get(), &part).await {
                     warn!(%error, "could not send a direct message");
                 }
@@ -380,6 +377,7 @@ impl Handler {
     /// Opens a DM and starts the conversation there, for people who prefer
     /// typing; says so privately where they pressed the button.
     async fn move_to_direct_messages(&self, ctx: &Context, turn: Turn<'_>, who: Identity) {
+        let language = self.engine.language();
         let user_id: u64 = who.user_id.parse().expect("Discord ids are numbers");
         let note = match self.rest.open_dm(user_id).await {
             Ok(channel) => {
@@ -392,7 +390,7 @@ impl Handler {
                     .await;
                 let mut delivered = true;
                 for reply in &replies {
-                    for part in messages_of(reply, false) {
+                    for part in messages_of(reply, false, language) {
                         if let Err(error) = self.rest.send_to_channel(channel, &part).await {
                             delivered = false;
                             if !error.is_cannot_message_user() {
@@ -402,17 +400,18 @@ impl Handler {
                     }
                 }
                 if delivered {
-                    "I've sent you a direct message: we can carry on there."
+                    messages::Message::DirectMessageSent
                 } else {
-                    "I can't send you direct messages (check your privacy settings for this server), so please press Sign to use the form here instead."
+                    messages::Message::DirectMessagesRefused
                 }
             }
-            Err(_) => {
-                "I can't open a direct message with you right now, so please press Sign to use the form here instead."
-            }
+            Err(_) => messages::Message::DirectMessageUnavailable,
         };
-        let response =
-            CreateInteractionResponse::Message(CreateInteractionResponseMessage::new().content(note).ephemeral(true));
+        let response = CreateInteractionResponse::Message(
+            CreateInteractionResponseMessage::new()
+                .content(note.text(language))
+                .ephemeral(true),
+        );
         if let Err(error) = response.execute(&ctx.http, (turn.id, turn.token)).await {
             warn!(error = %describe(&error), "could not answer an interaction");
         }
@@ -442,15 +441,20 @@ impl Handler {
             return;
         }
         let first = replies.remove(0);
-        let (response, rest_of_first) =
-            first_response(&turn, &first, self.engine.campaigns().default_campaign().title.as_str());
+        let language = self.engine.language();
+        let (response, rest_of_first) = first_response(
+            &turn,
+            &first,
+            self.engine.campaigns().default_campaign().title.as_str(),
+            language,
+        );
         if let Err(error) = response.execute(&ctx.http, (turn.id, turn.token)).await {
             warn!(error = %describe(&error), "could not answer an interaction");
             return;
         }
         let remaining = rest_of_first
             .into_iter()
-            .chain(replies.iter().flat_map(|reply| messages_of(reply, true)));
+            .chain(replies.iter().flat_map(|reply| messages_of(reply, true, language)));
         for message in remaining {
             if let Err(error) = self.rest.follow_up(turn.application_id, turn.token, &message).await {
                 warn!(%error, "could not send a follow-up");
@@ -462,7 +466,8 @@ impl Handler {
     /// the rest follow. A form cannot be opened now, so it is offered as a
     /// button.
     async fn follow_up_deferred(&self, turn: &Turn<'_>, replies: Vec<Reply>) {
-        let mut messages = replies.iter().flat_map(|reply| messages_of(reply, true));
+        let language = self.engine.language();
+        let mut messages = replies.iter().flat_map(|reply| messages_of(reply, true, language));
         if let Some(first) = messages.next()
             && let Err(error) = self.rest.edit_original(turn.application_id, turn.token, &first).await
         {
@@ -499,16 +504,17 @@ fn first_response(
     turn: &Turn<'_>,
     reply: &Reply,
     campaign_title: &str,
+    language: Language,
 ) -> (CreateInteractionResponse, Vec<OutgoingMessage>) {
     if turn.trigger != Trigger::Form
         && let Some(form) = &reply.form
     {
         return (
-            CreateInteractionResponse::Modal(render::modal(campaign_title, form)),
+            CreateInteractionResponse::Modal(render::modal(campaign_title, form, language)),
             Vec::new(),
         );
     }
-    let mut parts = messages_of(reply, true);
+    let mut parts = messages_of(reply, true, language);
     let first = parts.remove(0);
     let update = turn.trigger == Trigger::Button && reply.placement == Placement::InPlaceOfChoice;
     let mut message = CreateInteractionResponseMessage::new()
@@ -532,9 +538,10 @@ fn first_response(
 }
 
 /// A reply as one or more Discord messages under the length limit; buttons
-/// on the last. `ephemeral` applies to private replies in servers.
-fn messages_of(reply: &Reply, ephemeral: bool) -> Vec<OutgoingMessage> {
-    let text = render::text(reply);
+/// on the last, what the adapter adds worded in `language`. `ephemeral`
+/// applies to private replies in servers.
+fn messages_of(reply: &Reply, ephemeral: bool, language: Language) -> Vec<OutgoingMessage> {
+    let text = render::text(reply, language);
     let mut parts: Vec<OutgoingMessage> = adapter::split_text(&text, render::MAX_MESSAGE_CHARS)
         .into_iter()
         .map(|content| OutgoingMessage {
@@ -544,12 +551,12 @@ fn messages_of(reply: &Reply, ephemeral: bool) -> Vec<OutgoingMessage> {
         })
         .collect();
     let last = parts.last_mut().expect("split_text returns at least one part");
-    last.components = render::components(reply);
+    last.components = render::components(reply, language);
     last.attachment = reply.attachment.clone();
     if let Some(summary) = &reply.summary {
         // The embed says it all; the plain text is for platforms without one.
         last.content = String::new();
-        last.embeds = vec![render::summary_embed(summary)];
+        last.embeds = vec![render::summary_embed(summary, language)];
     }
     parts
 }

@@ -1,12 +1,13 @@
 //! Engine replies as Discord messages: text split under 2,000 characters,
 //! choices as buttons (five to a row), the campaign as an embed with a
-//! progress bar, and forms as modals.
+//! progress bar, and forms as modals. What the adapter adds is worded by
+//! the catalogue in the language it is given, the engine's.
 
 use serenity::all::{ButtonStyle, InputTextStyle};
 use serenity::builder::{CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter, CreateInputText, CreateModal};
 
 use crate::conversation::{Form, Link, Reply, Summary};
-use crate::organiser::{progress, thousands};
+use crate::messages::{Button, FormLabel, Language, Message};
 
 /// Longest message content Discord accepts, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 2000;
@@ -38,7 +39,8 @@ pub mod ids {
 }
 
 /// The buttons for a reply: its choices, then the adapter's own.
-pub fn components(reply: &Reply) -> Vec<CreateActionRow> {
+pub fn components(reply: &Reply, language: Language) -> Vec<CreateActionRow> {
+    let label = |button: Button| Message::Button(button).text(language);
     let mut buttons: Vec<CreateButton> = reply
         .choices
         .iter()
@@ -52,18 +54,20 @@ pub fn components(reply: &Reply) -> Vec<CreateActionRow> {
         buttons.insert(
             0,
             CreateButton::new(ids::FORM)
-                .label("Open the form")
+                .label(label(Button::OpenForm))
                 .style(ButtonStyle::Primary),
         );
     }
     if let Some(Link::SignPrivately { .. }) = reply.link {
         buttons.extend([
-            CreateButton::new(ids::SIGN).label("Sign").style(ButtonStyle::Primary),
+            CreateButton::new(ids::SIGN)
+                .label(label(Button::SignHere))
+                .style(ButtonStyle::Primary),
             CreateButton::new(ids::ARTICLE)
-                .label("Read the article")
+                .label(label(Button::Article))
                 .style(ButtonStyle::Secondary),
             CreateButton::new(ids::DM)
-                .label("Sign by direct message")
+                .label(label(Button::SignByDirectMessage))
                 .style(ButtonStyle::Secondary),
         ]);
     }
@@ -74,10 +78,15 @@ pub fn components(reply: &Reply) -> Vec<CreateActionRow> {
         .collect()
 }
 
-/// The text of a reply, with what Discord has no link for spelled out.
-pub fn text(reply: &Reply) -> String {
+/// The text of a reply, with what Discord has no link for spelled out in
+/// `language`.
+pub fn text(reply: &Reply, language: Language) -> String {
     match &reply.link {
-        Some(Link::Share { code, .. }) => format!("{}\n\nOn Discord, friends can use `/sign code:{code}`.", reply.text),
+        Some(Link::Share { code, .. }) => format!(
+            "{}\n\n{}",
+            reply.text,
+            Message::DiscordShare { code }.in_language(language)
+        ),
         _ => reply.text.clone(),
     }
 }
@@ -94,61 +103,64 @@ pub fn progress_bar(total: u64, goal: u64) -> String {
     )
 }
 
-/// The campaign as an embed.
-pub fn summary_embed(summary: &Summary) -> CreateEmbed {
+/// The campaign as an embed, worded in `language`.
+pub fn summary_embed(summary: &Summary, language: Language) -> CreateEmbed {
+    let addressed_to = Message::SummaryAddressedTo {
+        addressed_to: &summary.addressed_to,
+    };
+    let progress = Message::Progress {
+        total: summary.total,
+        goal: summary.goal,
+    };
+    let footer = Message::SummaryFooter {
+        author: &summary.author,
+        goal: summary.goal,
+    };
     CreateEmbed::new()
         .title(truncate(&summary.title, 256))
+        // The "> " is Discord markup (a block quote), not wording.
         .description(truncate(
-            &format!("A petition to {}:\n\n> {}", summary.addressed_to, summary.statement),
+            &format!("{}\n\n> {}", addressed_to.in_language(language), summary.statement),
             4096,
         ))
         .field(
-            "Signatures",
+            Message::SummarySignatures.text(language),
             format!(
                 "{}\n{}",
                 progress_bar(summary.total, summary.goal),
-                progress(summary.total, summary.goal)
+                progress.in_language(language)
             ),
             false,
         )
-        .footer(CreateEmbedFooter::new(format!(
-            "Started by {}. Your details are never shown here. Goal: {}",
-            summary.author,
-            thousands(summary.goal)
-        )))
+        .footer(CreateEmbedFooter::new(footer.text(language)))
 }
 
-/// The signing form: at most 5 inputs, title and labels at most 45
-/// characters, as Discord requires.
-pub fn modal(campaign_title: &str, form: &Form) -> CreateModal {
-    let input = |id: &str, label: &str, value: &str, max: u16| {
+/// The signing form, worded in `language`: at most 5 inputs, title and
+/// labels at most 45 characters, as Discord requires.
+pub fn modal(campaign_title: &str, form: &Form, language: Language) -> CreateModal {
+    let input = |id: &str, label: FormLabel, value: &str, max: u16| {
+        let label = Message::FormLabel(label).text(language);
         let mut input = CreateInputText::new(InputTextStyle::Short, label, id).max_length(max);
         if !value.is_empty() {
             input = input.value(value);
         }
         input
     };
-    let email_label = if form.email_optional {
-        "Email (optional, never published)"
-    } else {
-        "Email (never published)"
+    let email = FormLabel::Email {
+        optional: form.email_optional,
     };
-    CreateModal::new(ids::MODAL, truncate(&format!("Sign: {campaign_title}"), 45)).components(vec![
+    let title = Message::FormTitle { title: campaign_title }.text(language);
+    CreateModal::new(ids::MODAL, truncate(&title, 45)).components(vec![
         CreateActionRow::InputText(
-            input(ids::NAME, "Your name, as it will appear", &form.name, 100)
+            input(ids::NAME, FormLabel::Name, &form.name, 100)
                 .min_length(2)
                 .required(true),
         ),
-        CreateActionRow::InputText(input(ids::EMAIL, email_label, &form.email, 254).required(!form.email_optional)),
+        CreateActionRow::InputText(input(ids::EMAIL, email, &form.email, 254).required(!form.email_optional)),
         CreateActionRow::InputText(
-            input(
-                ids::LOCATION,
-                "UK postcode, or your country if abroad",
-                &form.location,
-                60,
-            )
-            .placeholder("SW1A 1AA, or France")
-            .required(true),
+            input(ids::LOCATION, FormLabel::Where, &form.location, 60)
+                .placeholder(Message::WhereExample.text(language))
+                .required(true),
         ),
     ])
 }
@@ -175,6 +187,22 @@ mod tests {
             format!("{}{} 50%", "▰".repeat(10), "▱".repeat(10))
         );
         assert_eq!(progress_bar(150, 100), format!("{} 150%", "▰".repeat(20)));
+    }
+
+    #[test]
+    fn the_form_fits_discords_limits_as_worded() {
+        let language = Language::English;
+        for label in [
+            FormLabel::Name,
+            FormLabel::Email { optional: true },
+            FormLabel::Email { optional: false },
+            FormLabel::Where,
+        ] {
+            let label = Message::FormLabel(label).text(language);
+            assert!((1..=45).contains(&label.chars().count()), "{label:?}");
+        }
+        let example = Message::WhereExample.text(language);
+        assert!((1..=100).contains(&example.chars().count()), "{example:?}");
     }
 
     #[test]

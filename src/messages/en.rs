@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{Answers, Button, FormProblem, Heading, LocationProblem, Message, SelectionProblem};
+use super::{
+    Answers, Button, DiscordCommand, DiscordOption, FormLabel, FormProblem, Heading, LocationProblem, Message,
+    SelectionProblem, TelegramCommand,
+};
 use crate::domain::{
     CountryRejection, Dimension, Email, EmailRejection, Location, NameRejection, Platform, PostcodeRejection,
     Rejection, ShareCode, SignerName,
@@ -369,6 +372,39 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
         ),
         M::ConsoleSaved { path } => write!(f, "Saved as {}", path.display()),
 
+        M::YourLink { link } => write!(f, "Your link: {link}"),
+        M::ShareInvitation => f.write_str("Please sign this petition too"),
+        M::DiscordShare { code } => write!(f, "On Discord, friends can use `/sign code:{code}`."),
+        M::TelegramCommand(command) => f.write_str(telegram_command(command)),
+        M::DiscordCommand(command) => f.write_str(discord_command(command)),
+        M::DiscordOption(option) => f.write_str(discord_option(option)),
+        M::SummaryAddressedTo { addressed_to } => write!(f, "A petition to {addressed_to}:"),
+        M::SummarySignatures => f.write_str("Signatures"),
+        M::SummaryFooter { author, goal } => write!(
+            f,
+            "Started by {author}. Your details are never shown here. Goal: {}",
+            Thousands(goal)
+        ),
+        M::FormTitle { title } => write!(f, "Sign: {title}"),
+        M::FormLabel(label) => f.write_str(match label {
+            FormLabel::Name => "Your name, as it will appear",
+            FormLabel::Email { optional: true } => "Email (optional, never published)",
+            FormLabel::Email { optional: false } => "Email (never published)",
+            FormLabel::Where => "UK postcode, or your country if abroad",
+        }),
+        M::WhereExample => f.write_str("SW1A 1AA, or France"),
+        M::DirectMessageSent => f.write_str("I've sent you a direct message: we can carry on there."),
+        M::DirectMessagesRefused => write!(
+            f,
+            "I can't send you direct messages (check your privacy settings for this server), so please press {} to use the form here instead.",
+            Label(Button::SignHere)
+        ),
+        M::DirectMessageUnavailable => write!(
+            f,
+            "I can't open a direct message with you right now, so please press {} to use the form here instead.",
+            Label(Button::SignHere)
+        ),
+
         M::Progress { total, goal } => Progress(total, goal).fmt(f),
         M::Number(n) => Thousands(n).fmt(f),
         M::Wait(wait) => Wait(wait).fmt(f),
@@ -399,8 +435,80 @@ fn write_button(button: Button, f: &mut Formatter<'_>) -> fmt::Result {
         Button::Withdraw => "Yes, withdraw",
         Button::KeepSignature => "No, keep my signature",
         Button::Review { action, count } => return write!(f, "Yes, {} {}", action.as_str(), Thousands(count)),
+        Button::Share => "Share the petition",
+        Button::SignInPrivate => "Sign in a private chat",
+        Button::OpenForm => "Open the form",
+        Button::SignHere => "Sign",
+        Button::SignByDirectMessage => "Sign by direct message",
     };
     f.write_str(label)
+}
+
+/// A button's label, inside other wording that tells people to press it.
+struct Label(Button);
+
+impl Display for Label {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_button(self.0, f)
+    }
+}
+
+fn telegram_command(command: TelegramCommand) -> &'static str {
+    use TelegramCommand as C;
+    match command {
+        C::Start => "Show the petition and what you can do",
+        C::Sign => "Sign the petition",
+        C::Article => "Read the full article",
+        C::Status => "Have I signed, and when?",
+        C::Withdraw => "Remove my signature and my data",
+        C::MyData => "Everything held about me",
+        C::Privacy => "What is kept about you, and why",
+        C::Total => "How many have signed",
+        C::Help => "What I can do",
+        C::Cancel => "Stop signing, keeping nothing typed",
+        C::Petition => "In groups: show the petition",
+        C::Stats => "Organisers: breakdowns of the signatures",
+        C::Export => "Organisers: the signatures as a CSV file",
+        C::Held => "Organisers: signatures held for review",
+        C::Anomalies => "Organisers: velocity alerts of the last week",
+        C::Release => "Organisers: count held signatures in, e.g. /release reason=new_account",
+        C::Invalidate => "Organisers: stop signatures counting, e.g. /invalidate domain=spam.example",
+    }
+}
+
+fn discord_command(command: DiscordCommand) -> &'static str {
+    use DiscordCommand as C;
+    match command {
+        C::Petition => "Show the petition to everyone here, with its total",
+        C::Sign => "Sign the petition (opens a private form)",
+        C::Article => "Read the full article (only you see it)",
+        C::Status => "Have I signed, and when? (only you see it)",
+        C::Withdraw => "Remove my signature and my data",
+        C::MyData => "Everything held about me (only you see it)",
+        C::Privacy => "What is kept about you, and why",
+        C::Total => "How many have signed",
+        C::Help => "What the bot can do",
+        C::Stats => "Organisers: breakdowns of the signatures",
+        C::Export => "Organisers: the signatures as a CSV file",
+        C::Held => "Organisers: signatures held for review",
+        C::Anomalies => "Organisers: velocity alerts of the last week",
+        C::Release => "Organisers: count held signatures in (shows how many first)",
+        C::Invalidate => "Organisers: stop signatures counting (shows how many first)",
+    }
+}
+
+fn discord_option(option: DiscordOption) -> &'static str {
+    use DiscordOption as O;
+    match option {
+        O::Code => "A friend's share code, if you have one",
+        O::Reason => "Held for this reason, e.g. new_account, surge, blocked_domain",
+        O::Domain => "Email domain, e.g. example.com",
+        O::District => "Postcode district, e.g. SW1A",
+        O::Platform => "telegram, discord or console",
+        O::Since => "Signed on or after, e.g. 2026-11-01",
+        O::Until => "Signed on or before, e.g. 2026-11-02",
+        O::All => "Every held (or every) signature",
+    }
 }
 
 fn write_rejection(rejection: Rejection, f: &mut Formatter<'_>) -> fmt::Result {
@@ -967,6 +1075,18 @@ mod tests {
             assert_eq!(english(Message::Rejection(rejection)), sentence);
         }
         assert!(listed.iter().all(|listed| *listed), "every kind is worded above");
+    }
+
+    #[test]
+    fn the_direct_message_notes_name_the_button_to_press() {
+        assert_eq!(
+            english(Message::DirectMessagesRefused),
+            "I can't send you direct messages (check your privacy settings for this server), so please press Sign to use the form here instead."
+        );
+        assert_eq!(
+            english(Message::DirectMessageUnavailable),
+            "I can't open a direct message with you right now, so please press Sign to use the form here instead."
+        );
     }
 
     #[test]

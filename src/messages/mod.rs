@@ -23,9 +23,12 @@
 //! notice) comes from the campaign's settings and is passed in as it stands;
 //! the catalogue words everything around it. The domain's checks say why an
 //! answer was refused as a [`Rejection`], a kind with no wording; the
-//! catalogue words each kind ([`Message::Rejection`]). Messages never carry
-//! personal data into a log: they are shown only to the person they
-//! describe, or to organisers as counts.
+//! catalogue words each kind ([`Message::Rejection`]). The chat adapters
+//! word what they add around the engine's replies here too (their buttons,
+//! command descriptions, the Discord embed and form), in the engine's
+//! language ([`Engine::language`](crate::conversation::Engine::language)).
+//! Messages never carry personal data into a log: they are shown only to the
+//! person they describe, or to organisers as counts.
 
 pub mod en;
 
@@ -497,6 +500,57 @@ pub enum Message<'a> {
         path: &'a Path,
     },
 
+    // What the chat adapters add around the engine's replies.
+    /// After the thanks, on a platform that writes the share link out so
+    /// it can be copied: the link.
+    YourLink {
+        /// The link.
+        link: &'a str,
+    },
+    /// The text a platform's share sheet starts with, beside the link.
+    ShareInvitation,
+    /// After the thanks on Discord, which has no links into the bot: how a
+    /// friend uses the share code.
+    DiscordShare {
+        /// The share code.
+        code: &'a str,
+    },
+    /// A command's description in Telegram's menu.
+    TelegramCommand(TelegramCommand),
+    /// A slash command's description in Discord.
+    DiscordCommand(DiscordCommand),
+    /// A slash command option's description in Discord.
+    DiscordOption(DiscordOption),
+    /// The campaign at a glance: whom it asks, before the statement.
+    SummaryAddressedTo {
+        /// Who the petition is addressed to, as a phrase.
+        addressed_to: &'a str,
+    },
+    /// The campaign at a glance: the heading over the total.
+    SummarySignatures,
+    /// The campaign at a glance: its last line.
+    SummaryFooter {
+        /// Who started it.
+        author: &'a str,
+        /// Signatures aimed for.
+        goal: u64,
+    },
+    /// The signing form's title.
+    FormTitle {
+        /// The campaign's title.
+        title: &'a str,
+    },
+    /// A field's label in the signing form.
+    FormLabel(FormLabel),
+    /// The example shown in the signing form's empty "where you live" field.
+    WhereExample,
+    /// After "sign by direct message": the conversation goes on there.
+    DirectMessageSent,
+    /// After "sign by direct message": their settings refuse it.
+    DirectMessagesRefused,
+    /// After "sign by direct message": none could be opened.
+    DirectMessageUnavailable,
+
     // Pieces other wording is built from.
     /// "1,234 of 10,000 signatures (12% of the goal)".
     Progress {
@@ -579,6 +633,125 @@ pub enum Button {
         /// How many it changes.
         count: u64,
     },
+    /// Pass on one's share link.
+    Share,
+    /// From a group, open a private chat to sign in.
+    SignInPrivate,
+    /// Open the signing form again, with the answers given so far.
+    OpenForm,
+    /// Sign, with the form, where the petition is shown.
+    SignHere,
+    /// Sign by direct message instead of the form.
+    SignByDirectMessage,
+}
+
+/// A command in Telegram's menu, for its description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TelegramCommand {
+    /// The welcome.
+    Start,
+    /// Begin signing.
+    Sign,
+    /// The full article.
+    Article,
+    /// Whether and when they signed.
+    Status,
+    /// Remove the signature.
+    Withdraw,
+    /// Everything held about them.
+    MyData,
+    /// The privacy notice.
+    Privacy,
+    /// The total.
+    Total,
+    /// The help.
+    Help,
+    /// Stop signing.
+    Cancel,
+    /// The petition, in a group.
+    Petition,
+    /// Organisers: breakdowns.
+    Stats,
+    /// Organisers: the export.
+    Export,
+    /// Organisers: what is held.
+    Held,
+    /// Organisers: velocity alerts.
+    Anomalies,
+    /// Organisers: count held signatures in.
+    Release,
+    /// Organisers: stop signatures counting.
+    Invalidate,
+}
+
+/// A Discord slash command, for its description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscordCommand {
+    /// The petition, shown to everyone in the channel.
+    Petition,
+    /// Begin signing, with the form.
+    Sign,
+    /// The full article.
+    Article,
+    /// Whether and when they signed.
+    Status,
+    /// Remove the signature.
+    Withdraw,
+    /// Everything held about them.
+    MyData,
+    /// The privacy notice.
+    Privacy,
+    /// The total.
+    Total,
+    /// The help.
+    Help,
+    /// Organisers: breakdowns.
+    Stats,
+    /// Organisers: the export.
+    Export,
+    /// Organisers: what is held.
+    Held,
+    /// Organisers: velocity alerts.
+    Anomalies,
+    /// Organisers: count held signatures in.
+    Release,
+    /// Organisers: stop signatures counting.
+    Invalidate,
+}
+
+/// An option of a Discord slash command, for its description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscordOption {
+    /// `/sign`: a friend's share code.
+    Code,
+    /// A review filter: the hold reason.
+    Reason,
+    /// A review filter: the email domain.
+    Domain,
+    /// A review filter: the postcode district.
+    District,
+    /// A review filter: the platform.
+    Platform,
+    /// A review filter: signed on or after.
+    Since,
+    /// A review filter: signed on or before.
+    Until,
+    /// A review filter: every signature.
+    All,
+}
+
+/// A field of the signing form, for its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormLabel {
+    /// The name.
+    Name,
+    /// The email.
+    Email {
+        /// Whether the campaign lets it be left empty.
+        optional: bool,
+    },
+    /// Where they live.
+    Where,
 }
 
 /// What is wrong with an answer in a submitted form.

@@ -32,48 +32,72 @@ use crate::config::{Secret, TelegramSettings};
 use crate::conversation::{Engine, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;
 use crate::domain::{ChatKind, Identity, Platform};
+use crate::messages::{self, Language, TelegramCommand};
 use crate::shutdown::AbortOnDrop;
 
-/// The commands shown in Telegram's menu. Their doc comments are the
-/// descriptions Telegram shows next to them.
+/// The commands Telegram's menu offers, as the bot parses them. The menu's
+/// descriptions are the catalogue's (`MENU`); the derive would take these
+/// doc comments for descriptions too, but nothing asks it for them.
 #[derive(BotCommands, Clone, Debug, PartialEq, Eq)]
 #[command(rename_rule = "lowercase")]
 pub enum Command {
-    /// Show the petition and what you can do
+    /// The welcome, with a start link's payload if there is one.
     Start(String),
-    /// Sign the petition
+    /// Begin signing.
     Sign,
-    /// Read the full article
+    /// The full article.
     Article,
-    /// Have I signed, and when?
+    /// Whether and when they signed.
     Status,
-    /// Remove my signature and my data
+    /// Remove the signature and its data.
     Withdraw,
-    /// Everything held about me
+    /// Everything held about them.
     MyData,
-    /// What is kept about you, and why
+    /// The privacy notice.
     Privacy,
-    /// How many have signed
+    /// The count against the goal.
     Total,
-    /// What I can do
+    /// The words the bot understands.
     Help,
-    /// Stop signing, keeping nothing typed
+    /// Stop signing, keeping nothing.
     Cancel,
-    /// In groups: show the petition
+    /// In a group: present the petition.
     Petition,
-    /// Organisers: breakdowns of the signatures
+    /// Organisers: breakdowns.
     Stats,
-    /// Organisers: the signatures as a CSV file
+    /// Organisers: the signatures as CSV.
     Export,
-    /// Organisers: signatures held for review
+    /// Organisers: the signatures held for review.
     Held,
-    /// Organisers: velocity alerts of the last week
+    /// Organisers: the last week's velocity alerts.
     Anomalies,
-    /// Organisers: count held signatures in, e.g. /release reason=new_account
+    /// Organisers: count held signatures in; the rest is the selection.
     Release(String),
-    /// Organisers: stop signatures counting, e.g. /invalidate domain=spam.example
+    /// Organisers: stop signatures counting; the rest is the selection.
     Invalidate(String),
 }
+
+/// Telegram's menu, in order: each command's name (without the slash, as
+/// the Bot API wants it) and the catalogue key of its description.
+const MENU: [(&str, TelegramCommand); 17] = [
+    ("start", TelegramCommand::Start),
+    ("sign", TelegramCommand::Sign),
+    ("article", TelegramCommand::Article),
+    ("status", TelegramCommand::Status),
+    ("withdraw", TelegramCommand::Withdraw),
+    ("mydata", TelegramCommand::MyData),
+    ("privacy", TelegramCommand::Privacy),
+    ("total", TelegramCommand::Total),
+    ("help", TelegramCommand::Help),
+    ("cancel", TelegramCommand::Cancel),
+    ("petition", TelegramCommand::Petition),
+    ("stats", TelegramCommand::Stats),
+    ("export", TelegramCommand::Export),
+    ("held", TelegramCommand::Held),
+    ("anomalies", TelegramCommand::Anomalies),
+    ("release", TelegramCommand::Release),
+    ("invalidate", TelegramCommand::Invalidate),
+];
 
 impl Command {
     /// What the engine is told; words go with a leading slash, which is how
@@ -92,21 +116,17 @@ impl Command {
         }
     }
 
-    /// The menu entries, named as the Bot API wants them: without the slash.
-    fn menu(include_organiser_commands: bool) -> Vec<BotCommand> {
-        Command::bot_commands()
-            .into_iter()
-            .map(|mut entry| {
-                entry.command = entry.command.trim_start_matches('/').to_owned();
-                entry
-            })
-            .filter(|entry| {
+    /// The menu entries, described in `language`.
+    fn menu(include_organiser_commands: bool, language: Language) -> Vec<BotCommand> {
+        MENU.into_iter()
+            .filter(|(name, _)| {
                 include_organiser_commands
                     || !matches!(
-                        entry.command.as_str(),
+                        *name,
                         "stats" | "export" | "held" | "anomalies" | "release" | "invalidate"
                     )
             })
+            .map(|(name, command)| BotCommand::new(name, messages::Message::TelegramCommand(command).text(language)))
             .collect()
     }
 }
@@ -211,7 +231,7 @@ where
             account_created: None,
         })
         .await;
-    deliver(&bot, message.chat.id, None, replies, me.username()).await
+    deliver(&bot, message.chat.id, None, replies, me.username(), engine.language()).await
 }
 
 async fn on_button<R>(bot: R, query: CallbackQuery, me: Me, engine: Arc<Engine>) -> HandlerResult
@@ -245,7 +265,15 @@ where
         Some(notice) => answer.text(notice.text).send().await?,
         None => answer.send().await?,
     };
-    deliver(&bot, chat_id, Some(pressed_message), replies, me.username()).await
+    deliver(
+        &bot,
+        chat_id,
+        Some(pressed_message),
+        replies,
+        me.username(),
+        engine.language(),
+    )
+    .await
 }
 
 /// Sends replies in order. The answer to a button that moved the
@@ -257,12 +285,13 @@ async fn deliver<R>(
     pressed_message: Option<MessageId>,
     replies: Vec<Reply>,
     bot_username: &str,
+    language: Language,
 ) -> HandlerResult
 where
     R: TelegramApi,
 {
     for reply in replies {
-        let (text, keyboard) = render::render(&reply, bot_username);
+        let (text, keyboard) = render::render(&reply, bot_username, language);
         if let Some(attachment) = &reply.attachment {
             let file = InputFile::memory(attachment.bytes.clone()).file_name(attachment.file_name.clone());
             let document = bot.send_document(chat_id, file);
@@ -380,7 +409,7 @@ where
 {
     let me = bot.get_me().send().await.context("Telegram did not answer getMe")?;
     info!(bot = %me.username(), "connected to Telegram");
-    register_commands(&bot, organisers)
+    register_commands(&bot, organisers, engine.language())
         .await
         .context("could not register the command menu with Telegram")?;
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<R>())
@@ -532,13 +561,13 @@ pub fn throttled_bot(settings: &TelegramSettings, limits: Limits) -> anyhow::Res
     Ok(Bot::new(settings.token.expose()).set_api_url(api_url).throttle(limits))
 }
 
-async fn register_commands<R>(bot: &R, organisers: &[i64]) -> Result<(), RequestError>
+async fn register_commands<R>(bot: &R, organisers: &[i64], language: Language) -> Result<(), RequestError>
 where
     R: Requester<Err = RequestError>,
 {
-    bot.set_my_commands(Command::menu(false)).send().await?;
+    bot.set_my_commands(Command::menu(false, language)).send().await?;
     for organiser in organisers {
-        bot.set_my_commands(Command::menu(true))
+        bot.set_my_commands(Command::menu(true, language))
             .scope(BotCommandScope::Chat {
                 chat_id: Recipient::Id(ChatId(*organiser)),
             })
@@ -614,5 +643,18 @@ mod tests {
             Input::Text("/mydata".into())
         );
         assert!(Command::parse("/sign@otherbot", "bot").is_err());
+    }
+
+    #[test]
+    fn the_menu_offers_exactly_the_commands_the_bot_parses() {
+        let parsed: Vec<String> = Command::bot_commands()
+            .into_iter()
+            .map(|entry| entry.command.trim_start_matches('/').to_owned())
+            .collect();
+        let offered: Vec<String> = Command::menu(true, Language::English)
+            .into_iter()
+            .map(|entry| entry.command)
+            .collect();
+        assert_eq!(offered, parsed);
     }
 }

@@ -6,6 +6,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use url::Url;
 
 use crate::conversation::{Link, Reply};
+use crate::messages::{Button, Language, Message};
 
 /// Longest text Telegram accepts in one message, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4096;
@@ -27,10 +28,11 @@ pub fn deep_link(bot_username: &str, payload: &str) -> Url {
     url
 }
 
-/// The text and keyboard of a reply, for `bot_username`. A share link is
-/// written into the text (so it can be copied) and offered as a button that
-/// opens Telegram's share sheet.
-pub fn render(reply: &Reply, bot_username: &str) -> (String, Option<InlineKeyboardMarkup>) {
+/// The text and keyboard of a reply, for `bot_username`, with what the
+/// adapter adds worded in `language`. A share link is written into the text
+/// (so it can be copied) and offered as a button that opens Telegram's share
+/// sheet.
+pub fn render(reply: &Reply, bot_username: &str, language: Language) -> (String, Option<InlineKeyboardMarkup>) {
     let mut text = reply.text.clone();
     let mut rows: Vec<Vec<InlineKeyboardButton>> = reply
         .choices
@@ -44,17 +46,22 @@ pub fn render(reply: &Reply, bot_username: &str) -> (String, Option<InlineKeyboa
     match &reply.link {
         Some(Link::Share { payload, .. }) => {
             let link = deep_link(bot_username, payload);
-            text.push_str(&format!("\n\nYour link: {link}"));
+            let your_link = Message::YourLink { link: link.as_str() };
+            text.push_str(&format!("\n\n{}", your_link.in_language(language)));
+            let invitation = Message::ShareInvitation.text(language);
             let share = Url::parse_with_params(
                 "https://t.me/share/url",
-                &[("url", link.as_str()), ("text", "Please sign this petition too")],
+                &[("url", link.as_str()), ("text", invitation.as_str())],
             )
             .expect("a valid share URL");
-            rows.push(vec![InlineKeyboardButton::url("Share the petition", share)]);
+            rows.push(vec![InlineKeyboardButton::url(
+                Message::Button(Button::Share).text(language),
+                share,
+            )]);
         }
         Some(Link::SignPrivately { payload }) => {
             rows.push(vec![InlineKeyboardButton::url(
-                "Sign in a private chat",
+                Message::Button(Button::SignInPrivate).text(language),
                 deep_link(bot_username, payload),
             )]);
         }
