@@ -16,8 +16,11 @@
 //! Copy `en.rs` to a file named for the language (`cy.rs`), word every arm of
 //! its `write` again, and add the language to [`Language`] and to the one
 //! `match` in [`Localised`]'s `Display`. The compiler then refuses to build
-//! until every message has its wording. Choosing the language (per
-//! campaign, say) is a setting handed to the [`Engine`](crate::conversation::Engine).
+//! until every message has its wording; add the language to `LANGUAGES` in
+//! the catalogue's tests too, which check that every key, button, label and
+//! description reads as something in each language. Choosing the language
+//! (per campaign, say) is a setting handed to the
+//! [`Engine`](crate::conversation::Engine).
 //!
 //! Campaign text (title, statement, article, consent wording, privacy
 //! notice) comes from the campaign's settings and is passed in as it stands;
@@ -31,6 +34,8 @@
 //! person they describe, or to organisers as counts.
 
 pub mod en;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::path::Path;

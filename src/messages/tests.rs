@@ -1,0 +1,284 @@
+//! The rule the catalogue keeps: every key, and every button, label and
+//! description the adapters ask for, has wording in every language.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::*;
+use crate::domain::{Dimension, HoldReason, Identity, PostcodeDistrict, ShareCode};
+use crate::storage::SignatureStatus;
+
+/// One of each variant of an enum, built from the list given. The list is
+/// also a match without a catch-all, so a variant added to the enum does
+/// not build until it is listed here, with arguments to word it with.
+macro_rules! one_of_each {
+    ($ty:ident: $($variant:ident $(($($arg:expr),* $(,)?))? $({ $($field:ident: $value:expr),* $(,)? })?),+ $(,)?) => {{
+        // A variant may be listed twice, with other arguments.
+        #[allow(unreachable_patterns)]
+        let _every_variant_is_listed = |value: &$ty| match value {
+            $($ty::$variant { .. })|+ => (),
+        };
+        vec![$($ty::$variant $(($($arg),*))? $({ $($field: $value),* })?),+]
+    }};
+}
+
+const LANGUAGES: [Language; 1] = [Language::English];
+const TITLE: &str = "Save the library";
+const WAIT: Duration = Duration::from_secs(120);
+
+fn at() -> DateTime<Utc> {
+    "2026-11-03T14:00:00Z".parse().expect("a valid time")
+}
+
+/// Fails if `message` reads as nothing in any language, or shows a
+/// placeholder as it stands (one written with `write_str` instead of
+/// `write!`).
+fn assert_worded(message: Message<'_>) {
+    for language in LANGUAGES {
+        let text = message.text(language);
+        assert!(!text.trim().is_empty(), "{language:?} has no wording for {message:?}");
+        assert!(
+            !text.contains(['{', '}']),
+            "{language:?} shows a placeholder for {message:?}: {text}"
+        );
+    }
+}
+
+#[test]
+fn every_button_is_worded() {
+    let buttons = one_of_each!(Button:
+        Sign, Continue, Article, Privacy, Back, Cancel, Skip, Outside, Consent, Yes, No, YesPlease, NoThanks,
+        Confirm, Change, Name, Email, Where, Updates, Withdraw, KeepSignature,
+        Review { action: ReviewAction::Release, count: 1 },
+        Review { action: ReviewAction::Invalidate, count: 2000 },
+        Share, SignInPrivate, OpenForm, SignHere, SignByDirectMessage,
+    );
+    for button in buttons {
+        assert_worded(Message::Button(button));
+    }
+}
+
+#[test]
+fn every_command_option_and_form_label_is_worded() {
+    let telegram = one_of_each!(TelegramCommand:
+        Start, Sign, Article, Status, Withdraw, MyData, Privacy, Total, Help, Cancel, Petition, Stats, Export,
+        Held, Anomalies, Release, Invalidate,
+    );
+    let discord = one_of_each!(DiscordCommand:
+        Petition, Sign, Article, Status, Withdraw, MyData, Privacy, Total, Help, Stats, Export, Held, Anomalies,
+        Release, Invalidate,
+    );
+    let options = one_of_each!(DiscordOption: Code, Reason, Domain, District, Platform, Since, Until, All);
+    let labels = one_of_each!(FormLabel:
+        Name, Email { optional: true }, Email { optional: false }, Where,
+    );
+    telegram
+        .into_iter()
+        .for_each(|c| assert_worded(Message::TelegramCommand(c)));
+    discord
+        .into_iter()
+        .for_each(|c| assert_worded(Message::DiscordCommand(c)));
+    options
+        .into_iter()
+        .for_each(|o| assert_worded(Message::DiscordOption(o)));
+    labels.into_iter().for_each(|l| assert_worded(Message::FormLabel(l)));
+}
+
+#[test]
+fn every_heading_and_problem_is_worded() {
+    let headings = one_of_each!(Heading:
+        ByPlatform, LastDays(14), ByDistrict, ByCountry, TopShareCodes, ByReason, TopEmailDomains, TopDistricts,
+    );
+    for heading in headings {
+        assert_worded(Message::Section { heading });
+        assert_worded(Message::EmptySection { heading });
+    }
+    let problems = one_of_each!(SelectionProblem:
+        NoFilters,
+        NotAFilter("x".into()),
+        NotADistrict("x".into()),
+        NotAPlatform("x".into()),
+        NotAReason("x".into()),
+        NotADate("x".into()),
+        UnknownFilter("x".into()),
+    );
+    for problem in &problems {
+        assert_worded(Message::BadSelection { problem });
+    }
+    let form = one_of_each!(FormProblem:
+        Name(crate::domain::NameRejection::TooShort),
+        Email(crate::domain::EmailRejection::Malformed),
+        EmailNeeded,
+        Where(LocationProblem::NamedOutside),
+        Where(LocationProblem::InTheUk),
+        Where(LocationProblem::Unrecognised),
+    );
+    for problem in form {
+        assert_worded(Message::FormProblems { problems: &[problem] });
+    }
+}
+
+#[test]
+fn every_key_is_worded() {
+    let when = at();
+    let name = SignerName::parse("Ada Lovelace").expect("a valid name");
+    let email = Email::parse("ada@example.org").expect("a valid email");
+    let location = Location::Uk(PostcodeDistrict::parse("SW1A 1AA").expect("a valid postcode"));
+    let targets = ["the Mayor".to_owned(), "the Council".to_owned()];
+    let typed = Answers {
+        name: Some(&name),
+        email: Some(Some(&email)),
+        location: Some(&location),
+        consent: Some((when, 1)),
+        updates: Some(true),
+    };
+    let signature = Signature {
+        campaign: "library".into(),
+        identity: Identity::new(Platform::Telegram, "1"),
+        name: name.clone(),
+        email: Some(email.clone()),
+        location: location.clone(),
+        updates_opt_in: false,
+        consent_version: 1,
+        consent_at: when,
+        referral_code: None,
+        share_code: ShareCode::generate(),
+        created_at: when,
+        status: SignatureStatus::Counted,
+    };
+    let selection = Selection {
+        reason: Some(HoldReason::NewAccount),
+        ..Selection::default()
+    };
+    let anomaly = Anomaly {
+        campaign: "library".into(),
+        dimension: Dimension::EmailDomain,
+        value: "example.org".into(),
+        count: 120,
+        threshold: 100,
+        detected_at: when,
+    };
+    let anomalies = [anomaly.clone()];
+    let times = [when, when];
+    let problem = SelectionProblem::NoFilters;
+    let form_problems = [FormProblem::EmailNeeded];
+    let messages = one_of_each!(Message:
+        SomethingWentWrong,
+        SlowDown { wait: WAIT },
+        ChoiceExpired,
+        UnknownCommand,
+        NotUnderstood,
+        NothingToGoBackTo,
+        Commands,
+        CommandsMidway,
+        Button(Button::Sign),
+        Welcome {
+            title: TITLE,
+            targets: &targets,
+            statement: "Keep it open.",
+            summary: "It matters.",
+            author: "Ann Lee",
+            total: 1234,
+            goal: 10_000,
+        },
+        YouSignedOn { on: when },
+        PartWay,
+        WouldYouLikeToSign { title: TITLE, part_way: true },
+        AlreadySigned { title: TITLE, on: when, platform: Platform::Discord },
+        AskName,
+        AskEmail { optional: true },
+        AskPostcode,
+        AskCountry,
+        AskConsent { wording: "I agree." },
+        AskUpdates,
+        AskToConfirm { answers: typed },
+        AskWhatToChange { updates: true },
+        AskToGoAhead,
+        AskToWithdraw { title: TITLE },
+        Rejection(crate::domain::Rejection::Postcode(crate::domain::PostcodeRejection::Malformed)),
+        EmailNeeded,
+        WhereNeeded,
+        ConsentDeclined,
+        InTheUk,
+        FormProblems { problems: &form_problems },
+        AlreadySigning,
+        Thanks { name: &name, title: TITLE, total: 1, goal: 10, code: "ABCD2345" },
+        SignedBefore { on: when, platform: Platform::Console },
+        EmailUsed,
+        TooManyAttempts { wait: WAIT },
+        AccountTooYoung { days: 7, from: when },
+        Article { title: TITLE, author: "Ann Lee", article: "The article." },
+        Total { title: TITLE, total: 1, goal: 10 },
+        Cancelled { had_answers: true },
+        NothingToCancel,
+        YouSigned { title: TITLE, on: when, platform: Platform::Telegram },
+        PartWayThrough { title: TITLE },
+        NotSignedYet { title: TITLE },
+        NothingToWithdraw { title: TITLE, had_answers: true },
+        Withdrawn { title: TITLE, total: 1, goal: 10 },
+        NoSignatureToWithdraw,
+        SignatureStays,
+        EverythingWeHold { title: TITLE },
+        YourSignature { signature: &signature },
+        AnswersInProgress { hours: 48, answers: Answers::default() },
+        ArrivedWith { code: "ABCD2345" },
+        SigningAttempts { times: &times },
+        HowToDelete,
+        NothingHeldAboutYou { title: TITLE },
+        GroupWelcome { title: TITLE, targets: &targets, total: 1, goal: 10 },
+        Targets { targets: &targets },
+        OrganiserCommandsInPrivate,
+        OnlyInPrivate,
+        OrganisersOnly { command: "stats" },
+        ReviewOrganisersOnly { action: ReviewAction::Release },
+        Export { count: 2, title: TITLE },
+        BadSelection { problem: &problem },
+        SelectionHelp,
+        Selection { selection: &selection },
+        NothingMatches { action: ReviewAction::Invalidate, selection: &selection },
+        ReleaseQuestion { count: 1, selection: &selection },
+        InvalidateQuestion { held: 1, counted: 2, selection: &selection },
+        ReviewApplied { action: ReviewAction::Release, affected: 1, total: 2, goal: 10, held: 0 },
+        NothingChanged,
+        StatsTitle { title: TITLE },
+        StatsTotal { total: 1, goal: 10, held: 1 },
+        Section { heading: Heading::ByPlatform },
+        EmptySection { heading: Heading::ByCountry },
+        TallyLine { label: "SW1A", count: 3 },
+        AndMore { lines: 2, count: 5 },
+        PlatformName { platform: Platform::Console },
+        NoneHeld { title: TITLE },
+        HeldTitle { title: TITLE, held: 3 },
+        VelocityAlert { title: TITLE, anomaly: &anomaly },
+        VelocityAlerts { title: TITLE, anomalies: &anomalies },
+        VelocityAlerts { title: TITLE, anomalies: &[] },
+        Surge { title: TITLE, per_second: 50 },
+        ConsoleIntro,
+        ConsoleUnreadable,
+        ConsoleShare { payload: "library__ABCD2345" },
+        ConsoleSaved { path: Path::new("export.csv") },
+        YourLink { link: "https://t.me/PetitionBot?start=library" },
+        ShareInvitation,
+        DiscordShare { code: "ABCD2345" },
+        TelegramCommand(TelegramCommand::Start),
+        DiscordCommand(DiscordCommand::Sign),
+        DiscordOption(DiscordOption::Code),
+        SummaryAddressedTo { addressed_to: "the Mayor" },
+        SummarySignatures,
+        SummaryFooter { author: "Ann Lee", goal: 10_000 },
+        FormTitle { title: TITLE },
+        FormLabel(FormLabel::Name),
+        WhereExample,
+        DirectMessageSent,
+        DirectMessagesRefused,
+        DirectMessageUnavailable,
+        Progress { total: 1, goal: 10 },
+        Number(12_345),
+        Wait(WAIT),
+    );
+    for message in messages {
+        assert_worded(message);
+    }
+}
