@@ -14,9 +14,9 @@ use crate::conversation::{Choice, Engine, Incoming, Input, Link, Reply};
 use crate::domain::{Identity, Platform};
 use crate::messages::{Language, Localised, Message};
 
-/// The console's own wording, in the engine's default language.
-fn say(message: Message<'_>) -> Localised<'_> {
-    message.in_language(Language::default())
+/// The console's own wording, in the engine's language.
+fn say(language: Language, message: Message<'_>) -> Localised<'_> {
+    message.in_language(language)
 }
 
 /// Runs one supporter's conversation on standard input and output until the
@@ -24,19 +24,25 @@ fn say(message: Message<'_>) -> Localised<'_> {
 /// a campaign slug, optionally with `__` and a share code.
 pub async fn run(engine: &Engine, user: &str, campaign: Option<&str>) -> anyhow::Result<()> {
     let interactive = std::io::stdin().is_terminal();
+    let language = engine.language();
     let mut stdout = tokio::io::stdout();
     let mut input = BufReader::new(tokio::io::stdin());
     let mut raw = Vec::new();
     let who = Identity::new(Platform::Console, user);
     if interactive {
         stdout
-            .write_all(format!("{}\n\n", say(Message::ConsoleIntro)).as_bytes())
+            .write_all(format!("{}\n\n", say(language, Message::ConsoleIntro)).as_bytes())
             .await?;
     }
     let start = Input::Start {
         payload: campaign.map(str::to_owned),
     };
-    let mut choices = show(&mut stdout, engine.handle(Incoming::private(who.clone(), start)).await).await?;
+    let mut choices = show(
+        &mut stdout,
+        language,
+        engine.handle(Incoming::private(who.clone(), start)).await,
+    )
+    .await?;
     loop {
         if interactive {
             stdout.write_all(b"> ").await?;
@@ -59,7 +65,7 @@ pub async fn run(engine: &Engine, user: &str, campaign: Option<&str>) -> anyhow:
                 stdout.write_all(format!("> {}\n", shown.trim()).as_bytes()).await?;
             }
             stdout
-                .write_all(format!("{}\n\n", say(Message::ConsoleUnreadable)).as_bytes())
+                .write_all(format!("{}\n\n", say(language, Message::ConsoleUnreadable)).as_bytes())
                 .await?;
             continue;
         };
@@ -73,7 +79,7 @@ pub async fn run(engine: &Engine, user: &str, campaign: Option<&str>) -> anyhow:
         }
         let input = pick(line, &choices).unwrap_or_else(|| Input::Text(line.to_owned()));
         let replies = engine.handle(Incoming::private(who.clone(), input)).await;
-        choices = show(&mut stdout, replies).await?;
+        choices = show(&mut stdout, language, replies).await?;
     }
     stdout.flush().await?;
     Ok(())
@@ -87,13 +93,17 @@ fn pick(line: &str, choices: &[Choice]) -> Option<Input> {
 }
 
 /// Prints replies; returns the choices of the last one that offered any.
-async fn show(out: &mut (impl AsyncWrite + Unpin), replies: Vec<Reply>) -> anyhow::Result<Vec<Choice>> {
+async fn show(
+    out: &mut (impl AsyncWrite + Unpin),
+    language: Language,
+    replies: Vec<Reply>,
+) -> anyhow::Result<Vec<Choice>> {
     let mut choices = Vec::new();
     for reply in replies {
         let mut text = reply.text.clone();
         match &reply.link {
             Some(Link::Share { payload, .. }) => {
-                text.push_str(&format!("\n\n{}", say(Message::ConsoleShare { payload })));
+                text.push_str(&format!("\n\n{}", say(language, Message::ConsoleShare { payload })));
             }
             Some(Link::SignPrivately { .. }) | None => {}
         }
@@ -102,7 +112,7 @@ async fn show(out: &mut (impl AsyncWrite + Unpin), replies: Vec<Reply>) -> anyho
             tokio::fs::write(path, &attachment.bytes)
                 .await
                 .with_context(|| format!("could not write {}", path.display()))?;
-            text.push_str(&format!("\n\n{}", say(Message::ConsoleSaved { path })));
+            text.push_str(&format!("\n\n{}", say(language, Message::ConsoleSaved { path })));
         }
         if !reply.choices.is_empty() {
             let listed: Vec<String> = reply
