@@ -1,0 +1,205 @@
+//! Starting and stopping the Telegram bot: connecting, registering the
+//! command menus, receiving updates by long polling or by webhook (whose
+//! requests must carry the secret token), and the production requester.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::response::IntoResponse;
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::dispatching::Dispatcher;
+use teloxide::dptree;
+use teloxide::prelude::*;
+use tokio::net::TcpListener;
+use tracing::{info, warn};
+use url::Url;
+
+use super::commands::register_commands;
+use super::{QuietErrorHandler, SanitisedError, TelegramApi, schema};
+use crate::adapter::BotHandle;
+use crate::config::{Secret, TelegramSettings};
+use crate::conversation::Engine;
+use crate::dedup::RecentIds;
+use crate::shutdown::AbortOnDrop;
+
+/// How updates reach the bot.
+pub enum Delivery {
+    /// The bot asks Telegram for updates (the default).
+    LongPolling,
+    /// Telegram posts updates to a public HTTPS URL, which a load balancer
+    /// forwards to `listener`.
+    Webhook {
+        /// Already bound, so tests can use port 0.
+        listener: TcpListener,
+        /// The public URL given to Telegram.
+        public_url: Url,
+        /// Sent back by Telegram in `X-Telegram-Bot-Api-Secret-Token`.
+        secret: Secret,
+    },
+}
+
+/// Connects (`getMe`), registers the command menus, and starts handling
+/// updates in a task of its own. `organisers` get a menu with the organiser
+/// commands in their private chats. Stopping the bot (see
+/// [`BotHandle::stop`]) stops handling updates, lets the updates in hand
+/// finish and confirms them to Telegram so they are not delivered again
+/// (or, with a webhook, deletes it), within the bounded stop's deadline.
+pub async fn spawn<R>(bot: R, engine: Arc<Engine>, organisers: &[i64], delivery: Delivery) -> anyhow::Result<BotHandle>
+where
+    R: TelegramApi,
+{
+    let me = bot.get_me().send().await.context("Telegram did not answer getMe")?;
+    info!(bot = %me.username(), "connected to Telegram");
+    register_commands(&bot, organisers, engine.language())
+        .await
+        .context("could not register the command menu with Telegram")?;
+    let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<R>())
+        .dependencies(dptree::deps![engine, Arc::new(RecentIds::new(10_000))])
+        .default_handler(|_| async {})
+        .error_handler(Arc::new(QuietErrorHandler("could not handle a Telegram update")))
+        .build();
+    let shutdown = dispatcher.shutdown_token();
+    let listener_errors = Arc::new(QuietErrorHandler("could not fetch Telegram updates"));
+    let task = match delivery {
+        Delivery::LongPolling => {
+            let listener = teloxide::update_listeners::polling_default(bot).await;
+            tokio::spawn(async move {
+                if let Err(error) = dispatcher.try_dispatch_with_listener(listener, listener_errors).await {
+                    warn!(error = %SanitisedError::from(error), "the Telegram bot could not start");
+                }
+            })
+        }
+        Delivery::Webhook {
+            listener,
+            public_url,
+            secret,
+        } => {
+            let address = listener.local_addr().context("the webhook listener has no address")?;
+            let options = teloxide::update_listeners::webhooks::Options::new(address, public_url)
+                .secret_token(secret.expose().to_owned());
+            let (updates, stop_server, router) = teloxide::update_listeners::webhooks::axum_to_router(bot, options)
+                .await
+                .context("could not set the webhook with Telegram")?;
+            let router = router.layer(axum::middleware::from_fn_with_state(
+                Arc::<str>::from(secret.expose()),
+                require_secret,
+            ));
+            // Owned by the bot's task, so that aborting it (a stop past
+            // its deadline) closes the listener too.
+            let server = AbortOnDrop(tokio::spawn(async move {
+                let served = axum::serve(listener, router).with_graceful_shutdown(stop_server).await;
+                if let Err(error) = served {
+                    warn!(error = %error, "the webhook server stopped");
+                }
+            }));
+            tokio::spawn(async move {
+                if let Err(error) = dispatcher.try_dispatch_with_listener(updates, listener_errors).await {
+                    warn!(error = %SanitisedError::from(error), "the Telegram bot could not start");
+                }
+                let _ = server.await;
+            })
+        }
+    };
+    let running = task.abort_handle();
+    let ask = async move {
+        while !running.is_finished() {
+            match shutdown.shutdown() {
+                Ok(_) => break,
+                // Not running yet: it is about to be.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
+    };
+    Ok(BotHandle::new(
+        "Telegram",
+        task,
+        ask,
+        "what it had in hand was abandoned",
+    ))
+}
+
+/// A running Telegram bot: the [`BotHandle`] that [`spawn`] returns, under
+/// the name and with the methods it had before every platform's bot shared
+/// one handle type, so code written against it still builds.
+pub struct TelegramBot(BotHandle);
+
+impl TelegramBot {
+    /// [`spawn`], returning the handle under this name.
+    pub async fn spawn<R>(bot: R, engine: Arc<Engine>, organisers: &[i64], delivery: Delivery) -> anyhow::Result<Self>
+    where
+        R: TelegramApi,
+    {
+        spawn(bot, engine, organisers, delivery).await.map(Self)
+    }
+
+    /// See [`BotHandle::stopped`].
+    pub async fn stopped(&mut self) {
+        self.0.stopped().await
+    }
+
+    /// See [`BotHandle::stop`].
+    pub async fn stop(self) {
+        self.0.stop().await
+    }
+}
+
+impl From<TelegramBot> for BotHandle {
+    fn from(bot: TelegramBot) -> Self {
+        bot.0
+    }
+}
+
+/// The production requester: Telegram's per-chat and overall limits, and
+/// 429s waited out and retried.
+pub fn throttled_bot(settings: &TelegramSettings, limits: Limits) -> anyhow::Result<Throttle<Bot>> {
+    let api_url = Url::parse(&settings.api_url).context("telegram.api_url is not a valid URL")?;
+    Ok(Bot::new(settings.token.expose()).set_api_url(api_url).throttle(limits))
+}
+
+/// Refuses webhook requests without the secret token, comparing in constant
+/// time so the comparison leaks nothing about the secret.
+async fn require_secret(
+    axum::extract::State(expected): axum::extract::State<Arc<str>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let given = request
+        .headers()
+        .get("x-telegram-bot-api-secret-token")
+        .map(|value| value.as_bytes())
+        .unwrap_or_default();
+    if !constant_time_eq(given, expected.as_bytes()) {
+        return axum::http::StatusCode::UNAUTHORIZED.into_response();
+    }
+    next.run(request).await
+}
+
+/// Equal-length inputs are compared byte by byte without stopping early.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The address to listen on for webhook requests.
+pub fn parse_listen_address(value: &str) -> anyhow::Result<SocketAddr> {
+    value
+        .parse()
+        .with_context(|| format!("telegram.webhook_listen is not an address such as 0.0.0.0:8443: {value:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_only_when_equal() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(!constant_time_eq(b"", b"abc"));
+    }
+}
