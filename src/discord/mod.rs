@@ -7,8 +7,18 @@
 //! whose state lives in the database, so nothing depends on in-memory
 //! collectors and a restart between the form and the confirmation loses
 //! nothing.
+//!
+//! This file holds the event handler: events in, engine calls, replies
+//! out. The rest is a file per job: the slash commands (`commands.rs`),
+//! starting, stopping and connecting the bot (`bot.rs`), organisers'
+//! alerts (`alerts.rs`), how a reply looks ([`render`]), the messages sent
+//! after an interaction's first response ([`rest`]) and how often the bot
+//! may connect again ([`reconnect`]).
 
 mod account;
+mod alerts;
+mod bot;
+mod commands;
 pub mod reconnect;
 pub mod render;
 pub mod rest;
@@ -18,129 +28,28 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serenity::all::{
-    ActionRowComponent, CommandDataOptionValue, CommandInteraction, CommandOptionType, ComponentInteraction,
-    GatewayIntents, GuildId, Interaction, InteractionId, Message, ModalInteraction, Permissions, Ready,
+    ActionRowComponent, CommandDataOptionValue, CommandInteraction, ComponentInteraction, GuildId, Interaction,
+    InteractionId, Message, ModalInteraction, Ready,
 };
-use serenity::builder::{
-    Builder, CreateAttachment, CreateCommand, CreateCommandOption, CreateInteractionResponse,
-    CreateInteractionResponseMessage,
-};
-use serenity::client::{ClientBuilder, Context, EventHandler};
-use serenity::http::HttpBuilder;
+use serenity::builder::{Builder, CreateAttachment, CreateInteractionResponse, CreateInteractionResponseMessage};
+use serenity::client::{Context, EventHandler};
 use tracing::{Instrument, info, info_span, warn};
 
+pub use self::alerts::{AlertChannel, forward_alerts};
+use self::bot::describe;
+pub use self::bot::{DISCORD_API, DiscordBot, spawn};
+pub use self::commands::commands;
 use self::render::ids;
 use self::rest::{DiscordRest, OutgoingMessage};
-use crate::adapter::{self, AlertPoster, BotHandle};
-use crate::config::DiscordSettings;
+use crate::adapter;
 use crate::conversation::{Engine, FormAnswers, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;
 use crate::domain::{ChatKind, Identity, Platform};
-use crate::messages::{self, DiscordCommand, DiscordOption, Language};
-use crate::shutdown::AbortOnDrop;
-
-/// Discord's API when no proxy is configured.
-pub const DISCORD_API: &str = "https://discord.com";
+use crate::messages::{self, Language};
 
 /// How long to wait for the engine before deferring: Discord kills an
 /// interaction that gets no first response within 3 seconds.
 pub const DEFER_AFTER: Duration = Duration::from_millis(2000);
-
-/// The slash commands, with the descriptions Discord shows, in `language`.
-pub fn commands(language: Language) -> Vec<CreateCommand> {
-    let plain = |name: &str, command: DiscordCommand| {
-        CreateCommand::new(name).description(messages::Message::DiscordCommand(command).text(language))
-    };
-    let organisers = |name: &str, command: DiscordCommand| {
-        // Shown by default only to members who can manage the server; the
-        // engine still checks the organiser list, since admins can change this.
-        plain(name, command).default_member_permissions(Permissions::MANAGE_GUILD)
-    };
-    vec![
-        plain("petition", DiscordCommand::Petition),
-        plain("sign", DiscordCommand::Sign).add_option(
-            CreateCommandOption::new(CommandOptionType::String, "code", option(DiscordOption::Code, language))
-                .required(false)
-                .max_length(64),
-        ),
-        plain("article", DiscordCommand::Article),
-        plain("status", DiscordCommand::Status),
-        plain("withdraw", DiscordCommand::Withdraw),
-        plain("mydata", DiscordCommand::MyData),
-        plain("privacy", DiscordCommand::Privacy),
-        plain("total", DiscordCommand::Total),
-        plain("help", DiscordCommand::Help),
-        organisers("stats", DiscordCommand::Stats),
-        organisers("export", DiscordCommand::Export),
-        organisers("held", DiscordCommand::Held),
-        organisers("anomalies", DiscordCommand::Anomalies),
-        with_filters(organisers("release", DiscordCommand::Release), language),
-        with_filters(organisers("invalidate", DiscordCommand::Invalidate), language),
-    ]
-}
-
-/// An option's description in `language`.
-fn option(option: DiscordOption, language: Language) -> String {
-    messages::Message::DiscordOption(option).text(language)
-}
-
-/// `/release` and `/invalidate`'s options: the selection filters.
-fn with_filters(command: CreateCommand, language: Language) -> CreateCommand {
-    let filter = |name: &str, described: DiscordOption| {
-        CreateCommandOption::new(CommandOptionType::String, name, option(described, language)).required(false)
-    };
-    command
-        .add_option(filter("reason", DiscordOption::Reason))
-        .add_option(filter("domain", DiscordOption::Domain))
-        .add_option(filter("district", DiscordOption::District))
-        .add_option(filter("platform", DiscordOption::Platform))
-        .add_option(filter("since", DiscordOption::Since))
-        .add_option(filter("until", DiscordOption::Until))
-        .add_option(
-            CreateCommandOption::new(CommandOptionType::Boolean, "all", option(DiscordOption::All, language))
-                .required(false),
-        )
-}
-
-/// Organisers' alerts posted to a Discord channel.
-pub struct AlertChannel {
-    rest: DiscordRest,
-    channel: u64,
-}
-
-impl AlertChannel {
-    /// Alerts to the channel with id `channel`, sent through `rest`.
-    pub fn new(rest: DiscordRest, channel: u64) -> Self {
-        Self { rest, channel }
-    }
-}
-
-#[async_trait]
-impl AlertPoster for AlertChannel {
-    type Error = rest::RestError;
-
-    fn platform(&self) -> &'static str {
-        "Discord"
-    }
-
-    async fn post(&self, text: String) -> Result<(), rest::RestError> {
-        let message = OutgoingMessage {
-            content: render::truncate(&text, render::MAX_MESSAGE_CHARS),
-            ..OutgoingMessage::default()
-        };
-        self.rest.send_to_channel(self.channel, &message).await
-    }
-}
-
-/// Posts alerts to an organisers' channel until the engine goes away: the
-/// shared [`adapter::forward_alerts`] through an [`AlertChannel`].
-pub async fn forward_alerts(
-    rest: DiscordRest,
-    channel: u64,
-    alerts: tokio::sync::broadcast::Receiver<crate::conversation::Alert>,
-) {
-    adapter::forward_alerts(AlertChannel::new(rest, channel), alerts).await
-}
 
 /// The event handler: Discord events in, engine calls, replies out.
 pub struct Handler {
@@ -559,171 +468,4 @@ fn messages_of(reply: &Reply, ephemeral: bool, language: Language) -> Vec<Outgoi
         last.embeds = vec![render::summary_embed(summary, language)];
     }
     parts
-}
-
-/// A serenity error without URLs (interaction URLs carry tokens).
-fn describe(error: &serenity::Error) -> String {
-    match error {
-        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(response)) => format!(
-            "Discord answered {} (code {})",
-            response.status_code.as_u16(),
-            response.error.code
-        ),
-        serenity::Error::Http(_) => "HTTP error".to_owned(),
-        serenity::Error::Gateway(error) => format!("gateway error: {error}"),
-        serenity::Error::Json(_) => "unexpected JSON from Discord".to_owned(),
-        _ => "error".to_owned(),
-    }
-}
-
-/// The name connection attempts are recorded under.
-const BOT_NAME: &str = "discord";
-
-/// Starts the bot in a task of its own: connects to the gateway (after a
-/// pause if recent attempts call for one, see [`reconnect`]), handles
-/// events, and connects again if the connection ends. With an `api_url`
-/// other than Discord's, requests go to that proxy (serenity then leaves
-/// rate limiting to the proxy) and `gateway_url`, if set, replaces the
-/// gateway Discord would name. Stopping the bot (see [`BotHandle::stop`])
-/// closes the gateway connection, or abandons it once the bounded stop's
-/// deadline has passed, whatever state it is in.
-pub async fn spawn(
-    settings: &DiscordSettings,
-    engine: Arc<Engine>,
-    defer_after: Duration,
-) -> anyhow::Result<BotHandle> {
-    // Checked now so that a bad setting fails start-up, not a task.
-    DiscordRest::new(&settings.api_url, settings.token.clone())?;
-    let (stop, mut stopping) = tokio::sync::watch::channel(false);
-    let settings = settings.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            let wait = reconnect::wait_now(engine.storage().as_ref(), BOT_NAME).await;
-            if !wait.is_zero() {
-                warn!(?wait, "pausing before connecting to Discord: many recent attempts");
-            }
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                _ = stopping.changed() => return,
-            }
-            reconnect::record(engine.storage().as_ref(), BOT_NAME).await;
-            // Building a client asks Discord for the gateway's address,
-            // and serenity's HTTP client has no timeout: against an API
-            // that accepts connections and never answers, this would
-            // wait forever.
-            let client = tokio::select! {
-                client = connect(&settings, engine.clone(), defer_after) => client,
-                _ = stopping.changed() => return,
-            };
-            let client = match client {
-                Ok(client) => client,
-                Err(error) => {
-                    warn!(error = %format!("{error:#}"), "could not create the Discord client");
-                    continue;
-                }
-            };
-            info!("connecting to Discord's gateway");
-            let shard_manager = client.shard_manager.clone();
-            let ws_url = client.ws_url.clone();
-            // Owned, so that aborting this task (a stop past its
-            // deadline) takes the client with it.
-            let mut running = AbortOnDrop(tokio::spawn(async move {
-                let mut client = client;
-                if let Err(error) = client.start().await {
-                    warn!(error = %describe(&error), "the Discord connection ended");
-                }
-            }));
-            tokio::select! {
-                _ = &mut running => warn!("disconnected from Discord; connecting again"),
-                _ = stopping.changed() => {
-                    close(&shard_manager, &ws_url, running).await;
-                    return;
-                }
-            }
-        }
-    });
-    // Dropping the sender (a handle dropped unstopped) stops the bot too.
-    let ask = async move {
-        let _ = stop.send(true);
-    };
-    Ok(BotHandle::new("Discord", task, ask, "its connection was abandoned"))
-}
-
-/// A running Discord bot: the [`BotHandle`] that [`spawn`] returns, under
-/// the name and with the methods it had before every platform's bot shared
-/// one handle type, so code written against it still builds.
-pub struct DiscordBot(BotHandle);
-
-impl DiscordBot {
-    /// [`spawn`], returning the handle under this name.
-    pub async fn spawn(settings: &DiscordSettings, engine: Arc<Engine>, defer_after: Duration) -> anyhow::Result<Self> {
-        spawn(settings, engine, defer_after).await.map(Self)
-    }
-
-    /// See [`BotHandle::stopped`].
-    pub async fn stopped(&mut self) {
-        self.0.stopped().await
-    }
-
-    /// See [`BotHandle::stop`].
-    pub async fn stop(self) {
-        self.0.stop().await
-    }
-}
-
-impl From<DiscordBot> for BotHandle {
-    fn from(bot: DiscordBot) -> Self {
-        bot.0
-    }
-}
-
-/// Ends a running client: its shard's session, and `Client::start`.
-async fn close(
-    shard_manager: &serenity::gateway::ShardManager,
-    ws_url: &tokio::sync::Mutex<String>,
-    running: AbortOnDrop<()>,
-) {
-    // While the gateway has not been reached there is no shard, and
-    // serenity's shard queuer retries every five seconds; nothing can tell
-    // it to stop then (`shutdown_all` does, but only with a shard). An
-    // address that cannot even be parsed keeps it from ever connecting
-    // after this bot has stopped.
-    ws_url.lock().await.clear();
-    let had_a_shard = !shard_manager.runners.lock().await.is_empty();
-    shard_manager.shutdown_all().await;
-    if !had_a_shard {
-        // `shutdown_all` with no shard returns without a word to
-        // `Client::start`, which would then wait forever.
-        shard_manager.return_with_value(Ok(())).await;
-    }
-    let _ = running.await;
-    // A shard that connected meanwhile is closed now (a no-op otherwise).
-    shard_manager.shutdown_all().await;
-}
-
-async fn connect(
-    settings: &DiscordSettings,
-    engine: Arc<Engine>,
-    defer_after: Duration,
-) -> anyhow::Result<serenity::Client> {
-    let token = settings.token.expose();
-    let api_url = settings.api_url.trim_end_matches('/');
-    let http = if api_url == DISCORD_API {
-        HttpBuilder::new(token).build()
-    } else {
-        HttpBuilder::new(token)
-            .proxy(api_url)
-            .ratelimiter_disabled(true)
-            .build()
-    };
-    let rest = DiscordRest::new(api_url, settings.token.clone())?;
-    let handler = Handler::new(engine, rest, &settings.guilds, defer_after);
-    let client = ClientBuilder::new_with_http(http, GatewayIntents::DIRECT_MESSAGES)
-        .event_handler(handler)
-        .await
-        .map_err(|error| anyhow::anyhow!(describe(&error)))?;
-    if !settings.gateway_url.trim().is_empty() {
-        *client.ws_url.lock().await = settings.gateway_url.trim().to_owned();
-    }
-    Ok(client)
 }
