@@ -20,7 +20,7 @@
 //!   saved state updated, replies out as data. Imports no bot framework and
 //!   no database driver.
 //! - [`messages`]: the catalogue of everything the bot says to people,
-//!   keyed messages with arguments, one file per language.
+//!   keyed messages with arguments, one folder per language.
 //! - [`storage`]: traits by who uses them (conversations, signatures,
 //!   review, reports, the connection log, secrets; [`storage::Storage`] is
 //!   all of them), implemented once over a small SQL dialect; `sqlite` and

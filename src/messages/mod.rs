@@ -1,6 +1,15 @@
 //! Everything the bot says to people, in one catalogue: each [`Message`] is
 //! a key, its fields are the arguments, and each language words every key
-//! in a file of its own ([`en`] for English).
+//! in a folder of its own ([`en`] for English).
+//!
+//! The keys are a file per job. This file holds [`Message`], every key,
+//! with [`Language`] and [`Localised`]; `adapters.rs` the keys of what the
+//! chat adapters show around the engine's words ([`Button`],
+//! [`TelegramCommand`], [`DiscordCommand`], [`DiscordOption`],
+//! [`FormLabel`]); `parts.rs` the arguments some messages carry, which
+//! have no wording of their own ([`Answers`], [`FormProblem`],
+//! [`LocationProblem`], [`SelectionProblem`], [`Heading`]); and `tests.rs`
+//! holds every language to the catalogue's rule.
 //!
 //! Callers build a message and ask for its text in a [`Language`]:
 //!
@@ -13,14 +22,19 @@
 //!
 //! # Adding a language
 //!
-//! Copy `en.rs` to a file named for the language (`cy.rs`), word every arm of
-//! its `write` again, and add the language to [`Language`] and to the one
-//! `match` in [`Localised`]'s `Display`. The compiler then refuses to build
-//! until every message has its wording; add the language to `LANGUAGES` in
-//! the catalogue's tests too, which check that every key, button, label and
-//! description reads as something in each language. Choosing the language
-//! (per campaign, say) is a setting handed to the
-//! [`Engine`](crate::conversation::Engine).
+//! One language is one folder, `en/` for English: `mod.rs` words every key
+//! in its `write`, and the files beside it word the adapters' keys
+//! (`adapters.rs`) and the messages' arguments (`parts.rs`) from the
+//! language's own small pieces (`words.rs`: numbers, plurals, dates),
+//! with `tests.rs` checking how it reads. Copy the folder to one named for
+//! the language (`cy/`), word every arm of its files again (and its tests'
+//! expected sentences), declare it beside `en` here, and add the language
+//! to [`Language`] and to the one `match` in [`Localised`]'s `Display`.
+//! The compiler then refuses to build until every message has its wording;
+//! add the language to `LANGUAGES` in the catalogue's tests too, which
+//! check that every key, button, label and description reads as something
+//! in each language. Choosing the language (per campaign, say) is a
+//! setting handed to the [`Engine`](crate::conversation::Engine).
 //!
 //! Campaign text (title, statement, article, consent wording, privacy
 //! notice) comes from the campaign's settings and is passed in as it stands;
@@ -33,7 +47,9 @@
 //! Messages never carry personal data into a log: they are shown only to the
 //! person they describe, or to organisers as counts.
 
+mod adapters;
 pub mod en;
+mod parts;
 #[cfg(test)]
 mod tests;
 
@@ -43,7 +59,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Email, EmailRejection, Location, NameRejection, Platform, Rejection, SignerName};
+pub use self::adapters::{Button, DiscordCommand, DiscordOption, FormLabel, TelegramCommand};
+pub use self::parts::{Answers, FormProblem, Heading, LocationProblem, SelectionProblem};
+use crate::domain::{Platform, Rejection, SignerName};
 use crate::storage::{Anomaly, ReviewAction, Selection, Signature};
 
 /// The apology for a failure inside, in English, for adapters that must
@@ -568,260 +586,6 @@ pub enum Message<'a> {
     Number(u64),
     /// How long a wait reads: "2 minutes".
     Wait(Duration),
-}
-
-/// The answers of a signing in progress, as `mydata` and the review show
-/// them; `None` is a question not answered yet.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Answers<'a> {
-    /// The name.
-    pub name: Option<&'a SignerName>,
-    /// The email; `Some(None)` when skipped.
-    pub email: Option<Option<&'a Email>>,
-    /// Where they live.
-    pub location: Option<&'a Location>,
-    /// When consent was given, and the wording's version.
-    pub consent: Option<(DateTime<Utc>, u32)>,
-    /// Whether they want updates.
-    pub updates: Option<bool>,
-}
-
-/// A button's label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Button {
-    /// Begin signing.
-    Sign,
-    /// Begin signing, with answers kept from before.
-    Continue,
-    /// Read the article.
-    Article,
-    /// Read the privacy notice.
-    Privacy,
-    /// Go back a step.
-    Back,
-    /// Stop, keeping nothing.
-    Cancel,
-    /// Skip the email.
-    Skip,
-    /// Live outside the UK.
-    Outside,
-    /// Give consent.
-    Consent,
-    /// Yes.
-    Yes,
-    /// No.
-    No,
-    /// Yes to updates.
-    YesPlease,
-    /// No to updates.
-    NoThanks,
-    /// Sign, at the review.
-    Confirm,
-    /// Change an answer, at the review.
-    Change,
-    /// Change the name.
-    Name,
-    /// Change the email.
-    Email,
-    /// Change where they live.
-    Where,
-    /// Change the answer about updates.
-    Updates,
-    /// Yes to withdrawing.
-    Withdraw,
-    /// No to withdrawing.
-    KeepSignature,
-    /// Yes to a release or invalidation.
-    Review {
-        /// Release or invalidate.
-        action: ReviewAction,
-        /// How many it changes.
-        count: u64,
-    },
-    /// Pass on one's share link.
-    Share,
-    /// From a group, open a private chat to sign in.
-    SignInPrivate,
-    /// Open the signing form again, with the answers given so far.
-    OpenForm,
-    /// Sign, with the form, where the petition is shown.
-    SignHere,
-    /// Sign by direct message instead of the form.
-    SignByDirectMessage,
-}
-
-/// A command in Telegram's menu, for its description.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TelegramCommand {
-    /// The welcome.
-    Start,
-    /// Begin signing.
-    Sign,
-    /// The full article.
-    Article,
-    /// Whether and when they signed.
-    Status,
-    /// Remove the signature.
-    Withdraw,
-    /// Everything held about them.
-    MyData,
-    /// The privacy notice.
-    Privacy,
-    /// The total.
-    Total,
-    /// The help.
-    Help,
-    /// Stop signing.
-    Cancel,
-    /// The petition, in a group.
-    Petition,
-    /// Organisers: breakdowns.
-    Stats,
-    /// Organisers: the export.
-    Export,
-    /// Organisers: what is held.
-    Held,
-    /// Organisers: velocity alerts.
-    Anomalies,
-    /// Organisers: count held signatures in.
-    Release,
-    /// Organisers: stop signatures counting.
-    Invalidate,
-}
-
-/// A Discord slash command, for its description.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiscordCommand {
-    /// The petition, shown to everyone in the channel.
-    Petition,
-    /// Begin signing, with the form.
-    Sign,
-    /// The full article.
-    Article,
-    /// Whether and when they signed.
-    Status,
-    /// Remove the signature.
-    Withdraw,
-    /// Everything held about them.
-    MyData,
-    /// The privacy notice.
-    Privacy,
-    /// The total.
-    Total,
-    /// The help.
-    Help,
-    /// Organisers: breakdowns.
-    Stats,
-    /// Organisers: the export.
-    Export,
-    /// Organisers: what is held.
-    Held,
-    /// Organisers: velocity alerts.
-    Anomalies,
-    /// Organisers: count held signatures in.
-    Release,
-    /// Organisers: stop signatures counting.
-    Invalidate,
-}
-
-/// An option of a Discord slash command, for its description.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiscordOption {
-    /// `/sign`: a friend's share code.
-    Code,
-    /// A review filter: the hold reason.
-    Reason,
-    /// A review filter: the email domain.
-    Domain,
-    /// A review filter: the postcode district.
-    District,
-    /// A review filter: the platform.
-    Platform,
-    /// A review filter: signed on or after.
-    Since,
-    /// A review filter: signed on or before.
-    Until,
-    /// A review filter: every signature.
-    All,
-}
-
-/// A field of the signing form, for its label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FormLabel {
-    /// The name.
-    Name,
-    /// The email.
-    Email {
-        /// Whether the campaign lets it be left empty.
-        optional: bool,
-    },
-    /// Where they live.
-    Where,
-}
-
-/// What is wrong with an answer in a submitted form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FormProblem {
-    /// The name, refused by its check.
-    Name(NameRejection),
-    /// The email, refused by its check.
-    Email(EmailRejection),
-    /// No email, where the campaign needs one.
-    EmailNeeded,
-    /// Where they live.
-    Where(LocationProblem),
-}
-
-/// Why a form's "where you live" was not accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LocationProblem {
-    /// "Outside" typed where the country belongs.
-    NamedOutside,
-    /// The UK or one of its nations.
-    InTheUk,
-    /// Neither a postcode nor a country.
-    Unrecognised,
-}
-
-/// Why organisers' filters could not be read. Holds what they typed, which
-/// is organisers' own words and never a supporter's data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SelectionProblem {
-    /// Nothing after the command.
-    NoFilters,
-    /// A word that is not `key=value`.
-    NotAFilter(String),
-    /// A district that is not one.
-    NotADistrict(String),
-    /// A platform that is not one.
-    NotAPlatform(String),
-    /// A hold reason that is not one.
-    NotAReason(String),
-    /// A date that is not one.
-    NotADate(String),
-    /// A key that names no filter.
-    UnknownFilter(String),
-}
-
-/// Which breakdown a section of `stats` or `held` is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Heading {
-    /// By platform.
-    ByPlatform,
-    /// By day, over this many days.
-    LastDays(u64),
-    /// By UK postcode district.
-    ByDistrict,
-    /// By country, outside the UK.
-    ByCountry,
-    /// Share codes that brought most signers.
-    TopShareCodes,
-    /// Held, by reason.
-    ByReason,
-    /// Held, by email domain, the ten largest.
-    TopEmailDomains,
-    /// Held, by postcode district, the ten largest.
-    TopDistricts,
 }
 
 impl<'a> Message<'a> {

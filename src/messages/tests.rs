@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::*;
-use crate::domain::{Dimension, HoldReason, Identity, PostcodeDistrict, ShareCode};
+use crate::domain::{Dimension, Email, HoldReason, Identity, Location, PostcodeDistrict, ShareCode};
 use crate::storage::SignatureStatus;
 
 /// One of each variant of an enum, built from the list given. The list is
