@@ -22,13 +22,17 @@
 //! - [`messages`]: the catalogue of everything the bot says to people,
 //!   keyed messages with arguments, one folder per language.
 //! - [`storage`]: traits by who uses them (conversations, signatures,
-//!   review, reports, the connection log, secrets; [`storage::Storage`] is
+//!   review, reports, the connection log, secrets, the outbox of updates;
+//!   [`storage::Storage`] is
 //!   all of them), implemented once over a small SQL dialect; `sqlite` and
 //!   `postgres` keep only opening, the group-commit writer and the batched
 //!   lookups.
 //! - [`limits`]: rate limits (governor), the surge ceiling, and the rules that
 //!   hold suspicious signatures for review.
 //! - [`organiser`]: who organisers are, and totals, breakdowns and exports.
+//! - [`outbox`]: sends updates to signers from the durable outbox in the
+//!   database, at each platform's pace, once each, across restarts and
+//!   processes; each adapter supplies a courier.
 //! - [`adapter`]: what the chat adapters share, so neither borrows from the
 //!   other: one handle type for a running bot (with a bounded stop), one
 //!   forwarder of organisers' alerts, text split under a length limit.
@@ -64,6 +68,7 @@ pub mod domain;
 pub mod limits;
 pub mod messages;
 pub mod organiser;
+pub mod outbox;
 pub mod shutdown;
 pub mod startup;
 pub mod storage;

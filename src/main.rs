@@ -71,6 +71,26 @@ enum Command {
     /// Recompute every campaign's totals from its signatures and report any
     /// drift from the stored counters (which it corrects).
     Recount,
+    /// Queue an update to every signer who asked for updates; the running
+    /// bots send it. Shows it exactly as signers will see it, and how many
+    /// it reaches, and asks before queueing it.
+    Update {
+        /// The campaign's slug; the default campaign otherwise.
+        #[arg(long, value_name = "SLUG")]
+        campaign: Option<String>,
+        /// The update's text (several lines if you like).
+        #[arg(long, value_name = "FILE")]
+        message_file: PathBuf,
+        /// Queue it without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List a campaign's updates and how their deliveries stand.
+    Updates {
+        /// The campaign's slug; the default campaign otherwise.
+        #[arg(long, value_name = "SLUG")]
+        campaign: Option<String>,
+    },
     /// Write a campaign's signatures as CSV for delivery.
     Export {
         /// The campaign's slug; the default campaign otherwise.
@@ -196,6 +216,27 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Update {
+            campaign,
+            message_file,
+            yes,
+        } => {
+            let campaign = find_campaign(&settings, campaign.as_deref())?;
+            let text = std::fs::read_to_string(&message_file)
+                .with_context(|| format!("could not read {}", message_file.display()))?;
+            let app = App::build_short_lived(settings).await?;
+            let queued = queue_update(&app, &campaign, &text, yes).await;
+            app.engine.storage().close().await;
+            queued
+        }
+        Command::Updates { campaign } => {
+            let campaign = find_campaign(&settings, campaign.as_deref())?;
+            let app = App::build_short_lived(settings).await?;
+            let listed = app.engine.describe_updates(&campaign).await;
+            app.engine.storage().close().await;
+            println!("{}", listed?);
+            Ok(())
+        }
         Command::Export { campaign, output } => {
             let campaign = find_campaign(&settings, campaign.as_deref())?;
             let storage = storage::connect_for(&settings.database, storage::Usage::ShortLived).await?;
@@ -214,6 +255,27 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Shows the update as signers will see it, asks (unless `yes`), and queues it.
+async fn queue_update(app: &App, campaign: &petition::campaign::Campaign, text: &str, yes: bool) -> anyhow::Result<()> {
+    let preview = match app.engine.preview_update(campaign, text).await? {
+        Ok(preview) => preview,
+        Err(refusal) => anyhow::bail!("{refusal}"),
+    };
+    println!("{preview}");
+    if !yes {
+        use std::io::BufRead;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim().to_lowercase().as_str(), "yes" | "y") {
+            println!("Nothing was queued.");
+            return Ok(());
+        }
+    }
+    let author = petition::domain::Identity::new(petition::domain::Platform::Console, "command-line");
+    println!("{}", app.engine.queue_update(campaign, text, &author).await?);
+    Ok(())
 }
 
 fn find_campaign(

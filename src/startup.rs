@@ -13,6 +13,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::conversation::Engine;
 use crate::discord;
+use crate::outbox;
 use crate::storage::{self, Usage};
 use crate::telegram::{self, Delivery};
 use crate::telemetry::{self, PseudonymKey};
@@ -28,6 +29,9 @@ const PRUNE_LIMITS_EVERY: Duration = Duration::from_secs(10 * 60);
 /// The longest the bots may take to stop together, once asked; within the
 /// ten seconds a supervisor typically waits before it kills the process.
 pub const STOP_WITHIN: Duration = Duration::from_secs(8);
+
+/// The longest the outbox senders may take to finish their batches.
+const SENDERS_STOP_WITHIN: Duration = Duration::from_secs(2);
 
 /// A ready application: settings, storage and the engine over them.
 pub struct App {
@@ -170,6 +174,17 @@ impl App {
             )));
         }
 
+        let mut senders = Vec::new();
+        if telegram_configured {
+            senders.push(spawn_sender(self.engine.clone(), Arc::new(self.telegram_courier()?)));
+        }
+        if discord_configured {
+            let rest =
+                discord::rest::DiscordRest::new(&self.settings.discord.api_url, self.settings.discord.token.clone())?;
+            let courier = discord::DiscordCourier::new(rest, self.settings.discord.updates_per_second);
+            senders.push(spawn_sender(self.engine.clone(), Arc::new(courier)));
+        }
+
         info!(telegram = telegram_configured, discord = discord_configured, "running");
         tokio::select! {
             () = &mut shutdown => info!("shutting down"),
@@ -178,17 +193,43 @@ impl App {
         for chore in chores {
             chore.abort();
         }
+        // A sender stops once the batch in hand is recorded, so a clean stop
+        // leaves no delivery unknown; one that takes too long is abandoned
+        // (its batch is then recorded as unknown at the next start).
+        for (stop, _) in &senders {
+            stop.stop();
+        }
+        let senders_stopped = async {
+            let aborts: Vec<_> = senders.iter().map(|(_, task)| task.abort_handle()).collect();
+            let stopped = futures_util::future::join_all(senders.into_iter().map(|(_, task)| task));
+            if tokio::time::timeout(SENDERS_STOP_WITHIN, stopped).await.is_err() {
+                warn!("the outbox did not stop in time; its messages in flight will be recorded as unknown");
+                aborts.iter().for_each(tokio::task::AbortHandle::abort);
+            }
+        };
         // Each bot bounds its own stop; this bounds them together, whatever
         // state their connections are in.
-        if tokio::time::timeout(STOP_WITHIN, BotHandle::stop_all(bots))
-            .await
-            .is_err()
-        {
+        let everything = futures_util::future::join(BotHandle::stop_all(bots), senders_stopped);
+        if tokio::time::timeout(STOP_WITHIN, everything).await.is_err() {
             warn!(deadline = ?STOP_WITHIN, "the bots did not stop in time; leaving them");
         }
         self.engine.storage().close().await;
         info!("stopped");
         Ok(())
+    }
+
+    /// Telegram's courier for the outbox: a requester of its own, not the
+    /// replies' throttled one (see `telegram::TelegramCourier`).
+    fn telegram_courier(&self) -> anyhow::Result<telegram::TelegramCourier<teloxide::Bot>> {
+        let settings = &self.settings.telegram;
+        let api_url = url::Url::parse(&settings.api_url).context("telegram.api_url is not a valid URL")?;
+        let bot = teloxide::Bot::new(settings.token.expose()).set_api_url(api_url);
+        Ok(telegram::TelegramCourier::new(
+            bot,
+            settings.updates_per_second(),
+            settings.paid_broadcast,
+            self.engine.language(),
+        ))
     }
 
     async fn start_telegram(&self) -> anyhow::Result<BotHandle> {
@@ -212,6 +253,15 @@ impl App {
             .await
             .context("could not start the Telegram bot")
     }
+}
+
+/// Starts an outbox sender; returns how to stop it, and its task.
+fn spawn_sender(
+    engine: Arc<Engine>,
+    courier: Arc<dyn outbox::Courier>,
+) -> (outbox::StopSending, tokio::task::JoinHandle<()>) {
+    let (sender, stop) = outbox::Sender::new(engine, courier);
+    (stop, tokio::spawn(sender.run()))
 }
 
 /// Checks velocity every [`CHECK_VELOCITY_EVERY`].

@@ -44,6 +44,7 @@ fn settings(fake: &FakeDiscord) -> DiscordSettings {
         guilds: vec![GUILD_ID],
         api_url: fake.api_url.clone(),
         gateway_url: fake.gateway_url.clone(),
+        updates_per_second: 10,
     }
 }
 
@@ -206,7 +207,7 @@ async fn the_whole_conversation_works_in_direct_messages(app: TestApp) {
         ("Ada Lovelace", "email address"),
         ("ada@example.org", "UK postcode"),
         ("SW1A 1AA", "explicit consent"),
-        ("yes", "email updates"),
+        ("yes", "updates about this campaign"),
         ("no", "Please check your signature"),
     ] {
         fake.direct_message(MEMBER, say);

@@ -108,7 +108,7 @@ async fn changing_at_the_review_offers_the_form_and_returns_to_the_review(app: T
         "{review}"
     );
     assert!(
-        review.contains("Updates by email: yes"),
+        review.contains("Updates: yes"),
         "answers not changed are kept: {review}"
     );
 }

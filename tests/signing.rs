@@ -50,12 +50,12 @@ async fn a_complete_signing_is_stored_with_its_consent_and_counted(app: TestApp)
     assert!(text_of(&app.say(&ada, "Ada.Lovelace+petition@GoogleMail.com").await).contains("postcode"));
     let consent = text_of(&app.say(&ada, "sw1a 1aa").await);
     assert!(consent.contains("explicit consent"), "{consent}");
-    assert!(text_of(&app.say(&ada, "YES").await).contains("email updates"));
+    assert!(text_of(&app.say(&ada, "YES").await).contains("updates about this campaign"));
     let review = text_of(&app.say(&ada, "yes please").await);
     assert!(review.contains("Name: Ada Lovelace"), "{review}");
     assert!(review.contains("Email: adalovelace@gmail.com"), "{review}");
     assert!(review.contains("Where: SW1A"), "{review}");
-    assert!(review.contains("Updates by email: yes"), "{review}");
+    assert!(review.contains("Updates: yes"), "{review}");
 
     let thanks = app.say(&ada, "Confirm").await;
     let text = text_of(&thanks);
@@ -247,7 +247,10 @@ async fn back_returns_to_the_previous_question_keeping_answers(app: TestApp) {
     app.say(&who, "yes").await;
     app.say(&who, "no").await;
     let review = text_of(&app.say(&who, "back").await);
-    assert!(review.contains("email updates"), "back from the review: {review}");
+    assert!(
+        review.contains("updates about this campaign"),
+        "back from the review: {review}"
+    );
 }
 
 async fn a_field_changed_at_the_review_returns_to_the_review(app: TestApp) {
@@ -532,7 +535,7 @@ async fn mydata_shows_exactly_what_is_stored(app: TestApp) {
         "Name: Ann Lee",
         "Email: ann@example.org",
         "Where: SE1 (UK postcode district)",
-        "Updates by email: yes",
+        "Updates: yes",
         "wording version 1",
         "3 November 2026 at 14:00 UTC",
         "Your account: 19 on Telegram",

@@ -114,7 +114,7 @@ async fn a_supporter_signs_by_buttons_and_text_in_a_private_chat(app: TestApp) {
     let consent = say(&fake, user, "sw1a 1aa").await;
     assert!(consent.text.contains("explicit consent"));
     let updates = press(&fake, user, &consent, "consent.yes").await;
-    assert!(updates.text.contains("email updates"));
+    assert!(updates.text.contains("updates about this campaign"));
     let review = press(&fake, user, &updates, "updates.yes").await;
     assert!(review.text.contains("Name: Ada Lovelace"), "{}", review.text);
     assert!(review.text.contains("Where: SW1A"), "{}", review.text);
@@ -188,7 +188,7 @@ async fn every_invalid_answer_is_asked_again(app: TestApp) {
     // Nothing was stored along the way, and the conversation is still at consent.
     assert_eq!(app.total().await, 0);
     let updates = press(&fake, user, &consent, "consent.yes").await;
-    assert!(updates.text.contains("email updates"));
+    assert!(updates.text.contains("updates about this campaign"));
     bot.stop().await;
 }
 

@@ -167,6 +167,32 @@ pub struct TelegramSettings {
     /// Telegram's.
     #[serde(default)]
     pub webhook_secret: Secret,
+    /// Sends updates with `allow_paid_broadcast`, for bots whose owner
+    /// enabled paid broadcasts: up to 1,000 messages a second, paid in Stars.
+    #[serde(default)]
+    pub paid_broadcast: bool,
+    /// The most update messages a second, overall (replies to signers come
+    /// first and use up the same allowance). Defaults to Telegram's 30, or
+    /// 1,000 with `paid_broadcast`.
+    #[serde(default)]
+    pub updates_per_second: Option<u32>,
+}
+
+/// Telegram's overall limit on a bot's messages, per second.
+pub const TELEGRAM_PER_SECOND: u32 = 30;
+/// The limit with paid broadcasts.
+pub const TELEGRAM_PAID_PER_SECOND: u32 = 1000;
+
+impl TelegramSettings {
+    /// Update messages a second, as configured or by default.
+    pub fn updates_per_second(&self) -> u32 {
+        let limit = if self.paid_broadcast {
+            TELEGRAM_PAID_PER_SECOND
+        } else {
+            TELEGRAM_PER_SECOND
+        };
+        self.updates_per_second.unwrap_or(limit)
+    }
 }
 
 fn default_webhook_listen() -> String {
@@ -190,6 +216,14 @@ pub struct DiscordSettings {
     /// The gateway to connect to; empty asks the API for it.
     #[serde(default)]
     pub gateway_url: String,
+    /// The most update messages (direct messages) a second. Each takes two
+    /// requests (opening the DM, sending), within Discord's 50 a second.
+    #[serde(default = "default_discord_updates_per_second")]
+    pub updates_per_second: u32,
+}
+
+fn default_discord_updates_per_second() -> u32 {
+    10
 }
 
 fn default_discord_api() -> String {
@@ -276,6 +310,27 @@ impl Settings {
             ));
         }
         check_webhook(&raw.telegram)?;
+        let most = if raw.telegram.paid_broadcast {
+            TELEGRAM_PAID_PER_SECOND
+        } else {
+            TELEGRAM_PER_SECOND
+        };
+        if raw
+            .telegram
+            .updates_per_second
+            .is_some_and(|rate| rate == 0 || rate > most)
+        {
+            return Err(ConfigError::invalid(
+                "telegram.updates_per_second",
+                format!("must be between 1 and {most} (Telegram's limit; 1,000 only with paid_broadcast = true)"),
+            ));
+        }
+        if !(1..=20).contains(&raw.discord.updates_per_second) {
+            return Err(ConfigError::invalid(
+                "discord.updates_per_second",
+                "must be between 1 and 20 (each update takes two requests, within Discord's 50 a second)",
+            ));
+        }
         let key = &raw.logging.pseudonym_key;
         if !key.is_empty() && key.expose().chars().count() < MIN_PSEUDONYM_KEY_CHARS {
             return Err(ConfigError::invalid(

@@ -56,6 +56,11 @@ impl Engine {
                     goal: campaign.goal,
                 }))])
             }
+            Anytime::StopUpdates => self.stop_updates(who).await,
+            Anytime::UpdatesOn => self.start_updates(who, &campaign).await,
+            Anytime::Updates => self.list_updates(msg, &campaign).await,
+            Anytime::Update => self.write_update(msg, saved, None).await,
+            Anytime::CancelUpdate => self.cancel_update(msg, &campaign).await,
             Anytime::Organiser(command) => self.organiser_command(msg, &campaign, command).await,
         }
     }
@@ -65,6 +70,9 @@ impl Engine {
             Some(conversation) if conversation.step == Step::ConfirmReview => self.drop_review(who, conversation).await,
             Some(conversation) if conversation.step == Step::ConfirmWithdraw => {
                 self.keep_signature(who, conversation).await
+            }
+            Some(conversation) if matches!(conversation.step, Step::WriteUpdate | Step::ConfirmUpdate) => {
+                self.discard_update(who, conversation).await
             }
             Some(conversation) => {
                 self.storage.delete_conversation(who).await?;
@@ -83,7 +91,7 @@ impl Engine {
                     .prefixed(self.phrase(Message::NothingToGoBackTo)),
             ]);
         };
-        let has_email = conversation.draft.email_address().is_some();
+        let asks_updates = who.platform.can_receive_updates();
         let abroad = matches!(conversation.draft.location, Some(Location::Abroad(_)));
         let previous = match conversation.step {
             Step::Welcome | Step::Name => Step::Welcome,
@@ -93,11 +101,12 @@ impl Engine {
             Step::Consent if abroad => Step::Country,
             Step::Consent => Step::Postcode,
             Step::Updates => Step::Consent,
-            Step::Review if has_email => Step::Updates,
+            Step::Review if asks_updates => Step::Updates,
             Step::Review => Step::Consent,
             Step::ChooseChange => Step::Review,
             Step::ConfirmWithdraw => return self.keep_signature(who, conversation).await,
             Step::ConfirmReview => return self.drop_review(who, conversation).await,
+            Step::WriteUpdate | Step::ConfirmUpdate => return self.discard_update(who, conversation).await,
         };
         conversation.step = previous;
         self.save(who, &conversation).await?;
@@ -142,7 +151,7 @@ impl Engine {
                 had_answers: saved.as_ref().is_some_and(|c| !c.draft.is_empty()),
             }))]);
         }
-        let mut conversation = saved.unwrap_or_else(|| self.new_conversation(campaign));
+        let mut conversation = saved.unwrap_or_else(|| self.new_conversation(campaign, who));
         if conversation.step != Step::ConfirmWithdraw {
             conversation.resume = Some(conversation.step);
         }

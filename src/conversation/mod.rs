@@ -15,7 +15,7 @@
 //! > SW1A 1AA
 //! < (the consent wording) Do you give this consent? [Yes, I consent] [No]
 //! > yes
-//! < Would you like occasional email updates ...? [Yes please] [No thanks]
+//! < Would you like updates about this campaign? ... [Yes please] [No thanks]
 //! > no
 //! < Please check your signature ... [Confirm and sign] [Change something] [Cancel]
 //! > confirm
@@ -57,6 +57,7 @@ mod error;
 mod group;
 mod holds;
 mod incoming;
+mod meter;
 mod questions;
 mod reply;
 mod review;
@@ -65,6 +66,7 @@ mod start;
 mod state;
 #[cfg(test)]
 mod tests;
+mod updates;
 mod words;
 
 use std::hash::{Hash, Hasher};
@@ -74,6 +76,7 @@ use chrono::{DateTime, Utc};
 use tracing::{Instrument, info, info_span, warn};
 
 pub use incoming::{FormAnswers, Incoming, Input};
+pub use meter::{REPLY_WINDOW, ReplyMeter};
 pub use reply::{Attachment, Choice, Form, Link, Placement, Reply, Summary, Visibility};
 pub use state::{CompleteDraft, ConsentAnswer, Conversation, Draft, EmailAnswer, PendingReview, Step};
 pub use words::Word;
@@ -120,6 +123,11 @@ pub struct Engine {
     /// When each campaign last raised a surge alert, so a surge raises one
     /// alert a minute rather than one per signature.
     last_surge_alert: std::sync::Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
+    /// Woken when an organiser queues or cancels an update, so this
+    /// process's outbox senders act at once rather than at their next look.
+    outbox_wake: Arc<tokio::sync::Notify>,
+    /// Replies just handed out, which the outbox gives way to.
+    replies: ReplyMeter,
 }
 
 /// Something organisers should know at once, for their chats. Never carries
@@ -137,6 +145,7 @@ pub struct Alert {
 enum Said {
     Start(Option<String>),
     Review(ReviewAction, String),
+    WriteUpdate(String),
     Form(FormAnswers),
     Word(Word),
     Text(String),
@@ -162,6 +171,8 @@ impl Engine {
             ),
             alerts: tokio::sync::broadcast::channel(64).0,
             last_surge_alert: std::sync::Mutex::new(std::collections::HashMap::new()),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            replies: ReplyMeter::default(),
             clock,
         }
     }
@@ -208,6 +219,21 @@ impl Engine {
         &self.storage
     }
 
+    /// The clock the engine reads.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Replies handed out in the last second, per platform.
+    pub fn replies(&self) -> &ReplyMeter {
+        &self.replies
+    }
+
+    /// Woken whenever an update is queued or cancelled in this process.
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_wake.clone()
+    }
+
     /// Deletes conversations nobody has touched for the configured time,
     /// with everything typed into them. Returns how many.
     pub async fn forget_abandoned_conversations(&self) -> Result<u64, StorageError> {
@@ -232,7 +258,7 @@ impl Engine {
         );
         async {
             let _turn = self.stripes[self.stripe(&incoming.from)].lock().await;
-            match self
+            let replies = match self
                 .respond(&incoming)
                 .await
                 .or_else(|error| self.refusal(error).map(|reply| vec![reply]))
@@ -242,7 +268,9 @@ impl Engine {
                     tracing::error!(%error, "could not handle a message");
                     vec![Reply::private(self.say(Message::SomethingWentWrong))]
                 }
-            }
+            };
+            self.replies.record(incoming.from.platform, replies.len());
+            replies
         }
         .instrument(span)
         .await
@@ -287,7 +315,12 @@ impl Engine {
             && match &said {
                 Said::Word(word) => !word.only_shows(),
                 Said::Text(_) => true,
-                Said::Start(_) | Said::Form(_) | Said::Review(..) | Said::UnknownCommand | Said::Expired => false,
+                Said::Start(_)
+                | Said::Form(_)
+                | Said::Review(..)
+                | Said::WriteUpdate(_)
+                | Said::UnknownCommand
+                | Said::Expired => false,
             };
         // Refusals are answered here, so that they too take the place of
         // the button that prompted them.
@@ -311,12 +344,16 @@ impl Engine {
             Said::Start(payload) => self.start(who, saved, payload.as_deref()).await,
             Said::Form(answers) => self.submit_form(who, saved, answers).await,
             Said::Review(action, selection) => self.ask_to_review(msg, saved, action, &selection).await,
+            Said::WriteUpdate(text) => self.write_update(msg, saved, Some(&text)).await,
             Said::Word(word) => match (word.anytime(), saved) {
                 (Some(anytime), saved) => self.global(msg, saved, anytime).await,
                 (None, Some(conversation)) => self.at_step(msg, conversation, word).await,
                 (None, None) => Ok(vec![self.not_understood(None)]),
             },
             Said::Text(text) => match saved {
+                Some(conversation) if conversation.step == Step::WriteUpdate => {
+                    self.write_update(msg, Some(conversation), Some(&text)).await
+                }
                 Some(conversation) => self.answer(who, conversation, &text).await,
                 None => Ok(vec![self.not_understood(None)]),
             },
@@ -328,7 +365,10 @@ impl Engine {
             return Ok(None);
         };
         match serde_json::from_str::<Conversation>(&json) {
-            Ok(conversation) if self.campaigns.get(&conversation.campaign).is_some() => Ok(Some(conversation)),
+            Ok(conversation) if self.campaigns.get(&conversation.campaign).is_some() => Ok(Some(Conversation {
+                platform: Some(who.platform),
+                ..conversation
+            })),
             Ok(_) => {
                 info!("conversation was for a campaign no longer configured; starting afresh");
                 self.storage.delete_conversation(who).await?;
@@ -360,8 +400,10 @@ impl Engine {
             .unwrap_or_else(|| self.campaigns.default_campaign())
     }
 
-    fn new_conversation(&self, campaign: &Campaign) -> Conversation {
+    fn new_conversation(&self, campaign: &Campaign, who: &Identity) -> Conversation {
         Conversation {
+            platform: Some(who.platform),
+            pending_update: None,
             campaign: campaign.slug.clone(),
             step: Step::Welcome,
             draft: Draft::default(),
@@ -380,7 +422,7 @@ impl Engine {
             return interpret_typed(&choice.typed, conversation.map(|c| c.step));
         }
         match data.split_once('.').and_then(|(_, word)| Word::parse(word)) {
-            Some(word) if word.only_shows() => Said::Word(word),
+            Some(word) if word.honoured_from_old_messages() => Said::Word(word),
             _ => Said::Expired,
         }
     }
@@ -399,14 +441,24 @@ fn interpret_typed(text: &str, step: Option<Step>) -> Said {
             return Said::Review(action, rest.unwrap_or("").to_owned());
         }
     }
+    let expects_text = step.is_some_and(Step::expects_text);
+    // An organiser's update may come with its text ("update" and the rest
+    // of the message); where free text is expected, only as a command.
+    if first.trim_start_matches('/').eq_ignore_ascii_case("update")
+        && let Some(rest) = rest
+        && (first.starts_with('/') || !expects_text)
+    {
+        return Said::WriteUpdate(rest.to_owned());
+    }
     if first.starts_with('/') {
-        return match Word::parse(first) {
+        return match Word::parse(text).or_else(|| Word::parse(first)) {
             Some(word) => Said::Word(word),
             None => Said::UnknownCommand,
         };
     }
-    let expects_text = step.is_some_and(Step::expects_text);
     match Word::parse(text) {
+        // At the choice of what to change, "updates" is the answer to change.
+        Some(Word::Updates) if step == Some(Step::ChooseChange) => Said::Text(text.to_owned()),
         Some(word) if word.is_global() || !expects_text => Said::Word(word),
         Some(Word::Skip) => Said::Word(Word::Skip),
         Some(Word::Outside) if step == Some(Step::Postcode) => Said::Word(Word::Outside),

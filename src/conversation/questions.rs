@@ -2,12 +2,15 @@
 //! answer it.
 
 use super::{Choice, Conversation, Draft, EmailAnswer, Engine, Form, Reply, Step, Word};
-use crate::domain::Location;
-use crate::messages::{Answers, Button, Message};
+use crate::domain::{Location, Platform};
+use crate::messages::{Answers, Button, Message, UpdateMessage};
 
 impl Engine {
     /// The current question, with its choices.
     pub(super) fn question(&self, conversation: &Conversation) -> Reply {
+        if matches!(conversation.step, Step::WriteUpdate | Step::ConfirmUpdate) {
+            return self.update_question(conversation);
+        }
         let reply = self.bare_question(conversation);
         match conversation.step {
             Step::Name | Step::Email | Step::Postcode | Step::Country | Step::ChooseChange => {
@@ -86,7 +89,9 @@ impl Engine {
                 ],
             ),
             Step::Updates => (
-                Message::AskUpdates,
+                Message::Update(UpdateMessage::Ask {
+                    platform: conversation.platform.unwrap_or(Platform::Telegram),
+                }),
                 vec![
                     self.choice(step, Word::Yes, Button::YesPlease),
                     self.choice(step, Word::No, Button::NoThanks),
@@ -104,7 +109,7 @@ impl Engine {
                 ],
             ),
             Step::ChooseChange => {
-                let updates = draft.email_address().is_some();
+                let updates = conversation.platform.is_none_or(Platform::can_receive_updates);
                 let mut choices = vec![
                     self.field_choice("name", Button::Name),
                     self.field_choice("email", Button::Email),
@@ -130,6 +135,7 @@ impl Engine {
                     self.choice(step, Word::No, Button::KeepSignature),
                 ],
             ),
+            Step::WriteUpdate | Step::ConfirmUpdate => return self.update_question(conversation),
         };
         Reply::private(self.say(message)).with_choices(choices)
     }

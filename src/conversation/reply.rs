@@ -23,6 +23,10 @@ pub struct Reply {
     /// The campaign at a glance, on replies that present it publicly, for
     /// platforms that can show it richly.
     pub summary: Option<Summary>,
+    /// The question asks for a long, free text of up to this many
+    /// characters (an organiser's update): adapters with forms may offer a
+    /// box for it, whose text comes back as typed text.
+    pub long_answer: Option<usize>,
 }
 
 /// A form a platform may show instead of asking one question at a time:
@@ -135,6 +139,7 @@ impl Reply {
             placement: Placement::NewMessage,
             form: None,
             summary: None,
+            long_answer: None,
         }
     }
 
@@ -159,6 +164,11 @@ impl Reply {
     }
 
     /// Offers a form.
+    pub fn with_long_answer(mut self, max_chars: usize) -> Self {
+        self.long_answer = Some(max_chars);
+        self
+    }
+
     pub fn with_form(mut self, form: Form) -> Self {
         self.form = Some(form);
         self

@@ -84,7 +84,7 @@ impl Engine {
             return Err(EngineError::ReviewOrganisersOnly { action });
         }
         let selection = organiser::parse_selection(arguments).map_err(EngineError::BadSelection)?;
-        let mut conversation = saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign()));
+        let mut conversation = saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign(), who));
         let campaign = self.campaign_of(Some(&conversation)).clone();
         let matched = self.storage.count_selected(&campaign.slug, &selection, action).await?;
         let count = matched.held + matched.counted;

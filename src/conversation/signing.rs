@@ -13,7 +13,7 @@ use crate::domain::{
     Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, Rejection, ShareCode, SignerName,
 };
 use crate::limits::{SIGNING_ATTEMPTS_WINDOW, signing_attempts_wait};
-use crate::messages::{FormProblem, LocationProblem, Message};
+use crate::messages::{FormProblem, LocationProblem, Message, UpdateMessage};
 use crate::storage::{DuplicateMatch, NewSignature, SignOutcome};
 
 impl Engine {
@@ -30,7 +30,6 @@ impl Engine {
         match (conversation.step, word) {
             (Step::Email, Word::Skip) if !campaign.require_email => {
                 draft.email = Some(EmailAnswer::Skipped);
-                draft.updates = Some(false);
             }
             (Step::Email, Word::Skip) => {
                 return Ok(vec![
@@ -68,6 +67,8 @@ impl Engine {
             (Step::Review, Word::Confirm) => return self.sign(msg, conversation, &campaign).await,
             (Step::ConfirmReview, Word::Yes) => return self.apply_review(msg, conversation).await,
             (Step::ConfirmReview, Word::No) => return self.drop_review(who, conversation).await,
+            (Step::ConfirmUpdate, Word::Yes) => return self.send_update(msg, conversation).await,
+            (Step::ConfirmUpdate, Word::No) => return self.discard_update(who, conversation).await,
             (Step::Review, Word::Change) => {
                 conversation.step = Step::ChooseChange;
                 self.save(who, &conversation).await?;
@@ -121,7 +122,9 @@ impl Engine {
             | Step::Updates
             | Step::Review
             | Step::ConfirmWithdraw
-            | Step::ConfirmReview => {
+            | Step::ConfirmReview
+            | Step::WriteUpdate
+            | Step::ConfirmUpdate => {
                 return Ok(vec![self.not_understood(Some(&conversation))]);
             }
         };
@@ -144,11 +147,16 @@ impl Engine {
         answers: FormAnswers,
     ) -> EngineResult<Vec<Reply>> {
         let mut conversation = match saved {
-            Some(conversation) if matches!(conversation.step, Step::ConfirmWithdraw | Step::ConfirmReview) => {
+            Some(conversation)
+                if matches!(
+                    conversation.step,
+                    Step::ConfirmWithdraw | Step::ConfirmReview | Step::WriteUpdate | Step::ConfirmUpdate
+                ) =>
+            {
                 return Ok(vec![self.not_understood(Some(&conversation))]);
             }
             Some(conversation) => conversation,
-            None => self.new_conversation(self.campaigns.default_campaign()),
+            None => self.new_conversation(self.campaigns.default_campaign(), who),
         };
         let campaign = self.campaign_of(Some(&conversation)).clone();
         if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
@@ -166,7 +174,6 @@ impl Engine {
         }
         if answers.email.trim().is_empty() && !campaign.require_email {
             draft.email = Some(EmailAnswer::Skipped);
-            draft.updates = Some(false);
         } else if answers.email.trim().is_empty() {
             draft.email = None;
             problems.push(FormProblem::EmailNeeded);
@@ -186,10 +193,13 @@ impl Engine {
                 problems.push(FormProblem::Where(problem));
             }
         }
-        conversation.step = conversation.draft.next_step();
+        let at_the_console = self.move_on(who, &mut conversation);
         conversation.resume = None;
         self.save(who, &conversation).await?;
-        let question = self.question(&conversation);
+        let mut question = self.question(&conversation);
+        if at_the_console {
+            question = question.prefixed(self.phrase(Message::Update(UpdateMessage::NoneAtTheConsole)));
+        }
         if problems.is_empty() {
             return Ok(vec![question]);
         }
@@ -208,12 +218,9 @@ impl Engine {
         let field = text.trim().to_lowercase();
         match field.as_str() {
             "name" => draft.name = None,
-            "email" => {
-                draft.email = None;
-                draft.updates = None;
-            }
+            "email" => draft.email = None,
             "postcode" | "location" | "country" | "where" => draft.location = None,
-            "updates" if draft.email_address().is_some() => draft.updates = None,
+            "updates" if who.platform.can_receive_updates() => draft.updates = None,
             _ => return Ok(vec![self.not_understood(Some(&conversation))]),
         }
         self.advance(who, conversation).await
@@ -221,9 +228,27 @@ impl Engine {
 
     /// Moves to the first unanswered question (or the review), saves, asks.
     pub(super) async fn advance(&self, who: &Identity, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
-        conversation.step = conversation.draft.next_step();
+        let at_the_console = self.move_on(who, &mut conversation);
         self.save(who, &conversation).await?;
-        Ok(vec![self.question(&conversation)])
+        let question = self.question(&conversation);
+        Ok(vec![if at_the_console {
+            question.prefixed(self.phrase(Message::Update(UpdateMessage::NoneAtTheConsole)))
+        } else {
+            question
+        }])
+    }
+
+    /// Moves to the first question still unanswered. Where no update can
+    /// reach the signer (the console), the updates question answers itself
+    /// with a no instead of being asked; returns whether it just did.
+    fn move_on(&self, who: &Identity, conversation: &mut Conversation) -> bool {
+        conversation.step = conversation.draft.next_step();
+        if conversation.step == Step::Updates && !who.platform.can_receive_updates() {
+            conversation.draft.updates = Some(false);
+            conversation.step = conversation.draft.next_step();
+            return true;
+        }
+        false
     }
 
     pub(super) async fn sign(

@@ -40,7 +40,7 @@ impl Engine {
             }
             _ => Conversation {
                 referral,
-                ..self.new_conversation(&campaign)
+                ..self.new_conversation(&campaign, who)
             },
         };
         // A welcome with nothing to remember (no answers, no share code, the
@@ -106,7 +106,7 @@ impl Engine {
     }
 
     pub(super) async fn begin_signing(&self, who: &Identity, saved: Option<Conversation>) -> EngineResult<Vec<Reply>> {
-        let mut conversation = saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign()));
+        let mut conversation = saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign(), who));
         let campaign = self.campaign_of(Some(&conversation)).clone();
         if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
             self.storage.delete_conversation(who).await?;

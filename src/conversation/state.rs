@@ -27,6 +27,14 @@ pub struct Conversation {
     /// An organiser's release or invalidation awaiting confirmation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_review: Option<PendingReview>,
+    /// An update an organiser has written, awaiting their yes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_update: Option<String>,
+    /// The platform the supporter is on, which decides whether updates can
+    /// reach them and how long a message may be. Known from who is
+    /// speaking, so not saved.
+    #[serde(skip)]
+    pub platform: Option<crate::domain::Platform>,
 }
 
 /// A release or invalidation an organiser has asked for, awaiting their yes.
@@ -64,6 +72,10 @@ pub enum Step {
     ConfirmWithdraw,
     /// Whether to really release or invalidate signatures (organisers).
     ConfirmReview,
+    /// The text of an update to signers (organisers).
+    WriteUpdate,
+    /// Whether to really send the update previewed (organisers).
+    ConfirmUpdate,
 }
 
 impl Step {
@@ -82,6 +94,8 @@ impl Step {
             Step::ChooseChange => "change",
             Step::ConfirmWithdraw => "withdraw",
             Step::ConfirmReview => "review-action",
+            Step::WriteUpdate => "write-update",
+            Step::ConfirmUpdate => "send-update",
         }
     }
 
@@ -104,7 +118,10 @@ impl Step {
     /// Whether the step expects free text (a name, an address) rather than
     /// one of a few choices.
     pub fn expects_text(self) -> bool {
-        matches!(self, Step::Name | Step::Email | Step::Postcode | Step::Country)
+        matches!(
+            self,
+            Step::Name | Step::Email | Step::Postcode | Step::Country | Step::WriteUpdate
+        )
     }
 }
 
@@ -199,12 +216,8 @@ impl Draft {
         }
     }
 
-    /// Keeps a newly given email; a different address from before needs
-    /// the updates question asked again, since it was asked about the old one.
+    /// Keeps a newly given email.
     pub fn give_email(&mut self, email: Email) {
-        if self.email_address() != Some(email.as_str()) {
-            self.updates = None;
-        }
         self.email = Some(EmailAnswer::Given(email));
     }
 
@@ -343,6 +356,8 @@ mod tests {
             referral: Some("ABCDEFGH".into()),
             resume: None,
             pending_review: None,
+            pending_update: None,
+            platform: None,
         };
         let json = serde_json::to_string(&conversation).unwrap();
         assert_eq!(serde_json::from_str::<Conversation>(&json).unwrap(), conversation);
@@ -366,6 +381,8 @@ mod tests {
             referral: None,
             resume: Some(Step::Email),
             pending_review: None,
+            pending_update: None,
+            platform: None,
         };
         // Written by the version whose drafts held plain strings.
         let before = r#"{"campaign":"c","step":"review","draft":{"name":"Ada \"Nan\" Lovelace","email":{"given":"ada@example.org"},"location":{"country":"France"},"consent":{"at":"2026-11-03T14:00:00Z","version":2},"updates":true},"resume":"email"}"#;

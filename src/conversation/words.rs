@@ -45,6 +45,16 @@ pub enum Word {
     Held,
     /// Organisers: velocity thresholds crossed.
     Anomalies,
+    /// No more updates, please.
+    StopUpdates,
+    /// Updates again, please.
+    UpdatesOn,
+    /// Organisers: write an update to signers.
+    Update,
+    /// Organisers: past updates (signers: their own choice).
+    Updates,
+    /// Organisers: stop the update being sent.
+    CancelUpdate,
 }
 
 impl Word {
@@ -72,6 +82,11 @@ impl Word {
             Word::Export => "export",
             Word::Held => "held",
             Word::Anomalies => "anomalies",
+            Word::StopUpdates => "stop",
+            Word::UpdatesOn => "updates on",
+            Word::Update => "update",
+            Word::Updates => "updates",
+            Word::CancelUpdate => "cancel update",
         }
     }
 
@@ -103,6 +118,12 @@ impl Word {
             "export" => Word::Export,
             "held" => Word::Held,
             "anomalies" => Word::Anomalies,
+            "stop" | "updates off" | "stop updates" | "unsubscribe" | "no more updates" => Word::StopUpdates,
+            "updates on" | "updates_on" | "start updates" | "resume updates" => Word::UpdatesOn,
+            "update" => Word::Update,
+            "updates" => Word::Updates,
+            "cancel update" | "cancel-update" | "cancel_update" | "cancelupdate" | "cancel the update"
+            | "stop update" | "stop the update" => Word::CancelUpdate,
             _ => return None,
         };
         Some(word)
@@ -132,6 +153,11 @@ impl Word {
             Word::Export => Anytime::Organiser(OrganiserCommand::Export),
             Word::Held => Anytime::Organiser(OrganiserCommand::Held),
             Word::Anomalies => Anytime::Organiser(OrganiserCommand::Anomalies),
+            Word::StopUpdates => Anytime::StopUpdates,
+            Word::UpdatesOn => Anytime::UpdatesOn,
+            Word::Update => Anytime::Update,
+            Word::Updates => Anytime::Updates,
+            Word::CancelUpdate => Anytime::CancelUpdate,
             Word::Skip | Word::Yes | Word::No | Word::Confirm | Word::Change | Word::Outside => return None,
         };
         Some(anytime)
@@ -142,8 +168,15 @@ impl Word {
     pub fn only_shows(self) -> bool {
         matches!(
             self,
-            Word::Article | Word::Privacy | Word::Help | Word::Status | Word::MyData | Word::Total
+            Word::Article | Word::Privacy | Word::Help | Word::Status | Word::MyData | Word::Total | Word::Updates
         )
+    }
+
+    /// Words whose button is honoured from any message, however old: those
+    /// that only show something, and stopping updates, which a signer must
+    /// be able to do from the bottom of any update they received.
+    pub fn honoured_from_old_messages(self) -> bool {
+        self.only_shows() || self == Word::StopUpdates
     }
 }
 
@@ -163,6 +196,11 @@ pub(super) enum Anytime {
     Withdraw,
     MyData,
     Total,
+    StopUpdates,
+    UpdatesOn,
+    Update,
+    Updates,
+    CancelUpdate,
     Organiser(OrganiserCommand),
 }
 
@@ -224,6 +262,11 @@ mod tests {
             Word::Export,
             Word::Held,
             Word::Anomalies,
+            Word::StopUpdates,
+            Word::UpdatesOn,
+            Word::Update,
+            Word::Updates,
+            Word::CancelUpdate,
         ] {
             assert_eq!(Word::parse(word.as_str()), Some(word));
         }

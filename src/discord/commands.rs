@@ -36,6 +36,10 @@ pub fn commands(language: Language) -> Vec<CreateCommand> {
         organisers("anomalies", DiscordCommand::Anomalies),
         with_filters(organisers("release", DiscordCommand::Release), language),
         with_filters(organisers("invalidate", DiscordCommand::Invalidate), language),
+        plain("stop", DiscordCommand::Stop),
+        plain("updates", DiscordCommand::Updates),
+        organisers("update", DiscordCommand::Update),
+        organisers("cancel-update", DiscordCommand::CancelUpdate),
     ]
 }
 

@@ -19,6 +19,7 @@ mod account;
 mod alerts;
 mod bot;
 mod commands;
+mod courier;
 pub mod reconnect;
 pub mod render;
 pub mod rest;
@@ -39,6 +40,7 @@ pub use self::alerts::{AlertChannel, forward_alerts};
 use self::bot::describe;
 pub use self::bot::{DISCORD_API, DiscordBot, spawn};
 pub use self::commands::commands;
+pub use self::courier::DiscordCourier;
 use self::render::ids;
 use self::rest::{DiscordRest, OutgoingMessage};
 use crate::adapter;
@@ -269,16 +271,23 @@ impl Handler {
                 })
                 .unwrap_or_default()
         };
+        let input = if modal.data.custom_id == ids::UPDATE_MODAL {
+            // Written in a box of its own, so it is the update's text
+            // whatever words it holds.
+            Input::Text(format!("/update {}", field(ids::UPDATE_TEXT)))
+        } else {
+            Input::Form(FormAnswers {
+                name: field(ids::NAME),
+                email: field(ids::EMAIL),
+                location: field(ids::LOCATION),
+            })
+        };
         let incoming = Incoming {
             from: identity(modal.user.id),
             roles: roles(modal.member.as_ref()),
             account_created: created(modal.user.id),
             chat: ChatKind::Private,
-            input: Input::Form(FormAnswers {
-                name: field(ids::NAME),
-                email: field(ids::EMAIL),
-                location: field(ids::LOCATION),
-            }),
+            input,
         };
         self.answer(ctx, turn, incoming).await;
     }
@@ -415,6 +424,14 @@ fn first_response(
     campaign_title: &str,
     language: Language,
 ) -> (CreateInteractionResponse, Vec<OutgoingMessage>) {
+    if turn.trigger != Trigger::Form
+        && let Some(max_chars) = reply.long_answer
+    {
+        return (
+            CreateInteractionResponse::Modal(render::long_answer_modal(max_chars, language)),
+            Vec::new(),
+        );
+    }
     if turn.trigger != Trigger::Form
         && let Some(form) = &reply.form
     {

@@ -36,6 +36,10 @@ pub mod ids {
     pub const EMAIL: &str = "email";
     /// See [`NAME`].
     pub const LOCATION: &str = "location";
+    /// The modal an organiser writes an update in.
+    pub const UPDATE_MODAL: &str = "update-form";
+    /// Its one field.
+    pub const UPDATE_TEXT: &str = "update-text";
 }
 
 /// The buttons for a reply: its choices, then the adapter's own.
@@ -163,6 +167,19 @@ pub fn modal(campaign_title: &str, form: &Form, language: Language) -> CreateMod
                 .required(true),
         ),
     ])
+}
+
+/// The box an organiser writes an update in: one paragraph field of up
+/// to `max_chars` (and Discord's 4,000).
+pub fn long_answer_modal(max_chars: usize, language: Language) -> CreateModal {
+    let label = Message::FormLabel(FormLabel::Update).text(language);
+    let max = u16::try_from(max_chars.clamp(1, 4000)).unwrap_or(4000);
+    let title = Message::Update(crate::messages::UpdateMessage::FormTitle).text(language);
+    CreateModal::new(ids::UPDATE_MODAL, truncate(&title, 45)).components(vec![CreateActionRow::InputText(
+        CreateInputText::new(InputTextStyle::Paragraph, truncate(&label, 45), ids::UPDATE_TEXT)
+            .max_length(max)
+            .required(true),
+    )])
 }
 
 /// At most `limit` characters, with an ellipsis if cut.

@@ -192,6 +192,26 @@ impl DiscordRest {
             .map(drop)
     }
 
+    /// Posts a message in a channel (a DM) and returns its id, to edit it later.
+    pub async fn post_to_channel(&self, channel_id: u64, message: &OutgoingMessage) -> Result<u64, RestError> {
+        let url = self.url(&format!("channels/{channel_id}/messages"));
+        let posted = self.send(reqwest::Method::POST, url, message, Target::Channel).await?;
+        message_id(&posted)
+    }
+
+    /// Replaces the text of a message the bot posted in a channel.
+    pub async fn edit_in_channel(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        message: &OutgoingMessage,
+    ) -> Result<(), RestError> {
+        let url = self.url(&format!("channels/{channel_id}/messages/{message_id}"));
+        self.send(reqwest::Method::PATCH, url, message, Target::Channel)
+            .await
+            .map(drop)
+    }
+
     fn url(&self, path: &str) -> Url {
         self.api.join(path).expect("a valid API path")
     }
@@ -274,6 +294,17 @@ impl DiscordRest {
         }
         Err(RestError::RateLimited)
     }
+}
+
+/// The id of a message Discord returned.
+fn message_id(message: &Value) -> Result<u64, RestError> {
+    message["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .ok_or(RestError::Refused {
+            status: 200,
+            code: None,
+        })
 }
 
 /// A reqwest error without its URL.

@@ -25,6 +25,22 @@ impl Platform {
             Platform::Console => "console",
         }
     }
+
+    /// Whether the bot can send someone here a message they did not ask
+    /// for just then, such as an update: Telegram and Discord can, the
+    /// console cannot.
+    pub fn can_receive_updates(self) -> bool {
+        matches!(self, Platform::Telegram | Platform::Discord)
+    }
+
+    /// The longest message the platform accepts, in characters.
+    pub fn max_message_chars(self) -> usize {
+        match self {
+            Platform::Telegram => 4096,
+            Platform::Discord => 2000,
+            Platform::Console => usize::MAX,
+        }
+    }
 }
 
 impl fmt::Display for Platform {

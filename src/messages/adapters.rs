@@ -37,6 +37,12 @@ pub enum Button {
     YesPlease,
     /// No to updates.
     NoThanks,
+    /// Send the update previewed.
+    SendUpdate,
+    /// Do not send it.
+    DoNotSend,
+    /// Under an update: stop them.
+    StopUpdates,
     /// Sign, at the review.
     Confirm,
     /// Change an answer, at the review.
@@ -105,6 +111,14 @@ pub enum TelegramCommand {
     Held,
     /// Organisers: velocity alerts.
     Anomalies,
+    /// No more updates.
+    Stop,
+    /// Past updates, or one's own choice.
+    Updates,
+    /// Organisers: write an update.
+    Update,
+    /// Organisers: stop the update being sent.
+    CancelUpdate,
     /// Organisers: count held signatures in.
     Release,
     /// Organisers: stop signatures counting.
@@ -144,6 +158,14 @@ pub enum DiscordCommand {
     Release,
     /// Organisers: stop signatures counting.
     Invalidate,
+    /// No more updates.
+    Stop,
+    /// Past updates, or one's own choice.
+    Updates,
+    /// Organisers: write an update.
+    Update,
+    /// Organisers: stop the update being sent.
+    CancelUpdate,
 }
 
 /// An option of a Discord slash command, for its description.
@@ -179,4 +201,6 @@ pub enum FormLabel {
     },
     /// Where they live.
     Where,
+    /// An organiser's update to signers.
+    Update,
 }

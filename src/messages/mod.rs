@@ -52,6 +52,7 @@ pub mod en;
 mod parts;
 #[cfg(test)]
 mod tests;
+mod updates;
 
 use std::fmt;
 use std::path::Path;
@@ -61,6 +62,7 @@ use chrono::{DateTime, Utc};
 
 pub use self::adapters::{Button, DiscordCommand, DiscordOption, FormLabel, TelegramCommand};
 pub use self::parts::{Answers, FormProblem, Heading, LocationProblem, SelectionProblem};
+pub use self::updates::{UPDATES_WORDING, UpdateMessage};
 use crate::domain::{Platform, Rejection, SignerName};
 use crate::storage::{Anomaly, ReviewAction, Selection, Signature};
 
@@ -104,6 +106,8 @@ pub enum Message<'a> {
     CommandsMidway,
     /// A button's label.
     Button(Button),
+    /// Something about updates to signers (see `updates.rs`).
+    Update(UpdateMessage<'a>),
 
     // Opening the bot.
     /// The campaign, presented in a private chat.
@@ -164,8 +168,6 @@ pub enum Message<'a> {
         /// The campaign's consent wording.
         wording: &'a str,
     },
-    /// The updates step.
-    AskUpdates,
     /// The review of every answer before signing.
     AskToConfirm {
         /// The answers.

@@ -50,7 +50,7 @@ fn assert_worded(message: Message<'_>) {
 fn every_button_is_worded() {
     let buttons = one_of_each!(Button:
         Sign, Continue, Article, Privacy, Back, Cancel, Skip, Outside, Consent, Yes, No, YesPlease, NoThanks,
-        Confirm, Change, Name, Email, Where, Updates, Withdraw, KeepSignature,
+        Confirm, Change, Name, Email, Where, Updates, Withdraw, KeepSignature, SendUpdate, DoNotSend, StopUpdates,
         Review { action: ReviewAction::Release, count: 1 },
         Review { action: ReviewAction::Invalidate, count: 2000 },
         Share, SignInPrivate, OpenForm, SignHere, SignByDirectMessage,
@@ -64,15 +64,15 @@ fn every_button_is_worded() {
 fn every_command_option_and_form_label_is_worded() {
     let telegram = one_of_each!(TelegramCommand:
         Start, Sign, Article, Status, Withdraw, MyData, Privacy, Total, Help, Cancel, Petition, Stats, Export,
-        Held, Anomalies, Release, Invalidate,
+        Held, Anomalies, Release, Invalidate, Stop, Updates, Update, CancelUpdate,
     );
     let discord = one_of_each!(DiscordCommand:
         Petition, Sign, Article, Status, Withdraw, MyData, Privacy, Total, Help, Stats, Export, Held, Anomalies,
-        Release, Invalidate,
+        Release, Invalidate, Stop, Updates, Update, CancelUpdate,
     );
     let options = one_of_each!(DiscordOption: Code, Reason, Domain, District, Platform, Since, Until, All);
     let labels = one_of_each!(FormLabel:
-        Name, Email { optional: true }, Email { optional: false }, Where,
+        Name, Email { optional: true }, Email { optional: false }, Where, Update,
     );
     telegram
         .into_iter()
@@ -141,6 +141,7 @@ fn every_key_is_worded() {
         email: Some(email.clone()),
         location: location.clone(),
         updates_opt_in: false,
+        updates_wording: 2,
         consent_version: 1,
         consent_at: when,
         referral_code: None,
@@ -192,7 +193,7 @@ fn every_key_is_worded() {
         AskPostcode,
         AskCountry,
         AskConsent { wording: "I agree." },
-        AskUpdates,
+        Update(UpdateMessage::Ask { platform: Platform::Discord }),
         AskToConfirm { answers: typed },
         AskWhatToChange { updates: true },
         AskToGoAhead,
@@ -280,5 +281,62 @@ fn every_key_is_worded() {
     );
     for message in messages {
         assert_worded(message);
+    }
+}
+
+#[test]
+fn every_update_key_is_worded() {
+    use crate::storage::{DeliveryCounts, StoredUpdate, UpdateState};
+    let counts = DeliveryCounts {
+        pending: 3,
+        sending: 1,
+        sent: 990,
+        unreachable: 4,
+        unknown: 2,
+        failed: 1,
+        cancelled: 0,
+    };
+    let update = StoredUpdate {
+        id: 3,
+        campaign: "library".into(),
+        text: "The council has agreed to meet us.\nThank you all.".into(),
+        author: Identity::new(Platform::Telegram, "1"),
+        created_at: at(),
+        state: UpdateState::Finished,
+        finished_at: Some(at()),
+        progress_message: None,
+        summary_posted: false,
+        counts,
+    };
+    let updates = [update.clone()];
+    let reach = [(Platform::Telegram, 800), (Platform::Discord, 200)];
+    let messages = one_of_each!(UpdateMessage:
+        Ask { platform: Platform::Telegram },
+        Ask { platform: Platform::Discord },
+        NoneAtTheConsole,
+        Stopped { signed: true },
+        Stopped { signed: false },
+        Started { title: TITLE, platform: Platform::Discord },
+        StartNeedsSignature { title: TITLE },
+        StartAtTheConsole,
+        ToSigner { title: TITLE, text: "We met the council." },
+        Choice { opted_in: true, platform: Platform::Telegram, wording: 1 },
+        Choice { opted_in: false, platform: Platform::Discord, wording: 2 },
+        Compose { max_chars: 1900 },
+        TooLong { length: 2100, max_chars: 2000 },
+        NoRecipients,
+        Preview { rendered: "Update from the library", reach: &reach },
+        Queued { id: 3, recipients: 1000 },
+        QueuedForTheBots { id: 3, recipients: 1000 },
+        Discarded,
+        Progress { id: 3, counts: counts, left: Some(Duration::from_secs(40)) },
+        Summary { update: &update },
+        FormTitle,
+        NothingToCancel,
+        List { title: TITLE, updates: &updates },
+        List { title: TITLE, updates: &[] },
+    );
+    for message in messages {
+        assert_worded(Message::Update(message));
     }
 }

@@ -19,7 +19,8 @@ use super::{
     Recount, ReportStore, ReviewAction, ReviewOutcome, ReviewStore, SecretStore, Selection, SignOutcome, Signature,
     SignatureStore, Stats, Storage, StorageError, StorageResult, VelocityCount,
 };
-use crate::domain::Identity;
+use super::{DeliveryResult, NewUpdate, StoredUpdate, UpdateStore};
+use crate::domain::{Identity, Platform};
 
 /// Where a storage reads conversations from.
 pub(crate) enum Conversations {
@@ -266,5 +267,93 @@ impl<D: Dialect> Storage for Database<D> {
             close.await;
         })
         .await;
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> UpdateStore for Database<D> {
+    async fn update_reach(&self, campaign: &str) -> StorageResult<Vec<(Platform, u64)>> {
+        self.general.update_reach(campaign).await
+    }
+
+    async fn create_update(&self, update: &NewUpdate, audit: &AuditEntry) -> StorageResult<(i64, u64)> {
+        self.general.create_update(update, audit).await
+    }
+
+    async fn set_updates_opt_in(
+        &self,
+        campaign: Option<&str>,
+        who: &Identity,
+        opt_in: bool,
+        wording: u32,
+    ) -> StorageResult<u64> {
+        self.general.set_updates_opt_in(campaign, who, opt_in, wording).await
+    }
+
+    async fn open_updates(&self) -> StorageResult<Vec<StoredUpdate>> {
+        self.general.open_updates().await
+    }
+
+    async fn stored_update(&self, id: i64) -> StorageResult<Option<StoredUpdate>> {
+        self.general.stored_update(id).await
+    }
+
+    async fn recent_updates(&self, campaign: &str, limit: u32) -> StorageResult<Vec<StoredUpdate>> {
+        self.general.recent_updates(campaign, limit).await
+    }
+
+    async fn claim_update(
+        &self,
+        id: i64,
+        platform: Platform,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        self.general.claim_update(id, platform, owner, now, until).await
+    }
+
+    async fn mark_in_flight_unknown(&self, id: i64, platform: Platform) -> StorageResult<u64> {
+        self.general.mark_in_flight_unknown(id, platform).await
+    }
+
+    async fn take_deliveries(
+        &self,
+        id: i64,
+        platform: Platform,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StorageResult<Vec<(String, u32)>> {
+        self.general.take_deliveries(id, platform, now, limit).await
+    }
+
+    async fn record_deliveries(
+        &self,
+        id: i64,
+        platform: Platform,
+        results: &[(String, DeliveryResult)],
+    ) -> StorageResult<()> {
+        self.general.record_deliveries(id, platform, results).await
+    }
+
+    async fn finish_update_if_done(&self, id: i64, now: DateTime<Utc>) -> StorageResult<bool> {
+        self.general.finish_update_if_done(id, now).await
+    }
+
+    async fn cancel_update(
+        &self,
+        campaign: &str,
+        id: Option<i64>,
+        audit: &AuditEntry,
+    ) -> StorageResult<Option<StoredUpdate>> {
+        self.general.cancel_update(campaign, id, audit).await
+    }
+
+    async fn set_progress_message(&self, id: i64, message: &str) -> StorageResult<()> {
+        self.general.set_progress_message(id, message).await
+    }
+
+    async fn mark_summary_posted(&self, id: i64) -> StorageResult<bool> {
+        self.general.mark_summary_posted(id).await
     }
 }

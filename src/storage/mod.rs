@@ -21,6 +21,7 @@ mod sql;
 mod sqlite;
 mod thread;
 mod types;
+mod updates;
 
 pub use error::{StorageError, StorageResult};
 pub(crate) use error::{db, describe_connect_error};
@@ -28,6 +29,8 @@ pub use types::{
     Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
     ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Tally, VelocityCount,
 };
+
+pub use updates::{DeliveryCounts, DeliveryResult, NewUpdate, StoredUpdate, UpdateState, UpdateStore};
 
 use std::sync::Arc;
 
@@ -186,7 +189,7 @@ pub trait SecretStore: Send + Sync {
 /// one part (a report, the connection log) can ask for just that.
 #[async_trait]
 pub trait Storage:
-    ConversationStore + SignatureStore + ReviewStore + ReportStore + ConnectionLog + SecretStore + 'static
+    ConversationStore + SignatureStore + ReviewStore + ReportStore + ConnectionLog + SecretStore + UpdateStore + 'static
 {
     /// Closes every connection properly, once writes in hand are committed;
     /// called when the process is about to exit. SQLite then leaves no

@@ -20,7 +20,8 @@ pub struct NewSignature {
     pub email: Option<Email>,
     /// Postcode district or country.
     pub location: Location,
-    /// Whether they want updates by email.
+    /// Whether they want updates about the campaign (asked with the
+    /// current wording of the question, which the database records).
     pub updates_opt_in: bool,
     /// The consent wording's version they agreed to.
     pub consent_version: u32,
@@ -69,8 +70,11 @@ pub struct Signature {
     pub email: Option<Email>,
     /// Postcode district or country.
     pub location: Location,
-    /// Whether they want updates by email.
+    /// Whether they want updates about the campaign.
     pub updates_opt_in: bool,
+    /// The version of the updates question they answered (see
+    /// `messages::UPDATES_WORDING`).
+    pub updates_wording: u32,
     /// The consent wording's version they agreed to.
     pub consent_version: u32,
     /// When they agreed.

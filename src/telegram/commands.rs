@@ -50,11 +50,19 @@ pub enum Command {
     Release(String),
     /// Organisers: stop signatures counting; the rest is the selection.
     Invalidate(String),
+    /// No more updates.
+    Stop,
+    /// Organisers: past updates; signers: their choice.
+    Updates,
+    /// Organisers: write an update to signers; the rest, if any, is its text.
+    Update(String),
+    /// Organisers: stop the update being sent.
+    CancelUpdate,
 }
 
 /// Telegram's menu, in order: each command's name (without the slash, as
 /// the Bot API wants it) and the catalogue key of its description.
-const MENU: [(&str, TelegramCommand); 17] = [
+const MENU: [(&str, TelegramCommand); 21] = [
     ("start", TelegramCommand::Start),
     ("sign", TelegramCommand::Sign),
     ("article", TelegramCommand::Article),
@@ -72,6 +80,22 @@ const MENU: [(&str, TelegramCommand); 17] = [
     ("anomalies", TelegramCommand::Anomalies),
     ("release", TelegramCommand::Release),
     ("invalidate", TelegramCommand::Invalidate),
+    ("stop", TelegramCommand::Stop),
+    ("updates", TelegramCommand::Updates),
+    ("update", TelegramCommand::Update),
+    ("cancelupdate", TelegramCommand::CancelUpdate),
+];
+
+/// The commands only organisers see in their menu.
+const ORGANISER_COMMANDS: [&str; 8] = [
+    "stats",
+    "export",
+    "held",
+    "anomalies",
+    "release",
+    "invalidate",
+    "update",
+    "cancelupdate",
 ];
 
 impl Command {
@@ -84,6 +108,8 @@ impl Command {
             },
             Command::Release(selection) => Input::Text(format!("/release {selection}")),
             Command::Invalidate(selection) => Input::Text(format!("/invalidate {selection}")),
+            Command::Update(text) => Input::Text(format!("/update {text}").trim_end().to_owned()),
+            Command::CancelUpdate => Input::Text("/cancel update".to_owned()),
             other => {
                 let word = format!("{other:?}").to_lowercase();
                 Input::Text(format!("/{word}"))
@@ -94,13 +120,7 @@ impl Command {
     /// The menu entries, described in `language`.
     fn menu(include_organiser_commands: bool, language: Language) -> Vec<BotCommand> {
         MENU.into_iter()
-            .filter(|(name, _)| {
-                include_organiser_commands
-                    || !matches!(
-                        *name,
-                        "stats" | "export" | "held" | "anomalies" | "release" | "invalidate"
-                    )
-            })
+            .filter(|(name, _)| include_organiser_commands || !ORGANISER_COMMANDS.contains(name))
             .map(|(name, command)| BotCommand::new(name, messages::Message::TelegramCommand(command).text(language)))
             .collect()
     }

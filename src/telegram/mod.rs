@@ -18,6 +18,7 @@
 mod alerts;
 mod bot;
 mod commands;
+mod courier;
 pub mod render;
 
 use std::sync::Arc;
@@ -33,6 +34,7 @@ use tracing::{info, warn};
 pub use self::alerts::{AlertChat, forward_alerts};
 pub use self::bot::{Delivery, TelegramBot, parse_listen_address, spawn, throttled_bot};
 pub use self::commands::Command;
+pub use self::courier::{STOP_UPDATES_DATA, TelegramCourier};
 use crate::adapter;
 use crate::conversation::{Engine, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;

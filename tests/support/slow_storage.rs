@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use petition::domain::Identity;
+use petition::domain::{Identity, Platform};
 use petition::storage::{
     Anomaly, AuditEntry, ConnectionLog, ConversationStore, ExportRow, HeldSummary, Matched, NewSignature, Recount,
     ReportStore, ReviewAction, ReviewOutcome, ReviewStore, SecretStore, Selection, SignOutcome, Signature,
     SignatureStore, Stats, Storage, StorageResult, VelocityCount,
 };
+use petition::storage::{DeliveryResult, NewUpdate, StoredUpdate, UpdateStore};
 
 /// Delays every conversation load (which every message makes) by `delay`.
 pub struct SlowStorage {
@@ -161,6 +162,94 @@ impl ReviewStore for SlowStorage {
 impl SecretStore for SlowStorage {
     async fn instance_secret(&self, name: &str, fresh: &str) -> StorageResult<String> {
         self.inner.instance_secret(name, fresh).await
+    }
+}
+
+#[async_trait]
+impl UpdateStore for SlowStorage {
+    async fn update_reach(&self, campaign: &str) -> StorageResult<Vec<(Platform, u64)>> {
+        self.inner.update_reach(campaign).await
+    }
+
+    async fn create_update(&self, update: &NewUpdate, audit: &AuditEntry) -> StorageResult<(i64, u64)> {
+        self.inner.create_update(update, audit).await
+    }
+
+    async fn set_updates_opt_in(
+        &self,
+        campaign: Option<&str>,
+        who: &Identity,
+        opt_in: bool,
+        wording: u32,
+    ) -> StorageResult<u64> {
+        self.inner.set_updates_opt_in(campaign, who, opt_in, wording).await
+    }
+
+    async fn open_updates(&self) -> StorageResult<Vec<StoredUpdate>> {
+        self.inner.open_updates().await
+    }
+
+    async fn stored_update(&self, id: i64) -> StorageResult<Option<StoredUpdate>> {
+        self.inner.stored_update(id).await
+    }
+
+    async fn recent_updates(&self, campaign: &str, limit: u32) -> StorageResult<Vec<StoredUpdate>> {
+        self.inner.recent_updates(campaign, limit).await
+    }
+
+    async fn claim_update(
+        &self,
+        id: i64,
+        platform: Platform,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        self.inner.claim_update(id, platform, owner, now, until).await
+    }
+
+    async fn mark_in_flight_unknown(&self, id: i64, platform: Platform) -> StorageResult<u64> {
+        self.inner.mark_in_flight_unknown(id, platform).await
+    }
+
+    async fn take_deliveries(
+        &self,
+        id: i64,
+        platform: Platform,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StorageResult<Vec<(String, u32)>> {
+        self.inner.take_deliveries(id, platform, now, limit).await
+    }
+
+    async fn record_deliveries(
+        &self,
+        id: i64,
+        platform: Platform,
+        results: &[(String, DeliveryResult)],
+    ) -> StorageResult<()> {
+        self.inner.record_deliveries(id, platform, results).await
+    }
+
+    async fn finish_update_if_done(&self, id: i64, now: DateTime<Utc>) -> StorageResult<bool> {
+        self.inner.finish_update_if_done(id, now).await
+    }
+
+    async fn cancel_update(
+        &self,
+        campaign: &str,
+        id: Option<i64>,
+        audit: &AuditEntry,
+    ) -> StorageResult<Option<StoredUpdate>> {
+        self.inner.cancel_update(campaign, id, audit).await
+    }
+
+    async fn set_progress_message(&self, id: i64, message: &str) -> StorageResult<()> {
+        self.inner.set_progress_message(id, message).await
+    }
+
+    async fn mark_summary_posted(&self, id: i64) -> StorageResult<bool> {
+        self.inner.mark_summary_posted(id).await
     }
 }
 

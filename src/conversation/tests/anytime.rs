@@ -103,7 +103,7 @@ async fn mydata_shows_the_signature_and_when_it_was_confirmed() {
         format!(
             "This is everything we hold about you for \"{TITLE}\".\n\n\
              Your signature, added on 3 November 2026 at 14:00 UTC on Telegram (counted):\n\
-             Name: Ann Lee\nEmail: ann@example.org\nWhere: SE1 (UK postcode district)\nUpdates by email: no\n\
+             Name: Ann Lee\nEmail: ann@example.org\nWhere: SE1 (UK postcode district)\nUpdates: no (question wording version 2)\n\
              Consent: given on 3 November 2026 at 14:00 UTC (wording version 1)\n\
              Share code you arrived with: none\nYour share code: {code}\nYour account: 1 on Telegram\n\n\
              When you confirmed a signature in the last day: 3 November 2026 at 14:00 UTC. We keep these times for a day, with nothing you typed, so that nobody can try to sign endlessly; they are deleted after a day, or with your signature.\n\n\
@@ -124,7 +124,7 @@ async fn mydata_shows_answers_still_being_typed_and_the_share_code_arrived_with(
         format!(
             "This is everything we hold about you for \"{TITLE}\".\n\n\
              Answers you are still typing (not a signature yet; deleted if you cancel, or after 24 hours without a message):\n\
-             Name: Ann Lee\nEmail: not yet given\nWhere: not yet given\nConsent: not yet given\nUpdates by email: not yet answered\n\n\
+             Name: Ann Lee\nEmail: not yet given\nWhere: not yet given\nConsent: not yet given\nUpdates: not yet answered\n\n\
              The share code you arrived with: ABCD2345\n\n\
              Send withdraw to delete your signature and all of this."
         )
@@ -228,7 +228,10 @@ async fn back_returns_to_the_previous_question_keeping_the_answers() {
     let who = telegram(1);
     fixture.fill_in(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     for (step, question) in [
-        (Step::Updates, "Would you like occasional email updates"),
+        (
+            Step::Updates,
+            "Would you like updates about this campaign? They are sent here, in this Telegram chat",
+        ),
         (Step::Consent, fixture.campaign.consent.wording.as_str()),
         (Step::Postcode, "What is your UK postcode?"),
         (Step::Email, "What is your email address?"),

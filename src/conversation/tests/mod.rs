@@ -9,6 +9,7 @@ mod holds;
 mod review;
 mod signing;
 mod start;
+mod updates;
 
 use std::sync::Arc;
 

@@ -120,7 +120,7 @@ async fn skipping_the_email_is_refused_where_the_campaign_needs_one() {
 }
 
 #[tokio::test]
-async fn skipping_the_email_is_accepted_where_the_campaign_allows_it_and_means_no_updates() {
+async fn skipping_the_email_is_accepted_where_the_campaign_allows_it_and_updates_are_still_offered() {
     let fixture = Fixture::with(|campaign| campaign.require_email = false);
     let who = telegram(1);
     fixture.say(&who, "sign").await;
@@ -130,7 +130,7 @@ async fn skipping_the_email_is_accepted_where_the_campaign_allows_it_and_means_n
     fixture.press(&who, "email.skip").await;
     let draft = fixture.conversation(&who).await.unwrap().draft;
     assert_eq!(draft.email, Some(EmailAnswer::Skipped));
-    assert_eq!(draft.updates, Some(false), "no address, no updates to ask about");
+    assert_eq!(draft.updates, None, "updates come in the chat, not by email");
 }
 
 #[tokio::test]
@@ -201,7 +201,14 @@ async fn consent_is_kept_with_its_time_and_wording_version_and_updates_are_asked
     let who = telegram(1);
     at_step(&fixture, &who, Step::Consent).await;
     let replies = fixture.press(&who, "consent.yes").await;
-    assert!(replies[0].text.starts_with("Would you like occasional email updates"));
+    assert!(
+        replies[0].text.starts_with(
+            "Would you like updates about this campaign? They are sent here, in this Telegram chat, at most a few times"
+        ),
+        "{}",
+        replies[0].text
+    );
+    assert!(replies[0].text.contains("stop them at any time by sending stop"));
     assert_eq!(labels(&replies), ["Yes please", "No thanks", "Back"]);
     let consent = fixture.conversation(&who).await.unwrap().draft.consent.unwrap();
     assert_eq!(
@@ -237,7 +244,7 @@ async fn the_review_shows_every_answer_before_anything_is_stored() {
         review[0].text,
         "Please check your signature before it is added:\n\n\
          Name: Ann Lee\nEmail: ann@example.org\nWhere: SE1 (UK postcode district)\n\
-         Consent: given on 3 November 2026 at 14:00 UTC (wording version 1)\nUpdates by email: no\n\n\
+         Consent: given on 3 November 2026 at 14:00 UTC (wording version 1)\nUpdates: no\n\n\
          Send confirm to add your signature, change to correct something, or cancel."
     );
     assert_eq!(buttons(&review), ["review.confirm", "review.change", "review.cancel"]);
@@ -309,14 +316,19 @@ async fn a_change_at_the_review_asks_that_answer_again_then_returns_to_the_revie
 }
 
 #[tokio::test]
-async fn a_new_email_at_the_review_asks_about_updates_again() {
+async fn a_new_email_at_the_review_goes_back_to_the_review_keeping_the_updates_answer() {
     let fixture = Fixture::new();
     let who = telegram(1);
     fixture.fill_in(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     fixture.say(&who, "change").await;
     fixture.say(&who, "email").await;
-    let updates = fixture.say(&who, "ann.lee@example.org").await;
-    assert!(updates[0].text.starts_with("Would you like occasional email updates"));
+    let review = fixture.say(&who, "ann.lee@example.org").await;
+    assert!(
+        review[0].text.starts_with("Please check your signature"),
+        "{}",
+        review[0].text
+    );
+    assert!(review[0].text.contains("Updates: no"), "{}", review[0].text);
 }
 
 #[tokio::test]

@@ -22,6 +22,9 @@ pub(super) fn write_button(button: Button, f: &mut Formatter<'_>) -> fmt::Result
         Button::No => "No",
         Button::YesPlease => "Yes please",
         Button::NoThanks => "No thanks",
+        Button::SendUpdate => "Yes, send it",
+        Button::DoNotSend => "No, don't send it",
+        Button::StopUpdates => "Stop updates",
         Button::Confirm => "Confirm and sign",
         Button::Change => "Change something",
         Button::Name => "Name",
@@ -69,6 +72,10 @@ pub(super) fn telegram_command(command: TelegramCommand) -> &'static str {
         C::Anomalies => "Organisers: velocity alerts of the last week",
         C::Release => "Organisers: count held signatures in, e.g. /release reason=new_account",
         C::Invalidate => "Organisers: stop signatures counting, e.g. /invalidate domain=spam.example",
+        C::Stop => "Stop updates about the campaign",
+        C::Updates => "Whether you get updates (organisers: past updates)",
+        C::Update => "Organisers: write an update to signers who asked for them",
+        C::CancelUpdate => "Organisers: stop the update being sent",
     }
 }
 
@@ -90,6 +97,10 @@ pub(super) fn discord_command(command: DiscordCommand) -> &'static str {
         C::Anomalies => "Organisers: velocity alerts of the last week",
         C::Release => "Organisers: count held signatures in (shows how many first)",
         C::Invalidate => "Organisers: stop signatures counting (shows how many first)",
+        C::Stop => "Stop updates about the campaign",
+        C::Updates => "Whether you get updates (organisers: past updates)",
+        C::Update => "Organisers: write an update to signers (shows a preview first)",
+        C::CancelUpdate => "Organisers: stop the update being sent",
     }
 }
 

@@ -11,6 +11,7 @@ mod adapters;
 mod parts;
 #[cfg(test)]
 mod tests;
+mod updates;
 mod words;
 
 use std::fmt::{self, Display, Formatter};
@@ -65,6 +66,7 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
         M::Commands => f.write_str(COMMANDS),
         M::CommandsMidway => write!(f, "{COMMANDS}\n\nWhere we were:"),
         M::Button(button) => write_button(button, f),
+        M::Update(update) => updates::write_update(&update, f),
 
         M::Welcome {
             title,
@@ -99,7 +101,7 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
 
         M::AskName => f.write_str("What name should appear on the petition? Please type it as you'd like it shown."),
         M::AskEmail { optional } => {
-            f.write_str("What is your email address? We use it only to make sure each person signs once, and to send you updates if you ask for them. It is never published or shared.")?;
+            f.write_str("What is your email address? We use it only to make sure each person signs once. It is never published or shared.")?;
             if optional {
                 f.write_str(" It's optional: send skip to leave it out.")?;
             }
@@ -110,9 +112,6 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
         ),
         M::AskCountry => f.write_str("Which country do you live in?"),
         M::AskConsent { wording } => write!(f, "{wording}\n\nDo you give this consent? (yes or no)"),
-        M::AskUpdates => f.write_str(
-            "Would you like occasional email updates about this campaign's progress? This is optional and separate from your signature. (yes or no)",
-        ),
         M::AskToConfirm { answers } => write!(
             f,
             "Please check your signature before it is added:\n\n{}\n\nSend confirm to add your signature, change to correct something, or cancel.",
@@ -399,6 +398,7 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
             FormLabel::Email { optional: true } => "Email (optional, never published)",
             FormLabel::Email { optional: false } => "Email (never published)",
             FormLabel::Where => "UK postcode, or your country if abroad",
+            FormLabel::Update => "The update, as signers will read it",
         }),
         M::WhereExample => f.write_str("SW1A 1AA, or France"),
         M::DirectMessageSent => f.write_str("I've sent you a direct message: we can carry on there."),

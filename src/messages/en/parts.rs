@@ -176,18 +176,14 @@ fn write_answers(answers: &Answers<'_>, f: &mut Formatter<'_>) -> fmt::Result {
         Some((at, version)) => write!(f, "given on {} (wording version {version})", Moment(at))?,
         None => f.write_str(NOT_YET)?,
     }
-    write!(
-        f,
-        "\nUpdates by email: {}",
-        answers.updates.map_or("not yet answered", yes_no)
-    )
+    write!(f, "\nUpdates: {}", answers.updates.map_or("not yet answered", yes_no))
 }
 
 pub(super) fn write_signature(signature: &Signature, f: &mut Formatter<'_>) -> fmt::Result {
     let platform = platform_name(signature.identity.platform);
     write!(
         f,
-        "Your signature, added on {} on {platform} ({}):\nName: {}\nEmail: {}\nWhere: {}\nUpdates by email: {}\nConsent: given on {} (wording version {})\nShare code you arrived with: {}\nYour share code: {}\nYour account: {} on {platform}",
+        "Your signature, added on {} on {platform} ({}):\nName: {}\nEmail: {}\nWhere: {}\n{}\nConsent: given on {} (wording version {})\nShare code you arrived with: {}\nYour share code: {}\nYour account: {} on {platform}",
         Moment(signature.created_at),
         match signature.status {
             SignatureStatus::Counted => "counted",
@@ -197,7 +193,12 @@ pub(super) fn write_signature(signature: &Signature, f: &mut Formatter<'_>) -> f
         signature.name.as_str(),
         signature.email.as_ref().map_or("not given", Email::as_str),
         Described(&signature.location),
-        yes_no(signature.updates_opt_in),
+        crate::messages::Message::Update(crate::messages::UpdateMessage::Choice {
+            opted_in: signature.updates_opt_in,
+            platform: signature.identity.platform,
+            wording: signature.updates_wording,
+        })
+        .in_language(crate::messages::Language::English),
         Moment(signature.consent_at),
         signature.consent_version,
         signature.referral_code.as_ref().map_or("none", ShareCode::as_str),

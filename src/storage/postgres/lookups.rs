@@ -29,7 +29,7 @@ use crate::storage::{AttemptKey, Signature, StorageResult};
 /// a join with the keys was not.
 const SELECT_SIGNATURES: &str = "SELECT campaign, platform, platform_user_id, name, email, postcode_district,
          country, updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at,
-         status, hold_reason
+         status, hold_reason, updates_wording
      FROM signatures WHERE campaign = ANY($1) AND platform = ANY($2) AND platform_user_id = ANY($3)";
 
 /// Keys: campaign slugs.

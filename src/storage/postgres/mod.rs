@@ -61,6 +61,10 @@ impl Dialect for Postgres {
         Ok(row.get(column))
     }
 
+    fn maybe_time(row: &PgRow, column: &str) -> StorageResult<Option<DateTime<Utc>>> {
+        Ok(row.get(column))
+    }
+
     fn json_time(at: DateTime<Utc>) -> DateTime<Utc> {
         at
     }

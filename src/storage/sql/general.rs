@@ -145,6 +145,8 @@ impl<D: Dialect> General<D> {
             .execute(&mut tx)
             .await
             .map_err(db("deleting signing attempts"))?;
+        let erased_as = format!("erased-{:016x}", rand::random::<u64>());
+        Self::erase_from_updates(&mut tx, campaign, who, &erased_as).await?;
         self.commit(tx, "committing a withdrawal").await?;
         self.erased();
         Ok(Some(count::<D>(&counters, "total")))

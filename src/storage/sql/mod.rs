@@ -37,6 +37,7 @@ mod general;
 mod reports;
 mod review;
 mod rows;
+mod updates;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
@@ -93,6 +94,8 @@ pub(crate) trait Dialect: Send + Sync + Sized + 'static {
     fn boolean(row: &Row<Self>, column: &str) -> bool;
     /// Reads a time column.
     fn time(row: &Row<Self>, column: &str) -> StorageResult<DateTime<Utc>>;
+    /// Reads a nullable time column.
+    fn maybe_time(row: &Row<Self>, column: &str) -> StorageResult<Option<DateTime<Utc>>>;
     /// A time as a batch's JSON rows carry it.
     fn json_time(at: DateTime<Utc>) -> Self::JsonTime;
 

@@ -103,7 +103,7 @@ pub(crate) fn signature_row<'a, D: Dialect>(
 /// A stored signature read back from a row of `campaign, platform,
 /// platform_user_id, name, email, postcode_district, country,
 /// updates_opt_in, consent_version, consent_at, referral_code, share_code,
-/// created_at, status, hold_reason`.
+/// created_at, status, hold_reason, updates_wording`.
 pub(crate) fn signature_from_row<D: Dialect>(row: &Row<D>) -> StorageResult<Signature> {
     Ok(Signature {
         campaign: D::text(row, "campaign"),
@@ -112,6 +112,8 @@ pub(crate) fn signature_from_row<D: Dialect>(row: &Row<D>) -> StorageResult<Sign
         email: D::maybe_text(row, "email").map(Email::from_trusted),
         location: location_from_columns(D::maybe_text(row, "postcode_district"), D::maybe_text(row, "country"))?,
         updates_opt_in: D::boolean(row, "updates_opt_in"),
+        updates_wording: u32::try_from(D::int(row, "updates_wording"))
+            .map_err(|_| StorageError::Corrupt("a stored updates wording is out of range".into()))?,
         consent_version: u32::try_from(D::int(row, "consent_version"))
             .map_err(|_| StorageError::Corrupt("a stored consent version is out of range".into()))?,
         consent_at: D::time(row, "consent_at")?,

@@ -25,7 +25,8 @@ const SELECT_ATTEMPTS: &str = "SELECT campaign, platform, platform_user_id, at F
 
 /// Keys: [campaign, platform, platform user id].
 const SELECT_SIGNATURES: &str = "SELECT campaign, platform, platform_user_id, name, email, postcode_district, country,
-         updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at, status, hold_reason
+         updates_opt_in, consent_version, consent_at, referral_code, share_code, created_at, status, hold_reason,
+         updates_wording
      FROM signatures WHERE (campaign, platform, platform_user_id) IN
          (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1))";
 

@@ -72,6 +72,10 @@ impl Dialect for Sqlite {
         from_millis(row.get(column))
     }
 
+    fn maybe_time(row: &SqliteRow, column: &str) -> StorageResult<Option<DateTime<Utc>>> {
+        row.get::<Option<i64>, _>(column).map(from_millis).transpose()
+    }
+
     fn json_time(at: DateTime<Utc>) -> i64 {
         millis(at)
     }

@@ -21,6 +21,8 @@ use super::{
 };
 use crate::domain::{Dimension, Identity, ShareCode};
 
+mod updates;
+
 /// Everything a database would hold, behind one lock: each call is one
 /// transaction.
 #[derive(Default)]
@@ -44,6 +46,8 @@ struct State {
     anomalies: Vec<Anomaly>,
     connections: Vec<(String, DateTime<Utc>)>,
     secrets: HashMap<String, String>,
+    /// The outbox: see `updates.rs`.
+    outbox: updates::Outbox,
 }
 
 impl MemoryStorage {
@@ -195,6 +199,7 @@ impl SignatureStore for MemoryStorage {
             email: signature.email.clone(),
             location: signature.location.clone(),
             updates_opt_in: signature.updates_opt_in,
+            updates_wording: crate::messages::UPDATES_WORDING,
             consent_version: signature.consent_version,
             consent_at: signature.consent_at,
             referral_code: signature.referral_code.clone(),
@@ -244,6 +249,7 @@ impl SignatureStore for MemoryStorage {
         state
             .attempts
             .retain(|(attempted, identity, _)| !(attempted == campaign && identity == who));
+        state.outbox.erase(campaign, who);
         Ok(Some(total))
     }
 

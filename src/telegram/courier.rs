@@ -1,0 +1,163 @@
+//! Updates to signers sent on Telegram, for the outbox: each in the
+//! signer's private chat with a "Stop updates" button, and the organiser's
+//! progress message edited in place.
+//!
+//! It sends through a requester of its own rather than the replies'
+//! throttled one, so that a broadcast never queues in front of a signer's
+//! reply; the outbox paces it within Telegram's overall limit, counting the
+//! replies, and it handles a 429 itself.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use teloxide::ApiError;
+use teloxide::RequestError;
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
+
+use super::{SanitisedError, TelegramApi};
+use crate::domain::Platform;
+use crate::messages::{Button, Language, Message};
+use crate::outbox::{Courier, Sent};
+
+/// The data of the "Stop updates" button: honoured from any message.
+pub const STOP_UPDATES_DATA: &str = "update.stop";
+
+/// Telegram's side of the outbox.
+pub struct TelegramCourier<R> {
+    bot: R,
+    per_second: u32,
+    paid_broadcast: bool,
+    language: Language,
+}
+
+impl<R> TelegramCourier<R> {
+    /// Sends with `bot` at most `per_second` updates a second, as paid
+    /// broadcasts if `paid_broadcast`.
+    pub fn new(bot: R, per_second: u32, paid_broadcast: bool, language: Language) -> Self {
+        Self {
+            bot,
+            per_second,
+            paid_broadcast,
+            language,
+        }
+    }
+}
+
+fn chat_of(user_id: &str) -> Result<ChatId, String> {
+    user_id
+        .parse()
+        .map(ChatId)
+        .map_err(|_| "a Telegram user id that is not a number".to_owned())
+}
+
+/// What a failed send means for the outbox.
+fn outcome_of(error: &RequestError) -> Sent {
+    match error {
+        RequestError::RetryAfter(after) => Sent::RetryAfter(after.duration()),
+        RequestError::Api(
+            ApiError::BotBlocked
+            | ApiError::UserDeactivated
+            | ApiError::ChatNotFound
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::BotKickedFromChannel,
+        ) => Sent::Unreachable,
+        RequestError::Api(ApiError::Unknown(description)) if description.starts_with("Forbidden") => Sent::Unreachable,
+        _ => Sent::Transient,
+    }
+}
+
+#[async_trait]
+impl<R> Courier for TelegramCourier<R>
+where
+    R: TelegramApi,
+{
+    fn platform(&self) -> Platform {
+        Platform::Telegram
+    }
+
+    fn per_second(&self) -> u32 {
+        self.per_second
+    }
+
+    async fn send_update(&self, user_id: &str, text: &str) -> Sent {
+        let Ok(chat) = chat_of(user_id) else {
+            return Sent::Unreachable;
+        };
+        let stop = InlineKeyboardButton::callback(
+            Message::Button(Button::StopUpdates).text(self.language),
+            STOP_UPDATES_DATA,
+        );
+        let mut request = self
+            .bot
+            .send_message(chat, text.to_owned())
+            .reply_markup(InlineKeyboardMarkup::new([[stop]]));
+        if self.paid_broadcast {
+            request = request.allow_paid_broadcast(true);
+        }
+        match tokio::time::timeout(Duration::from_secs(30), request.send()).await {
+            Ok(Ok(_)) => Sent::Delivered,
+            Ok(Err(error)) => outcome_of(&error),
+            Err(_) => Sent::Transient,
+        }
+    }
+
+    async fn show_progress(&self, user_id: &str, message: Option<&str>, text: &str) -> Result<String, String> {
+        let chat = chat_of(user_id)?;
+        if let Some(id) = message.and_then(|id| id.parse().ok()) {
+            match self
+                .bot
+                .edit_message_text(chat, MessageId(id), text.to_owned())
+                .send()
+                .await
+            {
+                Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(id.to_string()),
+                // Deleted, or too old to edit: post a new one below.
+                Err(RequestError::Api(_)) => {}
+                Err(other) => return Err(SanitisedError::from(other).to_string()),
+            }
+        }
+        self.bot
+            .send_message(chat, text.to_owned())
+            .send()
+            .await
+            .map(|sent| sent.id.0.to_string())
+            .map_err(|error| SanitisedError::from(error).to_string())
+    }
+
+    async fn tell(&self, user_id: &str, text: &str) -> Result<(), String> {
+        self.bot
+            .send_message(chat_of(user_id)?, text.to_owned())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|error| SanitisedError::from(error).to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocked_and_deleted_accounts_are_unreachable_and_server_errors_transient() {
+        assert_eq!(outcome_of(&RequestError::Api(ApiError::BotBlocked)), Sent::Unreachable);
+        assert_eq!(
+            outcome_of(&RequestError::Api(ApiError::UserDeactivated)),
+            Sent::Unreachable
+        );
+        assert_eq!(
+            outcome_of(&RequestError::Api(ApiError::Unknown(
+                "Forbidden: bot can't initiate".into()
+            ))),
+            Sent::Unreachable
+        );
+        assert_eq!(
+            outcome_of(&RequestError::Api(ApiError::Unknown("Internal Server Error".into()))),
+            Sent::Transient
+        );
+    }
+}
