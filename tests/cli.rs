@@ -36,7 +36,7 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-const SIGNING: &str = "sign\nAda Lovelace\nada@example.org\nSW1A 1AA\nyes\nno\nconfirm\n";
+const SIGNING: &str = "sign\nAda Lovelace\nada@example.org\nSW1A 1AA\nyes\nconfirm\n";
 
 #[test]
 fn a_scripted_console_session_signs_and_stats_then_shows_a_total_of_one() {
@@ -94,9 +94,9 @@ fn console_choices_can_be_picked_by_number() {
     let folder = tempfile::tempdir().unwrap();
     let mut console = petition(folder.path());
     console.args(["console", "--as", "numbers"]);
-    // 1 = Sign the petition; at the consent step 1 = Yes; at updates 2 = No thanks;
-    // at the review 1 = Confirm.
-    let session = run_with_input(console, "1\nAda Lovelace\nada@example.org\nSW1A 1AA\n1\n2\n1\n");
+    // 1 = Sign the petition; at the consent step 1 = Yes; the console is not
+    // asked about updates (none can reach it); at the review 1 = Confirm.
+    let session = run_with_input(console, "1\nAda Lovelace\nada@example.org\nSW1A 1AA\n1\n1\n");
     let transcript = stdout(&session);
     assert!(transcript.contains("[1] Sign the petition (sign)"), "{transcript}");
     assert!(transcript.contains("Thank you, Ada Lovelace!"), "{transcript}");
@@ -109,7 +109,7 @@ fn a_line_that_is_not_utf8_is_asked_again_and_the_signing_goes_on() {
     console.args(["console", "--as", "garbled"]);
     let mut input = b"sign\nAda Lovelace\n".to_vec();
     input.extend_from_slice(b"ada@exam\xFF\xFEple.org\n\xC3\n");
-    input.extend_from_slice(b"ada@example.org\nSW1A 1AA\nyes\nno\nconfirm\n");
+    input.extend_from_slice(b"ada@example.org\nSW1A 1AA\nyes\nconfirm\n");
     let session = run_with_input(console, input);
     assert!(session.status.success(), "{}", stderr(&session));
     let transcript = stdout(&session);

@@ -119,7 +119,7 @@ async fn erased_data_is_cleared_from_the_sqlite_log_soon_while_the_bot_runs() {
 #[test]
 fn a_console_signer_who_withdraws_leaves_no_trace_in_the_files_after_exit() {
     let folder = tempfile::tempdir().unwrap();
-    let script = format!("sign\n{NAME}\n{EMAIL}\n{POSTCODE}\nyes\nno\nconfirm\nwithdraw\nyes\n");
+    let script = format!("sign\n{NAME}\n{EMAIL}\n{POSTCODE}\nyes\nconfirm\nwithdraw\nyes\n");
     let mut console = support::petition_binary(folder.path())
         .arg("console")
         .stdin(Stdio::piped())

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use support::{Backend, TestDatabase};
 
-const SIGNING: &str = "sign\nAda Lovelace\nada@example.org\nSW1A 1AA\nyes\nno\nconfirm\n";
+const SIGNING: &str = "sign\nAda Lovelace\nada@example.org\nSW1A 1AA\nyes\nconfirm\n";
 
 fn petition(folder: &Path, database_url: &str) -> Command {
     let mut command = support::petition_binary(folder);

@@ -85,6 +85,12 @@ struct Inner {
     webhook_url: String,
     /// Methods whose calls are never answered.
     stalled: HashSet<String>,
+    /// Chats whose user blocked the bot: sending there is refused with 403.
+    blocked: HashSet<i64>,
+    /// Per method, how many of the next calls fail with a 500.
+    server_errors: HashMap<String, usize>,
+    /// How long each `sendMessage` takes to answer.
+    send_delay: Duration,
 }
 
 struct Shared {
@@ -243,6 +249,22 @@ impl FakeTelegram {
     /// accepts connections and then hangs.
     pub fn stall(&self, method: &str) {
         self.lock().stalled.insert(canonical(method));
+    }
+
+    /// The user of `chat_id` has blocked the bot: messages to them are
+    /// refused with Telegram's 403.
+    pub fn block(&self, chat_id: i64) {
+        self.lock().blocked.insert(chat_id);
+    }
+
+    /// Answers the next `count` calls of `method` with a 500.
+    pub fn fail_next(&self, method: &str, count: usize) {
+        *self.lock().server_errors.entry(canonical(method)).or_default() += count;
+    }
+
+    /// Makes every `sendMessage` take `delay` to answer, as a slow network would.
+    pub fn slow_sends(&self, delay: Duration) {
+        self.lock().send_delay = delay;
     }
 
     /// Every call made so far.
@@ -516,6 +538,10 @@ async fn handle(
     if method == "getUpdates" {
         return get_updates(&shared, body).await;
     }
+    let delay = shared.inner.lock().unwrap().send_delay;
+    if method == "sendMessage" && !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let (response, call) = {
         let mut inner = shared.inner.lock().unwrap();
         let rate_limited = inner.failures.get_mut(&method).and_then(VecDeque::pop_front);
@@ -526,7 +552,22 @@ async fn handle(
             at: Instant::now(),
             message_id: None,
         };
-        let response = if let Some(retry_after) = rate_limited {
+        let chat_id = body["chat_id"]
+            .as_i64()
+            .or_else(|| body["chat_id"].as_str().and_then(|s| s.parse().ok()));
+        let server_error = inner
+            .server_errors
+            .get_mut(&method)
+            .filter(|left| **left > 0)
+            .map(|left| *left -= 1);
+        let blocked = method == "sendMessage" && chat_id.is_some_and(|chat| inner.blocked.contains(&chat));
+        let response = if server_error.is_some() {
+            call.status = 500;
+            error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", None)
+        } else if blocked {
+            call.status = 403;
+            error(StatusCode::FORBIDDEN, "Forbidden: bot was blocked by the user", None)
+        } else if let Some(retry_after) = rate_limited {
             call.status = 429;
             error(
                 StatusCode::TOO_MANY_REQUESTS,
