@@ -53,7 +53,7 @@ impl Engine {
                 Ok(vec![Reply::private(self.say(Message::Total {
                     title: &campaign.title,
                     total,
-                    goal: campaign.goal,
+                    goal: self.goal_of(&campaign),
                 }))])
             }
             Anytime::Organiser(command) => self.organiser_command(msg, &campaign, command).await,
@@ -164,7 +164,7 @@ impl Engine {
                 Message::Withdrawn {
                     title: &campaign.title,
                     total,
-                    goal: campaign.goal,
+                    goal: self.goal_of(&campaign),
                 }
             }
             None => Message::NoSignatureToWithdraw,

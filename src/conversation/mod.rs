@@ -57,6 +57,7 @@ mod error;
 mod group;
 mod holds;
 mod incoming;
+mod milestones;
 mod questions;
 mod reply;
 mod review;
@@ -74,6 +75,7 @@ use chrono::{DateTime, Utc};
 use tracing::{Instrument, info, info_span, warn};
 
 pub use incoming::{FormAnswers, Incoming, Input};
+pub use milestones::{ProgressNow, ReachedMilestone};
 pub use reply::{Attachment, Choice, Form, Link, Placement, Reply, Summary, Visibility};
 pub use state::{CompleteDraft, ConsentAnswer, Conversation, Draft, EmailAnswer, PendingReview, Step};
 pub use words::Word;
@@ -120,6 +122,11 @@ pub struct Engine {
     /// When each campaign last raised a surge alert, so a surge raises one
     /// alert a minute rather than one per signature.
     last_surge_alert: std::sync::Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
+    /// The goals organisers set, read from the database (which every
+    /// process shares) at start-up and at each look for milestones.
+    goals: milestones::Goals,
+    /// Milestones this process claimed; see [`ReachedMilestone`].
+    milestones: tokio::sync::broadcast::Sender<ReachedMilestone>,
 }
 
 /// Something organisers should know at once, for their chats. Never carries
@@ -137,6 +144,8 @@ pub struct Alert {
 enum Said {
     Start(Option<String>),
     Review(ReviewAction, String),
+    /// `goal N`, with what followed the word.
+    Goal(String),
     Form(FormAnswers),
     Word(Word),
     Text(String),
@@ -162,6 +171,8 @@ impl Engine {
             ),
             alerts: tokio::sync::broadcast::channel(64).0,
             last_surge_alert: std::sync::Mutex::new(std::collections::HashMap::new()),
+            goals: milestones::Goals::default(),
+            milestones: tokio::sync::broadcast::channel(64).0,
             clock,
         }
     }
@@ -189,7 +200,7 @@ impl Engine {
                 .register_campaign(&campaign.slug, campaign.consent.version, &campaign.consent.wording)
                 .await?;
         }
-        Ok(())
+        self.start_milestones().await
     }
 
     /// The language replies are worded in, so that adapters word what they
@@ -287,7 +298,12 @@ impl Engine {
             && match &said {
                 Said::Word(word) => !word.only_shows(),
                 Said::Text(_) => true,
-                Said::Start(_) | Said::Form(_) | Said::Review(..) | Said::UnknownCommand | Said::Expired => false,
+                Said::Start(_)
+                | Said::Form(_)
+                | Said::Review(..)
+                | Said::Goal(_)
+                | Said::UnknownCommand
+                | Said::Expired => false,
             };
         // Refusals are answered here, so that they too take the place of
         // the button that prompted them.
@@ -311,6 +327,7 @@ impl Engine {
             Said::Start(payload) => self.start(who, saved, payload.as_deref()).await,
             Said::Form(answers) => self.submit_form(who, saved, answers).await,
             Said::Review(action, selection) => self.ask_to_review(msg, saved, action, &selection).await,
+            Said::Goal(argument) => self.set_goal(msg, saved.as_ref(), &argument).await,
             Said::Word(word) => match (word.anytime(), saved) {
                 (Some(anytime), saved) => self.global(msg, saved, anytime).await,
                 (None, Some(conversation)) => self.at_step(msg, conversation, word).await,
@@ -393,6 +410,9 @@ fn interpret_typed(text: &str, step: Option<Step>) -> Said {
     let rest = parts.next().map(str::trim).filter(|r| !r.is_empty());
     if first.trim_start_matches('/').eq_ignore_ascii_case("start") {
         return Said::Start(rest.map(str::to_owned));
+    }
+    if first.trim_start_matches('/').eq_ignore_ascii_case("goal") {
+        return Said::Goal(rest.unwrap_or("").to_owned());
     }
     for action in [ReviewAction::Release, ReviewAction::Invalidate] {
         if first.trim_start_matches('/').eq_ignore_ascii_case(action.as_str()) {

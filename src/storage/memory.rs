@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+mod milestones;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -44,6 +46,8 @@ struct State {
     anomalies: Vec<Anomaly>,
     connections: Vec<(String, DateTime<Utc>)>,
     secrets: HashMap<String, String>,
+    /// Goals, milestones and progress messages (see `memory/milestones.rs`).
+    milestones: milestones::MilestoneState,
 }
 
 impl MemoryStorage {

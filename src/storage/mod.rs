@@ -16,6 +16,7 @@ pub mod group_commit;
 pub mod group_read;
 #[cfg(test)]
 pub(crate) mod memory;
+mod milestone_store;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -24,6 +25,7 @@ mod types;
 
 pub use error::{StorageError, StorageResult};
 pub(crate) use error::{db, describe_connect_error};
+pub use milestone_store::{AnnounceChat, AnnouncementState, MilestoneAnnouncement, MilestoneStore, ProgressMessage};
 pub use types::{
     Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
     ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Tally, VelocityCount,
@@ -186,7 +188,7 @@ pub trait SecretStore: Send + Sync {
 /// one part (a report, the connection log) can ask for just that.
 #[async_trait]
 pub trait Storage:
-    ConversationStore + SignatureStore + ReviewStore + ReportStore + ConnectionLog + SecretStore + 'static
+    ConversationStore + SignatureStore + ReviewStore + ReportStore + ConnectionLog + SecretStore + MilestoneStore + 'static
 {
     /// Closes every connection properly, once writes in hand are committed;
     /// called when the process is about to exit. SQLite then leaves no

@@ -281,7 +281,7 @@ const VELOCITY: &str = "
      WHERE campaign = $1 AND created_at >= $2 AND status <> 'invalidated'
      GROUP BY platform HAVING COUNT(*) >= $5";
 
-async fn insert_audit<D: Dialect>(connection: &mut Connection<D>, entry: &AuditEntry) -> StorageResult<()> {
+pub(super) async fn insert_audit<D: Dialect>(connection: &mut Connection<D>, entry: &AuditEntry) -> StorageResult<()> {
     Sql::<D>::new(
         "INSERT INTO audit_log (campaign, actor_platform, actor_user_id, action, detail, affected, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
