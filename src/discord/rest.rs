@@ -23,6 +23,8 @@ const ATTEMPTS: u32 = 5;
 const LONGEST_WAIT: Duration = Duration::from_secs(60);
 /// Discord's "cannot send messages to this user" code.
 pub const CANNOT_MESSAGE_USER: i64 = 50007;
+/// Discord's "unknown message" code: the message was deleted.
+pub const UNKNOWN_MESSAGE: i64 = 10008;
 
 /// The `User-Agent` Discord asks every client for: `DiscordBot ($url,
 /// $version)`. The URL is the package's `repository` (or else `homepage`)
@@ -105,6 +107,17 @@ pub enum RestError {
 }
 
 impl RestError {
+    /// Whether Discord refused because the message is gone (deleted).
+    pub fn is_unknown_message(&self) -> bool {
+        matches!(
+            self,
+            RestError::Refused {
+                code: Some(UNKNOWN_MESSAGE),
+                ..
+            }
+        )
+    }
+
     /// Whether Discord refused because the user does not accept DMs.
     pub fn is_cannot_message_user(&self) -> bool {
         matches!(
@@ -188,6 +201,32 @@ impl DiscordRest {
     pub async fn send_to_channel(&self, channel_id: u64, message: &OutgoingMessage) -> Result<(), RestError> {
         let url = self.url(&format!("channels/{channel_id}/messages"));
         self.send(reqwest::Method::POST, url, message, Target::Channel)
+            .await
+            .map(drop)
+    }
+
+    /// Posts a message in a server's channel; returns the new message's id.
+    pub async fn post_in_channel(&self, channel_id: u64, message: &OutgoingMessage) -> Result<u64, RestError> {
+        let url = self.url(&format!("channels/{channel_id}/messages"));
+        let posted = self.send(reqwest::Method::POST, url, message, Target::Channel).await?;
+        posted["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .ok_or(RestError::Refused {
+                status: 200,
+                code: None,
+            })
+    }
+
+    /// Replaces a message the bot posted in a channel.
+    pub async fn edit_in_channel(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        message: &OutgoingMessage,
+    ) -> Result<(), RestError> {
+        let url = self.url(&format!("channels/{channel_id}/messages/{message_id}"));
+        self.send(reqwest::Method::PATCH, url, message, Target::Channel)
             .await
             .map(drop)
     }

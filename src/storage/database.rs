@@ -315,6 +315,10 @@ impl<D: Dialect> MilestoneStore for Database<D> {
         self.general.take_turn(campaign, chat, now, next).await
     }
 
+    async fn end_turn(&self, campaign: &str, chat: &AnnounceChat, next: DateTime<Utc>) -> StorageResult<()> {
+        self.general.end_turn(campaign, chat, next).await
+    }
+
     async fn progress_shown(
         &self,
         campaign: &str,

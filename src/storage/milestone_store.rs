@@ -129,6 +129,10 @@ pub trait MilestoneStore: Send + Sync {
         next: DateTime<Utc>,
     ) -> StorageResult<bool>;
 
+    /// Ends a turn taken with [`MilestoneStore::take_turn`]: the next is due
+    /// at `next`.
+    async fn end_turn(&self, campaign: &str, chat: &AnnounceChat, next: DateTime<Utc>) -> StorageResult<()>;
+
     /// Records the progress message now in a chat and what it shows.
     async fn progress_shown(
         &self,

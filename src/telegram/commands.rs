@@ -8,7 +8,7 @@ use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
 use crate::conversation::Input;
-use crate::messages::{self, Language, TelegramCommand};
+use crate::messages::{self, Language, MilestoneMessage, TelegramCommand};
 
 /// The commands Telegram's menu offers, as the bot parses them. The menu's
 /// descriptions are the catalogue's (`MENU`); the derive would take these
@@ -50,6 +50,11 @@ pub enum Command {
     Release(String),
     /// Organisers: stop signatures counting; the rest is the selection.
     Invalidate(String),
+    /// Organisers: raise the goal; the rest is the number.
+    Goal(String),
+    /// Organisers, in a group or channel: keep a progress message here
+    /// (`/progress here`; the rest is ignored).
+    Progress(String),
 }
 
 /// Telegram's menu, in order: each command's name (without the slash, as
@@ -74,6 +79,12 @@ const MENU: [(&str, TelegramCommand); 17] = [
     ("invalidate", TelegramCommand::Invalidate),
 ];
 
+/// The organisers' commands for milestones, after [`MENU`]'s.
+const MILESTONE_MENU: [(&str, MilestoneMessage); 2] = [
+    ("goal", MilestoneMessage::GoalCommand),
+    ("progress", MilestoneMessage::ProgressCommand),
+];
+
 impl Command {
     /// What the engine is told; words go with a leading slash, which is how
     /// the engine recognises a command in a group.
@@ -84,6 +95,9 @@ impl Command {
             },
             Command::Release(selection) => Input::Text(format!("/release {selection}")),
             Command::Invalidate(selection) => Input::Text(format!("/invalidate {selection}")),
+            Command::Goal(goal) => Input::Text(format!("/goal {goal}")),
+            // Answered by the adapter, which knows the chat; see `on_message`.
+            Command::Progress(_) => Input::Text("/progress".to_owned()),
             other => {
                 let word = format!("{other:?}").to_lowercase();
                 Input::Text(format!("/{word}"))
@@ -102,6 +116,14 @@ impl Command {
                     )
             })
             .map(|(name, command)| BotCommand::new(name, messages::Message::TelegramCommand(command).text(language)))
+            .chain(
+                MILESTONE_MENU
+                    .into_iter()
+                    .filter(|_| include_organiser_commands)
+                    .map(|(name, command)| {
+                        BotCommand::new(name, messages::Message::Milestones(command).text(language))
+                    }),
+            )
             .collect()
     }
 }

@@ -215,6 +215,10 @@ impl MilestoneStore for SlowStorage {
         self.inner.take_turn(campaign, chat, now, next).await
     }
 
+    async fn end_turn(&self, campaign: &str, chat: &AnnounceChat, next: DateTime<Utc>) -> StorageResult<()> {
+        self.inner.end_turn(campaign, chat, next).await
+    }
+
     async fn progress_shown(
         &self,
         campaign: &str,

@@ -149,6 +149,14 @@ impl MilestoneStore for MemoryStorage {
         }
     }
 
+    async fn end_turn(&self, campaign: &str, chat: &AnnounceChat, next: DateTime<Utc>) -> StorageResult<()> {
+        let mut state = self.state()?;
+        if let Some(progress) = state.milestones.progress_of(campaign, chat) {
+            progress.next_turn_at = next;
+        }
+        Ok(())
+    }
+
     async fn progress_shown(
         &self,
         campaign: &str,

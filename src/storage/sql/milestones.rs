@@ -214,6 +214,22 @@ impl<D: Dialect> General<D> {
         Ok(taken == 1)
     }
 
+    /// See [`crate::storage::MilestoneStore::end_turn`].
+    pub(crate) async fn end_turn(&self, campaign: &str, chat: &AnnounceChat, next: DateTime<Utc>) -> StorageResult<()> {
+        let mut tx = self.write("ending a turn in a chat").await?;
+        Sql::<D>::new(
+            "UPDATE progress_messages SET next_turn_at = $4 WHERE campaign = $1 AND platform = $2 AND chat = $3",
+        )
+        .text(campaign)
+        .text(chat.platform.as_str())
+        .text(&chat.chat)
+        .time(next)
+        .execute(&mut tx)
+        .await
+        .map_err(db("ending a turn in a chat"))?;
+        self.commit(tx, "ending a turn in a chat").await
+    }
+
     /// See [`crate::storage::MilestoneStore::progress_shown`].
     pub(crate) async fn progress_shown(
         &self,
