@@ -38,7 +38,8 @@ const POSTING_FOR_AT_MOST: chrono::TimeDelta = chrono::TimeDelta::seconds(120);
 
 /// Why an edit failed.
 pub enum EditFailure<E> {
-    /// The message is gone (deleted, or too old to edit): post a new one.
+    /// The message is gone (deleted, or too old to edit): a new one is
+    /// posted at the chat's next turn.
     Gone,
     /// Anything else; tried again at the next turn.
     Other(E),
@@ -139,8 +140,10 @@ async fn take_turn(
             Some(id) => match poster.edit(&chat.chat, id, &now_shows.reply).await {
                 Ok(()) => Some(id.clone()),
                 Err(EditFailure::Gone) => {
-                    info!(platform = %chat.platform, "the progress message is gone; posting a new one");
-                    post(poster, &now_shows.reply, &chat.chat).await
+                    // At the next turn, not now: this turn had its request.
+                    info!(platform = %chat.platform, "the progress message is gone; a new one follows");
+                    storage.recreate_progress_message(slug, chat).await?;
+                    None
                 }
                 Err(EditFailure::Other(error)) => {
                     warn!(%error, platform = %chat.platform, "could not edit the progress message");
