@@ -154,6 +154,22 @@ impl App {
             tokio::spawn(check_velocity_periodically(self.engine.clone())),
             tokio::spawn(prune_limits_periodically(self.engine.clone())),
         ];
+        // Milestones are looked for by each platform's progress loop, which
+        // then keeps that platform's announcement chats.
+        if telegram_configured {
+            let bot = telegram::throttled_bot(&self.settings.telegram, Limits::default())?;
+            let engine = self.engine.clone();
+            chores.push(tokio::spawn(async move {
+                if let Err(error) = telegram::keep_progress_messages(bot, engine).await {
+                    warn!(%error, "could not start keeping the Telegram progress messages");
+                }
+            }));
+        }
+        if discord_configured {
+            let rest =
+                discord::rest::DiscordRest::new(&self.settings.discord.api_url, self.settings.discord.token.clone())?;
+            chores.push(tokio::spawn(discord::keep_progress_messages(rest, self.engine.clone())));
+        }
         if let Some(chat) = self.settings.alerts.telegram_chat
             && telegram_configured
         {

@@ -2,10 +2,12 @@
 //! and neither borrows from the other: the handle of a running bot
 //! ([`BotHandle`]), the forwarder of organisers' alerts
 //! ([`forward_alerts`], over a platform's [`AlertPoster`]), and text split
-//! under a platform's length limit ([`split_text`]).
+//! under a platform's length limit ([`split_text`]), and the progress
+//! messages and milestone announcements ([`progress`]).
 
 mod alerts;
 mod handle;
+pub mod progress;
 mod text;
 
 pub use alerts::{AlertPoster, forward_alerts};

@@ -2,12 +2,15 @@
 //! article behind it, its goal and the consent it asks signers for.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 
 mod limits;
+mod milestones;
 
 pub use limits::{LimitSettings, NewAccountPolicy};
+pub use milestones::{Announce, MIN_PROGRESS_INTERVAL_SECONDS, MilestoneRule, milestones_toward};
 
 /// A campaign setting that has the right type but is not acceptable: the
 /// key at fault and what is wrong with it, never the value (it may be
@@ -47,6 +50,14 @@ pub struct CampaignSettings {
     privacy: String,
     #[serde(default)]
     limits: LimitSettings,
+    #[serde(default)]
+    milestones: Option<Vec<milestones::MilestoneEntry>>,
+    #[serde(default)]
+    milestone_updates: bool,
+    #[serde(default)]
+    announce: Announce,
+    #[serde(default = "milestones::default_progress_interval_seconds")]
+    progress_interval_seconds: u64,
 }
 
 fn default_true() -> bool {
@@ -91,6 +102,16 @@ pub struct Campaign {
     pub privacy: String,
     /// Rate limits and the rules for holding signatures for review.
     pub limits: LimitSettings,
+    /// The milestones announced as the total grows (see
+    /// [`milestones_toward`]).
+    pub milestones: Vec<MilestoneRule>,
+    /// Whether signers who asked for updates are also told of each milestone.
+    pub milestone_updates: bool,
+    /// The chats that hear of milestones and keep a progress message.
+    pub announce: Announce,
+    /// The shortest time between two messages (posts or edits) the progress
+    /// message and its announcements make in one chat.
+    pub progress_interval: Duration,
 }
 
 impl Campaign {
@@ -143,6 +164,8 @@ impl Campaign {
             return Err(InvalidSetting::new(key("consent.version"), "must be at least 1"));
         }
         raw.limits.check(&slug)?;
+        let (milestones, progress_interval) =
+            milestones::check(&slug, raw.milestones.as_deref(), raw.progress_interval_seconds)?;
         Ok(Self {
             slug,
             title: raw.title.trim().to_owned(),
@@ -159,7 +182,17 @@ impl Campaign {
             },
             privacy: raw.privacy.trim().to_owned(),
             limits: raw.limits,
+            milestones,
+            milestone_updates: raw.milestone_updates,
+            announce: raw.announce,
+            progress_interval,
         })
+    }
+
+    /// The signature counts that are milestones toward `goal` (the goal in
+    /// force, which organisers may have raised), in order.
+    pub fn milestones_toward(&self, goal: u64) -> Vec<u64> {
+        milestones_toward(&self.milestones, goal)
     }
 
     /// The article's paragraphs, for platforms that must split long text.

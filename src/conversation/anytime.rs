@@ -53,7 +53,7 @@ impl Engine {
                 Ok(vec![Reply::private(self.say(Message::Total {
                     title: &campaign.title,
                     total,
-                    goal: campaign.goal,
+                    goal: self.goal_of(&campaign),
                 }))])
             }
             Anytime::StopUpdates => self.stop_updates(who).await,
@@ -173,7 +173,7 @@ impl Engine {
                 Message::Withdrawn {
                     title: &campaign.title,
                     total,
-                    goal: campaign.goal,
+                    goal: self.goal_of(&campaign),
                 }
             }
             None => Message::NoSignatureToWithdraw,

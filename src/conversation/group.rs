@@ -37,7 +37,7 @@ impl Engine {
                     title: &campaign.title,
                     targets: &campaign.targets,
                     total,
-                    goal: campaign.goal,
+                    goal: self.goal_of(campaign),
                 }))
                 .with_link(invitation)
                 .with_summary(Summary {
@@ -48,7 +48,7 @@ impl Engine {
                     }),
                     author: campaign.author.clone(),
                     total,
-                    goal: campaign.goal,
+                    goal: self.goal_of(campaign),
                 })
             }
             Word::Total => {
@@ -56,7 +56,7 @@ impl Engine {
                 Reply::public(self.say(Message::Total {
                     title: &campaign.title,
                     total,
-                    goal: campaign.goal,
+                    goal: self.goal_of(campaign),
                 }))
             }
             Word::Stats | Word::Export => Reply::public(self.say(Message::OrganiserCommandsInPrivate)),

@@ -58,6 +58,7 @@ mod group;
 mod holds;
 mod incoming;
 mod meter;
+mod milestones;
 mod questions;
 mod reply;
 mod review;
@@ -77,6 +78,7 @@ use tracing::{Instrument, info, info_span, warn};
 
 pub use incoming::{FormAnswers, Incoming, Input};
 pub use meter::{REPLY_WINDOW, ReplyMeter};
+pub use milestones::{ProgressNow, ReachedMilestone};
 pub use reply::{Attachment, Choice, Form, Link, Placement, Reply, Summary, Visibility};
 pub use state::{CompleteDraft, ConsentAnswer, Conversation, Draft, EmailAnswer, PendingReview, Step};
 pub use words::Word;
@@ -128,6 +130,11 @@ pub struct Engine {
     outbox_wake: Arc<tokio::sync::Notify>,
     /// Replies just handed out, which the outbox gives way to.
     replies: ReplyMeter,
+    /// The goals organisers set, read from the database (which every
+    /// process shares) at start-up and at each look for milestones.
+    goals: milestones::Goals,
+    /// Milestones this process claimed; see [`ReachedMilestone`].
+    milestones: tokio::sync::broadcast::Sender<ReachedMilestone>,
 }
 
 /// Something organisers should know at once, for their chats. Never carries
@@ -146,6 +153,8 @@ enum Said {
     Start(Option<String>),
     Review(ReviewAction, String),
     WriteUpdate(String),
+    /// `goal N`, with what followed the word.
+    Goal(String),
     Form(FormAnswers),
     Word(Word),
     Text(String),
@@ -173,6 +182,8 @@ impl Engine {
             last_surge_alert: std::sync::Mutex::new(std::collections::HashMap::new()),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             replies: ReplyMeter::default(),
+            goals: milestones::Goals::default(),
+            milestones: tokio::sync::broadcast::channel(64).0,
             clock,
         }
     }
@@ -200,7 +211,7 @@ impl Engine {
                 .register_campaign(&campaign.slug, campaign.consent.version, &campaign.consent.wording)
                 .await?;
         }
-        Ok(())
+        self.start_milestones().await
     }
 
     /// The language replies are worded in, so that adapters word what they
@@ -319,6 +330,7 @@ impl Engine {
                 | Said::Form(_)
                 | Said::Review(..)
                 | Said::WriteUpdate(_)
+                | Said::Goal(_)
                 | Said::UnknownCommand
                 | Said::Expired => false,
             };
@@ -345,6 +357,7 @@ impl Engine {
             Said::Form(answers) => self.submit_form(who, saved, answers).await,
             Said::Review(action, selection) => self.ask_to_review(msg, saved, action, &selection).await,
             Said::WriteUpdate(text) => self.write_update(msg, saved, Some(&text)).await,
+            Said::Goal(argument) => self.set_goal(msg, saved.as_ref(), &argument).await,
             Said::Word(word) => match (word.anytime(), saved) {
                 (Some(anytime), saved) => self.global(msg, saved, anytime).await,
                 (None, Some(conversation)) => self.at_step(msg, conversation, word).await,
@@ -435,6 +448,9 @@ fn interpret_typed(text: &str, step: Option<Step>) -> Said {
     let rest = parts.next().map(str::trim).filter(|r| !r.is_empty());
     if first.trim_start_matches('/').eq_ignore_ascii_case("start") {
         return Said::Start(rest.map(str::to_owned));
+    }
+    if first.trim_start_matches('/').eq_ignore_ascii_case("goal") {
+        return Said::Goal(rest.unwrap_or("").to_owned());
     }
     for action in [ReviewAction::Release, ReviewAction::Invalidate] {
         if first.trim_start_matches('/').eq_ignore_ascii_case(action.as_str()) {

@@ -38,7 +38,12 @@ impl Engine {
             OrganiserCommand::Stats => {
                 let stats = organiser::stats(self.storage.as_ref(), campaign, today).await?;
                 self.storage.record_audit(&audit(stats.total)).await?;
-                Reply::private(organiser::render_stats(self.language, campaign, &stats))
+                // Shown against the goal in force, which organisers may have raised.
+                let campaign = Campaign {
+                    goal: self.goal_of(campaign),
+                    ..campaign.clone()
+                };
+                Reply::private(organiser::render_stats(self.language, &campaign, &stats))
             }
             OrganiserCommand::Held => {
                 let held = self.storage.held_summary(&campaign.slug).await?;
@@ -150,7 +155,7 @@ impl Engine {
             action: pending.action,
             affected: outcome.affected,
             total: outcome.total,
-            goal: campaign.goal,
+            goal: self.goal_of(&campaign),
             held: outcome.held,
         }))])
     }

@@ -309,7 +309,7 @@ impl Engine {
                         name: &signature.name,
                         title: &campaign.title,
                         total,
-                        goal: campaign.goal,
+                        goal: self.goal_of(campaign),
                         code: share_code.as_str(),
                     }))
                     .with_link(Link::Share {

@@ -64,7 +64,7 @@ impl Engine {
             summary: &campaign.summary,
             author: &campaign.author,
             total,
-            goal: campaign.goal,
+            goal: self.goal_of(&campaign),
         });
         let (after, choices) = match signed {
             Some(signature) => (

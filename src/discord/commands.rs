@@ -4,7 +4,7 @@
 use serenity::all::{CommandOptionType, Permissions};
 use serenity::builder::{CreateCommand, CreateCommandOption};
 
-use crate::messages::{self, DiscordCommand, DiscordOption, Language};
+use crate::messages::{self, DiscordCommand, DiscordOption, Language, MilestoneMessage};
 
 /// The slash commands, with the descriptions Discord shows, in `language`.
 pub fn commands(language: Language) -> Vec<CreateCommand> {
@@ -40,7 +40,25 @@ pub fn commands(language: Language) -> Vec<CreateCommand> {
         plain("updates", DiscordCommand::Updates),
         organisers("update", DiscordCommand::Update),
         organisers("cancel-update", DiscordCommand::CancelUpdate),
+        milestones("goal", MilestoneMessage::GoalCommand, language).add_option(
+            CreateCommandOption::new(
+                CommandOptionType::Integer,
+                "signatures",
+                messages::Message::Milestones(MilestoneMessage::GoalOption).text(language),
+            )
+            .required(true)
+            .min_int_value(1),
+        ),
+        milestones("progress", MilestoneMessage::ProgressCommand, language),
     ]
+}
+
+/// An organisers' command about milestones, described in `language`;
+/// shown by default like the other organisers' commands.
+fn milestones(name: &str, described: MilestoneMessage<'static>, language: Language) -> CreateCommand {
+    CreateCommand::new(name)
+        .description(messages::Message::Milestones(described).text(language))
+        .default_member_permissions(Permissions::MANAGE_GUILD)
 }
 
 /// An option's description in `language`.

@@ -81,7 +81,7 @@ impl Courier for DiscordCourier {
             }
         }
         self.rest
-            .post_to_channel(channel, &text(content))
+            .post_in_channel(channel, &text(content))
             .await
             .map(|id| id.to_string())
             .map_err(|error| error.to_string())

@@ -20,6 +20,7 @@ mod alerts;
 mod bot;
 mod commands;
 mod courier;
+mod progress;
 pub mod reconnect;
 pub mod render;
 pub mod rest;
@@ -41,6 +42,7 @@ use self::bot::describe;
 pub use self::bot::{DISCORD_API, DiscordBot, spawn};
 pub use self::commands::commands;
 pub use self::courier::DiscordCourier;
+pub use self::progress::{ProgressChannels, keep_progress_messages};
 use self::render::ids;
 use self::rest::{DiscordRest, OutgoingMessage};
 use crate::adapter;
@@ -209,8 +211,12 @@ impl Handler {
                 .handle(Incoming::private(who.clone(), Input::Start { payload: Some(payload) }))
                 .await;
         }
+        if name == "progress" {
+            return self.progress_here(ctx, turn, command).await;
+        }
         let (chat, text) = match name {
             "petition" => (ChatKind::Group, "/petition".to_owned()),
+            "goal" => (ChatKind::Private, format!("/goal {}", goal_option(command))),
             "release" | "invalidate" => (ChatKind::Private, format!("/{name} {}", selection_words(command))),
             other => (ChatKind::Private, format!("/{other}")),
         };
@@ -290,6 +296,28 @@ impl Handler {
             input,
         };
         self.answer(ctx, turn, incoming).await;
+    }
+
+    /// `/progress` in a channel: an organiser gets a progress message kept
+    /// there; either way the answer is ephemeral.
+    async fn progress_here(&self, ctx: &Context, turn: Turn<'_>, command: &CommandInteraction) {
+        let language = self.engine.language();
+        let text = if command.guild_id.is_none() {
+            messages::Message::Milestones(messages::MilestoneMessage::ProgressHereInGroups).text(language)
+        } else {
+            let here = crate::storage::AnnounceChat::new(Platform::Discord, command.channel_id.get());
+            let roles = roles(command.member.as_deref());
+            self.engine
+                .progress_here(&identity(command.user.id), &roles, here)
+                .await
+                .1
+                .text
+        };
+        let response =
+            CreateInteractionResponse::Message(CreateInteractionResponseMessage::new().content(text).ephemeral(true));
+        if let Err(error) = response.execute(&ctx.http, (turn.id, turn.token)).await {
+            warn!(error = %describe(&error), "could not answer an interaction");
+        }
     }
 
     /// Opens a DM and starts the conversation there, for people who prefer
@@ -397,6 +425,19 @@ impl Handler {
             }
         }
     }
+}
+
+/// `/goal`'s number, as typed (empty when left out).
+fn goal_option(command: &CommandInteraction) -> String {
+    command
+        .data
+        .options
+        .iter()
+        .find_map(|option| match option.value {
+            CommandDataOptionValue::Integer(goal) => Some(goal.to_string()),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// A review command's options as the words the engine reads:

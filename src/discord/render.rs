@@ -95,17 +95,9 @@ pub fn text(reply: &Reply, language: Language) -> String {
     }
 }
 
-/// "▰▰▰▱▱▱▱▱▱▱ 30%".
-pub fn progress_bar(total: u64, goal: u64) -> String {
-    const CELLS: u64 = 20;
-    let filled = (total.min(goal) * CELLS).checked_div(goal).unwrap_or(CELLS);
-    let percent = total.saturating_mul(100).checked_div(goal).unwrap_or(100);
-    format!(
-        "{}{} {percent}%",
-        "▰".repeat(filled as usize),
-        "▱".repeat((CELLS - filled) as usize)
-    )
-}
+/// Kept here for code that drew the bar through this module before every
+/// platform shared it.
+pub use crate::messages::progress_bar;
 
 /// The campaign as an embed, worded in `language`.
 pub fn summary_embed(summary: &Summary, language: Language) -> CreateEmbed {
@@ -195,16 +187,6 @@ pub fn truncate(text: &str, limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_progress_bar_fills_towards_the_goal() {
-        assert_eq!(progress_bar(0, 100), format!("{} 0%", "▱".repeat(20)));
-        assert_eq!(
-            progress_bar(50, 100),
-            format!("{}{} 50%", "▰".repeat(10), "▱".repeat(10))
-        );
-        assert_eq!(progress_bar(150, 100), format!("{} 150%", "▰".repeat(20)));
-    }
 
     #[test]
     fn the_form_fits_discords_limits_as_worded() {

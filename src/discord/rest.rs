@@ -23,6 +23,8 @@ const ATTEMPTS: u32 = 5;
 const LONGEST_WAIT: Duration = Duration::from_secs(60);
 /// Discord's "cannot send messages to this user" code.
 pub const CANNOT_MESSAGE_USER: i64 = 50007;
+/// Discord's "unknown message" code: the message was deleted.
+pub const UNKNOWN_MESSAGE: i64 = 10008;
 
 /// The `User-Agent` Discord asks every client for: `DiscordBot ($url,
 /// $version)`. The URL is the package's `repository` (or else `homepage`)
@@ -105,6 +107,17 @@ pub enum RestError {
 }
 
 impl RestError {
+    /// Whether Discord refused because the message is gone (deleted).
+    pub fn is_unknown_message(&self) -> bool {
+        matches!(
+            self,
+            RestError::Refused {
+                code: Some(UNKNOWN_MESSAGE),
+                ..
+            }
+        )
+    }
+
     /// Whether Discord refused because the user does not accept DMs.
     pub fn is_cannot_message_user(&self) -> bool {
         matches!(
@@ -192,14 +205,15 @@ impl DiscordRest {
             .map(drop)
     }
 
-    /// Posts a message in a channel (a DM) and returns its id, to edit it later.
-    pub async fn post_to_channel(&self, channel_id: u64, message: &OutgoingMessage) -> Result<u64, RestError> {
+    /// Posts a message in a channel (a server's, or a DM); returns the new
+    /// message's id, to edit it later.
+    pub async fn post_in_channel(&self, channel_id: u64, message: &OutgoingMessage) -> Result<u64, RestError> {
         let url = self.url(&format!("channels/{channel_id}/messages"));
         let posted = self.send(reqwest::Method::POST, url, message, Target::Channel).await?;
         message_id(&posted)
     }
 
-    /// Replaces the text of a message the bot posted in a channel.
+    /// Replaces a message the bot posted in a channel.
     pub async fn edit_in_channel(
         &self,
         channel_id: u64,

@@ -49,6 +49,7 @@
 
 mod adapters;
 pub mod en;
+mod milestones;
 mod parts;
 #[cfg(test)]
 mod tests;
@@ -61,6 +62,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use self::adapters::{Button, DiscordCommand, DiscordOption, FormLabel, TelegramCommand};
+pub use self::milestones::{MilestoneMessage, progress_bar};
 pub use self::parts::{Answers, FormProblem, Heading, LocationProblem, SelectionProblem};
 pub use self::updates::{UPDATES_WORDING, UpdateMessage};
 use crate::domain::{Platform, Rejection, SignerName};
@@ -588,6 +590,10 @@ pub enum Message<'a> {
     Number(u64),
     /// How long a wait reads: "2 minutes".
     Wait(Duration),
+
+    // Milestones, the goal and the progress message.
+    /// Everything about milestones, in keys of their own.
+    Milestones(MilestoneMessage<'a>),
 }
 
 impl<'a> Message<'a> {

@@ -278,6 +278,8 @@ fn every_key_is_worded() {
         Progress { total: 1, goal: 10 },
         Number(12_345),
         Wait(WAIT),
+        // Every milestone key is listed in `milestones.rs`'s own test.
+        Milestones(MilestoneMessage::ProgressHereDone),
     );
     for message in messages {
         assert_worded(message);

@@ -14,6 +14,7 @@ use super::cache::ConversationCache;
 use super::group_commit::{GroupCommit, Write, Written};
 use super::group_read::GroupRead;
 use super::sql::{Dialect, General};
+use super::{AnnounceChat, AnnouncementState, MilestoneAnnouncement, MilestoneStore, ProgressMessage};
 use super::{
     Anomaly, AttemptKey, AuditEntry, ConnectionLog, ConversationStore, ExportRow, HeldSummary, Matched, NewSignature,
     Recount, ReportStore, ReviewAction, ReviewOutcome, ReviewStore, SecretStore, Selection, SignOutcome, Signature,
@@ -355,5 +356,101 @@ impl<D: Dialect> UpdateStore for Database<D> {
 
     async fn mark_summary_posted(&self, id: i64) -> StorageResult<bool> {
         self.general.mark_summary_posted(id).await
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> MilestoneStore for Database<D> {
+    async fn goals(&self) -> StorageResult<Vec<(String, u64)>> {
+        self.general.goals().await
+    }
+
+    async fn set_goal(&self, goal: u64, audit: &AuditEntry) -> StorageResult<()> {
+        self.general.set_goal(goal, audit).await
+    }
+
+    async fn start_milestones(&self, campaign: &str, chats: &[AnnounceChat]) -> StorageResult<()> {
+        self.general.start_milestones(campaign, chats).await
+    }
+
+    async fn claim_milestones(
+        &self,
+        campaign: &str,
+        total: u64,
+        goal: u64,
+        milestones: &[u64],
+        at: DateTime<Utc>,
+    ) -> StorageResult<Vec<u64>> {
+        self.general
+            .claim_milestones(campaign, total, goal, milestones, at)
+            .await
+    }
+
+    async fn progress_messages(&self, platform: Platform) -> StorageResult<Vec<ProgressMessage>> {
+        self.general.progress_messages(platform.as_str()).await
+    }
+
+    async fn recreate_progress_message(&self, campaign: &str, chat: &AnnounceChat) -> StorageResult<()> {
+        self.general.recreate_progress_message(campaign, chat).await
+    }
+
+    async fn take_turn(
+        &self,
+        campaign: &str,
+        chat: &AnnounceChat,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        self.general.take_turn(campaign, chat, now, next).await
+    }
+
+    async fn end_turn(&self, campaign: &str, chat: &AnnounceChat, next: DateTime<Utc>) -> StorageResult<()> {
+        self.general.end_turn(campaign, chat, next).await
+    }
+
+    async fn progress_shown(
+        &self,
+        campaign: &str,
+        chat: &AnnounceChat,
+        message_id: &str,
+        total: u64,
+        goal: u64,
+    ) -> StorageResult<()> {
+        self.general
+            .progress_shown(campaign, chat, message_id, total, goal)
+            .await
+    }
+
+    async fn pending_announcement(
+        &self,
+        campaign: &str,
+        chat: &AnnounceChat,
+    ) -> StorageResult<Option<MilestoneAnnouncement>> {
+        self.general.pending_announcement(campaign, chat).await
+    }
+
+    async fn move_announcement(
+        &self,
+        campaign: &str,
+        signatures: u64,
+        chat: &AnnounceChat,
+        from: AnnouncementState,
+        to: AnnouncementState,
+        at: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        self.general
+            .move_announcement(campaign, signatures, chat, from.as_str(), to.as_str(), at)
+            .await
+    }
+
+    async fn give_up_announcements_posting_since(
+        &self,
+        platform: Platform,
+        before: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> StorageResult<u64> {
+        self.general
+            .give_up_announcements_posting_since(platform.as_str(), before, at)
+            .await
     }
 }

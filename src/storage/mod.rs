@@ -16,6 +16,7 @@ pub mod group_commit;
 pub mod group_read;
 #[cfg(test)]
 pub(crate) mod memory;
+mod milestone_store;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -25,6 +26,7 @@ mod updates;
 
 pub use error::{StorageError, StorageResult};
 pub(crate) use error::{db, describe_connect_error};
+pub use milestone_store::{AnnounceChat, AnnouncementState, MilestoneAnnouncement, MilestoneStore, ProgressMessage};
 pub use types::{
     Anomaly, AuditEntry, DuplicateMatch, ExportRow, HeldSummary, Matched, NewSignature, PriorSignature, Recount,
     ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Tally, VelocityCount,
@@ -189,7 +191,15 @@ pub trait SecretStore: Send + Sync {
 /// one part (a report, the connection log) can ask for just that.
 #[async_trait]
 pub trait Storage:
-    ConversationStore + SignatureStore + ReviewStore + ReportStore + ConnectionLog + SecretStore + UpdateStore + 'static
+    ConversationStore
+    + SignatureStore
+    + ReviewStore
+    + ReportStore
+    + ConnectionLog
+    + SecretStore
+    + UpdateStore
+    + MilestoneStore
+    + 'static
 {
     /// Closes every connection properly, once writes in hand are committed;
     /// called when the process is about to exit. SQLite then leaves no

@@ -8,7 +8,7 @@ use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
 use crate::conversation::Input;
-use crate::messages::{self, Language, TelegramCommand};
+use crate::messages::{self, Language, MilestoneMessage, TelegramCommand};
 
 /// The commands Telegram's menu offers, as the bot parses them. The menu's
 /// descriptions are the catalogue's (`MENU`); the derive would take these
@@ -58,6 +58,11 @@ pub enum Command {
     Update(String),
     /// Organisers: stop the update being sent.
     CancelUpdate,
+    /// Organisers: raise the goal; the rest is the number.
+    Goal(String),
+    /// Organisers, in a group or channel: keep a progress message here
+    /// (`/progress here`; the rest is ignored).
+    Progress(String),
 }
 
 /// Telegram's menu, in order: each command's name (without the slash, as
@@ -98,6 +103,12 @@ const ORGANISER_COMMANDS: [&str; 8] = [
     "cancelupdate",
 ];
 
+/// The organisers' commands for milestones, after [`MENU`]'s.
+const MILESTONE_MENU: [(&str, MilestoneMessage); 2] = [
+    ("goal", MilestoneMessage::GoalCommand),
+    ("progress", MilestoneMessage::ProgressCommand),
+];
+
 impl Command {
     /// What the engine is told; words go with a leading slash, which is how
     /// the engine recognises a command in a group.
@@ -110,6 +121,9 @@ impl Command {
             Command::Invalidate(selection) => Input::Text(format!("/invalidate {selection}")),
             Command::Update(text) => Input::Text(format!("/update {text}").trim_end().to_owned()),
             Command::CancelUpdate => Input::Text("/cancel update".to_owned()),
+            Command::Goal(goal) => Input::Text(format!("/goal {goal}")),
+            // Answered by the adapter, which knows the chat; see `on_message`.
+            Command::Progress(_) => Input::Text("/progress".to_owned()),
             other => {
                 let word = format!("{other:?}").to_lowercase();
                 Input::Text(format!("/{word}"))
@@ -122,6 +136,14 @@ impl Command {
         MENU.into_iter()
             .filter(|(name, _)| include_organiser_commands || !ORGANISER_COMMANDS.contains(name))
             .map(|(name, command)| BotCommand::new(name, messages::Message::TelegramCommand(command).text(language)))
+            .chain(
+                MILESTONE_MENU
+                    .into_iter()
+                    .filter(|_| include_organiser_commands)
+                    .map(|(name, command)| {
+                        BotCommand::new(name, messages::Message::Milestones(command).text(language))
+                    }),
+            )
             .collect()
     }
 }

@@ -19,6 +19,7 @@ mod alerts;
 mod bot;
 mod commands;
 mod courier;
+mod progress;
 pub mod render;
 
 use std::sync::Arc;
@@ -35,11 +36,13 @@ pub use self::alerts::{AlertChat, forward_alerts};
 pub use self::bot::{Delivery, TelegramBot, parse_listen_address, spawn, throttled_bot};
 pub use self::commands::Command;
 pub use self::courier::{STOP_UPDATES_DATA, TelegramCourier};
+pub use self::progress::{ProgressChats, keep_progress_messages};
 use crate::adapter;
 use crate::conversation::{Engine, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;
 use crate::domain::{ChatKind, Identity, Platform};
-use crate::messages::Language;
+use crate::messages::{self, Language};
+use crate::storage::AnnounceChat;
 
 type HandlerResult = Result<(), RequestError>;
 
@@ -122,6 +125,7 @@ where
     };
     let input = match message.text() {
         Some(text) if text.starts_with('/') => match Command::parse(text, me.username()) {
+            Ok(Command::Progress(_)) => return progress_here(&bot, &message, user.id, chat, &engine).await,
             Ok(command) => command.to_input(),
             // A command for another bot in a group is none of our business.
             Err(_) if chat == ChatKind::Group => return Ok(()),
@@ -142,6 +146,34 @@ where
         })
         .await;
     deliver(&bot, message.chat.id, None, replies, me.username(), engine.language()).await
+}
+
+/// `/progress here`: in a group, an organiser gets a progress message
+/// there (which is the answer; only a refusal is said); in private, where
+/// to send it.
+async fn progress_here<R>(
+    bot: &R,
+    message: &Message,
+    user: teloxide::types::UserId,
+    chat: ChatKind,
+    engine: &Engine,
+) -> HandlerResult
+where
+    R: TelegramApi,
+{
+    let language = engine.language();
+    let answer = if chat == ChatKind::Private {
+        Some(messages::Message::Milestones(messages::MilestoneMessage::ProgressHereInGroups).text(language))
+    } else {
+        let from = Identity::new(Platform::Telegram, user.0.to_string());
+        let here = AnnounceChat::new(Platform::Telegram, message.chat.id.0);
+        let (accepted, reply) = engine.progress_here(&from, &[], here).await;
+        (!accepted).then_some(reply.text)
+    };
+    if let Some(text) = answer {
+        bot.send_message(message.chat.id, text).send().await?;
+    }
+    Ok(())
 }
 
 async fn on_button<R>(bot: R, query: CallbackQuery, me: Me, engine: Arc<Engine>) -> HandlerResult

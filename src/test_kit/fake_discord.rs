@@ -119,6 +119,8 @@ struct Inner {
     rate_limits: HashMap<String, Vec<f64>>,
     /// Users who refuse direct messages.
     refuse_dms: HashSet<u64>,
+    /// Channel messages deleted (by a member, say): editing them fails.
+    deleted: HashSet<String>,
     next_id: u64,
     sequence: u64,
     identifies: usize,
@@ -274,6 +276,12 @@ impl FakeDiscord {
             .entry(kind.to_owned())
             .or_default()
             .push(retry_after);
+    }
+
+    /// Deletes a channel message the bot posted, as a member with the
+    /// right may: editing it fails from now on (Discord's error 10008).
+    pub fn delete_message(&self, message_id: &str) {
+        self.lock().deleted.insert(message_id.to_owned());
     }
 
     /// Makes a user refuse direct messages (Discord's error 50007).
@@ -716,6 +724,18 @@ fn route(shared: &Shared, method: &Method, segments: &[&str], body: &Value) -> R
         ("POST", ["users", "@me", "channels"]) => {
             let user: u64 = body["recipient_id"].as_str().and_then(|u| u.parse().ok()).unwrap_or(0);
             ok(json!({ "id": snowflake(dm_channel(user)), "type": 1, "recipients": [user_json(user)] }))
+        }
+        ("PATCH", ["channels", channel, "messages", message]) => {
+            if shared.inner.lock().unwrap().deleted.contains(*message) {
+                return (
+                    StatusCode::NOT_FOUND,
+                    axum::Json(json!({ "message": "Unknown Message", "code": 10008 })),
+                )
+                    .into_response();
+            }
+            let mut edited = message_json(shared, channel, body);
+            edited["id"] = json!(message);
+            ok(edited)
         }
         ("POST", ["channels", channel, "messages"]) => {
             let user = channel.parse::<u64>().unwrap_or(0).saturating_sub(1_000_000);

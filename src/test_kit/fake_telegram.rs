@@ -91,6 +91,8 @@ struct Inner {
     server_errors: HashMap<String, usize>,
     /// How long each `sendMessage` takes to answer.
     send_delay: Duration,
+    /// Messages deleted (by a member, say): editing them fails.
+    deleted: HashSet<(i64, i64)>,
 }
 
 struct Shared {
@@ -265,6 +267,12 @@ impl FakeTelegram {
     /// Makes every `sendMessage` take `delay` to answer, as a slow network would.
     pub fn slow_sends(&self, delay: Duration) {
         self.lock().send_delay = delay;
+    }
+
+    /// Deletes a message the bot sent, as a chat's member or admin may:
+    /// editing it fails from now on.
+    pub fn delete_message(&self, chat_id: i64, message_id: i64) {
+        self.lock().deleted.insert((chat_id, message_id));
     }
 
     /// Every call made so far.
@@ -628,6 +636,9 @@ fn answer(inner: &mut Inner, method: &str, body: &Value, call: &mut Call) -> Res
                 return error(StatusCode::BAD_REQUEST, "Bad Request: message to edit not found", None);
             };
             call.message_id = Some(message_id);
+            if inner.deleted.contains(&(chat_id, message_id)) {
+                return error(StatusCode::BAD_REQUEST, "Bad Request: message to edit not found", None);
+            }
             ok(json!({
                 "message_id": message_id, "date": now(), "edit_date": now(), "chat": chat_for(chat_id),
                 "from": bot_user(), "text": body["text"].as_str().unwrap_or("edited"),

@@ -8,9 +8,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use petition::domain::{Identity, Platform};
 use petition::storage::{
-    Anomaly, AuditEntry, ConnectionLog, ConversationStore, ExportRow, HeldSummary, Matched, NewSignature, Recount,
-    ReportStore, ReviewAction, ReviewOutcome, ReviewStore, SecretStore, Selection, SignOutcome, Signature,
-    SignatureStore, Stats, Storage, StorageResult, VelocityCount,
+    AnnounceChat, AnnouncementState, Anomaly, AuditEntry, ConnectionLog, ConversationStore, ExportRow, HeldSummary,
+    Matched, MilestoneAnnouncement, MilestoneStore, NewSignature, ProgressMessage, Recount, ReportStore, ReviewAction,
+    ReviewOutcome, ReviewStore, SecretStore, Selection, SignOutcome, Signature, SignatureStore, Stats, Storage,
+    StorageResult, VelocityCount,
 };
 use petition::storage::{DeliveryResult, NewUpdate, StoredUpdate, UpdateStore};
 
@@ -257,5 +258,97 @@ impl UpdateStore for SlowStorage {
 impl Storage for SlowStorage {
     async fn close(&self) {
         self.inner.close().await
+    }
+}
+
+#[async_trait]
+impl MilestoneStore for SlowStorage {
+    async fn goals(&self) -> StorageResult<Vec<(String, u64)>> {
+        self.inner.goals().await
+    }
+
+    async fn set_goal(&self, goal: u64, audit: &AuditEntry) -> StorageResult<()> {
+        self.inner.set_goal(goal, audit).await
+    }
+
+    async fn start_milestones(&self, campaign: &str, chats: &[AnnounceChat]) -> StorageResult<()> {
+        self.inner.start_milestones(campaign, chats).await
+    }
+
+    async fn claim_milestones(
+        &self,
+        campaign: &str,
+        total: u64,
+        goal: u64,
+        milestones: &[u64],
+        at: DateTime<Utc>,
+    ) -> StorageResult<Vec<u64>> {
+        self.inner.claim_milestones(campaign, total, goal, milestones, at).await
+    }
+
+    async fn progress_messages(&self, platform: Platform) -> StorageResult<Vec<ProgressMessage>> {
+        self.inner.progress_messages(platform).await
+    }
+
+    async fn recreate_progress_message(&self, campaign: &str, chat: &AnnounceChat) -> StorageResult<()> {
+        self.inner.recreate_progress_message(campaign, chat).await
+    }
+
+    async fn take_turn(
+        &self,
+        campaign: &str,
+        chat: &AnnounceChat,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        self.inner.take_turn(campaign, chat, now, next).await
+    }
+
+    async fn end_turn(&self, campaign: &str, chat: &AnnounceChat, next: DateTime<Utc>) -> StorageResult<()> {
+        self.inner.end_turn(campaign, chat, next).await
+    }
+
+    async fn progress_shown(
+        &self,
+        campaign: &str,
+        chat: &AnnounceChat,
+        message_id: &str,
+        total: u64,
+        goal: u64,
+    ) -> StorageResult<()> {
+        self.inner.progress_shown(campaign, chat, message_id, total, goal).await
+    }
+
+    async fn pending_announcement(
+        &self,
+        campaign: &str,
+        chat: &AnnounceChat,
+    ) -> StorageResult<Option<MilestoneAnnouncement>> {
+        self.inner.pending_announcement(campaign, chat).await
+    }
+
+    async fn move_announcement(
+        &self,
+        campaign: &str,
+        signatures: u64,
+        chat: &AnnounceChat,
+        from: AnnouncementState,
+        to: AnnouncementState,
+        at: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        self.inner
+            .move_announcement(campaign, signatures, chat, from, to, at)
+            .await
+    }
+
+    async fn give_up_announcements_posting_since(
+        &self,
+        platform: Platform,
+        before: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> StorageResult<u64> {
+        self.inner
+            .give_up_announcements_posting_since(platform, before, at)
+            .await
     }
 }

@@ -8,6 +8,7 @@
 //! reads.
 
 mod adapters;
+mod milestones;
 mod parts;
 #[cfg(test)]
 mod tests;
@@ -416,5 +417,6 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
         M::Progress { total, goal } => Progress(total, goal).fmt(f),
         M::Number(n) => Thousands(n).fmt(f),
         M::Wait(wait) => Wait(wait).fmt(f),
+        M::Milestones(message) => milestones::write(&message, f),
     }
 }

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+mod milestones;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -48,6 +50,8 @@ struct State {
     secrets: HashMap<String, String>,
     /// The outbox: see `updates.rs`.
     outbox: updates::Outbox,
+    /// Goals, milestones and progress messages (see `memory/milestones.rs`).
+    milestones: milestones::MilestoneState,
 }
 
 impl MemoryStorage {

@@ -34,6 +34,7 @@ macro_rules! tally_by {
 }
 
 mod general;
+mod milestones;
 mod reports;
 mod review;
 mod rows;

@@ -1,0 +1,98 @@
+//! The progress message and milestone announcements in Telegram chats and
+//! channels: the shared [`adapter::progress`] loop through a
+//! [`ProgressChats`]. The sign button is the bot's `t.me` deep link, as on
+//! the group reply.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use teloxide::ApiError;
+use teloxide::RequestError;
+use teloxide::prelude::*;
+use teloxide::types::MessageId;
+
+use super::{SanitisedError, TelegramApi, render};
+use crate::adapter::progress::{EditFailure, ProgressPoster, keep_progress};
+use crate::conversation::{Engine, Reply};
+use crate::domain::Platform;
+use crate::messages::Language;
+
+/// Posts and edits in Telegram announcement chats.
+pub struct ProgressChats<R> {
+    bot: R,
+    /// For the deep link of the sign button.
+    bot_username: String,
+    language: Language,
+}
+
+impl<R> ProgressChats<R> {
+    /// Through `bot`, whose username is `bot_username`, worded in `language`.
+    pub fn new(bot: R, bot_username: impl Into<String>, language: Language) -> Self {
+        Self {
+            bot,
+            bot_username: bot_username.into(),
+            language,
+        }
+    }
+}
+
+fn chat_id(chat: &str) -> Result<ChatId, SanitisedError> {
+    chat.parse()
+        .map(ChatId)
+        .map_err(|_| SanitisedError::from(RequestError::Api(ApiError::ChatNotFound)))
+}
+
+#[async_trait]
+impl<R> ProgressPoster for ProgressChats<R>
+where
+    R: TelegramApi,
+{
+    type Error = SanitisedError;
+
+    fn platform(&self) -> Platform {
+        Platform::Telegram
+    }
+
+    async fn post(&self, chat: &str, reply: &Reply) -> Result<String, SanitisedError> {
+        let (text, keyboard) = render::render(reply, &self.bot_username, self.language);
+        let message = self.bot.send_message(chat_id(chat)?, text);
+        let sent = match keyboard {
+            Some(keyboard) => message.reply_markup(keyboard).send().await,
+            None => message.send().await,
+        }?;
+        Ok(sent.id.0.to_string())
+    }
+
+    async fn edit(&self, chat: &str, message_id: &str, reply: &Reply) -> Result<(), EditFailure<SanitisedError>> {
+        let chat = chat_id(chat).map_err(EditFailure::Other)?;
+        let Ok(message_id) = message_id.parse() else {
+            return Err(EditFailure::Gone);
+        };
+        let (text, keyboard) = render::render(reply, &self.bot_username, self.language);
+        let edit = self.bot.edit_message_text(chat, MessageId(message_id), text);
+        let edited = match keyboard {
+            Some(keyboard) => edit.reply_markup(keyboard).send().await,
+            None => edit.send().await,
+        };
+        match edited {
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+            Err(RequestError::Api(
+                ApiError::MessageToEditNotFound | ApiError::MessageIdInvalid | ApiError::MessageCantBeEdited,
+            )) => Err(EditFailure::Gone),
+            Err(other) => Err(EditFailure::Other(other.into())),
+        }
+    }
+}
+
+/// Keeps the progress messages and announcements in Telegram chats until
+/// the task is dropped; asks Telegram for the bot's username first, for
+/// the sign button.
+pub async fn keep_progress_messages<R>(bot: R, engine: Arc<Engine>) -> Result<(), SanitisedError>
+where
+    R: TelegramApi,
+{
+    let me = bot.get_me().send().await?;
+    let language = engine.language();
+    keep_progress(ProgressChats::new(bot, me.username(), language), engine).await;
+    Ok(())
+}
