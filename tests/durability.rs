@@ -87,8 +87,8 @@ fn a_database_folder_removed_while_signing_is_refused_not_thanked() {
     console.say("Ada Lovelace", &["(cancel)"]);
     console.say("ada@example.org", &["(cancel)"]);
     console.say("SW1A 1AA", &["(cancel)"]);
-    console.say("yes", &["(back)"]);
-    console.say("no", &["(cancel)"]);
+    // The console is not asked about updates: the review comes next.
+    console.say("yes", &["(cancel)"]);
     std::fs::remove_dir_all(&data).unwrap();
     std::fs::create_dir(&data).unwrap();
     let confirmed = console.say("confirm", &["Sorry", "Thank you"]);

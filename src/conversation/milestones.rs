@@ -120,6 +120,9 @@ impl Engine {
                 };
                 // Nobody listening is fine: the chats' announcements are queued in the database.
                 let _ = self.milestones.send(milestone.clone());
+                if campaign.milestone_updates {
+                    self.send_milestone_update(campaign, &milestone.text).await?;
+                }
                 reached.push(milestone);
             }
         }

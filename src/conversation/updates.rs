@@ -13,6 +13,9 @@ use crate::storage::{AuditEntry, NewUpdate, StorageError};
 /// Past updates `updates` lists.
 const LISTED: u32 = 10;
 
+/// Who the audit log says sent a milestone's update.
+pub const MILESTONE_AUTHOR: &str = "milestones";
+
 impl Engine {
     fn say_update(&self, message: UpdateMessage<'_>) -> String {
         self.say(Message::Update(message))
@@ -264,6 +267,19 @@ impl Engine {
         let (id, recipients) = self.storage.create_update(&update, &audit).await?;
         info!(campaign = %campaign.slug, update = id, recipients, "update queued");
         Ok(self.say_update(UpdateMessage::QueuedForTheBots { id, recipients }))
+    }
+
+    /// A milestone as an update to the signers who asked for updates, for a
+    /// campaign with `milestone_updates`: queued by the process that claimed
+    /// the milestone, so once. Nobody opted in, nothing queued.
+    pub(super) async fn send_milestone_update(&self, campaign: &Campaign, text: &str) -> Result<(), StorageError> {
+        if self.storage.update_reach(&campaign.slug).await?.is_empty() {
+            return Ok(());
+        }
+        let author = Identity::new(Platform::Console, MILESTONE_AUTHOR);
+        self.queue_update(campaign, text, &author).await?;
+        self.outbox_wake.notify_waiters();
+        Ok(())
     }
 
     /// For the command line: a campaign's past updates, worded.

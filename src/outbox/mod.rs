@@ -247,8 +247,9 @@ impl Sender {
         results
     }
 
-    /// Edits (or first posts) the organiser's progress message.
-    async fn show_progress(&self, id: i64) -> StorageResult<()> {
+    /// Edits (or first posts) the organiser's progress message, in its
+    /// turn with the updates, since it counts against the same limit.
+    async fn show_progress(&mut self, id: i64) -> StorageResult<()> {
         let storage = self.engine.storage();
         let Some(update) = storage.stored_update(id).await? else {
             return Ok(());
@@ -260,6 +261,7 @@ impl Sender {
             left: Some(left),
         })
         .text(self.engine.language());
+        self.pace.turn().await;
         match self
             .courier
             .show_progress(&update.author.user_id, update.progress_message.as_deref(), &text)
@@ -303,6 +305,7 @@ impl Sender {
         let language = self.engine.language();
         self.show_progress(id).await?;
         let summary = Message::Update(UpdateMessage::Summary { update: &update }).text(language);
+        self.pace.turn().await;
         if let Err(error) = self.courier.tell(&update.author.user_id, &summary).await {
             warn!(update = id, %error, "could not tell an organiser an update is done");
         }

@@ -274,3 +274,39 @@ async fn updates_at_the_change_step_is_the_answer_to_change() {
         "{question}"
     );
 }
+
+#[tokio::test]
+async fn a_campaign_with_milestone_updates_sends_each_milestone_to_its_opted_in_signers_once() {
+    let fixture = Fixture::with(|campaign| {
+        campaign.milestone_updates = true;
+        campaign.goal = 4;
+    });
+    fixture.engine.register_campaigns().await.unwrap();
+    sign_wanting_updates(&fixture, &telegram(1), "ann@example.org").await;
+    fixture.engine.check_milestones().await.unwrap();
+    fixture.engine.check_milestones().await.unwrap();
+    let updates = fixture
+        .storage
+        .recent_updates(&fixture.campaign.slug, 10)
+        .await
+        .unwrap();
+    assert_eq!(updates.len(), 1, "one milestone (25%), one update");
+    assert_eq!(updates[0].counts.pending, 1);
+    assert_eq!(updates[0].author.user_id, "milestones");
+}
+
+#[tokio::test]
+async fn without_milestone_updates_a_milestone_sends_signers_nothing() {
+    let fixture = Fixture::with(|campaign| campaign.goal = 4);
+    fixture.engine.register_campaigns().await.unwrap();
+    sign_wanting_updates(&fixture, &telegram(1), "ann@example.org").await;
+    fixture.engine.check_milestones().await.unwrap();
+    assert!(
+        fixture
+            .storage
+            .recent_updates(&fixture.campaign.slug, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
