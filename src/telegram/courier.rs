@@ -20,6 +20,10 @@ use crate::domain::Platform;
 use crate::messages::{Button, Language, Message};
 use crate::outbox::{Courier, Sent};
 
+/// How long one send may take before it counts as a transient failure;
+/// well inside the outbox's lease, so a slow batch never outlives it.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The data of the "Stop updates" button: honoured from any message.
 pub const STOP_UPDATES_DATA: &str = "update.stop";
 
@@ -98,7 +102,7 @@ where
         if self.paid_broadcast {
             request = request.allow_paid_broadcast(true);
         }
-        match tokio::time::timeout(Duration::from_secs(30), request.send()).await {
+        match tokio::time::timeout(SEND_TIMEOUT, request.send()).await {
             Ok(Ok(_)) => Sent::Delivered,
             Ok(Err(error)) => outcome_of(&error),
             Err(_) => Sent::Transient,

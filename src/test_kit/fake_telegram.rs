@@ -3,8 +3,8 @@
 //! `timeout`), `sendMessage`, `editMessageText`, `editMessageReplyMarkup`,
 //! `answerCallbackQuery`, `sendDocument`, `setMyCommands`, `setWebhook`,
 //! `deleteWebhook` and `getWebhookInfo` for the bot to run against it over
-//! real HTTP. It records every call, and can answer a call with a 429, or
-//! not at all.
+//! real HTTP. It records every call, and can answer a call with a 429, a
+//! 500 or a blocked user's 403, slowly, or not at all.
 //! Test code: it panics when the bot does not do what a test waits for.
 
 #![allow(clippy::missing_panics_doc)]
@@ -273,6 +273,12 @@ impl FakeTelegram {
     /// editing it fails from now on.
     pub fn delete_message(&self, chat_id: i64, message_id: i64) {
         self.lock().deleted.insert((chat_id, message_id));
+    }
+
+    /// Answers calls of `method` again after [`FakeTelegram::stall`]
+    /// (calls left hanging stay so).
+    pub fn resume(&self, method: &str) {
+        self.lock().stalled.remove(&canonical(method));
     }
 
     /// Every call made so far.
