@@ -22,6 +22,9 @@ async fn a_quick_bench_run_reports_every_figure() {
         "bytes_per_conversation",
         "telegram_signings_per_s",
         "telegram_messages_per_signing",
+        "updates_per_s_telegram",
+        "updates_max_in_one_second_telegram",
+        "updates_duplicated",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
@@ -41,6 +44,12 @@ async fn a_quick_bench_run_reports_every_figure() {
         .1
         .parse()
         .unwrap();
+    let figure = |wanted: &str| -> f64 { figures.iter().find(|(n, _)| n == wanted).unwrap().1.parse().unwrap() };
+    assert_eq!(figure("updates_duplicated"), 0.0, "nobody gets an update twice");
+    assert!(
+        figure("updates_max_in_one_second_telegram") <= 30.0,
+        "within Telegram's limit"
+    );
     assert_eq!(
         messages, 4.0,
         "a signing on Telegram costs four messages (and four edits)"

@@ -73,7 +73,7 @@ async fn a_complete_signing_is_stored_with_its_consent_and_counted(app: TestApp)
     assert_eq!(stored.email.unwrap().as_str(), "adalovelace@gmail.com");
     assert_eq!(stored.location.district(), Some("SW1A"));
     assert!(stored.updates_opt_in);
-    assert_eq!(stored.consent_version, 1);
+    assert_eq!(stored.consent_version, 2);
     assert_eq!(stored.consent_at, support::test_start());
     assert_eq!(stored.created_at, support::test_start());
     assert_eq!(stored.share_code.as_str(), code);
@@ -536,7 +536,7 @@ async fn mydata_shows_exactly_what_is_stored(app: TestApp) {
         "Email: ann@example.org",
         "Where: SE1 (UK postcode district)",
         "Updates: yes",
-        "wording version 1",
+        "wording version 2",
         "3 November 2026 at 14:00 UTC",
         "Your account: 19 on Telegram",
     ] {

@@ -104,7 +104,7 @@ async fn mydata_shows_the_signature_and_when_it_was_confirmed() {
             "This is everything we hold about you for \"{TITLE}\".\n\n\
              Your signature, added on 3 November 2026 at 14:00 UTC on Telegram (counted):\n\
              Name: Ann Lee\nEmail: ann@example.org\nWhere: SE1 (UK postcode district)\nUpdates: no (question wording version 2)\n\
-             Consent: given on 3 November 2026 at 14:00 UTC (wording version 1)\n\
+             Consent: given on 3 November 2026 at 14:00 UTC (wording version 2)\n\
              Share code you arrived with: none\nYour share code: {code}\nYour account: 1 on Telegram\n\n\
              When you confirmed a signature in the last day: 3 November 2026 at 14:00 UTC. We keep these times for a day, with nothing you typed, so that nobody can try to sign endlessly; they are deleted after a day, or with your signature.\n\n\
              Send withdraw to delete your signature and all of this."

@@ -244,7 +244,7 @@ async fn the_review_shows_every_answer_before_anything_is_stored() {
         review[0].text,
         "Please check your signature before it is added:\n\n\
          Name: Ann Lee\nEmail: ann@example.org\nWhere: SE1 (UK postcode district)\n\
-         Consent: given on 3 November 2026 at 14:00 UTC (wording version 1)\nUpdates: no\n\n\
+         Consent: given on 3 November 2026 at 14:00 UTC (wording version 2)\nUpdates: no\n\n\
          Send confirm to add your signature, change to correct something, or cancel."
     );
     assert_eq!(buttons(&review), ["review.confirm", "review.change", "review.cancel"]);

@@ -22,6 +22,8 @@ use crate::startup::App;
 use crate::storage::Storage;
 use crate::test_kit::TestDatabase;
 
+mod updates;
+
 /// How big a run is.
 #[derive(Debug, Clone, Copy)]
 pub struct Scale {
@@ -37,6 +39,8 @@ pub struct Scale {
     pub telegram_signings: usize,
     /// Concurrent Telegram supporters.
     pub telegram_concurrency: usize,
+    /// Recipients of the one update sent through the Telegram courier.
+    pub update_recipients: usize,
 }
 
 impl Scale {
@@ -48,6 +52,7 @@ impl Scale {
         open_conversations: 100_000,
         telegram_signings: 3_000,
         telegram_concurrency: 256,
+        update_recipients: 1_000,
     };
 
     /// A quick run that exercises every measurement (for tests).
@@ -58,6 +63,7 @@ impl Scale {
         open_conversations: 2_000,
         telegram_signings: 40,
         telegram_concurrency: 16,
+        update_recipients: 60,
     };
 }
 
@@ -77,6 +83,8 @@ pub enum Part {
     Memory,
     /// Signings through the Telegram adapter.
     Telegram,
+    /// One update to many signers through the Telegram courier.
+    Updates,
 }
 
 /// Runs the measurements in `parts` (all when empty), passing each figure
@@ -138,6 +146,16 @@ pub async fn run(
             "telegram_edits_per_signing",
             format!("{:.2}", telegram.edits_per_signing),
         );
+    }
+    if wanted(Part::Updates) {
+        let database = TestDatabase::sqlite()?;
+        let figures = updates::updates(&database.url, scale.update_recipients).await?;
+        report("updates_per_s_telegram", format!("{:.1}", figures.per_second));
+        report(
+            "updates_max_in_one_second_telegram",
+            figures.most_in_one_second.to_string(),
+        );
+        report("updates_duplicated", figures.duplicated.to_string());
     }
     Ok(())
 }
