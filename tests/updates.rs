@@ -24,6 +24,7 @@ use teloxide::Bot;
 
 on_both_databases!(
     an_update_reaches_each_telegram_signer_who_asked_once_within_thirty_a_second,
+    paid_broadcasts_are_marked_so_and_go_faster_than_thirty_a_second,
     an_update_reaches_each_discord_signer_by_direct_message_once_within_discords_limits,
 );
 
@@ -83,6 +84,35 @@ fn start_sender(app: &TestApp, courier: impl Courier) -> (StopSending, tokio::ta
 fn telegram_courier(fake: &FakeTelegram, per_second: u32) -> TelegramCourier<Bot> {
     let bot = Bot::new(fake_telegram::TOKEN).set_api_url(fake.url.clone());
     TelegramCourier::new(bot, per_second, false, Language::English)
+}
+
+async fn paid_broadcasts_are_marked_so_and_go_faster_than_thirty_a_second(app: TestApp) {
+    let fake = FakeTelegram::start().await;
+    let wanting: Vec<Identity> = (0..300).map(|i| telegram(2_000_000 + i)).collect();
+    seed(&app, &wanting, true).await;
+    organiser_sends(&app, "Paid for.", "It will reach 300 signers").await;
+    let mut settings = app.settings.telegram.clone();
+    settings.paid_broadcast = true;
+    let bot = Bot::new(fake_telegram::TOKEN).set_api_url(fake.url.clone());
+    let courier = TelegramCourier::new(bot, settings.updates_per_second(), true, Language::English);
+    let (stop, sending) = start_sender(&app, courier);
+    let update = wait_until_done(&app).await;
+    stop.stop();
+    sending.await.unwrap();
+    assert_eq!(update.counts.sent, 300);
+    let sends: Vec<_> = fake
+        .calls_of("sendMessage")
+        .into_iter()
+        .filter(|c| c.body["chat_id"].as_i64() != Some(ORGANISER as i64))
+        .collect();
+    assert!(
+        sends.iter().all(|c| c.body["allow_paid_broadcast"] == true),
+        "every update is a paid broadcast"
+    );
+    assert!(
+        most_in_a_second(sends.iter().map(|c| c.at).collect()) > 30,
+        "paid broadcasts may go faster"
+    );
 }
 
 /// Waits until update #1 is done and its summary posted. The test clock is
@@ -224,6 +254,18 @@ async fn an_update_reaches_each_telegram_signer_who_asked_once_within_thirty_a_s
             .all(|m| m.method == "editMessageText" && m.message_id == progress[0].message_id),
         "{progress:#?}"
     );
+    // Telegram's per-chat limit in the organiser's chat: about one a second.
+    let organiser_calls: Vec<Instant> = calls
+        .iter()
+        .filter(|c| c.body["chat_id"].as_i64() == Some(ORGANISER as i64))
+        .map(|c| c.at)
+        .collect();
+    assert!(
+        organiser_calls
+            .windows(2)
+            .all(|pair| pair[1].duration_since(pair[0]) >= Duration::from_millis(900)),
+        "{organiser_calls:?}"
+    );
     let summary = shown.last().unwrap();
     assert!(
         summary
@@ -287,6 +329,18 @@ async fn an_update_reaches_each_discord_signer_by_direct_message_once_within_dis
     let most = most_in_a_second(requests);
     assert!(most <= 50, "{most} requests in one second");
     let shown = telegram_fake.outgoing(ORGANISER as i64);
+    let progress: Vec<_> = shown
+        .iter()
+        .filter(|m| m.text.starts_with("Sending update #1"))
+        .collect();
+    assert!(
+        progress.len() >= 3,
+        "the organiser on Telegram follows the Discord deliveries: {shown:#?}"
+    );
+    assert!(
+        progress.iter().all(|m| m.message_id == progress[0].message_id),
+        "one message, edited"
+    );
     let summary = shown.last().expect("a summary for the organiser");
     assert!(
         summary

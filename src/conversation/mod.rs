@@ -23,8 +23,9 @@
 //! ```
 //!
 //! At any step a supporter can type `cancel`, `back` or `help`, and at any
-//! time `status`, `withdraw`, `mydata`, `privacy`, `article` or `total`.
-//! Organisers can also ask for `stats` and `export`. Every answer is checked
+//! time `status`, `withdraw`, `mydata`, `privacy`, `article`, `total`,
+//! `stop` (no more updates) or `updates on`. Organisers can also ask for
+//! `stats` and `export`, and write an `update` to signers. Every answer is checked
 //! before the conversation moves on; the state is saved in the database after
 //! every change, so a restart resumes where the supporter left off.
 //!
@@ -46,6 +47,10 @@
 //! - `holds.rs`: which signatures are held for review, and the alerts.
 //! - `review.rs`: organiser commands and the review of held signatures.
 //! - `group.rs`: what is said in group chats.
+//! - `updates.rs`: updates to signers: stopping and restarting them, and
+//!   organisers writing, previewing, confirming and cancelling one.
+//! - `meter.rs`: the replies just handed out, which the outbox gives way to.
+//! - `milestones.rs`: the goal in force, milestones and the progress message.
 //! - `error.rs`: refusals the person is told about, and failures they get
 //!   an apology for while the log gets the cause.
 //!
@@ -324,7 +329,8 @@ impl Engine {
         // on stale, so its answer may take that message's place.
         let moves_on = matches!(msg.input, Input::Choice(_))
             && match &said {
-                Said::Word(word) => !word.only_shows(),
+                // Stopping updates from under one keeps the update on screen.
+                Said::Word(word) => !word.honoured_from_old_messages(),
                 Said::Text(_) => true,
                 Said::Start(_)
                 | Said::Form(_)

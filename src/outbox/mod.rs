@@ -19,7 +19,7 @@ mod pace;
 
 pub use pace::{Pace, RepliesSeen};
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +38,8 @@ const LEASE: Duration = Duration::from_secs(30);
 const LOOK_EVERY: Duration = Duration::from_secs(2);
 /// The progress message is edited at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_secs(3);
+/// The gap between two messages in one organiser's chat.
+const ONE_PER_CHAT: Duration = Duration::from_secs(1);
 /// Tries before a delivery that keeps failing is given up on.
 const MOST_ATTEMPTS: u32 = 5;
 /// Tries before a delivery that keeps meeting rate limits is given up on.
@@ -96,6 +98,8 @@ pub struct Sender {
     /// Set when the process is stopping: the batch in hand is finished
     /// and recorded, and no other is begun.
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// When each update's progress message was last shown by this sender.
+    progress_shown: HashMap<i64, tokio::time::Instant>,
 }
 
 /// Asks a running [`Sender`] to stop once the batch in hand is recorded.
@@ -122,6 +126,7 @@ impl Sender {
             owner: format!("{}-{:016x}", std::process::id(), rand::random::<u64>()),
             taken_up: HashSet::new(),
             stopping,
+            progress_shown: HashMap::new(),
         };
         (sender, StopSending(stop))
     }
@@ -170,7 +175,6 @@ impl Sender {
             return Ok(());
         };
         let text = self.engine.update_as_sent(&campaign, &update.text);
-        let mut progress_shown: Option<tokio::time::Instant> = None;
         while !self.is_stopping() {
             let now = self.now();
             if !storage
@@ -193,16 +197,16 @@ impl Sender {
                 .take_deliveries(update.id, platform, now, self.courier.batch())
                 .await?;
             if batch.is_empty() {
-                storage.finish_update_if_done(update.id, self.now()).await?;
+                // Nothing more here; the organiser still sees how the
+                // other platforms' deliveries go.
+                if !storage.finish_update_if_done(update.id, self.now()).await? {
+                    self.show_progress_if_due(update).await?;
+                }
                 return Ok(());
             }
             let results = self.deliver(&text, batch).await;
             storage.record_deliveries(update.id, platform, &results).await?;
-            let due = progress_shown.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY);
-            if due && update.author.platform == platform {
-                progress_shown = Some(tokio::time::Instant::now());
-                self.show_progress(update.id).await?;
-            }
+            self.show_progress_if_due(update).await?;
         }
         Ok(())
     }
@@ -247,6 +251,20 @@ impl Sender {
         results
     }
 
+    /// Shows the progress of an update this platform's organiser sent, at
+    /// most every [`PROGRESS_EVERY`].
+    async fn show_progress_if_due(&mut self, update: &StoredUpdate) -> StorageResult<()> {
+        let due = self
+            .progress_shown
+            .get(&update.id)
+            .is_none_or(|at| at.elapsed() >= PROGRESS_EVERY);
+        if !due || update.author.platform != self.courier.platform() {
+            return Ok(());
+        }
+        self.progress_shown.insert(update.id, tokio::time::Instant::now());
+        self.show_progress(update.id).await
+    }
+
     /// Edits (or first posts) the organiser's progress message, in its
     /// turn with the updates, since it counts against the same limit.
     async fn show_progress(&mut self, id: i64) -> StorageResult<()> {
@@ -287,6 +305,7 @@ impl Sender {
         if update.state == UpdateState::Sending || update.summary_posted {
             return Ok(());
         }
+        let last_shown = self.progress_shown.remove(&id);
         // Nobody can be told at the console or the command line.
         if !update.author.platform.can_receive_updates() {
             storage.mark_summary_posted(id).await?;
@@ -303,8 +322,13 @@ impl Sender {
             "update done"
         );
         let language = self.engine.language();
+        // Telegram allows about one message a second in a chat.
+        if let Some(at) = last_shown {
+            tokio::time::sleep(ONE_PER_CHAT.saturating_sub(at.elapsed())).await;
+        }
         self.show_progress(id).await?;
         let summary = Message::Update(UpdateMessage::Summary { update: &update }).text(language);
+        tokio::time::sleep(ONE_PER_CHAT).await;
         self.pace.turn().await;
         if let Err(error) = self.courier.tell(&update.author.user_id, &summary).await {
             warn!(update = id, %error, "could not tell an organiser an update is done");

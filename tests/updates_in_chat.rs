@@ -1,0 +1,226 @@
+//! Updates as people meet them in the chats, through the real adapters and
+//! the fakes, on both databases: a signer says yes to updates while
+//! signing, an organiser writes one and confirms it in the chat, the signer
+//! receives it, and stops further ones with the button under it (Telegram)
+//! or one word in a direct message (Discord).
+
+mod support;
+
+use std::sync::Arc;
+
+use petition::discord::{DEFER_AFTER, DiscordBot, DiscordCourier};
+use petition::messages::Language;
+use petition::outbox::Sender;
+use petition::telegram::{Delivery, STOP_UPDATES_DATA, TelegramBot, TelegramCourier};
+use serde_json::json;
+use support::TestApp;
+use support::fake_discord::{self, FakeDiscord, Shown};
+use support::fake_telegram::{self, FakeTelegram, Outgoing};
+use teloxide::Bot;
+
+on_both_databases!(
+    on_telegram_a_signer_asks_for_updates_receives_one_and_stops_them_with_its_button,
+    on_discord_a_signer_asks_for_updates_receives_one_by_dm_and_stops_them_with_a_word,
+);
+
+const TELEGRAM_ORGANISER: u64 = 1000;
+const DISCORD_ORGANISER: u64 = 555_000_000_000_000_099;
+const SIGNER: u64 = 555_000_000_000_000_001;
+
+async fn say(fake: &FakeTelegram, user: u64, text: &str) -> Outgoing {
+    fake.user_says(user, text);
+    fake.next_reply(user as i64).await
+}
+
+async fn press(fake: &FakeTelegram, user: u64, on: &Outgoing, data: &str) -> Outgoing {
+    assert!(
+        on.buttons.iter().any(|(_, d)| d == data),
+        "{data} not on {:?}",
+        on.buttons
+    );
+    fake.user_presses(user, on, data);
+    fake.next_reply(user as i64).await
+}
+
+async fn opted_in(app: &TestApp, who: &petition::domain::Identity) -> bool {
+    let signature = app.storage.signature_of(&app.campaign(), who).await.unwrap();
+    signature.expect("signed").updates_opt_in
+}
+
+async fn on_telegram_a_signer_asks_for_updates_receives_one_and_stops_them_with_its_button(app: TestApp) {
+    let fake = FakeTelegram::start().await;
+    let bot = TelegramBot::spawn(
+        Bot::new(fake_telegram::TOKEN).set_api_url(fake.url.clone()),
+        app.engine.clone(),
+        &[TELEGRAM_ORGANISER as i64],
+        Delivery::LongPolling,
+    )
+    .await
+    .unwrap();
+    let courier = TelegramCourier::new(
+        Bot::new(fake_telegram::TOKEN).set_api_url(fake.url.clone()),
+        30,
+        false,
+        Language::English,
+    );
+    let (sender, stop) = Sender::new(app.engine.clone(), Arc::new(courier));
+    let sending = tokio::spawn(sender.run());
+
+    let user = 42;
+    let welcome = say(&fake, user, "/start").await;
+    press(&fake, user, &welcome, "welcome.sign").await;
+    say(&fake, user, "Ada Lovelace").await;
+    say(&fake, user, "ada@example.org").await;
+    let consent = say(&fake, user, "SW1A 1AA").await;
+    let updates = press(&fake, user, &consent, "consent.yes").await;
+    assert!(updates.text.contains("here, in this Telegram chat"), "{}", updates.text);
+    let review = press(&fake, user, &updates, "updates.yes").await;
+    assert!(review.text.contains("Updates: yes"), "{}", review.text);
+    press(&fake, user, &review, "review.confirm").await;
+    assert!(opted_in(&app, &support::telegram(user)).await);
+
+    let organiser = TELEGRAM_ORGANISER;
+    let asked = say(&fake, organiser, "/update").await;
+    assert!(asked.text.starts_with("Write the update"), "{}", asked.text);
+    let preview = say(&fake, organiser, "We hand the petition in on Monday.\nCome along!").await;
+    assert!(
+        preview.text.contains("It will reach 1 signer (1 on Telegram)"),
+        "{}",
+        preview.text
+    );
+    let queued = press(&fake, organiser, &preview, "send-update.yes").await;
+    assert!(
+        queued.text.starts_with("Update #1 is on its way to 1 signer"),
+        "{}",
+        queued.text
+    );
+
+    let update = loop {
+        let shown = fake.next_reply(user as i64).await;
+        if shown.text.starts_with("Update from") {
+            break shown;
+        }
+    };
+    assert!(
+        update.text.contains("We hand the petition in on Monday.\nCome along!"),
+        "{}",
+        update.text
+    );
+    assert!(update.text.contains("Send stop to stop them."), "{}", update.text);
+    let stopped = press(&fake, user, &update, STOP_UPDATES_DATA).await;
+    assert!(
+        stopped.text.starts_with("Done: you will get no more updates"),
+        "{}",
+        stopped.text
+    );
+    assert!(!opted_in(&app, &support::telegram(user)).await);
+    let again = say(&fake, user, "updates on").await;
+    assert!(again.text.starts_with("You will get updates"), "{}", again.text);
+    assert!(opted_in(&app, &support::telegram(user)).await);
+
+    stop.stop();
+    sending.await.unwrap();
+    bot.stop().await;
+}
+
+async fn discord_press(fake: &FakeDiscord, user: u64, roles: &[u64], on: &Shown, id: &str) -> Shown {
+    let token = fake.press(user, roles, on, id);
+    fake.next_shown(&token).await
+}
+
+async fn on_discord_a_signer_asks_for_updates_receives_one_by_dm_and_stops_them_with_a_word(app: TestApp) {
+    let app = app
+        .restart_with(|settings| settings.organisers.discord_users = vec![DISCORD_ORGANISER])
+        .await;
+    let fake = FakeDiscord::start().await;
+    let settings = petition::config::DiscordSettings {
+        token: petition::config::Secret::new(fake_discord::TOKEN),
+        guilds: vec![fake_discord::GUILD_ID],
+        api_url: fake.api_url.clone(),
+        gateway_url: fake.gateway_url.clone(),
+        updates_per_second: 10,
+    };
+    let identified = fake.identifies();
+    let bot = DiscordBot::spawn(&settings, app.engine.clone(), DEFER_AFTER)
+        .await
+        .unwrap();
+    fake.wait_for_identify(identified + 1).await;
+    fake.wait_for_commands().await;
+    let rest =
+        petition::discord::rest::DiscordRest::new(&fake.api_url, petition::config::Secret::new(fake_discord::TOKEN))
+            .unwrap();
+    let (sender, stop) = Sender::new(app.engine.clone(), Arc::new(DiscordCourier::new(rest, 10)));
+    let sending = tokio::spawn(sender.run());
+
+    let token = fake.slash_command(SIGNER, &[], "sign", json!([]));
+    fake.next_shown(&token).await;
+    let token = fake.submit_form(
+        SIGNER,
+        "signing-form",
+        &[
+            ("name", "Ada Lovelace"),
+            ("email", "ada@example.org"),
+            ("location", "SW1A 1AA"),
+        ],
+    );
+    let consent = fake.next_shown(&token).await;
+    let updates = discord_press(&fake, SIGNER, &[], &consent, "c:consent.yes").await;
+    assert!(
+        updates.content.contains("as a Discord direct message"),
+        "{}",
+        updates.content
+    );
+    let review = discord_press(&fake, SIGNER, &[], &updates, "c:updates.yes").await;
+    discord_press(&fake, SIGNER, &[], &review, "c:review.confirm").await;
+    let signer = petition::domain::Identity::new(petition::domain::Platform::Discord, SIGNER.to_string());
+    assert!(opted_in(&app, &signer).await);
+
+    // The organiser writes the update in a box of its own.
+    let token = fake.slash_command(DISCORD_ORGANISER, &[], "update", json!([]));
+    let modal = fake.next_shown(&token).await;
+    let (modal_id, _, inputs) = modal.modal.clone().expect("/update opens a box to write in");
+    assert_eq!((modal_id.as_str(), inputs.len()), ("update-form", 1));
+    let token = fake.submit_form(
+        DISCORD_ORGANISER,
+        "update-form",
+        &[("update-text", "We hand the petition in on Monday.\nCome along!")],
+    );
+    let preview = fake.next_shown(&token).await;
+    assert!(preview.ephemeral, "only the organiser sees the preview");
+    assert!(
+        preview.content.contains("It will reach 1 signer (1 on Discord)"),
+        "{}",
+        preview.content
+    );
+    let queued = discord_press(&fake, DISCORD_ORGANISER, &[], &preview, "c:send-update.yes").await;
+    assert!(
+        queued.content.starts_with("Update #1 is on its way"),
+        "{}",
+        queued.content
+    );
+
+    let dm = fake.next_shown(&format!("dm:{SIGNER}")).await;
+    assert!(
+        dm.content.contains("We hand the petition in on Monday.\nCome along!"),
+        "{}",
+        dm.content
+    );
+    fake.direct_message(SIGNER, "stop");
+    let stopped = fake.next_shown(&format!("dm:{SIGNER}")).await;
+    assert!(
+        stopped.content.starts_with("Done: you will get no more updates"),
+        "{}",
+        stopped.content
+    );
+    assert!(!opted_in(&app, &signer).await);
+    let progress = fake.next_shown(&format!("dm:{DISCORD_ORGANISER}")).await;
+    assert!(
+        progress.content.starts_with("Sending update #1"),
+        "{}",
+        progress.content
+    );
+
+    stop.stop();
+    sending.await.unwrap();
+    bot.stop().await;
+}
