@@ -85,6 +85,33 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Close a campaign now: no more signatures; the closing is announced
+    /// in its chats and to signers who asked for updates.
+    Close {
+        /// The campaign's slug; the default campaign otherwise.
+        #[arg(long, value_name = "SLUG")]
+        campaign: Option<String>,
+        /// Close it without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Open a closed campaign again (until it is delivered).
+    Reopen {
+        /// The campaign's slug; the default campaign otherwise.
+        #[arg(long, value_name = "SLUG")]
+        campaign: Option<String>,
+    },
+    /// Forget a closed campaign's signers now (otherwise `petition run` does
+    /// it `anonymise_after_days` after closing): only the day, postcode
+    /// district or country, platform and status of each signature are kept.
+    Anonymise {
+        /// The campaign's slug; the default campaign otherwise.
+        #[arg(long, value_name = "SLUG")]
+        campaign: Option<String>,
+        /// Say how many would be anonymised, and when they are due; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// List a campaign's updates and how their deliveries stand.
     Updates {
         /// The campaign's slug; the default campaign otherwise.
@@ -168,8 +195,14 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             let storage = storage::connect_for(&settings.database, storage::Usage::ShortLived).await?;
             let today = chrono::Utc::now().date_naive();
             let stats = organiser::stats(storage.as_ref(), &campaign, today).await;
+            // The goal in force: organisers may have raised it in a chat.
+            let goals = storage.goals().await;
             storage.close().await;
             let stats = stats?;
+            let mut campaign = campaign.as_ref().clone();
+            if let Some((_, goal)) = goals?.into_iter().find(|(slug, _)| *slug == campaign.slug) {
+                campaign.goal = goal;
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&stats)?);
             } else {
@@ -229,6 +262,29 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             app.engine.storage().close().await;
             queued
         }
+        Command::Close { campaign, yes } => {
+            let campaign = find_campaign(&settings, campaign.as_deref())?;
+            let app = App::build_short_lived(settings).await?;
+            let closed = close_campaign(&app, &campaign, yes).await;
+            app.engine.storage().close().await;
+            closed
+        }
+        Command::Reopen { campaign } => {
+            let campaign = find_campaign(&settings, campaign.as_deref())?;
+            let app = App::build_short_lived(settings).await?;
+            let reopened = app.engine.reopen_from_the_command_line(&campaign).await;
+            app.engine.storage().close().await;
+            println!("{}", reopened?);
+            Ok(())
+        }
+        Command::Anonymise { campaign, dry_run } => {
+            let campaign = find_campaign(&settings, campaign.as_deref())?;
+            let app = App::build_short_lived(settings).await?;
+            let said = app.engine.anonymise_from_the_command_line(&campaign, dry_run).await;
+            app.engine.storage().close().await;
+            println!("{}", said?);
+            Ok(())
+        }
         Command::Updates { campaign } => {
             let campaign = find_campaign(&settings, campaign.as_deref())?;
             let app = App::build_short_lived(settings).await?;
@@ -255,6 +311,26 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Asks (unless `yes`) and closes the campaign.
+async fn close_campaign(app: &App, campaign: &petition::campaign::Campaign, yes: bool) -> anyhow::Result<()> {
+    let (question, closed_already) = app.engine.close_question_for_the_command_line(campaign).await?;
+    println!("{question}");
+    if closed_already {
+        return Ok(());
+    }
+    if !yes {
+        use std::io::BufRead;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim().to_lowercase().as_str(), "yes" | "y") {
+            println!("Nothing was changed.");
+            return Ok(());
+        }
+    }
+    println!("{}", app.engine.close_from_the_command_line(campaign).await?);
+    Ok(())
 }
 
 /// Shows the update as signers will see it, asks (unless `yes`), and queues it.

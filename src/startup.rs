@@ -23,6 +23,8 @@ const CLEAN_UP_EVERY: Duration = Duration::from_secs(15 * 60);
 /// How often signatures per domain, district and platform are compared with
 /// the thresholds.
 const CHECK_VELOCITY_EVERY: Duration = Duration::from_secs(60);
+/// How often campaigns' closing times and anonymisation are looked at.
+const LOOK_AFTER_LIFECYCLES_EVERY: Duration = Duration::from_secs(60);
 /// How often rate limiters forget people who have gone quiet.
 const PRUNE_LIMITS_EVERY: Duration = Duration::from_secs(10 * 60);
 
@@ -153,6 +155,7 @@ impl App {
             tokio::spawn(forget_abandoned_conversations_periodically(self.engine.clone())),
             tokio::spawn(check_velocity_periodically(self.engine.clone())),
             tokio::spawn(prune_limits_periodically(self.engine.clone())),
+            tokio::spawn(look_after_lifecycles_periodically(self.engine.clone())),
         ];
         // Milestones are looked for by each platform's progress loop, which
         // then keeps that platform's announcement chats.
@@ -278,6 +281,19 @@ fn spawn_sender(
 ) -> (outbox::StopSending, tokio::task::JoinHandle<()>) {
     let (sender, stop) = outbox::Sender::new(engine, courier);
     (stop, tokio::spawn(sender.run()))
+}
+
+/// Closes campaigns at their closing time and forgets signers when due,
+/// every [`LOOK_AFTER_LIFECYCLES_EVERY`] (so the daily anonymisation happens
+/// within a minute of falling due).
+async fn look_after_lifecycles_periodically(engine: Arc<Engine>) {
+    let mut every = tokio::time::interval(LOOK_AFTER_LIFECYCLES_EVERY);
+    loop {
+        every.tick().await;
+        if let Err(error) = engine.look_after_lifecycles().await {
+            warn!(%error, "could not look after the campaigns' opening, closing and anonymising");
+        }
+    }
 }
 
 /// Checks velocity every [`CHECK_VELOCITY_EVERY`].

@@ -95,11 +95,26 @@ async fn paid_broadcasts_are_marked_so_and_go_faster_than_thirty_a_second(app: T
     settings.paid_broadcast = true;
     let bot = Bot::new(fake_telegram::TOKEN).set_api_url(fake.url.clone());
     let courier = TelegramCourier::new(bot, settings.updates_per_second(), true, Language::English);
+    // Telegram answers one send with a 429: it is sent again after retry_after.
+    fake.rate_limit_next("sendMessage", 1, 1);
     let (stop, sending) = start_sender(&app, courier);
     let update = wait_until_done(&app).await;
     stop.stop();
     sending.await.unwrap();
     assert_eq!(update.counts.sent, 300);
+    let limited: Vec<_> = fake
+        .calls_of("sendMessage")
+        .into_iter()
+        .filter(|c| c.status == 429)
+        .collect();
+    assert_eq!(limited.len(), 1);
+    let chat = limited[0].body["chat_id"].as_i64();
+    let delivered = fake
+        .calls_of("sendMessage")
+        .into_iter()
+        .filter(|c| c.status == 200 && c.body["chat_id"].as_i64() == chat)
+        .count();
+    assert_eq!(delivered, 1, "the rate-limited one arrives once");
     let sends: Vec<_> = fake
         .calls_of("sendMessage")
         .into_iter()
@@ -289,6 +304,9 @@ async fn an_update_reaches_each_discord_signer_by_direct_message_once_within_dis
     for user in &refusing {
         discord_fake.refuse_dms_from_bot(*user);
     }
+    // Discord asks the bot to slow down twice: each waits out retry_after.
+    discord_fake.rate_limit_next("dm", 0.5);
+    discord_fake.rate_limit_next("dm", 0.5);
     let text = "We handed the petition in today.";
     let sent_text = organiser_sends(&app, text, "It will reach 1,000 signers (1,000 on Discord)").await;
     let rest = petition::discord::rest::DiscordRest::new(
@@ -306,6 +324,8 @@ async fn an_update_reaches_each_discord_signer_by_direct_message_once_within_dis
     telegram_sending.await.unwrap();
 
     assert_eq!((update.counts.sent, update.counts.unreachable), (980, 20));
+    let limited = discord_fake.calls().iter().filter(|c| c.status == 429).count();
+    assert_eq!(limited, 2, "the rate limits were met");
     let calls = discord_fake.calls();
     let mut received: HashMap<u64, usize> = HashMap::new();
     for call in calls.iter().filter(|c| c.method == "POST" && c.status == 200) {

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use serde::Deserialize;
 
 mod limits;
@@ -58,6 +60,17 @@ pub struct CampaignSettings {
     announce: Announce,
     #[serde(default = "milestones::default_progress_interval_seconds")]
     progress_interval_seconds: u64,
+    #[serde(default)]
+    opens_at: Option<String>,
+    #[serde(default)]
+    closes_at: Option<String>,
+    #[serde(default = "default_anonymise_after_days")]
+    anonymise_after_days: u32,
+}
+
+/// As UK Parliament's petitions site: six months after closing.
+fn default_anonymise_after_days() -> u32 {
+    180
 }
 
 fn default_true() -> bool {
@@ -112,6 +125,14 @@ pub struct Campaign {
     /// The shortest time between two messages (posts or edits) the progress
     /// message and its announcements make in one chat.
     pub progress_interval: Duration,
+    /// When signing opens, if not from the start.
+    pub opens_at: Option<DateTime<Utc>>,
+    /// When signing closes, unless an organiser closes it earlier (or
+    /// reopens it).
+    pub closes_at: Option<DateTime<Utc>>,
+    /// Days after closing when signers are forgotten: their signatures
+    /// keep only what the totals and breakdowns need.
+    pub anonymise_after_days: u32,
 }
 
 impl Campaign {
@@ -164,6 +185,31 @@ impl Campaign {
             return Err(InvalidSetting::new(key("consent.version"), "must be at least 1"));
         }
         raw.limits.check(&slug)?;
+        let time = |field: &str, value: &Option<String>| -> Result<Option<DateTime<Utc>>, InvalidSetting> {
+            value
+                .as_deref()
+                .map(|value| {
+                    DateTime::parse_from_rfc3339(value.trim())
+                        .map(|at| at.with_timezone(&Utc))
+                        .map_err(|_| {
+                            InvalidSetting::new(
+                                key(field),
+                                "must be an RFC 3339 time, such as \"2027-03-01T09:00:00Z\"",
+                            )
+                        })
+                })
+                .transpose()
+        };
+        let opens_at = time("opens_at", &raw.opens_at)?;
+        let closes_at = time("closes_at", &raw.closes_at)?;
+        if let (Some(opens), Some(closes)) = (opens_at, closes_at)
+            && closes <= opens
+        {
+            return Err(InvalidSetting::new(key("closes_at"), "must be after opens_at"));
+        }
+        if raw.anonymise_after_days == 0 {
+            return Err(InvalidSetting::new(key("anonymise_after_days"), "must be at least 1"));
+        }
         let (milestones, progress_interval) =
             milestones::check(&slug, raw.milestones.as_deref(), raw.progress_interval_seconds)?;
         Ok(Self {
@@ -186,6 +232,9 @@ impl Campaign {
             milestone_updates: raw.milestone_updates,
             announce: raw.announce,
             progress_interval,
+            opens_at,
+            closes_at,
+            anonymise_after_days: raw.anonymise_after_days,
         })
     }
 

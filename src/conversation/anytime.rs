@@ -61,6 +61,8 @@ impl Engine {
             Anytime::Updates => self.list_updates(msg, &campaign).await,
             Anytime::Update => self.write_update(msg, saved, None).await,
             Anytime::CancelUpdate => self.cancel_update(msg, &campaign).await,
+            Anytime::Close => self.ask_to_close(msg, saved, &campaign).await,
+            Anytime::Reopen => self.reopen_by(msg, &campaign).await,
             Anytime::Organiser(command) => self.organiser_command(msg, &campaign, command).await,
         }
     }
@@ -74,6 +76,7 @@ impl Engine {
             Some(conversation) if matches!(conversation.step, Step::WriteUpdate | Step::ConfirmUpdate) => {
                 self.discard_update(who, conversation).await
             }
+            Some(conversation) if conversation.step == Step::ConfirmClose => self.keep_open(who, conversation).await,
             Some(conversation) => {
                 self.storage.delete_conversation(who).await?;
                 Ok(vec![Reply::private(self.say(Message::Cancelled {
@@ -107,6 +110,7 @@ impl Engine {
             Step::ConfirmWithdraw => return self.keep_signature(who, conversation).await,
             Step::ConfirmReview => return self.drop_review(who, conversation).await,
             Step::WriteUpdate | Step::ConfirmUpdate => return self.discard_update(who, conversation).await,
+            Step::ConfirmClose => return self.keep_open(who, conversation).await,
         };
         conversation.step = previous;
         self.save(who, &conversation).await?;
@@ -225,7 +229,16 @@ impl Engine {
         if !attempts.is_empty() {
             sections.push(self.say(Message::SigningAttempts { times: &attempts }));
         }
-        if sections.len() == 1 {
+        if sections.len() == 1
+            && let Some(on) = self.anonymised_at(campaign)
+        {
+            sections = vec![
+                self.say(Message::Lifecycle(crate::messages::LifecycleMessage::Anonymised {
+                    title,
+                    on,
+                })),
+            ];
+        } else if sections.len() == 1 {
             sections = vec![self.say(Message::NothingHeldAboutYou { title })];
         } else {
             sections.push(self.say(Message::HowToDelete));

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Engine, Placement, Reply, Word};
 use crate::domain::Platform;
-use crate::messages::{Message, SelectionProblem};
+use crate::messages::{LifecycleMessage, Message, SelectionProblem};
 use crate::storage::{ReviewAction, StorageError};
 
 /// Why a message was not carried out. Displayed only in the log, so it
@@ -76,6 +76,26 @@ pub(crate) enum EngineError {
     /// Organisers' filters that could not be read.
     #[error("refused: filters that could not be read")]
     BadSelection(SelectionProblem),
+    /// Signing before the campaign opens.
+    #[error("refused: the campaign is not open yet")]
+    NotOpenYet {
+        /// The campaign's title.
+        title: String,
+        /// When it opens.
+        opens: DateTime<Utc>,
+    },
+    /// Signing after the campaign closed.
+    #[error("refused: the campaign is closed")]
+    Closed {
+        /// The campaign's title.
+        title: String,
+        /// Who it is delivered to.
+        targets: Vec<String>,
+        /// Its final total.
+        total: u64,
+        /// When it closed.
+        on: DateTime<Utc>,
+    },
     /// The storage failed; nothing the message asked for was done.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -116,6 +136,20 @@ impl Engine {
             },
             EngineError::ReviewOrganisersOnly { action } => Message::ReviewOrganisersOnly { action: *action },
             EngineError::BadSelection(problem) => Message::BadSelection { problem },
+            EngineError::NotOpenYet { title, opens } => {
+                Message::Lifecycle(LifecycleMessage::NotOpenYet { title, opens: *opens })
+            }
+            EngineError::Closed {
+                title,
+                targets,
+                total,
+                on,
+            } => Message::Lifecycle(LifecycleMessage::Closed {
+                title,
+                total: *total,
+                targets,
+                on: *on,
+            }),
             EngineError::Storage(_) | EngineError::Export(_) => return Err(error),
         };
         Ok(Reply::private(self.say(message)))

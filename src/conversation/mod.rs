@@ -62,6 +62,7 @@ mod error;
 mod group;
 mod holds;
 mod incoming;
+mod lifecycle;
 mod meter;
 mod milestones;
 mod questions;
@@ -82,6 +83,7 @@ use chrono::{DateTime, Utc};
 use tracing::{Instrument, info, info_span, warn};
 
 pub use incoming::{FormAnswers, Incoming, Input};
+pub use lifecycle::{SCHEDULE, Standing};
 pub use meter::{REPLY_WINDOW, ReplyMeter};
 pub use milestones::{ProgressNow, ReachedMilestone};
 pub use reply::{Attachment, Choice, Form, Link, Placement, Reply, Summary, Visibility};
@@ -135,6 +137,8 @@ pub struct Engine {
     outbox_wake: Arc<tokio::sync::Notify>,
     /// Replies just handed out, which the outbox gives way to.
     replies: ReplyMeter,
+    /// Campaigns closed, reopened, delivered, anonymised (see `lifecycle.rs`).
+    lifecycles: lifecycle::Lifecycles,
     /// The goals organisers set, read from the database (which every
     /// process shares) at start-up and at each look for milestones.
     goals: milestones::Goals,
@@ -187,6 +191,7 @@ impl Engine {
             last_surge_alert: std::sync::Mutex::new(std::collections::HashMap::new()),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             replies: ReplyMeter::default(),
+            lifecycles: lifecycle::Lifecycles::default(),
             goals: milestones::Goals::default(),
             milestones: tokio::sync::broadcast::channel(64).0,
             clock,
@@ -216,7 +221,8 @@ impl Engine {
                 .register_campaign(&campaign.slug, campaign.consent.version, &campaign.consent.wording)
                 .await?;
         }
-        self.start_milestones().await
+        self.start_milestones().await?;
+        self.refresh_lifecycles().await
     }
 
     /// The language replies are worded in, so that adapters word what they

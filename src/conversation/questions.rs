@@ -11,6 +11,9 @@ impl Engine {
         if matches!(conversation.step, Step::WriteUpdate | Step::ConfirmUpdate) {
             return self.update_question(conversation);
         }
+        if conversation.step == Step::ConfirmClose {
+            return self.lifecycle_question(conversation);
+        }
         let reply = self.bare_question(conversation);
         match conversation.step {
             Step::Name | Step::Email | Step::Postcode | Step::Country | Step::ChooseChange => {
@@ -136,6 +139,7 @@ impl Engine {
                 ],
             ),
             Step::WriteUpdate | Step::ConfirmUpdate => return self.update_question(conversation),
+            Step::ConfirmClose => return self.lifecycle_question(conversation),
         };
         Reply::private(self.say(message)).with_choices(choices)
     }

@@ -69,6 +69,8 @@ impl Engine {
             (Step::ConfirmReview, Word::No) => return self.drop_review(who, conversation).await,
             (Step::ConfirmUpdate, Word::Yes) => return self.send_update(msg, conversation).await,
             (Step::ConfirmUpdate, Word::No) => return self.discard_update(who, conversation).await,
+            (Step::ConfirmClose, Word::Yes) => return self.close_now(msg, conversation).await,
+            (Step::ConfirmClose, Word::No) => return self.keep_open(who, conversation).await,
             (Step::Review, Word::Change) => {
                 conversation.step = Step::ChooseChange;
                 self.save(who, &conversation).await?;
@@ -124,7 +126,8 @@ impl Engine {
             | Step::ConfirmWithdraw
             | Step::ConfirmReview
             | Step::WriteUpdate
-            | Step::ConfirmUpdate => {
+            | Step::ConfirmUpdate
+            | Step::ConfirmClose => {
                 return Ok(vec![self.not_understood(Some(&conversation))]);
             }
         };
@@ -150,7 +153,11 @@ impl Engine {
             Some(conversation)
                 if matches!(
                     conversation.step,
-                    Step::ConfirmWithdraw | Step::ConfirmReview | Step::WriteUpdate | Step::ConfirmUpdate
+                    Step::ConfirmWithdraw
+                        | Step::ConfirmReview
+                        | Step::WriteUpdate
+                        | Step::ConfirmUpdate
+                        | Step::ConfirmClose
                 ) =>
             {
                 return Ok(vec![self.not_understood(Some(&conversation))]);
@@ -163,6 +170,7 @@ impl Engine {
             self.storage.delete_conversation(who).await?;
             return Err(already_signed(&campaign, &signature));
         }
+        self.refuse_unless_open(&campaign).await?;
         let draft = &mut conversation.draft;
         let mut problems = Vec::new();
         match SignerName::parse(&answers.name) {
@@ -258,6 +266,7 @@ impl Engine {
         campaign: &Campaign,
     ) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
+        self.refuse_unless_open(campaign).await?;
         let now = self.clock.now();
         let attempts = self
             .storage

@@ -112,6 +112,7 @@ impl Engine {
             self.storage.delete_conversation(who).await?;
             return Err(already_signed(&campaign, &signature));
         }
+        self.refuse_unless_open(&campaign).await?;
         conversation.step = conversation
             .resume
             .take()

@@ -76,6 +76,8 @@ pub enum Step {
     WriteUpdate,
     /// Whether to really send the update previewed (organisers).
     ConfirmUpdate,
+    /// Whether to really close the petition now (organisers).
+    ConfirmClose,
 }
 
 impl Step {
@@ -96,6 +98,7 @@ impl Step {
             Step::ConfirmReview => "review-action",
             Step::WriteUpdate => "write-update",
             Step::ConfirmUpdate => "send-update",
+            Step::ConfirmClose => "close",
         }
     }
 

@@ -55,6 +55,10 @@ pub enum Word {
     Updates,
     /// Organisers: stop the update being sent.
     CancelUpdate,
+    /// Organisers: close the petition now.
+    Close,
+    /// Organisers: open a closed petition again.
+    Reopen,
 }
 
 impl Word {
@@ -87,6 +91,8 @@ impl Word {
             Word::Update => "update",
             Word::Updates => "updates",
             Word::CancelUpdate => "cancel update",
+            Word::Close => "close",
+            Word::Reopen => "reopen",
         }
     }
 
@@ -121,6 +127,8 @@ impl Word {
             "stop" | "updates off" | "stop updates" | "unsubscribe" | "no more updates" => Word::StopUpdates,
             "updates on" | "updates_on" | "start updates" | "resume updates" => Word::UpdatesOn,
             "update" => Word::Update,
+            "close" | "close the petition" => Word::Close,
+            "reopen" | "reopen the petition" => Word::Reopen,
             "updates" => Word::Updates,
             "cancel update" | "cancel-update" | "cancel_update" | "cancelupdate" | "cancel the update"
             | "stop update" | "stop the update" => Word::CancelUpdate,
@@ -158,6 +166,8 @@ impl Word {
             Word::Update => Anytime::Update,
             Word::Updates => Anytime::Updates,
             Word::CancelUpdate => Anytime::CancelUpdate,
+            Word::Close => Anytime::Close,
+            Word::Reopen => Anytime::Reopen,
             Word::Skip | Word::Yes | Word::No | Word::Confirm | Word::Change | Word::Outside => return None,
         };
         Some(anytime)
@@ -201,6 +211,8 @@ pub(super) enum Anytime {
     Update,
     Updates,
     CancelUpdate,
+    Close,
+    Reopen,
     Organiser(OrganiserCommand),
 }
 
@@ -267,6 +279,8 @@ mod tests {
             Word::Update,
             Word::Updates,
             Word::CancelUpdate,
+            Word::Close,
+            Word::Reopen,
         ] {
             assert_eq!(Word::parse(word.as_str()), Some(word));
         }

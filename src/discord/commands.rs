@@ -40,6 +40,8 @@ pub fn commands(language: Language) -> Vec<CreateCommand> {
         plain("updates", DiscordCommand::Updates),
         organisers("update", DiscordCommand::Update),
         organisers("cancel-update", DiscordCommand::CancelUpdate),
+        organisers("close", DiscordCommand::Close),
+        organisers("reopen", DiscordCommand::Reopen),
         milestones("goal", MilestoneMessage::GoalCommand, language).add_option(
             CreateCommandOption::new(
                 CommandOptionType::Integer,

@@ -70,6 +70,16 @@ impl Courier for DiscordCourier {
         }
     }
 
+    async fn announce(&self, channel: &str, content: &str) -> Sent {
+        let Ok(channel) = channel.parse::<u64>() else {
+            return Sent::Unreachable;
+        };
+        match self.rest.send_to_channel(channel, &text(content)).await {
+            Ok(()) => Sent::Delivered,
+            Err(error) => outcome_of(&error),
+        }
+    }
+
     async fn show_progress(&self, user_id: &str, message: Option<&str>, content: &str) -> Result<String, String> {
         let channel = self.dm(user_id).await.map_err(|error| error.to_string())?;
         if let Some(id) = message.and_then(|id| id.parse().ok()) {

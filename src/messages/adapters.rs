@@ -123,6 +123,10 @@ pub enum TelegramCommand {
     Release,
     /// Organisers: stop signatures counting.
     Invalidate,
+    /// Organisers: close the petition.
+    Close,
+    /// Organisers: open it again.
+    Reopen,
 }
 
 /// A Discord slash command, for its description.
@@ -166,6 +170,10 @@ pub enum DiscordCommand {
     Update,
     /// Organisers: stop the update being sent.
     CancelUpdate,
+    /// Organisers: close the petition.
+    Close,
+    /// Organisers: open it again.
+    Reopen,
 }
 
 /// An option of a Discord slash command, for its description.

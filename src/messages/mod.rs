@@ -49,6 +49,7 @@
 
 mod adapters;
 pub mod en;
+mod lifecycle;
 mod milestones;
 mod parts;
 #[cfg(test)]
@@ -62,6 +63,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use self::adapters::{Button, DiscordCommand, DiscordOption, FormLabel, TelegramCommand};
+pub use self::lifecycle::LifecycleMessage;
 pub use self::milestones::{MilestoneMessage, progress_bar};
 pub use self::parts::{Answers, FormProblem, Heading, LocationProblem, SelectionProblem};
 pub use self::updates::{UPDATES_WORDING, UpdateMessage};
@@ -110,6 +112,9 @@ pub enum Message<'a> {
     Button(Button),
     /// Something about updates to signers (see `updates.rs`).
     Update(UpdateMessage<'a>),
+    /// Something about a campaign opening, closing or being anonymised
+    /// (see `lifecycle.rs`).
+    Lifecycle(LifecycleMessage<'a>),
 
     // Opening the bot.
     /// The campaign, presented in a private chat.

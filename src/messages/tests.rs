@@ -64,11 +64,11 @@ fn every_button_is_worded() {
 fn every_command_option_and_form_label_is_worded() {
     let telegram = one_of_each!(TelegramCommand:
         Start, Sign, Article, Status, Withdraw, MyData, Privacy, Total, Help, Cancel, Petition, Stats, Export,
-        Held, Anomalies, Release, Invalidate, Stop, Updates, Update, CancelUpdate,
+        Held, Anomalies, Release, Invalidate, Stop, Updates, Update, CancelUpdate, Close, Reopen,
     );
     let discord = one_of_each!(DiscordCommand:
         Petition, Sign, Article, Status, Withdraw, MyData, Privacy, Total, Help, Stats, Export, Held, Anomalies,
-        Release, Invalidate, Stop, Updates, Update, CancelUpdate,
+        Release, Invalidate, Stop, Updates, Update, CancelUpdate, Close, Reopen,
     );
     let options = one_of_each!(DiscordOption: Code, Reason, Domain, District, Platform, Since, Until, All);
     let labels = one_of_each!(FormLabel:
@@ -194,6 +194,7 @@ fn every_key_is_worded() {
         AskCountry,
         AskConsent { wording: "I agree." },
         Update(UpdateMessage::Ask { platform: Platform::Discord }),
+        Lifecycle(LifecycleMessage::Reopened { title: TITLE }),
         AskToConfirm { answers: typed },
         AskWhatToChange { updates: true },
         AskToGoAhead,
@@ -340,5 +341,29 @@ fn every_update_key_is_worded() {
     );
     for message in messages {
         assert_worded(Message::Update(message));
+    }
+}
+
+#[test]
+fn every_lifecycle_key_is_worded() {
+    let targets = ["the Mayor".to_owned(), "the Commissioner".to_owned()];
+    let messages = one_of_each!(LifecycleMessage:
+        NotOpenYet { title: TITLE, opens: at() },
+        Closed { title: TITLE, total: 12_000, targets: &targets, on: at() },
+        Announcement { title: TITLE, total: 12_000, targets: &targets },
+        AskToClose { title: TITLE, total: Some(12_000) },
+        AskToClose { title: TITLE, total: None },
+        ClosedNow { title: TITLE, total: 12_000 },
+        AlreadyClosed { title: TITLE },
+        Reopened { title: TITLE },
+        NotClosed { title: TITLE },
+        AlreadyDelivered { title: TITLE },
+        Anonymised { title: TITLE, on: at() },
+        WouldAnonymise { title: TITLE, count: 3, due: Some(at()) },
+        WouldAnonymise { title: TITLE, count: 3, due: None },
+        AnonymisedNow { title: TITLE, count: 3 },
+    );
+    for message in messages {
+        assert_worded(Message::Lifecycle(message));
     }
 }

@@ -77,12 +77,26 @@ pub trait Courier: Send + Sync + 'static {
     /// to stop updates.
     async fn send_update(&self, user_id: &str, text: &str) -> Sent;
 
+    /// Posts an announcement (a campaign's closing) in one of its
+    /// announcement chats: a group, a channel.
+    async fn announce(&self, chat: &str, text: &str) -> Sent;
+
     /// Posts, or with the id of one posted before edits, the progress
     /// message in an organiser's private chat; returns its id.
     async fn show_progress(&self, user_id: &str, message: Option<&str>, text: &str) -> Result<String, String>;
 
     /// Tells an organiser something in their private chat.
     async fn tell(&self, user_id: &str, text: &str) -> Result<(), String>;
+}
+
+/// How a delivery to an announcement chat names its recipient: `chat:<id>`.
+const CHAT: &str = "chat:";
+
+/// An update's text as signers receive it (with how to stop updates), and
+/// as a chat is told it.
+struct Texts {
+    to_signers: String,
+    to_chats: String,
 }
 
 /// One platform's sender.
@@ -174,7 +188,10 @@ impl Sender {
         let Some(campaign) = self.engine.campaigns().get(&update.campaign).cloned() else {
             return Ok(());
         };
-        let text = self.engine.update_as_sent(&campaign, &update.text);
+        let texts = Texts {
+            to_signers: self.engine.update_as_sent(&campaign, &update.text),
+            to_chats: update.text.clone(),
+        };
         while !self.is_stopping() {
             let now = self.now();
             if !storage
@@ -204,7 +221,7 @@ impl Sender {
                 }
                 return Ok(());
             }
-            let results = self.deliver(&text, batch).await;
+            let results = self.deliver(&texts, batch).await;
             storage.record_deliveries(update.id, platform, &results).await?;
             self.show_progress_if_due(update).await?;
         }
@@ -212,14 +229,23 @@ impl Sender {
     }
 
     /// Sends one batch at the platform's pace; what became of each.
-    async fn deliver(&mut self, text: &str, batch: Vec<(String, u32)>) -> Vec<(String, DeliveryResult)> {
+    async fn deliver(&mut self, texts: &Texts, batch: Vec<(String, u32)>) -> Vec<(String, DeliveryResult)> {
         let mut sending = Vec::with_capacity(batch.len());
         for (user_id, attempts) in batch {
             self.pace.turn().await;
             let courier = self.courier.clone();
-            let text = text.to_owned();
+            let chat = user_id.strip_prefix(CHAT).map(str::to_owned);
+            let text = if chat.is_some() {
+                &texts.to_chats
+            } else {
+                &texts.to_signers
+            }
+            .clone();
             sending.push(tokio::spawn(async move {
-                let sent = courier.send_update(&user_id, &text).await;
+                let sent = match chat {
+                    Some(chat) => courier.announce(&chat, &text).await,
+                    None => courier.send_update(&user_id, &text).await,
+                };
                 (user_id, attempts, sent)
             }));
         }

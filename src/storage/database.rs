@@ -20,7 +20,7 @@ use super::{
     Recount, ReportStore, ReviewAction, ReviewOutcome, ReviewStore, SecretStore, Selection, SignOutcome, Signature,
     SignatureStore, Stats, Storage, StorageError, StorageResult, VelocityCount,
 };
-use super::{DeliveryResult, NewUpdate, StoredUpdate, UpdateStore};
+use super::{DeliveryResult, Lifecycle, LifecycleStore, NewUpdate, Reopening, StoredUpdate, UpdateStore};
 use crate::domain::{Identity, Platform};
 
 /// Where a storage reads conversations from.
@@ -452,5 +452,43 @@ impl<D: Dialect> MilestoneStore for Database<D> {
         self.general
             .give_up_announcements_posting_since(platform.as_str(), before, at)
             .await
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> LifecycleStore for Database<D> {
+    async fn lifecycles(&self) -> StorageResult<Vec<Lifecycle>> {
+        self.general.lifecycles().await
+    }
+
+    async fn close_campaign(
+        &self,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+        announcement: &NewUpdate,
+    ) -> StorageResult<Option<i64>> {
+        self.general.close_campaign(at, audit, announcement).await
+    }
+
+    async fn reopen_campaign(&self, audit: &AuditEntry) -> StorageResult<Reopening> {
+        self.general.reopen_campaign(audit).await
+    }
+
+    async fn mark_delivered(&self, campaign: &str, at: DateTime<Utc>) -> StorageResult<()> {
+        self.general.mark_delivered(campaign, at).await
+    }
+
+    async fn signatures_to_anonymise(&self, campaign: &str) -> StorageResult<u64> {
+        self.general.signatures_to_anonymise(campaign).await
+    }
+
+    async fn anonymise(&self, campaign: &str, at: DateTime<Utc>) -> StorageResult<u64> {
+        let (anonymised, ended) = self.general.anonymise(campaign, at).await?;
+        if let Some(cache) = self.cache() {
+            for who in &ended {
+                cache.remove(who);
+            }
+        }
+        Ok(anonymised)
     }
 }

@@ -14,6 +14,7 @@ mod erasure;
 mod error;
 pub mod group_commit;
 pub mod group_read;
+mod lifecycle;
 #[cfg(test)]
 pub(crate) mod memory;
 mod milestone_store;
@@ -32,6 +33,7 @@ pub use types::{
     ReviewAction, ReviewOutcome, Selection, SignOutcome, Signature, SignatureStatus, Stats, Tally, VelocityCount,
 };
 
+pub use lifecycle::{Lifecycle, LifecycleStore, Reopening};
 pub use updates::{DeliveryCounts, DeliveryResult, NewUpdate, StoredUpdate, UpdateState, UpdateStore};
 
 use std::sync::Arc;
@@ -199,6 +201,7 @@ pub trait Storage:
     + SecretStore
     + UpdateStore
     + MilestoneStore
+    + LifecycleStore
     + 'static
 {
     /// Closes every connection properly, once writes in hand are committed;

@@ -58,6 +58,10 @@ pub enum Command {
     Update(String),
     /// Organisers: stop the update being sent.
     CancelUpdate,
+    /// Organisers: close the petition now (asks first).
+    Close,
+    /// Organisers: open a closed petition again.
+    Reopen,
     /// Organisers: raise the goal; the rest is the number.
     Goal(String),
     /// Organisers, in a group or channel: keep a progress message here
@@ -67,7 +71,7 @@ pub enum Command {
 
 /// Telegram's menu, in order: each command's name (without the slash, as
 /// the Bot API wants it) and the catalogue key of its description.
-const MENU: [(&str, TelegramCommand); 21] = [
+const MENU: [(&str, TelegramCommand); 23] = [
     ("start", TelegramCommand::Start),
     ("sign", TelegramCommand::Sign),
     ("article", TelegramCommand::Article),
@@ -89,10 +93,12 @@ const MENU: [(&str, TelegramCommand); 21] = [
     ("updates", TelegramCommand::Updates),
     ("update", TelegramCommand::Update),
     ("cancelupdate", TelegramCommand::CancelUpdate),
+    ("close", TelegramCommand::Close),
+    ("reopen", TelegramCommand::Reopen),
 ];
 
 /// The commands only organisers see in their menu.
-const ORGANISER_COMMANDS: [&str; 8] = [
+const ORGANISER_COMMANDS: [&str; 10] = [
     "stats",
     "export",
     "held",
@@ -101,6 +107,8 @@ const ORGANISER_COMMANDS: [&str; 8] = [
     "invalidate",
     "update",
     "cancelupdate",
+    "close",
+    "reopen",
 ];
 
 /// The organisers' commands for milestones, after [`MENU`]'s.

@@ -109,6 +109,17 @@ where
         }
     }
 
+    async fn announce(&self, chat: &str, text: &str) -> Sent {
+        let Ok(chat) = chat_of(chat) else {
+            return Sent::Unreachable;
+        };
+        match tokio::time::timeout(SEND_TIMEOUT, self.bot.send_message(chat, text.to_owned()).send()).await {
+            Ok(Ok(_)) => Sent::Delivered,
+            Ok(Err(error)) => outcome_of(&error),
+            Err(_) => Sent::Transient,
+        }
+    }
+
     async fn show_progress(&self, user_id: &str, message: Option<&str>, text: &str) -> Result<String, String> {
         let chat = chat_of(user_id)?;
         if let Some(id) = message.and_then(|id| id.parse().ok()) {

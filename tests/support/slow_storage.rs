@@ -13,7 +13,7 @@ use petition::storage::{
     ReviewOutcome, ReviewStore, SecretStore, Selection, SignOutcome, Signature, SignatureStore, Stats, Storage,
     StorageResult, VelocityCount,
 };
-use petition::storage::{DeliveryResult, NewUpdate, StoredUpdate, UpdateStore};
+use petition::storage::{DeliveryResult, Lifecycle, LifecycleStore, NewUpdate, Reopening, StoredUpdate, UpdateStore};
 
 /// Delays every conversation load (which every message makes) by `delay`.
 pub struct SlowStorage {
@@ -251,6 +251,38 @@ impl UpdateStore for SlowStorage {
 
     async fn mark_summary_posted(&self, id: i64) -> StorageResult<bool> {
         self.inner.mark_summary_posted(id).await
+    }
+}
+
+#[async_trait]
+impl LifecycleStore for SlowStorage {
+    async fn lifecycles(&self) -> StorageResult<Vec<Lifecycle>> {
+        self.inner.lifecycles().await
+    }
+
+    async fn close_campaign(
+        &self,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+        announcement: &NewUpdate,
+    ) -> StorageResult<Option<i64>> {
+        self.inner.close_campaign(at, audit, announcement).await
+    }
+
+    async fn reopen_campaign(&self, audit: &AuditEntry) -> StorageResult<Reopening> {
+        self.inner.reopen_campaign(audit).await
+    }
+
+    async fn mark_delivered(&self, campaign: &str, at: DateTime<Utc>) -> StorageResult<()> {
+        self.inner.mark_delivered(campaign, at).await
+    }
+
+    async fn signatures_to_anonymise(&self, campaign: &str) -> StorageResult<u64> {
+        self.inner.signatures_to_anonymise(campaign).await
+    }
+
+    async fn anonymise(&self, campaign: &str, at: DateTime<Utc>) -> StorageResult<u64> {
+        self.inner.anonymise(campaign, at).await
     }
 }
 

@@ -6,6 +6,7 @@ mod anytime;
 mod dispatch;
 mod group;
 mod holds;
+mod lifecycle;
 mod milestones;
 mod review;
 mod signing;

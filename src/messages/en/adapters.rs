@@ -76,6 +76,8 @@ pub(super) fn telegram_command(command: TelegramCommand) -> &'static str {
         C::Updates => "Whether you get updates (organisers: past updates)",
         C::Update => "Organisers: write an update to signers who asked for them",
         C::CancelUpdate => "Organisers: stop the update being sent",
+        C::Close => "Organisers: close the petition now (asks first)",
+        C::Reopen => "Organisers: open a closed petition again",
     }
 }
 
@@ -101,6 +103,8 @@ pub(super) fn discord_command(command: DiscordCommand) -> &'static str {
         C::Updates => "Whether you get updates (organisers: past updates)",
         C::Update => "Organisers: write an update to signers (shows a preview first)",
         C::CancelUpdate => "Organisers: stop the update being sent",
+        C::Close => "Organisers: close the petition now (asks first)",
+        C::Reopen => "Organisers: open a closed petition again",
     }
 }
 

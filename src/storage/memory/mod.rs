@@ -23,6 +23,7 @@ use super::{
 };
 use crate::domain::{Dimension, Identity, ShareCode};
 
+mod lifecycle;
 mod updates;
 
 /// Everything a database would hold, behind one lock: each call is one
@@ -50,6 +51,8 @@ struct State {
     secrets: HashMap<String, String>,
     /// The outbox: see `updates.rs`.
     outbox: updates::Outbox,
+    /// Campaigns' lifecycles (see `lifecycle.rs`).
+    lifecycles: HashMap<String, crate::storage::Lifecycle>,
     /// Goals, milestones and progress messages (see `memory/milestones.rs`).
     milestones: milestones::MilestoneState,
 }

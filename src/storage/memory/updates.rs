@@ -75,6 +75,52 @@ fn reaches(state: &State, campaign: &str) -> impl Iterator<Item = Identity> {
         .into_iter()
 }
 
+/// Stores an update with a waiting delivery for each recipient, and its
+/// audit line (`detail` followed by its number).
+pub(super) fn queue(
+    state: &mut State,
+    update: &NewUpdate,
+    recipients: Vec<Identity>,
+    audit: &AuditEntry,
+    detail: &str,
+) -> (i64, u64) {
+    let id = state.outbox.updates.len() as i64 + 1;
+    let count = recipients.len() as u64;
+    state.outbox.updates.push(StoredUpdate {
+        id,
+        campaign: update.campaign.clone(),
+        text: update.text.clone(),
+        author: update.author.clone(),
+        created_at: update.created_at,
+        state: UpdateState::Sending,
+        finished_at: None,
+        progress_message: None,
+        summary_posted: false,
+        counts: DeliveryCounts::default(),
+    });
+    state
+        .outbox
+        .deliveries
+        .extend(recipients.into_iter().map(|to| Delivery {
+            update: id,
+            to,
+            state: "pending",
+            attempts: 0,
+            not_before: DateTime::<Utc>::MIN_UTC,
+        }));
+    state.audit.push(AuditEntry {
+        detail: format!("{detail}{id}"),
+        affected: count,
+        ..audit.clone()
+    });
+    (id, count)
+}
+
+/// The signers an update to `campaign` reaches now.
+pub(super) fn signers_reached(state: &State, campaign: &str) -> Vec<Identity> {
+    reaches(state, campaign).collect()
+}
+
 #[async_trait]
 impl UpdateStore for MemoryStorage {
     async fn update_reach(&self, campaign: &str) -> StorageResult<Vec<(Platform, u64)>> {
@@ -92,37 +138,8 @@ impl UpdateStore for MemoryStorage {
 
     async fn create_update(&self, update: &NewUpdate, audit: &AuditEntry) -> StorageResult<(i64, u64)> {
         let mut state = self.state()?;
-        let id = state.outbox.updates.len() as i64 + 1;
         let recipients: Vec<Identity> = reaches(&state, &update.campaign).collect();
-        let count = recipients.len() as u64;
-        state.outbox.updates.push(StoredUpdate {
-            id,
-            campaign: update.campaign.clone(),
-            text: update.text.clone(),
-            author: update.author.clone(),
-            created_at: update.created_at,
-            state: UpdateState::Sending,
-            finished_at: None,
-            progress_message: None,
-            summary_posted: false,
-            counts: DeliveryCounts::default(),
-        });
-        state
-            .outbox
-            .deliveries
-            .extend(recipients.into_iter().map(|to| Delivery {
-                update: id,
-                to,
-                state: "pending",
-                attempts: 0,
-                not_before: DateTime::<Utc>::MIN_UTC,
-            }));
-        state.audit.push(AuditEntry {
-            detail: format!("update #{id}"),
-            affected: count,
-            ..audit.clone()
-        });
-        Ok((id, count))
+        Ok(queue(&mut state, update, recipients, audit, "update #"))
     }
 
     async fn set_updates_opt_in(

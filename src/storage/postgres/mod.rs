@@ -87,6 +87,9 @@ impl Dialect for Postgres {
     // counter between its reading and its correction.
     const COUNTERS_FOR_RECOUNT: &'static str =
         "SELECT campaign, total, held FROM campaign_totals ORDER BY campaign FOR UPDATE";
+    const SIGNING_TIMES_TO_THE_DAY: &'static str = "UPDATE signatures
+         SET created_at = date_trunc('day', created_at, 'UTC'), consent_at = date_trunc('day', consent_at, 'UTC')
+         WHERE campaign = $1";
 }
 
 /// How many connections a process holds, and for what.

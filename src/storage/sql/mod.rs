@@ -34,6 +34,7 @@ macro_rules! tally_by {
 }
 
 mod general;
+mod lifecycle;
 mod milestones;
 mod reports;
 mod review;
@@ -116,6 +117,8 @@ pub(crate) trait Dialect: Send + Sync + Sized + 'static {
     /// Every campaign's stored counters, locked against other writers until
     /// the transaction ends where the database locks rows.
     const COUNTERS_FOR_RECOUNT: &'static str;
+    /// Keeps only the UTC day of campaign $1's signing and consent times.
+    const SIGNING_TIMES_TO_THE_DAY: &'static str;
 }
 
 /// The parts of a [`Dialect`] that read the same for every driver (binding

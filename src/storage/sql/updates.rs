@@ -57,28 +57,7 @@ impl<D: Dialect> General<D> {
     /// See [`crate::storage::UpdateStore::create_update`].
     pub(crate) async fn create_update(&self, update: &NewUpdate, audit: &AuditEntry) -> StorageResult<(i64, u64)> {
         let mut tx = self.write("storing an update").await?;
-        let row = Sql::<D>::new(
-            "INSERT INTO updates (campaign, text, author_platform, author_user_id, created_at)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .text(&update.campaign)
-        .text(&update.text)
-        .text(update.author.platform.as_str())
-        .text(&update.author.user_id)
-        .time(update.created_at)
-        .fetch_one(&mut tx)
-        .await
-        .map_err(db("storing an update"))?;
-        let id = D::int(&row, "id");
-        let deliveries = Sql::<D>::new(concat!(
-            "INSERT INTO update_deliveries (update_id, platform, platform_user_id) ",
-            recipients!("$2, platform, platform_user_id")
-        ))
-        .text(&update.campaign)
-        .int(id)
-        .execute(&mut tx)
-        .await
-        .map_err(db("queueing an update's deliveries"))?;
+        let (id, deliveries) = insert_update::<D>(&mut tx, update, Recipients::Signers).await?;
         let audit = AuditEntry {
             detail: format!("update #{id}"),
             affected: deliveries,
@@ -440,4 +419,56 @@ impl<D: Dialect> General<D> {
         .map_err(db("erasing a signer from past updates"))?;
         Ok(())
     }
+}
+
+/// Who an update goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Recipients {
+    /// The signers who asked for updates.
+    Signers,
+    /// Those, and the campaign's announcement chats (as `chat:<id>`).
+    SignersAndChats,
+}
+
+/// Stores an update and a waiting delivery for each recipient, inside a
+/// transaction of the caller's; returns its number and how many deliveries.
+pub(super) async fn insert_update<D: Dialect>(
+    tx: &mut Connection<D>,
+    update: &NewUpdate,
+    recipients: Recipients,
+) -> StorageResult<(i64, u64)> {
+    let row = Sql::<D>::new(
+        "INSERT INTO updates (campaign, text, author_platform, author_user_id, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .text(&update.campaign)
+    .text(&update.text)
+    .text(update.author.platform.as_str())
+    .text(&update.author.user_id)
+    .time(update.created_at)
+    .fetch_one(tx)
+    .await
+    .map_err(db("storing an update"))?;
+    let id = D::int(&row, "id");
+    let mut deliveries = Sql::<D>::new(concat!(
+        "INSERT INTO update_deliveries (update_id, platform, platform_user_id) ",
+        recipients!("$2, platform, platform_user_id")
+    ))
+    .text(&update.campaign)
+    .int(id)
+    .execute(tx)
+    .await
+    .map_err(db("queueing an update's deliveries"))?;
+    if recipients == Recipients::SignersAndChats {
+        deliveries += Sql::<D>::new(
+            "INSERT INTO update_deliveries (update_id, platform, platform_user_id)
+             SELECT DISTINCT $2, platform, 'chat:' || chat FROM progress_messages WHERE campaign = $1",
+        )
+        .text(&update.campaign)
+        .int(id)
+        .execute(tx)
+        .await
+        .map_err(db("queueing an announcement's chats"))?;
+    }
+    Ok((id, deliveries))
 }

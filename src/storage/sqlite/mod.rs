@@ -96,6 +96,10 @@ impl Dialect for Sqlite {
     // A recount runs in an IMMEDIATE transaction, which already keeps every
     // other writer out.
     const COUNTERS_FOR_RECOUNT: &'static str = "SELECT campaign, total, held FROM campaign_totals ORDER BY campaign";
+    // Times are milliseconds since 1970; a UTC day is 86,400,000 of them.
+    const SIGNING_TIMES_TO_THE_DAY: &'static str = "UPDATE signatures
+         SET created_at = created_at - created_at % 86400000, consent_at = consent_at - consent_at % 86400000
+         WHERE campaign = $1";
 }
 
 /// Rows travel to the database as one JSON array parameter: one statement,
