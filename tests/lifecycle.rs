@@ -14,6 +14,7 @@ use petition::storage::{AnnounceChat, AuditEntry, NewUpdate, Reopening};
 use support::{Backend, TestApp, telegram, test_start, text_of};
 
 on_both_databases!(
+    signing_waits_for_the_opening_and_stops_at_the_closing_by_time_or_by_an_organiser,
     a_closing_is_recorded_and_announced_once_to_chats_and_signers,
     a_campaign_reopens_until_it_is_delivered,
     anonymising_keeps_the_totals_and_breakdowns_and_forgets_everyone_once,
@@ -52,6 +53,47 @@ async fn three_signers(app: &TestApp) {
         let thanks = text_of(&app.say(&who, "confirm").await);
         assert!(thanks.starts_with("Thank you"), "{thanks}");
     }
+}
+
+async fn signing_waits_for_the_opening_and_stops_at_the_closing_by_time_or_by_an_organiser(app: TestApp) {
+    let opens = test_start() + Duration::hours(1);
+    let closes = test_start() + Duration::hours(2);
+    let app = app
+        .restart_with(|settings| {
+            let mut campaign = settings.campaigns.default_campaign().as_ref().clone();
+            campaign.opens_at = Some(opens);
+            campaign.closes_at = Some(closes);
+            settings.campaigns.upsert(campaign);
+        })
+        .await;
+    let early = text_of(&app.say(&telegram(1), "sign").await);
+    assert!(
+        early.contains("opens for signatures on 3 November 2026 at 15:00 UTC"),
+        "{early}"
+    );
+    app.clock.advance(Duration::hours(1));
+    let thanks = text_of(&app.sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB").await);
+    assert!(thanks.contains("Thank you"), "{thanks}");
+    app.clock.advance(Duration::hours(1));
+    app.engine.look_after_lifecycles().await.unwrap();
+    let late = text_of(&app.say(&telegram(2), "sign").await);
+    assert!(late.contains("closed on 3 November 2026 with 1 signature"), "{late}");
+    assert_eq!(app.storage.lifecycles().await.unwrap()[0].closed_at, Some(closes));
+    // Reopened past its closing time, it stays open; an organiser closes it.
+    let organiser = telegram(1000);
+    assert!(text_of(&app.say(&organiser, "reopen").await).contains("open for signatures again"));
+    let thanks = text_of(&app.sign(&telegram(2), "Bea Roe", "bea@example.org", "M1 1AE").await);
+    assert!(thanks.contains("Thank you"), "{thanks}");
+    app.engine.look_after_lifecycles().await.unwrap();
+    app.say(&organiser, "close").await;
+    assert!(text_of(&app.say(&organiser, "yes").await).contains("is closed, with 2 signatures"));
+    let refused = text_of(&app.say(&telegram(3), "sign").await);
+    assert!(
+        refused.contains("with 2 signatures, so it can no longer be signed"),
+        "{refused}"
+    );
+    let updates = app.storage.recent_updates(&app.campaign(), 10).await.unwrap();
+    assert_eq!(updates.len(), 2, "each closing announced once");
 }
 
 async fn a_closing_is_recorded_and_announced_once_to_chats_and_signers(app: TestApp) {

@@ -247,16 +247,20 @@ async fn conversations_are_saved_replaced_and_forgotten(app: TestApp) {
 }
 
 async fn consent_wording_cannot_change_under_the_same_version(app: TestApp) {
-    // The app registered version 1 with the shipped wording at start-up.
-    let shipped = app.settings.campaigns.default_campaign().consent.wording.clone();
-    app.storage.register_campaign(CAMPAIGN, 1, &shipped).await.unwrap();
-    let changed = app.storage.register_campaign(CAMPAIGN, 1, "Something else").await;
+    // The app registered the shipped version with the shipped wording at start-up.
+    let consent = app.settings.campaigns.default_campaign().consent.clone();
+    let version = consent.version;
+    app.storage
+        .register_campaign(CAMPAIGN, version, &consent.wording)
+        .await
+        .unwrap();
+    let changed = app.storage.register_campaign(CAMPAIGN, version, "Something else").await;
     assert!(
-        matches!(changed, Err(StorageError::ConsentWordingChanged { version: 1, .. })),
+        matches!(changed, Err(StorageError::ConsentWordingChanged { version: v, .. }) if v == version),
         "{changed:?}"
     );
     app.storage
-        .register_campaign(CAMPAIGN, 2, "Something else")
+        .register_campaign(CAMPAIGN, version + 1, "Something else")
         .await
         .unwrap();
 }

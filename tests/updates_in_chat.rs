@@ -20,6 +20,7 @@ use teloxide::Bot;
 
 on_both_databases!(
     on_telegram_a_signer_asks_for_updates_receives_one_and_stops_them_with_its_button,
+    closing_is_announced_once_in_the_announcement_chat_and_to_signers_who_asked,
     on_discord_a_signer_asks_for_updates_receives_one_by_dm_and_stops_them_with_a_word,
 );
 
@@ -223,4 +224,61 @@ async fn on_discord_a_signer_asks_for_updates_receives_one_by_dm_and_stops_them_
     stop.stop();
     sending.await.unwrap();
     bot.stop().await;
+}
+
+async fn closing_is_announced_once_in_the_announcement_chat_and_to_signers_who_asked(app: TestApp) {
+    let group: i64 = -100_777;
+    let chat = petition::storage::AnnounceChat::new(petition::domain::Platform::Telegram, group);
+    app.storage.start_milestones(&app.campaign(), &[chat]).await.unwrap();
+    let fake = FakeTelegram::start().await;
+    let courier = TelegramCourier::new(
+        Bot::new(fake_telegram::TOKEN).set_api_url(fake.url.clone()),
+        30,
+        false,
+        Language::English,
+    );
+    let (sender, stop) = Sender::new(app.engine.clone(), Arc::new(courier));
+    let sending = tokio::spawn(sender.run());
+    let signer = support::telegram(42);
+    for answer in [
+        "sign",
+        "Ada Lovelace",
+        "ada@example.org",
+        "SW1A 1AA",
+        "yes",
+        "yes",
+        "confirm",
+    ] {
+        app.say(&signer, answer).await;
+    }
+    let organiser = support::telegram(TELEGRAM_ORGANISER);
+    app.say(&organiser, "close").await;
+    let closed = support::text_of(&app.say(&organiser, "yes").await);
+    assert!(closed.contains("is closed, with 1 signature"), "{closed}");
+    assert!(support::text_of(&app.say(&organiser, "close").await).contains("already closed"));
+
+    let announced = fake.next_reply(group).await;
+    assert!(
+        announced.text.contains("is now closed, with 1 signature"),
+        "{}",
+        announced.text
+    );
+    assert!(
+        !announced.text.contains("Send stop"),
+        "a chat is not told how to stop updates"
+    );
+    assert!(announced.buttons.is_empty());
+    let update = fake.next_reply(42).await;
+    assert!(
+        update.text.contains("is now closed, with 1 signature"),
+        "{}",
+        update.text
+    );
+    assert!(update.text.contains("Send stop to stop them."), "{}", update.text);
+    // The organiser's summary comes last; then nothing more in the group.
+    fake.next_reply(TELEGRAM_ORGANISER as i64).await;
+    stop.stop();
+    sending.await.unwrap();
+    let in_group = fake.outgoing(group);
+    assert_eq!(in_group.len(), 1, "announced once: {in_group:#?}");
 }

@@ -31,6 +31,13 @@ impl Engine {
             payload: campaign.slug.clone(),
         };
         let reply = match word {
+            // A closed petition is not offered for signing in a group.
+            Word::Start | Word::Sign if matches!(self.standing(campaign), super::Standing::Closed(_)) => {
+                match self.refuse_unless_open(campaign).await {
+                    Err(refusal) => Reply::public(self.refusal(refusal)?.text),
+                    Ok(()) => return Ok(Vec::new()),
+                }
+            }
             Word::Start | Word::Sign => {
                 let total = self.storage.total(&campaign.slug).await?;
                 Reply::public(self.say(Message::GroupWelcome {

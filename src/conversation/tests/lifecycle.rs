@@ -182,3 +182,14 @@ async fn signers_are_forgotten_when_due_and_mydata_says_when() {
         "once"
     );
 }
+
+#[tokio::test]
+async fn a_group_is_told_a_closed_petition_is_closed_without_a_sign_button() {
+    let fixture = Fixture::new();
+    fixture.say(&organiser(), "close").await;
+    fixture.say(&organiser(), "yes").await;
+    let replies = fixture.say_in_group(&telegram(5), "/petition").await;
+    assert!(text(&replies).contains("can no longer be signed"), "{}", text(&replies));
+    assert!(replies[0].link.is_none(), "no sign link");
+    assert_eq!(replies[0].visibility, crate::conversation::Visibility::Public);
+}
