@@ -8,8 +8,13 @@ use std::time::{Duration, Instant};
 
 use crate::domain::Platform;
 
-/// The span over which replies are counted.
+/// The span over which a platform's limit counts messages.
 pub const REPLY_WINDOW: Duration = Duration::from_secs(1);
+
+/// How long a reply is counted after the engine hands it out: the second,
+/// and the moment the adapter takes to send it, so that the platform never
+/// sees a reply and a full second of updates together.
+const COUNTED_FOR: Duration = Duration::from_millis(1_250);
 
 /// Replies handed out in the last [`REPLY_WINDOW`], per platform that
 /// updates go to.
@@ -43,7 +48,8 @@ impl ReplyMeter {
         recent.push_back((now, count));
     }
 
-    /// Replies handed out on `platform` in the last [`REPLY_WINDOW`].
+    /// Replies handed out on `platform` lately: in the last [`REPLY_WINDOW`]
+    /// and the moment it takes to send them.
     pub fn recent(&self, platform: Platform) -> u32 {
         let Some(slot) = self.slot(platform) else {
             return 0;

@@ -17,7 +17,7 @@
 
 mod pace;
 
-pub use pace::{Pace, RepliesSeen};
+pub use pace::{Pace, RepliesSeen, Turn};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -232,7 +232,7 @@ impl Sender {
     async fn deliver(&mut self, texts: &Texts, batch: Vec<(String, u32)>) -> Vec<(String, DeliveryResult)> {
         let mut sending = Vec::with_capacity(batch.len());
         for (user_id, attempts) in batch {
-            self.pace.turn().await;
+            let turn = self.pace.turn().await;
             let courier = self.courier.clone();
             let chat = user_id.strip_prefix(CHAT).map(str::to_owned);
             let text = if chat.is_some() {
@@ -246,6 +246,7 @@ impl Sender {
                     Some(chat) => courier.announce(&chat, &text).await,
                     None => courier.send_update(&user_id, &text).await,
                 };
+                drop(turn);
                 (user_id, attempts, sent)
             }));
         }
@@ -305,7 +306,7 @@ impl Sender {
             left: Some(left),
         })
         .text(self.engine.language());
-        self.pace.turn().await;
+        let _turn = self.pace.turn().await;
         match self
             .courier
             .show_progress(&update.author.user_id, update.progress_message.as_deref(), &text)
@@ -355,7 +356,7 @@ impl Sender {
         self.show_progress(id).await?;
         let summary = Message::Update(UpdateMessage::Summary { update: &update }).text(language);
         tokio::time::sleep(ONE_PER_CHAT).await;
-        self.pace.turn().await;
+        let _turn = self.pace.turn().await;
         if let Err(error) = self.courier.tell(&update.author.user_id, &summary).await {
             warn!(update = id, %error, "could not tell an organiser an update is done");
         }

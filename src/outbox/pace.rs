@@ -1,9 +1,14 @@
 //! How fast the outbox may send on a platform: at most `per_second`
 //! messages in any window of a second, counting the replies the engine
 //! has just handed out, which go first.
+//!
+//! A message counts from the moment it is let go until a second after its
+//! answer came back. The platform sees it somewhere in between, so however
+//! long the network takes, no second at the platform holds more than the
+//! limit.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -11,18 +16,37 @@ use tokio::time::Instant;
 use crate::conversation::REPLY_WINDOW;
 use crate::domain::Platform;
 
-/// Added to the window, so that the platform, which sees each message a
-/// little after it was paced, never counts more than the limit in a second.
-const MARGIN: Duration = Duration::from_millis(25);
+/// Added to the window for the platform's clock and ours.
+const MARGIN: Duration = Duration::from_millis(5);
 
 /// The outbox's turns on one platform.
 pub struct Pace {
     platform: Platform,
     per_second: u32,
-    /// When the outbox's own recent messages were let go, oldest first.
-    sent: VecDeque<Instant>,
+    /// Messages in flight, and when recent ones were answered: shared with
+    /// the [`Turn`]s, which finish in the tasks that send.
+    counted: Arc<Mutex<Counted>>,
     /// Replies, which use up the same allowance.
     replies: Option<Arc<dyn RepliesSeen>>,
+}
+
+#[derive(Default)]
+struct Counted {
+    in_flight: u32,
+    /// When recent messages were answered, oldest first.
+    answered: VecDeque<Instant>,
+}
+
+/// One message's turn: it counts as in flight until this is dropped, then
+/// for a second more.
+pub struct Turn(Arc<Mutex<Counted>>);
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut counted = self.0.lock().expect("pace lock");
+        counted.in_flight -= 1;
+        counted.answered.push_back(Instant::now());
+    }
 }
 
 /// Where a pace learns how many replies were just sent.
@@ -38,31 +62,43 @@ impl Pace {
         Self {
             platform,
             per_second: per_second.max(1),
-            sent: VecDeque::new(),
+            counted: Arc::default(),
             replies,
         }
     }
 
-    /// Waits until one more message may go, and counts it as gone.
-    pub async fn turn(&mut self) {
+    /// Waits until one more message may go; hold the turn until its answer
+    /// comes back.
+    pub async fn turn(&mut self) -> Turn {
         loop {
-            let now = Instant::now();
-            let window = REPLY_WINDOW + MARGIN;
-            while self.sent.front().is_some_and(|at| now.duration_since(*at) >= window) {
-                self.sent.pop_front();
-            }
-            let replies = self.replies.as_ref().map_or(0, |seen| seen.recent(self.platform));
-            if (self.sent.len() as u32).saturating_add(replies) < self.per_second {
-                self.sent.push_back(now);
-                return;
-            }
-            // The next turn comes when the oldest message leaves the window,
-            // or, if replies took the allowance, a moment later.
-            let wait = match self.sent.front() {
-                Some(oldest) if self.sent.len() as u32 >= self.per_second => {
-                    (*oldest + window).saturating_duration_since(now)
+            let wait = {
+                let now = Instant::now();
+                let window = REPLY_WINDOW + MARGIN;
+                let mut counted = self.counted.lock().expect("pace lock");
+                while counted
+                    .answered
+                    .front()
+                    .is_some_and(|at| now.duration_since(*at) >= window)
+                {
+                    counted.answered.pop_front();
                 }
-                _ => Duration::from_millis(20),
+                let replies = self.replies.as_ref().map_or(0, |seen| seen.recent(self.platform));
+                let used = (counted.answered.len() as u32)
+                    .saturating_add(counted.in_flight)
+                    .saturating_add(replies);
+                if used < self.per_second {
+                    counted.in_flight += 1;
+                    return Turn(self.counted.clone());
+                }
+                // The next turn comes when the oldest answer leaves the
+                // window, or, while messages are in flight or replies took
+                // the allowance, a moment later.
+                match counted.answered.front() {
+                    Some(oldest) if counted.answered.len() as u32 >= self.per_second => {
+                        (*oldest + window).saturating_duration_since(now)
+                    }
+                    _ => Duration::from_millis(5),
+                }
             };
             tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
         }
@@ -98,7 +134,7 @@ mod tests {
         let start = Instant::now();
         let mut times = Vec::new();
         for _ in 0..count {
-            pace.turn().await;
+            drop(pace.turn().await);
             times.push(start.elapsed());
         }
         times
