@@ -41,6 +41,8 @@ pub enum Word {
     Stats,
     /// Organisers: CSV of signatures.
     Export,
+    /// Organisers: the delivery pack, a PDF to print.
+    Deliver,
     /// Organisers: signatures held for review.
     Held,
     /// Organisers: velocity thresholds crossed.
@@ -80,6 +82,7 @@ impl Word {
             Word::Total => "total",
             Word::Stats => "stats",
             Word::Export => "export",
+            Word::Deliver => "deliver",
             Word::Held => "held",
             Word::Anomalies => "anomalies",
             Word::StopUpdates => "stop",
@@ -116,6 +119,7 @@ impl Word {
             "total" => Word::Total,
             "stats" => Word::Stats,
             "export" => Word::Export,
+            "deliver" | "delivery" | "delivery pack" => Word::Deliver,
             "held" => Word::Held,
             "anomalies" => Word::Anomalies,
             "stop" | "updates off" | "stop updates" | "unsubscribe" | "no more updates" => Word::StopUpdates,
@@ -151,6 +155,7 @@ impl Word {
             Word::Total => Anytime::Total,
             Word::Stats => Anytime::Organiser(OrganiserCommand::Stats),
             Word::Export => Anytime::Organiser(OrganiserCommand::Export),
+            Word::Deliver => Anytime::Organiser(OrganiserCommand::Deliver),
             Word::Held => Anytime::Organiser(OrganiserCommand::Held),
             Word::Anomalies => Anytime::Organiser(OrganiserCommand::Anomalies),
             Word::StopUpdates => Anytime::StopUpdates,
@@ -209,6 +214,7 @@ pub(super) enum Anytime {
 pub(super) enum OrganiserCommand {
     Stats,
     Export,
+    Deliver,
     Held,
     Anomalies,
 }
@@ -219,6 +225,7 @@ impl OrganiserCommand {
         match self {
             OrganiserCommand::Stats => Word::Stats,
             OrganiserCommand::Export => Word::Export,
+            OrganiserCommand::Deliver => Word::Deliver,
             OrganiserCommand::Held => Word::Held,
             OrganiserCommand::Anomalies => Word::Anomalies,
         }
@@ -260,6 +267,7 @@ mod tests {
             Word::Total,
             Word::Stats,
             Word::Export,
+            Word::Deliver,
             Word::Held,
             Word::Anomalies,
             Word::StopUpdates,

@@ -48,6 +48,7 @@
 //! person they describe, or to organisers as counts.
 
 mod adapters;
+mod delivery;
 pub mod en;
 mod milestones;
 mod parts;
@@ -62,6 +63,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use self::adapters::{Button, DiscordCommand, DiscordOption, FormLabel, TelegramCommand};
+pub use self::delivery::DeliveryMessage;
 pub use self::milestones::{MilestoneMessage, progress_bar};
 pub use self::parts::{Answers, FormProblem, Heading, LocationProblem, SelectionProblem};
 pub use self::updates::{UPDATES_WORDING, UpdateMessage};
@@ -110,6 +112,8 @@ pub enum Message<'a> {
     Button(Button),
     /// Something about updates to signers (see `updates.rs`).
     Update(UpdateMessage<'a>),
+    /// Something in the delivery pack (see `delivery.rs`).
+    Delivery(DeliveryMessage<'a>),
 
     // Opening the bot.
     /// The campaign, presented in a private chat.

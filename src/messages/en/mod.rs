@@ -8,6 +8,7 @@
 //! reads.
 
 mod adapters;
+mod delivery;
 mod milestones;
 mod parts;
 #[cfg(test)]
@@ -68,6 +69,7 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
         M::CommandsMidway => write!(f, "{COMMANDS}\n\nWhere we were:"),
         M::Button(button) => write_button(button, f),
         M::Update(update) => updates::write_update(&update, f),
+        M::Delivery(delivery) => delivery::write_delivery(&delivery, f),
 
         M::Welcome {
             title,
