@@ -267,3 +267,44 @@ async fn the_same_data_and_date_give_the_same_bytes_and_the_digest_in_the_pack()
         "the list is renumbered"
     );
 }
+
+fn pdfs_in(folder: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "pdf"))
+        .collect()
+}
+
+#[tokio::test]
+async fn organisers_get_the_pack_in_a_private_chat_and_nobody_else_does() {
+    use std::io::Write;
+    let folder = tempfile::tempdir().unwrap();
+    seed(folder.path()).await;
+    let console = |who: &str| {
+        let mut child = petition(folder.path())
+            .args(["console", "--as", who])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"deliver\n").unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    let refused = console("someone");
+    assert!(
+        refused.contains("only the campaign's organisers can use deliver"),
+        "{refused}"
+    );
+    assert!(pdfs_in(folder.path()).is_empty());
+
+    let allowed = console("organiser");
+    assert!(allowed.contains("The delivery pack for"), "{allowed}");
+    let pdfs = pdfs_in(folder.path());
+    assert_eq!(pdfs.len(), 1, "{allowed}");
+    let name = pdfs[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("keep-the-unit-open-delivery-"), "{name}");
+    let text = pdf_text(&pdfs[0]);
+    assert!(text.contains(&format!("{} signatures were counted", thousands(expected().len()))));
+    assert!(text.contains("Анна Каренина N1"));
+}
