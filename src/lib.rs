@@ -30,6 +30,8 @@
 //! - [`limits`]: rate limits (governor), the surge ceiling, and the rules that
 //!   hold suspicious signatures for review.
 //! - [`organiser`]: who organisers are, and totals, breakdowns and exports.
+//! - [`delivery`]: the delivery pack, a PDF to print and hand over: cover
+//!   letter, summary, numbered signatories and the digest of the list.
 //! - [`outbox`]: sends updates to signers from the durable outbox in the
 //!   database, at each platform's pace, once each, across restarts and
 //!   processes; each adapter supplies a courier.
@@ -63,6 +65,7 @@ pub mod config;
 pub mod console;
 pub mod conversation;
 pub mod dedup;
+pub mod delivery;
 pub mod discord;
 pub mod domain;
 pub mod limits;

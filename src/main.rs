@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use petition::bench;
 use petition::config::Settings;
 use petition::startup::App;
-use petition::{console, organiser, storage, telemetry};
+use petition::{console, delivery, organiser, storage, telemetry};
 use tracing::warn;
 
 /// A petition gatherer that lives inside chat.
@@ -117,6 +117,24 @@ enum Command {
         /// The campaign's slug; the default campaign otherwise.
         #[arg(long, value_name = "SLUG")]
         campaign: Option<String>,
+    },
+    /// Write the delivery pack: a PDF to print and hand over, with a cover
+    /// letter to the targets, a summary, and every counted signatory.
+    Deliver {
+        /// The campaign's slug; the default campaign otherwise.
+        #[arg(long, value_name = "SLUG")]
+        campaign: Option<String>,
+        /// Where to write the PDF.
+        #[arg(long, value_name = "FILE.pdf", required_unless_present = "digest")]
+        output: Option<PathBuf>,
+        /// The letter's date (YYYY-MM-DD); today (UTC) otherwise. The same
+        /// data and date give the same bytes.
+        #[arg(long, value_name = "DATE")]
+        date: Option<chrono::NaiveDate>,
+        /// Print the SHA-256 digest of the signatory list (the pack's last
+        /// line) on standard output.
+        #[arg(long)]
+        digest: bool,
     },
     /// Write a campaign's signatures as CSV for delivery.
     Export {
@@ -293,6 +311,46 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("{}", listed?);
             Ok(())
         }
+        Command::Deliver {
+            campaign,
+            output,
+            date,
+            digest,
+        } => {
+            let campaign = find_campaign(&settings, campaign.as_deref())?;
+            let storage = storage::connect_for(&settings.database, storage::Usage::ShortLived).await?;
+            let rows = storage.export(&campaign.slug).await;
+            // A pack made for a closed campaign is its delivery: it can no
+            // longer be reopened. (One made while open is only a preview.)
+            let noted = match (&rows, output.is_some()) {
+                (Ok(_), true) => note_delivery(storage.as_ref(), &campaign).await,
+                _ => Ok(()),
+            };
+            storage.close().await;
+            let rows = rows?;
+            noted?;
+            let date = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let language = petition::messages::Language::default();
+            match output {
+                Some(path) => {
+                    let pack = delivery::build(language, &campaign, &rows, date)?;
+                    std::fs::write(&path, &pack.pdf).with_context(|| format!("could not write {}", path.display()))?;
+                    if digest {
+                        println!("{}", pack.digest);
+                    } else {
+                        println!(
+                            "Wrote {}: {} signatures on {} pages. SHA-256 of the list: {}",
+                            path.display(),
+                            organiser::thousands(pack.signatures),
+                            organiser::thousands(pack.pages as u64),
+                            pack.digest
+                        );
+                    }
+                }
+                None => println!("{}", delivery::digest(&delivery::signatories(&rows))),
+            }
+            Ok(())
+        }
         Command::Export { campaign, output } => {
             let campaign = find_campaign(&settings, campaign.as_deref())?;
             let storage = storage::connect_for(&settings.database, storage::Usage::ShortLived).await?;
@@ -311,6 +369,24 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Notes a delivery if `campaign` is closed.
+async fn note_delivery(storage: &dyn storage::Storage, campaign: &petition::campaign::Campaign) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let lifecycle = storage
+        .lifecycles()
+        .await?
+        .into_iter()
+        .find(|lifecycle| lifecycle.campaign == campaign.slug)
+        .unwrap_or_default();
+    if matches!(
+        petition::conversation::standing_of(campaign, &lifecycle, now),
+        petition::conversation::Standing::Closed(_)
+    ) {
+        storage.mark_delivered(&campaign.slug, now).await?;
+    }
+    Ok(())
 }
 
 /// Asks (unless `yes`) and closes the campaign.

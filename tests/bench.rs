@@ -25,6 +25,8 @@ async fn a_quick_bench_run_reports_every_figure() {
         "updates_per_s_telegram",
         "updates_max_in_one_second_telegram",
         "updates_duplicated",
+        "deliver_seconds_100k",
+        "deliver_peak_mib_100k",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }

@@ -23,6 +23,7 @@ on_both_databases!(
     a_rate_limited_message_is_delivered_after_retry_after,
     stopping_the_bot_mid_conversation_and_starting_it_again_resumes,
     export_is_refused_to_non_organisers_and_in_groups_and_sent_as_csv_to_organisers,
+    the_delivery_pack_is_sent_to_organisers_as_a_pdf_document,
     the_webhook_rejects_a_wrong_secret_and_handles_updates_once,
     a_long_article_arrives_in_parts_under_the_limit,
     the_command_menus_are_registered_at_start_up,
@@ -394,6 +395,28 @@ async fn export_is_refused_to_non_organisers_and_in_groups_and_sent_as_csv_to_or
         csv.starts_with("name,postcode_district,country,platform,signed_at\nAda Lovelace,SW1A,,telegram,"),
         "{csv}"
     );
+    bot.stop().await;
+}
+
+async fn the_delivery_pack_is_sent_to_organisers_as_a_pdf_document(app: TestApp) {
+    let fake = FakeTelegram::start().await;
+    let bot = spawn_polling(&app, &fake).await;
+    sign(&fake, 521, "ada@example.org", "/start").await;
+
+    let refused = say(&fake, 522, "/deliver").await;
+    assert!(
+        refused.text.contains("only the campaign's organisers"),
+        "{}",
+        refused.text
+    );
+    assert!(fake.calls_of("sendDocument").is_empty());
+
+    let pack = say(&fake, ORGANISER, "/deliver").await;
+    assert_eq!(pack.method, "sendDocument");
+    assert!(pack.text.starts_with("The delivery pack for"), "{}", pack.text);
+    let (file_name, bytes) = pack.document.expect("a PDF document");
+    assert!(file_name.starts_with("keep-the-unit-open-delivery-") && file_name.ends_with(".pdf"));
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
     bot.stop().await;
 }
 

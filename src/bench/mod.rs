@@ -22,6 +22,7 @@ use crate::startup::App;
 use crate::storage::Storage;
 use crate::test_kit::TestDatabase;
 
+mod deliver;
 mod updates;
 
 /// How big a run is.
@@ -41,6 +42,8 @@ pub struct Scale {
     pub telegram_concurrency: usize,
     /// Recipients of the one update sent through the Telegram courier.
     pub update_recipients: usize,
+    /// Signatures in the delivery pack.
+    pub delivery_signatures: usize,
 }
 
 impl Scale {
@@ -53,6 +56,7 @@ impl Scale {
         telegram_signings: 3_000,
         telegram_concurrency: 256,
         update_recipients: 1_000,
+        delivery_signatures: 100_000,
     };
 
     /// A quick run that exercises every measurement (for tests).
@@ -64,6 +68,7 @@ impl Scale {
         telegram_signings: 40,
         telegram_concurrency: 16,
         update_recipients: 60,
+        delivery_signatures: 2_000,
     };
 }
 
@@ -85,6 +90,8 @@ pub enum Part {
     Telegram,
     /// One update to many signers through the Telegram courier.
     Updates,
+    /// The delivery pack for 100,000 signatures.
+    Deliver,
 }
 
 /// Runs the measurements in `parts` (all when empty), passing each figure
@@ -156,6 +163,12 @@ pub async fn run(
             figures.most_in_one_second.to_string(),
         );
         report("updates_duplicated", figures.duplicated.to_string());
+    }
+    if wanted(Part::Deliver) {
+        let scale = scale.delivery_signatures;
+        let figures = tokio::task::spawn_blocking(move || deliver::deliver(scale)).await??;
+        report("deliver_seconds_100k", format!("{:.2}", figures.seconds));
+        report("deliver_peak_mib_100k", format!("{:.0}", figures.peak_mib));
     }
     Ok(())
 }

@@ -102,6 +102,9 @@ pub(crate) enum EngineError {
     /// An export's rows could not be written as CSV.
     #[error("could not write the export as CSV: {0:#}")]
     Export(anyhow::Error),
+    /// The delivery pack could not be made.
+    #[error("could not make the delivery pack: {0:#}")]
+    Delivery(anyhow::Error),
 }
 
 impl Engine {
@@ -150,7 +153,7 @@ impl Engine {
                 targets,
                 on: *on,
             }),
-            EngineError::Storage(_) | EngineError::Export(_) => return Err(error),
+            EngineError::Storage(_) | EngineError::Export(_) | EngineError::Delivery(_) => return Err(error),
         };
         Ok(Reply::private(self.say(message)))
     }

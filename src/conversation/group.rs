@@ -66,7 +66,7 @@ impl Engine {
                     goal: self.goal_of(campaign),
                 }))
             }
-            Word::Stats | Word::Export => Reply::public(self.say(Message::OrganiserCommandsInPrivate)),
+            Word::Stats | Word::Export | Word::Deliver => Reply::public(self.say(Message::OrganiserCommandsInPrivate)),
             _ => Reply::public(self.say(Message::OnlyInPrivate)).with_link(invitation),
         };
         Ok(vec![reply])

@@ -19,6 +19,23 @@ use crate::storage::{AuditEntry, Lifecycle, NewUpdate, Reopening, StorageError};
 /// forgot its signers.
 pub const SCHEDULE: &str = "schedule";
 
+/// Whether `campaign`, with what the database says of its `lifecycle`, can
+/// be signed at `now`.
+pub fn standing_of(campaign: &Campaign, lifecycle: &Lifecycle, now: DateTime<Utc>) -> Standing {
+    if let Some(closed) = lifecycle.closed_at {
+        return Standing::Closed(closed);
+    }
+    if let Some(opens) = campaign.opens_at
+        && now < opens
+    {
+        return Standing::NotYetOpen(opens);
+    }
+    match campaign.closes_at {
+        Some(closes) if now >= closes && !lifecycle.reopened => Standing::Closed(closes),
+        _ => Standing::Open,
+    }
+}
+
 /// Who the audit log says acted from the command line.
 fn command_line() -> Identity {
     Identity::new(Platform::Console, "command-line")
@@ -67,20 +84,17 @@ impl Engine {
 
     /// Whether `campaign` can be signed now.
     pub fn standing(&self, campaign: &Campaign) -> Standing {
-        let now = self.clock.now();
-        let lifecycle = self.lifecycles.get(&campaign.slug);
-        if let Some(closed) = lifecycle.closed_at {
-            return Standing::Closed(closed);
+        standing_of(campaign, &self.lifecycles.get(&campaign.slug), self.clock.now())
+    }
+
+    /// After a delivery pack was made: a closed campaign counts as
+    /// delivered, and can no longer be reopened.
+    pub(super) async fn note_delivery(&self, campaign: &Campaign) -> Result<(), StorageError> {
+        if matches!(self.standing(campaign), Standing::Closed(_)) {
+            self.storage.mark_delivered(&campaign.slug, self.clock.now()).await?;
+            self.refresh_lifecycles().await?;
         }
-        if let Some(opens) = campaign.opens_at
-            && now < opens
-        {
-            return Standing::NotYetOpen(opens);
-        }
-        match campaign.closes_at {
-            Some(closes) if now >= closes && !lifecycle.reopened => Standing::Closed(closes),
-            _ => Standing::Open,
-        }
+        Ok(())
     }
 
     /// When `campaign`'s signers were forgotten, if they were.

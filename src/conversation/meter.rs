@@ -63,7 +63,7 @@ impl ReplyMeter {
 fn forget_before(recent: &mut VecDeque<(Instant, u32)>, now: Instant) {
     while recent
         .front()
-        .is_some_and(|(at, _)| now.duration_since(*at) >= REPLY_WINDOW)
+        .is_some_and(|(at, _)| now.duration_since(*at) >= COUNTED_FOR)
     {
         recent.pop_front();
     }

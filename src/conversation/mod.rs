@@ -83,7 +83,7 @@ use chrono::{DateTime, Utc};
 use tracing::{Instrument, info, info_span, warn};
 
 pub use incoming::{FormAnswers, Incoming, Input};
-pub use lifecycle::{SCHEDULE, Standing};
+pub use lifecycle::{SCHEDULE, Standing, standing_of};
 pub use meter::{REPLY_WINDOW, ReplyMeter};
 pub use milestones::{ProgressNow, ReachedMilestone};
 pub use reply::{Attachment, Choice, Form, Link, Placement, Reply, Summary, Visibility};

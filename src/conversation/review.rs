@@ -1,4 +1,4 @@
-//! Organisers: stats, held, anomalies and export, and reviewing held
+//! Organisers: stats, held, anomalies, export and the delivery pack, and reviewing held
 //! signatures (a dry run, then release or invalidate on a yes).
 
 use tracing::info;
@@ -6,8 +6,9 @@ use tracing::info;
 use super::words::OrganiserCommand;
 use super::{Attachment, Conversation, Engine, EngineError, EngineResult, Incoming, PendingReview, Reply, Step, Word};
 use crate::campaign::Campaign;
+use crate::delivery;
 use crate::domain::Identity;
-use crate::messages::{Button, Message};
+use crate::messages::{Button, DeliveryMessage, Message};
 use crate::organiser;
 use crate::storage::{AuditEntry, ReviewAction};
 
@@ -71,8 +72,37 @@ impl Engine {
                     bytes,
                 })
             }
+            OrganiserCommand::Deliver => self.delivery_pack(campaign, today, audit).await?,
         };
         Ok(vec![reply])
+    }
+
+    /// The delivery pack as a PDF attachment. Made on a blocking thread: a
+    /// pack of 100,000 signatures takes seconds of CPU.
+    async fn delivery_pack(
+        &self,
+        campaign: &Campaign,
+        today: chrono::NaiveDate,
+        audit: impl Fn(u64) -> AuditEntry,
+    ) -> EngineResult<Reply> {
+        let rows = self.storage.export(&campaign.slug).await?;
+        self.storage.record_audit(&audit(rows.len() as u64)).await?;
+        let language = self.language;
+        let owned = campaign.clone();
+        let pack = tokio::task::spawn_blocking(move || delivery::build(language, &owned, &rows, today))
+            .await
+            .map_err(|joined| EngineError::Delivery(joined.into()))?
+            .map_err(EngineError::Delivery)?;
+        self.note_delivery(campaign).await?;
+        Ok(Reply::private(self.say(Message::Delivery(DeliveryMessage::Attached {
+            title: &campaign.title,
+            count: pack.signatures,
+        })))
+        .with_attachment(Attachment {
+            file_name: delivery::file_name(campaign, today),
+            media_type: "application/pdf".to_owned(),
+            bytes: pack.pdf,
+        }))
     }
 
     /// A dry run: how many signatures a release or invalidation would

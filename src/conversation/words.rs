@@ -41,6 +41,8 @@ pub enum Word {
     Stats,
     /// Organisers: CSV of signatures.
     Export,
+    /// Organisers: the delivery pack, a PDF to print.
+    Deliver,
     /// Organisers: signatures held for review.
     Held,
     /// Organisers: velocity thresholds crossed.
@@ -84,6 +86,7 @@ impl Word {
             Word::Total => "total",
             Word::Stats => "stats",
             Word::Export => "export",
+            Word::Deliver => "deliver",
             Word::Held => "held",
             Word::Anomalies => "anomalies",
             Word::StopUpdates => "stop",
@@ -122,6 +125,7 @@ impl Word {
             "total" => Word::Total,
             "stats" => Word::Stats,
             "export" => Word::Export,
+            "deliver" | "delivery" | "delivery pack" => Word::Deliver,
             "held" => Word::Held,
             "anomalies" => Word::Anomalies,
             "stop" | "updates off" | "stop updates" | "unsubscribe" | "no more updates" => Word::StopUpdates,
@@ -159,6 +163,7 @@ impl Word {
             Word::Total => Anytime::Total,
             Word::Stats => Anytime::Organiser(OrganiserCommand::Stats),
             Word::Export => Anytime::Organiser(OrganiserCommand::Export),
+            Word::Deliver => Anytime::Organiser(OrganiserCommand::Deliver),
             Word::Held => Anytime::Organiser(OrganiserCommand::Held),
             Word::Anomalies => Anytime::Organiser(OrganiserCommand::Anomalies),
             Word::StopUpdates => Anytime::StopUpdates,
@@ -221,6 +226,7 @@ pub(super) enum Anytime {
 pub(super) enum OrganiserCommand {
     Stats,
     Export,
+    Deliver,
     Held,
     Anomalies,
 }
@@ -231,6 +237,7 @@ impl OrganiserCommand {
         match self {
             OrganiserCommand::Stats => Word::Stats,
             OrganiserCommand::Export => Word::Export,
+            OrganiserCommand::Deliver => Word::Deliver,
             OrganiserCommand::Held => Word::Held,
             OrganiserCommand::Anomalies => Word::Anomalies,
         }
@@ -272,6 +279,7 @@ mod tests {
             Word::Total,
             Word::Stats,
             Word::Export,
+            Word::Deliver,
             Word::Held,
             Word::Anomalies,
             Word::StopUpdates,

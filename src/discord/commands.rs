@@ -4,7 +4,7 @@
 use serenity::all::{CommandOptionType, Permissions};
 use serenity::builder::{CreateCommand, CreateCommandOption};
 
-use crate::messages::{self, DiscordCommand, DiscordOption, Language, MilestoneMessage};
+use crate::messages::{self, DeliveryMessage, DiscordCommand, DiscordOption, Language, MilestoneMessage};
 
 /// The slash commands, with the descriptions Discord shows, in `language`.
 pub fn commands(language: Language) -> Vec<CreateCommand> {
@@ -52,6 +52,9 @@ pub fn commands(language: Language) -> Vec<CreateCommand> {
             .min_int_value(1),
         ),
         milestones("progress", MilestoneMessage::ProgressCommand, language),
+        CreateCommand::new("deliver")
+            .description(messages::Message::Delivery(DeliveryMessage::Command).text(language))
+            .default_member_permissions(Permissions::MANAGE_GUILD),
     ]
 }
 

@@ -48,6 +48,7 @@
 //! person they describe, or to organisers as counts.
 
 mod adapters;
+mod delivery;
 pub mod en;
 mod lifecycle;
 mod milestones;
@@ -63,6 +64,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use self::adapters::{Button, DiscordCommand, DiscordOption, FormLabel, TelegramCommand};
+pub use self::delivery::DeliveryMessage;
 pub use self::lifecycle::LifecycleMessage;
 pub use self::milestones::{MilestoneMessage, progress_bar};
 pub use self::parts::{Answers, FormProblem, Heading, LocationProblem, SelectionProblem};
@@ -115,6 +117,8 @@ pub enum Message<'a> {
     /// Something about a campaign opening, closing or being anonymised
     /// (see `lifecycle.rs`).
     Lifecycle(LifecycleMessage<'a>),
+    /// Something in the delivery pack (see `delivery.rs`).
+    Delivery(DeliveryMessage<'a>),
 
     // Opening the bot.
     /// The campaign, presented in a private chat.

@@ -195,6 +195,7 @@ fn every_key_is_worded() {
         AskConsent { wording: "I agree." },
         Update(UpdateMessage::Ask { platform: Platform::Discord }),
         Lifecycle(LifecycleMessage::Reopened { title: TITLE }),
+        Delivery(DeliveryMessage::Command),
         AskToConfirm { answers: typed },
         AskWhatToChange { updates: true },
         AskToGoAhead,
@@ -365,5 +366,36 @@ fn every_lifecycle_key_is_worded() {
     );
     for message in messages {
         assert_worded(Message::Lifecycle(message));
+    }
+}
+
+#[test]
+fn every_delivery_message_is_worded() {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 3).expect("a date");
+    let targets = ["the Mayor".to_owned(), "the Commissioner".to_owned()];
+    let messages = one_of_each!(DeliveryMessage:
+        Attached { title: TITLE, count: 12_345 },
+        Command,
+        Date(day),
+        Salutation { targets: &targets },
+        Salutation { targets: &[] },
+        WeAsk,
+        Counted { count: 2, period: Some((day, day + chrono::Days::new(9))) },
+        Counted { count: 1, period: Some((day, day)) },
+        Counted { count: 0, period: None },
+        Honesty,
+        WhatFollows,
+        Closing,
+        SummaryTitle,
+        PerDay,
+        ByDistrict,
+        ByCountry,
+        NoneFrom,
+        SignatoriesTitle,
+        PageOf { page: 3, pages: 212 },
+        Digest { digest: "ab12" },
+    );
+    for message in messages {
+        assert_worded(Message::Delivery(message));
     }
 }

@@ -8,7 +8,7 @@ use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
 use crate::conversation::Input;
-use crate::messages::{self, Language, MilestoneMessage, TelegramCommand};
+use crate::messages::{self, DeliveryMessage, Language, MilestoneMessage, TelegramCommand};
 
 /// The commands Telegram's menu offers, as the bot parses them. The menu's
 /// descriptions are the catalogue's (`MENU`); the derive would take these
@@ -67,6 +67,8 @@ pub enum Command {
     /// Organisers, in a group or channel: keep a progress message here
     /// (`/progress here`; the rest is ignored).
     Progress(String),
+    /// Organisers: the delivery pack as a PDF.
+    Deliver,
 }
 
 /// Telegram's menu, in order: each command's name (without the slash, as
@@ -117,6 +119,9 @@ const MILESTONE_MENU: [(&str, MilestoneMessage); 2] = [
     ("progress", MilestoneMessage::ProgressCommand),
 ];
 
+/// The organisers' command for the delivery pack, after the milestones'.
+const DELIVERY_MENU: [(&str, DeliveryMessage); 1] = [("deliver", DeliveryMessage::Command)];
+
 impl Command {
     /// What the engine is told; words go with a leading slash, which is how
     /// the engine recognises a command in a group.
@@ -151,6 +156,12 @@ impl Command {
                     .map(|(name, command)| {
                         BotCommand::new(name, messages::Message::Milestones(command).text(language))
                     }),
+            )
+            .chain(
+                DELIVERY_MENU
+                    .into_iter()
+                    .filter(|_| include_organiser_commands)
+                    .map(|(name, command)| BotCommand::new(name, messages::Message::Delivery(command).text(language))),
             )
             .collect()
     }

@@ -193,3 +193,26 @@ async fn a_group_is_told_a_closed_petition_is_closed_without_a_sign_button() {
     assert!(replies[0].link.is_none(), "no sign link");
     assert_eq!(replies[0].visibility, crate::conversation::Visibility::Public);
 }
+
+#[tokio::test]
+async fn a_delivery_pack_made_after_closing_is_the_delivery_and_ends_reopening() {
+    let fixture = Fixture::new();
+    fixture
+        .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
+        .await;
+    let preview = fixture.say(&organiser(), "deliver").await;
+    assert!(preview[0].attachment.is_some(), "a pack while open is a preview");
+    fixture.say(&organiser(), "close").await;
+    fixture.say(&organiser(), "yes").await;
+    let reopened = text(&fixture.say(&organiser(), "reopen").await);
+    assert!(reopened.contains("open for signatures again"), "{reopened}");
+    fixture.say(&organiser(), "close").await;
+    fixture.say(&organiser(), "yes").await;
+    let pack = fixture.say(&organiser(), "deliver").await;
+    assert!(pack[0].attachment.is_some());
+    let refused = text(&fixture.say(&organiser(), "reopen").await);
+    assert!(
+        refused.contains("has been delivered, so it cannot be reopened"),
+        "{refused}"
+    );
+}

@@ -8,6 +8,7 @@
 //! reads.
 
 mod adapters;
+mod delivery;
 mod lifecycle;
 mod milestones;
 mod parts;
@@ -70,6 +71,7 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
         M::Button(button) => write_button(button, f),
         M::Update(update) => updates::write_update(&update, f),
         M::Lifecycle(lifecycle) => lifecycle::write_lifecycle(&lifecycle, f),
+        M::Delivery(delivery) => delivery::write_delivery(&delivery, f),
 
         M::Welcome {
             title,

@@ -1,0 +1,171 @@
+//! The page every part of the pack is drawn on: A4, the campaign's title at
+//! the top, "page 3 of 212" at the foot, and a pen for text and shapes.
+
+use krilla::color::luma;
+use krilla::geom::{PathBuilder, Point, Rect, Transform};
+use krilla::paint::Fill;
+use krilla::surface::Surface;
+use krilla::text::TextDirection;
+
+use super::fonts::{Face, Fonts};
+
+/// A4, in points.
+pub(super) const WIDTH: f32 = 595.28;
+pub(super) const HEIGHT: f32 = 841.89;
+/// Left and right margins.
+pub(super) const MARGIN: f32 = 56.0;
+/// Where the body starts and must end (baselines stay inside).
+pub(super) const BODY_TOP: f32 = 72.0;
+pub(super) const BODY_BOTTOM: f32 = HEIGHT - 56.0;
+/// The body's width.
+pub(super) const BODY_WIDTH: f32 = WIDTH - 2.0 * MARGIN;
+
+/// Smallest size text is shrunk to before it is squeezed sideways instead.
+const SMALLEST_SIZE: f32 = 5.5;
+
+/// Grey for secondary text and rules, so the names stand out.
+pub(super) const GREY: u8 = 110;
+pub(super) const LIGHT: u8 = 200;
+
+/// Where fitted text goes: its baseline's start, and the width it may take.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Spot {
+    pub(super) x: f32,
+    pub(super) y: f32,
+    pub(super) width: f32,
+}
+
+/// Draws on one page.
+pub(super) struct Pen<'s, 'p> {
+    surface: &'s mut Surface<'p>,
+    pub(super) fonts: &'s Fonts,
+}
+
+impl<'s, 'p> Pen<'s, 'p> {
+    pub(super) fn new(surface: &'s mut Surface<'p>, fonts: &'s Fonts) -> Self {
+        Self { surface, fonts }
+    }
+
+    fn shade(&mut self, lightness: u8) {
+        self.surface.set_fill(Some(Fill {
+            paint: luma::Color::new(lightness).into(),
+            ..Fill::default()
+        }));
+    }
+
+    /// `text` with its baseline starting at (`x`, `y`).
+    pub(super) fn text(&mut self, face: &Face, size: f32, x: f32, y: f32, lightness: u8, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        self.shade(lightness);
+        self.surface.draw_text(
+            Point::from_xy(x, y),
+            face.font.clone(),
+            size,
+            text,
+            false,
+            TextDirection::Auto,
+        );
+    }
+
+    /// `text` ending at `right`.
+    pub(super) fn text_right(&mut self, face: &Face, size: f32, right: f32, y: f32, lightness: u8, text: &str) {
+        let width = face.width(text, size);
+        self.text(face, size, right - width, y, lightness, text);
+    }
+
+    /// `text` within `width` of `x`: smaller if it must be, down to a
+    /// readable size, then narrowed, so that nothing of a name is cut off.
+    pub(super) fn text_fitted(&mut self, face: &Face, size: f32, spot: Spot, lightness: u8, text: &str) {
+        let Spot { x, y, width } = spot;
+        let natural = face.width(text, size);
+        if natural <= width {
+            return self.text(face, size, x, y, lightness, text);
+        }
+        let smaller = (size * width / natural).max(SMALLEST_SIZE);
+        let at_smaller = natural * smaller / size;
+        if at_smaller <= width {
+            return self.text(face, smaller, x, y, lightness, text);
+        }
+        // Squeezed about its own start, so the rest of the page is untouched.
+        self.surface
+            .push_transform(&Transform::from_row(width / at_smaller, 0.0, 0.0, 1.0, x, 0.0));
+        self.text(face, smaller, 0.0, y, lightness, text);
+        self.surface.pop();
+    }
+
+    /// A filled rectangle.
+    pub(super) fn rect(&mut self, x: f32, y: f32, width: f32, height: f32, lightness: u8) {
+        let Some(rect) = Rect::from_xywh(x, y, width, height) else {
+            return;
+        };
+        let mut path = PathBuilder::new();
+        path.push_rect(rect);
+        if let Some(path) = path.finish() {
+            self.shade(lightness);
+            self.surface.draw_path(&path);
+        }
+    }
+
+    /// A thin horizontal rule.
+    pub(super) fn rule(&mut self, x: f32, y: f32, width: f32) {
+        self.rect(x, y, width, 0.5, LIGHT);
+    }
+
+    /// The title at the top and the page number at the foot.
+    pub(super) fn frame(&mut self, title: &str, page_of: &str) {
+        let fonts = self.fonts;
+        self.text_fitted_grey(&fonts.bold, 8.5, MARGIN, 40.0, BODY_WIDTH, title);
+        self.rule(MARGIN, 47.0, BODY_WIDTH);
+        self.rule(MARGIN, HEIGHT - 42.0, BODY_WIDTH);
+        self.text_right(&fonts.regular, 8.0, WIDTH - MARGIN, HEIGHT - 30.0, GREY, page_of);
+    }
+
+    fn text_fitted_grey(&mut self, face: &Face, size: f32, x: f32, y: f32, width: f32, text: &str) {
+        let natural = face.width(text, size);
+        let size = if natural > width { size * width / natural } else { size };
+        self.text(face, size, x, y, GREY, text);
+    }
+}
+
+/// `text` broken into lines no wider than `width`, at spaces (a word
+/// longer than a line gets a line of its own).
+pub(super) fn wrap(face: &Face, size: f32, text: &str, width: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            let candidate = if line.is_empty() {
+                word.to_owned()
+            } else {
+                format!("{line} {word}")
+            };
+            if !line.is_empty() && face.width(&candidate, size) > width {
+                lines.push(std::mem::replace(&mut line, word.to_owned()));
+            } else {
+                line = candidate;
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_lines_fit_and_keep_every_word() {
+        let fonts = Fonts::load().unwrap();
+        let text =
+            "We call on the Commissioner of the Metropolitan Police and the Mayor of London to keep the unit open.";
+        let lines = wrap(&fonts.regular, 11.0, text, 150.0);
+        assert!(lines.len() > 2);
+        for line in &lines {
+            assert!(fonts.regular.width(line, 11.0) <= 150.0, "{line} is too wide");
+        }
+        assert_eq!(lines.join(" "), text);
+    }
+}
