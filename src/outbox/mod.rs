@@ -36,6 +36,8 @@ use crate::storage::{DeliveryResult, StorageResult, StoredUpdate, UpdateState};
 const LEASE: Duration = Duration::from_secs(30);
 /// How often a sender looks for work when nothing wakes it.
 const LOOK_EVERY: Duration = Duration::from_secs(2);
+/// How often a sender looks whether the update it sends was cancelled.
+const LOOK_FOR_CANCELLING_EVERY: Duration = Duration::from_secs(1);
 /// The progress message is edited at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_secs(3);
 /// The gap between two messages in one organiser's chat.
@@ -192,6 +194,7 @@ impl Sender {
             to_signers: self.engine.update_as_sent(&campaign, &update.text),
             to_chats: update.text.clone(),
         };
+        let mut last_look = None;
         while !self.is_stopping() {
             let now = self.now();
             if !storage
@@ -206,9 +209,15 @@ impl Sender {
                     warn!(update = update.id, %platform, unknown, "deliveries left in flight by an earlier sender are recorded as unknown");
                 }
             }
-            let current = storage.stored_update(update.id).await?;
-            if current.as_ref().is_none_or(|u| u.state != UpdateState::Sending) {
-                return Ok(());
+            // Cancelled meanwhile? Reading an update counts its deliveries,
+            // so at a thousand a second it is looked at once a second, not
+            // every batch.
+            if last_look.is_none_or(|at: tokio::time::Instant| at.elapsed() >= LOOK_FOR_CANCELLING_EVERY) {
+                last_look = Some(tokio::time::Instant::now());
+                let current = storage.stored_update(update.id).await?;
+                if current.as_ref().is_none_or(|u| u.state != UpdateState::Sending) {
+                    return Ok(());
+                }
             }
             let batch = storage
                 .take_deliveries(update.id, platform, now, self.courier.batch())
