@@ -79,3 +79,4 @@ pub mod telegram;
 pub mod telemetry;
 #[cfg(feature = "test-kit")]
 pub mod test_kit;
+pub mod web;

@@ -10,13 +10,15 @@ use tracing::{info, warn};
 
 use crate::adapter::{self, BotHandle};
 use crate::clock::{Clock, SystemClock};
-use crate::config::Settings;
+use crate::config::{Settings, WebSettings};
 use crate::conversation::Engine;
 use crate::discord;
 use crate::outbox;
 use crate::storage::{self, Usage};
 use crate::telegram::{self, Delivery};
 use crate::telemetry::{self, PseudonymKey};
+use crate::web::init_data::InitDataCheck;
+use crate::web::{TelegramSide, Web};
 
 /// How often abandoned conversations are looked for.
 const CLEAN_UP_EVERY: Duration = Duration::from_secs(15 * 60);
@@ -120,12 +122,20 @@ impl App {
     /// [`STOP_WITHIN`] whatever their platforms do. `shutdown` completing
     /// while a bot is still starting stops the start.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let listeners = Listeners::bind(&self.settings.web).await?;
+        self.run_on(listeners, shutdown).await
+    }
+
+    /// [`App::run`] with the web server's listeners already bound (tests
+    /// bind port 0 and read the port).
+    pub async fn run_on(self, listeners: Listeners, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let telegram_configured = !self.settings.telegram.token.is_empty();
         let discord_configured = !self.settings.discord.token.is_empty();
-        if !telegram_configured && !discord_configured {
+        let web_configured = listeners.web.is_some();
+        if !telegram_configured && !discord_configured && !web_configured {
             anyhow::bail!(
-                "no bot token is configured, so there is nothing to run.\n\
-                 Set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN (see the README), \
+                "no bot token and no web server are configured, so there is nothing to run.\n\
+                 Set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN, or web.listen (see the README), \
                  or try the signing conversation at a terminal with `petition console`."
             );
         }
@@ -151,6 +161,8 @@ impl App {
                     .context("could not start the Discord bot")?,
             );
         }
+        let (stop_servers, servers_stopping) = tokio::sync::watch::channel(false);
+        let servers = self.start_web(listeners, servers_stopping).await?;
         let mut chores = vec![
             tokio::spawn(forget_abandoned_conversations_periodically(self.engine.clone())),
             tokio::spawn(check_velocity_periodically(self.engine.clone())),
@@ -204,7 +216,12 @@ impl App {
             senders.push(spawn_sender(self.engine.clone(), Arc::new(courier)));
         }
 
-        info!(telegram = telegram_configured, discord = discord_configured, "running");
+        info!(
+            telegram = telegram_configured,
+            discord = discord_configured,
+            web = web_configured,
+            "running"
+        );
         tokio::select! {
             () = &mut shutdown => info!("shutting down"),
             platform = BotHandle::first_to_stop(&mut bots) => warn!("the {platform} bot stopped by itself"),
@@ -212,6 +229,19 @@ impl App {
         for chore in chores {
             chore.abort();
         }
+        // The web servers finish the requests in hand (a signing in flight
+        // is stored and answered) within the same deadline as the bots.
+        stop_servers.send_replace(true);
+        let servers_stopped = async {
+            let aborts: Vec<_> = servers.iter().map(tokio::task::JoinHandle::abort_handle).collect();
+            if tokio::time::timeout(STOP_WITHIN, futures_util::future::join_all(servers))
+                .await
+                .is_err()
+            {
+                warn!("the web server did not stop in time; leaving it");
+                aborts.iter().for_each(tokio::task::AbortHandle::abort);
+            }
+        };
         // A sender stops once the batch in hand is recorded, so a clean stop
         // leaves no delivery unknown; one that takes too long is abandoned
         // (its batch is then recorded as unknown at the next start).
@@ -228,13 +258,51 @@ impl App {
         };
         // Each bot bounds its own stop; this bounds them together, whatever
         // state their connections are in.
-        let everything = futures_util::future::join(BotHandle::stop_all(bots), senders_stopped);
+        let everything = futures_util::future::join3(BotHandle::stop_all(bots), senders_stopped, servers_stopped);
         if tokio::time::timeout(STOP_WITHIN, everything).await.is_err() {
             warn!(deadline = ?STOP_WITHIN, "the bots did not stop in time; leaving them");
         }
         self.engine.storage().close().await;
         info!("stopped");
         Ok(())
+    }
+
+    /// Starts the web server (and the metrics server) on their listeners;
+    /// with a Telegram bot, the Mini App signs its users in and the chat's
+    /// menu button opens it.
+    async fn start_web(
+        &self,
+        listeners: Listeners,
+        stopping: tokio::sync::watch::Receiver<bool>,
+    ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+        let mut tasks = Vec::new();
+        if let Some(listener) = listeners.web {
+            let mut web = Web::new(self.engine.clone(), self.settings.web.clone());
+            let settings = &self.settings.telegram;
+            if !settings.token.is_empty() {
+                let api_url = url::Url::parse(&settings.api_url).context("telegram.api_url is not a valid URL")?;
+                let bot = teloxide::Bot::new(settings.token.expose()).set_api_url(api_url);
+                let me = teloxide::requests::Request::send(teloxide::requests::Requester::get_me(&bot))
+                    .await
+                    .context("Telegram did not answer getMe")?;
+                let username = me.username().to_owned();
+                telegram::offer_form_in_the_menu(&bot, &self.engine).await;
+                web = web.with_telegram(TelegramSide {
+                    check: InitDataCheck::new(settings.token.expose(), self.settings.web.init_data_max_age_seconds),
+                    username: username.clone(),
+                    follow_up: Some(Arc::new(telegram::ThanksInChat::new(
+                        bot,
+                        username,
+                        self.engine.language(),
+                    ))),
+                });
+            }
+            if let Ok(address) = listener.local_addr() {
+                info!(%address, "the web server is listening");
+            }
+            tasks.push(tokio::spawn(Arc::new(web).serve(listener, stopped(stopping.clone()))));
+        }
+        Ok(tasks)
     }
 
     /// Telegram's courier for the outbox: a requester of its own, not the
@@ -272,6 +340,42 @@ impl App {
             .await
             .context("could not start the Telegram bot")
     }
+}
+
+/// The web server's listeners, bound before the application runs.
+#[derive(Default)]
+pub struct Listeners {
+    /// The public pages, count.json, the Mini App and health.
+    pub web: Option<tokio::net::TcpListener>,
+    /// `/metrics`.
+    pub metrics: Option<tokio::net::TcpListener>,
+}
+
+impl Listeners {
+    /// Binds the addresses configured in `[web]`, those that are set.
+    pub async fn bind(settings: &WebSettings) -> anyhow::Result<Self> {
+        let bind = |address: &str, what: &'static str| {
+            let address = address.trim().to_owned();
+            async move {
+                if address.is_empty() {
+                    return Ok(None);
+                }
+                tokio::net::TcpListener::bind(&address)
+                    .await
+                    .map(Some)
+                    .with_context(|| format!("could not listen on {address} for {what}"))
+            }
+        };
+        Ok(Self {
+            web: bind(&settings.listen, "the web server").await?,
+            metrics: bind(&settings.metrics_listen, "the metrics").await?,
+        })
+    }
+}
+
+/// Completes once `stopping` turns true.
+async fn stopped(mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
 }
 
 /// Starts an outbox sender; returns how to stop it, and its task.

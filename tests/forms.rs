@@ -21,6 +21,7 @@ fn answers(name: &str, email: &str, location: &str) -> FormAnswers {
         name: name.into(),
         email: email.into(),
         location: location.into(),
+        ..FormAnswers::default()
     }
 }
 

@@ -3,13 +3,16 @@
 //! ([`BotHandle`]), the forwarder of organisers' alerts
 //! ([`forward_alerts`], over a platform's [`AlertPoster`]), and text split
 //! under a platform's length limit ([`split_text`]), and the progress
-//! messages and milestone announcements ([`progress`]).
+//! messages and milestone announcements ([`progress`]), and the message a
+//! chat sends after a signing made elsewhere ([`FollowUp`]).
 
 mod alerts;
+mod follow_up;
 mod handle;
 pub mod progress;
 mod text;
 
 pub use alerts::{AlertPoster, forward_alerts};
+pub use follow_up::FollowUp;
 pub use handle::BotHandle;
 pub use text::split_text;

@@ -76,6 +76,80 @@ pub struct Settings {
     pub alerts: AlertSettings,
     /// How log lines name people.
     pub logging: LoggingSettings,
+    /// The web server: campaign pages, count.json, the Mini App, health.
+    pub web: WebSettings,
+}
+
+/// `[web]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// Where the web server listens; empty means no web server.
+    #[serde(default)]
+    pub listen: String,
+    /// The HTTPS address people reach the web server at (the Mini App's and
+    /// the pages' links are made with it).
+    #[serde(default)]
+    pub public_url: String,
+    /// Where `/metrics` is served, apart from the public pages; empty means
+    /// nowhere.
+    #[serde(default)]
+    pub metrics_listen: String,
+    /// A postcode district or country appears in the public breakdown only
+    /// with at least this many signatures; smaller ones are summed as other.
+    #[serde(default = "default_public_min_count")]
+    pub public_min_count: u64,
+    /// How old a Mini App's sign-in from Telegram may be, in seconds.
+    #[serde(default = "default_init_data_max_age")]
+    pub init_data_max_age_seconds: u64,
+    /// Requests one address may make in a burst, then per second.
+    #[serde(default = "default_requests_burst")]
+    pub requests_burst: u32,
+    /// See `requests_burst`.
+    #[serde(default = "default_requests_per_second")]
+    pub requests_per_second: u32,
+    /// An invitation to the campaign's Discord server, shown on its page.
+    #[serde(default)]
+    pub discord_invite: String,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            listen: String::new(),
+            public_url: String::new(),
+            metrics_listen: String::new(),
+            public_min_count: default_public_min_count(),
+            init_data_max_age_seconds: default_init_data_max_age(),
+            requests_burst: default_requests_burst(),
+            requests_per_second: default_requests_per_second(),
+            discord_invite: String::new(),
+        }
+    }
+}
+
+impl WebSettings {
+    /// The public address without a trailing slash, if one is set.
+    pub fn public_base(&self) -> Option<&str> {
+        let base = self.public_url.trim().trim_end_matches('/');
+        (!base.is_empty()).then_some(base)
+    }
+}
+
+fn default_public_min_count() -> u64 {
+    10
+}
+
+fn default_init_data_max_age() -> u64 {
+    3600
+}
+
+fn default_requests_burst() -> u32 {
+    60
+}
+
+fn default_requests_per_second() -> u32 {
+    10
 }
 
 /// `[logging]`.
@@ -246,6 +320,8 @@ struct RawSettings {
     alerts: AlertSettings,
     #[serde(default)]
     logging: LoggingSettings,
+    #[serde(default)]
+    web: WebSettings,
 }
 
 impl Settings {
@@ -325,6 +401,7 @@ impl Settings {
                 format!("must be between 1 and {most} (Telegram's limit; 1,000 only with paid_broadcast = true)"),
             ));
         }
+        check_web(&raw.web)?;
         if !(1..=20).contains(&raw.discord.updates_per_second) {
             return Err(ConfigError::invalid(
                 "discord.updates_per_second",
@@ -350,8 +427,45 @@ impl Settings {
             discord: raw.discord,
             alerts: raw.alerts,
             logging: raw.logging,
+            web: raw.web,
         })
     }
+}
+
+/// Addresses must parse, the public URL must be a URL (HTTPS, except on
+/// loopback for local trials and tests), and limits must allow something.
+fn check_web(web: &WebSettings) -> Result<(), ConfigError> {
+    for (key, address) in [("web.listen", &web.listen), ("web.metrics_listen", &web.metrics_listen)] {
+        if !address.trim().is_empty() && address.trim().parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::invalid(
+                key,
+                "must be an address and port, such as 0.0.0.0:8080",
+            ));
+        }
+    }
+    if let Some(base) = web.public_base() {
+        let parsed = url::Url::parse(base).map_err(|_| ConfigError::invalid("web.public_url", "must be a URL"))?;
+        let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+            return Err(ConfigError::invalid(
+                "web.public_url",
+                "must be an https:// URL (Telegram opens Mini Apps only over HTTPS)",
+            ));
+        }
+    }
+    if web.requests_burst == 0 || web.requests_per_second == 0 {
+        return Err(ConfigError::invalid(
+            "web.requests_per_second",
+            "web.requests_burst and web.requests_per_second must be at least 1",
+        ));
+    }
+    if web.init_data_max_age_seconds == 0 {
+        return Err(ConfigError::invalid(
+            "web.init_data_max_age_seconds",
+            "must be at least 1",
+        ));
+    }
+    Ok(())
 }
 
 /// A webhook needs an HTTPS URL, an address to listen on, and a secret

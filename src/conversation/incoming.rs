@@ -53,10 +53,33 @@ pub enum Input {
 /// The fields of a submitted [`Form`](super::Form), as typed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FormAnswers {
+    /// The campaign the form was for, where the form names one (a campaign's
+    /// web form); otherwise the one being signed, or the default.
+    pub campaign: Option<String>,
     /// The name for the petition.
     pub name: String,
     /// The email address; may be empty where the campaign allows.
     pub email: String,
     /// A UK postcode, or a country.
     pub location: String,
+    /// The consent box, where the form has one.
+    pub consent: FormConsent,
+    /// Whether they want updates, where the form asks.
+    pub updates: Option<bool>,
+}
+
+/// A form's consent box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormConsent {
+    /// The form has none; consent is asked as its own question afterwards.
+    #[default]
+    NotAsked,
+    /// The box was left unticked.
+    NotGiven,
+    /// Ticked, under the consent wording of this version (the one the form
+    /// showed).
+    Given {
+        /// The wording's version.
+        version: u32,
+    },
 }

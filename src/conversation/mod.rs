@@ -82,23 +82,30 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tracing::{Instrument, info, info_span, warn};
 
-pub use incoming::{FormAnswers, Incoming, Input};
+pub use incoming::{FormAnswers, FormConsent, Incoming, Input};
 pub use lifecycle::{SCHEDULE, Standing, standing_of};
 pub use meter::{REPLY_WINDOW, ReplyMeter};
 pub use milestones::{ProgressNow, ReachedMilestone};
-pub use reply::{Attachment, Choice, Form, Link, Placement, Reply, Summary, Visibility};
+pub use reply::{Attachment, Choice, FieldProblem, Form, FormField, Link, Placement, Reply, Summary, Visibility};
 pub use state::{CompleteDraft, ConsentAnswer, Conversation, Draft, EmailAnswer, PendingReview, Step};
 pub use words::Word;
 
 use crate::campaign::{Campaign, Campaigns};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::{ChatKind, Identity};
+use crate::domain::{ChatKind, Identity, Platform};
 use crate::limits::{Guards, MessageVerdict, SIGNING_ATTEMPTS_WINDOW};
 use crate::messages::{Language, Localised, Message};
 use crate::organiser::Organisers;
 use crate::storage::{ReviewAction, Storage, StorageError};
 use error::EngineError;
+
+/// The choice that confirms a signing at the review, if `reply` offers it:
+/// a web form shows the review and sends this choice back.
+pub fn confirmation(reply: &Reply) -> Option<&Choice> {
+    let confirm = format!("{}.{}", Step::Review.tag(), Word::Confirm.as_str());
+    reply.choices.iter().find(|choice| choice.data == confirm)
+}
 
 /// Separates the campaign slug from the share code in a start payload.
 pub const PAYLOAD_SEPARATOR: &str = "__";
@@ -144,6 +151,9 @@ pub struct Engine {
     goals: milestones::Goals,
     /// Milestones this process claimed; see [`ReachedMilestone`].
     milestones: tokio::sync::broadcast::Sender<ReachedMilestone>,
+    /// The web server's public address, where each campaign has a form to
+    /// sign with (`/{slug}/app`); `None` when there is none.
+    web_base: Option<String>,
 }
 
 /// Something organisers should know at once, for their chats. Never carries
@@ -194,6 +204,11 @@ impl Engine {
             lifecycles: lifecycle::Lifecycles::default(),
             goals: milestones::Goals::default(),
             milestones: tokio::sync::broadcast::channel(64).0,
+            web_base: settings
+                .web
+                .public_base()
+                .filter(|_| !settings.web.listen.trim().is_empty())
+                .map(str::to_owned),
             clock,
         }
     }
@@ -296,6 +311,18 @@ impl Engine {
         }
         .instrument(span)
         .await
+    }
+
+    /// The web form to sign `campaign` with, for platforms whose chats can
+    /// open one (Telegram's Mini Apps), when a web server runs.
+    pub fn form_app_url(&self, campaign: &Campaign, platform: Platform) -> Option<String> {
+        let base = self.web_base.as_deref()?;
+        (platform == Platform::Telegram).then(|| format!("{base}/{}/app", campaign.slug))
+    }
+
+    /// The web server's public address, if one runs.
+    pub fn web_base(&self) -> Option<&str> {
+        self.web_base.as_deref()
     }
 
     /// A message's text, in the engine's language.

@@ -27,6 +27,46 @@ pub struct Reply {
     /// characters (an organiser's update): adapters with forms may offer a
     /// box for it, whose text comes back as typed text.
     pub long_answer: Option<usize>,
+    /// What was wrong with a submitted form, field by field, for adapters
+    /// that show each beside its field (the text says it all as well).
+    pub problems: Vec<FieldProblem>,
+    /// The address of a web form to sign with, for platforms that can open
+    /// one inside the chat (Telegram's Mini Apps).
+    pub form_app: Option<String>,
+}
+
+/// A field of a signing form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormField {
+    /// The name.
+    Name,
+    /// The email address.
+    Email,
+    /// The postcode or country.
+    Location,
+    /// The consent box.
+    Consent,
+}
+
+impl FormField {
+    /// The field's name in a web form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Email => "email",
+            Self::Location => "location",
+            Self::Consent => "consent",
+        }
+    }
+}
+
+/// What was wrong with one field of a submitted form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// The field.
+    pub field: FormField,
+    /// What to tell the supporter, beside the field.
+    pub text: String,
 }
 
 /// A form a platform may show instead of asking one question at a time:
@@ -140,6 +180,8 @@ impl Reply {
             form: None,
             summary: None,
             long_answer: None,
+            problems: Vec::new(),
+            form_app: None,
         }
     }
 
@@ -163,12 +205,19 @@ impl Reply {
         self
     }
 
-    /// Offers a form.
+    /// Asks for a long free text.
     pub fn with_long_answer(mut self, max_chars: usize) -> Self {
         self.long_answer = Some(max_chars);
         self
     }
 
+    /// Offers a web form to sign with.
+    pub fn with_form_app(mut self, url: Option<String>) -> Self {
+        self.form_app = url;
+        self
+    }
+
+    /// Offers a form.
     pub fn with_form(mut self, form: Form) -> Self {
         self.form = Some(form);
         self

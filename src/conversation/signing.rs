@@ -5,8 +5,8 @@ use tracing::info;
 
 use super::start::already_signed;
 use super::{
-    CompleteDraft, ConsentAnswer, Conversation, EmailAnswer, Engine, EngineError, EngineResult, FormAnswers, Incoming,
-    Link, PAYLOAD_SEPARATOR, Reply, Step, Word,
+    CompleteDraft, ConsentAnswer, Conversation, EmailAnswer, Engine, EngineError, EngineResult, FieldProblem,
+    FormAnswers, FormConsent, FormField, Incoming, Link, PAYLOAD_SEPARATOR, Reply, Step, Word,
 };
 use crate::campaign::Campaign;
 use crate::domain::{
@@ -140,15 +140,18 @@ impl Engine {
         }
     }
 
-    /// Name, email and where they live at once, each checked as if typed
-    /// at its own step. Valid answers are kept even when others are not, so
-    /// the form comes back with them filled in.
+    /// Name, email and where they live at once (and, on a form that has
+    /// them, the consent box and the updates question), each checked as if
+    /// typed at its own step. Valid answers are kept even when others are
+    /// not, so the form comes back with them filled in; the problems come
+    /// back field by field too.
     pub(super) async fn submit_form(
         &self,
         who: &Identity,
         saved: Option<Conversation>,
         answers: FormAnswers,
     ) -> EngineResult<Vec<Reply>> {
+        let named = answers.campaign.as_deref().and_then(|slug| self.campaigns.get(slug));
         let mut conversation = match saved {
             Some(conversation)
                 if matches!(
@@ -162,8 +165,13 @@ impl Engine {
             {
                 return Ok(vec![self.not_understood(Some(&conversation))]);
             }
+            // A form for another campaign than the one being signed starts
+            // that one afresh (keeping who referred them only if it is the same).
+            Some(conversation) if named.is_some_and(|campaign| campaign.slug != conversation.campaign) => {
+                self.new_conversation(named.expect("just matched"), who)
+            }
             Some(conversation) => conversation,
-            None => self.new_conversation(self.campaigns.default_campaign(), who),
+            None => self.new_conversation(named.unwrap_or(self.campaigns.default_campaign()), who),
         };
         let campaign = self.campaign_of(Some(&conversation)).clone();
         if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
@@ -171,6 +179,7 @@ impl Engine {
             return Err(already_signed(&campaign, &signature));
         }
         self.refuse_unless_open(&campaign).await?;
+        let now = self.clock.now();
         let draft = &mut conversation.draft;
         let mut problems = Vec::new();
         match SignerName::parse(&answers.name) {
@@ -201,6 +210,23 @@ impl Engine {
                 problems.push(FormProblem::Where(problem));
             }
         }
+        match answers.consent {
+            FormConsent::NotAsked => {}
+            FormConsent::Given { version } if version == campaign.consent.version => {
+                draft.consent = Some(ConsentAnswer { at: now, version });
+            }
+            FormConsent::Given { .. } => {
+                draft.consent = None;
+                problems.push(FormProblem::ConsentChanged);
+            }
+            FormConsent::NotGiven => {
+                draft.consent = None;
+                problems.push(FormProblem::ConsentNeeded);
+            }
+        }
+        if let Some(updates) = answers.updates {
+            draft.updates = Some(updates);
+        }
         let at_the_console = self.move_on(who, &mut conversation);
         conversation.resume = None;
         self.save(who, &conversation).await?;
@@ -211,9 +237,15 @@ impl Engine {
         if problems.is_empty() {
             return Ok(vec![question]);
         }
-        Ok(vec![
-            question.prefixed(self.phrase(Message::FormProblems { problems: &problems })),
-        ])
+        let mut reply = question.prefixed(self.phrase(Message::FormProblems { problems: &problems }));
+        reply.problems = problems
+            .iter()
+            .map(|&problem| FieldProblem {
+                field: field_of(problem),
+                text: self.say(Message::FormProblem(problem)),
+            })
+            .collect();
+        Ok(vec![reply])
     }
 
     pub(super) async fn choose_change(
@@ -357,5 +389,15 @@ fn parse_location(text: &str) -> Result<Location, LocationProblem> {
         Ok(country) => Ok(Location::Abroad(country)),
         Err(CountryRejection::InTheUk) => Err(LocationProblem::InTheUk),
         Err(_) => Err(LocationProblem::Unrecognised),
+    }
+}
+
+/// The field a form's problem belongs beside.
+fn field_of(problem: FormProblem) -> FormField {
+    match problem {
+        FormProblem::Name(_) => FormField::Name,
+        FormProblem::Email(_) | FormProblem::EmailNeeded => FormField::Email,
+        FormProblem::Where(_) => FormField::Location,
+        FormProblem::ConsentNeeded | FormProblem::ConsentChanged => FormField::Consent,
     }
 }

@@ -66,6 +66,10 @@ impl Engine {
             total,
             goal: self.goal_of(&campaign),
         });
+        let form_app = match signed {
+            Some(_) => None,
+            None => self.form_app_url(&campaign, who.platform),
+        };
         let (after, choices) = match signed {
             Some(signature) => (
                 Some(Message::YouSignedOn {
@@ -81,7 +85,7 @@ impl Engine {
         if let Some(after) = after {
             write!(text, "\n\n{}", self.phrase(after)).expect("writing to a string cannot fail");
         }
-        Ok(vec![Reply::private(text).with_choices(choices)])
+        Ok(vec![Reply::private(text).with_choices(choices).with_form_app(form_app)])
     }
 
     /// A start payload: `slug`, `slug__CODE` or `__CODE`. Anything that is

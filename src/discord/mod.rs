@@ -286,6 +286,7 @@ impl Handler {
                 name: field(ids::NAME),
                 email: field(ids::EMAIL),
                 location: field(ids::LOCATION),
+                ..FormAnswers::default()
             })
         };
         let incoming = Incoming {

@@ -76,6 +76,8 @@ pub enum Button {
     SignHere,
     /// Sign by direct message instead of the form.
     SignByDirectMessage,
+    /// Open the web form (Telegram's Mini App) to sign in one go.
+    SignWithForm,
 }
 
 /// A command in Telegram's menu, for its description.

@@ -56,6 +56,7 @@ mod parts;
 #[cfg(test)]
 mod tests;
 mod updates;
+mod web;
 
 use std::fmt;
 use std::path::Path;
@@ -69,6 +70,7 @@ pub use self::lifecycle::LifecycleMessage;
 pub use self::milestones::{MilestoneMessage, progress_bar};
 pub use self::parts::{Answers, FormProblem, Heading, LocationProblem, SelectionProblem};
 pub use self::updates::{UPDATES_WORDING, UpdateMessage};
+pub use self::web::WebMessage;
 use crate::domain::{Platform, Rejection, SignerName};
 use crate::storage::{Anomaly, ReviewAction, Selection, Signature};
 
@@ -82,6 +84,15 @@ pub enum Language {
     /// British English.
     #[default]
     English,
+}
+
+impl Language {
+    /// The language's BCP 47 tag, for web pages' `lang`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::English => "en-GB",
+        }
+    }
 }
 
 /// Something the bot says, with what it needs to say it. Borrowed, so
@@ -119,6 +130,8 @@ pub enum Message<'a> {
     Lifecycle(LifecycleMessage<'a>),
     /// Something in the delivery pack (see `delivery.rs`).
     Delivery(DeliveryMessage<'a>),
+    /// Something on a web page (see `web.rs`).
+    Web(WebMessage<'a>),
 
     // Opening the bot.
     /// The campaign, presented in a private chat.
@@ -208,6 +221,8 @@ pub enum Message<'a> {
     ConsentDeclined,
     /// A UK nation typed as the country; the postcode question follows.
     InTheUk,
+    /// One of a form's problems, as shown beside its field.
+    FormProblem(FormProblem),
     /// A form with answers to look at again; the form comes back.
     FormProblems {
         /// What is wrong, in the form's order.

@@ -34,6 +34,10 @@ pub enum FormProblem {
     EmailNeeded,
     /// Where they live.
     Where(LocationProblem),
+    /// The consent box left unticked.
+    ConsentNeeded,
+    /// The consent ticked under wording that has since changed.
+    ConsentChanged,
 }
 
 /// Why a form's "where you live" was not accepted.

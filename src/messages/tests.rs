@@ -53,7 +53,7 @@ fn every_button_is_worded() {
         Confirm, Change, Name, Email, Where, Updates, Withdraw, KeepSignature, SendUpdate, DoNotSend, StopUpdates,
         Review { action: ReviewAction::Release, count: 1 },
         Review { action: ReviewAction::Invalidate, count: 2000 },
-        Share, SignInPrivate, OpenForm, SignHere, SignByDirectMessage,
+        Share, SignInPrivate, OpenForm, SignHere, SignByDirectMessage, SignWithForm,
     );
     for button in buttons {
         assert_worded(Message::Button(button));
@@ -114,9 +114,12 @@ fn every_heading_and_problem_is_worded() {
         Where(LocationProblem::NamedOutside),
         Where(LocationProblem::InTheUk),
         Where(LocationProblem::Unrecognised),
+        ConsentNeeded,
+        ConsentChanged,
     );
     for problem in form {
         assert_worded(Message::FormProblems { problems: &[problem] });
+        assert_worded(Message::FormProblem(problem));
     }
 }
 
@@ -196,6 +199,7 @@ fn every_key_is_worded() {
         Update(UpdateMessage::Ask { platform: Platform::Discord }),
         Lifecycle(LifecycleMessage::Reopened { title: TITLE }),
         Delivery(DeliveryMessage::Command),
+        Web(WebMessage::NotFound),
         AskToConfirm { answers: typed },
         AskWhatToChange { updates: true },
         AskToGoAhead,
@@ -205,6 +209,7 @@ fn every_key_is_worded() {
         WhereNeeded,
         ConsentDeclined,
         InTheUk,
+        FormProblem(FormProblem::ConsentNeeded),
         FormProblems { problems: &form_problems },
         AlreadySigning,
         Thanks { name: &name, title: TITLE, total: 1, goal: 10, code: "ABCD2345" },
@@ -397,5 +402,36 @@ fn every_delivery_message_is_worded() {
     );
     for message in messages {
         assert_worded(Message::Delivery(message));
+    }
+}
+
+#[test]
+fn every_web_message_is_worded() {
+    let targets = ["the Commissioner".to_owned(), "the Mayor".to_owned()];
+    let on = at();
+    let messages = one_of_each!(WebMessage:
+        OpenCampaigns, NoneOpen,
+        AddressedTo { targets: &targets },
+        StartedBy { author: "A. Author" },
+        Signed,
+        Goal { goal: 10000 },
+        ProgressLabel, TheStatement, TheArticle, PerDay,
+        PerDayDescription { days: 30, total: 5, busiest: Some((on, 3)) },
+        PerDayDescription { days: 30, total: 0, busiest: None },
+        HowToSign, SignOnTelegram, SignOnDiscord, NoWayToSignHere,
+        ClosedOn { on: on },
+        OpensOn { on: on },
+        OpenData,
+        Preview { statement: "Keep it open.", total: 3 },
+        FormIntro, NameLabel,
+        EmailLabel { optional: true },
+        EmailLabel { optional: false },
+        LocationLabel, LocationHint,
+        ConsentHeading { version: 2 },
+        ConsentBox, UpdatesBox, Review, ChangeAnswers, OpenFromTheBot, NeedsScript, ShareHeading, Privacy,
+        NotFound, TooManyRequests, TooLarge, BadRequest,
+    );
+    for message in messages {
+        assert_worded(Message::Web(message));
     }
 }

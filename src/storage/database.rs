@@ -373,6 +373,10 @@ impl<D: Dialect> MilestoneStore for Database<D> {
         self.general.start_milestones(campaign, chats).await
     }
 
+    async fn milestones_reached(&self, campaign: &str) -> StorageResult<Vec<(u64, DateTime<Utc>)>> {
+        self.general.milestones_reached(campaign).await
+    }
+
     async fn claim_milestones(
         &self,
         campaign: &str,

@@ -99,6 +99,10 @@ pub trait MilestoneStore: Send + Sync {
     /// a progress message row.
     async fn start_milestones(&self, campaign: &str, chats: &[AnnounceChat]) -> StorageResult<()>;
 
+    /// The milestones a campaign has reached (signature counts), lowest
+    /// first, with when each was claimed.
+    async fn milestones_reached(&self, campaign: &str) -> StorageResult<Vec<(u64, DateTime<Utc>)>>;
+
     /// Claims the `milestones` (signature counts, in order) that `total`
     /// has reached and no process has claimed before; returns those this
     /// call claimed. The highest of them is queued for announcement in

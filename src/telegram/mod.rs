@@ -19,6 +19,7 @@ mod alerts;
 mod bot;
 mod commands;
 mod courier;
+mod mini_app;
 mod progress;
 pub mod render;
 
@@ -36,6 +37,7 @@ pub use self::alerts::{AlertChat, forward_alerts};
 pub use self::bot::{Delivery, TelegramBot, parse_listen_address, spawn, throttled_bot};
 pub use self::commands::Command;
 pub use self::courier::{STOP_UPDATES_DATA, TelegramCourier};
+pub use self::mini_app::{ThanksInChat, offer_form_in_the_menu};
 pub use self::progress::{ProgressChats, keep_progress_messages};
 use crate::adapter;
 use crate::conversation::{Engine, Incoming, Input, Placement, Reply, Visibility};

@@ -2,7 +2,7 @@
 //! (by the adapters' shared [`crate::adapter::split_text`]), choices as
 //! inline buttons, links as `t.me` deep links.
 
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo};
 use url::Url;
 
 use crate::conversation::{Link, Reply};
@@ -66,6 +66,17 @@ pub fn render(reply: &Reply, bot_username: &str, language: Language) -> (String,
             )]);
         }
         None => {}
+    }
+    // Telegram opens a web app button only in a private chat, which is
+    // where the engine offers the form.
+    if let Some(url) = reply.form_app.as_deref().and_then(|url| Url::parse(url).ok()) {
+        rows.insert(
+            0,
+            vec![InlineKeyboardButton::web_app(
+                Message::Button(Button::SignWithForm).text(language),
+                WebAppInfo { url },
+            )],
+        );
     }
     let keyboard = (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows));
     (text, keyboard)

@@ -8,6 +8,8 @@
 //! - [`database`]: a fresh database for one test or run (a SQLite file, or
 //!   a database of its own on a PostgreSQL server), removed afterwards;
 //!   and whether PostgreSQL must be there.
+//! - [`web`]: the real web server on a loopback port, and the `initData`
+//!   Telegram would hand a Mini App.
 //!
 //! Test code: it panics when the bot does not do what a test waits for, or
 //! a database cannot be made.
@@ -15,5 +17,6 @@
 pub mod database;
 pub mod fake_discord;
 pub mod fake_telegram;
+pub mod web;
 
 pub use database::{Backend, TestDatabase};

@@ -307,6 +307,10 @@ impl MilestoneStore for SlowStorage {
         self.inner.start_milestones(campaign, chats).await
     }
 
+    async fn milestones_reached(&self, campaign: &str) -> StorageResult<Vec<(u64, DateTime<Utc>)>> {
+        self.inner.milestones_reached(campaign).await
+    }
+
     async fn claim_milestones(
         &self,
         campaign: &str,

@@ -112,6 +112,7 @@ impl Fixture {
             name: name.to_owned(),
             email: email.to_owned(),
             location: location.to_owned(),
+            ..FormAnswers::default()
         };
         self.send(who, Input::Form(answers)).await
     }

@@ -39,6 +39,7 @@ pub(super) fn write_button(button: Button, f: &mut Formatter<'_>) -> fmt::Result
         Button::OpenForm => "Open the form",
         Button::SignHere => "Sign",
         Button::SignByDirectMessage => "Sign by direct message",
+        Button::SignWithForm => "Sign with the form",
     };
     f.write_str(label)
 }

@@ -15,6 +15,7 @@ mod parts;
 #[cfg(test)]
 mod tests;
 mod updates;
+mod web;
 mod words;
 
 use std::fmt::{self, Display, Formatter};
@@ -72,6 +73,7 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
         M::Update(update) => updates::write_update(&update, f),
         M::Lifecycle(lifecycle) => lifecycle::write_lifecycle(&lifecycle, f),
         M::Delivery(delivery) => delivery::write_delivery(&delivery, f),
+        M::Web(web) => web::write_web(&web, f),
 
         M::Welcome {
             title,
@@ -144,6 +146,7 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
             "That's fine, but without your consent we can't add your signature, and nothing has been stored. If you change your mind, answer yes; otherwise send cancel.",
         ),
         M::InTheUk => f.write_str(IN_THE_UK),
+        M::FormProblem(problem) => write_form_problem(&problem, f),
         M::FormProblems { problems } => {
             f.write_str("Some answers need another look:")?;
             for problem in problems {

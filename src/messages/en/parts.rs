@@ -101,6 +101,12 @@ pub(super) fn write_form_problem(problem: &FormProblem, f: &mut Formatter<'_>) -
                 "Where you live: that isn't a UK postcode or a country I recognise. Type a postcode such as SW1A 1AA, or the name of your country."
             }
         }),
+        FormProblem::ConsentNeeded => f.write_str(
+            "Consent: please tick the box to give your consent. Without it we can't add your signature, and nothing is stored.",
+        ),
+        FormProblem::ConsentChanged => f.write_str(
+            "Consent: the wording has just changed. Please read it again, and tick the box if you agree.",
+        ),
     }
 }
 

@@ -17,8 +17,8 @@ use crate::storage::{
 pub(super) struct MilestoneState {
     goals: HashMap<String, u64>,
     marks: HashMap<String, u64>,
-    /// Per (campaign, signatures): the goal when reached.
-    reached: BTreeMap<(String, u64), u64>,
+    /// Per (campaign, signatures): the goal, and when it was reached.
+    reached: BTreeMap<(String, u64), (u64, DateTime<Utc>)>,
     announcements: HashMap<(String, u64, AnnounceChat), AnnouncementState>,
     progress: Vec<ProgressMessage>,
 }
@@ -73,13 +73,24 @@ impl MilestoneStore for MemoryStorage {
         Ok(())
     }
 
+    async fn milestones_reached(&self, campaign: &str) -> StorageResult<Vec<(u64, DateTime<Utc>)>> {
+        let state = self.state()?;
+        Ok(state
+            .milestones
+            .reached
+            .iter()
+            .filter(|((c, _), _)| c == campaign)
+            .map(|((_, signatures), (_, at))| (*signatures, *at))
+            .collect())
+    }
+
     async fn claim_milestones(
         &self,
         campaign: &str,
         total: u64,
         goal: u64,
         candidates: &[u64],
-        _at: DateTime<Utc>,
+        at: DateTime<Utc>,
     ) -> StorageResult<Vec<u64>> {
         let mut state = self.state()?;
         let milestones = &mut state.milestones;
@@ -88,7 +99,7 @@ impl MilestoneStore for MemoryStorage {
         for &milestone in candidates.iter().filter(|m| **m > mark && **m <= total) {
             if milestones
                 .reached
-                .insert((campaign.to_owned(), milestone), goal)
+                .insert((campaign.to_owned(), milestone), (goal, at))
                 .is_none()
             {
                 claimed.push(milestone);
@@ -186,7 +197,10 @@ impl MilestoneStore for MemoryStorage {
             .filter(|((c, _, at), s)| c == campaign && at == chat && **s == AnnouncementState::Pending)
             .map(|((c, signatures, _), _)| MilestoneAnnouncement {
                 signatures: *signatures,
-                goal: milestones.reached.get(&(c.clone(), *signatures)).copied().unwrap_or(0),
+                goal: milestones
+                    .reached
+                    .get(&(c.clone(), *signatures))
+                    .map_or(0, |(goal, _)| *goal),
             })
             .max_by_key(|a| a.signatures))
     }

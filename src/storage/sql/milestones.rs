@@ -51,6 +51,20 @@ impl<D: Dialect> General<D> {
         self.commit(tx, "setting a goal").await
     }
 
+    /// See [`crate::storage::MilestoneStore::milestones_reached`].
+    pub(crate) async fn milestones_reached(&self, campaign: &str) -> StorageResult<Vec<(u64, DateTime<Utc>)>> {
+        let mut connection = self.read("reading the milestones reached").await?;
+        let rows =
+            Sql::<D>::new("SELECT signatures, reached_at FROM milestones WHERE campaign = $1 ORDER BY signatures")
+                .text(campaign)
+                .fetch_all(&mut connection)
+                .await
+                .map_err(db("reading the milestones reached"))?;
+        rows.iter()
+            .map(|row| Ok((count::<D>(row, "signatures"), D::time(row, "reached_at")?)))
+            .collect()
+    }
+
     /// See [`crate::storage::MilestoneStore::start_milestones`].
     pub(crate) async fn start_milestones(&self, campaign: &str, chats: &[AnnounceChat]) -> StorageResult<()> {
         let mut tx = self.write("starting milestones").await?;

@@ -237,6 +237,23 @@ fn answer(inner: &mut Inner, method: &str, body: &Value, call: &mut Call) -> Res
             }
             ok(json!(true))
         }
+        // As Telegram: a web app's address must be HTTPS (the fake also
+        // takes loopback, where the tests serve it).
+        "setChatMenuButton" => {
+            let button = match &body["menu_button"] {
+                Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Null),
+                other => other.clone(),
+            };
+            let url = button["web_app"]["url"].as_str().unwrap_or("");
+            let valid = button["type"] == "web_app"
+                && button["text"].as_str().is_some_and(|t| !t.is_empty())
+                && (url.starts_with("https://") || url.starts_with("http://127.0.0.1"));
+            if button["type"] == "default" || valid {
+                ok(json!(true))
+            } else {
+                error(StatusCode::BAD_REQUEST, "Bad Request: BUTTON_TYPE_INVALID", None)
+            }
+        }
         "setWebhook" => {
             inner.webhook_url = body["url"].as_str().unwrap_or("").to_owned();
             ok(json!(true))

@@ -62,6 +62,8 @@ pub struct Outgoing {
     pub buttons: Vec<(String, String)>,
     /// URL buttons as (label, url).
     pub links: Vec<(String, String)>,
+    /// Web app (Mini App) buttons as (label, url).
+    pub web_apps: Vec<(String, String)>,
     /// A sent document: file name and content.
     pub document: Option<(String, Vec<u8>)>,
 }
@@ -431,6 +433,7 @@ fn outgoing_of(call: &Call) -> Option<Outgoing> {
     };
     let mut buttons = Vec::new();
     let mut links = Vec::new();
+    let mut web_apps = Vec::new();
     for row in markup["inline_keyboard"].as_array().into_iter().flatten() {
         for button in row.as_array().into_iter().flatten() {
             let label = button["text"].as_str().unwrap_or("").to_owned();
@@ -438,6 +441,8 @@ fn outgoing_of(call: &Call) -> Option<Outgoing> {
                 buttons.push((label, data.to_owned()));
             } else if let Some(url) = button["url"].as_str() {
                 links.push((label, url.to_owned()));
+            } else if let Some(url) = button["web_app"]["url"].as_str() {
+                web_apps.push((label, url.to_owned()));
             }
         }
     }
@@ -448,6 +453,7 @@ fn outgoing_of(call: &Call) -> Option<Outgoing> {
         text,
         buttons,
         links,
+        web_apps,
         document,
     })
 }

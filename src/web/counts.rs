@@ -1,0 +1,231 @@
+//! What the public sees of a campaign's count, kept in memory: read from the
+//! counters (never by counting rows) at most once a second per campaign,
+//! whatever the number of requests, and served as `count.json` and on the
+//! campaign's page. Newsrooms and dashboards poll it; signings never wait
+//! for it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::campaign::Campaign;
+use crate::conversation::{Engine, Standing};
+use crate::storage::{StorageError, Tally};
+
+/// How long a snapshot is served before the counters are read again.
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
+/// The days the page's chart shows.
+pub const CHART_DAYS: i64 = 30;
+/// What a group too small to name is shown as.
+pub const OTHER: &str = "other";
+
+/// A campaign's public count at one moment.
+pub struct Snapshot {
+    /// The campaign.
+    pub campaign: Arc<Campaign>,
+    /// Signatures counted (held ones are not).
+    pub total: u64,
+    /// The goal in force.
+    pub goal: u64,
+    /// Open, not yet, or closed.
+    pub standing: Standing,
+    /// Signatures per UTC day, the last [`CHART_DAYS`], oldest first.
+    pub by_day: Vec<Tally>,
+    /// `count.json`'s body.
+    pub json: Vec<u8>,
+    /// A weak validator of the body, without its `updated_at`: the same
+    /// while the counts are.
+    pub etag: String,
+    /// When it was read.
+    taken: Instant,
+}
+
+/// The snapshots of every campaign, refreshed on demand.
+#[derive(Default)]
+pub struct CountBoard {
+    /// The latest snapshot of each campaign; readers take the lock briefly.
+    snapshots: RwLock<HashMap<String, Arc<Snapshot>>>,
+    /// One refresh at a time per process: other requests meanwhile are
+    /// served the snapshot in hand, so a burst reads the counters once.
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl CountBoard {
+    /// The campaign's snapshot, read again if older than [`FRESH_FOR`].
+    pub async fn snapshot(
+        &self,
+        engine: &Engine,
+        campaign: &Arc<Campaign>,
+        public_min_count: u64,
+    ) -> Result<Arc<Snapshot>, StorageError> {
+        let held = self.current(&campaign.slug);
+        if let Some(snapshot) = &held
+            && snapshot.taken.elapsed() < FRESH_FOR
+        {
+            return Ok(snapshot.clone());
+        }
+        let _refresh = match (self.refreshing.try_lock(), &held) {
+            (Ok(guard), _) => guard,
+            // Someone is reading the counters already: serve what we have.
+            (Err(_), Some(snapshot)) => return Ok(snapshot.clone()),
+            (Err(_), None) => self.refreshing.lock().await,
+        };
+        // Another request may have refreshed it while this one waited.
+        if let Some(snapshot) = self.current(&campaign.slug)
+            && snapshot.taken.elapsed() < FRESH_FOR
+        {
+            return Ok(snapshot);
+        }
+        let snapshot = Arc::new(read(engine, campaign, public_min_count).await?);
+        self.snapshots
+            .write()
+            .expect("snapshots lock")
+            .insert(campaign.slug.clone(), snapshot.clone());
+        Ok(snapshot)
+    }
+
+    fn current(&self, slug: &str) -> Option<Arc<Snapshot>> {
+        self.snapshots.read().expect("snapshots lock").get(slug).cloned()
+    }
+}
+
+/// `count.json`.
+#[derive(Serialize)]
+struct CountJson<'a> {
+    slug: &'a str,
+    title: &'a str,
+    signature_count: u64,
+    goal: u64,
+    state: &'static str,
+    opens_at: Option<DateTime<Utc>>,
+    closes_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    milestones_reached: Vec<MilestoneJson>,
+    signatures_by_postcode_district: Vec<GroupJson>,
+    signatures_by_country: Vec<GroupJson>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+struct MilestoneJson {
+    signatures: u64,
+    reached_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, PartialEq, Eq, Debug)]
+struct GroupJson {
+    name: String,
+    signature_count: u64,
+}
+
+async fn read(engine: &Engine, campaign: &Arc<Campaign>, public_min_count: u64) -> Result<Snapshot, StorageError> {
+    let now = engine.clock().now();
+    let today = now.date_naive();
+    let since = today - chrono::Duration::days(CHART_DAYS - 1);
+    let storage = engine.storage();
+    let stats = storage.stats(&campaign.slug, since, today).await?;
+    let milestones = storage.milestones_reached(&campaign.slug).await?;
+    let standing = engine.standing(campaign);
+    let goal = engine.goal_of(campaign);
+    let mut body = CountJson {
+        slug: &campaign.slug,
+        title: &campaign.title,
+        signature_count: stats.total,
+        goal,
+        state: match standing {
+            Standing::NotYetOpen(_) => "not_yet_open",
+            Standing::Open => "open",
+            Standing::Closed(_) => "closed",
+        },
+        opens_at: campaign.opens_at,
+        closes_at: campaign.closes_at,
+        closed_at: match standing {
+            Standing::Closed(at) => Some(at),
+            _ => None,
+        },
+        milestones_reached: milestones
+            .into_iter()
+            .map(|(signatures, reached_at)| MilestoneJson { signatures, reached_at })
+            .collect(),
+        signatures_by_postcode_district: fold_small_groups(&stats.by_district, public_min_count),
+        signatures_by_country: fold_small_groups(&stats.by_country, public_min_count),
+        updated_at: DateTime::UNIX_EPOCH,
+    };
+    let etag = {
+        let unchanging = serde_json::to_vec(&body).expect("count.json serialises");
+        let digest = Sha256::digest(&unchanging);
+        let hex: String = digest[..12].iter().map(|byte| format!("{byte:02x}")).collect();
+        format!("W/\"{hex}\"")
+    };
+    body.updated_at = now;
+    let json = serde_json::to_vec_pretty(&body).expect("count.json serialises");
+    Ok(Snapshot {
+        campaign: campaign.clone(),
+        total: stats.total,
+        goal,
+        standing,
+        by_day: stats.by_day,
+        json,
+        etag,
+        taken: Instant::now(),
+    })
+}
+
+/// The groups with at least `min` signatures, most first, and the rest
+/// added up as [`OTHER`], so no small area shows its few signers.
+fn fold_small_groups(tallies: &[Tally], min: u64) -> Vec<GroupJson> {
+    let mut shown: Vec<GroupJson> = tallies
+        .iter()
+        .filter(|tally| tally.count >= min)
+        .map(|tally| GroupJson {
+            name: tally.label.clone(),
+            signature_count: tally.count,
+        })
+        .collect();
+    let folded: u64 = tallies.iter().filter(|tally| tally.count < min).map(|t| t.count).sum();
+    if folded > 0 {
+        shown.push(GroupJson {
+            name: OTHER.to_owned(),
+            signature_count: folded,
+        });
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_groups_are_added_up_as_other() {
+        let tallies = [
+            Tally::new("SW1A", 12),
+            Tally::new("E1", 10),
+            Tally::new("N1", 9),
+            Tally::new("W2", 1),
+        ];
+        assert_eq!(
+            fold_small_groups(&tallies, 10),
+            vec![
+                GroupJson {
+                    name: "SW1A".into(),
+                    signature_count: 12
+                },
+                GroupJson {
+                    name: "E1".into(),
+                    signature_count: 10
+                },
+                GroupJson {
+                    name: OTHER.into(),
+                    signature_count: 10
+                },
+            ]
+        );
+        assert_eq!(fold_small_groups(&[Tally::new("E1", 3)], 10).len(), 1);
+        assert!(fold_small_groups(&[], 10).is_empty());
+    }
+}
