@@ -22,6 +22,7 @@ const METHODS: &[&str] = &[
     "answerCallbackQuery",
     "sendDocument",
     "setMyCommands",
+    "setChatMenuButton",
     "setWebhook",
     "deleteWebhook",
     "getWebhookInfo",

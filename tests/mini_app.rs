@@ -1,0 +1,135 @@
+//! The whole application run as `petition run` runs it, with the web
+//! server and a Telegram bot against the fake Bot API: the bot offers the
+//! Mini App (the welcome's button and the chat's menu button), a signing
+//! in the form sends exactly one message to the chat, and the chat then
+//! knows the person has signed. And the web server alone, with no bot.
+
+mod support;
+
+use std::time::Duration;
+
+use petition::config::Secret;
+use petition::startup::{App, Listeners};
+use petition::test_kit::web::WebServer;
+use serde_json::{Value, json};
+use support::fake_telegram::{FakeTelegram, TOKEN};
+use support::{TestDatabase, settings_for};
+
+const PUBLIC_URL: &str = "https://petition.example.org";
+
+struct Running {
+    url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+async fn run(database: &TestDatabase, fake: Option<&FakeTelegram>) -> Running {
+    let mut settings = settings_for(database);
+    settings.web.listen = "127.0.0.1:0".to_owned();
+    settings.web.public_url = PUBLIC_URL.to_owned();
+    if let Some(fake) = fake {
+        settings.telegram.token = Secret::new(TOKEN);
+        settings.telegram.api_url = fake.url.to_string();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = App::build(settings).await.expect("the app builds");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let listeners = Listeners {
+        web: Some(listener),
+        metrics: None,
+    };
+    let task = tokio::spawn(app.run_on(listeners, async {
+        let _ = stopped.await;
+    }));
+    Running { url, stop, task }
+}
+
+impl Running {
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().expect("the app stops cleanly");
+    }
+}
+
+async fn post(url: &str, body: &Value) -> Value {
+    let response = reqwest::Client::new().post(url).json(body).send().await.unwrap();
+    response.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signing_in_the_mini_app_costs_one_bot_message_and_the_chat_knows_it() {
+    let database = TestDatabase::sqlite().unwrap();
+    let fake = FakeTelegram::start().await;
+    let running = run(&database, Some(&fake)).await;
+    let form_url = format!("{PUBLIC_URL}/keep-the-unit-open/app");
+
+    let menu = fake.wait_for_calls("setChatMenuButton", 1).await;
+    assert_eq!(menu[0].body["menu_button"]["type"], "web_app");
+    assert_eq!(menu[0].body["menu_button"]["web_app"]["url"], form_url);
+    assert_eq!(menu[0].body["menu_button"]["text"], "Sign with the form");
+
+    let user: u64 = 7_000_001;
+    fake.user_says(user, "/start");
+    let welcome = fake.next_reply(user as i64).await;
+    assert_eq!(welcome.web_apps, vec![("Sign with the form".to_owned(), form_url.clone())]);
+    assert!(welcome.buttons.iter().any(|(_, data)| data == "welcome.sign"), "the conversation stays");
+    let before = fake.count_of("sendMessage") + fake.count_of("editMessageText");
+
+    let init_data = WebServer::init_data(user as i64, chrono::Utc::now());
+    let review = post(
+        &format!("{}/keep-the-unit-open/app/form", running.url),
+        &json!({ "init_data": init_data, "name": "Ada Lovelace", "email": "ada@example.com",
+                 "location": "SW1A 1AA", "consent": true, "consent_version": 2, "updates": false }),
+    )
+    .await;
+    assert_eq!(review["step"], "review", "{review}");
+    let signed = post(
+        &format!("{}/keep-the-unit-open/app/confirm", running.url),
+        &json!({ "init_data": init_data, "choice": review["confirm"]["data"] }),
+    )
+    .await;
+    assert_eq!(signed["step"], "signed", "{signed}");
+
+    let thanks = fake.next_reply(user as i64).await;
+    assert!(thanks.text.contains("Thank you, Ada Lovelace!"), "{}", thanks.text);
+    assert!(thanks.links.iter().any(|(label, _)| label == "Share the petition"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = fake.count_of("sendMessage") + fake.count_of("editMessageText");
+    assert_eq!(after - before, 1, "one message to the chat for the whole signing");
+
+    fake.user_says(user, "/start");
+    let welcome = fake.next_reply(user as i64).await;
+    assert!(welcome.text.contains("You signed this petition on"), "{}", welcome.text);
+    assert!(welcome.web_apps.is_empty(), "no form for someone who has signed");
+
+    // Groups keep their deep link, and are offered no form.
+    fake.user_says_in_group(-100_123, user, "/sign");
+    let group = fake.next_reply(-100_123).await;
+    assert!(group.web_apps.is_empty());
+    assert!(group.links.iter().any(|(_, url)| url.contains("t.me/PetitionTestBot?start=")), "{:?}", group.links);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_server_runs_without_any_bot_token() {
+    let database = TestDatabase::sqlite().unwrap();
+    let running = run(&database, None).await;
+    let health = reqwest::get(format!("{}/healthz", running.url)).await.unwrap();
+    assert_eq!(health.status(), reqwest::StatusCode::OK);
+    let ready = reqwest::get(format!("{}/readyz", running.url)).await.unwrap();
+    assert_eq!(ready.status(), reqwest::StatusCode::OK);
+    let page = reqwest::get(format!("{}/keep-the-unit-open", running.url)).await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Keep the human trafficking unit open"));
+    assert!(page.contains("Ask the campaign how to sign."), "no bot to link to");
+    // Without a bot there is no sign-in to check: the form refuses.
+    let refused = reqwest::Client::new()
+        .post(format!("{}/keep-the-unit-open/app/form", running.url))
+        .json(&json!({ "init_data": WebServer::init_data(1, chrono::Utc::now()) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    running.stop().await;
+}
