@@ -72,8 +72,14 @@ async fn a_signing_in_the_mini_app_costs_one_bot_message_and_the_chat_knows_it()
     let user: u64 = 7_000_001;
     fake.user_says(user, "/start");
     let welcome = fake.next_reply(user as i64).await;
-    assert_eq!(welcome.web_apps, vec![("Sign with the form".to_owned(), form_url.clone())]);
-    assert!(welcome.buttons.iter().any(|(_, data)| data == "welcome.sign"), "the conversation stays");
+    assert_eq!(
+        welcome.web_apps,
+        vec![("Sign with the form".to_owned(), form_url.clone())]
+    );
+    assert!(
+        welcome.buttons.iter().any(|(_, data)| data == "welcome.sign"),
+        "the conversation stays"
+    );
     let before = fake.count_of("sendMessage") + fake.count_of("editMessageText");
 
     let init_data = WebServer::init_data(user as i64, chrono::Utc::now());
@@ -107,7 +113,14 @@ async fn a_signing_in_the_mini_app_costs_one_bot_message_and_the_chat_knows_it()
     fake.user_says_in_group(-100_123, user, "/sign");
     let group = fake.next_reply(-100_123).await;
     assert!(group.web_apps.is_empty());
-    assert!(group.links.iter().any(|(_, url)| url.contains("t.me/PetitionTestBot?start=")), "{:?}", group.links);
+    assert!(
+        group
+            .links
+            .iter()
+            .any(|(_, url)| url.contains("t.me/PetitionTestBot?start=")),
+        "{:?}",
+        group.links
+    );
     running.stop().await;
 }
 
@@ -119,7 +132,9 @@ async fn the_web_server_runs_without_any_bot_token() {
     assert_eq!(health.status(), reqwest::StatusCode::OK);
     let ready = reqwest::get(format!("{}/readyz", running.url)).await.unwrap();
     assert_eq!(ready.status(), reqwest::StatusCode::OK);
-    let page = reqwest::get(format!("{}/keep-the-unit-open", running.url)).await.unwrap();
+    let page = reqwest::get(format!("{}/keep-the-unit-open", running.url))
+        .await
+        .unwrap();
     let page = page.text().await.unwrap();
     assert!(page.contains("Keep the human trafficking unit open"));
     assert!(page.contains("Ask the campaign how to sign."), "no bot to link to");

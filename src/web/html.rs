@@ -66,7 +66,8 @@ pub fn page(language: &str, head: &Head, body_class: &str, body: &str) -> String
     if let Some(url) = &head.url {
         writeln!(out, "<meta property=\"og:url\" content=\"{}\">", escape(url)).expect("infallible");
     }
-    out.push_str("<link rel=\"stylesheet\" href=\"/static/style.css\">\n");
+    // No icon: browsers would otherwise ask for /favicon.ico.
+    out.push_str("<link rel=\"icon\" href=\"data:,\">\n<link rel=\"stylesheet\" href=\"/static/style.css\">\n");
     for script in &head.scripts {
         writeln!(out, "<script src=\"{script}\" defer></script>").expect("infallible");
     }
