@@ -27,6 +27,9 @@ async fn a_quick_bench_run_reports_every_figure() {
         "updates_duplicated",
         "deliver_seconds_100k",
         "deliver_peak_mib_100k",
+        "web_signings_per_s",
+        "telegram_messages_per_signing_miniapp",
+        "count_json_p99_us",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
@@ -48,6 +51,11 @@ async fn a_quick_bench_run_reports_every_figure() {
         .unwrap();
     let figure = |wanted: &str| -> f64 { figures.iter().find(|(n, _)| n == wanted).unwrap().1.parse().unwrap() };
     assert_eq!(figure("updates_duplicated"), 0.0, "nobody gets an update twice");
+    assert_eq!(
+        figure("telegram_messages_per_signing_miniapp"),
+        1.0,
+        "a signing in the Mini App costs the bot one message"
+    );
     assert!(
         figure("updates_max_in_one_second_telegram") <= 30.0,
         "within Telegram's limit"

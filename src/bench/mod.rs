@@ -24,6 +24,7 @@ use crate::test_kit::TestDatabase;
 
 mod deliver;
 mod updates;
+mod web;
 
 /// How big a run is.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +45,10 @@ pub struct Scale {
     pub update_recipients: usize,
     /// Signatures in the delivery pack.
     pub delivery_signatures: usize,
+    /// Signings through the Mini App form, 1,024 clients at once.
+    pub web_signings: usize,
+    /// count.json requests timed (with `stored_for_total` signatures).
+    pub count_json_samples: usize,
 }
 
 impl Scale {
@@ -57,6 +62,8 @@ impl Scale {
         telegram_concurrency: 256,
         update_recipients: 1_000,
         delivery_signatures: 100_000,
+        web_signings: 30_000,
+        count_json_samples: 10_000,
     };
 
     /// A quick run that exercises every measurement (for tests).
@@ -69,6 +76,8 @@ impl Scale {
         telegram_concurrency: 16,
         update_recipients: 60,
         delivery_signatures: 2_000,
+        web_signings: 1_024,
+        count_json_samples: 300,
     };
 }
 
@@ -92,6 +101,8 @@ pub enum Part {
     Updates,
     /// The delivery pack for 100,000 signatures.
     Deliver,
+    /// The web server: Mini App signings, count.json latency.
+    Web,
 }
 
 /// Runs the measurements in `parts` (all when empty), passing each figure
@@ -169,6 +180,20 @@ pub async fn run(
         let figures = tokio::task::spawn_blocking(move || deliver::deliver(scale)).await??;
         report("deliver_seconds_100k", format!("{:.2}", figures.seconds));
         report("deliver_peak_mib_100k", format!("{:.0}", figures.peak_mib));
+    }
+    if wanted(Part::Web) {
+        let database = TestDatabase::sqlite()?;
+        let figures = web::signings(&database.url, scale.web_signings).await?;
+        report("web_signings_per_s", format!("{:.0}", figures.signings_per_s));
+        report(
+            "telegram_messages_per_signing_miniapp",
+            format!("{:.2}", figures.messages_per_signing),
+        );
+        let database = TestDatabase::sqlite()?;
+        let (p50, p99) =
+            web::count_json_latency(&database.url, scale.stored_for_total, scale.count_json_samples).await?;
+        report("count_json_p50_us", format!("{p50:.0}"));
+        report("count_json_p99_us", format!("{p99:.0}"));
     }
     Ok(())
 }

@@ -44,52 +44,71 @@ pub struct Snapshot {
     taken: Instant,
 }
 
-/// The snapshots of every campaign, refreshed on demand.
+/// The snapshots of every campaign, refreshed on demand: a request that
+/// finds its snapshot stale is served it while one task reads the counters
+/// again, so no reader waits for the database but the very first.
+#[derive(Default, Clone)]
+pub struct CountBoard(Arc<Board>);
+
 #[derive(Default)]
-pub struct CountBoard {
+struct Board {
     /// The latest snapshot of each campaign; readers take the lock briefly.
     snapshots: RwLock<HashMap<String, Arc<Snapshot>>>,
-    /// One refresh at a time per process: other requests meanwhile are
-    /// served the snapshot in hand, so a burst reads the counters once.
-    refreshing: tokio::sync::Mutex<()>,
+    /// One refresh at a time per process, so a burst reads the counters once.
+    refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl CountBoard {
-    /// The campaign's snapshot, read again if older than [`FRESH_FOR`].
+    /// The campaign's snapshot; one older than [`FRESH_FOR`] is served
+    /// while it is read again.
     pub async fn snapshot(
+        &self,
+        engine: &Arc<Engine>,
+        campaign: &Arc<Campaign>,
+        public_min_count: u64,
+    ) -> Result<Arc<Snapshot>, StorageError> {
+        match self.0.current(&campaign.slug) {
+            Some(snapshot) if snapshot.taken.elapsed() < FRESH_FOR => Ok(snapshot),
+            Some(stale) => {
+                if let Ok(guard) = self.0.refreshing.clone().try_lock_owned() {
+                    let (board, engine, campaign) = (self.0.clone(), engine.clone(), campaign.clone());
+                    tokio::spawn(async move {
+                        let _refreshing = guard;
+                        if let Err(error) = board.refresh(&engine, &campaign, public_min_count).await {
+                            tracing::warn!(%error, "could not read the counts for the public page");
+                        }
+                    });
+                }
+                Ok(stale)
+            }
+            None => {
+                let _refreshing = self.0.refreshing.lock().await;
+                match self.0.current(&campaign.slug) {
+                    Some(snapshot) => Ok(snapshot),
+                    None => self.0.refresh(engine, campaign, public_min_count).await,
+                }
+            }
+        }
+    }
+}
+
+impl Board {
+    fn current(&self, slug: &str) -> Option<Arc<Snapshot>> {
+        self.snapshots.read().expect("snapshots lock").get(slug).cloned()
+    }
+
+    async fn refresh(
         &self,
         engine: &Engine,
         campaign: &Arc<Campaign>,
         public_min_count: u64,
     ) -> Result<Arc<Snapshot>, StorageError> {
-        let held = self.current(&campaign.slug);
-        if let Some(snapshot) = &held
-            && snapshot.taken.elapsed() < FRESH_FOR
-        {
-            return Ok(snapshot.clone());
-        }
-        let _refresh = match (self.refreshing.try_lock(), &held) {
-            (Ok(guard), _) => guard,
-            // Someone is reading the counters already: serve what we have.
-            (Err(_), Some(snapshot)) => return Ok(snapshot.clone()),
-            (Err(_), None) => self.refreshing.lock().await,
-        };
-        // Another request may have refreshed it while this one waited.
-        if let Some(snapshot) = self.current(&campaign.slug)
-            && snapshot.taken.elapsed() < FRESH_FOR
-        {
-            return Ok(snapshot);
-        }
         let snapshot = Arc::new(read(engine, campaign, public_min_count).await?);
         self.snapshots
             .write()
             .expect("snapshots lock")
             .insert(campaign.slug.clone(), snapshot.clone());
         Ok(snapshot)
-    }
-
-    fn current(&self, slug: &str) -> Option<Arc<Snapshot>> {
-        self.snapshots.read().expect("snapshots lock").get(slug).cloned()
     }
 }
 

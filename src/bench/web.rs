@@ -1,0 +1,183 @@
+//! The web server's figures: `web_signings_per_s` (1,024 clients at once
+//! signing with the Mini App form over HTTP on loopback, each answered only
+//! once its signature is durable, with the thank-you sent to the fake
+//! Telegram as in production), `telegram_messages_per_signing_miniapp` (the
+//! bot's messages per such signing), and `count_json_p99_us` (count.json
+//! over HTTP at a million signatures while signings stream in).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use serde_json::{Value, json};
+
+use super::{seed, settings, sign_once, verify_stored};
+use crate::adapter::FollowUp;
+use crate::config::WebSettings;
+use crate::messages::Language;
+use crate::startup::App;
+use crate::telegram::ThanksInChat;
+use crate::test_kit::fake_telegram::{BOT_USERNAME, FakeTelegram, TOKEN};
+use crate::test_kit::web::WebServer;
+
+/// Clients signing at once.
+const CLIENTS: usize = 1_024;
+
+/// The figures of one run.
+pub(super) struct WebFigures {
+    pub(super) signings_per_s: f64,
+    pub(super) messages_per_signing: f64,
+}
+
+fn web_settings() -> WebSettings {
+    WebSettings {
+        public_url: "https://petition.example.org".to_owned(),
+        // Every bench client comes from 127.0.0.1.
+        requests_burst: u32::MAX,
+        requests_per_second: u32::MAX,
+        ..WebSettings::default()
+    }
+}
+
+/// `count` signings through the Mini App's two requests.
+pub(super) async fn signings(url: &str, count: usize) -> anyhow::Result<WebFigures> {
+    let app = App::build(settings(url)).await?;
+    let engine = app.engine.clone();
+    let fake = FakeTelegram::start().await;
+    let bot = teloxide::Bot::new(TOKEN).set_api_url(fake.url.clone());
+    let follow_up: Arc<dyn FollowUp> = Arc::new(ThanksInChat::new(bot, BOT_USERNAME.to_owned(), Language::English));
+    let server = WebServer::start(engine.clone(), web_settings(), Some(follow_up)).await;
+    let slug = engine.campaigns().default_campaign().slug.clone();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CLIENTS)
+        .build()
+        .context("an HTTP client")?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (client, next, base, slug) = (client.clone(), next.clone(), server.url.clone(), slug.clone());
+            let now = engine.clock().now();
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= count {
+                        return Ok::<_, anyhow::Error>(());
+                    }
+                    sign_in_the_form(&client, &base, &slug, n, now).await?;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await??;
+    }
+    let elapsed = started.elapsed();
+    verify_stored(engine.storage().as_ref(), &engine, count).await?;
+    // The thank-yous go out after each answer; wait for the last of them.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while fake.count_of("sendMessage") < count && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let messages = fake.count_of("sendMessage") + fake.count_of("editMessageText");
+    server.stop().await;
+    engine.storage().close().await;
+    Ok(WebFigures {
+        signings_per_s: count as f64 / elapsed.as_secs_f64(),
+        messages_per_signing: messages as f64 / count as f64,
+    })
+}
+
+/// One supporter's form, review and confirm; fails unless thanked.
+async fn sign_in_the_form(
+    client: &reqwest::Client,
+    base: &str,
+    slug: &str,
+    n: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let user = 1_000_000 + n as i64;
+    let init_data = WebServer::init_data(user, now);
+    let postcode = ["SW1A 1AA", "N1 9GU", "E1 6AN", "M1 1AE", "B33 8TH"][n % 5];
+    let review: Value = client
+        .post(format!("{base}/{slug}/app/form"))
+        .json(
+            &json!({ "init_data": init_data, "name": "Bench Signer", "email": format!("web{n}@example.org"),
+                       "location": postcode, "consent": true, "consent_version": 2, "updates": false }),
+        )
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(
+        review["step"] == "review",
+        "supporter {n} was not shown the review: {review}"
+    );
+    let signed: Value = client
+        .post(format!("{base}/{slug}/app/confirm"))
+        .json(&json!({ "init_data": init_data, "choice": review["confirm"]["data"] }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(signed["step"] == "signed", "supporter {n} was not thanked: {signed}");
+    Ok(())
+}
+
+/// count.json latency percentiles over HTTP, in microseconds, with `stored`
+/// signatures and signings streaming in.
+pub(super) async fn count_json_latency(url: &str, stored: usize, samples: usize) -> anyhow::Result<(f64, f64)> {
+    let app = App::build(settings(url)).await?;
+    let engine = app.engine.clone();
+    let storage = engine.storage().clone();
+    seed(&storage, stored).await?;
+    let server = WebServer::start(engine.clone(), web_settings(), None).await;
+    let slug = engine.campaigns().default_campaign().slug.clone();
+    let streaming = Arc::new(AtomicBool::new(true));
+    let next = Arc::new(AtomicUsize::new(stored));
+    let signers: Vec<_> = (0..64)
+        .map(|_| {
+            let (engine, next, streaming) = (engine.clone(), next.clone(), streaming.clone());
+            tokio::spawn(async move {
+                while streaming.load(Ordering::Relaxed) {
+                    sign_once(&engine, next.fetch_add(1, Ordering::Relaxed)).await?;
+                }
+                Ok::<_, anyhow::Error>(())
+            })
+        })
+        .collect();
+    let client = reqwest::Client::new();
+    let url = format!("{}/{slug}/count.json", server.url);
+    // The first request reads the counters; the figure is the steady state.
+    client.get(&url).send().await?.bytes().await?;
+    let mut timings = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let started = Instant::now();
+        let response = client.get(&url).send().await?;
+        ensure!(
+            response.status().is_success(),
+            "count.json answered {}",
+            response.status()
+        );
+        let count: Value = response.json().await?;
+        timings.push(started.elapsed());
+        ensure!(
+            count["signature_count"]
+                .as_u64()
+                .is_some_and(|total| total >= stored as u64),
+            "count.json went backwards: {}",
+            count["signature_count"]
+        );
+    }
+    streaming.store(false, Ordering::Relaxed);
+    for signer in signers {
+        signer.await??;
+    }
+    server.stop().await;
+    engine.storage().close().await;
+    timings.sort_unstable();
+    let percentile = |p: f64| timings[((timings.len() as f64 * p) as usize).min(timings.len() - 1)];
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    Ok((micros(percentile(0.50)), micros(percentile(0.99))))
+}
