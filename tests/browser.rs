@@ -126,6 +126,12 @@ async fn the_page_counts_live_and_the_mini_app_signs_in_a_real_browser() {
         );
     }
     assert_eq!(seen["forged_form_visible"], false);
+    assert_eq!(
+        seen["tab_order"],
+        json!(["name", "email", "location", "consent", "updates", "review-button"]),
+        "the form is used by keyboard in reading order"
+    );
+    assert_eq!(seen["consent_ticked_by_keyboard"], true);
     assert_eq!(seen["without_sign_in_refused"], true);
     assert_eq!(
         seen["console_errors"],

@@ -119,8 +119,30 @@ try {
     const page = await phone.newPage();
     await page.goto(appUrl(initData));
     await page.waitForSelector("#form", { state: "visible" });
-    await fill(page, { name: "Mallory Example", email: "mallory@example.com", location: "SW1A 1AA", consent: true });
-    await page.click("#review-button");
+    if (what === "forged") {
+      // The form by keyboard alone: Tab through it, type, tick with Space,
+      // send with Enter.
+      const order = [];
+      for (let i = 0; i < 6; i++) {
+        await page.keyboard.press("Tab");
+        order.push(await page.evaluate(() => document.activeElement && document.activeElement.id));
+      }
+      seen.tab_order = order;
+      await page.focus("#name");
+      await page.keyboard.type("Mallory Example");
+      await page.keyboard.press("Tab");
+      await page.keyboard.type("mallory@example.com");
+      await page.keyboard.press("Tab");
+      await page.keyboard.type("SW1A 1AA");
+      await page.keyboard.press("Tab");
+      await page.keyboard.press("Space");
+      seen.consent_ticked_by_keyboard = await page.isChecked("#consent");
+      await page.focus("#location");
+      await page.keyboard.press("Enter");
+    } else {
+      await fill(page, { name: "Mallory Example", email: "mallory@example.com", location: "SW1A 1AA", consent: true });
+      await page.click("#review-button");
+    }
     await page.waitForSelector("#refused", { state: "visible" });
     seen[what + "_refused"] = await page.textContent("#refused-text");
     seen[what + "_form_visible"] = await page.isVisible("#form");
