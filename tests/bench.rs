@@ -27,6 +27,7 @@ async fn a_quick_bench_run_reports_every_figure() {
         "updates_duplicated",
         "deliver_seconds_100k",
         "deliver_peak_mib_100k",
+        "stats_p99_ms",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }

@@ -23,6 +23,7 @@ use crate::storage::Storage;
 use crate::test_kit::TestDatabase;
 
 mod deliver;
+mod stats;
 mod updates;
 
 /// How big a run is.
@@ -44,6 +45,10 @@ pub struct Scale {
     pub update_recipients: usize,
     /// Signatures in the delivery pack.
     pub delivery_signatures: usize,
+    /// Signatures stored before `stats` latency is measured.
+    pub stored_for_stats: usize,
+    /// `stats` calls timed.
+    pub stats_samples: usize,
 }
 
 impl Scale {
@@ -57,6 +62,8 @@ impl Scale {
         telegram_concurrency: 256,
         update_recipients: 1_000,
         delivery_signatures: 100_000,
+        stored_for_stats: 1_000_000,
+        stats_samples: 100,
     };
 
     /// A quick run that exercises every measurement (for tests).
@@ -69,6 +76,8 @@ impl Scale {
         telegram_concurrency: 16,
         update_recipients: 60,
         delivery_signatures: 2_000,
+        stored_for_stats: 5_000,
+        stats_samples: 20,
     };
 }
 
@@ -92,6 +101,8 @@ pub enum Part {
     Updates,
     /// The delivery pack for 100,000 signatures.
     Deliver,
+    /// `stats` latency at a million signatures.
+    Stats,
 }
 
 /// Runs the measurements in `parts` (all when empty), passing each figure
@@ -169,6 +180,11 @@ pub async fn run(
         let figures = tokio::task::spawn_blocking(move || deliver::deliver(scale)).await??;
         report("deliver_seconds_100k", format!("{:.2}", figures.seconds));
         report("deliver_peak_mib_100k", format!("{:.0}", figures.peak_mib));
+    }
+    if wanted(Part::Stats) {
+        let database = TestDatabase::sqlite()?;
+        let p99 = stats::stats_p99_ms(&database.url, scale.stored_for_stats, scale.stats_samples).await?;
+        report("stats_p99_ms", format!("{p99:.1}"));
     }
     Ok(())
 }
