@@ -38,9 +38,17 @@ const BULK_SIGNATURES: &str = "
         CASE WHEN i % 100 = 99 THEN 'held' ELSE 'counted' END, CASE WHEN i % 100 = 99 THEN $5 END, 'example.org'
     FROM n";
 
-/// The 99th percentile of `samples` `stats` calls, in milliseconds, with
-/// `signatures` stored.
-pub(super) async fn stats_p99_ms(url: &str, signatures: usize, samples: usize) -> anyhow::Result<f64> {
+/// What the run measured.
+pub(super) struct StatsFigures {
+    /// The 99th percentile of the `stats` calls, in milliseconds.
+    pub(super) p99_ms: f64,
+    /// How long the recount that built the counters took (start-up runs
+    /// one too), in seconds.
+    pub(super) recount_s: f64,
+}
+
+/// Times `samples` `stats` calls with `signatures` stored.
+pub(super) async fn stats_latency(url: &str, signatures: usize, samples: usize) -> anyhow::Result<StatsFigures> {
     let app = App::build(settings(url)).await?;
     let storage = app.engine.storage().clone();
     let campaign = app.engine.campaigns().default_campaign().clone();
@@ -58,7 +66,10 @@ pub(super) async fn stats_p99_ms(url: &str, signatures: usize, samples: usize) -
         pool.close().await;
     }
     let counted = (0..signatures).filter(|i| i % 100 != 99).count() as u64;
-    for recount in storage.recount().await? {
+    let recounting = Instant::now();
+    let recounted = storage.recount().await?;
+    let recount_s = recounting.elapsed().as_secs_f64();
+    for recount in recounted {
         if recount.campaign == campaign.slug {
             ensure!(recount.counted_total == counted, "{recount:?}");
         }
@@ -78,7 +89,10 @@ pub(super) async fn stats_p99_ms(url: &str, signatures: usize, samples: usize) -
     storage.close().await;
     timings.sort_unstable();
     let p99 = timings[((timings.len() as f64 * 0.99) as usize).min(timings.len() - 1)];
-    Ok(as_ms(p99))
+    Ok(StatsFigures {
+        p99_ms: as_ms(p99),
+        recount_s,
+    })
 }
 
 fn as_ms(duration: Duration) -> f64 {

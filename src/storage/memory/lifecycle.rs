@@ -98,7 +98,10 @@ impl LifecycleStore for MemoryStorage {
             // The databases forget the breakdown of referral codes with them.
             if let (Some(code), SignatureStatus::Counted) = (&signature.referral_code, signature.status) {
                 let key = (campaign.to_owned(), REFERRAL, code.as_str().to_owned());
-                *state.breakdowns.entry(key).or_default() -= 1;
+                *state.breakdowns.entry(key.clone()).or_default() -= 1;
+                if state.breakdowns[&key] <= 0 {
+                    state.breakdowns.remove(&key);
+                }
             }
             signature.identity = Identity::new(signature.identity.platform, format!("anonymised-{n}"));
             signature.name = crate::domain::SignerName::from_trusted(String::new());

@@ -83,9 +83,12 @@ fn count_under(breakdowns: &mut Breakdowns, signature: &Signature, by: i64) {
     let mut deltas = Deltas::default();
     deltas.add(super::breakdowns::of_signature(signature), by);
     for (campaign, dimension, label, change) in deltas.rows() {
-        *breakdowns
-            .entry((campaign.to_owned(), dimension, label.to_owned()))
-            .or_default() += change;
+        let key = (campaign.to_owned(), dimension, label.to_owned());
+        *breakdowns.entry(key.clone()).or_default() += change;
+        // As the databases do, a counter taken down to nothing goes.
+        if breakdowns[&key] <= 0 {
+            breakdowns.remove(&key);
+        }
     }
 }
 

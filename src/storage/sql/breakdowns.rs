@@ -43,9 +43,26 @@ pub(crate) async fn add_to_breakdowns<D: Dialect>(
     let rows = serde_json::to_string(&deltas.rows()).expect("rows of strings and numbers serialise");
     Sql::<D>::new(D::ADD_TO_BREAKDOWNS)
         .text(&rows)
-        .execute(connection)
+        .execute(&mut *connection)
         .await
         .map_err(db("adjusting the breakdowns"))?;
+    // A counter taken down to nothing goes: a withdrawn signer's district
+    // must not stay on the disk under a count of zero. Only the campaigns
+    // whose totals row this writer holds (see `Dialect::ADD_TO_BREAKDOWNS`).
+    let mut lowered: Vec<&str> = deltas
+        .rows()
+        .into_iter()
+        .filter(|(_, _, _, change)| *change < 0)
+        .map(|(campaign, ..)| campaign)
+        .collect();
+    lowered.dedup();
+    for campaign in lowered {
+        Sql::<D>::new("DELETE FROM campaign_breakdowns WHERE campaign = $1 AND count <= 0")
+            .text(campaign)
+            .execute(&mut *connection)
+            .await
+            .map_err(db("clearing empty breakdowns"))?;
+    }
     Ok(())
 }
 
@@ -192,8 +209,8 @@ pub(super) async fn recount_breakdowns<D: Dialect>(
             );
         }
     }
-    add_to_breakdowns::<D>(connection, &deltas).await?;
-    Sql::<D>::new("DELETE FROM campaign_breakdowns WHERE count = 0")
+    add_to_breakdowns::<D>(&mut *connection, &deltas).await?;
+    Sql::<D>::new("DELETE FROM campaign_breakdowns WHERE count <= 0")
         .execute(connection)
         .await
         .map_err(db("clearing empty breakdowns"))?;
