@@ -251,8 +251,13 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
                     String::new()
                 };
                 let drift = if recount.drifted() {
+                    let mended = match recount.breakdowns_mended {
+                        0 => String::new(),
+                        1 => ", and 1 breakdown counter was mended".to_owned(),
+                        n => format!(", and {} breakdown counters were mended", organiser::thousands(n)),
+                    };
                     format!(
-                        "drift corrected: the stored total was {} and held {}",
+                        "drift corrected: the stored total was {} and held {}{mended}",
                         organiser::thousands(recount.stored_total),
                         organiser::thousands(recount.stored_held)
                     )

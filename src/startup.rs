@@ -109,6 +109,7 @@ impl App {
                     counted_total = recount.counted_total,
                     stored_held = recount.stored_held,
                     counted_held = recount.counted_held,
+                    breakdowns_mended = recount.breakdowns_mended,
                     "counters had drifted from the signatures; corrected"
                 );
             }

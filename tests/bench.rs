@@ -30,6 +30,7 @@ async fn a_quick_bench_run_reports_every_figure() {
         "web_signings_per_s",
         "telegram_messages_per_signing_miniapp",
         "count_json_p99_us",
+        "stats_p99_ms",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }

@@ -23,6 +23,7 @@ use crate::storage::Storage;
 use crate::test_kit::TestDatabase;
 
 mod deliver;
+mod stats;
 mod updates;
 mod web;
 
@@ -49,6 +50,10 @@ pub struct Scale {
     pub web_signings: usize,
     /// count.json requests timed (with `stored_for_total` signatures).
     pub count_json_samples: usize,
+    /// Signatures stored before `stats` latency is measured.
+    pub stored_for_stats: usize,
+    /// `stats` calls timed.
+    pub stats_samples: usize,
 }
 
 impl Scale {
@@ -64,6 +69,8 @@ impl Scale {
         delivery_signatures: 100_000,
         web_signings: 30_000,
         count_json_samples: 10_000,
+        stored_for_stats: 1_000_000,
+        stats_samples: 100,
     };
 
     /// A quick run that exercises every measurement (for tests).
@@ -78,6 +85,8 @@ impl Scale {
         delivery_signatures: 2_000,
         web_signings: 1_024,
         count_json_samples: 300,
+        stored_for_stats: 5_000,
+        stats_samples: 20,
     };
 }
 
@@ -103,6 +112,8 @@ pub enum Part {
     Deliver,
     /// The web server: Mini App signings, count.json latency.
     Web,
+    /// `stats` latency at a million signatures.
+    Stats,
 }
 
 /// Runs the measurements in `parts` (all when empty), passing each figure
@@ -194,6 +205,12 @@ pub async fn run(
             web::count_json_latency(&database.url, scale.stored_for_total, scale.count_json_samples).await?;
         report("count_json_p50_us", format!("{p50:.0}"));
         report("count_json_p99_us", format!("{p99:.0}"));
+    }
+    if wanted(Part::Stats) {
+        let database = TestDatabase::sqlite()?;
+        let figures = stats::stats_latency(&database.url, scale.stored_for_stats, scale.stats_samples).await?;
+        report("stats_p99_ms", format!("{:.1}", figures.p99_ms));
+        report("stats_recount_s", format!("{:.1}", figures.recount_s));
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! in the same transaction as the write, so concurrent or repeated
 //! submissions cannot create two signatures.
 
+pub(crate) mod breakdowns;
 mod cache;
 mod connections;
 mod database;

@@ -313,11 +313,14 @@ pub struct Recount {
     pub stored_held: u64,
     /// The held count counted from the signatures.
     pub counted_held: u64,
+    /// Breakdown counters (one platform's, district's, country's, referral
+    /// code's or day's count) that were wrong, and were mended.
+    pub breakdowns_mended: u64,
 }
 
 impl Recount {
     /// Whether the stored counters had drifted.
     pub fn drifted(&self) -> bool {
-        self.stored_total != self.counted_total || self.stored_held != self.counted_held
+        self.stored_total != self.counted_total || self.stored_held != self.counted_held || self.breakdowns_mended > 0
     }
 }

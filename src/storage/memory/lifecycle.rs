@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use super::MemoryStorage;
 use super::updates::{queue, signers_reached};
 use crate::domain::Identity;
+use crate::storage::breakdowns::REFERRAL;
 use crate::storage::lifecycle::{Lifecycle, LifecycleStore, Reopening};
-use crate::storage::{AuditEntry, NewUpdate, StorageResult};
+use crate::storage::{AuditEntry, NewUpdate, SignatureStatus, StorageResult};
 
 #[async_trait]
 impl LifecycleStore for MemoryStorage {
@@ -85,7 +86,8 @@ impl LifecycleStore for MemoryStorage {
     }
 
     async fn anonymise(&self, campaign: &str, at: DateTime<Utc>) -> StorageResult<u64> {
-        let mut state = self.state()?;
+        let mut guard = self.state()?;
+        let state = &mut *guard;
         let mut anonymised = 0;
         let mut forgotten = Vec::new();
         for (n, signature) in state.signatures.iter_mut().enumerate() {
@@ -93,6 +95,14 @@ impl LifecycleStore for MemoryStorage {
                 continue;
             }
             forgotten.push(signature.identity.clone());
+            // The databases forget the breakdown of referral codes with them.
+            if let (Some(code), SignatureStatus::Counted) = (&signature.referral_code, signature.status) {
+                let key = (campaign.to_owned(), REFERRAL, code.as_str().to_owned());
+                *state.breakdowns.entry(key.clone()).or_default() -= 1;
+                if state.breakdowns[&key] <= 0 {
+                    state.breakdowns.remove(&key);
+                }
+            }
             signature.identity = Identity::new(signature.identity.platform, format!("anonymised-{n}"));
             signature.name = crate::domain::SignerName::from_trusted(String::new());
             signature.email = None;

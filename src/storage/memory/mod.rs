@@ -15,6 +15,7 @@ mod milestones;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::breakdowns::Deltas;
 use super::{
     Anomaly, AuditEntry, ConnectionLog, ConversationStore, DuplicateMatch, NewSignature, PriorSignature, ReviewAction,
     ReviewStore, SecretStore, Selection, SignOutcome, Signature, SignatureStatus, SignatureStore, Storage,
@@ -43,6 +44,8 @@ struct State {
     signatures: Vec<Signature>,
     /// Per campaign: (counted, held).
     totals: HashMap<String, (u64, u64)>,
+    /// The breakdown counters, as the databases keep them.
+    breakdowns: Breakdowns,
     consent_wordings: HashMap<(String, u32), String>,
     attempts: Vec<(String, Identity, DateTime<Utc>)>,
     audit: Vec<AuditEntry>,
@@ -68,6 +71,24 @@ impl MemoryStorage {
             return Err(StorageError::WriterStopped);
         }
         Ok(self.state.lock().expect("memory storage lock poisoned"))
+    }
+}
+
+/// Per campaign, dimension and label: a breakdown counter (see
+/// `storage::breakdowns`).
+type Breakdowns = HashMap<(String, &'static str, String), i64>;
+
+/// Adds `by` to every breakdown counter a counted signature is counted under.
+fn count_under(breakdowns: &mut Breakdowns, signature: &Signature, by: i64) {
+    let mut deltas = Deltas::default();
+    deltas.add(super::breakdowns::of_signature(signature), by);
+    for (campaign, dimension, label, change) in deltas.rows() {
+        let key = (campaign.to_owned(), dimension, label.to_owned());
+        *breakdowns.entry(key.clone()).or_default() += change;
+        // As the databases do, a counter taken down to nothing goes.
+        if breakdowns[&key] <= 0 {
+            breakdowns.remove(&key);
+        }
     }
 }
 
@@ -166,6 +187,11 @@ impl SignatureStore for MemoryStorage {
             created_at: signature.created_at,
             status: signature.hold.map_or(SignatureStatus::Counted, SignatureStatus::Held),
         });
+        if signature.hold.is_none() {
+            let state = &mut *state;
+            let stored = state.signatures.last().expect("just stored");
+            count_under(&mut state.breakdowns, stored, 1);
+        }
         let counters = state.counters(campaign);
         match signature.hold {
             Some(_) => counters.1 += 1,
@@ -197,6 +223,9 @@ impl SignatureStore for MemoryStorage {
             return Ok(None);
         };
         let withdrawn = state.signatures.remove(index);
+        if withdrawn.status == SignatureStatus::Counted {
+            count_under(&mut state.breakdowns, &withdrawn, -1);
+        }
         let counters = state.counters(campaign);
         match withdrawn.status {
             SignatureStatus::Counted => counters.0 -= 1,

@@ -2,16 +2,17 @@
 //! anomalies, recount and reports, with the databases' rules: counters move
 //! with the signatures they count, in one step.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{MemoryStorage, State};
+use super::{Breakdowns, MemoryStorage, State, count_under};
 use crate::domain::Dimension;
 use crate::storage::{
     Anomaly, AuditEntry, ExportRow, HeldSummary, Matched, Recount, ReportStore, ReviewAction, ReviewOutcome,
-    ReviewStore, Selection, Signature, SignatureStatus, Stats, StorageResult, Tally, VelocityCount,
+    ReviewStore, Selection, Signature, SignatureStatus, Stats, StorageResult, Tally, VelocityCount, breakdowns,
+    every_day,
 };
 
 impl State {
@@ -111,11 +112,13 @@ impl ReviewStore for MemoryStorage {
         action: ReviewAction,
         audit: &AuditEntry,
     ) -> StorageResult<ReviewOutcome> {
-        let mut state = self.state()?;
+        let mut guard = self.state()?;
+        let state = &mut *guard;
         let chosen: Vec<usize> = state.selected(campaign, selection).collect();
         let mut moved = Matched::default();
         for index in chosen {
             let signature = &mut state.signatures[index];
+            let was_counted = signature.status == SignatureStatus::Counted;
             signature.status = match (signature.status, action) {
                 (SignatureStatus::Held(_), ReviewAction::Release) => {
                     moved.held += 1;
@@ -131,6 +134,11 @@ impl ReviewStore for MemoryStorage {
                 }
                 (unchanged, _) => unchanged,
             };
+            match (was_counted, signature.status == SignatureStatus::Counted) {
+                (false, true) => count_under(&mut state.breakdowns, signature, 1),
+                (true, false) => count_under(&mut state.breakdowns, signature, -1),
+                _ => {}
+            }
         }
         let counters = state.counters(campaign);
         match action {
@@ -235,11 +243,23 @@ impl ReviewStore for MemoryStorage {
 
     async fn recount(&self) -> StorageResult<Vec<Recount>> {
         let mut state = self.state()?;
+        let mut rebuilt = Breakdowns::default();
+        for signature in state.signatures.iter().filter(|s| s.status == SignatureStatus::Counted) {
+            count_under(&mut rebuilt, signature, 1);
+        }
+        let mut mended: HashMap<String, u64> = HashMap::new();
+        let keys: HashSet<_> = rebuilt.keys().chain(state.breakdowns.keys()).collect();
+        for key in keys {
+            if rebuilt.get(key).copied().unwrap_or(0) != state.breakdowns.get(key).copied().unwrap_or(0) {
+                *mended.entry(key.0.clone()).or_default() += 1;
+            }
+        }
         let mut campaigns: Vec<String> = state
             .totals
             .keys()
             .cloned()
             .chain(state.signatures.iter().map(|s| s.campaign.clone()))
+            .chain(mended.keys().cloned())
             .collect();
         campaigns.sort();
         campaigns.dedup();
@@ -256,6 +276,7 @@ impl ReviewStore for MemoryStorage {
             let held = of(|status| matches!(status, SignatureStatus::Held(_)));
             let (stored_total, stored_held) = std::mem::replace(state.counters(&campaign), (counted, held));
             report.push(Recount {
+                breakdowns_mended: mended.get(&campaign).copied().unwrap_or(0),
                 campaign,
                 stored_total,
                 counted_total: counted,
@@ -263,6 +284,7 @@ impl ReviewStore for MemoryStorage {
                 counted_held: held,
             });
         }
+        state.breakdowns = rebuilt;
         Ok(report)
     }
 }
@@ -271,32 +293,32 @@ impl ReviewStore for MemoryStorage {
 impl ReportStore for MemoryStorage {
     async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
         let state = self.state()?;
-        let counted: Vec<&Signature> = state
-            .signatures
-            .iter()
-            .filter(|s| s.campaign == campaign && s.status == SignatureStatus::Counted)
+        // From the counters, as the databases read them.
+        let of = |dimension: &str, limit: usize| {
+            let mut tallies: Vec<Tally> = state
+                .breakdowns
+                .iter()
+                .filter(|((c, d, _), count)| c == campaign && *d == dimension && **count > 0)
+                .map(|((_, _, label), count)| Tally::new(label.clone(), *count as u64))
+                .collect();
+            tallies.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+            tallies.truncate(limit);
+            tallies
+        };
+        let days = of(breakdowns::DAY, usize::MAX)
+            .into_iter()
+            .filter_map(|t| Some((NaiveDate::parse_from_str(&t.label, "%Y-%m-%d").ok()?, t.count)))
             .collect();
         let (total, held) = state.totals.get(campaign).copied().unwrap_or_default();
-        let by_day = since
-            .iter_days()
-            .take_while(|day| *day <= today)
-            .map(|day| {
-                let count = counted.iter().filter(|s| s.created_at.date_naive() == day).count();
-                Tally::new(day.format("%Y-%m-%d").to_string(), count as u64)
-            })
-            .collect();
         Ok(Stats {
             campaign: campaign.to_owned(),
             total,
             held,
-            by_platform: tally(counted.iter().map(|s| s.identity.platform.as_str()), usize::MAX),
-            by_day,
-            by_district: tally(counted.iter().filter_map(|s| s.location.district()), usize::MAX),
-            by_country: tally(counted.iter().filter_map(|s| s.location.country()), usize::MAX),
-            top_referral_codes: tally(
-                counted.iter().filter_map(|s| Some(s.referral_code.as_ref()?.as_str())),
-                10,
-            ),
+            by_platform: of(breakdowns::PLATFORM, usize::MAX),
+            by_day: every_day(since, today, days),
+            by_district: of(breakdowns::DISTRICT, usize::MAX),
+            by_country: of(breakdowns::COUNTRY, usize::MAX),
+            top_referral_codes: of(breakdowns::REFERRAL, 10),
         })
     }
 

@@ -79,9 +79,14 @@ impl Dialect for Postgres {
         pool.begin().boxed()
     }
 
-    const COUNTED_BY_DAY: &'static str =
-        "SELECT to_char((created_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, COUNT(*) AS count
-         FROM signatures WHERE campaign = $1 AND status = 'counted' AND created_at >= $2 GROUP BY day";
+    const COUNTED_BY_DAY: &'static str = "SELECT campaign, 'day' AS dimension,
+             to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS label, COUNT(*) AS count
+         FROM signatures WHERE status = 'counted' GROUP BY campaign, label";
+    // Every writer takes its campaign's `campaign_totals` row before any of
+    // its breakdown rows, so writers of both never deadlock.
+    const ADD_TO_BREAKDOWNS: &'static str = "INSERT INTO campaign_breakdowns (campaign, dimension, label, count)
+         SELECT value ->> 0, value ->> 1, value ->> 2, (value ->> 3)::bigint FROM jsonb_array_elements($1::jsonb) AS value
+         ON CONFLICT (campaign, dimension, label) DO UPDATE SET count = campaign_breakdowns.count + excluded.count";
 
     // Locked until the recount commits, so no signature batch adds to a
     // counter between its reading and its correction.

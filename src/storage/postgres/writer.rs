@@ -161,7 +161,9 @@ async fn already_signed(
 ///   platform, platform user id and time.
 ///
 /// A signature that is stored ends its signer's conversation and adds to its
-/// campaign's counters, in the same transaction. Signatures turned away by a
+/// campaign's counters (the total, or held, and if counted one breakdown
+/// counter per dimension, one upsert per counter the batch touches), in the
+/// same transaction. Signatures turned away by a
 /// unique constraint (already signed, or a share code collision) change
 /// nothing; `apply` finds out which. Returns each stored signature's share
 /// code and its campaign's total after the batch. Counter rows are taken in
@@ -180,7 +182,8 @@ WITH saved AS (
         (value ->> 12)::timestamptz, value ->> 13, value ->> 14, value ->> 15
     FROM jsonb_array_elements($7::jsonb) AS value
     ON CONFLICT DO NOTHING
-    RETURNING campaign, platform, platform_user_id, share_code, status
+    RETURNING campaign, platform, platform_user_id, share_code, status, postcode_district, country, referral_code,
+        created_at
 ), ended AS (
     DELETE FROM conversations
     WHERE (platform, platform_user_id) IN (
@@ -198,6 +201,17 @@ WITH saved AS (
     ON CONFLICT (campaign) DO UPDATE
         SET total = campaign_totals.total + excluded.total, held = campaign_totals.held + excluded.held
     RETURNING campaign, total
+), broken_down AS (
+    -- Waits for `counted` (the subquery reads all of it), so the totals row
+    -- is taken before any breakdown row, as every writer takes them.
+    INSERT INTO campaign_breakdowns (campaign, dimension, label, count)
+    SELECT campaign, labels.dimension, labels.label, count(*) FROM stored
+    CROSS JOIN LATERAL (VALUES ('platform', platform), ('district', postcode_district), ('country', country),
+        ('referral', referral_code), ('day', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')))
+        AS labels (dimension, label)
+    WHERE status = 'counted' AND labels.label IS NOT NULL AND (SELECT count(*) FROM counted) >= 0
+    GROUP BY campaign, labels.dimension, labels.label ORDER BY campaign, labels.dimension, labels.label
+    ON CONFLICT (campaign, dimension, label) DO UPDATE SET count = campaign_breakdowns.count + excluded.count
 )
 SELECT stored.share_code, counted.total FROM stored JOIN counted USING (campaign)";
 

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sqlx::Pool;
 
+use super::breakdowns::{add_to_breakdowns, label_columns, labels_of_row, recount_breakdowns};
 use super::{Dialect, Sql, count};
 use crate::domain::Identity;
+use crate::storage::breakdowns::Deltas;
 use crate::storage::erasure::Eraser;
 use crate::storage::{Recount, StorageError, StorageResult, db};
 
@@ -110,9 +112,10 @@ impl<D: Dialect> General<D> {
     /// total, or `None` if there was nothing to delete.
     pub(crate) async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>> {
         let mut tx = self.write("starting a withdrawal").await?;
-        let deleted = Sql::<D>::new(
-            "DELETE FROM signatures WHERE campaign = $1 AND platform = $2 AND platform_user_id = $3 RETURNING status",
-        )
+        let deleted = Sql::<D>::new(concat!(
+            "DELETE FROM signatures WHERE campaign = $1 AND platform = $2 AND platform_user_id = $3 RETURNING status, ",
+            label_columns!()
+        ))
         .text(campaign)
         .text(who.platform.as_str())
         .text(&who.user_id)
@@ -132,6 +135,12 @@ impl<D: Dialect> General<D> {
         .fetch_one(&mut tx)
         .await
         .map_err(db("uncounting a signature"))?;
+        // After the totals row, as every writer takes them.
+        if status == "counted" {
+            let mut deltas = Deltas::default();
+            deltas.add(labels_of_row::<D>(campaign, &deleted)?, -1);
+            add_to_breakdowns::<D>(&mut tx, &deltas).await?;
+        }
         Sql::<D>::new("DELETE FROM conversations WHERE platform = $1 AND platform_user_id = $2")
             .text(who.platform.as_str())
             .text(&who.user_id)
@@ -213,7 +222,8 @@ impl<D: Dialect> General<D> {
         Ok(count::<D>(&row, "count"))
     }
 
-    /// See [`crate::storage::ReviewStore::recount`].
+    /// See [`crate::storage::ReviewStore::recount`]: the totals and the
+    /// breakdown counters, in one transaction.
     pub(crate) async fn recount(&self) -> StorageResult<Vec<Recount>> {
         let mut tx = self.write("starting a recount").await?;
         let stored: HashMap<String, (u64, u64)> = Sql::<D>::new(D::COUNTERS_FOR_RECOUNT)
@@ -244,7 +254,8 @@ impl<D: Dialect> General<D> {
             )
         })
         .collect();
-        let mut campaigns: Vec<&String> = stored.keys().chain(counted.keys()).collect();
+        let mended = recount_breakdowns::<D>(&mut tx).await?;
+        let mut campaigns: Vec<&String> = stored.keys().chain(counted.keys()).chain(mended.keys()).collect();
         campaigns.sort_unstable();
         campaigns.dedup();
         let mut report = Vec::with_capacity(campaigns.len());
@@ -267,6 +278,7 @@ impl<D: Dialect> General<D> {
                 counted_total,
                 stored_held,
                 counted_held,
+                breakdowns_mended: mended.get(campaign).copied().unwrap_or(0),
             });
         }
         self.commit(tx, "committing a recount").await?;

@@ -4,11 +4,13 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+use super::breakdowns::add_to_breakdowns;
 use super::review::insert_audit;
 use super::rows::platform_of;
 use super::updates::{Recipients, insert_update};
 use super::{Dialect, General, Sql, count};
 use crate::domain::{Identity, Platform};
+use crate::storage::breakdowns::{Deltas, REFERRAL};
 use crate::storage::lifecycle::{Lifecycle, Reopening};
 use crate::storage::{AuditEntry, NewUpdate, StorageResult, db};
 
@@ -119,6 +121,30 @@ impl<D: Dialect> General<D> {
     /// conversations deleted, for a storage that keeps them in memory.
     pub(crate) async fn anonymise(&self, campaign: &str, at: DateTime<Utc>) -> StorageResult<(u64, Vec<Identity>)> {
         let mut tx = self.write("anonymising a campaign").await?;
+        // Referral codes are forgotten with the rest, so the breakdown of
+        // them goes too; the others stay as they are. The totals row first,
+        // as every writer takes it before breakdown rows (this changes
+        // nothing in it).
+        Sql::<D>::new("UPDATE campaign_totals SET total = total WHERE campaign = $1")
+            .text(campaign)
+            .execute(&mut tx)
+            .await
+            .map_err(db("locking the counters"))?;
+        let referrals = Sql::<D>::new(
+            "SELECT referral_code, COUNT(*) AS count FROM signatures
+             WHERE campaign = $1 AND status = 'counted' AND referral_code IS NOT NULL
+             AND platform_user_id NOT LIKE 'anonymised-%' GROUP BY referral_code",
+        )
+        .text(campaign)
+        .fetch_all(&mut tx)
+        .await
+        .map_err(db("counting referrals to forget"))?;
+        let mut forgotten = Deltas::default();
+        for row in &referrals {
+            let code = D::text(row, "referral_code");
+            forgotten.add_one(campaign.into(), REFERRAL, code.into(), -D::int(row, "count"));
+        }
+        add_to_breakdowns::<D>(&mut tx, &forgotten).await?;
         let anonymised = Sql::<D>::new(
             "UPDATE signatures SET name = '', email = NULL, email_domain = NULL, referral_code = NULL,
                  updates_opt_in = false, platform_user_id = 'anonymised-' || CAST(id AS TEXT),

@@ -33,6 +33,7 @@ macro_rules! tally_by {
     };
 }
 
+mod breakdowns;
 mod general;
 mod lifecycle;
 mod milestones;
@@ -111,9 +112,14 @@ pub(crate) trait Dialect: Send + Sync + Sized + 'static {
     /// tuples). Run soon after erasures (see `storage::erasure`).
     fn clear_erased(pool: &Pool<Self::Db>) -> BoxFuture<'_, StorageResult<()>>;
 
-    /// Counted signatures of campaign $1 made at or after $2, per UTC day
-    /// (`YYYY-MM-DD`, as text): columns `day` and `count`.
+    /// Every campaign's counted signatures per UTC day, as the breakdown
+    /// counters hold them: columns `campaign`, `dimension` (`'day'`),
+    /// `label` (`YYYY-MM-DD`) and `count`. For a recount.
     const COUNTED_BY_DAY: &'static str;
+    /// Adds to breakdown counters (see `storage::breakdowns`), creating
+    /// those missing: rows of [campaign, dimension, label, change] in $1, a
+    /// JSON array, each counter at most once.
+    const ADD_TO_BREAKDOWNS: &'static str;
     /// Every campaign's stored counters, locked against other writers until
     /// the transaction ends where the database locks rows.
     const COUNTERS_FOR_RECOUNT: &'static str;

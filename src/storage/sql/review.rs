@@ -3,9 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::breakdowns::{add_to_breakdowns, label_columns, labels_of_row};
 use super::rows::{dimension_of, platform_of};
 use super::{Connection, Dialect, General, Sql, count};
 use crate::domain::{HoldReason, Identity, Platform};
+use crate::storage::breakdowns::Deltas;
 use crate::storage::{
     Anomaly, AuditEntry, HeldSummary, Matched, ReviewAction, ReviewOutcome, Selection, StorageResult, VelocityCount,
     db, hour_of,
@@ -78,16 +80,29 @@ impl<D: Dialect> General<D> {
             ReviewAction::Release => &[("held", "counted")],
             ReviewAction::Invalidate => &[("held", "invalidated"), ("counted", "invalidated")],
         };
+        // Counted signatures that stop being counted, or held ones that
+        // start, move the breakdowns too; held ones invalidated do not.
+        let mut breakdowns = Deltas::default();
         for (from, to) in steps {
             let changed = selected::<D>(REVIEW_UPDATE, campaign, selection)
                 .text(from)
                 .text(to)
-                .execute(&mut tx)
+                .fetch_all(&mut tx)
                 .await
                 .map_err(db("changing selected signatures"))?;
+            let by = match (*from, *to) {
+                (_, "counted") => 1,
+                ("counted", _) => -1,
+                _ => 0,
+            };
+            if by != 0 {
+                for row in &changed {
+                    breakdowns.add(labels_of_row::<D>(campaign, row)?, by);
+                }
+            }
             match *from {
-                "held" => moved.held = changed,
-                _ => moved.counted = changed,
+                "held" => moved.held = changed.len() as u64,
+                _ => moved.counted = changed.len() as u64,
             }
         }
         let (total_change, held_change) = match action {
@@ -105,6 +120,8 @@ impl<D: Dialect> General<D> {
         .fetch_one(&mut tx)
         .await
         .map_err(db("adjusting the counters"))?;
+        // After the totals row, as every writer takes them.
+        add_to_breakdowns::<D>(&mut tx, &breakdowns).await?;
         let affected = moved.held + moved.counted;
         insert_audit::<D>(
             &mut tx,
@@ -249,11 +266,13 @@ const SELECTED_BY_STATUS: &str = concat!(
     " GROUP BY status"
 );
 
-/// $8: the status changed from; $9: to.
+/// $8: the status changed from; $9: to. Returns what the changed
+/// signatures are counted under in the breakdowns.
 const REVIEW_UPDATE: &str = concat!(
     "UPDATE signatures SET status = $9, hold_reason = CASE WHEN $9 = 'counted' THEN NULL ELSE hold_reason END WHERE ",
     selection_filter!(),
-    " AND status = $8"
+    " AND status = $8 RETURNING ",
+    label_columns!()
 );
 
 /// A selection's filters bound as `selection_filter!` takes them.

@@ -6,6 +6,21 @@
 //! still there), the group-commit writer (`writer`) and the batched lookups
 //! (`lookups`). The rest is the SQL both databases share (`storage::sql`).
 
+/// Adds to breakdown counters, rows of [campaign, dimension, label,
+/// change] in the JSON array parameter `$n` (see `Dialect::ADD_TO_BREAKDOWNS`);
+/// a macro so that the writer's batch statement can include it.
+macro_rules! add_to_breakdowns {
+    ($n:literal) => {
+        concat!(
+            "INSERT INTO campaign_breakdowns (campaign, dimension, label, count)
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($",
+            $n,
+            ") WHERE true
+             ON CONFLICT (campaign, dimension, label) DO UPDATE SET count = campaign_breakdowns.count + excluded.count"
+        )
+    };
+}
+
 mod file;
 mod lookups;
 mod writer;
@@ -90,8 +105,10 @@ impl Dialect for Sqlite {
         pool.begin_with("BEGIN IMMEDIATE").boxed()
     }
 
-    const COUNTED_BY_DAY: &'static str = "SELECT date(created_at / 1000, 'unixepoch') AS day, COUNT(*) AS count
-         FROM signatures WHERE campaign = $1 AND status = 'counted' AND created_at >= $2 GROUP BY day";
+    const COUNTED_BY_DAY: &'static str =
+        "SELECT campaign, 'day' AS dimension, date(created_at / 1000, 'unixepoch') AS label, COUNT(*) AS count
+         FROM signatures WHERE status = 'counted' GROUP BY campaign, label";
+    const ADD_TO_BREAKDOWNS: &'static str = add_to_breakdowns!(1);
 
     // A recount runs in an IMMEDIATE transaction, which already keeps every
     // other writer out.

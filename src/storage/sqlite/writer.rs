@@ -10,6 +10,7 @@ use sqlx::{Connection, SqliteConnection};
 use super::file::DatabaseFile;
 use super::{Sqlite, as_json, millis};
 use crate::domain::ShareCode;
+use crate::storage::breakdowns::{Deltas, Labels};
 use crate::storage::group_commit::{ApplyBatch, Write, Written};
 use crate::storage::sql::{prior_signature, signature_row};
 use crate::storage::{NewSignature, SignOutcome, StorageError, StorageResult, db, with_fresh_codes};
@@ -50,7 +51,8 @@ impl ApplyBatch for SqliteWriter {
 /// thread to get a core; so the statements go in as few hand-offs as
 /// possible: one for a batch without signatures, three for one with them
 /// (open the transaction and save and end conversations; insert the
-/// signatures and see which were stored; count them and commit).
+/// signatures and see which were stored; count them, in the totals and the
+/// breakdowns, and commit).
 async fn apply_batch(connection: &mut SqliteConnection, writes: &[Write]) -> StorageResult<Vec<Written>> {
     let mut outcomes = vec![Written::Done; writes.len()];
     let saves: Vec<(&str, &str, &str, _)> = writes
@@ -158,14 +160,20 @@ const INSERT_SIGNATURES: &str = "INSERT INTO signatures (campaign, platform, pla
      ON s.share_code = j.value ->> 11 AND s.campaign = j.value ->> 0
         AND s.platform = j.value ->> 1 AND s.platform_user_id = j.value ->> 2";
 
-/// Adds to campaigns' counters, rows of [campaign, counted, held] in $1,
-/// returns each campaign's total after, and commits the batch.
-const COUNT_AND_COMMIT: &str = "INSERT INTO campaign_totals (campaign, total, held)
+/// Adds to campaigns' breakdown counters, rows of [campaign, dimension,
+/// label, change] in $2, one per counter the batch touches; adds to their
+/// totals, rows of [campaign, counted, held] in $1, returning each
+/// campaign's total after; and commits the batch.
+const COUNT_AND_COMMIT: &str = concat!(
+    add_to_breakdowns!(2),
+    ";
+     INSERT INTO campaign_totals (campaign, total, held)
          SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1) WHERE true
      ON CONFLICT (campaign) DO UPDATE SET total = campaign_totals.total + excluded.total,
          held = campaign_totals.held + excluded.held
      RETURNING campaign, total;
-     COMMIT";
+     COMMIT"
+);
 
 /// Inserts a batch of signatures, recognising duplicates, updates each
 /// campaign's counters once, and commits the batch's transaction. Returns
@@ -211,12 +219,14 @@ async fn sign_all(
         return Err(StorageError::Corrupt("could not find unused share codes".into()));
     }
     let mut totals: HashMap<&str, (i64, i64)> = HashMap::new();
+    let mut breakdowns = Deltas::default();
     for (_, signature, _) in &stored {
         let entry = totals.entry(signature.campaign.as_str()).or_default();
         if signature.hold.is_some() {
             entry.1 += 1;
         } else {
             entry.0 += 1;
+            breakdowns.add(Labels::of_new(signature), 1);
         }
     }
     let counters: Vec<(&str, i64, i64)> = totals
@@ -225,6 +235,7 @@ async fn sign_all(
         .collect();
     let after: HashMap<String, i64> = sqlx::query_as(COUNT_AND_COMMIT)
         .bind(as_json(&counters))
+        .bind(as_json(&breakdowns.rows()))
         .fetch_all(&mut *tx)
         .await
         .map_err(db("committing a batch"))?
