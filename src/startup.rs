@@ -13,6 +13,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::conversation::Engine;
 use crate::discord;
+use crate::health::{Bot as HealthBot, Health};
+use crate::metrics;
 use crate::outbox;
 use crate::storage::{self, Usage};
 use crate::telegram::{self, Delivery};
@@ -41,6 +43,9 @@ pub struct App {
     pub settings: Settings,
     /// The conversation engine every adapter talks to.
     pub engine: Arc<Engine>,
+    /// Whether each bot [`App::run`] starts is connected, for `/readyz`;
+    /// shared with the bots, which keep it current.
+    pub health: Health,
 }
 
 impl App {
@@ -66,6 +71,9 @@ impl App {
 
     /// [`App::build`] for a usage, with a chosen clock.
     pub async fn build_for(settings: Settings, usage: Usage, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        // Before anything records: `/metrics` then describes every metric
+        // from the first scrape.
+        metrics::install();
         let storage = storage::connect_for(&settings.database, usage)
             .await
             .context("could not open the database")?;
@@ -111,7 +119,16 @@ impl App {
                 );
             }
         }
-        Ok(Self { settings, engine })
+        Ok(Self {
+            settings,
+            engine,
+            health: Health::new(),
+        })
+    }
+
+    /// Whether each bot this app runs is connected; a clone shares the state.
+    pub fn health(&self) -> Health {
+        self.health.clone()
     }
 
     /// Runs every bot whose token is configured, in this one process and on
@@ -128,6 +145,14 @@ impl App {
                  Set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN (see the README), \
                  or try the signing conversation at a terminal with `petition console`."
             );
+        }
+        // Expected before either starts, so that `/readyz` says not ready
+        // while Telegram starts and Discord waits its turn.
+        if telegram_configured {
+            self.health.expect(HealthBot::Telegram);
+        }
+        if discord_configured {
+            self.health.expect(HealthBot::Discord);
         }
         let mut shutdown = std::pin::pin!(shutdown);
         let mut bots: Vec<BotHandle> = Vec::new();
@@ -146,9 +171,14 @@ impl App {
         }
         if discord_configured {
             bots.push(
-                discord::spawn(&self.settings.discord, self.engine.clone(), discord::DEFER_AFTER)
-                    .await
-                    .context("could not start the Discord bot")?,
+                discord::spawn_watched(
+                    &self.settings.discord,
+                    self.engine.clone(),
+                    discord::DEFER_AFTER,
+                    self.health.clone(),
+                )
+                .await
+                .context("could not start the Discord bot")?,
             );
         }
         let mut chores = vec![
@@ -268,7 +298,7 @@ impl App {
             }
         };
         let organisers = &self.settings.organisers.telegram_users;
-        telegram::spawn(bot, self.engine.clone(), organisers, delivery)
+        telegram::spawn_watched(bot, self.engine.clone(), organisers, delivery, self.health.clone())
             .await
             .context("could not start the Telegram bot")
     }

@@ -19,6 +19,7 @@ mod alerts;
 mod bot;
 mod commands;
 mod courier;
+mod polling;
 mod progress;
 pub mod render;
 
@@ -33,7 +34,7 @@ use teloxide::{RequestError, dptree};
 use tracing::{info, warn};
 
 pub use self::alerts::{AlertChat, forward_alerts};
-pub use self::bot::{Delivery, TelegramBot, parse_listen_address, spawn, throttled_bot};
+pub use self::bot::{Delivery, TelegramBot, parse_listen_address, spawn, spawn_watched, throttled_bot};
 pub use self::commands::Command;
 pub use self::courier::{STOP_UPDATES_DATA, TelegramCourier};
 pub use self::progress::{ProgressChats, keep_progress_messages};
