@@ -53,6 +53,9 @@
 //! - `bench` (likewise only with `test-kit`): `petition bench`, which
 //!   measures signings per second, `total` latency, memory per conversation
 //!   and Telegram throughput.
+//! - [`metrics`]: counters and histograms for `GET /metrics`, in
+//!   Prometheus's text format, whose labels are fixed words only.
+//! - [`health`]: whether each configured bot is connected, for `/readyz`.
 //! - [`telemetry`]: log set-up, and the keyed pseudonyms that stand for
 //!   people in log lines, which never carry personal data.
 
@@ -68,8 +71,10 @@ pub mod dedup;
 pub mod delivery;
 pub mod discord;
 pub mod domain;
+pub mod health;
 pub mod limits;
 pub mod messages;
+pub mod metrics;
 pub mod organiser;
 pub mod outbox;
 pub mod shutdown;

@@ -13,6 +13,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Settings, WebSettings};
 use crate::conversation::Engine;
 use crate::discord;
+use crate::health::{Bot as HealthBot, Health};
+use crate::metrics;
 use crate::outbox;
 use crate::storage::{self, Usage};
 use crate::telegram::{self, Delivery};
@@ -43,6 +45,9 @@ pub struct App {
     pub settings: Settings,
     /// The conversation engine every adapter talks to.
     pub engine: Arc<Engine>,
+    /// Whether each bot [`App::run`] starts is connected, for `/readyz`;
+    /// shared with the bots, which keep it current.
+    pub health: Health,
 }
 
 impl App {
@@ -68,6 +73,9 @@ impl App {
 
     /// [`App::build`] for a usage, with a chosen clock.
     pub async fn build_for(settings: Settings, usage: Usage, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        // Before anything records: `/metrics` then describes every metric
+        // from the first scrape.
+        metrics::install();
         let storage = storage::connect_for(&settings.database, usage)
             .await
             .context("could not open the database")?;
@@ -114,7 +122,16 @@ impl App {
                 );
             }
         }
-        Ok(Self { settings, engine })
+        Ok(Self {
+            settings,
+            engine,
+            health: Health::new(),
+        })
+    }
+
+    /// Whether each bot this app runs is connected; a clone shares the state.
+    pub fn health(&self) -> Health {
+        self.health.clone()
     }
 
     /// Runs every bot whose token is configured, in this one process and on
@@ -140,6 +157,14 @@ impl App {
                  or try the signing conversation at a terminal with `petition console`."
             );
         }
+        // Expected before either starts, so that `/readyz` says not ready
+        // while Telegram starts and Discord waits its turn.
+        if telegram_configured {
+            self.health.expect(HealthBot::Telegram);
+        }
+        if discord_configured {
+            self.health.expect(HealthBot::Discord);
+        }
         let mut shutdown = std::pin::pin!(shutdown);
         let mut bots: Vec<BotHandle> = Vec::new();
         // Starting Telegram asks its API (getMe, the menus, the webhook),
@@ -157,9 +182,14 @@ impl App {
         }
         if discord_configured {
             bots.push(
-                discord::spawn(&self.settings.discord, self.engine.clone(), discord::DEFER_AFTER)
-                    .await
-                    .context("could not start the Discord bot")?,
+                discord::spawn_watched(
+                    &self.settings.discord,
+                    self.engine.clone(),
+                    discord::DEFER_AFTER,
+                    self.health.clone(),
+                )
+                .await
+                .context("could not start the Discord bot")?,
             );
         }
         let (stop_servers, servers_stopping) = tokio::sync::watch::channel(false);
@@ -278,7 +308,9 @@ impl App {
     ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
         let mut tasks = Vec::new();
         if let Some(listener) = listeners.web {
-            let mut web = Web::new(self.engine.clone(), self.settings.web.clone());
+            let health = self.health.clone();
+            let mut web = Web::new(self.engine.clone(), self.settings.web.clone())
+                .with_bots_not_ready(Arc::new(move || health.not_ready()));
             let settings = &self.settings.telegram;
             if !settings.token.is_empty() {
                 let api_url = url::Url::parse(&settings.api_url).context("telegram.api_url is not a valid URL")?;
@@ -302,6 +334,16 @@ impl App {
                 info!(%address, "the web server is listening");
             }
             tasks.push(tokio::spawn(Arc::new(web).serve(listener, stopped(stopping.clone()))));
+        }
+        if let Some(listener) = listeners.metrics {
+            if let Ok(address) = listener.local_addr() {
+                info!(%address, "metrics are served at /metrics");
+            }
+            tasks.push(tokio::spawn(crate::web::serve_metrics(
+                listener,
+                Arc::new(metrics::render),
+                stopped(stopping),
+            )));
         }
         Ok(tasks)
     }
@@ -337,7 +379,7 @@ impl App {
             }
         };
         let organisers = &self.settings.organisers.telegram_users;
-        telegram::spawn(bot, self.engine.clone(), organisers, delivery)
+        telegram::spawn_watched(bot, self.engine.clone(), organisers, delivery, self.health.clone())
             .await
             .context("could not start the Telegram bot")
     }

@@ -19,6 +19,7 @@ const PUBLIC_URL: &str = "https://petition.example.org";
 
 struct Running {
     url: String,
+    metrics_url: String,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -33,16 +34,23 @@ async fn run(database: &TestDatabase, fake: Option<&FakeTelegram>) -> Running {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics_url = format!("http://{}/metrics", metrics.local_addr().unwrap());
     let app = App::build(settings).await.expect("the app builds");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let listeners = Listeners {
         web: Some(listener),
-        metrics: None,
+        metrics: Some(metrics),
     };
     let task = tokio::spawn(app.run_on(listeners, async {
         let _ = stopped.await;
     }));
-    Running { url, stop, task }
+    Running {
+        url,
+        metrics_url,
+        stop,
+        task,
+    }
 }
 
 impl Running {
@@ -109,6 +117,43 @@ async fn a_signing_in_the_mini_app_costs_one_bot_message_and_the_chat_knows_it()
     assert!(welcome.text.contains("You signed this petition on"), "{}", welcome.text);
     assert!(welcome.web_apps.is_empty(), "no form for someone who has signed");
 
+    // The process is ready (the database answers, the bot is connected),
+    // and its metrics count the signing without naming anyone.
+    let ready = reqwest::get(format!("{}/readyz", running.url)).await.unwrap();
+    assert_eq!(ready.status(), reqwest::StatusCode::OK);
+    let metrics = reqwest::get(&running.metrics_url).await.unwrap();
+    assert_eq!(metrics.status(), reqwest::StatusCode::OK);
+    assert!(
+        metrics.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let metrics = metrics.text().await.unwrap();
+    for name in [
+        "petition_signatures_stored_total",
+        "petition_messages_received_total",
+        "petition_replies_total",
+        "petition_answer_seconds",
+        "petition_storage_commit_seconds",
+        "petition_storage_batch_writes",
+    ] {
+        assert!(metrics.contains(name), "/metrics lacks {name}");
+    }
+    assert!(
+        metrics.contains("input=\"form\""),
+        "the Mini App's form is counted as a form"
+    );
+    for personal in ["Ada", "Lovelace", "ada@example.com", "SW1A", "7000001"] {
+        assert!(!metrics.contains(personal), "/metrics shows {personal}");
+    }
+    let public = reqwest::get(format!("{}/metrics", running.url)).await.unwrap();
+    assert_eq!(
+        public.status(),
+        reqwest::StatusCode::NOT_FOUND,
+        "not on the public address"
+    );
+
     // Groups keep their deep link, and are offered no form.
     fake.user_says_in_group(-100_123, user, "/sign");
     let group = fake.next_reply(-100_123).await;
@@ -121,6 +166,20 @@ async fn a_signing_in_the_mini_app_costs_one_bot_message_and_the_chat_knows_it()
         "{:?}",
         group.links
     );
+
+    // Telegram stops answering: the process is no longer ready, and says why.
+    fake.rate_limit_next("getUpdates", 1_000, 30);
+    fake.user_says(user, "total");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let not_ready = loop {
+        let ready = reqwest::get(format!("{}/readyz", running.url)).await.unwrap();
+        if ready.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            break ready.text().await.unwrap();
+        }
+        assert!(std::time::Instant::now() < deadline, "/readyz stayed ready");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(not_ready.contains("telegram"), "{not_ready}");
     running.stop().await;
 }
 

@@ -110,6 +110,7 @@ impl Engine {
         } else if let Some(dimension) = self.guards.alert_in_force(&campaign.slug, &values, now) {
             Some(HoldReason::for_velocity(dimension))
         } else if surging {
+            crate::metrics::limit_hit(crate::metrics::Limit::Surge);
             self.surge_alert(campaign, now);
             Some(HoldReason::Surge)
         } else {

@@ -96,6 +96,7 @@ use crate::config::Settings;
 use crate::domain::{ChatKind, Identity, Platform};
 use crate::limits::{Guards, MessageVerdict, SIGNING_ATTEMPTS_WINDOW};
 use crate::messages::{Language, Localised, Message};
+use crate::metrics;
 use crate::organiser::Organisers;
 use crate::storage::{ReviewAction, Storage, StorageError};
 use error::EngineError;
@@ -294,6 +295,10 @@ impl Engine {
             user = %incoming.from.log_id()
         );
         async {
+            // Measured from arrival, so the time waiting for the person's
+            // turn counts too.
+            let arrived = std::time::Instant::now();
+            metrics::message_received(incoming.from.platform, input_kind(&incoming.input));
             let _turn = self.stripes[self.stripe(&incoming.from)].lock().await;
             let replies = match self
                 .respond(&incoming)
@@ -303,10 +308,15 @@ impl Engine {
                 Ok(replies) => replies,
                 Err(error) => {
                     tracing::error!(%error, "could not handle a message");
+                    metrics::error(match error {
+                        EngineError::Storage(_) => metrics::ErrorKind::Storage,
+                        _ => metrics::ErrorKind::Internal,
+                    });
                     vec![Reply::private(self.say(Message::SomethingWentWrong))]
                 }
             };
             self.replies.record(incoming.from.platform, replies.len());
+            metrics::answered(incoming.from.platform, replies.len(), arrived.elapsed());
             replies
         }
         .instrument(span)
@@ -349,8 +359,14 @@ impl Engine {
         let campaign = self.campaign_of(saved.as_ref()).clone();
         match self.guards.check_message(&campaign.slug, &msg.from) {
             MessageVerdict::Allowed => {}
-            MessageVerdict::SlowDown { wait } => return Err(EngineError::SlowDown { wait }),
-            MessageVerdict::Ignore => return Ok(Vec::new()),
+            MessageVerdict::SlowDown { wait } => {
+                metrics::limit_hit(metrics::Limit::MessageRate);
+                return Err(EngineError::SlowDown { wait });
+            }
+            MessageVerdict::Ignore => {
+                metrics::limit_hit(metrics::Limit::MessageRate);
+                return Ok(Vec::new());
+            }
         }
         let said = match &msg.input {
             Input::Choice(data) => self.interpret_choice(data, saved.as_ref()),
@@ -477,6 +493,16 @@ impl Engine {
             Some(word) if word.honoured_from_old_messages() => Said::Word(word),
             _ => Said::Expired,
         }
+    }
+}
+
+/// What kind of input a message is, for the metrics (never what it says).
+fn input_kind(input: &Input) -> metrics::InputKind {
+    match input {
+        Input::Text(_) => metrics::InputKind::Text,
+        Input::Choice(_) => metrics::InputKind::Button,
+        Input::Start { .. } => metrics::InputKind::Start,
+        Input::Form(_) => metrics::InputKind::Form,
     }
 }
 

@@ -14,6 +14,7 @@ use crate::domain::{
 };
 use crate::limits::{SIGNING_ATTEMPTS_WINDOW, signing_attempts_wait};
 use crate::messages::{FormProblem, LocationProblem, Message, UpdateMessage};
+use crate::metrics;
 use crate::storage::{DuplicateMatch, NewSignature, SignOutcome};
 
 impl Engine {
@@ -308,6 +309,7 @@ impl Engine {
             .and_then(|()| self.guards.check_resigning(&campaign.slug, who, now));
         if let Err(wait) = allowed {
             info!(campaign = %campaign.slug, "signing attempt over the limit");
+            metrics::limit_hit(metrics::Limit::SigningAttempts);
             return Err(EngineError::TooManyAttempts { wait });
         }
         let answers = match CompleteDraft::try_from(std::mem::take(&mut conversation.draft)) {
@@ -345,6 +347,7 @@ impl Engine {
                 // A held signature gets the same thanks: telling would only
                 // teach an abuser what is detected.
                 info!(campaign = %campaign.slug, held, hold_reason = ?signature.hold, "signature added");
+                metrics::signature_stored(who.platform, &campaign.slug, signature.hold);
                 Ok(vec![
                     Reply::private(self.say(Message::Thanks {
                         name: &signature.name,
@@ -361,6 +364,11 @@ impl Engine {
             }
             SignOutcome::AlreadySigned(prior) => {
                 info!(campaign = %campaign.slug, matched_by = ?prior.matched_by, "duplicate signature refused");
+                let refusal = match prior.matched_by {
+                    DuplicateMatch::Identity => metrics::Refusal::AlreadySigned,
+                    DuplicateMatch::Email => metrics::Refusal::EmailUsed,
+                };
+                metrics::signature_refused(who.platform, &campaign.slug, refusal);
                 Err(match prior.matched_by {
                     DuplicateMatch::Identity => EngineError::SignedBefore {
                         on: prior.signed_at,

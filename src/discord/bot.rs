@@ -15,6 +15,9 @@ use super::{Handler, reconnect};
 use crate::adapter::BotHandle;
 use crate::config::DiscordSettings;
 use crate::conversation::Engine;
+use crate::domain::Platform;
+use crate::health::{Bot as HealthBot, Health};
+use crate::metrics;
 use crate::shutdown::AbortOnDrop;
 
 /// Discord's API when no proxy is configured.
@@ -51,61 +54,92 @@ pub async fn spawn(
     engine: Arc<Engine>,
     defer_after: Duration,
 ) -> anyhow::Result<BotHandle> {
+    spawn_watched(settings, engine, defer_after, Health::new()).await
+}
+
+/// [`spawn`], recording in `health` whether the gateway is connected: from
+/// its READY or RESUMED until the shard disconnects or the connection ends.
+pub async fn spawn_watched(
+    settings: &DiscordSettings,
+    engine: Arc<Engine>,
+    defer_after: Duration,
+    health: Health,
+) -> anyhow::Result<BotHandle> {
+    health.expect(HealthBot::Discord);
     // Checked now so that a bad setting fails start-up, not a task.
     DiscordRest::new(&settings.api_url, settings.token.clone())?;
-    let (stop, mut stopping) = tokio::sync::watch::channel(false);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let settings = settings.clone();
+    let stopped = health.clone();
     let task = tokio::spawn(async move {
-        loop {
-            let wait = reconnect::wait_now(engine.storage().as_ref(), BOT_NAME).await;
-            if !wait.is_zero() {
-                warn!(?wait, "pausing before connecting to Discord: many recent attempts");
-            }
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                _ = stopping.changed() => return,
-            }
-            reconnect::record(engine.storage().as_ref(), BOT_NAME).await;
-            // Building a client asks Discord for the gateway's address,
-            // and serenity's HTTP client has no timeout: against an API
-            // that accepts connections and never answers, this would
-            // wait forever.
-            let client = tokio::select! {
-                client = connect(&settings, engine.clone(), defer_after) => client,
-                _ = stopping.changed() => return,
-            };
-            let client = match client {
-                Ok(client) => client,
-                Err(error) => {
-                    warn!(error = %format!("{error:#}"), "could not create the Discord client");
-                    continue;
-                }
-            };
-            info!("connecting to Discord's gateway");
-            let shard_manager = client.shard_manager.clone();
-            let ws_url = client.ws_url.clone();
-            // Owned, so that aborting this task (a stop past its
-            // deadline) takes the client with it.
-            let mut running = AbortOnDrop(tokio::spawn(async move {
-                let mut client = client;
-                if let Err(error) = client.start().await {
-                    warn!(error = %describe(&error), "the Discord connection ended");
-                }
-            }));
-            tokio::select! {
-                _ = &mut running => warn!("disconnected from Discord; connecting again"),
-                _ = stopping.changed() => {
-                    close(&shard_manager, &ws_url, running).await;
-                    return;
-                }
-            }
-        }
+        connect_until_stopped(settings, engine, defer_after, health, stopping).await;
+        stopped.set_connected(HealthBot::Discord, false);
     });
+
     // Dropping the sender (a handle dropped unstopped) stops the bot too.
     let ask = async move {
         let _ = stop.send(true);
     };
     Ok(BotHandle::new("Discord", task, ask, "its connection was abandoned"))
+}
+
+/// Connects, and connects again whenever the connection ends, until
+/// `stopping` says to stop (then closes the connection).
+async fn connect_until_stopped(
+    settings: DiscordSettings,
+    engine: Arc<Engine>,
+    defer_after: Duration,
+    health: Health,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let wait = reconnect::wait_now(engine.storage().as_ref(), BOT_NAME).await;
+        if !wait.is_zero() {
+            warn!(?wait, "pausing before connecting to Discord: many recent attempts");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = stopping.changed() => return,
+        }
+        reconnect::record(engine.storage().as_ref(), BOT_NAME).await;
+        // Building a client asks Discord for the gateway's address,
+        // and serenity's HTTP client has no timeout: against an API
+        // that accepts connections and never answers, this would
+        // wait forever.
+        let client = tokio::select! {
+            client = connect(&settings, engine.clone(), defer_after, health.clone()) => client,
+            _ = stopping.changed() => return,
+        };
+        let client = match client {
+            Ok(client) => client,
+            Err(error) => {
+                warn!(error = %format!("{error:#}"), "could not create the Discord client");
+                continue;
+            }
+        };
+        info!("connecting to Discord's gateway");
+        let shard_manager = client.shard_manager.clone();
+        let ws_url = client.ws_url.clone();
+        // Owned, so that aborting this task (a stop past its
+        // deadline) takes the client with it.
+        let mut running = AbortOnDrop(tokio::spawn(async move {
+            let mut client = client;
+            if let Err(error) = client.start().await {
+                warn!(error = %describe(&error), "the Discord connection ended");
+            }
+        }));
+        tokio::select! {
+            _ = &mut running => {
+                health.set_connected(HealthBot::Discord, false);
+                metrics::error(metrics::ErrorKind::Receive(Platform::Discord));
+                warn!("disconnected from Discord; connecting again");
+            }
+            _ = stopping.changed() => {
+                close(&shard_manager, &ws_url, running).await;
+                return;
+            }
+        }
+    }
 }
 
 /// A running Discord bot: the [`BotHandle`] that [`spawn`] returns, under
@@ -164,6 +198,7 @@ async fn connect(
     settings: &DiscordSettings,
     engine: Arc<Engine>,
     defer_after: Duration,
+    health: Health,
 ) -> anyhow::Result<serenity::Client> {
     let token = settings.token.expose();
     let api_url = settings.api_url.trim_end_matches('/');
@@ -176,7 +211,7 @@ async fn connect(
             .build()
     };
     let rest = DiscordRest::new(api_url, settings.token.clone())?;
-    let handler = Handler::new(engine, rest, &settings.guilds, defer_after);
+    let handler = Handler::new(engine, rest, &settings.guilds, defer_after).with_health(health);
     let client = ClientBuilder::new_with_http(http, GatewayIntents::DIRECT_MESSAGES)
         .event_handler(handler)
         .await

@@ -30,8 +30,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serenity::all::{
-    ActionRowComponent, CommandDataOptionValue, CommandInteraction, ComponentInteraction, GuildId, Interaction,
-    InteractionId, Message, ModalInteraction, Ready,
+    ActionRowComponent, CommandDataOptionValue, CommandInteraction, ComponentInteraction, ConnectionStage, GuildId,
+    Interaction, InteractionId, Message, ModalInteraction, Ready, ResumedEvent, ShardStageUpdateEvent,
 };
 use serenity::builder::{Builder, CreateAttachment, CreateInteractionResponse, CreateInteractionResponseMessage};
 use serenity::client::{Context, EventHandler};
@@ -39,7 +39,7 @@ use tracing::{Instrument, info, info_span, warn};
 
 pub use self::alerts::{AlertChannel, forward_alerts};
 use self::bot::describe;
-pub use self::bot::{DISCORD_API, DiscordBot, spawn};
+pub use self::bot::{DISCORD_API, DiscordBot, spawn, spawn_watched};
 pub use self::commands::commands;
 pub use self::courier::DiscordCourier;
 pub use self::progress::{ProgressChannels, keep_progress_messages};
@@ -49,7 +49,9 @@ use crate::adapter;
 use crate::conversation::{Engine, FormAnswers, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;
 use crate::domain::{ChatKind, Identity, Platform};
+use crate::health::{Bot as HealthBot, Health};
 use crate::messages::{self, Language};
+use crate::metrics;
 
 /// How long to wait for the engine before deferring: Discord kills an
 /// interaction that gets no first response within 3 seconds.
@@ -65,6 +67,8 @@ pub struct Handler {
     recent: RecentIds,
     guilds: Vec<GuildId>,
     defer_after: Duration,
+    /// Where the gateway connection's state is told, for `/readyz`.
+    health: Health,
 }
 
 impl Handler {
@@ -77,7 +81,13 @@ impl Handler {
             recent: RecentIds::new(10_000),
             guilds: guilds.iter().map(|id| GuildId::new(*id)).collect(),
             defer_after,
+            health: Health::new(),
         }
+    }
+
+    /// The handler, telling `health` whether the gateway is connected.
+    pub fn with_health(self, health: Health) -> Self {
+        Self { health, ..self }
     }
 }
 
@@ -119,6 +129,7 @@ fn roles(member: Option<&serenity::all::Member>) -> Vec<String> {
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         info!(guilds = self.guilds.len(), "connected to Discord");
+        self.health.set_connected(HealthBot::Discord, true);
         let language = self.engine.language();
         let registered = if self.guilds.is_empty() {
             serenity::all::Command::set_global_commands(&ctx.http, commands(language))
@@ -137,6 +148,18 @@ impl EventHandler for Handler {
             warn!(error = %describe(&error), "could not register the slash commands");
         }
         let _ = ready;
+    }
+
+    async fn resume(&self, _ctx: Context, _resumed: ResumedEvent) {
+        self.health.set_connected(HealthBot::Discord, true);
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, update: ShardStageUpdateEvent) {
+        if update.new == ConnectionStage::Connected {
+            self.health.set_connected(HealthBot::Discord, true);
+        } else if update.old == ConnectionStage::Connected {
+            self.health.set_connected(HealthBot::Discord, false);
+        }
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
@@ -177,6 +200,7 @@ impl EventHandler for Handler {
             for part in messages_of(&reply, false, self.engine.language()) {
                 if let Err(error) = self.rest.send_to_channel(message.channel_id.get(), &part).await {
                     warn!(%error, "could not send a direct message");
+                    metrics::error(metrics::ErrorKind::Send(Platform::Discord));
                 }
             }
         }
@@ -318,6 +342,7 @@ impl Handler {
             CreateInteractionResponse::Message(CreateInteractionResponseMessage::new().content(text).ephemeral(true));
         if let Err(error) = response.execute(&ctx.http, (turn.id, turn.token)).await {
             warn!(error = %describe(&error), "could not answer an interaction");
+            metrics::error(metrics::ErrorKind::Send(Platform::Discord));
         }
     }
 
@@ -342,6 +367,7 @@ impl Handler {
                             delivered = false;
                             if !error.is_cannot_message_user() {
                                 warn!(%error, "could not send a direct message");
+                                metrics::error(metrics::ErrorKind::Send(Platform::Discord));
                             }
                         }
                     }
@@ -361,6 +387,7 @@ impl Handler {
         );
         if let Err(error) = response.execute(&ctx.http, (turn.id, turn.token)).await {
             warn!(error = %describe(&error), "could not answer an interaction");
+            metrics::error(metrics::ErrorKind::Send(Platform::Discord));
         }
     }
 
@@ -376,6 +403,7 @@ impl Handler {
                 let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
                 if let Err(error) = defer.execute(&ctx.http, (turn.id, turn.token)).await {
                     warn!(error = %describe(&error), "could not defer an interaction");
+                    metrics::error(metrics::ErrorKind::Send(Platform::Discord));
                 }
                 match handling.await {
                     Ok(replies) => return self.follow_up_deferred(&turn, replies).await,
@@ -397,6 +425,7 @@ impl Handler {
         );
         if let Err(error) = response.execute(&ctx.http, (turn.id, turn.token)).await {
             warn!(error = %describe(&error), "could not answer an interaction");
+            metrics::error(metrics::ErrorKind::Send(Platform::Discord));
             return;
         }
         let remaining = rest_of_first
@@ -405,6 +434,7 @@ impl Handler {
         for message in remaining {
             if let Err(error) = self.rest.follow_up(turn.application_id, turn.token, &message).await {
                 warn!(%error, "could not send a follow-up");
+                metrics::error(metrics::ErrorKind::Send(Platform::Discord));
             }
         }
     }
@@ -419,10 +449,12 @@ impl Handler {
             && let Err(error) = self.rest.edit_original(turn.application_id, turn.token, &first).await
         {
             warn!(%error, "could not complete a deferred interaction");
+            metrics::error(metrics::ErrorKind::Send(Platform::Discord));
         }
         for message in messages {
             if let Err(error) = self.rest.follow_up(turn.application_id, turn.token, &message).await {
                 warn!(%error, "could not send a follow-up");
+                metrics::error(metrics::ErrorKind::Send(Platform::Discord));
             }
         }
     }

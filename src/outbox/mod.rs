@@ -30,6 +30,7 @@ use tracing::{info, warn};
 use crate::conversation::Engine;
 use crate::domain::Platform;
 use crate::messages::{Message, UpdateMessage};
+use crate::metrics;
 use crate::storage::{DeliveryResult, StorageResult, StoredUpdate, UpdateState};
 
 /// How long a lease lasts unless renewed; a sender renews it every batch.
@@ -216,13 +217,18 @@ impl Sender {
                 last_look = Some(tokio::time::Instant::now());
                 let current = storage.stored_update(update.id).await?;
                 if current.as_ref().is_none_or(|u| u.state != UpdateState::Sending) {
+                    metrics::outbox_waiting(platform, 0);
                     return Ok(());
+                }
+                if let Some(current) = &current {
+                    metrics::outbox_waiting(platform, current.counts.pending);
                 }
             }
             let batch = storage
                 .take_deliveries(update.id, platform, now, self.courier.batch())
                 .await?;
             if batch.is_empty() {
+                metrics::outbox_waiting(platform, 0);
                 // Nothing more here; the organiser still sees how the
                 // other platforms' deliveries go.
                 if !storage.finish_update_if_done(update.id, self.now()).await? {
@@ -266,6 +272,10 @@ impl Sender {
                 continue;
             };
             let now = self.now();
+            let platform = self.courier.platform();
+            if sent == Sent::Transient {
+                metrics::error(metrics::ErrorKind::Send(platform));
+            }
             let result = match sent {
                 Sent::Delivered => DeliveryResult::Sent,
                 Sent::Unreachable => DeliveryResult::Unreachable,
@@ -278,6 +288,15 @@ impl Sender {
                 }
                 Sent::RetryAfter(_) | Sent::Transient => DeliveryResult::Failed,
             };
+            metrics::outbox_delivered(
+                platform,
+                match result {
+                    DeliveryResult::Sent => metrics::Delivered::Sent,
+                    DeliveryResult::Unreachable => metrics::Delivered::Unreachable,
+                    DeliveryResult::RetryAt(_) => metrics::Delivered::Retry,
+                    DeliveryResult::Failed => metrics::Delivered::Failed,
+                },
+            );
             results.push((user_id, result));
         }
         if !pause.is_zero() {

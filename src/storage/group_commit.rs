@@ -92,22 +92,23 @@ impl std::fmt::Debug for Pending {
 }
 
 impl GroupCommit {
-    /// Starts one writer task over `backend`.
-    pub fn start(backend: impl ApplyBatch) -> Self {
-        Self::start_many(vec![backend])
+    /// Starts one writer task over `backend`; `name` (a fixed word such as
+    /// `sqlite`) labels its batches in the metrics.
+    pub fn start(name: &'static str, backend: impl ApplyBatch) -> Self {
+        Self::start_many(name, vec![backend])
     }
 
     /// Starts a writer task per backend (each with its own connection),
     /// taking turns at the queue: while one commits, the next gathers and
     /// applies its own batch. A database server can commit several
     /// transactions at once; an embedded database wants one writer.
-    pub fn start_many<B: ApplyBatch>(backends: Vec<B>) -> Self {
+    pub fn start_many<B: ApplyBatch>(name: &'static str, backends: Vec<B>) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         let (stop, stopping) = tokio::sync::watch::channel(false);
         let writers = backends
             .into_iter()
-            .map(|backend| tokio::spawn(write_batches(backend, receiver.clone(), stopping.clone())))
+            .map(|backend| tokio::spawn(write_batches(name, backend, receiver.clone(), stopping.clone())))
             .collect();
         Self {
             queue,
@@ -139,6 +140,7 @@ impl GroupCommit {
 }
 
 async fn write_batches(
+    name: &'static str,
     mut backend: impl ApplyBatch,
     queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>,
     mut stopping: tokio::sync::watch::Receiver<bool>,
@@ -148,10 +150,14 @@ async fn write_batches(
     // batch: under load batches grow by themselves, and a lone write is
     // never kept waiting for company.
     loop {
-        let received = tokio::select! {
+        let (received, queued) = tokio::select! {
             biased;
-            _ = stopping.wait_for(|stop| *stop) => 0,
-            received = async { queue.lock().await.recv_many(&mut batch, MAX_BATCH).await } => received,
+            _ = stopping.wait_for(|stop| *stop) => (0, 0),
+            received = async {
+                let mut queue = queue.lock().await;
+                let received = queue.recv_many(&mut batch, MAX_BATCH).await;
+                (received, queue.len())
+            } => received,
         };
         if received == 0 {
             backend.close().await;
@@ -160,12 +166,15 @@ async fn write_batches(
         let (writes, waiting): (Vec<Write>, Vec<_>) = batch.drain(..).map(|p| (p.write, p.done)).unzip();
         let started = std::time::Instant::now();
         let applied = backend.apply(&writes).await;
+        let elapsed = started.elapsed();
+        let signatures = writes.iter().filter(|w| matches!(w, Write::Sign(_))).count();
         tracing::debug!(
             writes = writes.len(),
-            signatures = writes.iter().filter(|w| matches!(w, Write::Sign(_))).count(),
-            elapsed_us = started.elapsed().as_micros() as u64,
+            signatures,
+            elapsed_us = elapsed.as_micros() as u64,
             "batch committed"
         );
+        crate::metrics::batch_committed(name, writes.len(), signatures, elapsed, queued);
         match applied {
             Ok(outcomes) if outcomes.len() == waiting.len() => {
                 for (done, outcome) in waiting.into_iter().zip(outcomes) {
@@ -182,6 +191,7 @@ async fn write_batches(
             }
             Err(error) => {
                 tracing::error!(%error, writes = waiting.len(), "a batch of writes failed; none of it was committed");
+                crate::metrics::error(crate::metrics::ErrorKind::StorageBatch);
                 fail_all(waiting, &Arc::new(error));
             }
         }
@@ -230,11 +240,14 @@ mod tests {
     #[tokio::test]
     async fn concurrent_writes_share_batches() {
         let batches = Arc::new(Mutex::new(Vec::new()));
-        let writer = GroupCommit::start(Recorder {
-            batches: batches.clone(),
-            fail_for: None,
-            delay: std::time::Duration::from_millis(20),
-        });
+        let writer = GroupCommit::start(
+            "test",
+            Recorder {
+                batches: batches.clone(),
+                fail_for: None,
+                delay: std::time::Duration::from_millis(20),
+            },
+        );
         let tasks: Vec<_> = (0..500)
             .map(|n| {
                 let writer = writer.clone();
@@ -252,11 +265,14 @@ mod tests {
     #[tokio::test]
     async fn a_failed_batch_fails_every_write_in_it() {
         let batches = Arc::new(Mutex::new(Vec::new()));
-        let writer = GroupCommit::start(Recorder {
-            batches: batches.clone(),
-            fail_for: Some("7".into()),
-            delay: std::time::Duration::from_millis(50),
-        });
+        let writer = GroupCommit::start(
+            "test",
+            Recorder {
+                batches: batches.clone(),
+                fail_for: Some("7".into()),
+                delay: std::time::Duration::from_millis(50),
+            },
+        );
         // Hold the writer busy so the next writes land in one batch together.
         let first = tokio::spawn({
             let writer = writer.clone();

@@ -7,21 +7,27 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::response::IntoResponse;
+use teloxide::RequestError;
 use teloxide::adaptors::Throttle;
 use teloxide::adaptors::throttle::Limits;
 use teloxide::dispatching::Dispatcher;
 use teloxide::dptree;
+use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 use url::Url;
 
 use super::commands::register_commands;
+use super::polling::polling;
 use super::{QuietErrorHandler, SanitisedError, TelegramApi, schema};
 use crate::adapter::BotHandle;
 use crate::config::{Secret, TelegramSettings};
 use crate::conversation::Engine;
 use crate::dedup::RecentIds;
+use crate::domain::Platform;
+use crate::health::{Bot as HealthBot, Health};
+use crate::metrics;
 use crate::shutdown::AbortOnDrop;
 
 /// How updates reach the bot.
@@ -50,6 +56,23 @@ pub async fn spawn<R>(bot: R, engine: Arc<Engine>, organisers: &[i64], delivery:
 where
     R: TelegramApi,
 {
+    spawn_watched(bot, engine, organisers, delivery, Health::new()).await
+}
+
+/// [`spawn`], recording in `health` whether the bot is connected: from
+/// the webhook's set-up, or after each long poll, as it went; and not
+/// connected once the bot has stopped.
+pub async fn spawn_watched<R>(
+    bot: R,
+    engine: Arc<Engine>,
+    organisers: &[i64],
+    delivery: Delivery,
+    health: Health,
+) -> anyhow::Result<BotHandle>
+where
+    R: TelegramApi,
+{
+    health.expect(HealthBot::Telegram);
     let me = bot.get_me().send().await.context("Telegram did not answer getMe")?;
     info!(bot = %me.username(), "connected to Telegram");
     register_commands(&bot, organisers, engine.language())
@@ -58,17 +81,22 @@ where
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<R>())
         .dependencies(dptree::deps![engine, Arc::new(RecentIds::new(10_000))])
         .default_handler(|_| async {})
-        .error_handler(Arc::new(QuietErrorHandler("could not handle a Telegram update")))
+        .error_handler(Arc::new(CountedErrorHandler))
         .build();
     let shutdown = dispatcher.shutdown_token();
     let listener_errors = Arc::new(QuietErrorHandler("could not fetch Telegram updates"));
     let task = match delivery {
         Delivery::LongPolling => {
-            let listener = teloxide::update_listeners::polling_default(bot).await;
+            let listener = polling(bot, health.clone()).await;
+            // Telegram answered getMe and the menus; from here each poll
+            // says how it went.
+            health.set_connected(HealthBot::Telegram, true);
+            let health = health.clone();
             tokio::spawn(async move {
                 if let Err(error) = dispatcher.try_dispatch_with_listener(listener, listener_errors).await {
                     warn!(error = %SanitisedError::from(error), "the Telegram bot could not start");
                 }
+                health.set_connected(HealthBot::Telegram, false);
             })
         }
         Delivery::Webhook {
@@ -86,6 +114,10 @@ where
                 Arc::<str>::from(secret.expose()),
                 require_secret,
             ));
+            // Telegram accepted the webhook; what it posts says nothing
+            // more about the connection until it stops.
+            health.set_connected(HealthBot::Telegram, true);
+            let health = health.clone();
             // Owned by the bot's task, so that aborting it (a stop past
             // its deadline) closes the listener too.
             let server = AbortOnDrop(tokio::spawn(async move {
@@ -98,6 +130,7 @@ where
                 if let Err(error) = dispatcher.try_dispatch_with_listener(updates, listener_errors).await {
                     warn!(error = %SanitisedError::from(error), "the Telegram bot could not start");
                 }
+                health.set_connected(HealthBot::Telegram, false);
                 let _ = server.await;
             })
         }
@@ -118,6 +151,17 @@ where
         ask,
         "what it had in hand was abandoned",
     ))
+}
+
+/// Handlers' failures are requests Telegram refused or could not be sent:
+/// counted as send errors, and logged without their payloads.
+struct CountedErrorHandler;
+
+impl ErrorHandler<RequestError> for CountedErrorHandler {
+    fn handle_error(self: Arc<Self>, error: RequestError) -> futures_util::future::BoxFuture<'static, ()> {
+        metrics::error(metrics::ErrorKind::Send(Platform::Telegram));
+        Arc::new(QuietErrorHandler("could not handle a Telegram update")).handle_error(error)
+    }
 }
 
 /// A running Telegram bot: the [`BotHandle`] that [`spawn`] returns, under

@@ -20,6 +20,7 @@ mod bot;
 mod commands;
 mod courier;
 mod mini_app;
+mod polling;
 mod progress;
 pub mod render;
 
@@ -34,7 +35,7 @@ use teloxide::{RequestError, dptree};
 use tracing::{info, warn};
 
 pub use self::alerts::{AlertChat, forward_alerts};
-pub use self::bot::{Delivery, TelegramBot, parse_listen_address, spawn, throttled_bot};
+pub use self::bot::{Delivery, TelegramBot, parse_listen_address, spawn, spawn_watched, throttled_bot};
 pub use self::commands::Command;
 pub use self::courier::{STOP_UPDATES_DATA, TelegramCourier};
 pub use self::mini_app::{ThanksInChat, offer_form_in_the_menu};

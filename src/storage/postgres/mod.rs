@@ -167,13 +167,16 @@ async fn open(url: &str, usage: Usage, max_connections: u32) -> StorageResult<Ar
         Arc::new(|| Ok(())),
     );
     Ok(Arc::new(Database::<Postgres> {
-        conversation_writer: GroupCommit::start_many((0..shares.conversation_writers).map(|_| writer()).collect()),
+        conversation_writer: GroupCommit::start_many(
+            "postgres_conversations",
+            (0..shares.conversation_writers).map(|_| writer()).collect(),
+        ),
         // Every signature batch adds to its campaign's counter row, which
         // stays locked until its commit is durable: writers sharing that row
         // would queue behind each other's fsync, while a single signature
         // writer queues behind no other batch and its batches grow to match
         // the load.
-        signature_writer: GroupCommit::start(writer()),
+        signature_writer: GroupCommit::start("postgres_signatures", writer()),
         // Several processes may share the database, so no process can trust
         // a copy of its own: every message reads its conversation afresh.
         conversations: Conversations::Read(GroupRead::start(

@@ -169,12 +169,15 @@ async fn open(url: &str, max_connections: u32) -> StorageResult<Arc<dyn Storage>
     drop(set_up);
     let file = Arc::new(DatabaseFile::opened(&path)?);
     tokio::spawn(watch_the_file(Arc::downgrade(&file)));
-    let writer = GroupCommit::start(SqliteWriter {
-        connection: SqliteConnection::connect_with(&options)
-            .await
-            .map_err(db("opening the SQLite writer"))?,
-        file: file.clone(),
-    });
+    let writer = GroupCommit::start(
+        "sqlite",
+        SqliteWriter {
+            connection: SqliteConnection::connect_with(&options)
+                .await
+                .map_err(db("opening the SQLite writer"))?,
+            file: file.clone(),
+        },
+    );
     // A file, not a server: the budget only keeps each kind of lookup to the
     // one connection it uses at a time.
     let lookup_budget = Budget::new(3 * READS_IN_FLIGHT);

@@ -112,6 +112,17 @@ pub(super) async fn handle(
         return std::future::pending().await;
     }
     if method == "getUpdates" {
+        // Refused before it waits, as Telegram refuses a poll it limits.
+        let rate_limited = shared
+            .inner
+            .lock()
+            .unwrap()
+            .failures
+            .get_mut(&method)
+            .and_then(VecDeque::pop_front);
+        if let Some(retry_after) = rate_limited {
+            return refuse_poll(&shared, body, retry_after);
+        }
         return get_updates(&shared, body).await;
     }
     let delay = shared.inner.lock().unwrap().send_delay;
@@ -264,6 +275,23 @@ fn answer(inner: &mut Inner, method: &str, body: &Value, call: &mut Call) -> Res
         })),
         _ => error(StatusCode::NOT_FOUND, "Not Found: method not found", None),
     }
+}
+
+/// A `getUpdates` answered with a 429 asking to wait `retry_after` seconds.
+fn refuse_poll(shared: &Shared, body: Value, retry_after: u64) -> Response {
+    shared.inner.lock().unwrap().calls.push(Call {
+        method: "getUpdates".into(),
+        body,
+        status: 429,
+        at: Instant::now(),
+        message_id: None,
+    });
+    shared.call_made.notify_waiters();
+    error(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!("Too Many Requests: retry after {retry_after}"),
+        Some(json!({ "retry_after": retry_after })),
+    )
 }
 
 async fn get_updates(shared: &Shared, body: Value) -> Response {

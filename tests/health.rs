@@ -1,0 +1,83 @@
+//! What `/readyz` reads: the Telegram bot, long polling the fake Bot API on
+//! loopback, says it is connected while `getUpdates` is answered and not
+//! connected while it is refused; the Discord bot, against the fake
+//! gateway, from its READY until it stops.
+
+mod support;
+
+use std::time::Duration;
+
+use petition::config::{DiscordSettings, Secret};
+use petition::discord;
+use petition::health::{Bot as HealthBot, Health};
+use petition::telegram::{self, Delivery};
+use support::TestApp;
+use support::fake_discord::{FakeDiscord, GUILD_ID, TOKEN as DISCORD_TOKEN};
+use support::fake_telegram::{FakeTelegram, TOKEN};
+use teloxide::Bot;
+
+on_both_databases!(
+    a_polling_telegram_bot_is_connected_until_its_polls_are_refused_and_again_after,
+    a_discord_bot_is_connected_from_its_ready_until_it_stops,
+);
+
+/// Waits until `health` says what is wanted of Telegram, or fails.
+async fn until(health: &Health, connected: bool) {
+    until_bot(health, HealthBot::Telegram, connected).await
+}
+
+/// Waits until `health` says what is wanted of `bot`, or fails.
+async fn until_bot(health: &Health, bot: HealthBot, connected: bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while health.is_connected(bot) != connected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} never became {}",
+            bot.as_str(),
+            if connected { "connected" } else { "not connected" }
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn a_polling_telegram_bot_is_connected_until_its_polls_are_refused_and_again_after(app: TestApp) {
+    let fake = FakeTelegram::start().await;
+    let health = Health::new();
+    let bot = Bot::new(TOKEN).set_api_url(fake.url.clone());
+    let running = telegram::spawn_watched(bot, app.engine.clone(), &[], Delivery::LongPolling, health.clone())
+        .await
+        .expect("the bot starts against the fake");
+    until(&health, true).await;
+    assert!(health.not_ready().is_empty());
+
+    // The next polls are refused; a message ends the poll in flight.
+    fake.rate_limit_next("getUpdates", 2, 1);
+    fake.user_says(601, "/start");
+    until(&health, false).await;
+    assert_eq!(health.not_ready(), ["telegram"]);
+
+    // Once they are answered again it is connected, with no update needed.
+    until(&health, true).await;
+    running.stop().await;
+    until(&health, false).await;
+}
+
+async fn a_discord_bot_is_connected_from_its_ready_until_it_stops(app: TestApp) {
+    let fake = FakeDiscord::start().await;
+    let settings = DiscordSettings {
+        token: Secret::new(DISCORD_TOKEN),
+        guilds: vec![GUILD_ID],
+        api_url: fake.api_url.clone(),
+        gateway_url: fake.gateway_url.clone(),
+        updates_per_second: 10,
+    };
+    let health = Health::new();
+    let running = discord::spawn_watched(&settings, app.engine.clone(), discord::DEFER_AFTER, health.clone())
+        .await
+        .expect("the bot starts against the fake");
+    assert_eq!(health.not_ready(), ["discord"], "not ready before the gateway's READY");
+    until_bot(&health, HealthBot::Discord, true).await;
+    assert!(health.not_ready().is_empty());
+    running.stop().await;
+    until_bot(&health, HealthBot::Discord, false).await;
+}
