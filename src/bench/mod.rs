@@ -194,8 +194,14 @@ pub async fn run(
     }
     if wanted(Part::Web) {
         let database = TestDatabase::sqlite()?;
-        let figures = web::signings(&database.url, scale.web_signings).await?;
+        let figures = web::signings(&database.url, scale.web_signings, false).await?;
         report("web_signings_per_s", format!("{:.0}", figures.signings_per_s));
+        let database = TestDatabase::sqlite()?;
+        let figures = web::signings(&database.url, scale.web_signings, true).await?;
+        report(
+            "web_signings_per_s_with_thanks",
+            format!("{:.0}", figures.signings_per_s),
+        );
         report(
             "telegram_messages_per_signing_miniapp",
             format!("{:.2}", figures.messages_per_signing),

@@ -181,7 +181,7 @@ async fn read(engine: &Engine, campaign: &Arc<Campaign>, public_min_count: u64) 
         format!("W/\"{hex}\"")
     };
     body.updated_at = now;
-    let json = serde_json::to_vec_pretty(&body).expect("count.json serialises");
+    let json = serde_json::to_vec(&body).expect("count.json serialises");
     Ok(Snapshot {
         campaign: campaign.clone(),
         total: stats.total,
