@@ -425,6 +425,42 @@ async fn a_large_body_gets_413_and_an_address_past_its_limit_gets_429() {
     assert_eq!(app.total().await, 0);
 }
 
+#[tokio::test]
+async fn behind_a_proxy_each_client_address_has_its_own_limit() {
+    let app = TestApp::spawn(support::Backend::Sqlite).await.unwrap();
+    let web = WebServer::start(
+        app.engine.clone(),
+        WebSettings {
+            requests_burst: 3,
+            requests_per_second: 1,
+            behind_proxy: true,
+            ..settings()
+        },
+        None,
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let from = |address: &'static str| {
+        client
+            .get(format!("{}/", web.url))
+            // What a client claims comes first; the proxy appends the truth.
+            .header("x-forwarded-for", format!("203.0.113.99, {address}"))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(from("198.51.100.1").await.unwrap().status(), StatusCode::OK);
+    }
+    assert_eq!(
+        from("198.51.100.1").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        from("198.51.100.2").await.unwrap().status(),
+        StatusCode::OK,
+        "another client behind the same proxy is not held back"
+    );
+}
+
 /// Posts `kib` KiB of spaces in chunks, without a length; the status.
 async fn chunked_post(base: &str, path: &str, kib: usize) -> u16 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -108,6 +108,11 @@ pub struct WebSettings {
     /// See `requests_burst`.
     #[serde(default = "default_requests_per_second")]
     pub requests_per_second: u32,
+    /// Requests come through a proxy of ours, which appends the client's
+    /// address to `X-Forwarded-For`: limits then count that address (the
+    /// last in the header) rather than the proxy's.
+    #[serde(default)]
+    pub behind_proxy: bool,
     /// An invitation to the campaign's Discord server, shown on its page.
     #[serde(default)]
     pub discord_invite: String,
@@ -123,6 +128,7 @@ impl Default for WebSettings {
             init_data_max_age_seconds: default_init_data_max_age(),
             requests_burst: default_requests_burst(),
             requests_per_second: default_requests_per_second(),
+            behind_proxy: false,
             discord_invite: String::new(),
         }
     }

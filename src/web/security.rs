@@ -63,10 +63,15 @@ impl AddressLimits {
 pub async fn guard(State(web): State<Arc<Web>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let is_health = path == "/healthz" || path == "/readyz";
-    let address = request
+    let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(address)| address.ip());
+    let address = if web.settings.behind_proxy {
+        forwarded_for(request.headers()).or(peer)
+    } else {
+        peer
+    };
     if !is_health
         && let Some(address) = address
         && let Err(wait) = web.limits.check(address)
@@ -92,6 +97,18 @@ pub async fn guard(State(web): State<Arc<Web>>, request: Request, next: Next) ->
     // read (see `read_body`).
     let in_telegram = path.ends_with("/app") || path.contains("/app/");
     with_headers(next.run(request).await, in_telegram)
+}
+
+/// The address our proxy appended to `X-Forwarded-For`: the last one
+/// (anything before it came from the client and may be made up).
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<IpAddr> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .next_back()
+        .and_then(|address| address.trim().parse().ok())
 }
 
 fn with_headers(mut response: Response, framed_by_telegram: bool) -> Response {
