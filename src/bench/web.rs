@@ -5,12 +5,16 @@
 //! bot's messages per such signing), and `count_json_p99_us` (count.json
 //! over HTTP at a million signatures while signings stream in).
 
+use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
+use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 
 use super::{seed, settings, sign_once, verify_stored};
 use crate::adapter::FollowUp;
@@ -51,23 +55,21 @@ pub(super) async fn signings(url: &str, count: usize, thanks: bool) -> anyhow::R
     let follow_up: Arc<dyn FollowUp> = Arc::new(ThanksInChat::new(bot, BOT_USERNAME.to_owned(), Language::English));
     let server = WebServer::start(engine.clone(), web_settings(), thanks.then_some(follow_up)).await;
     let slug = engine.campaigns().default_campaign().slug.clone();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CLIENTS)
-        .build()
-        .context("an HTTP client")?;
+    let address = server.url.trim_start_matches("http://").to_owned();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..CLIENTS)
         .map(|_| {
-            let (client, next, base, slug) = (client.clone(), next.clone(), server.url.clone(), slug.clone());
+            let (next, address, slug) = (next.clone(), address.clone(), slug.clone());
             let now = engine.clock().now();
             tokio::spawn(async move {
+                let mut client = Client::connect(&address).await?;
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     if n >= count {
                         return Ok::<_, anyhow::Error>(());
                     }
-                    sign_in_the_form(&client, &base, &slug, n, now).await?;
+                    sign_in_the_form(&mut client, &slug, n, now).await?;
                 }
             })
         })
@@ -93,8 +95,7 @@ pub(super) async fn signings(url: &str, count: usize, thanks: bool) -> anyhow::R
 
 /// One supporter's form, review and confirm; fails unless thanked.
 async fn sign_in_the_form(
-    client: &reqwest::Client,
-    base: &str,
+    client: &mut Client,
     slug: &str,
     n: usize,
     now: chrono::DateTime<chrono::Utc>,
@@ -102,29 +103,92 @@ async fn sign_in_the_form(
     let user = 1_000_000 + n as i64;
     let init_data = WebServer::init_data(user, now);
     let postcode = ["SW1A 1AA", "N1 9GU", "E1 6AN", "M1 1AE", "B33 8TH"][n % 5];
-    let review: Value = client
-        .post(format!("{base}/{slug}/app/form"))
-        .json(
-            &json!({ "init_data": init_data, "name": "Bench Signer", "email": format!("web{n}@example.org"),
-                       "location": postcode, "consent": true, "consent_version": 2, "updates": false }),
-        )
-        .send()
-        .await?
-        .json()
-        .await?;
+    let form = json!({ "init_data": init_data, "name": "Bench Signer", "email": format!("web{n}@example.org"),
+                       "location": postcode, "consent": true, "consent_version": 2, "updates": false });
+    let review: Step = client.post_json(&format!("/{slug}/app/form"), &form).await?;
+    let Some(confirm) = review.confirm.filter(|_| review.step == "review") else {
+        anyhow::bail!("supporter {n} was not shown the review: {}", review.step);
+    };
+    let choice = json!({ "init_data": init_data, "choice": confirm.data });
+    let signed: Step = client.post_json(&format!("/{slug}/app/confirm"), &choice).await?;
     ensure!(
-        review["step"] == "review",
-        "supporter {n} was not shown the review: {review}"
+        signed.step == "signed",
+        "supporter {n} was not thanked: {}",
+        signed.step
     );
-    let signed: Value = client
-        .post(format!("{base}/{slug}/app/confirm"))
-        .json(&json!({ "init_data": init_data, "choice": review["confirm"]["data"] }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    ensure!(signed["step"] == "signed", "supporter {n} was not thanked: {signed}");
     Ok(())
+}
+
+/// The part of the Mini App's answer the benchmark reads.
+#[derive(Deserialize)]
+struct Step {
+    step: String,
+    confirm: Option<Confirm>,
+}
+
+#[derive(Deserialize)]
+struct Confirm {
+    data: String,
+}
+
+/// One client's keep-alive HTTP/1.1 connection, as a load generator such as
+/// wrk keeps one: a prepared request written at once, the answer read by its
+/// `Content-Length`. A general client (reqwest: URL parsing, a shared pool,
+/// header maps) took about as much of the two cores as the server it was
+/// measuring; the figure is the server's.
+struct Client {
+    connection: BufReader<TcpStream>,
+    host: String,
+    request: Vec<u8>,
+}
+
+impl Client {
+    async fn connect(address: &str) -> anyhow::Result<Self> {
+        let stream = TcpStream::connect(address)
+            .await
+            .context("connecting to the web server")?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            connection: BufReader::new(stream),
+            host: address.to_owned(),
+            request: Vec::with_capacity(1024),
+        })
+    }
+
+    /// POSTs `body` as JSON to `path`; the answer's JSON, whatever its status
+    /// (the Mini App answers its refusals in JSON too).
+    async fn post_json<T: for<'de> Deserialize<'de>>(&mut self, path: &str, body: &Value) -> anyhow::Result<T> {
+        let body = serde_json::to_vec(body)?;
+        self.request.clear();
+        write!(
+            self.request,
+            "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            self.host,
+            body.len()
+        )?;
+        self.request.extend_from_slice(&body);
+        self.connection.get_mut().write_all(&self.request).await?;
+        let mut line = String::new();
+        self.connection.read_line(&mut line).await?;
+        ensure!(line.starts_with("HTTP/1.1 "), "not an HTTP answer: {line:?}");
+        let mut length = None;
+        loop {
+            line.clear();
+            self.connection.read_line(&mut line).await?;
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = Some(value.trim().parse::<usize>()?);
+            }
+        }
+        let mut answer = vec![0; length.context("an answer without a Content-Length")?];
+        self.connection.read_exact(&mut answer).await?;
+        Ok(serde_json::from_slice(&answer)?)
+    }
 }
 
 /// count.json latency percentiles over HTTP, in microseconds, with `stored`
