@@ -140,6 +140,10 @@ impl Campaign {
     /// characters of a Telegram deep link.
     pub const MAX_SLUG_LEN: usize = 40;
 
+    /// The web server's own paths at the top level: a campaign's page at
+    /// `/{slug}` would be hidden behind them.
+    pub const RESERVED_SLUGS: &[&str] = &["static", "healthz", "readyz"];
+
     pub(crate) fn from_settings(slug: String, raw: CampaignSettings) -> Result<Self, InvalidSetting> {
         let key = |field: &str| format!("campaigns.{slug}.{field}");
         let valid_slug = !slug.is_empty()
@@ -154,6 +158,12 @@ impl Campaign {
             return Err(InvalidSetting::new(
                 format!("campaigns.{slug}"),
                 "is not a valid slug: use 1 to 40 lower-case letters, digits and single hyphens",
+            ));
+        }
+        if Self::RESERVED_SLUGS.contains(&slug.as_str()) {
+            return Err(InvalidSetting::new(
+                format!("campaigns.{slug}"),
+                "is a path the web server keeps for itself: choose another slug",
             ));
         }
         for (field, value) in [

@@ -564,6 +564,27 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_campaign_cannot_take_a_path_the_web_server_keeps() {
+        let campaign = |slug: &str| {
+            format!(
+                "[campaigns.{slug}]\ntitle = \"T\"\ntargets = [\"the council\"]\nstatement = \"S\"\n\
+                 author = \"A\"\nsummary = \"S\"\ngoal = 10\narticle = \"A\"\nprivacy = \"P\"\n\
+                 [campaigns.{slug}.consent]\nversion = 1\nwording = \"W\"\n"
+            )
+        };
+        for slug in ["static", "healthz", "readyz"] {
+            let message = error_with(Figment::from(Toml::string(&campaign(slug))));
+            assert!(
+                message.contains(&format!("`campaigns.{slug}`")) && message.contains("web server keeps"),
+                "{message}"
+            );
+        }
+        let figment = Figment::from(Toml::string(BUILT_IN_DEFAULTS)).merge(Toml::string(&campaign("static-library")));
+        let settings = Settings::from_figment(figment).expect("a slug that only starts like a path is fine");
+        assert!(settings.campaigns.get("static-library").is_some());
+    }
+
     /// The settings with `extra` (TOML) layered over the defaults, as the
     /// error message a user would see.
     #[test]
