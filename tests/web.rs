@@ -164,7 +164,11 @@ async fn small_districts_and_countries_are_folded_into_other(app: TestApp) {
 }
 
 async fn the_campaign_page_reads_without_scripts_and_previews_when_shared(app: TestApp) {
-    let web = WebServer::start(app.engine.clone(), settings(), None).await;
+    let with_invite = WebSettings {
+        discord_invite: "https://discord.gg/unit-open".to_owned(),
+        ..settings()
+    };
+    let web = WebServer::start(app.engine.clone(), with_invite, None).await;
     app.sign(&telegram(40), "Ada Lovelace", "ada@example.com", "SW1A 1AA")
         .await;
     let response = get(&format!("{}/{}", web.url, app.campaign())).await;
@@ -182,6 +186,7 @@ async fn the_campaign_page_reads_without_scripts_and_previews_when_shared(app: T
         "<svg class=\"chart\"",
         "Signatures per day",
         "https://t.me/PetitionTestBot?start=keep-the-unit-open",
+        "<a class=\"button\" href=\"https://discord.gg/unit-open\">",
         "property=\"og:title\" content=\"Keep the human trafficking unit open\"",
         "property=\"og:description\"",
         "1 signed so far.",

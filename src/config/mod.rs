@@ -439,7 +439,8 @@ impl Settings {
 }
 
 /// Addresses must parse, the public URL must be a URL (HTTPS, except on
-/// loopback for local trials and tests), and limits must allow something.
+/// loopback for local trials and tests), the Discord invite a link the page
+/// can offer, and limits must allow something.
 fn check_web(web: &WebSettings) -> Result<(), ConfigError> {
     for (key, address) in [("web.listen", &web.listen), ("web.metrics_listen", &web.metrics_listen)] {
         if !address.trim().is_empty() && address.trim().parse::<std::net::SocketAddr>().is_err() {
@@ -458,6 +459,13 @@ fn check_web(web: &WebSettings) -> Result<(), ConfigError> {
                 "must be an https:// URL (Telegram opens Mini Apps only over HTTPS)",
             ));
         }
+    }
+    let invite = web.discord_invite.trim();
+    if !invite.is_empty() && !url::Url::parse(invite).is_ok_and(|invite| invite.scheme() == "https") {
+        return Err(ConfigError::invalid(
+            "web.discord_invite",
+            "must be an https:// invite link, such as https://discord.gg/...",
+        ));
     }
     if web.requests_burst == 0 || web.requests_per_second == 0 {
         return Err(ConfigError::invalid(
@@ -562,6 +570,41 @@ mod tests {
             Settings::built_in().logging.pseudonym_key.is_empty(),
             "unset by default"
         );
+    }
+
+    #[test]
+    fn web_settings_that_cannot_work_stop_start_up_with_their_key() {
+        for (toml, key, says) in [
+            ("listen = \"port 8080\"", "web.listen", "address and port"),
+            (
+                "public_url = \"http://petition.example.org\"",
+                "web.public_url",
+                "https://",
+            ),
+            ("public_url = \"not a url\"", "web.public_url", "must be a URL"),
+            ("discord_invite = \"discord.gg/abc\"", "web.discord_invite", "https://"),
+            (
+                "discord_invite = \"http://discord.gg/abc\"",
+                "web.discord_invite",
+                "https://",
+            ),
+            ("requests_per_second = 0", "web.requests_per_second", "at least 1"),
+            (
+                "init_data_max_age_seconds = 0",
+                "web.init_data_max_age_seconds",
+                "at least 1",
+            ),
+        ] {
+            let message = error_with(Figment::from(Toml::string(&format!("[web]\n{toml}\n"))));
+            assert!(
+                message.contains(&format!("`{key}`")) && message.contains(says),
+                "{toml}: {message}"
+            );
+        }
+        let fine = "[web]\npublic_url = \"http://127.0.0.1:8080\"\ndiscord_invite = \"https://discord.gg/abc\"\n";
+        let figment = Figment::from(Toml::string(BUILT_IN_DEFAULTS)).merge(Toml::string(fine));
+        let settings = Settings::from_figment(figment).expect("loopback trials and an https invite are fine");
+        assert_eq!(settings.web.discord_invite, "https://discord.gg/abc");
     }
 
     #[test]
