@@ -36,6 +36,9 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::domain::{HoldReason, Platform};
 
+mod labels;
+pub use labels::{Delivered, ErrorKind, InputKind, Limit, Refusal};
+
 /// How often histogram samples are folded into their buckets. Between
 /// scrapes samples wait in memory; folding them on a timer keeps that
 /// memory small however rarely `/metrics` is asked.
@@ -153,129 +156,6 @@ fn describe() {
         "Updates handed to a platform by the outbox, by platform and what became of them."
     );
     describe_counter!("petition_errors_total", "Failures, by kind.");
-}
-
-/// What a message handed to the engine was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputKind {
-    /// Typed text, including commands.
-    Text,
-    /// A button pressed.
-    Button,
-    /// A start, with or without a start link's payload.
-    Start,
-    /// A submitted form.
-    Form,
-}
-
-impl InputKind {
-    /// Every kind of input.
-    pub const ALL: [InputKind; 4] = [InputKind::Text, InputKind::Button, InputKind::Start, InputKind::Form];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            InputKind::Text => "text",
-            InputKind::Button => "button",
-            InputKind::Start => "start",
-            InputKind::Form => "form",
-        }
-    }
-}
-
-/// A limit that stopped or held something.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limit {
-    /// A person's messages came faster than the per-person rate.
-    MessageRate,
-    /// A person tried to sign more often than a campaign allows a day.
-    SigningAttempts,
-    /// A campaign's signatures came faster than its surge ceiling.
-    Surge,
-}
-
-impl Limit {
-    fn as_str(self) -> &'static str {
-        match self {
-            Limit::MessageRate => "message_rate",
-            Limit::SigningAttempts => "signing_attempts",
-            Limit::Surge => "surge",
-        }
-    }
-}
-
-/// Why a signature was turned away by the storage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// The account signed before.
-    AlreadySigned,
-    /// The email signed before, from another account.
-    EmailUsed,
-}
-
-impl Refusal {
-    fn as_str(self) -> &'static str {
-        match self {
-            Refusal::AlreadySigned => "already_signed",
-            Refusal::EmailUsed => "email_used",
-        }
-    }
-}
-
-/// A failure worth counting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// A message could not be answered because the storage failed.
-    Storage,
-    /// A group-commit batch failed, every write in it with it.
-    StorageBatch,
-    /// A message could not be answered for another reason (an export, the
-    /// delivery pack).
-    Internal,
-    /// A platform refused a message, or could not be reached to send one.
-    Send(Platform),
-    /// Updates could not be fetched (Telegram) or the gateway connection
-    /// ended (Discord).
-    Receive(Platform),
-}
-
-impl ErrorKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Storage => "storage",
-            ErrorKind::StorageBatch => "storage_batch",
-            ErrorKind::Internal => "internal",
-            ErrorKind::Send(Platform::Telegram) => "telegram_send",
-            ErrorKind::Send(Platform::Discord) => "discord_send",
-            ErrorKind::Send(Platform::Console) => "console_send",
-            ErrorKind::Receive(Platform::Telegram) => "telegram_receive",
-            ErrorKind::Receive(Platform::Discord) => "discord_receive",
-            ErrorKind::Receive(Platform::Console) => "console_receive",
-        }
-    }
-}
-
-/// What became of an update handed to a platform by the outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivered {
-    /// Accepted.
-    Sent,
-    /// The recipient blocked the bot or refuses direct messages.
-    Unreachable,
-    /// Rate limited or failed for now; tried again later.
-    Retry,
-    /// Given up on.
-    Failed,
-}
-
-impl Delivered {
-    fn as_str(self) -> &'static str {
-        match self {
-            Delivered::Sent => "sent",
-            Delivered::Unreachable => "unreachable",
-            Delivered::Retry => "retry",
-            Delivered::Failed => "failed",
-        }
-    }
 }
 
 /// Handles to the metrics recorded for every message, registered once so
