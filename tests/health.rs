@@ -21,20 +21,32 @@ on_both_databases!(
     a_discord_bot_is_connected_from_its_ready_until_it_stops,
 );
 
-/// Waits until `health` says what is wanted of Telegram, or fails.
-async fn until(health: &Health, connected: bool) {
-    until_bot(health, HealthBot::Telegram, connected).await
+/// Waits until `health` says what is wanted of Telegram, or fails saying
+/// how the fake answered each poll.
+async fn until(health: &Health, connected: bool, fake: &FakeTelegram) {
+    let polls = || {
+        let calls = fake.calls_of("getUpdates");
+        let first = calls.first().map(|call| call.at);
+        calls
+            .iter()
+            .map(|call| format!("{} at {:?}", call.status, call.at - first.unwrap_or(call.at)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    until_bot(health, HealthBot::Telegram, connected, polls).await
 }
 
-/// Waits until `health` says what is wanted of `bot`, or fails.
-async fn until_bot(health: &Health, bot: HealthBot, connected: bool) {
+/// Waits until `health` says what is wanted of `bot`, or fails with what
+/// `seen` tells of the bot's traffic.
+async fn until_bot(health: &Health, bot: HealthBot, connected: bool, seen: impl Fn() -> String) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while health.is_connected(bot) != connected {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{} never became {}",
+            "{} never became {}; the fake saw: {}",
             bot.as_str(),
-            if connected { "connected" } else { "not connected" }
+            if connected { "connected" } else { "not connected" },
+            seen()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -47,19 +59,19 @@ async fn a_polling_telegram_bot_is_connected_until_its_polls_are_refused_and_aga
     let running = telegram::spawn_watched(bot, app.engine.clone(), &[], Delivery::LongPolling, health.clone())
         .await
         .expect("the bot starts against the fake");
-    until(&health, true).await;
+    until(&health, true, &fake).await;
     assert!(health.not_ready().is_empty());
 
     // The next polls are refused; a message ends the poll in flight.
     fake.rate_limit_next("getUpdates", 2, 1);
     fake.user_says(601, "/start");
-    until(&health, false).await;
+    until(&health, false, &fake).await;
     assert_eq!(health.not_ready(), ["telegram"]);
 
     // Once they are answered again it is connected, with no update needed.
-    until(&health, true).await;
+    until(&health, true, &fake).await;
     running.stop().await;
-    until(&health, false).await;
+    until(&health, false, &fake).await;
 }
 
 async fn a_discord_bot_is_connected_from_its_ready_until_it_stops(app: TestApp) {
@@ -76,8 +88,8 @@ async fn a_discord_bot_is_connected_from_its_ready_until_it_stops(app: TestApp) 
         .await
         .expect("the bot starts against the fake");
     assert_eq!(health.not_ready(), ["discord"], "not ready before the gateway's READY");
-    until_bot(&health, HealthBot::Discord, true).await;
+    until_bot(&health, HealthBot::Discord, true, String::new).await;
     assert!(health.not_ready().is_empty());
     running.stop().await;
-    until_bot(&health, HealthBot::Discord, false).await;
+    until_bot(&health, HealthBot::Discord, false, String::new).await;
 }

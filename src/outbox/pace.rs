@@ -19,6 +19,13 @@ use crate::domain::Platform;
 /// Added to the window for the platform's clock and ours.
 const MARGIN: Duration = Duration::from_millis(5);
 
+/// Slots left for replies where replies share the limit, even when none was
+/// seen lately: a reply is never held back, and one handed out while the
+/// outbox had the whole allowance in use would make one message too many
+/// at the platform (all the more when the adapter is slow to send it and
+/// the reply's count has run out before the platform sees it).
+const KEPT_FOR_REPLIES: u32 = 1;
+
 /// The outbox's turns on one platform.
 pub struct Pace {
     platform: Platform,
@@ -57,7 +64,7 @@ pub trait RepliesSeen: Send + Sync {
 
 impl Pace {
     /// At most `per_second` messages on `platform` in any second, less the
-    /// replies `replies` has seen.
+    /// replies `replies` has seen (and at least one slot kept for them).
     pub fn new(platform: Platform, per_second: u32, replies: Option<Arc<dyn RepliesSeen>>) -> Self {
         Self {
             platform,
@@ -65,6 +72,11 @@ impl Pace {
             counted: Arc::default(),
             replies,
         }
+    }
+
+    /// [`KEPT_FOR_REPLIES`], but never the whole of a limit of one a second.
+    fn kept_for_replies(&self) -> u32 {
+        KEPT_FOR_REPLIES.min(self.per_second - 1)
     }
 
     /// Waits until one more message may go; hold the turn until its answer
@@ -82,7 +94,10 @@ impl Pace {
                 {
                     counted.answered.pop_front();
                 }
-                let replies = self.replies.as_ref().map_or(0, |seen| seen.recent(self.platform));
+                let replies = self
+                    .replies
+                    .as_ref()
+                    .map_or(0, |seen| seen.recent(self.platform).max(self.kept_for_replies()));
                 let used = (counted.answered.len() as u32)
                     .saturating_add(counted.in_flight)
                     .saturating_add(replies);
@@ -144,6 +159,19 @@ mod tests {
     async fn no_more_than_the_limit_go_in_any_second() {
         let times = turns(Pace::new(Platform::Telegram, 20, None), 30).await;
         assert_eq!(most_in_a_second(&times), 20, "{times:?}");
+    }
+
+    #[tokio::test]
+    async fn a_slot_is_kept_for_a_reply_when_none_was_seen() {
+        let times = turns(Pace::new(Platform::Telegram, 20, Some(Arc::new(Replies(0)))), 30).await;
+        assert_eq!(most_in_a_second(&times), 19, "{times:?}");
+    }
+
+    #[tokio::test]
+    async fn a_limit_of_one_a_second_is_not_kept_whole_for_replies() {
+        let times = turns(Pace::new(Platform::Discord, 1, Some(Arc::new(Replies(0)))), 2).await;
+        assert_eq!(times.len(), 2);
+        assert_eq!(most_in_a_second(&times), 1, "{times:?}");
     }
 
     #[tokio::test]
