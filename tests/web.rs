@@ -8,6 +8,7 @@ mod support;
 use std::time::Duration;
 
 use petition::config::WebSettings;
+use petition::domain::Platform;
 use petition::test_kit::web::WebServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -309,6 +310,11 @@ async fn the_mini_app_signs_through_the_engine_with_its_problems_beside_the_fiel
     assert_eq!(answer["step"], "signed");
     assert_eq!(answer["total"], 1);
     assert!(answer["text"].as_str().unwrap().contains("Thank you, Ada Lovelace!"));
+    assert_eq!(
+        app.engine.replies().recent(Platform::Telegram),
+        0,
+        "the page's answers are not messages on Telegram, so broadcasts need not wait for them"
+    );
     assert!(
         answer["share_url"]
             .as_str()

@@ -134,9 +134,10 @@ struct Confirm {
 
 /// One client's keep-alive HTTP/1.1 connection, as a load generator such as
 /// wrk keeps one: a prepared request written at once, the answer read by its
-/// `Content-Length`. A general client (reqwest: URL parsing, a shared pool,
-/// header maps) took about as much of the two cores as the server it was
-/// measuring; the figure is the server's.
+/// `Content-Length`. With a general client in its place (reqwest: URL
+/// parsing, a shared pool, header maps) the same server gave about two
+/// thirds of the figure, the client taking the rest of the two cores; the
+/// figure is meant to be the server's.
 struct Client {
     connection: BufReader<TcpStream>,
     host: String,

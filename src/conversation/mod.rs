@@ -289,6 +289,18 @@ impl Engine {
     /// Handles one message and returns what to reply, in order. Never fails:
     /// an internal error is logged and answered with an apology.
     pub async fn handle(&self, incoming: Incoming) -> Vec<Reply> {
+        self.handle_counted(incoming, true).await
+    }
+
+    /// [`Engine::handle`] for an adapter whose replies do not go to the
+    /// sender's platform: the Mini App answers in its own page, so its
+    /// replies take nothing from the platform's limit that updates share
+    /// (the one message it sends to the chat counts itself).
+    pub async fn handle_off_platform(&self, incoming: Incoming) -> Vec<Reply> {
+        self.handle_counted(incoming, false).await
+    }
+
+    async fn handle_counted(&self, incoming: Incoming, sent_on_the_platform: bool) -> Vec<Reply> {
         let span = info_span!(
             "conversation",
             platform = %incoming.from.platform,
@@ -315,7 +327,9 @@ impl Engine {
                     vec![Reply::private(self.say(Message::SomethingWentWrong))]
                 }
             };
-            self.replies.record(incoming.from.platform, replies.len());
+            if sent_on_the_platform {
+                self.replies.record(incoming.from.platform, replies.len());
+            }
             metrics::answered(incoming.from.platform, replies.len(), arrived.elapsed());
             replies
         }

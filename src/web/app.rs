@@ -122,7 +122,7 @@ pub(super) async fn submit_form(State(web): State<Arc<Web>>, Path(slug): Path<St
     let who = identity(user);
     let replies = web
         .engine
-        .handle(Incoming::private(who.clone(), Input::Form(answers)))
+        .handle_off_platform(Incoming::private(who.clone(), Input::Form(answers)))
         .await;
     web.answer(&campaign, &who, replies).await
 }
@@ -143,7 +143,7 @@ pub(super) async fn confirm(State(web): State<Arc<Web>>, Path(slug): Path<String
     let who = identity(user);
     let replies = web
         .engine
-        .handle(Incoming::private(who.clone(), Input::Choice(request.choice)))
+        .handle_off_platform(Incoming::private(who.clone(), Input::Choice(request.choice)))
         .await;
     web.answer(&campaign, &who, replies).await
 }
@@ -227,6 +227,8 @@ impl Web {
             return Json(answer).into_response();
         };
         if let Some(follow_up) = self.telegram.as_ref().and_then(|telegram| telegram.follow_up.clone()) {
+            // The one message on the platform, which updates give way to.
+            self.engine.replies().record(who.platform, 1);
             let (who, thanks) = (who.clone(), thanks.clone());
             tokio::spawn(async move { follow_up.follow_up(&who, &thanks).await });
         }
