@@ -2,8 +2,9 @@
 //! a key, its fields are the arguments, and each language words every key
 //! in a folder of its own ([`en`] for English).
 //!
-//! The keys are a file per job. This file holds [`Message`], every key,
-//! with [`Language`] and [`Localised`]; `adapters.rs` the keys of what the
+//! The keys are a file per job. This file holds [`Message`], every key;
+//! `language.rs` [`Language`] and [`Localised`], which words a key in one;
+//! `adapters.rs` the keys of what the
 //! chat adapters show around the engine's words ([`Button`],
 //! [`TelegramCommand`], [`DiscordCommand`], [`DiscordOption`],
 //! [`FormLabel`]); `parts.rs` the arguments some messages carry, which
@@ -20,21 +21,7 @@
 //! assert_eq!(text, "\"Save the library\": 1,234 of 10,000 signatures (12% of the goal).");
 //! ```
 //!
-//! # Adding a language
-//!
-//! One language is one folder, `en/` for English: `mod.rs` words every key
-//! in its `write`, and the files beside it word the adapters' keys
-//! (`adapters.rs`) and the messages' arguments (`parts.rs`) from the
-//! language's own small pieces (`words.rs`: numbers, plurals, dates),
-//! with `tests.rs` checking how it reads. Copy the folder to one named for
-//! the language (`cy/`), word every arm of its files again (and its tests'
-//! expected sentences), declare it beside `en` here, and add the language
-//! to [`Language`] and to the one `match` in [`Localised`]'s `Display`.
-//! The compiler then refuses to build until every message has its wording;
-//! add the language to `LANGUAGES` in the catalogue's tests too, which
-//! check that every key, button, label and description reads as something
-//! in each language. Choosing the language (per campaign, say) is a
-//! setting handed to the [`Engine`](crate::conversation::Engine).
+//! To add a language, see `language.rs`.
 //!
 //! Campaign text (title, statement, article, consent wording, privacy
 //! notice) comes from the campaign's settings and is passed in as it stands;
@@ -50,6 +37,7 @@
 mod adapters;
 mod delivery;
 pub mod en;
+mod language;
 mod lifecycle;
 mod milestones;
 mod parts;
@@ -58,7 +46,6 @@ mod tests;
 mod updates;
 mod web;
 
-use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -66,6 +53,7 @@ use chrono::{DateTime, Utc};
 
 pub use self::adapters::{Button, DiscordCommand, DiscordOption, FormLabel, TelegramCommand};
 pub use self::delivery::DeliveryMessage;
+pub use self::language::{Language, Localised};
 pub use self::lifecycle::LifecycleMessage;
 pub use self::milestones::{MilestoneMessage, progress_bar};
 pub use self::parts::{Answers, FormProblem, Heading, LocationProblem, SelectionProblem};
@@ -77,23 +65,6 @@ use crate::storage::{Anomaly, ReviewAction, Selection, Signature};
 /// The apology for a failure inside, in English, for adapters that must
 /// answer before the engine can; the cause goes to the log.
 pub const SOMETHING_WENT_WRONG: &str = en::SOMETHING_WENT_WRONG;
-
-/// A language the catalogue is worded in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Language {
-    /// British English.
-    #[default]
-    English,
-}
-
-impl Language {
-    /// The language's BCP 47 tag, for web pages' `lang`.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Self::English => "en-GB",
-        }
-    }
-}
 
 /// Something the bot says, with what it needs to say it. Borrowed, so
 /// building one costs nothing; its text is written once, in the language
@@ -618,35 +589,4 @@ pub enum Message<'a> {
     // Milestones, the goal and the progress message.
     /// Everything about milestones, in keys of their own.
     Milestones(MilestoneMessage<'a>),
-}
-
-impl<'a> Message<'a> {
-    /// The message in `language`, as text.
-    pub fn text(self, language: Language) -> String {
-        self.in_language(language).to_string()
-    }
-
-    /// The message in `language`, to write into a larger text without a
-    /// string of its own.
-    pub fn in_language(self, language: Language) -> Localised<'a> {
-        Localised {
-            message: self,
-            language,
-        }
-    }
-}
-
-/// A message in a language: its text, as [`fmt::Display`].
-#[derive(Debug, Clone, Copy)]
-pub struct Localised<'a> {
-    message: Message<'a>,
-    language: Language,
-}
-
-impl fmt::Display for Localised<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.language {
-            Language::English => en::write(&self.message, f),
-        }
-    }
 }
