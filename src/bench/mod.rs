@@ -10,7 +10,7 @@
 //! `cargo run --release --features test-kit -- bench`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
@@ -336,19 +336,7 @@ async fn total_latency(url: &str, stored: usize, samples: usize) -> anyhow::Resu
     let engine = app.engine.clone();
     let storage = engine.storage().clone();
     seed(&storage, stored).await?;
-    let streaming = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let next = Arc::new(AtomicUsize::new(stored));
-    let signers: Vec<_> = (0..64)
-        .map(|_| {
-            let (engine, next, streaming) = (engine.clone(), next.clone(), streaming.clone());
-            tokio::spawn(async move {
-                while streaming.load(Ordering::Relaxed) {
-                    sign_once(&engine, next.fetch_add(1, Ordering::Relaxed)).await?;
-                }
-                Ok::<_, anyhow::Error>(())
-            })
-        })
-        .collect();
+    let signers = StreamingSigners::start(&engine, stored);
     let campaign = engine.campaigns().default_campaign().slug.clone();
     let mut timings = Vec::with_capacity(samples);
     for _ in 0..samples {
@@ -357,15 +345,52 @@ async fn total_latency(url: &str, stored: usize, samples: usize) -> anyhow::Resu
         timings.push(started.elapsed());
         ensure!(total >= stored as u64, "the total went backwards");
     }
-    streaming.store(false, Ordering::Relaxed);
-    for signer in signers {
-        signer.await??;
-    }
+    signers.stop().await?;
     engine.storage().close().await;
+    Ok(p50_and_p99_micros(timings))
+}
+
+/// 64 supporters signing one after another until stopped, numbered from
+/// `first` on: the traffic a latency is measured under.
+struct StreamingSigners {
+    streaming: Arc<AtomicBool>,
+    signers: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl StreamingSigners {
+    fn start(engine: &Arc<Engine>, first: usize) -> Self {
+        let streaming = Arc::new(AtomicBool::new(true));
+        let next = Arc::new(AtomicUsize::new(first));
+        let signers = (0..64)
+            .map(|_| {
+                let (engine, next, streaming) = (engine.clone(), next.clone(), streaming.clone());
+                tokio::spawn(async move {
+                    while streaming.load(Ordering::Relaxed) {
+                        sign_once(&engine, next.fetch_add(1, Ordering::Relaxed)).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        Self { streaming, signers }
+    }
+
+    /// Stops them, failing if any signing failed.
+    async fn stop(self) -> anyhow::Result<()> {
+        self.streaming.store(false, Ordering::Relaxed);
+        for signer in self.signers {
+            signer.await??;
+        }
+        Ok(())
+    }
+}
+
+/// The median and the 99th percentile of `timings`, in microseconds.
+fn p50_and_p99_micros(mut timings: Vec<Duration>) -> (f64, f64) {
     timings.sort_unstable();
     let percentile = |p: f64| timings[((timings.len() as f64 * p) as usize).min(timings.len() - 1)];
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
-    Ok((micros(percentile(0.50)), micros(percentile(0.99))))
+    (micros(percentile(0.50)), micros(percentile(0.99)))
 }
 
 /// Stores `count` signatures through the group-commit writer, many at once.

@@ -8,7 +8,7 @@
 
 use std::io::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use super::{seed, settings, sign_once, verify_stored};
+use super::{StreamingSigners, p50_and_p99_micros, seed, settings, verify_stored};
 use crate::adapter::FollowUp;
 use crate::config::WebSettings;
 use crate::messages::Language;
@@ -202,19 +202,7 @@ pub(super) async fn count_json_latency(url: &str, stored: usize, samples: usize)
     seed(&storage, stored).await?;
     let server = WebServer::start(engine.clone(), web_settings(), None).await;
     let slug = engine.campaigns().default_campaign().slug.clone();
-    let streaming = Arc::new(AtomicBool::new(true));
-    let next = Arc::new(AtomicUsize::new(stored));
-    let signers: Vec<_> = (0..64)
-        .map(|_| {
-            let (engine, next, streaming) = (engine.clone(), next.clone(), streaming.clone());
-            tokio::spawn(async move {
-                while streaming.load(Ordering::Relaxed) {
-                    sign_once(&engine, next.fetch_add(1, Ordering::Relaxed)).await?;
-                }
-                Ok::<_, anyhow::Error>(())
-            })
-        })
-        .collect();
+    let signers = StreamingSigners::start(&engine, stored);
     // The poller runs on a thread and runtime of its own, as a dashboard
     // polling from elsewhere would: the figure is the server's answer
     // while it serves the signings, not the poller waiting behind them.
@@ -228,17 +216,10 @@ pub(super) async fn count_json_latency(url: &str, stored: usize, samples: usize)
     })
     .await
     .context("the poller panicked")??;
-    streaming.store(false, Ordering::Relaxed);
-    for signer in signers {
-        signer.await??;
-    }
+    signers.stop().await?;
     server.stop().await;
     engine.storage().close().await;
-    let mut timings = timings;
-    timings.sort_unstable();
-    let percentile = |p: f64| timings[((timings.len() as f64 * p) as usize).min(timings.len() - 1)];
-    let micros = |d: Duration| d.as_secs_f64() * 1e6;
-    Ok((micros(percentile(0.50)), micros(percentile(0.99))))
+    Ok(p50_and_p99_micros(timings))
 }
 
 /// `samples` timed requests for count.json, one after another.
