@@ -29,6 +29,9 @@
 //!   lookups.
 //! - [`limits`]: rate limits (governor), the surge ceiling, and the rules that
 //!   hold suspicious signatures for review.
+//! - [`pace`]: one pace per bot for everything a platform rate-limits:
+//!   its overall and per-chat limits, turns by priority (replies first),
+//!   429s waited out.
 //! - [`organiser`]: who organisers are, and totals, breakdowns and exports.
 //! - [`delivery`]: the delivery pack, a PDF to print and hand over: cover
 //!   letter, summary, numbered signatories and the digest of the list.
@@ -77,6 +80,7 @@ pub mod messages;
 pub mod metrics;
 pub mod organiser;
 pub mod outbox;
+pub mod pace;
 pub mod shutdown;
 pub mod startup;
 pub mod storage;

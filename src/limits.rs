@@ -98,6 +98,11 @@ pub struct Guards {
     /// Velocity alerts in force: (campaign, dimension, value) until when.
     /// Refreshed by the velocity check; read on every signature.
     active_alerts: RwLock<HashMap<(String, Dimension, String), DateTime<Utc>>>,
+    /// Messages already counted against their sender when they arrived
+    /// ([`Guards::admit`]) and not yet handled, per person, with when the
+    /// last arrived: each is let through once when handled instead of being
+    /// counted twice. Pruned with the limiters.
+    admitted: Mutex<HashMap<Identity, (u32, DateTime<Utc>)>>,
 }
 
 impl Guards {
@@ -111,6 +116,7 @@ impl Guards {
             clock,
             withdrawals: Mutex::new(HashMap::new()),
             active_alerts: RwLock::new(HashMap::new()),
+            admitted: Mutex::new(HashMap::new()),
         }
     }
 
@@ -123,8 +129,36 @@ impl Guards {
         self.campaign(slug).map(|c| &c.settings)
     }
 
-    /// Counts a message or button press against its sender.
+    /// Counts a message or button press against its sender, unless it was
+    /// counted when it arrived ([`Guards::admit`]).
     pub fn check_message(&self, campaign: &str, who: &Identity) -> MessageVerdict {
+        let mut admitted = self.admitted.lock().expect("admitted lock poisoned");
+        if let Some((waiting, _)) = admitted.get_mut(who) {
+            *waiting -= 1;
+            if *waiting == 0 {
+                admitted.remove(who);
+            }
+            return MessageVerdict::Allowed;
+        }
+        drop(admitted);
+        self.count_message(campaign, who)
+    }
+
+    /// Counts a message against its sender as it arrives, before it waits
+    /// for its turn to be handled: what is not allowed is never queued.
+    /// One allowed here is let through when [`Guards::check_message`] sees it.
+    pub fn admit(&self, campaign: &str, who: &Identity) -> MessageVerdict {
+        let verdict = self.count_message(campaign, who);
+        if verdict == MessageVerdict::Allowed {
+            let now = self.clock.0.now();
+            let mut admitted = self.admitted.lock().expect("admitted lock poisoned");
+            let entry = admitted.entry(who.clone()).or_insert((0, now));
+            *entry = (entry.0 + 1, now);
+        }
+        verdict
+    }
+
+    fn count_message(&self, campaign: &str, who: &Identity) -> MessageVerdict {
         let Some(guards) = self.campaign(campaign) else {
             return MessageVerdict::Allowed;
         };
@@ -225,6 +259,13 @@ impl Guards {
         drop(withdrawals);
         let mut alerts = self.active_alerts.write().expect("alerts lock poisoned");
         alerts.retain(|_, until| *until > now);
+        drop(alerts);
+        // A message admitted and then never handled (dropped as a repeat,
+        // say) leaves its pass behind; after a minute it is no longer one.
+        let minute_ago = now - chrono::Duration::minutes(1);
+        let mut admitted = self.admitted.lock().expect("admitted lock poisoned");
+        admitted.retain(|_, (_, last)| *last > minute_ago);
+        admitted.shrink_to_fit();
     }
 
     /// People currently remembered by the limiters, across campaigns.
@@ -299,6 +340,29 @@ mod tests {
         );
         clock.advance(chrono::Duration::seconds(2));
         assert_eq!(guards.check_message("c", &flooder), MessageVerdict::Allowed);
+    }
+
+    #[test]
+    fn a_message_counted_on_arrival_is_not_counted_again_when_handled() {
+        let (guards, _clock) = guards(LimitSettings {
+            message_burst: 2,
+            messages_per_minute: 1,
+            ..LimitSettings::default()
+        });
+        let who = Identity::new(Platform::Telegram, "1");
+        assert_eq!(guards.admit("c", &who), MessageVerdict::Allowed);
+        assert_eq!(guards.admit("c", &who), MessageVerdict::Allowed);
+        assert!(matches!(guards.admit("c", &who), MessageVerdict::SlowDown { .. }));
+        assert_eq!(
+            guards.admit("c", &who),
+            MessageVerdict::Ignore,
+            "what is not allowed is never queued"
+        );
+        // The two queued are handled without being counted again...
+        assert_eq!(guards.check_message("c", &who), MessageVerdict::Allowed);
+        assert_eq!(guards.check_message("c", &who), MessageVerdict::Allowed);
+        // ...and one that did not arrive through admission is counted.
+        assert_eq!(guards.check_message("c", &who), MessageVerdict::Ignore);
     }
 
     #[test]

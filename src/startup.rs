@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use teloxide::adaptors::throttle::Limits;
 use tracing::{info, warn};
 
 use crate::adapter::{self, BotHandle};
@@ -13,6 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Settings, WebSettings};
 use crate::conversation::Engine;
 use crate::discord;
+use crate::domain::Platform;
 use crate::health::{Bot as HealthBot, Health};
 use crate::metrics;
 use crate::outbox;
@@ -203,7 +203,7 @@ impl App {
         // Milestones are looked for by each platform's progress loop, which
         // then keeps that platform's announcement chats.
         if telegram_configured {
-            let bot = telegram::throttled_bot(&self.settings.telegram, Limits::default())?;
+            let bot = telegram::bot_for(&self.settings.telegram)?;
             let engine = self.engine.clone();
             chores.push(tokio::spawn(async move {
                 if let Err(error) = telegram::keep_progress_messages(bot, engine).await {
@@ -219,9 +219,9 @@ impl App {
         if let Some(chat) = self.settings.alerts.telegram_chat
             && telegram_configured
         {
-            let bot = telegram::throttled_bot(&self.settings.telegram, Limits::default())?;
+            let bot = telegram::bot_for(&self.settings.telegram)?;
             chores.push(tokio::spawn(adapter::forward_alerts(
-                telegram::AlertChat::new(bot, chat),
+                telegram::AlertChat::new(bot, self.pace(Platform::Telegram), chat),
                 self.engine.subscribe_alerts(),
             )));
         }
@@ -313,8 +313,7 @@ impl App {
                 .with_bots_not_ready(Arc::new(move || health.not_ready()));
             let settings = &self.settings.telegram;
             if !settings.token.is_empty() {
-                let api_url = url::Url::parse(&settings.api_url).context("telegram.api_url is not a valid URL")?;
-                let bot = teloxide::Bot::new(settings.token.expose()).set_api_url(api_url);
+                let bot = telegram::bot_for(settings)?;
                 let me = teloxide::requests::Request::send(teloxide::requests::Requester::get_me(&bot))
                     .await
                     .context("Telegram did not answer getMe")?;
@@ -325,6 +324,7 @@ impl App {
                     username: username.clone(),
                     follow_up: Some(Arc::new(telegram::ThanksInChat::new(
                         bot,
+                        self.pace(Platform::Telegram),
                         username,
                         self.engine.language(),
                     ))),
@@ -348,23 +348,27 @@ impl App {
         Ok(tasks)
     }
 
-    /// Telegram's courier for the outbox: a requester of its own, not the
-    /// replies' throttled one (see `telegram::TelegramCourier`).
+    /// Telegram's courier for the outbox, in turn with the replies on the
+    /// bot's one pace (see `telegram::TelegramCourier`).
     fn telegram_courier(&self) -> anyhow::Result<telegram::TelegramCourier<teloxide::Bot>> {
         let settings = &self.settings.telegram;
-        let api_url = url::Url::parse(&settings.api_url).context("telegram.api_url is not a valid URL")?;
-        let bot = teloxide::Bot::new(settings.token.expose()).set_api_url(api_url);
         Ok(telegram::TelegramCourier::new(
-            bot,
+            telegram::bot_for(settings)?,
+            self.pace(Platform::Telegram),
             settings.updates_per_second(),
             settings.paid_broadcast,
             self.engine.language(),
         ))
     }
 
+    /// The one pace of `platform`'s bot, which everything sent there shares.
+    fn pace(&self, platform: Platform) -> Arc<crate::pace::Pace> {
+        self.engine.pace(platform).expect("chat platforms have a pace").clone()
+    }
+
     async fn start_telegram(&self) -> anyhow::Result<BotHandle> {
         let settings = &self.settings.telegram;
-        let bot = telegram::throttled_bot(settings, Limits::default())?;
+        let bot = telegram::bot_for(settings)?;
         let delivery = if settings.webhook_url.trim().is_empty() {
             Delivery::LongPolling
         } else {

@@ -596,6 +596,7 @@ async fn alerts_are_posted_to_the_organisers_chat(app: TestApp) {
     let organisers_chat: i64 = -100_999;
     let forwarder = tokio::spawn(petition::telegram::forward_alerts(
         plain_bot(&fake),
+        app.engine.pace(petition::domain::Platform::Telegram).unwrap().clone(),
         organisers_chat,
         app.engine.subscribe_alerts(),
     ));

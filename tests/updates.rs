@@ -81,9 +81,14 @@ fn start_sender(app: &TestApp, courier: impl Courier) -> (StopSending, tokio::ta
     (stop, tokio::spawn(sender.run()))
 }
 
-fn telegram_courier(fake: &FakeTelegram, per_second: u32) -> TelegramCourier<Bot> {
+fn telegram_courier(app: &TestApp, fake: &FakeTelegram, per_second: u32) -> TelegramCourier<Bot> {
     let bot = Bot::new(fake_telegram::TOKEN).set_api_url(fake.url.clone());
-    TelegramCourier::new(bot, per_second, false, Language::English)
+    TelegramCourier::new(bot, telegram_pace(app), per_second, false, Language::English)
+}
+
+/// The bot's one pace on Telegram, which replies and updates share.
+fn telegram_pace(app: &TestApp) -> Arc<petition::pace::Pace> {
+    app.engine.pace(petition::domain::Platform::Telegram).unwrap().clone()
 }
 
 async fn paid_broadcasts_are_marked_so_and_go_faster_than_thirty_a_second(app: TestApp) {
@@ -94,7 +99,13 @@ async fn paid_broadcasts_are_marked_so_and_go_faster_than_thirty_a_second(app: T
     let mut settings = app.settings.telegram.clone();
     settings.paid_broadcast = true;
     let bot = Bot::new(fake_telegram::TOKEN).set_api_url(fake.url.clone());
-    let courier = TelegramCourier::new(bot, settings.updates_per_second(), true, Language::English);
+    let courier = TelegramCourier::new(
+        bot,
+        telegram_pace(&app),
+        settings.updates_per_second(),
+        true,
+        Language::English,
+    );
     // Telegram answers one send with a 429: it is sent again after retry_after.
     fake.rate_limit_next("sendMessage", 1, 1);
     let (stop, sending) = start_sender(&app, courier);
@@ -214,7 +225,7 @@ async fn an_update_reaches_each_telegram_signer_who_asked_once_within_thirty_a_s
     .expect("the bot starts against the fake");
     let text = "The Commissioner has agreed to meet us on Friday.\nThank you, all of you.";
     let sent_text = organiser_sends(&app, text, "It will reach 1,000 signers (1,000 on Telegram)").await;
-    let (stop, sending) = start_sender(&app, telegram_courier(&fake, 30));
+    let (stop, sending) = start_sender(&app, telegram_courier(&app, &fake, 30));
 
     // A signer's reply does not wait for the broadcast to end.
     fake.wait_for_calls("sendMessage", 60).await;
@@ -347,7 +358,7 @@ async fn an_update_reaches_each_discord_signer_by_direct_message_once_within_dis
     .unwrap();
     let (stop_discord, discord_sending) = start_sender(&app, petition::discord::DiscordCourier::new(rest, 20));
     // The organiser is on Telegram: its sender shows the progress there.
-    let (stop_telegram, telegram_sending) = start_sender(&app, telegram_courier(&telegram_fake, 30));
+    let (stop_telegram, telegram_sending) = start_sender(&app, telegram_courier(&app, &telegram_fake, 30));
     let update = wait_until_done(&app).await;
     stop_discord.stop();
     stop_telegram.stop();

@@ -60,6 +60,7 @@ async fn on_telegram_a_signer_asks_for_updates_receives_one_and_stops_them_with_
     .unwrap();
     let courier = TelegramCourier::new(
         Bot::new(fake_telegram::TOKEN).set_api_url(fake.url.clone()),
+        app.engine.pace(petition::domain::Platform::Telegram).unwrap().clone(),
         30,
         false,
         Language::English,
@@ -233,6 +234,7 @@ async fn closing_is_announced_once_in_the_announcement_chat_and_to_signers_who_a
     let fake = FakeTelegram::start().await;
     let courier = TelegramCourier::new(
         Bot::new(fake_telegram::TOKEN).set_api_url(fake.url.clone()),
+        app.engine.pace(petition::domain::Platform::Telegram).unwrap().clone(),
         30,
         false,
         Language::English,

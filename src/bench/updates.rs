@@ -51,7 +51,12 @@ pub(super) async fn updates(url: &str, recipients: usize) -> anyhow::Result<Upda
 
     let fake = FakeTelegram::start().await;
     let bot = teloxide::Bot::new(TOKEN).set_api_url(fake.url.clone());
-    let courier = TelegramCourier::new(bot, per_second, false, app.engine.language());
+    let pace = app
+        .engine
+        .pace(Platform::Telegram)
+        .expect("Telegram has a pace")
+        .clone();
+    let courier = TelegramCourier::new(bot, pace, per_second, false, app.engine.language());
     let (sender, stop) = Sender::new(app.engine.clone(), Arc::new(courier));
     let sending = tokio::spawn(sender.run());
     let deadline = Instant::now() + PATIENCE;

@@ -20,6 +20,7 @@ use tokio::net::TcpStream;
 use super::{StreamingSigners, p50_and_p99_micros, seed, settings, verify_stored};
 use crate::adapter::FollowUp;
 use crate::config::WebSettings;
+use crate::domain::Platform;
 use crate::messages::Language;
 use crate::startup::App;
 use crate::telegram::ThanksInChat;
@@ -53,7 +54,9 @@ pub(super) async fn signings(url: &str, count: usize, thanks: bool) -> anyhow::R
     let engine = app.engine.clone();
     let fake = FakeTelegram::start().await;
     let bot = teloxide::Bot::new(TOKEN).set_api_url(fake.url.clone());
-    let follow_up: Arc<dyn FollowUp> = Arc::new(ThanksInChat::new(bot, BOT_USERNAME.to_owned(), Language::English));
+    let pace = engine.pace(Platform::Telegram).expect("Telegram has a pace").clone();
+    let follow_up: Arc<dyn FollowUp> =
+        Arc::new(ThanksInChat::new(bot, pace, BOT_USERNAME.to_owned(), Language::English));
     let server = WebServer::start(engine.clone(), web_settings(), thanks.then_some(follow_up)).await;
     let slug = engine.campaigns().default_campaign().slug.clone();
     let address = server.url.trim_start_matches("http://").to_owned();
@@ -80,8 +83,10 @@ pub(super) async fn signings(url: &str, count: usize, thanks: bool) -> anyhow::R
     }
     let elapsed = started.elapsed();
     verify_stored(engine.storage().as_ref(), &engine, count).await?;
-    // The thank-yous go out after each answer; wait for the last of them.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // The thank-yous go out after each answer, in turn at Telegram's
+    // pace; wait for the last of them.
+    let at_the_pace = Duration::from_secs_f64(count as f64 / f64::from(crate::config::TELEGRAM_PER_SECOND));
+    let deadline = Instant::now() + at_the_pace + Duration::from_secs(30);
     while thanks && fake.count_of("sendMessage") < count && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -180,6 +180,15 @@ pub struct TelegramSettings {
     /// 1,000 with `paid_broadcast`.
     #[serde(default)]
     pub updates_per_second: Option<u32>,
+    /// The most messages a second the bot makes in all (sends and edits
+    /// alike, replies, progress, alerts and updates together): Telegram's
+    /// 30 by default. Paid broadcasts have an allowance of their own.
+    #[serde(default = "default_telegram_messages_per_second")]
+    pub messages_per_second: u32,
+}
+
+fn default_telegram_messages_per_second() -> u32 {
+    TELEGRAM_PER_SECOND
 }
 
 /// Telegram's overall limit on a bot's messages, per second.
@@ -329,6 +338,12 @@ impl Settings {
             return Err(ConfigError::invalid(
                 "telegram.updates_per_second",
                 format!("must be between 1 and {most} (Telegram's limit; 1,000 only with paid_broadcast = true)"),
+            ));
+        }
+        if !(1..=TELEGRAM_PER_SECOND).contains(&raw.telegram.messages_per_second) {
+            return Err(ConfigError::invalid(
+                "telegram.messages_per_second",
+                format!("must be between 1 and {TELEGRAM_PER_SECOND} (Telegram's limit for a bot's messages)"),
             ));
         }
         raw.web.check()?;

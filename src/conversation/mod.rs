@@ -49,7 +49,11 @@
 //! - `group.rs`: what is said in group chats.
 //! - `updates.rs`: updates to signers: stopping and restarting them, and
 //!   organisers writing, previewing, confirming and cancelling one.
-//! - `meter.rs`: the replies just handed out, which the outbox gives way to.
+//! - `meter.rs`: the replies just handed out.
+//! - `arrival.rs`: what happens as a message arrives, before it waits its
+//!   turn: the per-person limit, the pace each platform's messages wait
+//!   for, a surge's wait, and replies that could not be delivered.
+//! - `details.rs`: name, email and postcode sent in one message.
 //! - `milestones.rs`: the goal in force, milestones and the progress message.
 //! - `error.rs`: refusals the person is told about, and failures they get
 //!   an apology for while the log gets the cause.
@@ -58,6 +62,8 @@
 //! catalogue, in the engine's language.
 
 mod anytime;
+mod arrival;
+mod details;
 mod error;
 mod group;
 mod holds;
@@ -82,6 +88,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tracing::{Instrument, info, info_span, warn};
 
+pub use arrival::Arrival;
 pub use incoming::{FormAnswers, FormConsent, Incoming, Input};
 pub use lifecycle::{SCHEDULE, Standing, standing_of};
 pub use meter::{REPLY_WINDOW, ReplyMeter};
@@ -98,6 +105,7 @@ use crate::limits::{Guards, MessageVerdict, SIGNING_ATTEMPTS_WINDOW};
 use crate::messages::{Language, Localised, Message};
 use crate::metrics;
 use crate::organiser::Organisers;
+use crate::pace::Paces;
 use crate::storage::{ReviewAction, Storage, StorageError};
 use error::EngineError;
 
@@ -155,6 +163,14 @@ pub struct Engine {
     /// The web server's public address, where each campaign has a form to
     /// sign with (`/{slug}/app`); `None` when there is none.
     web_base: Option<String>,
+    /// Each platform's one pace, which every message to it waits for
+    /// (replies, progress, alerts, broadcasts): shared by the adapters and
+    /// the outbox, and read for the wait a new supporter faces.
+    paces: Paces,
+    /// People whose last reply could not be delivered, and since when:
+    /// their next press on an old button gets their current question
+    /// (see `arrival.rs`).
+    owed: std::sync::Mutex<std::collections::HashMap<Identity, DateTime<Utc>>>,
 }
 
 /// Something organisers should know at once, for their chats. Never carries
@@ -210,6 +226,8 @@ impl Engine {
                 .public_base()
                 .filter(|_| !settings.web.listen.trim().is_empty())
                 .map(str::to_owned),
+            paces: Paces::from_settings(settings),
+            owed: std::sync::Mutex::new(std::collections::HashMap::new()),
             clock,
         }
     }
@@ -221,7 +239,9 @@ impl Engine {
 
     /// Drops limiter entries that no longer matter; run on a timer.
     pub fn prune_limits(&self) {
-        self.guards.prune(self.clock.now());
+        let now = self.clock.now();
+        self.guards.prune(now);
+        self.forget_old_debts(now);
     }
 
     /// People the limiters currently remember.
@@ -405,10 +425,22 @@ impl Engine {
             };
         // Refusals are answered here, so that they too take the place of
         // the button that prompted them.
+        let expired = matches!(said, Said::Expired);
+        let current = if expired { saved.clone() } else { None };
         let mut replies = match self.respond_to(msg, saved, said).await {
             Ok(replies) => replies,
             Err(error) => vec![self.refusal(error)?],
         };
+        // Someone whose last reply never arrived is still looking at old
+        // buttons: the press gets their current question in its place.
+        if expired && self.owed_a_question(&msg.from) {
+            replies.push(Reply {
+                placement: Placement::InPlaceOfChoice,
+                ..self.question_or_invitation(current.as_ref())
+            });
+        } else if !replies.is_empty() {
+            self.settle(&msg.from);
+        }
         if moves_on && let Some(first) = replies.first_mut() {
             first.placement = Placement::InPlaceOfChoice;
         }
@@ -435,6 +467,16 @@ impl Engine {
             Said::Text(text) => match saved {
                 Some(conversation) if conversation.step == Step::WriteUpdate => {
                     self.write_update(msg, Some(conversation), Some(&text)).await
+                }
+                // Name, email and postcode at once, before the name is asked
+                // or in answer to it.
+                saved
+                    if saved
+                        .as_ref()
+                        .is_none_or(|c| matches!(c.step, Step::Welcome | Step::Name))
+                        && let Some(answers) = details::read(&text) =>
+                {
+                    self.submit_form(who, saved, answers).await
                 }
                 Some(conversation) => self.answer(who, conversation, &text).await,
                 None => Ok(vec![self.not_understood(None)]),

@@ -33,6 +33,10 @@ pub struct Reply {
     /// The address of a web form to sign with, for platforms that can open
     /// one inside the chat (Telegram's Mini Apps).
     pub form_app: Option<String>,
+    /// The reply may be answered with name, email and where they live in
+    /// one message, which is the quickest way to sign where typing is how
+    /// one answers: adapters of such platforms say so.
+    pub takes_details: bool,
 }
 
 /// A field of a signing form.
@@ -182,6 +186,7 @@ impl Reply {
             long_answer: None,
             problems: Vec::new(),
             form_app: None,
+            takes_details: false,
         }
     }
 

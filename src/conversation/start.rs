@@ -57,6 +57,7 @@ impl Engine {
         }
         let total = self.storage.total(&campaign.slug).await?;
         let signed = self.storage.signature_of(&campaign.slug, who).await?;
+        let has_signed = signed.is_some();
         let mut text = self.say(Message::Welcome {
             title: &campaign.title,
             targets: &campaign.targets,
@@ -85,7 +86,18 @@ impl Engine {
         if let Some(after) = after {
             write!(text, "\n\n{}", self.phrase(after)).expect("writing to a string cannot fail");
         }
-        Ok(vec![Reply::private(text).with_choices(choices).with_form_app(form_app)])
+        // In a surge, first of all: a new supporter learns why replies are
+        // slow, and of the form that signs in one step where there is one.
+        if !has_signed && self.in_a_surge(who.platform) {
+            let surge = self.say(Message::BusySigning {
+                form: form_app.is_some(),
+            });
+            text = format!("{surge}\n\n{text}");
+        }
+        let mut welcome = Reply::private(text).with_choices(choices).with_form_app(form_app);
+        // Name, email and where they live may come at once in answer.
+        welcome.takes_details = !has_signed;
+        Ok(vec![welcome])
     }
 
     /// A start payload: `slug`, `slug__CODE` or `__CODE`. Anything that is

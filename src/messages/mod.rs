@@ -129,6 +129,15 @@ pub enum Message<'a> {
     },
     /// After the welcome, to someone with answers kept from before.
     PartWay,
+    /// After the welcome on Telegram, to someone who has not signed: the
+    /// quickest way to sign in the chat.
+    SignInOneMessage,
+    /// Before the welcome, while so many people are signing that replies
+    /// wait for their turn.
+    BusySigning {
+        /// Whether a form opens in the chat, offered first (a Mini App).
+        form: bool,
+    },
     /// The welcome's question.
     WouldYouLikeToSign {
         /// The campaign's title.

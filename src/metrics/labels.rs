@@ -40,6 +40,8 @@ pub enum Limit {
     SigningAttempts,
     /// A campaign's signatures came faster than its surge ceiling.
     Surge,
+    /// A chat had as many messages waiting to be handled as it may.
+    ChatQueue,
 }
 
 impl Limit {
@@ -48,6 +50,7 @@ impl Limit {
             Limit::MessageRate => "message_rate",
             Limit::SigningAttempts => "signing_attempts",
             Limit::Surge => "surge",
+            Limit::ChatQueue => "chat_queue",
         }
     }
 }

@@ -24,6 +24,10 @@
 //! | `petition_outbox_waiting` | gauge | `platform` |
 //! | `petition_outbox_deliveries_total` | counter | `platform`, `result` |
 //! | `petition_errors_total` | counter | `kind` |
+//! | `petition_pace_waiting` | gauge | `platform`, `priority` (reply, organiser, progress, broadcast) |
+//! | `petition_pace_wait_seconds` | histogram | `platform`, `priority` |
+//! | `petition_pace_expected_wait_seconds` | gauge | `platform` |
+//! | `petition_rate_limited_total` | counter | `platform` |
 //!
 //! Recording costs a hash and a lookup in a sharded map; the storage
 //! writers record once per batch, never per signature.
@@ -35,6 +39,7 @@ use metrics::{Counter, Histogram, counter, describe_counter, describe_gauge, des
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::domain::{HoldReason, Platform};
+use crate::pace::Priority;
 
 mod labels;
 pub use labels::{Delivered, ErrorKind, InputKind, Limit, Refusal};
@@ -156,6 +161,24 @@ fn describe() {
         "Updates handed to a platform by the outbox, by platform and what became of them."
     );
     describe_counter!("petition_errors_total", "Failures, by kind.");
+    describe_gauge!(
+        "petition_pace_waiting",
+        "Messages waiting for their turn within the platform's rate limits, by platform and priority."
+    );
+    describe_histogram!(
+        "petition_pace_wait_seconds",
+        metrics::Unit::Seconds,
+        "Time a message waited for its turn within the platform's rate limits, by platform and priority."
+    );
+    describe_gauge!(
+        "petition_pace_expected_wait_seconds",
+        metrics::Unit::Seconds,
+        "How long a reply asked for now would wait for its turn, about, by platform."
+    );
+    describe_counter!(
+        "petition_rate_limited_total",
+        "Calls a platform answered with 429 (each waited out and sent again), by platform."
+    );
 }
 
 /// Handles to the metrics recorded for every message, registered once so
@@ -268,6 +291,31 @@ pub fn outbox_waiting(platform: Platform, waiting: u64) {
 pub fn outbox_delivered(platform: Platform, result: Delivered) {
     counter!("petition_outbox_deliveries_total", "platform" => platform.as_str(), "result" => result.as_str())
         .increment(1);
+}
+
+/// The pace of `platform` looked at its queue: `waiting` says how many
+/// wait at each priority.
+pub fn pace_waiting(platform: Platform, waiting: impl Fn(Priority) -> usize) {
+    for priority in Priority::ALL {
+        gauge!("petition_pace_waiting", "platform" => platform.as_str(), "priority" => priority.as_str())
+            .set(waiting(priority) as f64);
+    }
+}
+
+/// A message on `platform` had its turn after waiting `waited`.
+pub fn pace_waited(platform: Platform, priority: Priority, waited: Duration) {
+    histogram!("petition_pace_wait_seconds", "platform" => platform.as_str(), "priority" => priority.as_str())
+        .record(waited.as_secs_f64());
+}
+
+/// How long a reply on `platform` asked for now would wait, about.
+pub fn pace_expected_wait(platform: Platform, wait: Duration) {
+    gauge!("petition_pace_expected_wait_seconds", "platform" => platform.as_str()).set(wait.as_secs_f64());
+}
+
+/// `platform` answered a call with 429.
+pub fn rate_limited(platform: Platform) {
+    counter!("petition_rate_limited_total", "platform" => platform.as_str()).increment(1);
 }
 
 /// Something failed.

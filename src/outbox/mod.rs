@@ -9,15 +9,12 @@
 //! next records them as unknown and never sends them again. So nobody gets
 //! an update twice, and at most one batch is unknown per death.
 //!
-//! It keeps to the platform's pace ([`Pace`]), giving way to the replies the
-//! engine is sending. A recipient who blocked the bot or refuses direct
+//! Its couriers send in turn with everything else the bot sends, through
+//! the platform's one pace ([`crate::pace`]) at the lowest priority: a
+//! broadcast never delays a reply. A recipient who blocked the bot or refuses direct
 //! messages is marked unreachable and not retried; transient failures are
 //! retried with a growing wait. The organiser who sent the update sees its
 //! progress in one message edited in place, then a summary.
-
-mod pace;
-
-pub use pace::{Pace, RepliesSeen, Turn};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -41,8 +38,6 @@ const LOOK_EVERY: Duration = Duration::from_secs(2);
 const LOOK_FOR_CANCELLING_EVERY: Duration = Duration::from_secs(1);
 /// The progress message is edited at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_secs(3);
-/// The gap between two messages in one organiser's chat.
-const ONE_PER_CHAT: Duration = Duration::from_secs(1);
 /// Tries before a delivery that keeps failing is given up on.
 const MOST_ATTEMPTS: u32 = 5;
 /// Tries before a delivery that keeps meeting rate limits is given up on.
@@ -108,7 +103,6 @@ pub struct Sender {
     courier: Arc<dyn Courier>,
     /// Names this sender in leases; new with every process.
     owner: String,
-    pace: Pace,
     /// Updates this sender has held a lease on: deliveries in flight on
     /// one it takes up afresh were left by another sender.
     taken_up: HashSet<i64>,
@@ -133,11 +127,8 @@ impl Sender {
     /// A sender for `courier`'s platform, pacing itself around the engine's
     /// replies.
     pub fn new(engine: Arc<Engine>, courier: Arc<dyn Courier>) -> (Self, StopSending) {
-        let platform = courier.platform();
-        let replies: Arc<dyn RepliesSeen> = Arc::new(EngineReplies(engine.clone()));
         let (stop, stopping) = tokio::sync::watch::channel(false);
         let sender = Self {
-            pace: Pace::new(platform, courier.per_second(), Some(replies)),
             engine,
             courier,
             owner: format!("{}-{:016x}", std::process::id(), rand::random::<u64>()),
@@ -243,11 +234,11 @@ impl Sender {
         Ok(())
     }
 
-    /// Sends one batch at the platform's pace; what became of each.
+    /// Sends one batch, each message in its turn at the platform's pace;
+    /// what became of each.
     async fn deliver(&mut self, texts: &Texts, batch: Vec<(String, u32)>) -> Vec<(String, DeliveryResult)> {
         let mut sending = Vec::with_capacity(batch.len());
         for (user_id, attempts) in batch {
-            let turn = self.pace.turn().await;
             let courier = self.courier.clone();
             let chat = user_id.strip_prefix(CHAT).map(str::to_owned);
             let text = if chat.is_some() {
@@ -261,7 +252,6 @@ impl Sender {
                     Some(chat) => courier.announce(&chat, &text).await,
                     None => courier.send_update(&user_id, &text).await,
                 };
-                drop(turn);
                 (user_id, attempts, sent)
             }));
         }
@@ -320,8 +310,8 @@ impl Sender {
         self.show_progress(update.id).await
     }
 
-    /// Edits (or first posts) the organiser's progress message, in its
-    /// turn with the updates, since it counts against the same limit.
+    /// Edits (or first posts) the organiser's progress message (in its
+    /// turn, ahead of the updates).
     async fn show_progress(&mut self, id: i64) -> StorageResult<()> {
         let storage = self.engine.storage();
         let Some(update) = storage.stored_update(id).await? else {
@@ -334,7 +324,6 @@ impl Sender {
             left: Some(left),
         })
         .text(self.engine.language());
-        let _turn = self.pace.turn().await;
         match self
             .courier
             .show_progress(&update.author.user_id, update.progress_message.as_deref(), &text)
@@ -360,7 +349,7 @@ impl Sender {
         if update.state == UpdateState::Sending || update.summary_posted {
             return Ok(());
         }
-        let last_shown = self.progress_shown.remove(&id);
+        self.progress_shown.remove(&id);
         // Nobody can be told at the console or the command line.
         if !update.author.platform.can_receive_updates() {
             storage.mark_summary_posted(id).await?;
@@ -377,26 +366,11 @@ impl Sender {
             "update done"
         );
         let language = self.engine.language();
-        // Telegram allows about one message a second in a chat.
-        if let Some(at) = last_shown {
-            tokio::time::sleep(ONE_PER_CHAT.saturating_sub(at.elapsed())).await;
-        }
         self.show_progress(id).await?;
         let summary = Message::Update(UpdateMessage::Summary { update: &update }).text(language);
-        tokio::time::sleep(ONE_PER_CHAT).await;
-        let _turn = self.pace.turn().await;
         if let Err(error) = self.courier.tell(&update.author.user_id, &summary).await {
             warn!(update = id, %error, "could not tell an organiser an update is done");
         }
         Ok(())
-    }
-}
-
-/// The engine's replies, as a pace counts them.
-struct EngineReplies(Arc<Engine>);
-
-impl RepliesSeen for EngineReplies {
-    fn recent(&self, platform: Platform) -> u32 {
-        self.0.replies().recent(platform)
     }
 }

@@ -7,27 +7,20 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::response::IntoResponse;
-use teloxide::RequestError;
-use teloxide::adaptors::Throttle;
-use teloxide::adaptors::throttle::Limits;
-use teloxide::dispatching::Dispatcher;
-use teloxide::dptree;
-use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
+use teloxide::update_listeners::UpdateListener;
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 use url::Url;
 
+use super::TelegramApi;
 use super::commands::register_commands;
+use super::dispatch::dispatch;
 use super::polling::polling;
-use super::{QuietErrorHandler, SanitisedError, TelegramApi, schema};
 use crate::adapter::BotHandle;
 use crate::config::{Secret, TelegramSettings};
 use crate::conversation::Engine;
-use crate::dedup::RecentIds;
-use crate::domain::Platform;
 use crate::health::{Bot as HealthBot, Health};
-use crate::metrics;
 use crate::shutdown::AbortOnDrop;
 
 /// How updates reach the bot.
@@ -78,26 +71,19 @@ where
     register_commands(&bot, organisers, engine.language())
         .await
         .context("could not register the command menu with Telegram")?;
-    let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<R>())
-        .dependencies(dptree::deps![engine, Arc::new(RecentIds::new(10_000))])
-        .default_handler(|_| async {})
-        .error_handler(Arc::new(CountedErrorHandler))
-        .build();
-    let shutdown = dispatcher.shutdown_token();
-    let listener_errors = Arc::new(QuietErrorHandler("could not fetch Telegram updates"));
     let task = match delivery {
         Delivery::LongPolling => {
-            let listener = polling(bot, health.clone()).await;
+            let mut listener = polling(bot.clone(), health.clone()).await;
+            let stop = listener.stop_token();
             // Telegram answered getMe and the menus; from here each poll
             // says how it went.
             health.set_connected(HealthBot::Telegram, true);
             let health = health.clone();
-            tokio::spawn(async move {
-                if let Err(error) = dispatcher.try_dispatch_with_listener(listener, listener_errors).await {
-                    warn!(error = %SanitisedError::from(error), "the Telegram bot could not start");
-                }
+            let task = tokio::spawn(async move {
+                dispatch(bot, me, engine, listener).await;
                 health.set_connected(HealthBot::Telegram, false);
-            })
+            });
+            (task, stop)
         }
         Delivery::Webhook {
             listener,
@@ -107,9 +93,11 @@ where
             let address = listener.local_addr().context("the webhook listener has no address")?;
             let options = teloxide::update_listeners::webhooks::Options::new(address, public_url)
                 .secret_token(secret.expose().to_owned());
-            let (updates, stop_server, router) = teloxide::update_listeners::webhooks::axum_to_router(bot, options)
-                .await
-                .context("could not set the webhook with Telegram")?;
+            let (mut updates, stop_server, router) =
+                teloxide::update_listeners::webhooks::axum_to_router(bot.clone(), options)
+                    .await
+                    .context("could not set the webhook with Telegram")?;
+            let stop = updates.stop_token();
             let router = router.layer(axum::middleware::from_fn_with_state(
                 Arc::<str>::from(secret.expose()),
                 require_secret,
@@ -126,42 +114,22 @@ where
                     warn!(error = %error, "the webhook server stopped");
                 }
             }));
-            tokio::spawn(async move {
-                if let Err(error) = dispatcher.try_dispatch_with_listener(updates, listener_errors).await {
-                    warn!(error = %SanitisedError::from(error), "the Telegram bot could not start");
-                }
+            let task = tokio::spawn(async move {
+                dispatch(bot, me, engine, updates).await;
                 health.set_connected(HealthBot::Telegram, false);
                 let _ = server.await;
-            })
+            });
+            (task, stop)
         }
     };
-    let running = task.abort_handle();
-    let ask = async move {
-        while !running.is_finished() {
-            match shutdown.shutdown() {
-                Ok(_) => break,
-                // Not running yet: it is about to be.
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
-            }
-        }
-    };
+    let (task, stop) = task;
+    let ask = async move { stop.stop() };
     Ok(BotHandle::new(
         "Telegram",
         task,
         ask,
         "what it had in hand was abandoned",
     ))
-}
-
-/// Handlers' failures are requests Telegram refused or could not be sent:
-/// counted as send errors, and logged without their payloads.
-struct CountedErrorHandler;
-
-impl ErrorHandler<RequestError> for CountedErrorHandler {
-    fn handle_error(self: Arc<Self>, error: RequestError) -> futures_util::future::BoxFuture<'static, ()> {
-        metrics::error(metrics::ErrorKind::Send(Platform::Telegram));
-        Arc::new(QuietErrorHandler("could not handle a Telegram update")).handle_error(error)
-    }
 }
 
 /// A running Telegram bot: the [`BotHandle`] that [`spawn`] returns, under
@@ -195,11 +163,12 @@ impl From<TelegramBot> for BotHandle {
     }
 }
 
-/// The production requester: Telegram's per-chat and overall limits, and
-/// 429s waited out and retried.
-pub fn throttled_bot(settings: &TelegramSettings, limits: Limits) -> anyhow::Result<Throttle<Bot>> {
+/// The production requester: a plain client of the configured Bot API.
+/// What Telegram rate-limits goes through the bot's one pace
+/// ([`crate::pace`]) wherever it is sent, so no adaptor paces here.
+pub fn bot_for(settings: &TelegramSettings) -> anyhow::Result<Bot> {
     let api_url = Url::parse(&settings.api_url).context("telegram.api_url is not a valid URL")?;
-    Ok(Bot::new(settings.token.expose()).set_api_url(api_url).throttle(limits))
+    Ok(Bot::new(settings.token.expose()).set_api_url(api_url))
 }
 
 /// Refuses webhook requests without the secret token, comparing in constant

@@ -6,12 +6,16 @@ use teloxide::prelude::*;
 use teloxide::types::{MenuButton, WebAppInfo};
 use tracing::{info, warn};
 
+use std::sync::Arc;
+
 use super::SanitisedError;
+use super::paced::paced;
 use super::render::{MAX_MESSAGE_CHARS, render};
 use crate::adapter::{FollowUp, split_text};
 use crate::conversation::{Engine, Reply};
 use crate::domain::{Identity, Platform};
 use crate::messages::{Button, Language, Message};
+use crate::pace::{Pace, Priority};
 
 /// Sets the bot's menu button (beside the message box in every private
 /// chat) to open the default campaign's form, when a web server runs.
@@ -37,15 +41,18 @@ pub async fn offer_form_in_the_menu(bot: &Bot, engine: &Engine) {
 /// bot (whose id is the user's), with the share button.
 pub struct ThanksInChat {
     bot: Bot,
+    /// The bot's one pace: the thank-you is a reply, first in turn.
+    pace: Arc<Pace>,
     username: String,
     language: Language,
 }
 
 impl ThanksInChat {
-    /// Through `bot`, named `username` in links.
-    pub fn new(bot: Bot, username: String, language: Language) -> Self {
+    /// Through `bot` in turn on `pace`, named `username` in links.
+    pub fn new(bot: Bot, pace: Arc<Pace>, username: String, language: Language) -> Self {
         Self {
             bot,
+            pace,
             username,
             language,
         }
@@ -64,11 +71,15 @@ impl FollowUp for ThanksInChat {
         let parts = split_text(&text, MAX_MESSAGE_CHARS);
         let last = parts.len().saturating_sub(1);
         for (i, part) in parts.into_iter().enumerate() {
-            let message = self.bot.send_message(ChatId(chat), part);
-            let sent = match (&keyboard, i == last) {
-                (Some(keyboard), true) => message.reply_markup(keyboard.clone()).send().await,
-                _ => message.send().await,
-            };
+            let markup = keyboard.clone().filter(|_| i == last);
+            let sent = paced(&self.pace, ChatId(chat), Priority::Reply, || {
+                let message = self.bot.send_message(ChatId(chat), part.clone());
+                match markup.clone() {
+                    Some(keyboard) => message.reply_markup(keyboard).send(),
+                    None => message.send(),
+                }
+            })
+            .await;
             if let Err(error) = sent {
                 warn!(error = %SanitisedError::from(error), "could not send the Mini App's thank-you to the chat");
                 return;

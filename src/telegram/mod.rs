@@ -3,23 +3,28 @@
 //! only its commands, publicly and without personal data, and points to a
 //! private chat.
 //!
-//! The dispatch tree ([`schema`]) is generic over the requester, so
-//! production wraps the bot in
-//! [`Throttle`](teloxide::adaptors::Throttle) (Telegram's per-chat and
-//! overall limits, and waiting out a 429's `retry_after`) while tests may
-//! drive it with a plain [`Bot`] against a fake Bot API server.
+//! The dispatch tree ([`schema`]) is generic over the requester: production
+//! and the tests drive it with a plain [`Bot`] (the tests against a fake
+//! Bot API server), and it also runs under a wrapped one. Every message it
+//! sends waits for its turn in the bot's one pace ([`crate::pace`], reached
+//! through the engine), which keeps to Telegram's overall and per-chat
+//! limits and waits out a 429's `retry_after` ([`paced`]).
 //!
 //! This file holds that tree and its handlers: updates become engine
 //! inputs, replies are delivered. The rest is a file per job: the commands
 //! and their menu (`commands.rs`), starting and stopping the bot
-//! (`bot.rs`), organisers' alerts (`alerts.rs`) and how a reply looks
+//! (`bot.rs`), handing updates to the tree as they arrive, each chat in
+//! order and none waiting for another (`dispatch.rs`), calls in their turn
+//! ([`paced`]), organisers' alerts (`alerts.rs`) and how a reply looks
 //! ([`render`]).
 
 mod alerts;
 mod bot;
 mod commands;
 mod courier;
+mod dispatch;
 mod mini_app;
+pub mod paced;
 mod polling;
 mod progress;
 pub mod render;
@@ -35,7 +40,7 @@ use teloxide::{RequestError, dptree};
 use tracing::{info, warn};
 
 pub use self::alerts::{AlertChat, forward_alerts};
-pub use self::bot::{Delivery, TelegramBot, parse_listen_address, spawn, spawn_watched, throttled_bot};
+pub use self::bot::{Delivery, TelegramBot, bot_for, parse_listen_address, spawn, spawn_watched};
 pub use self::commands::Command;
 pub use self::courier::{STOP_UPDATES_DATA, TelegramCourier};
 pub use self::mini_app::{ThanksInChat, offer_form_in_the_menu};
@@ -44,8 +49,10 @@ use crate::adapter;
 use crate::conversation::{Engine, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;
 use crate::domain::{ChatKind, Identity, Platform};
-use crate::messages::{self, Language};
+use crate::messages;
+use crate::pace::{Pace, Priority};
 use crate::storage::AnnounceChat;
+use paced::paced;
 
 type HandlerResult = Result<(), RequestError>;
 
@@ -139,16 +146,22 @@ where
         None if chat == ChatKind::Private => Input::Text(String::new()),
         None => return Ok(()),
     };
+    let from = Identity::new(Platform::Telegram, user.id.0.to_string());
+    let priority = engine.reply_priority(&from, &[]);
     let replies = engine
         .handle(Incoming {
-            from: Identity::new(Platform::Telegram, user.id.0.to_string()),
+            from: from.clone(),
             roles: Vec::new(),
             chat,
             input,
             account_created: None,
         })
         .await;
-    deliver(&bot, message.chat.id, None, replies, me.username(), engine.language()).await
+    let delivered = deliver(&bot, &engine, message.chat.id, None, replies, me.username(), priority).await;
+    if delivered.is_err() && chat == ChatKind::Private {
+        engine.note_undelivered(&from);
+    }
+    delivered
 }
 
 /// `/progress here`: in a group, an organiser gets a progress message
@@ -174,7 +187,11 @@ where
         (!accepted).then_some(reply.text)
     };
     if let Some(text) = answer {
-        bot.send_message(message.chat.id, text).send().await?;
+        let chat = message.chat.id;
+        paced(pace_of(engine), chat, Priority::Organiser, || {
+            bot.send_message(chat, text.clone()).send()
+        })
+        .await?;
     }
     Ok(())
 }
@@ -191,9 +208,11 @@ where
     };
     let chat_id = pressed_on.chat.id;
     let pressed_message = pressed_on.id;
+    let from = Identity::new(Platform::Telegram, query.from.id.0.to_string());
+    let priority = engine.reply_priority(&from, &[]);
     let mut replies = engine
         .handle(Incoming {
-            from: Identity::new(Platform::Telegram, query.from.id.0.to_string()),
+            from: from.clone(),
             roles: Vec::new(),
             chat: ChatKind::Private,
             input: Input::Choice(data),
@@ -201,6 +220,7 @@ where
         })
         .await;
     // Every button press is answered, with a notice if the engine has one.
+    // Answers to presses are not messages: they take no turn in the pace.
     let notice = replies
         .iter()
         .position(|r| r.placement == Placement::Notice)
@@ -210,41 +230,59 @@ where
         Some(notice) => answer.text(notice.text).send().await?,
         None => answer.send().await?,
     };
-    deliver(
+    let delivered = deliver(
         &bot,
+        &engine,
         chat_id,
         Some(pressed_message),
         replies,
         me.username(),
-        engine.language(),
+        priority,
     )
-    .await
+    .await;
+    if delivered.is_err() {
+        engine.note_undelivered(&from);
+    }
+    delivered
 }
 
-/// Sends replies in order. The answer to a button that moved the
-/// conversation on replaces the message the button was on, which keeps the
-/// chat short and the number of messages per signature low.
+/// The bot's pace on Telegram.
+fn pace_of(engine: &Engine) -> &Pace {
+    engine.pace(Platform::Telegram).expect("Telegram has a pace")
+}
+
+/// Sends replies in order, each in its turn at `priority`. The answer to a
+/// button that moved the conversation on replaces the message the button
+/// was on, which keeps the chat short and the number of messages per
+/// signature low.
 async fn deliver<R>(
     bot: &R,
+    engine: &Engine,
     chat_id: ChatId,
     pressed_message: Option<MessageId>,
     replies: Vec<Reply>,
     bot_username: &str,
-    language: Language,
+    priority: Priority,
 ) -> HandlerResult
 where
     R: TelegramApi,
 {
+    let pace = pace_of(engine);
     for reply in replies {
-        let (text, keyboard) = render::render(&reply, bot_username, language);
+        let (text, keyboard) = render::render(&reply, bot_username, engine.language());
         if let Some(attachment) = &reply.attachment {
-            let file = InputFile::memory(attachment.bytes.clone()).file_name(attachment.file_name.clone());
-            let document = bot.send_document(chat_id, file);
+            let document = || {
+                let file = InputFile::memory(attachment.bytes.clone()).file_name(attachment.file_name.clone());
+                bot.send_document(chat_id, file)
+            };
             if text.chars().count() <= render::MAX_CAPTION_CHARS {
-                document.caption(text).send().await?;
+                paced(pace, chat_id, priority, || document().caption(text.clone()).send()).await?;
             } else {
-                bot.send_message(chat_id, text).send().await?;
-                document.send().await?;
+                paced(pace, chat_id, priority, || {
+                    bot.send_message(chat_id, text.clone()).send()
+                })
+                .await?;
+                paced(pace, chat_id, priority, || document().send()).await?;
             }
             continue;
         }
@@ -252,11 +290,14 @@ where
             && let Some(message_id) = pressed_message
             && text.chars().count() <= render::MAX_MESSAGE_CHARS
         {
-            let edit = bot.edit_message_text(chat_id, message_id, text.clone());
-            let edited = match keyboard.clone() {
-                Some(keyboard) => edit.reply_markup(keyboard).send().await,
-                None => edit.send().await,
-            };
+            let edited = paced(pace, chat_id, priority, || {
+                let edit = bot.edit_message_text(chat_id, message_id, text.clone());
+                match keyboard.clone() {
+                    Some(keyboard) => edit.reply_markup(keyboard).send(),
+                    None => edit.send(),
+                }
+            })
+            .await;
             match edited {
                 Ok(_) => continue,
                 // Too old to edit, or deleted by the user: send it instead.
@@ -269,11 +310,15 @@ where
         let parts = adapter::split_text(&text, render::MAX_MESSAGE_CHARS);
         let last = parts.len() - 1;
         for (i, part) in parts.into_iter().enumerate() {
-            let message = bot.send_message(chat_id, part);
-            match (&keyboard, i == last) {
-                (Some(keyboard), true) => message.reply_markup(keyboard.clone()).send().await?,
-                _ => message.send().await?,
-            };
+            let markup = keyboard.clone().filter(|_| i == last);
+            paced(pace, chat_id, priority, || {
+                let message = bot.send_message(chat_id, part.clone());
+                match markup.clone() {
+                    Some(keyboard) => message.reply_markup(keyboard).send(),
+                    None => message.send(),
+                }
+            })
+            .await?;
         }
         debug_assert!(reply.visibility == Visibility::Private || pressed_message.is_none());
     }

@@ -11,25 +11,31 @@ use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::MessageId;
 
+use super::paced::paced;
 use super::{SanitisedError, TelegramApi, render};
 use crate::adapter::progress::{EditFailure, ProgressPoster, keep_progress};
 use crate::conversation::{Engine, Reply};
 use crate::domain::Platform;
 use crate::messages::Language;
+use crate::pace::{Pace, Priority};
 
 /// Posts and edits in Telegram announcement chats.
 pub struct ProgressChats<R> {
     bot: R,
+    /// The bot's one pace: progress goes in turn, after replies.
+    pace: Arc<Pace>,
     /// For the deep link of the sign button.
     bot_username: String,
     language: Language,
 }
 
 impl<R> ProgressChats<R> {
-    /// Through `bot`, whose username is `bot_username`, worded in `language`.
-    pub fn new(bot: R, bot_username: impl Into<String>, language: Language) -> Self {
+    /// Through `bot` in turn on `pace`, whose username is `bot_username`,
+    /// worded in `language`.
+    pub fn new(bot: R, pace: Arc<Pace>, bot_username: impl Into<String>, language: Language) -> Self {
         Self {
             bot,
+            pace,
             bot_username: bot_username.into(),
             language,
         }
@@ -55,11 +61,15 @@ where
 
     async fn post(&self, chat: &str, reply: &Reply) -> Result<String, SanitisedError> {
         let (text, keyboard) = render::render(reply, &self.bot_username, self.language);
-        let message = self.bot.send_message(chat_id(chat)?, text);
-        let sent = match keyboard {
-            Some(keyboard) => message.reply_markup(keyboard).send().await,
-            None => message.send().await,
-        }?;
+        let chat = chat_id(chat)?;
+        let sent = paced(&self.pace, chat, Priority::Progress, || {
+            let message = self.bot.send_message(chat, text.clone());
+            match keyboard.clone() {
+                Some(keyboard) => message.reply_markup(keyboard).send(),
+                None => message.send(),
+            }
+        })
+        .await?;
         Ok(sent.id.0.to_string())
     }
 
@@ -69,11 +79,14 @@ where
             return Err(EditFailure::Gone);
         };
         let (text, keyboard) = render::render(reply, &self.bot_username, self.language);
-        let edit = self.bot.edit_message_text(chat, MessageId(message_id), text);
-        let edited = match keyboard {
-            Some(keyboard) => edit.reply_markup(keyboard).send().await,
-            None => edit.send().await,
-        };
+        let edited = paced(&self.pace, chat, Priority::Progress, || {
+            let edit = self.bot.edit_message_text(chat, MessageId(message_id), text.clone());
+            match keyboard.clone() {
+                Some(keyboard) => edit.reply_markup(keyboard).send(),
+                None => edit.send(),
+            }
+        })
+        .await;
         match edited {
             Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
             Err(RequestError::Api(
@@ -93,6 +106,7 @@ where
 {
     let me = bot.get_me().send().await?;
     let language = engine.language();
-    keep_progress(ProgressChats::new(bot, me.username(), language), engine).await;
+    let pace = engine.pace(Platform::Telegram).expect("Telegram has a pace").clone();
+    keep_progress(ProgressChats::new(bot, pace, me.username(), language), engine).await;
     Ok(())
 }

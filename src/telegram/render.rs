@@ -34,6 +34,10 @@ pub fn deep_link(bot_username: &str, payload: &str) -> Url {
 /// sheet.
 pub fn render(reply: &Reply, bot_username: &str, language: Language) -> (String, Option<InlineKeyboardMarkup>) {
     let mut text = reply.text.clone();
+    // Telegram has no forms: typing them all in one message is quickest.
+    if reply.takes_details {
+        text.push_str(&format!("\n\n{}", Message::SignInOneMessage.in_language(language)));
+    }
     let mut rows: Vec<Vec<InlineKeyboardButton>> = reply
         .choices
         .chunks(BUTTONS_PER_ROW)

@@ -92,6 +92,13 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
         ),
         M::YouSignedOn { on } => write!(f, "You signed this petition on {}. Thank you!", Day(on)),
         M::PartWay => f.write_str(PART_WAY),
+        M::SignInOneMessage => f.write_str(
+            "To sign, press Sign the petition, or send your name, email address and postcode in one message, each on its own line.",
+        ),
+        M::BusySigning { form: true } => f.write_str("Lots of people are signing right now: sign in one step here, with the form."),
+        M::BusySigning { form: false } => f.write_str(
+            "Lots of people are signing right now, so my replies may take a little while. Quickest: send your name, email address and postcode in one message.",
+        ),
         M::WouldYouLikeToSign { title, part_way } => {
             write!(f, "Would you like to sign \"{title}\"?")?;
             if part_way {

@@ -125,6 +125,7 @@ pub(super) async fn handle(
         }
         return get_updates(&shared, body).await;
     }
+    let arrived = Instant::now();
     let delay = shared.inner.lock().unwrap().send_delay;
     if method == "sendMessage" && !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -136,8 +137,9 @@ pub(super) async fn handle(
             method: method.clone(),
             body: body.clone(),
             status: 200,
-            at: Instant::now(),
+            at: arrived,
             message_id: None,
+            over_the_limit: false,
         };
         let chat_id = body["chat_id"]
             .as_i64()
@@ -156,11 +158,16 @@ pub(super) async fn handle(
             error(StatusCode::FORBIDDEN, "Forbidden: bot was blocked by the user", None)
         } else if let Some(retry_after) = rate_limited {
             call.status = 429;
-            error(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!("Too Many Requests: retry after {retry_after}"),
-                Some(json!({ "retry_after": retry_after })),
-            )
+            too_many_requests(retry_after)
+        } else if let Err(wait) = inner
+            .enforced
+            .admit(&method, chat_id, body["allow_paid_broadcast"] == true, arrived)
+        {
+            // Telegram says how many whole seconds to wait.
+            let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            call.status = 429;
+            call.over_the_limit = true;
+            too_many_requests(retry_after.max(1))
         } else {
             answer(&mut inner, &method, &body, &mut call)
         };
@@ -169,6 +176,14 @@ pub(super) async fn handle(
     shared.inner.lock().unwrap().record(call);
     shared.call_made.notify_waiters();
     response
+}
+
+fn too_many_requests(retry_after: u64) -> Response {
+    error(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!("Too Many Requests: retry after {retry_after}"),
+        Some(json!({ "retry_after": retry_after })),
+    )
 }
 
 fn answer(inner: &mut Inner, method: &str, body: &Value, call: &mut Call) -> Response {
@@ -285,13 +300,10 @@ fn refuse_poll(shared: &Shared, body: Value, retry_after: u64) -> Response {
         status: 429,
         at: Instant::now(),
         message_id: None,
+        over_the_limit: false,
     });
     shared.call_made.notify_waiters();
-    error(
-        StatusCode::TOO_MANY_REQUESTS,
-        &format!("Too Many Requests: retry after {retry_after}"),
-        Some(json!({ "retry_after": retry_after })),
-    )
+    too_many_requests(retry_after)
 }
 
 async fn get_updates(shared: &Shared, body: Value) -> Response {
@@ -313,6 +325,7 @@ async fn get_updates(shared: &Shared, body: Value) -> Response {
                     status: 200,
                     at: Instant::now(),
                     message_id: None,
+                    over_the_limit: false,
                 });
                 drop(inner);
                 shared.call_made.notify_waiters();

@@ -4,7 +4,9 @@
 //! `answerCallbackQuery`, `sendDocument`, `setMyCommands`, `setWebhook`,
 //! `deleteWebhook` and `getWebhookInfo` for the bot to run against it over
 //! real HTTP. It records every call, and can answer a call with a 429, a
-//! 500 or a blocked user's 403, slowly, or not at all.
+//! 500 or a blocked user's 403, slowly, or not at all. It enforces
+//! Telegram's rate limits as the bot must keep them (see [`limits`]):
+//! over them, a call is refused with a 429 and its `retry_after`.
 //! Test code: it panics when the bot does not do what a test waits for.
 
 #![allow(clippy::missing_panics_doc)]
@@ -19,6 +21,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 mod api;
+pub mod limits;
 
 use api::{canonical, handle};
 
@@ -45,6 +48,9 @@ pub struct Call {
     pub at: Instant,
     /// For calls that produced a message: its id.
     pub message_id: Option<i64>,
+    /// Refused with a 429 because it went over Telegram's limits (not
+    /// because a test asked for one).
+    pub over_the_limit: bool,
 }
 
 /// A message the bot sent or edited, as a supporter would see it.
@@ -95,6 +101,8 @@ struct Inner {
     send_delay: Duration,
     /// Messages deleted (by a member, say): editing them fails.
     deleted: HashSet<(i64, i64)>,
+    /// What Telegram's limits let through lately.
+    enforced: limits::Enforced,
 }
 
 struct Shared {
@@ -312,6 +320,39 @@ impl FakeTelegram {
         self.lock().shown.get(&chat_id).cloned().unwrap_or_default()
     }
 
+    /// Calls refused with a 429 because the bot went over Telegram's limits.
+    pub fn over_the_limit(&self) -> usize {
+        self.lock().calls.iter().filter(|c| c.over_the_limit).count()
+    }
+
+    /// Successful calls that count against Telegram's limits (sends,
+    /// edits, deletes), in order.
+    pub fn counted_calls(&self) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.status == 200 && limits::COUNTED.contains(&c.method.as_str()))
+            .collect()
+    }
+
+    /// The most counted calls the fake let through in any one second: for
+    /// the whole bot, and in any one chat.
+    pub fn most_in_one_second(&self) -> (usize, usize) {
+        let calls = self.counted_calls();
+        let overall: Vec<Instant> = calls.iter().map(|c| c.at).collect();
+        let mut per_chat: HashMap<i64, Vec<Instant>> = HashMap::new();
+        for call in &calls {
+            if let Some(chat) = chat_of(&call.body) {
+                per_chat.entry(chat).or_default().push(call.at);
+            }
+        }
+        let in_a_chat = per_chat
+            .values()
+            .map(|times| limits::most_in_one_second(times))
+            .max()
+            .unwrap_or(0);
+        (limits::most_in_one_second(&overall), in_a_chat)
+    }
+
     /// Waits for the next message the bot sends (or edits) in a chat that a
     /// test has not read yet, and marks it read.
     pub async fn next_reply(&self, chat_id: i64) -> Outgoing {
@@ -408,11 +449,16 @@ fn chat_for(chat_id: i64) -> Value {
     }
 }
 
+/// The chat a call's parameters name.
+fn chat_of(body: &Value) -> Option<i64> {
+    body["chat_id"]
+        .as_i64()
+        .or_else(|| body["chat_id"].as_str()?.parse().ok())
+}
+
 fn outgoing_of(call: &Call) -> Option<Outgoing> {
     let body = &call.body;
-    let chat_id = body["chat_id"]
-        .as_i64()
-        .or_else(|| body["chat_id"].as_str()?.parse().ok())?;
+    let chat_id = chat_of(body)?;
     let (text, document) = match call.method.as_str() {
         "sendMessage" | "editMessageText" => (body["text"].as_str()?.to_owned(), None),
         "sendDocument" => (
