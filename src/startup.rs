@@ -212,8 +212,7 @@ impl App {
             }));
         }
         if discord_configured {
-            let rest =
-                discord::rest::DiscordRest::new(&self.settings.discord.api_url, self.settings.discord.token.clone())?;
+            let rest = self.discord_rest()?;
             chores.push(tokio::spawn(discord::keep_progress_messages(rest, self.engine.clone())));
         }
         if let Some(chat) = self.settings.alerts.telegram_chat
@@ -228,8 +227,7 @@ impl App {
         if let Some(channel) = self.settings.alerts.discord_channel
             && discord_configured
         {
-            let rest =
-                discord::rest::DiscordRest::new(&self.settings.discord.api_url, self.settings.discord.token.clone())?;
+            let rest = self.discord_rest()?;
             chores.push(tokio::spawn(adapter::forward_alerts(
                 discord::AlertChannel::new(rest, channel),
                 self.engine.subscribe_alerts(),
@@ -241,8 +239,7 @@ impl App {
             senders.push(spawn_sender(self.engine.clone(), Arc::new(self.telegram_courier()?)));
         }
         if discord_configured {
-            let rest =
-                discord::rest::DiscordRest::new(&self.settings.discord.api_url, self.settings.discord.token.clone())?;
+            let rest = self.discord_rest()?;
             let courier = discord::DiscordCourier::new(rest, self.settings.discord.updates_per_second);
             senders.push(spawn_sender(self.engine.clone(), Arc::new(courier)));
         }
@@ -359,6 +356,15 @@ impl App {
             settings.paid_broadcast,
             self.engine.language(),
         ))
+    }
+
+    /// A Discord REST client in turn on the bot's one pace.
+    fn discord_rest(&self) -> anyhow::Result<discord::rest::DiscordRest> {
+        let settings = &self.settings.discord;
+        Ok(
+            discord::rest::DiscordRest::new(&settings.api_url, settings.token.clone())?
+                .paced_by(self.pace(Platform::Discord)),
+        )
     }
 
     /// The one pace of `platform`'s bot, which everything sent there shares.

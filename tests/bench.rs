@@ -31,6 +31,12 @@ async fn a_quick_bench_run_reports_every_figure() {
         "telegram_messages_per_signing_miniapp",
         "count_json_p99_us",
         "stats_p99_ms",
+        "surge_first_reply_p50_s",
+        "surge_first_reply_p99_s",
+        "surge_efficiency",
+        "surge_seconds_with_mini_app",
+        "flood_other_first_reply_p99_ms",
+        "flood_other_first_reply_p99_ms_without_flood",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
@@ -64,5 +70,23 @@ async fn a_quick_bench_run_reports_every_figure() {
     assert_eq!(
         messages, 4.0,
         "a signing on Telegram costs four messages (and four edits)"
+    );
+    // The surge at Telegram's real limits: everyone signs, within them.
+    let quick = Scale::QUICK.surge_supporters as f64;
+    assert_eq!(figure("surge_completed"), quick, "every supporter in the surge signs");
+    assert_eq!(figure("surge_completed_with_mini_app"), quick);
+    assert_eq!(figure("surge_429"), 0.0, "the bot never provokes a 429");
+    assert_eq!(figure("surge_429_with_mini_app"), 0.0);
+    assert!(
+        figure("surge_max_calls_in_one_second") <= 30.0,
+        "within Telegram's 30 a second"
+    );
+    assert!(
+        figure("surge_max_calls_in_one_second_in_a_chat") <= 1.0,
+        "within one a second in a chat"
+    );
+    assert!(
+        figure("surge_calls_per_signing") <= 5.0,
+        "a signing in the chat takes at most five sends and edits"
     );
 }

@@ -24,6 +24,7 @@ use crate::test_kit::TestDatabase;
 
 mod deliver;
 mod stats;
+mod surge;
 mod updates;
 mod web;
 
@@ -54,6 +55,14 @@ pub struct Scale {
     pub stored_for_stats: usize,
     /// `stats` calls timed.
     pub stats_samples: usize,
+    /// Supporters in the surge at Telegram's limits...
+    pub surge_supporters: usize,
+    /// ...who start within this many seconds of each other.
+    pub surge_seconds: u64,
+    /// Supporters opening the bot beside a flood...
+    pub flood_supporters: usize,
+    /// ...of this many messages in ten seconds from one account.
+    pub flood_messages: usize,
 }
 
 impl Scale {
@@ -63,7 +72,7 @@ impl Scale {
         stored_for_total: 1_000_000,
         total_samples: 20_000,
         open_conversations: 100_000,
-        telegram_signings: 3_000,
+        telegram_signings: 300,
         telegram_concurrency: 256,
         update_recipients: 1_000,
         delivery_signatures: 100_000,
@@ -71,6 +80,10 @@ impl Scale {
         count_json_samples: 10_000,
         stored_for_stats: 1_000_000,
         stats_samples: 100,
+        surge_supporters: 1_000,
+        surge_seconds: 10,
+        flood_supporters: 100,
+        flood_messages: 1_000,
     };
 
     /// A quick run that exercises every measurement (for tests).
@@ -79,7 +92,7 @@ impl Scale {
         stored_for_total: 5_000,
         total_samples: 500,
         open_conversations: 2_000,
-        telegram_signings: 40,
+        telegram_signings: 16,
         telegram_concurrency: 16,
         update_recipients: 60,
         delivery_signatures: 2_000,
@@ -87,6 +100,10 @@ impl Scale {
         count_json_samples: 300,
         stored_for_stats: 5_000,
         stats_samples: 20,
+        surge_supporters: 60,
+        surge_seconds: 2,
+        flood_supporters: 20,
+        flood_messages: 200,
     };
 }
 
@@ -114,6 +131,8 @@ pub enum Part {
     Web,
     /// `stats` latency at a million signatures.
     Stats,
+    /// Supporters signing on Telegram at its real limits, and beside a flood.
+    Surge,
 }
 
 /// Runs the measurements in `parts` (all when empty), passing each figure
@@ -217,6 +236,39 @@ pub async fn run(
         let figures = stats::stats_latency(&database.url, scale.stored_for_stats, scale.stats_samples).await?;
         report("stats_p99_ms", format!("{:.1}", figures.p99_ms));
         report("stats_recount_s", format!("{:.1}", figures.recount_s));
+    }
+    if wanted(Part::Surge) {
+        let within = Duration::from_secs(scale.surge_seconds);
+        let database = TestDatabase::sqlite()?;
+        let figures = surge::surge(&database.url, scale.surge_supporters, within, false).await?;
+        report("surge_completed", figures.completed.to_string());
+        report("surge_429", figures.over_the_limit.to_string());
+        report(
+            "surge_max_calls_in_one_second",
+            figures.most_in_one_second.0.to_string(),
+        );
+        report(
+            "surge_max_calls_in_one_second_in_a_chat",
+            figures.most_in_one_second.1.to_string(),
+        );
+        report("surge_calls_per_signing", format!("{:.2}", figures.calls_per_signing));
+        report("surge_efficiency", format!("{:.3}", figures.efficiency));
+        report("surge_first_reply_p50_s", format!("{:.1}", figures.first_reply_s.0));
+        report("surge_first_reply_p99_s", format!("{:.1}", figures.first_reply_s.1));
+        report("surge_seconds", format!("{:.1}", figures.seconds));
+        let database = TestDatabase::sqlite()?;
+        let figures = surge::surge(&database.url, scale.surge_supporters, within, true).await?;
+        report("surge_completed_with_mini_app", figures.completed.to_string());
+        report("surge_429_with_mini_app", figures.over_the_limit.to_string());
+        report("surge_seconds_with_mini_app", format!("{:.1}", figures.seconds));
+        for (flood, name) in [
+            (None, "flood_other_first_reply_p99_ms_without_flood"),
+            (Some(scale.flood_messages), "flood_other_first_reply_p99_ms"),
+        ] {
+            let database = TestDatabase::sqlite()?;
+            let p99 = surge::first_replies_beside_a_flood(&database.url, scale.flood_supporters, flood).await?;
+            report(name, format!("{p99:.0}"));
+        }
     }
     Ok(())
 }
@@ -495,7 +547,9 @@ struct TelegramFigures {
 }
 
 /// Signings through the real Telegram adapter and dispatcher, long polling
-/// a fake Bot API server over HTTP on loopback, with no outbound rate limit.
+/// a fake Bot API server over HTTP on loopback that enforces Telegram's
+/// limits, each supporter answering every question on its own (the
+/// longest way to sign).
 async fn telegram(url: &str, count: usize, concurrency: usize) -> anyhow::Result<TelegramFigures> {
     use crate::test_kit::fake_telegram::{FakeTelegram, TOKEN};
     use teloxide::Bot;

@@ -36,7 +36,7 @@ pub(super) struct WebFigures {
     pub(super) messages_per_signing: f64,
 }
 
-fn web_settings() -> WebSettings {
+pub(super) fn web_settings() -> WebSettings {
     WebSettings {
         public_url: "https://petition.example.org".to_owned(),
         // Every bench client comes from 127.0.0.1.
@@ -127,14 +127,15 @@ async fn sign_in_the_form(
 
 /// The part of the Mini App's answer the benchmark reads.
 #[derive(Deserialize)]
-struct Step {
-    step: String,
-    confirm: Option<Confirm>,
+pub(super) struct Step {
+    pub(super) step: String,
+    pub(super) confirm: Option<Confirm>,
 }
 
+/// The review's confirming choice.
 #[derive(Deserialize)]
-struct Confirm {
-    data: String,
+pub(super) struct Confirm {
+    pub(super) data: String,
 }
 
 /// One client's keep-alive HTTP/1.1 connection, as a load generator such as
@@ -143,14 +144,14 @@ struct Confirm {
 /// parsing, a shared pool, header maps) the same server gave about two
 /// thirds of the figure, the client taking the rest of the two cores; the
 /// figure is meant to be the server's.
-struct Client {
+pub(super) struct Client {
     connection: BufReader<TcpStream>,
     host: String,
     request: Vec<u8>,
 }
 
 impl Client {
-    async fn connect(address: &str) -> anyhow::Result<Self> {
+    pub(super) async fn connect(address: &str) -> anyhow::Result<Self> {
         let stream = TcpStream::connect(address)
             .await
             .context("connecting to the web server")?;
@@ -164,7 +165,11 @@ impl Client {
 
     /// POSTs `body` as JSON to `path`; the answer's JSON, whatever its status
     /// (the Mini App answers its refusals in JSON too).
-    async fn post_json<T: for<'de> Deserialize<'de>>(&mut self, path: &str, body: &Value) -> anyhow::Result<T> {
+    pub(super) async fn post_json<T: for<'de> Deserialize<'de>>(
+        &mut self,
+        path: &str,
+        body: &Value,
+    ) -> anyhow::Result<T> {
         let body = serde_json::to_vec(body)?;
         self.request.clear();
         write!(

@@ -13,9 +13,13 @@ pub struct AlertChannel {
 }
 
 impl AlertChannel {
-    /// Alerts to the channel with id `channel`, sent through `rest`.
+    /// Alerts to the channel with id `channel`, sent through `rest` in
+    /// turn after supporters' replies.
     pub fn new(rest: DiscordRest, channel: u64) -> Self {
-        Self { rest, channel }
+        Self {
+            rest: rest.with_priority(crate::pace::Priority::Organiser),
+            channel,
+        }
     }
 }
 

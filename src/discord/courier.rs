@@ -1,13 +1,15 @@
 //! Updates to signers sent on Discord, for the outbox: each as a direct
 //! message from the bot, and the organiser's progress as a direct message
-//! edited in place. The REST client waits out 429s itself; the outbox
-//! paces the sends within Discord's limits.
+//! edited in place. Each request waits for its turn in the bot's one pace
+//! (updates last, the organiser's progress before them) and the REST
+//! client waits out 429s itself.
 
 use async_trait::async_trait;
 
 use super::rest::{DiscordRest, OutgoingMessage, RestError};
 use crate::domain::Platform;
 use crate::outbox::{Courier, Sent};
+use crate::pace::Priority;
 
 /// Discord's side of the outbox.
 pub struct DiscordCourier {
@@ -26,7 +28,7 @@ impl DiscordCourier {
             status: 400,
             code: None,
         })?;
-        self.rest.open_dm(user).await
+        self.rest.with_priority(Priority::Broadcast).open_dm(user).await
     }
 }
 
@@ -61,7 +63,12 @@ impl Courier for DiscordCourier {
 
     async fn send_update(&self, user_id: &str, content: &str) -> Sent {
         let sent = match self.dm(user_id).await {
-            Ok(channel) => self.rest.send_to_channel(channel, &text(content)).await,
+            Ok(channel) => {
+                self.rest
+                    .with_priority(Priority::Broadcast)
+                    .send_to_channel(channel, &text(content))
+                    .await
+            }
             Err(error) => Err(error),
         };
         match sent {
@@ -74,7 +81,8 @@ impl Courier for DiscordCourier {
         let Ok(channel) = channel.parse::<u64>() else {
             return Sent::Unreachable;
         };
-        match self.rest.send_to_channel(channel, &text(content)).await {
+        let rest = self.rest.with_priority(Priority::Progress);
+        match rest.send_to_channel(channel, &text(content)).await {
             Ok(()) => Sent::Delivered,
             Err(error) => outcome_of(&error),
         }
@@ -82,16 +90,16 @@ impl Courier for DiscordCourier {
 
     async fn show_progress(&self, user_id: &str, message: Option<&str>, content: &str) -> Result<String, String> {
         let channel = self.dm(user_id).await.map_err(|error| error.to_string())?;
+        let rest = self.rest.with_priority(Priority::Progress);
         if let Some(id) = message.and_then(|id| id.parse().ok()) {
-            match self.rest.edit_in_channel(channel, id, &text(content)).await {
+            match rest.edit_in_channel(channel, id, &text(content)).await {
                 Ok(()) => return Ok(id.to_string()),
                 // Deleted: post a new one below.
                 Err(RestError::Refused { status: 404, .. }) => {}
                 Err(error) => return Err(error.to_string()),
             }
         }
-        self.rest
-            .post_in_channel(channel, &text(content))
+        rest.post_in_channel(channel, &text(content))
             .await
             .map(|id| id.to_string())
             .map_err(|error| error.to_string())
@@ -100,6 +108,7 @@ impl Courier for DiscordCourier {
     async fn tell(&self, user_id: &str, content: &str) -> Result<(), String> {
         let channel = self.dm(user_id).await.map_err(|error| error.to_string())?;
         self.rest
+            .with_priority(Priority::Organiser)
             .send_to_channel(channel, &text(content))
             .await
             .map_err(|error| error.to_string())

@@ -75,9 +75,14 @@ impl Handler {
     /// A handler over the engine; `guilds` get the commands at once, or all
     /// servers (slowly) when empty.
     pub fn new(engine: Arc<Engine>, rest: DiscordRest, guilds: &[u64], defer_after: Duration) -> Self {
+        // Every follow-up and DM waits for its turn in the bot's one pace.
+        let pace = engine
+            .pace(crate::domain::Platform::Discord)
+            .expect("Discord has a pace")
+            .clone();
         Self {
+            rest: rest.paced_by(pace),
             engine,
-            rest,
             recent: RecentIds::new(10_000),
             guilds: guilds.iter().map(|id| GuildId::new(*id)).collect(),
             defer_after,

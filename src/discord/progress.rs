@@ -78,5 +78,11 @@ impl ProgressPoster for ProgressChannels {
 /// the task is dropped.
 pub async fn keep_progress_messages(rest: DiscordRest, engine: Arc<Engine>) {
     let language = engine.language();
+    // In turn on the bot's one pace, after replies and organisers.
+    let pace = engine
+        .pace(crate::domain::Platform::Discord)
+        .expect("Discord has a pace")
+        .clone();
+    let rest = rest.paced_by(pace).with_priority(crate::pace::Priority::Progress);
     keep_progress(ProgressChannels::new(rest, language), engine).await
 }

@@ -1,12 +1,18 @@
 //! The Discord REST calls that deliver messages after the first response to
 //! an interaction: follow-ups, edits of a deferred response, and direct
-//! messages. Each waits out a 429 for the `retry_after` Discord asks for and
-//! tries again, so nothing a supporter needs to see is dropped.
+//! messages. Each waits for its turn in the bot's one pace ([`Pace`]:
+//! Discord's global 50 requests a second, five messages in any five seconds
+//! on a route, and the buckets Discord reports in its `X-RateLimit-*`
+//! headers), and waits out a 429 for the `retry_after` Discord asks for
+//! (the whole bot's pace when Discord says the limit was global) and tries
+//! again, so nothing a supporter needs to see is dropped.
 //!
 //! serenity's own rate limiter does this for most routes, but not for
 //! interaction webhooks, and not at all when requests go through a proxy;
 //! its errors also drop `retry_after`. Hence this small client.
 
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -16,6 +22,9 @@ use url::Url;
 
 use crate::config::Secret;
 use crate::conversation::Attachment;
+use crate::domain::Platform;
+use crate::metrics;
+use crate::pace::{DISCORD_PER_SECOND, Destination, Limits, Pace, Priority};
 
 /// Attempts per message before giving up.
 const ATTEMPTS: u32 = 5;
@@ -131,12 +140,27 @@ impl RestError {
 }
 
 /// The client.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DiscordRest {
     client: reqwest::Client,
     /// `https://discord.com/api/v10/`, or a proxy's equivalent.
     api: Url,
     token: Secret,
+    /// The bot's one pace on Discord, shared with everything else the bot
+    /// sends there ([`DiscordRest::paced_by`]); until it is given one, a
+    /// client keeps to Discord's limits on its own.
+    pace: Arc<Pace>,
+    /// The priority of this client's requests in the pace.
+    priority: Priority,
+}
+
+impl std::fmt::Debug for DiscordRest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscordRest")
+            .field("api", &self.api.as_str())
+            .field("priority", &self.priority)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DiscordRest {
@@ -147,7 +171,27 @@ impl DiscordRest {
             .user_agent(user_agent())
             .timeout(Duration::from_secs(30))
             .build()?;
-        Ok(Self { client, api, token })
+        Ok(Self {
+            client,
+            api,
+            token,
+            pace: Arc::new(Pace::new(Limits::discord(DISCORD_PER_SECOND, DISCORD_PER_SECOND))),
+            priority: Priority::Reply,
+        })
+    }
+
+    /// The same client, its requests taking their turns in `pace` (the
+    /// bot's one pace on Discord).
+    pub fn paced_by(self, pace: Arc<Pace>) -> Self {
+        Self { pace, ..self }
+    }
+
+    /// The same client, its requests at `priority` in the pace.
+    pub fn with_priority(&self, priority: Priority) -> Self {
+        Self {
+            priority,
+            ..self.clone()
+        }
     }
 
     /// A further message for an interaction.
@@ -181,7 +225,7 @@ impl DiscordRest {
         let url = self.url("users/@me/channels");
         let body = json!({ "recipient_id": user_id.to_string() });
         let channel = self
-            .attempt(|| {
+            .attempt(Route::Anywhere, || {
                 self.client
                     .post(url.clone())
                     .header("Authorization", self.auth())
@@ -242,7 +286,8 @@ impl DiscordRest {
         target: Target,
     ) -> Result<Value, RestError> {
         let payload = message.payload(target);
-        self.attempt(|| {
+        let route = Route::of(url.path());
+        self.attempt(route, || {
             let mut request = self.client.request(method.clone(), url.clone());
             if target == Target::Channel {
                 request = request.header("Authorization", self.auth());
@@ -264,37 +309,42 @@ impl DiscordRest {
         .await
     }
 
-    /// Sends, waiting out 429s; `build` makes a fresh request per attempt.
-    async fn attempt(&self, build: impl Fn() -> reqwest::RequestBuilder) -> Result<Value, RestError> {
+    /// Sends in its turn, waiting out 429s; `build` makes a fresh request
+    /// per attempt.
+    async fn attempt(&self, route: Route, build: impl Fn() -> reqwest::RequestBuilder) -> Result<Value, RestError> {
+        let destination = route.destination();
         for attempt in 1..=ATTEMPTS {
-            let response = build()
-                .send()
-                .await
-                .map_err(|error| RestError::Network(describe(&error)))?;
+            let turn = self.pace.turn(destination, self.priority).await;
+            let response = build().send().await;
+            let response = match response {
+                Ok(response) => response,
+                Err(error) => return Err(RestError::Network(describe(&error))),
+            };
             let status = response.status();
-            let header_wait = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<f64>().ok());
+            let headers = Bucket::read(response.headers());
             let body: Value = if status == reqwest::StatusCode::NO_CONTENT {
                 Value::Null
             } else {
                 response.json().await.unwrap_or(Value::Null)
             };
+            drop(turn);
+            if let Some(wait) = headers.empty_for {
+                self.pace.hold(destination, wait);
+            }
             if status.is_success() {
                 return Ok(body);
             }
             if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-                let seconds = body["retry_after"].as_f64().or(header_wait).unwrap_or(1.0);
+                metrics::rate_limited(Platform::Discord);
+                let seconds = body["retry_after"].as_f64().or(headers.retry_after).unwrap_or(1.0);
                 let wait = Duration::from_secs_f64(seconds.max(0.0)).min(LONGEST_WAIT);
-                info!(
-                    attempt,
-                    ?wait,
-                    global = body["global"].as_bool().unwrap_or(false),
-                    "Discord rate limit: waiting"
-                );
-                tokio::time::sleep(wait).await;
+                let global = body["global"].as_bool().unwrap_or(false);
+                info!(attempt, ?wait, global, "Discord rate limit: waiting");
+                if global {
+                    self.pace.pause(wait);
+                } else {
+                    self.pace.hold(destination, wait);
+                }
                 continue;
             }
             let error = RestError::Refused {
@@ -307,6 +357,69 @@ impl DiscordRest {
             return Err(error);
         }
         Err(RestError::RateLimited)
+    }
+}
+
+/// A request's route, as far as Discord's per-route limits go: a
+/// channel's messages, or an interaction's webhook (keyed by a hash of its
+/// token, which is never kept); anything else has only the global limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Channel(u64),
+    Webhook(u64),
+    Anywhere,
+}
+
+impl Route {
+    /// The route of a request to `path` (`/api/v10/...`).
+    fn of(path: &str) -> Self {
+        let after_version = path.split_once("/v10/").map_or(path, |(_, rest)| rest);
+        let segments: Vec<&str> = after_version.split('/').filter(|s| !s.is_empty()).collect();
+        match segments.as_slice() {
+            ["channels", channel, "messages", ..] => channel.parse().map_or(Route::Anywhere, Route::Channel),
+            ["webhooks", _, token, ..] => {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                token.hash(&mut hasher);
+                Route::Webhook(hasher.finish())
+            }
+            _ => Route::Anywhere,
+        }
+    }
+
+    fn destination(self) -> Destination {
+        // Both kinds keep the same per-route rule; the key keeps them apart.
+        match self {
+            Route::Channel(id) => Destination::Private(id as i64),
+            Route::Webhook(hash) => Destination::Group(hash as i64),
+            Route::Anywhere => Destination::Anywhere,
+        }
+    }
+}
+
+/// What Discord's rate-limit headers said of a route's bucket.
+struct Bucket {
+    /// The bucket has no requests left for this long.
+    empty_for: Option<Duration>,
+    /// `Retry-After`, in seconds, on a 429.
+    retry_after: Option<f64>,
+}
+
+impl Bucket {
+    fn read(headers: &reqwest::header::HeaderMap) -> Self {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        let empty_for = match (number("x-ratelimit-remaining"), number("x-ratelimit-reset-after")) {
+            (Some(remaining), Some(reset)) if remaining <= 0.0 => Some(Duration::from_secs_f64(reset.max(0.0))),
+            _ => None,
+        };
+        Self {
+            empty_for,
+            retry_after: number("retry-after"),
+        }
     }
 }
 
@@ -346,6 +459,17 @@ mod tests {
         assert_eq!(private.payload(Target::Interaction)["flags"], 64);
         assert!(private.payload(Target::InteractionEdit).get("flags").is_none());
         assert!(private.payload(Target::Channel).get("flags").is_none());
+    }
+
+    #[test]
+    fn routes_are_told_apart_by_channel_and_by_interaction() {
+        assert_eq!(Route::of("/api/v10/channels/42/messages"), Route::Channel(42));
+        assert_eq!(Route::of("/api/v10/channels/42/messages/7"), Route::Channel(42));
+        let first = Route::of("/api/v10/webhooks/1/token-a");
+        assert!(matches!(first, Route::Webhook(_)));
+        assert_eq!(Route::of("/api/v10/webhooks/1/token-a/messages/@original"), first);
+        assert_ne!(Route::of("/api/v10/webhooks/1/token-b"), first);
+        assert_eq!(Route::of("/api/v10/users/@me/channels"), Route::Anywhere);
     }
 
     #[test]

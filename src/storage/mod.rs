@@ -22,6 +22,11 @@ mod milestone_store;
 mod postgres;
 mod sql;
 mod sqlite;
+
+/// sqlx logs every statement, by default at debug: thousands of lines a
+/// second under load, which drown the process's own debug lines (and can
+/// block it on a log pipe nobody drains). Statements stay visible at trace.
+const STATEMENTS_LOGGED_AT: log::LevelFilter = log::LevelFilter::Trace;
 mod thread;
 mod types;
 mod updates;

@@ -141,7 +141,9 @@ pub(crate) async fn connect(url: &str, usage: Usage, max_connections: u32) -> St
 
 /// `connect`, on the storage thread.
 async fn open(url: &str, usage: Usage, max_connections: u32) -> StorageResult<Arc<dyn Storage>> {
-    let options = PgConnectOptions::from_str(url).map_err(db("reading the PostgreSQL URL"))?;
+    let options = PgConnectOptions::from_str(url)
+        .map_err(db("reading the PostgreSQL URL"))?
+        .log_statements(super::STATEMENTS_LOGGED_AT);
     let shares = Shares::for_usage(usage, max_connections);
     // Opened first and on its own, so a server that cannot be reached is
     // reported at once and plainly; it applies the migrations (under an

@@ -32,6 +32,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
+use sqlx::ConnectOptions as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Connection, Pool, Row, SqliteConnection, SqlitePool, Transaction};
 
@@ -147,7 +148,8 @@ async fn open(url: &str, max_connections: u32) -> StorageResult<Arc<dyn Storage>
         // Deleted rows are overwritten, not merely unlinked: a withdrawn
         // signature must not stay readable in the file's free space.
         .pragma("secure_delete", "on")
-        .foreign_keys(true);
+        .foreign_keys(true)
+        .log_statements(super::STATEMENTS_LOGGED_AT);
     let path = options.get_filename().to_owned();
     if let Some(folder) = path.parent()
         && !folder.as_os_str().is_empty()

@@ -4,7 +4,8 @@
 //! the bot calls (gateway discovery, command registration, interaction
 //! callbacks and follow-ups, opening a DM, sending messages). It records
 //! every call, with its headers, and can answer one with a 429 and
-//! `retry_after`.
+//! `retry_after`. It enforces Discord's rate limits as the bot must keep
+//! them (see [`limits`]): over them, a request is refused with a 429.
 //! Test code: it panics when the bot does not do what a test waits for.
 
 use std::collections::{HashMap, HashSet};
@@ -18,6 +19,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, broadcast};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
+pub mod limits;
 mod rest;
 
 use rest::handle_rest;
@@ -128,6 +130,10 @@ struct Inner {
     /// Per interaction token, or per DM user, how many shown items a test has read.
     read: HashMap<String, usize>,
     last_interaction: Option<Value>,
+    /// What Discord's limits let through lately.
+    enforced: limits::Enforced,
+    /// Requests refused with a 429 for going over Discord's limits.
+    over_the_limit: usize,
 }
 
 struct Shared {
@@ -288,6 +294,12 @@ impl FakeDiscord {
     /// Makes a user refuse direct messages (Discord's error 50007).
     pub fn refuse_dms_from_bot(&self, user: u64) {
         self.lock().refuse_dms.insert(user);
+    }
+
+    /// Requests refused with a 429 because the bot went over Discord's
+    /// limits (not because a test asked for one).
+    pub fn over_the_limit(&self) -> usize {
+        self.lock().over_the_limit
     }
 
     /// Every REST call made so far.

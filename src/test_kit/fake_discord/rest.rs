@@ -10,6 +10,7 @@ use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::limits;
 use super::*;
 
 async fn read_body(request: Request) -> Value {
@@ -49,6 +50,52 @@ fn rate_limited(retry_after: f64) -> Response {
         axum::Json(json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false })),
     )
         .into_response()
+}
+
+/// A 429 for going over a limit the fake enforces, as Discord words it.
+fn over_the_limit(refused: limits::Refused) -> Response {
+    let seconds = refused.retry_after.as_secs_f64().max(0.001);
+    let scope = if refused.global { "global" } else { "user" };
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            ("retry-after", format!("{seconds:.3}")),
+            ("x-ratelimit-global", refused.global.to_string()),
+            ("x-ratelimit-scope", scope.to_owned()),
+        ],
+        axum::Json(
+            json!({ "message": "You are being rate limited.", "retry_after": seconds, "global": refused.global }),
+        ),
+    )
+        .into_response()
+}
+
+/// The `X-RateLimit-*` headers of a route's bucket, on a success.
+fn with_bucket_headers(mut response: Response, bucket: Option<limits::BucketState>) -> Response {
+    if let Some(bucket) = bucket.filter(|_| response.status().is_success()) {
+        let headers = response.headers_mut();
+        let mut set = |name: &'static str, value: String| {
+            if let Ok(value) = value.parse() {
+                headers.insert(name, value);
+            }
+        };
+        set("x-ratelimit-limit", limits::ROUTE_LIMIT.to_string());
+        set("x-ratelimit-remaining", bucket.remaining.to_string());
+        set(
+            "x-ratelimit-reset-after",
+            format!("{:.3}", bucket.reset_after.as_secs_f64()),
+        );
+        set("x-ratelimit-bucket", format!("{:016x}", fxhash(&bucket.key)));
+    }
+    response
+}
+
+/// A bucket's opaque id, as Discord gives one.
+fn fxhash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
 }
 
 fn message_json(shared: &Shared, channel: &str, body: &Value) -> Value {
@@ -99,6 +146,8 @@ pub(super) async fn handle_rest(State(shared): State<Arc<Shared>>, request: Requ
         .rate_limits
         .get_mut(kind)
         .and_then(|q| (!q.is_empty()).then(|| q.remove(0)));
+    let arrived = Instant::now();
+    let (bucket, counted) = limits::route_of(&segments);
     let response = if !token_route && !authorised {
         (
             StatusCode::UNAUTHORIZED,
@@ -108,7 +157,19 @@ pub(super) async fn handle_rest(State(shared): State<Arc<Shared>>, request: Requ
     } else if let Some(retry_after) = rate_limit {
         rate_limited(retry_after)
     } else {
-        route(&shared, &method, &segments, &body)
+        let admitted = shared
+            .inner
+            .lock()
+            .unwrap()
+            .enforced
+            .admit(bucket.as_deref(), counted, arrived);
+        match admitted {
+            Ok(bucket) => with_bucket_headers(route(&shared, &method, &segments, &body), bucket),
+            Err(refused) => {
+                shared.inner.lock().unwrap().over_the_limit += 1;
+                over_the_limit(refused)
+            }
+        }
     };
     let status = response.status().as_u16();
     shared.inner.lock().unwrap().calls.push(Call {
@@ -117,7 +178,7 @@ pub(super) async fn handle_rest(State(shared): State<Arc<Shared>>, request: Requ
         headers,
         body,
         status,
-        at: Instant::now(),
+        at: arrived,
     });
     shared.changed.notify_waiters();
     response

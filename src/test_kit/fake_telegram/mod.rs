@@ -356,7 +356,19 @@ impl FakeTelegram {
     /// Waits for the next message the bot sends (or edits) in a chat that a
     /// test has not read yet, and marks it read.
     pub async fn next_reply(&self, chat_id: i64) -> Outgoing {
-        let deadline = Instant::now() + PATIENCE;
+        match self.next_reply_within(chat_id, PATIENCE).await {
+            Some(next) => next,
+            None => panic!(
+                "the bot sent nothing more to chat {chat_id}; calls so far: {:#?}",
+                self.calls().iter().map(|c| (&c.method, &c.body)).collect::<Vec<_>>()
+            ),
+        }
+    }
+
+    /// [`FakeTelegram::next_reply`], waiting at most `patience`; `None` if
+    /// nothing came.
+    pub async fn next_reply_within(&self, chat_id: i64, patience: Duration) -> Option<Outgoing> {
+        let deadline = Instant::now() + patience;
         loop {
             let notified = self.shared.call_made.notified();
             {
@@ -365,15 +377,12 @@ impl FakeTelegram {
                 let next = inner.shown.get(&chat_id).and_then(|shown| shown.get(read)).cloned();
                 if let Some(next) = next {
                     inner.read.insert(chat_id, read + 1);
-                    return next;
+                    return Some(next);
                 }
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
-                panic!(
-                    "the bot sent nothing more to chat {chat_id}; calls so far: {:#?}",
-                    self.calls().iter().map(|c| (&c.method, &c.body)).collect::<Vec<_>>()
-                );
+                return None;
             }
         }
     }
