@@ -3,6 +3,7 @@
 //! conversations run on SQLite and PostgreSQL in `tests/`.
 
 mod anytime;
+mod arrival;
 mod dispatch;
 mod group;
 mod holds;
