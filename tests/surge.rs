@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use petition::telegram::{Delivery, TelegramBot};
 use support::TestApp;
-use support::fake_telegram::{FakeTelegram, Outgoing, TOKEN};
+use support::fake_telegram::{FakeTelegram, TOKEN};
 use teloxide::Bot;
 
 on_both_databases!(
@@ -33,28 +33,13 @@ async fn spawn_polling(app: &TestApp, fake: &FakeTelegram) -> TelegramBot {
     .expect("the bot starts against the fake")
 }
 
-async fn say(fake: &FakeTelegram, user: u64, text: &str) -> Outgoing {
-    fake.user_says(user, text);
-    fake.next_reply(user as i64).await
-}
-
-async fn press(fake: &FakeTelegram, user: u64, on: &Outgoing, data: &str) -> Outgoing {
-    assert!(
-        on.buttons.iter().any(|(_, d)| d == data),
-        "{data} is not on {:?}",
-        on.buttons
-    );
-    fake.user_presses(user, on, data);
-    fake.next_reply(user as i64).await
-}
-
 async fn a_rate_limited_edit_and_send_are_waited_out_and_delivered(app: TestApp) {
     let fake = FakeTelegram::start().await;
     let bot = spawn_polling(&app, &fake).await;
     let user = 901;
-    let welcome = say(&fake, user, "/start").await;
+    let welcome = fake.say(user, "/start").await;
     fake.rate_limit_next("editMessageText", 1, 2);
-    let name = press(&fake, user, &welcome, "welcome.sign").await;
+    let name = fake.press(user, &welcome, "welcome.sign").await;
     assert_eq!(
         name.method, "editMessageText",
         "the press's answer still replaces its message"
@@ -68,7 +53,7 @@ async fn a_rate_limited_edit_and_send_are_waited_out_and_delivered(app: TestApp)
         "the edit waited for retry_after"
     );
     fake.rate_limit_next("sendMessage", 1, 1);
-    let email = say(&fake, user, "Ada Lovelace").await;
+    let email = fake.say(user, "Ada Lovelace").await;
     assert!(email.text.contains("email address"), "{}", email.text);
     let sends = fake.calls_of("sendMessage");
     assert_eq!(
@@ -83,7 +68,7 @@ async fn a_press_on_stale_buttons_after_a_lost_reply_gets_the_current_question(a
     let fake = FakeTelegram::start().await;
     let bot = spawn_polling(&app, &fake).await;
     let user = 902;
-    let welcome = say(&fake, user, "/start").await;
+    let welcome = fake.say(user, "/start").await;
     // Telegram fails the answer to the press, and the message sent in its
     // place: the saved step has moved on, the screen has not.
     fake.fail_next("editMessageText", 1);
@@ -91,7 +76,7 @@ async fn a_press_on_stale_buttons_after_a_lost_reply_gets_the_current_question(a
     fake.user_presses(user, &welcome, "welcome.sign");
     fake.wait_for_calls("sendMessage", 2).await;
     // They press the only buttons they see, now stale.
-    let question = press(&fake, user, &welcome, "welcome.sign").await;
+    let question = fake.press(user, &welcome, "welcome.sign").await;
     assert_eq!(question.method, "editMessageText");
     assert_eq!(question.message_id, welcome.message_id, "in place of the stale buttons");
     assert!(
@@ -108,7 +93,7 @@ async fn a_press_on_stale_buttons_after_a_lost_reply_gets_the_current_question(a
         "{:?}",
         answers.last().unwrap().body
     );
-    let email = say(&fake, user, "Ada Lovelace").await;
+    let email = fake.say(user, "Ada Lovelace").await;
     assert!(email.text.contains("email address"), "and on they go: {}", email.text);
     bot.stop().await;
 }
@@ -172,11 +157,13 @@ async fn many_supporters_at_once_never_take_the_bot_over_telegrams_limits(app: T
             let fake = fake.clone();
             tokio::spawn(async move {
                 let user = 1_000 + n;
-                say(&fake, user, "/start").await;
-                let consent = say(&fake, user, &format!("Ada Lovelace\nsigner{n}@example.org\nSW1A 1AA")).await;
-                let updates = press(&fake, user, &consent, "consent.yes").await;
-                let review = press(&fake, user, &updates, "updates.no").await;
-                let thanks = press(&fake, user, &review, "review.confirm").await;
+                fake.say(user, "/start").await;
+                let consent = fake
+                    .say(user, &format!("Ada Lovelace\nsigner{n}@example.org\nSW1A 1AA"))
+                    .await;
+                let updates = fake.press(user, &consent, "consent.yes").await;
+                let review = fake.press(user, &updates, "updates.no").await;
+                let thanks = fake.press(user, &review, "review.confirm").await;
                 assert!(thanks.text.starts_with("Thank you"), "{}", thanks.text);
             })
         })
@@ -205,7 +192,7 @@ async fn signing_in_one_message_takes_five_sends_and_edits(app: TestApp) {
     let fake = FakeTelegram::start().await;
     let bot = spawn_polling(&app, &fake).await;
     let user = 904;
-    let welcome = say(&fake, user, "/start").await;
+    let welcome = fake.say(user, "/start").await;
     assert!(
         welcome
             .text
@@ -213,12 +200,12 @@ async fn signing_in_one_message_takes_five_sends_and_edits(app: TestApp) {
         "{}",
         welcome.text
     );
-    let consent = say(&fake, user, "Ada Lovelace\nada@example.org\nSW1A 1AA").await;
+    let consent = fake.say(user, "Ada Lovelace\nada@example.org\nSW1A 1AA").await;
     assert!(consent.text.contains("explicit consent"), "{}", consent.text);
-    let updates = press(&fake, user, &consent, "consent.yes").await;
-    let review = press(&fake, user, &updates, "updates.no").await;
+    let updates = fake.press(user, &consent, "consent.yes").await;
+    let review = fake.press(user, &updates, "updates.no").await;
     assert!(review.text.contains("Name: Ada Lovelace"), "{}", review.text);
-    let thanks = press(&fake, user, &review, "review.confirm").await;
+    let thanks = fake.press(user, &review, "review.confirm").await;
     assert!(thanks.text.starts_with("Thank you, Ada Lovelace!"), "{}", thanks.text);
     assert_eq!(fake.counted_calls().len(), 5, "two messages and three edits");
     assert_eq!(app.total().await, 1);

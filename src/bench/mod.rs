@@ -49,6 +49,9 @@ pub struct Scale {
     pub delivery_signatures: usize,
     /// Signings through the Mini App form, 1,024 clients at once.
     pub web_signings: usize,
+    /// The same with each thank-you sent to the fake Telegram, which takes
+    /// them at Telegram's 30 a second.
+    pub web_signings_with_thanks: usize,
     /// count.json requests timed (with `stored_for_total` signatures).
     pub count_json_samples: usize,
     /// Signatures stored before `stats` latency is measured.
@@ -77,6 +80,7 @@ impl Scale {
         update_recipients: 1_000,
         delivery_signatures: 100_000,
         web_signings: 30_000,
+        web_signings_with_thanks: 3_000,
         count_json_samples: 10_000,
         stored_for_stats: 1_000_000,
         stats_samples: 100,
@@ -97,6 +101,7 @@ impl Scale {
         update_recipients: 60,
         delivery_signatures: 2_000,
         web_signings: 1_024,
+        web_signings_with_thanks: 120,
         count_json_samples: 300,
         stored_for_stats: 5_000,
         stats_samples: 20,
@@ -185,7 +190,7 @@ pub async fn run(
     if wanted(Part::Telegram) {
         let database = TestDatabase::sqlite()?;
         let telegram = telegram(&database.url, scale.telegram_signings, scale.telegram_concurrency).await?;
-        report("telegram_signings_per_s", format!("{:.0}", telegram.signings_per_s));
+        report("telegram_signings_per_s", format!("{:.2}", telegram.signings_per_s));
         report(
             "telegram_messages_per_signing",
             format!("{:.2}", telegram.messages_per_signing),
@@ -216,7 +221,7 @@ pub async fn run(
         let figures = web::signings(&database.url, scale.web_signings, false).await?;
         report("web_signings_per_s", format!("{:.0}", figures.signings_per_s));
         let database = TestDatabase::sqlite()?;
-        let figures = web::signings(&database.url, scale.web_signings, true).await?;
+        let figures = web::signings(&database.url, scale.web_signings_with_thanks, true).await?;
         report(
             "web_signings_per_s_with_thanks",
             format!("{:.0}", figures.signings_per_s),

@@ -1,7 +1,9 @@
 //! The web server's figures: `web_signings_per_s` (1,024 clients at once
 //! signing with the Mini App form over HTTP on loopback, each answered only
 //! once its signature is durable), `web_signings_per_s_with_thanks` (the
-//! same with each thank-you sent to the fake Telegram, as in production),
+//! same with each thank-you sent to the fake Telegram, as in production:
+//! the answers do not wait for them, which go out in turn at Telegram's 30
+//! a second),
 //! `telegram_messages_per_signing_miniapp` (the bot's messages per such
 //! signing), and `count_json_p99_us` (count.json over HTTP at a million
 //! signatures while signings stream in).

@@ -200,10 +200,14 @@ impl EventHandler for Handler {
             account_created: created(message.author.id),
             ..Incoming::private(identity(message.author.id), Input::Text(message.content.clone()))
         };
+        // Organisers' answers take their turn after supporters' questions.
+        let rest = self
+            .rest
+            .with_priority(self.engine.reply_priority(&incoming.from, &incoming.roles));
         let replies = self.engine.handle(incoming).await;
         for reply in replies {
             for part in messages_of(&reply, false, self.engine.language()) {
-                if let Err(error) = self.rest.send_to_channel(message.channel_id.get(), &part).await {
+                if let Err(error) = rest.send_to_channel(message.channel_id.get(), &part).await {
                     warn!(%error, "could not send a direct message");
                     metrics::error(metrics::ErrorKind::Send(Platform::Discord));
                 }
@@ -400,6 +404,10 @@ impl Handler {
     /// is quick, otherwise a deferral inside Discord's 3 seconds and the
     /// answer as a follow-up.
     async fn answer(&self, ctx: &Context, turn: Turn<'_>, incoming: Incoming) {
+        // Organisers' answers take their turn after supporters' questions.
+        let rest = self
+            .rest
+            .with_priority(self.engine.reply_priority(&incoming.from, &incoming.roles));
         let engine = self.engine.clone();
         let mut handling = tokio::spawn(async move { engine.handle(incoming).await });
         let replies = tokio::select! {
@@ -411,7 +419,7 @@ impl Handler {
                     metrics::error(metrics::ErrorKind::Send(Platform::Discord));
                 }
                 match handling.await {
-                    Ok(replies) => return self.follow_up_deferred(&turn, replies).await,
+                    Ok(replies) => return follow_up_deferred(&rest, &turn, replies, self.engine.language()).await,
                     Err(_) => return,
                 }
             }
@@ -437,30 +445,29 @@ impl Handler {
             .into_iter()
             .chain(replies.iter().flat_map(|reply| messages_of(reply, true, language)));
         for message in remaining {
-            if let Err(error) = self.rest.follow_up(turn.application_id, turn.token, &message).await {
+            if let Err(error) = rest.follow_up(turn.application_id, turn.token, &message).await {
                 warn!(%error, "could not send a follow-up");
                 metrics::error(metrics::ErrorKind::Send(Platform::Discord));
             }
         }
     }
+}
 
-    /// After a deferral: the first message replaces the "thinking" message,
-    /// the rest follow. A form cannot be opened now, so it is offered as a
-    /// button.
-    async fn follow_up_deferred(&self, turn: &Turn<'_>, replies: Vec<Reply>) {
-        let language = self.engine.language();
-        let mut messages = replies.iter().flat_map(|reply| messages_of(reply, true, language));
-        if let Some(first) = messages.next()
-            && let Err(error) = self.rest.edit_original(turn.application_id, turn.token, &first).await
-        {
-            warn!(%error, "could not complete a deferred interaction");
+/// After a deferral: the first message replaces the "thinking" message,
+/// the rest follow. A form cannot be opened now, so it is offered as a
+/// button.
+async fn follow_up_deferred(rest: &DiscordRest, turn: &Turn<'_>, replies: Vec<Reply>, language: Language) {
+    let mut messages = replies.iter().flat_map(|reply| messages_of(reply, true, language));
+    if let Some(first) = messages.next()
+        && let Err(error) = rest.edit_original(turn.application_id, turn.token, &first).await
+    {
+        warn!(%error, "could not complete a deferred interaction");
+        metrics::error(metrics::ErrorKind::Send(Platform::Discord));
+    }
+    for message in messages {
+        if let Err(error) = rest.follow_up(turn.application_id, turn.token, &message).await {
+            warn!(%error, "could not send a follow-up");
             metrics::error(metrics::ErrorKind::Send(Platform::Discord));
-        }
-        for message in messages {
-            if let Err(error) = self.rest.follow_up(turn.application_id, turn.token, &message).await {
-                warn!(%error, "could not send a follow-up");
-                metrics::error(metrics::ErrorKind::Send(Platform::Discord));
-            }
         }
     }
 }

@@ -195,6 +195,24 @@ impl FakeTelegram {
         self.queue_copies("message", message, copies)
     }
 
+    /// A user's message in their private chat, and the bot's next reply there.
+    pub async fn say(&self, user_id: u64, text: &str) -> Outgoing {
+        self.user_says(user_id, text);
+        self.next_reply(user_id as i64).await
+    }
+
+    /// A user pressing a button `on` offers (the test fails if it does not),
+    /// and the bot's next reply in their chat.
+    pub async fn press(&self, user_id: u64, on: &Outgoing, data: &str) -> Outgoing {
+        assert!(
+            on.buttons.iter().any(|(_, d)| d == data),
+            "{data} is not on {:?}",
+            on.buttons
+        );
+        self.user_presses(user_id, on, data);
+        self.next_reply(user_id as i64).await
+    }
+
     /// A user's message in a group.
     pub fn user_says_in_group(&self, group_id: i64, user_id: u64, text: &str) -> u32 {
         let chat = json!({ "id": group_id, "type": "supergroup", "title": "Campaigners" });
