@@ -1,6 +1,8 @@
 //! How many messages the engine has just handed adapters to send, per
-//! platform, so that the outbox of updates gives way to replies: a signer
-//! waiting for an answer comes before a broadcast.
+//! platform (the Mini App's answers, which are not chat messages, are not
+//! counted). When they go is the platform's pace's to decide
+//! ([`crate::pace`]), which puts a signer waiting for an answer before a
+//! broadcast.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;

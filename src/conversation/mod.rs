@@ -151,7 +151,7 @@ pub struct Engine {
     /// Woken when an organiser queues or cancels an update, so this
     /// process's outbox senders act at once rather than at their next look.
     outbox_wake: Arc<tokio::sync::Notify>,
-    /// Replies just handed out, which the outbox gives way to.
+    /// Replies just handed out on each platform.
     replies: ReplyMeter,
     /// Campaigns closed, reopened, delivered, anonymised (see `lifecycle.rs`).
     lifecycles: lifecycle::Lifecycles,

@@ -359,6 +359,11 @@ mod tests {
         outbox_delivered(Platform::Discord, Delivered::Unreachable);
         error(ErrorKind::Send(Platform::Telegram));
         error(ErrorKind::StorageBatch);
+        limit_hit(Limit::ChatQueue);
+        pace_waiting(Platform::Telegram, |priority| priority as usize);
+        pace_waited(Platform::Discord, Priority::Broadcast, Duration::from_millis(40));
+        pace_expected_wait(Platform::Telegram, Duration::from_secs(3));
+        rate_limited(Platform::Telegram);
     }
 
     #[test]
@@ -380,6 +385,10 @@ mod tests {
             "petition_outbox_waiting",
             "petition_outbox_deliveries_total",
             "petition_errors_total",
+            "petition_pace_waiting",
+            "petition_pace_wait_seconds",
+            "petition_pace_expected_wait_seconds",
+            "petition_rate_limited_total",
         ] {
             assert!(
                 text.contains(&format!("# HELP {name} ")),
@@ -408,7 +417,8 @@ mod tests {
         let text = render();
         let platforms = Platform::ALL.map(Platform::as_str);
         let inputs = ["text", "button", "start", "form"];
-        let limits = ["message_rate", "signing_attempts", "surge"];
+        let limits = ["message_rate", "signing_attempts", "surge", "chat_queue"];
+        let priorities = Priority::ALL.map(Priority::as_str);
         // "test": the group commit's own unit tests, in this process too.
         let writers = ["sqlite", "postgres_conversations", "postgres_signatures", "test"];
         let results = ["sent", "unreachable", "retry", "failed"];
@@ -445,6 +455,7 @@ mod tests {
                 "result" => results.contains(&value.as_str()),
                 "kind" => kinds.contains(&value.as_str()),
                 "reason" => reasons.contains(&value.as_str()),
+                "priority" => priorities.contains(&value.as_str()),
                 // Slugs come from the configuration; the tests' campaigns
                 // have these.
                 "campaign" => value

@@ -25,7 +25,6 @@
 
 mod schedule;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -166,7 +165,9 @@ struct Shared {
 /// asked for until the pace is dropped.
 pub struct Pace {
     shared: Arc<Shared>,
-    started: AtomicBool,
+    /// The scheduler's task, started by the first turn asked for, and
+    /// started again should the runtime it ran on have gone.
+    scheduler: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// One message's turn: it counts as in flight until this is dropped (once
@@ -205,7 +206,7 @@ impl Pace {
                 schedule: Mutex::new(Schedule::new(limits)),
                 changed: Arc::new(Notify::new()),
             }),
-            started: AtomicBool::new(false),
+            scheduler: Mutex::new(None),
         }
     }
 
@@ -278,12 +279,13 @@ impl Pace {
     /// Starts the scheduler on the first turn asked for, in whatever
     /// runtime asks (the engine may be built outside one).
     fn start_scheduler(&self) {
-        if self.started.swap(true, Ordering::AcqRel) {
+        let mut scheduler = self.scheduler.lock().expect("scheduler lock");
+        if scheduler.as_ref().is_some_and(|task| !task.is_finished()) {
             return;
         }
         let shared = Arc::downgrade(&self.shared);
         let notify = self.shared.changed.clone();
-        tokio::spawn(async move {
+        *scheduler = Some(tokio::spawn(async move {
             loop {
                 let changed = notify.notified();
                 let mut changed = std::pin::pin!(changed);
@@ -312,7 +314,7 @@ impl Pace {
                     None => changed.await,
                 }
             }
-        });
+        }));
     }
 }
 

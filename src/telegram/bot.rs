@@ -71,7 +71,7 @@ where
     register_commands(&bot, organisers, engine.language())
         .await
         .context("could not register the command menu with Telegram")?;
-    let task = match delivery {
+    let (task, stop) = match delivery {
         Delivery::LongPolling => {
             let mut listener = polling(bot.clone(), health.clone()).await;
             let stop = listener.stop_token();
@@ -122,7 +122,6 @@ where
             (task, stop)
         }
     };
-    let (task, stop) = task;
     let ask = async move { stop.stop() };
     Ok(BotHandle::new(
         "Telegram",

@@ -101,7 +101,14 @@ where
 /// chat's worker if none runs. Never waits.
 fn arrive<R: TelegramApi>(update: Update, context: &Arc<Context<R>>, chats: &Chats, workers: &mut JoinSet<()>) {
     let Some(chat) = update.chat().map(|chat| chat.id.0) else {
-        // Nothing the tree handles comes without a chat.
+        // A press on a message sent through inline mode has no chat: it is
+        // only answered (its spinner stopped), at once.
+        let context = context.clone();
+        workers.spawn(async move {
+            if let Err(error) = handle(&context, update).await {
+                report(error).await;
+            }
+        });
         return;
     };
     let queued = match sender_in_private(&update) {
@@ -153,14 +160,7 @@ async fn work<R: TelegramApi>(chat: i64, context: Arc<Context<R>>, chats: Chats)
             }
         };
         let handled = match next {
-            Queued::Update(update) => {
-                let mut dependencies = context.dependencies.clone();
-                dependencies.insert(*update);
-                match context.handler.dispatch(dependencies).await {
-                    ControlFlow::Break(result) => result,
-                    ControlFlow::Continue(_) => Ok(()),
-                }
-            }
+            Queued::Update(update) => handle(&context, *update).await,
             Queued::SlowDown(reply) => {
                 let engine = &context.engine;
                 deliver(
@@ -176,10 +176,26 @@ async fn work<R: TelegramApi>(chat: i64, context: Arc<Context<R>>, chats: Chats)
             }
         };
         if let Err(error) = handled {
-            metrics::error(metrics::ErrorKind::Send(Platform::Telegram));
-            Arc::new(QuietErrorHandler("could not handle a Telegram update"))
-                .handle_error(error)
-                .await;
+            report(error).await;
         }
     }
+}
+
+/// Hands one update to the dispatch tree.
+async fn handle<R: TelegramApi>(context: &Context<R>, update: Update) -> Result<(), RequestError> {
+    let mut dependencies = context.dependencies.clone();
+    dependencies.insert(update);
+    match context.handler.dispatch(dependencies).await {
+        ControlFlow::Break(result) => result,
+        ControlFlow::Continue(_) => Ok(()),
+    }
+}
+
+/// A request the handling of an update could not make: counted, and
+/// logged without its payload.
+async fn report(error: RequestError) {
+    metrics::error(metrics::ErrorKind::Send(Platform::Telegram));
+    Arc::new(QuietErrorHandler("could not handle a Telegram update"))
+        .handle_error(error)
+        .await;
 }
