@@ -278,8 +278,7 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             yes,
         } => {
             let campaign = find_campaign(&settings, campaign.as_deref())?;
-            let text = std::fs::read_to_string(&message_file)
-                .with_context(|| format!("could not read {}", message_file.display()))?;
+            let text = read_update_file(&message_file)?;
             let app = App::build_short_lived(settings).await?;
             let queued = queue_update(&app, &campaign, &text, yes).await;
             app.engine.storage().close().await;
@@ -397,7 +396,10 @@ async fn note_delivery(storage: &dyn storage::Storage, campaign: &petition::camp
 /// Asks (unless `yes`) and closes the campaign.
 async fn close_campaign(app: &App, campaign: &petition::campaign::Campaign, yes: bool) -> anyhow::Result<()> {
     let (question, closed_already) = app.engine.close_question_for_the_command_line(campaign).await?;
-    println!("{question}");
+    // With --yes nothing is asked, so the question is not shown.
+    if closed_already || !yes {
+        println!("{question}");
+    }
     if closed_already {
         return Ok(());
     }
@@ -420,8 +422,8 @@ async fn queue_update(app: &App, campaign: &petition::campaign::Campaign, text: 
         Ok(preview) => preview,
         Err(refusal) => anyhow::bail!("{refusal}"),
     };
-    println!("{preview}");
     if !yes {
+        println!("{preview}");
         use std::io::BufRead;
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
@@ -433,6 +435,35 @@ async fn queue_update(app: &App, campaign: &petition::campaign::Campaign, text: 
     let author = petition::domain::Identity::new(petition::domain::Platform::Console, "command-line");
     println!("{}", app.engine.queue_update(campaign, text, &author).await?);
     Ok(())
+}
+
+/// The most an update file may hold: an update is at most 4,096
+/// characters, four bytes each at the most.
+const UPDATE_FILE_MOST_BYTES: u64 = 16 * 1024;
+
+/// An update's text from `path`: a regular file (a pipe or a device such
+/// as `/dev/zero` could block or never end) of at most
+/// [`UPDATE_FILE_MOST_BYTES`].
+fn read_update_file(path: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let shown = path.display();
+    let metadata = std::fs::metadata(path).with_context(|| format!("could not read {shown}"))?;
+    if !metadata.is_file() {
+        anyhow::bail!("{shown} is not a regular file: give the update in a file of its own");
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .with_context(|| format!("could not read {shown}"))?
+        .take(UPDATE_FILE_MOST_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("could not read {shown}"))?;
+    if bytes.len() as u64 > UPDATE_FILE_MOST_BYTES {
+        anyhow::bail!(
+            "{shown} is larger than {} KiB, and an update is at most 4,096 characters",
+            UPDATE_FILE_MOST_BYTES / 1024
+        );
+    }
+    String::from_utf8(bytes).with_context(|| format!("{shown} is not UTF-8 text"))
 }
 
 fn find_campaign(

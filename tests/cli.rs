@@ -443,3 +443,120 @@ fn config_errors_name_the_key_and_never_echo_the_value() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn close_with_yes_asks_nothing_and_closes() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut close = petition(folder.path());
+    close.args(["close", "--yes"]);
+    let output = run_with_input(close, "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let said = stdout(&output);
+    assert!(!said.contains("(yes or no)"), "nothing is asked with --yes: {said}");
+    assert!(said.contains("closed"), "{said}");
+}
+
+#[test]
+fn an_update_file_that_is_empty_or_not_a_file_is_refused_saying_so() {
+    let folder = tempfile::tempdir().unwrap();
+    let blank = folder.path().join("blank.txt");
+    std::fs::write(&blank, "\n  \n").unwrap();
+    let mut update = petition(folder.path());
+    update.args(["update", "--yes", "--message-file"]).arg(&blank);
+    let output = run_with_input(update, "");
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("That update is empty"), "{}", stderr(&output));
+
+    // A device that never ends, and a pipe nobody writes to: refused at
+    // once, without reading.
+    let fifo = folder.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for source in [Path::new("/dev/zero"), fifo.as_path()] {
+        let mut update = petition(folder.path());
+        update.args(["update", "--yes", "--message-file"]).arg(source);
+        let output = run_with_input(update, "");
+        assert!(!output.status.success());
+        assert!(
+            stderr(&output).contains("is not a regular file"),
+            "{}: {}",
+            source.display(),
+            stderr(&output)
+        );
+    }
+
+    let large = folder.path().join("large.txt");
+    std::fs::write(&large, "a".repeat(20_000)).unwrap();
+    let mut update = petition(folder.path());
+    update.args(["update", "--yes", "--message-file"]).arg(&large);
+    let output = run_with_input(update, "");
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("is larger than 16 KiB"), "{}", stderr(&output));
+}
+
+#[test]
+fn discord_addresses_are_checked_at_start_up_by_key() {
+    let folder = tempfile::tempdir().unwrap();
+    for (key, variable, value) in [
+        ("discord.api_url", "PETITION_DISCORD__API_URL", "garbage"),
+        (
+            "discord.gateway_url",
+            "PETITION_DISCORD__GATEWAY_URL",
+            "https://gateway.example.org",
+        ),
+        ("discord.gateway_url", "PETITION_DISCORD__GATEWAY_URL", "nonsense"),
+    ] {
+        let mut stats = petition(folder.path());
+        stats.args(["stats"]).env(variable, value);
+        let output = stats.output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{value}");
+        let message = stderr(&output);
+        assert!(message.contains(&format!("`{key}`")), "{message}");
+        assert!(!message.contains(value), "the value is never echoed: {message}");
+    }
+}
+
+#[test]
+fn a_stray_petition_variable_is_named_with_how_to_fix_it() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut stats = petition(folder.path());
+    stats.args(["stats"]).env("PETITION_BIN", "/usr/local/bin/petition");
+    let output = stats.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("`PETITION_BIN`"), "{message}");
+    assert!(message.contains("unset it"), "{message}");
+    assert!(
+        !message.contains("/usr/local/bin"),
+        "the value is never echoed: {message}"
+    );
+
+    let mut nested = petition(folder.path());
+    nested.args(["stats"]).env("PETITION_TELEGRAM__TOKN", "x");
+    let output = nested.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("`PETITION_TELEGRAM__TOKN`"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A campaign's key whose slug has hyphens, as the README shows: the
+    // shell cannot export such a name, but `env` can set it.
+    let mut hyphens = Command::new("env");
+    hyphens
+        .arg("PETITION_CAMPAIGNS__KEEP-THE-UNIT-OPEN__GOAL=0")
+        .arg(env!("CARGO_BIN_EXE_petition"))
+        .arg("stats")
+        .current_dir(folder.path())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", folder.path().join("petition.db").display()),
+        );
+    let output = hyphens.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("`campaigns.keep-the-unit-open.goal` must be at least 1"),
+        "{}",
+        stderr(&output)
+    );
+}

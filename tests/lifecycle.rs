@@ -18,6 +18,7 @@ on_both_databases!(
     a_closing_is_recorded_and_announced_once_to_chats_and_signers,
     a_campaign_reopens_until_it_is_delivered,
     anonymising_keeps_the_totals_and_breakdowns_and_forgets_everyone_once,
+    a_campaign_whose_signers_were_forgotten_cannot_be_reopened,
 );
 
 const NAMES: [&str; 3] = ["Quentin Blake", "Zoë Ωmega", "Дарья Иванова"];
@@ -235,4 +236,40 @@ async fn anonymising_keeps_the_totals_and_breakdowns_and_forgets_everyone_once(a
         let found = found_on_disk(Path::new(&path).parent().unwrap());
         assert!(found.is_empty(), "{found:?}");
     }
+}
+
+async fn a_campaign_whose_signers_were_forgotten_cannot_be_reopened(app: TestApp) {
+    three_signers(&app).await;
+    let campaign = app.campaign();
+    let settings_campaign = app.settings.campaigns.default_campaign().clone();
+    let organiser = telegram(1000);
+    app.say(&organiser, "close").await;
+    let closed = text_of(&app.say(&organiser, "yes").await);
+    assert!(closed.contains("closed"), "{closed}");
+    assert_eq!(app.storage.anonymise(&campaign, test_start()).await.unwrap(), 3);
+    let refused = text_of(&app.say(&organiser, "reopen").await);
+    assert!(
+        refused.contains("cannot be reopened: its signers have been forgotten"),
+        "{refused}"
+    );
+    assert_eq!(
+        app.storage.reopen_campaign(&audit(&app, "reopen")).await.unwrap(),
+        Reopening::AlreadyAnonymised
+    );
+    let from_the_command_line = app
+        .engine
+        .reopen_from_the_command_line(&settings_campaign)
+        .await
+        .unwrap();
+    assert!(
+        from_the_command_line.contains("cannot be reopened"),
+        "{from_the_command_line}"
+    );
+    // A forgotten signer cannot sign a second time.
+    let again = text_of(
+        &app.sign(&telegram(1), "Quentin Blake", "quentin@example.org", "SE1 7PB")
+            .await,
+    );
+    assert!(!again.contains("Thank you"), "{again}");
+    assert_eq!(app.total().await, 3);
 }

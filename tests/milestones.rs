@@ -20,6 +20,7 @@ use teloxide::Bot;
 on_both_databases!(
     the_telegram_progress_message_is_edited_in_place_across_a_restart_and_each_milestone_is_announced_once,
     the_discord_progress_message_is_edited_in_place_across_a_restart_and_each_milestone_is_announced_once,
+    milestones_crossed_between_a_chats_turns_are_announced_in_order,
 );
 
 const GROUP: i64 = -100_500;
@@ -275,4 +276,55 @@ async fn the_discord_progress_message_is_edited_in_place_across_a_restart_and_ea
             .collect::<Vec<_>>()
     );
     assert_within_the_limits(&calls.iter().map(|c| c.at).collect::<Vec<_>>());
+}
+
+async fn milestones_crossed_between_a_chats_turns_are_announced_in_order(app: TestApp) {
+    use petition::storage::{AnnounceChat, AnnouncementState};
+    let app = app.restart_with(announcing).await;
+    let campaign = app.campaign();
+    let group = AnnounceChat::new(Platform::Telegram, GROUP);
+    let announce = |signatures: u64| {
+        let (storage, campaign, group) = (app.storage.clone(), campaign.clone(), group.clone());
+        async move {
+            for (from, to) in [
+                (AnnouncementState::Pending, AnnouncementState::Posting),
+                (AnnouncementState::Posting, AnnouncementState::Posted),
+            ] {
+                let moved = storage
+                    .move_announcement(&campaign, signatures, &group, from, to, chrono::Utc::now())
+                    .await
+                    .unwrap();
+                assert!(moved);
+            }
+        }
+    };
+    sign(&app, 1).await;
+    app.engine.check_milestones().await.unwrap();
+    let first = app
+        .storage
+        .pending_announcement(&campaign, &group)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.signatures, 1);
+    announce(1).await;
+    // Three more milestones, each found by a look of its own, before the
+    // chat's next turn.
+    for id in 2..=4 {
+        sign(&app, id).await;
+        app.engine.check_milestones().await.unwrap();
+    }
+    let next = app
+        .storage
+        .pending_announcement(&campaign, &group)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.signatures, 4, "the highest, at once");
+    announce(4).await;
+    assert_eq!(
+        app.storage.pending_announcement(&campaign, &group).await.unwrap(),
+        None,
+        "nothing lower than what the chat last heard"
+    );
 }

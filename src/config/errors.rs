@@ -77,10 +77,38 @@ fn describe_one(error: &figment::Error) -> String {
         path = parent;
     }
     let key = path.join(".");
+    if let (Kind::UnknownField(field, known), Some(source)) = (&error.kind, source)
+        && is_the_environment(source)
+    {
+        return describe_stray_variable(path, field, known);
+    }
     let from = source
         .map(|m| format!(" (from {})", describe_source(m)))
         .unwrap_or_default();
     format!("{}{from}", describe_kind(&key, &error.kind))
+}
+
+/// Whether a value came from the `PETITION_` variables rather than a file.
+fn is_the_environment(metadata: &figment::Metadata) -> bool {
+    metadata.source.as_ref().and_then(|s| s.file_path()).is_none() && metadata.name.contains("PETITION_")
+}
+
+/// A `PETITION_` variable that names no setting (a script's own
+/// `PETITION_BIN`, a misspelt key): named, with how to fix it. Its name is
+/// the program's reading of the environment, never its value.
+fn describe_stray_variable(path: &[String], field: &str, known: &[&str]) -> String {
+    let parts: Vec<&str> = match path {
+        [] => vec![field],
+        path => path.iter().map(String::as_str).collect(),
+    };
+    let variable = format!("PETITION_{}", parts.join("__").to_ascii_uppercase());
+    format!(
+        "the environment variable `{variable}` is read as the setting `{}`, which does not exist \
+         (known here: {}). Every PETITION_ variable is read as a setting: unset it, or rename it \
+         without the PETITION_ prefix",
+        parts.join("."),
+        one_of(known)
+    )
 }
 
 /// Where a value came from: the file (relative to the working directory

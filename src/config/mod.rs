@@ -346,6 +346,7 @@ impl Settings {
                 format!("must be between 1 and {TELEGRAM_PER_SECOND} (Telegram's limit for a bot's messages)"),
             ));
         }
+        check_discord(&raw.discord)?;
         raw.web.check()?;
         if !(1..=20).contains(&raw.discord.updates_per_second) {
             return Err(ConfigError::invalid(
@@ -375,6 +376,29 @@ impl Settings {
             web: raw.web,
         })
     }
+}
+
+/// Discord's API must be an http(s) URL, and its gateway, when given, a
+/// WebSocket one: anything else would only fail later, and the bot would
+/// retry it for ever.
+fn check_discord(discord: &DiscordSettings) -> Result<(), ConfigError> {
+    let is = |value: &str, schemes: &[&str]| {
+        url::Url::parse(value).is_ok_and(|url| schemes.contains(&url.scheme()) && url.host().is_some())
+    };
+    if !is(&discord.api_url, &["http", "https"]) {
+        return Err(ConfigError::invalid(
+            "discord.api_url",
+            "must be an http:// or https:// URL, such as https://discord.com",
+        ));
+    }
+    let gateway = discord.gateway_url.trim();
+    if !gateway.is_empty() && !is(gateway, &["ws", "wss"]) {
+        return Err(ConfigError::invalid(
+            "discord.gateway_url",
+            "must be empty (the API says where the gateway is) or a ws:// or wss:// URL",
+        ));
+    }
+    Ok(())
 }
 
 /// A webhook needs an HTTPS URL, an address to listen on, and a secret

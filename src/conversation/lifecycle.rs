@@ -275,6 +275,10 @@ impl Engine {
                 info!(campaign = %campaign.slug, "campaign reopened");
                 LifecycleMessage::Reopened { title }
             }
+            Reopening::AlreadyAnonymised => {
+                warn!(campaign = %campaign.slug, "an anonymised campaign cannot be reopened");
+                LifecycleMessage::AlreadyAnonymisedCannotReopen { title }
+            }
             Reopening::AlreadyDelivered => {
                 warn!(campaign = %campaign.slug, "a delivered campaign cannot be reopened");
                 LifecycleMessage::AlreadyDelivered { title }
@@ -323,6 +327,7 @@ impl Engine {
         Ok(self.say_lifecycle(match self.reopen(campaign, &command_line()).await? {
             Reopening::Reopened => LifecycleMessage::Reopened { title },
             Reopening::AlreadyDelivered => LifecycleMessage::AlreadyDelivered { title },
+            Reopening::AlreadyAnonymised => LifecycleMessage::AlreadyAnonymisedCannotReopen { title },
         }))
     }
 

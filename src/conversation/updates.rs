@@ -224,15 +224,18 @@ impl Engine {
         campaign: &Campaign,
         text: &str,
     ) -> Result<Result<String, String>, StorageError> {
-        let reach = self.storage.update_reach(&campaign.slug).await?;
         let text = text.trim();
+        if text.is_empty() {
+            return Ok(Err(self.say_update(UpdateMessage::Empty)));
+        }
+        let reach = self.storage.update_reach(&campaign.slug).await?;
         if reach.is_empty() {
             return Ok(Err(self.say_update(UpdateMessage::NoRecipients)));
         }
         let rendered = self.update_as_sent(campaign, text);
         let max_chars = longest_update(&reach);
         let length = rendered.chars().count();
-        if text.is_empty() || length > max_chars {
+        if length > max_chars {
             return Ok(Err(self.say_update(UpdateMessage::TooLong { length, max_chars })));
         }
         Ok(Ok(self.say_update(UpdateMessage::Preview {

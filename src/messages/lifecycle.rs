@@ -68,6 +68,11 @@ pub enum LifecycleMessage<'a> {
         /// The campaign.
         title: &'a str,
     },
+    /// `reopen` after the campaign's signers were forgotten.
+    AlreadyAnonymisedCannotReopen {
+        /// The campaign.
+        title: &'a str,
+    },
     /// `mydata` after the campaign's signers were forgotten.
     Anonymised {
         /// The campaign.

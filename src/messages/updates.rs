@@ -67,6 +67,8 @@ pub enum UpdateMessage<'a> {
         /// The longest it may be.
         max_chars: usize,
     },
+    /// The update written is empty, or only blank lines.
+    Empty,
     /// The update written is too long for a platform it goes to.
     TooLong {
         /// Its length as signers would see it, in characters.

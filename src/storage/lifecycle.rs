@@ -29,6 +29,9 @@ pub enum Reopening {
     Reopened,
     /// Already delivered: it stays closed.
     AlreadyDelivered,
+    /// Its signers were already forgotten: it stays closed, or a forgotten
+    /// signer could sign again and be counted twice.
+    AlreadyAnonymised,
 }
 
 /// The campaign's lifecycle in the database.

@@ -147,7 +147,9 @@ pub trait MilestoneStore: Send + Sync {
         goal: u64,
     ) -> StorageResult<()>;
 
-    /// The highest milestone queued for a chat, if any.
+    /// The highest milestone queued for a chat, if any is above every one
+    /// already announced there (posting, posted, failed or unknown): a chat
+    /// hears milestones in order, and never one lower than the last.
     async fn pending_announcement(
         &self,
         campaign: &str,

@@ -47,6 +47,10 @@ pub(super) fn write_lifecycle(message: &LifecycleMessage<'_>, f: &mut Formatter<
         L::Reopened { title } => write!(f, "\"{title}\" is open for signatures again."),
         L::NotClosed { title } => write!(f, "\"{title}\" is open; there is nothing to reopen."),
         L::AlreadyDelivered { title } => write!(f, "\"{title}\" has been delivered, so it cannot be reopened."),
+        L::AlreadyAnonymisedCannotReopen { title } => write!(
+            f,
+            "\"{title}\" cannot be reopened: its signers have been forgotten, so nothing would stop someone who signed from signing again and being counted twice."
+        ),
         L::Anonymised { title, on } => write!(
             f,
             "The signatures on \"{title}\" were anonymised on {}: only the day, the postcode district or country and the platform of each are kept, so nothing we hold identifies you.",

@@ -70,6 +70,7 @@ pub(super) fn write_update(message: &UpdateMessage<'_>, f: &mut Formatter<'_>) -
             "Write the update as your next message: up to {} characters, on several lines if you like. It goes to every signer who asked for updates. You will see exactly how it looks, and how many it reaches, before anything is sent. Send cancel to stop.",
             Thousands(max_chars as u64)
         ),
+        U::Empty => f.write_str("That update is empty. Write what you want to tell signers, then send it."),
         U::TooLong { length, max_chars } => write!(
             f,
             "That update is {} characters as signers would see it; it can be at most {}. Please shorten it and send it again, or send cancel.",

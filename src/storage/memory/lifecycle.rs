@@ -57,6 +57,9 @@ impl LifecycleStore for MemoryStorage {
         if lifecycle.delivered_at.is_some() {
             return Ok(Reopening::AlreadyDelivered);
         }
+        if lifecycle.anonymised_at.is_some() {
+            return Ok(Reopening::AlreadyAnonymised);
+        }
         lifecycle.closed_at = None;
         lifecycle.reopened = true;
         state.audit.push(audit.clone());

@@ -191,10 +191,21 @@ impl MilestoneStore for MemoryStorage {
     ) -> StorageResult<Option<MilestoneAnnouncement>> {
         let state = self.state()?;
         let milestones = &state.milestones;
-        Ok(milestones
-            .announcements
-            .iter()
-            .filter(|((c, _, at), s)| c == campaign && at == chat && **s == AnnouncementState::Pending)
+        let in_this_chat = || {
+            milestones
+                .announcements
+                .iter()
+                .filter(|((c, _, at), _)| c == campaign && at == chat)
+        };
+        // Never one below a milestone already made in the chat.
+        let made = in_this_chat()
+            .filter(|(_, s)| **s != AnnouncementState::Pending)
+            .map(|((_, signatures, _), _)| *signatures)
+            .max();
+        Ok(in_this_chat()
+            .filter(|((_, signatures, _), s)| {
+                **s == AnnouncementState::Pending && made.is_none_or(|made| *signatures > made)
+            })
             .map(|((c, signatures, _), _)| MilestoneAnnouncement {
                 signatures: *signatures,
                 goal: milestones

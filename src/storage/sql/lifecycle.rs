@@ -75,14 +75,26 @@ impl<D: Dialect> General<D> {
         let reopened = Sql::<D>::new(
             "INSERT INTO campaign_lifecycle (campaign, reopened) VALUES ($1, true)
              ON CONFLICT (campaign) DO UPDATE SET closed_at = NULL, reopened = true
-             WHERE campaign_lifecycle.delivered_at IS NULL",
+             WHERE campaign_lifecycle.delivered_at IS NULL AND campaign_lifecycle.anonymised_at IS NULL",
         )
         .text(&audit.campaign)
         .execute(&mut tx)
         .await
         .map_err(db("reopening a campaign"))?;
         if reopened == 0 {
-            return Ok(Reopening::AlreadyDelivered);
+            // Which of the two keeps it closed: delivery says the most.
+            let row = Sql::<D>::new(
+                "SELECT COUNT(*) AS count FROM campaign_lifecycle WHERE campaign = $1 AND delivered_at IS NOT NULL",
+            )
+            .text(&audit.campaign)
+            .fetch_one(&mut tx)
+            .await
+            .map_err(db("reading why a campaign stays closed"))?;
+            return Ok(if count::<D>(&row, "count") > 0 {
+                Reopening::AlreadyDelivered
+            } else {
+                Reopening::AlreadyAnonymised
+            });
         }
         insert_audit::<D>(&mut tx, audit).await?;
         self.commit(tx, "committing a reopening").await?;

@@ -281,6 +281,9 @@ impl<D: Dialect> General<D> {
             "SELECT a.signatures, m.goal FROM milestone_announcements a
              JOIN milestones m ON m.campaign = a.campaign AND m.signatures = a.signatures
              WHERE a.campaign = $1 AND a.platform = $2 AND a.chat = $3 AND a.state = 'pending'
+               AND a.signatures > COALESCE((SELECT MAX(done.signatures) FROM milestone_announcements done
+                                            WHERE done.campaign = $1 AND done.platform = $2 AND done.chat = $3
+                                              AND done.state <> 'pending'), -1)
              ORDER BY a.signatures DESC LIMIT 1",
         )
         .text(campaign)
