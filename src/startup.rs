@@ -76,6 +76,9 @@ impl App {
         // Before anything records: `/metrics` then describes every metric
         // from the first scrape.
         metrics::install();
+        for campaign in settings.campaigns.iter() {
+            metrics::expose_campaign(&campaign.slug);
+        }
         let storage = storage::connect_for(&settings.database, usage)
             .await
             .context("could not open the database")?;

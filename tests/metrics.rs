@@ -108,3 +108,61 @@ async fn a_signing_through_telegram_is_counted_without_any_personal_data(app: Te
         assert!(!lowered.contains(&personal), "/metrics shows {personal:?}:\n{text}");
     }
 }
+
+/// A free loopback address, for a process of the test's own to listen on.
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_family_the_readme_lists_is_on_the_first_scrape() {
+    let folder = tempfile::tempdir().unwrap();
+    let metrics_address = free_address();
+    let mut child = support::petition_binary(folder.path())
+        .env("PETITION_WEB__LISTEN", free_address())
+        .env("PETITION_WEB__METRICS_LISTEN", &metrics_address)
+        .spawn()
+        .expect("the binary starts");
+    let url = format!("http://{metrics_address}/metrics");
+    let mut scraped = None;
+    for _ in 0..100 {
+        if let Ok(response) = reqwest::get(&url).await {
+            scraped = Some(response.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = scraped.expect("/metrics answers");
+    // The README's table, family by family: nothing has happened yet.
+    for family in [
+        "petition_messages_received_total{",
+        "petition_replies_total{",
+        "petition_answer_seconds_bucket{",
+        "petition_signatures_stored_total{",
+        "petition_signatures_held_total{",
+        "petition_signatures_refused_total{",
+        "petition_limits_hit_total{",
+        "petition_storage_batch_writes_bucket{",
+        "petition_storage_batch_signatures_bucket{",
+        "petition_storage_commit_seconds_bucket{",
+        "petition_storage_queue_depth{",
+        "petition_outbox_waiting{",
+        "petition_outbox_deliveries_total{",
+        "petition_errors_total{",
+        "petition_pace_waiting{",
+        "petition_pace_wait_seconds_bucket{",
+        "petition_pace_expected_wait_seconds{",
+        "petition_rate_limited_total{",
+    ] {
+        assert!(text.contains(family), "{family} is not on the first scrape:\n{text}");
+    }
+    assert!(
+        text.contains(
+            "petition_signatures_held_total{platform=\"telegram\",campaign=\"keep-the-unit-open\",reason=\"surge\"} 0"
+        ),
+        "{text}"
+    );
+}

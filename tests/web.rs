@@ -16,6 +16,7 @@ use support::{TestApp, telegram, text_of};
 
 on_both_databases!(
     count_json_gives_the_counted_total_from_the_counters_with_caching_headers,
+    after_a_quiet_spell_count_json_is_never_older_than_a_second,
     small_districts_and_countries_are_folded_into_other,
     the_campaign_page_reads_without_scripts_and_previews_when_shared,
     the_list_shows_open_campaigns_only,
@@ -499,4 +500,17 @@ async fn chunked_post(base: &str, path: &str, kib: usize) -> u16 {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or(0)
+}
+
+async fn after_a_quiet_spell_count_json_is_never_older_than_a_second(app: TestApp) {
+    let web = WebServer::start(app.engine.clone(), settings(), None).await;
+    let url = format!("{}/{}/count.json", web.url, app.campaign());
+    assert_eq!(get_json(&url).await["signature_count"], 0);
+    app.sign(&telegram(30), "Ada Lovelace", "ada@example.com", "SW1A 1AA")
+        .await;
+    // Nobody asks for a while; the first to ask again gets today's count,
+    // not the reading from before the quiet spell.
+    tokio::time::sleep(petition::web::counts::FRESH_FOR + Duration::from_millis(200)).await;
+    assert_eq!(get_json(&url).await["signature_count"], 1);
+    web.stop().await;
 }

@@ -45,6 +45,14 @@ pub enum Limit {
 }
 
 impl Limit {
+    /// Every limit.
+    pub const ALL: [Limit; 4] = [
+        Limit::MessageRate,
+        Limit::SigningAttempts,
+        Limit::Surge,
+        Limit::ChatQueue,
+    ];
+
     pub(super) fn as_str(self) -> &'static str {
         match self {
             Limit::MessageRate => "message_rate",
@@ -65,6 +73,9 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// Every refusal.
+    pub const ALL: [Refusal; 2] = [Refusal::AlreadySigned, Refusal::EmailUsed];
+
     pub(super) fn as_str(self) -> &'static str {
         match self {
             Refusal::AlreadySigned => "already_signed",
@@ -91,6 +102,19 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind of failure.
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::Storage,
+        ErrorKind::StorageBatch,
+        ErrorKind::Internal,
+        ErrorKind::Send(Platform::Telegram),
+        ErrorKind::Send(Platform::Discord),
+        ErrorKind::Send(Platform::Console),
+        ErrorKind::Receive(Platform::Telegram),
+        ErrorKind::Receive(Platform::Discord),
+        ErrorKind::Receive(Platform::Console),
+    ];
+
     pub(super) fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Storage => "storage",
@@ -120,6 +144,14 @@ pub enum Delivered {
 }
 
 impl Delivered {
+    /// Every outcome.
+    pub const ALL: [Delivered; 4] = [
+        Delivered::Sent,
+        Delivered::Unreachable,
+        Delivered::Retry,
+        Delivered::Failed,
+    ];
+
     pub(super) fn as_str(self) -> &'static str {
         match self {
             Delivered::Sent => "sent",

@@ -96,6 +96,86 @@ pub fn install() {
         }
         handle
     });
+    EXPOSED.call_once(expose_every_family);
+}
+
+/// Set once every family with fixed labels has its series.
+static EXPOSED: std::sync::Once = std::sync::Once::new();
+
+/// The chat platforms, which have paces, outboxes and rate limits.
+const CHAT_PLATFORMS: [Platform; 2] = [Platform::Telegram, Platform::Discord];
+
+/// Gives every family whose labels are fixed words its series (adding
+/// nothing to any: one may already be counting), so that `/metrics` shows
+/// it from the first scrape and an alert on it has data before the first
+/// event. (Families labelled by campaign or writer
+/// are given theirs by [`expose_campaign`] and [`expose_writer`].)
+fn expose_every_family() {
+    for platform in Platform::ALL {
+        let name = platform.as_str();
+        for input in InputKind::ALL {
+            counter!("petition_messages_received_total", "platform" => name, "input" => input.as_str()).increment(0);
+        }
+        counter!("petition_replies_total", "platform" => name).increment(0);
+        histogram!("petition_answer_seconds", "platform" => name);
+    }
+    for limit in Limit::ALL {
+        counter!("petition_limits_hit_total", "limit" => limit.as_str()).increment(0);
+    }
+    for kind in ErrorKind::ALL {
+        counter!("petition_errors_total", "kind" => kind.as_str()).increment(0);
+    }
+    for platform in CHAT_PLATFORMS {
+        let name = platform.as_str();
+        gauge!("petition_outbox_waiting", "platform" => name).increment(0.0);
+        for result in Delivered::ALL {
+            counter!("petition_outbox_deliveries_total", "platform" => name, "result" => result.as_str()).increment(0);
+        }
+        for priority in Priority::ALL {
+            gauge!("petition_pace_waiting", "platform" => name, "priority" => priority.as_str()).increment(0.0);
+            histogram!("petition_pace_wait_seconds", "platform" => name, "priority" => priority.as_str());
+        }
+        gauge!("petition_pace_expected_wait_seconds", "platform" => name).increment(0.0);
+        counter!("petition_rate_limited_total", "platform" => name).increment(0);
+    }
+}
+
+/// Gives a configured campaign's families their series at zero: a
+/// signature stored, held for each reason, refused for each.
+pub fn expose_campaign(campaign: &str) {
+    install();
+    for platform in Platform::ALL {
+        let name = platform.as_str();
+        counter!("petition_signatures_stored_total", "platform" => name, "campaign" => campaign.to_owned())
+            .increment(0);
+        for reason in HoldReason::ALL {
+            counter!(
+                "petition_signatures_held_total",
+                "platform" => name,
+                "campaign" => campaign.to_owned(),
+                "reason" => reason.as_str()
+            )
+            .increment(0);
+        }
+        for refusal in Refusal::ALL {
+            counter!(
+                "petition_signatures_refused_total",
+                "platform" => name,
+                "campaign" => campaign.to_owned(),
+                "reason" => refusal.as_str()
+            )
+            .increment(0);
+        }
+    }
+}
+
+/// Gives a group-commit writer's families their series, when it starts.
+pub fn expose_writer(writer: &'static str) {
+    install();
+    histogram!("petition_storage_batch_writes", "writer" => writer);
+    histogram!("petition_storage_batch_signatures", "writer" => writer);
+    histogram!("petition_storage_commit_seconds", "writer" => writer);
+    gauge!("petition_storage_queue_depth", "writer" => writer).increment(0.0);
 }
 
 /// Every metric recorded so far, in Prometheus's text format (installing

@@ -103,6 +103,7 @@ impl GroupCommit {
     /// applies its own batch. A database server can commit several
     /// transactions at once; an embedded database wants one writer.
     pub fn start_many<B: ApplyBatch>(name: &'static str, backends: Vec<B>) -> Self {
+        crate::metrics::expose_writer(name);
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         let (stop, stopping) = tokio::sync::watch::channel(false);

@@ -16,8 +16,13 @@ use crate::campaign::Campaign;
 use crate::conversation::{Engine, Standing};
 use crate::storage::{StorageError, Tally};
 
-/// How long a snapshot is served before the counters are read again.
+/// The oldest reading ever served: past it, a request waits for the
+/// counters to be read again (one read for every request waiting).
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
+/// From this age a reading is still served, but read again meanwhile, so
+/// that under steady polling no request waits and none is served a reading
+/// older than [`FRESH_FOR`].
+const READ_AGAIN_AFTER: Duration = Duration::from_millis(500);
 /// The days the page's chart shows.
 pub const CHART_DAYS: i64 = 30;
 /// What a group too small to name is shown as.
@@ -45,8 +50,10 @@ pub struct Snapshot {
 }
 
 /// The snapshots of every campaign, refreshed on demand: a request that
-/// finds its snapshot stale is served it while one task reads the counters
-/// again, so no reader waits for the database but the very first.
+/// finds its snapshot half a second old is served it while one task reads
+/// the counters again; one that finds it a second old (after a quiet
+/// spell) waits for that read. So no reading served is over a second old,
+/// and while requests keep coming none waits.
 #[derive(Default, Clone)]
 pub struct CountBoard(Arc<Board>);
 
@@ -59,8 +66,7 @@ struct Board {
 }
 
 impl CountBoard {
-    /// The campaign's snapshot; one older than [`FRESH_FOR`] is served
-    /// while it is read again.
+    /// The campaign's snapshot, at most [`FRESH_FOR`] old.
     pub async fn snapshot(
         &self,
         engine: &Arc<Engine>,
@@ -68,8 +74,8 @@ impl CountBoard {
         public_min_count: u64,
     ) -> Result<Arc<Snapshot>, StorageError> {
         match self.0.current(&campaign.slug) {
-            Some(snapshot) if snapshot.taken.elapsed() < FRESH_FOR => Ok(snapshot),
-            Some(stale) => {
+            Some(snapshot) if snapshot.taken.elapsed() < READ_AGAIN_AFTER => Ok(snapshot),
+            Some(ageing) if ageing.taken.elapsed() < FRESH_FOR => {
                 if let Ok(guard) = self.0.refreshing.clone().try_lock_owned() {
                     let (board, engine, campaign) = (self.0.clone(), engine.clone(), campaign.clone());
                     tokio::spawn(async move {
@@ -79,13 +85,15 @@ impl CountBoard {
                         }
                     });
                 }
-                Ok(stale)
+                Ok(ageing)
             }
-            None => {
+            // None yet, or too old to serve: read it, once for everyone
+            // waiting.
+            _ => {
                 let _refreshing = self.0.refreshing.lock().await;
                 match self.0.current(&campaign.slug) {
-                    Some(snapshot) => Ok(snapshot),
-                    None => self.0.refresh(engine, campaign, public_min_count).await,
+                    Some(snapshot) if snapshot.taken.elapsed() < FRESH_FOR => Ok(snapshot),
+                    _ => self.0.refresh(engine, campaign, public_min_count).await,
                 }
             }
         }
@@ -142,6 +150,8 @@ struct GroupJson {
 }
 
 async fn read(engine: &Engine, campaign: &Arc<Campaign>, public_min_count: u64) -> Result<Snapshot, StorageError> {
+    // Its age counts from before the reads.
+    let taken = Instant::now();
     let now = engine.clock().now();
     let today = now.date_naive();
     let since = today - chrono::Duration::days(CHART_DAYS - 1);
@@ -190,7 +200,7 @@ async fn read(engine: &Engine, campaign: &Arc<Campaign>, public_min_count: u64) 
         by_day: stats.by_day,
         json,
         etag,
-        taken: Instant::now(),
+        taken,
     })
 }
 
