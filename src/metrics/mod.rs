@@ -117,7 +117,8 @@ fn expose_every_family() {
             counter!("petition_messages_received_total", "platform" => name, "input" => input.as_str()).increment(0);
         }
         counter!("petition_replies_total", "platform" => name).increment(0);
-        histogram!("petition_answer_seconds", "platform" => name);
+        // A histogram registered is rendered, empty, until its first sample.
+        let _ = histogram!("petition_answer_seconds", "platform" => name);
     }
     for limit in Limit::ALL {
         counter!("petition_limits_hit_total", "limit" => limit.as_str()).increment(0);
@@ -133,7 +134,7 @@ fn expose_every_family() {
         }
         for priority in Priority::ALL {
             gauge!("petition_pace_waiting", "platform" => name, "priority" => priority.as_str()).increment(0.0);
-            histogram!("petition_pace_wait_seconds", "platform" => name, "priority" => priority.as_str());
+            let _ = histogram!("petition_pace_wait_seconds", "platform" => name, "priority" => priority.as_str());
         }
         gauge!("petition_pace_expected_wait_seconds", "platform" => name).increment(0.0);
         counter!("petition_rate_limited_total", "platform" => name).increment(0);
@@ -172,9 +173,10 @@ pub fn expose_campaign(campaign: &str) {
 /// Gives a group-commit writer's families their series, when it starts.
 pub fn expose_writer(writer: &'static str) {
     install();
-    histogram!("petition_storage_batch_writes", "writer" => writer);
-    histogram!("petition_storage_batch_signatures", "writer" => writer);
-    histogram!("petition_storage_commit_seconds", "writer" => writer);
+    // A histogram registered is rendered, empty, until its first sample.
+    let _ = histogram!("petition_storage_batch_writes", "writer" => writer);
+    let _ = histogram!("petition_storage_batch_signatures", "writer" => writer);
+    let _ = histogram!("petition_storage_commit_seconds", "writer" => writer);
     gauge!("petition_storage_queue_depth", "writer" => writer).increment(0.0);
 }
 
