@@ -32,6 +32,7 @@ on_both_databases!(
     alerts_are_posted_to_the_organisers_channel,
     every_rest_request_names_the_bot_in_its_user_agent,
     edits_never_carry_the_ephemeral_flag,
+    a_slow_press_is_deferred_as_an_update_and_answered_in_place_of_the_pressed_message,
 );
 
 const MEMBER: u64 = 555_000_000_000_000_001;
@@ -785,4 +786,26 @@ async fn edits_never_carry_the_ephemeral_flag(app: TestApp) {
             edit.flags()
         );
     }
+}
+
+async fn a_slow_press_is_deferred_as_an_update_and_answered_in_place_of_the_pressed_message(app: TestApp) {
+    let fake = FakeDiscord::start().await;
+    let bot = spawn(&app, &fake).await;
+    let review = up_to_the_review(&fake, MEMBER, "ada@example.org").await;
+    bot.stop().await;
+    let bot = spawn_deferring(&app, &fake, Duration::from_millis(300)).await;
+    let token = fake.press(MEMBER, &[], &review, "c:review.confirm");
+    let deferral = fake.next_shown(&token).await;
+    assert_eq!(
+        deferral.callback_type,
+        Some(6),
+        "a press is deferred as an update of its message: {deferral:?}"
+    );
+    let answer = fake.next_shown(&token).await;
+    assert_eq!(
+        answer.via, "edit-original",
+        "the pressed message is replaced, its buttons with it"
+    );
+    assert!(answer.content.contains("Thank you"), "{}", answer.content);
+    bot.stop().await;
 }

@@ -413,7 +413,16 @@ impl Handler {
         let replies = tokio::select! {
             replies = &mut handling => replies,
             () = tokio::time::sleep(self.defer_after) => {
-                let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
+                // A press is deferred as an update of the message it was on
+                // (type 6), whose answer then takes that message's place, so
+                // no stale buttons stay beside it; anything else as a private
+                // message to come (type 5).
+                let defer = match turn.trigger {
+                    Trigger::Button => CreateInteractionResponse::Acknowledge,
+                    Trigger::Command | Trigger::Form => {
+                        CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))
+                    }
+                };
                 if let Err(error) = defer.execute(&ctx.http, (turn.id, turn.token)).await {
                     warn!(error = %describe(&error), "could not defer an interaction");
                     metrics::error(metrics::ErrorKind::Send(Platform::Discord));
@@ -454,11 +463,17 @@ impl Handler {
 }
 
 /// After a deferral: the first message replaces the "thinking" message,
-/// the rest follow. A form cannot be opened now, so it is offered as a
-/// button.
+/// or for a press, the message pressed when the answer belongs in its
+/// place; the rest follow. A form cannot be opened now, so it is offered
+/// as a button.
 async fn follow_up_deferred(rest: &DiscordRest, turn: &Turn<'_>, replies: Vec<Reply>, language: Language) {
+    let replaces_the_original = turn.trigger != Trigger::Button
+        || replies
+            .first()
+            .is_some_and(|reply| reply.placement == Placement::InPlaceOfChoice);
     let mut messages = replies.iter().flat_map(|reply| messages_of(reply, true, language));
-    if let Some(first) = messages.next()
+    if replaces_the_original
+        && let Some(first) = messages.next()
         && let Err(error) = rest.edit_original(turn.application_id, turn.token, &first).await
     {
         warn!(%error, "could not complete a deferred interaction");
