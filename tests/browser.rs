@@ -1,6 +1,6 @@
 //! The campaign page and the Mini App in a real browser: Debian's headless
 //! Chromium, driven by Playwright (`tests/browser/drive.mjs`, installed by
-//! `.ci/run` with `npm ci`), against the real web server and engine on a
+//! `scripts/test` with `npm ci`), against the real web server and engine on a
 //! fresh database. The script reports what it saw; this test asserts it,
 //! and what the database then holds.
 //!
@@ -28,7 +28,7 @@ fn drive(config: &Value) -> Value {
     let folder = driver_folder();
     assert!(
         folder.join("node_modules/playwright-core").exists(),
-        "the browser tests need `npm ci --prefix tests/browser` (and Debian's chromium): .ci/run does both"
+        "the browser tests need `npm ci --prefix tests/browser` (and Debian's chromium): scripts/test does both"
     );
     assert!(
         Path::new("/usr/bin/chromium").exists(),

@@ -128,7 +128,7 @@ fn pdf_text(pdf: &Path) -> String {
         .arg(pdf)
         .arg("-")
         .output()
-        .expect("pdftotext (poppler-utils) is installed; .ci/run installs it");
+        .expect("pdftotext (poppler-utils) is installed; scripts/test installs it");
     assert!(output.status.success());
     String::from_utf8(output.stdout)
         .unwrap()
