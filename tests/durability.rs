@@ -118,6 +118,58 @@ fn a_missing_database_beside_traces_of_an_earlier_one_is_reported_at_start() {
     assert!(log.contains("restore the file from a backup"), "{log}");
 }
 
+#[test]
+fn an_emptied_database_beside_its_lock_file_stops_every_command_and_no_new_one_is_made() {
+    let folder = tempfile::tempdir().unwrap();
+    let first = support::petition_binary(folder.path()).arg("stats").output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let database = folder.path().join("petition.db");
+    std::fs::File::create(&database).unwrap(); // truncated to nothing
+    for command in [&["stats"][..], &["recount"], &["console"], &["run"]] {
+        let output = support::petition_binary(folder.path())
+            .args(command)
+            .env("PETITION_WEB__LISTEN", "127.0.0.1:0")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success(),
+            "{command:?} must not start on an emptied database: {log}"
+        );
+        assert!(log.contains("the database file is empty"), "{command:?}: {log}");
+        assert!(log.contains("restore the file from a backup"), "{command:?}: {log}");
+        assert_eq!(
+            std::fs::metadata(&database).unwrap().len(),
+            0,
+            "{command:?} made a new database"
+        );
+    }
+}
+
+#[test]
+fn a_database_moved_away_while_signing_leaves_no_new_file_and_the_next_start_says_so() {
+    let folder = tempfile::tempdir().unwrap();
+    let data = folder.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let mut console = Console::start(&data);
+    console.say("sign", &["(cancel)"]);
+    console.say("Ada Lovelace", &["(cancel)"]);
+    let database = data.join("petition.db");
+    std::fs::rename(&database, folder.path().join("moved.db")).unwrap();
+    let next = console.say("ada@example.org", &["Sorry", "(cancel)"]);
+    assert!(!next.contains("Thank you"), "{next}");
+    let confirmed = console.say("status", &["Sorry", "signed"]);
+    assert!(!confirmed.contains("You signed"), "{confirmed}");
+    console.quit();
+    assert!(!database.exists(), "no new database was made where the moved one was");
+    let again = support::petition_binary(&data).arg("stats").output().unwrap();
+    let log = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success(), "{log}");
+    assert!(log.contains("the database file is missing"), "{log}");
+    assert!(!database.exists(), "stats made no new database either");
+}
+
 /// A PostgreSQL server of the test's own, on a port of its own, which the
 /// test may stop and start (the shared server is never stopped).
 struct OwnPostgres {

@@ -514,3 +514,21 @@ async fn after_a_quiet_spell_count_json_is_never_older_than_a_second(app: TestAp
     assert_eq!(get_json(&url).await["signature_count"], 1);
     web.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_fails_naming_storage_once_the_database_file_is_gone() {
+    let app = TestApp::spawn(support::Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    let web = WebServer::start(app.engine.clone(), settings(), None).await;
+    assert_eq!(get(&format!("{}/readyz", web.url)).await.status(), StatusCode::OK);
+    let path = app.database.url.trim_start_matches("sqlite://").to_owned();
+    std::fs::remove_file(&path).unwrap();
+    // Reads still work from the file this process has open; writes do not.
+    let ready = get(&format!("{}/readyz", web.url)).await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(ready.text().await.unwrap().contains("storage"));
+    let apology = text_of(&app.say(&telegram(40), "sign").await);
+    assert!(apology.contains("Sorry"), "writes are refused meanwhile: {apology}");
+    web.stop().await;
+}

@@ -259,6 +259,11 @@ impl<D: Dialect> SecretStore for Database<D> {
 
 #[async_trait]
 impl<D: Dialect> Storage for Database<D> {
+    async fn ready(&self) -> StorageResult<()> {
+        self.general.check()?;
+        self.general.lifecycles().await.map(drop)
+    }
+
     async fn close(&self) {
         let writers = (self.conversation_writer.clone(), self.signature_writer.clone());
         let close = (self.close)();

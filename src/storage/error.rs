@@ -59,6 +59,21 @@ pub enum StorageError {
         /// The configured path.
         path: String,
     },
+    /// The SQLite file is missing or empty where an earlier database
+    /// left traces: a new, empty one would lose its signatures silently.
+    #[error(
+        "the database file {problem} (at {path}), but the folder holds traces of an earlier database ({traces}). \
+         If signatures were stored here, restore the file from a backup; to start an empty database here on purpose, \
+         move those files away first"
+    )]
+    EarlierDatabaseMissing {
+        /// The configured path.
+        path: String,
+        /// "is missing", "is empty".
+        problem: &'static str,
+        /// What was found beside it.
+        traces: String,
+    },
     /// The URL's scheme names no supported database.
     #[error("unsupported database URL: it must start with sqlite: or postgres://")]
     UnsupportedUrl,

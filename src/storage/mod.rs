@@ -214,6 +214,13 @@ pub trait Storage:
     /// called when the process is about to exit. SQLite then leaves no
     /// write-ahead log behind, nor any earlier copy of erased data in it.
     async fn close(&self) {}
+
+    /// Whether the storage can take writes now, for a readiness probe: it
+    /// answers, and (SQLite) the file at its path is still the one it
+    /// writes.
+    async fn ready(&self) -> StorageResult<()> {
+        Ok(())
+    }
 }
 
 /// How long a process will use the database, which decides how many

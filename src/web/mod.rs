@@ -43,6 +43,7 @@ use crate::campaign::Campaign;
 use crate::config::WebSettings;
 use crate::conversation::Engine;
 use crate::messages::{Message, WebMessage};
+use crate::storage::StorageError;
 use counts::{CountBoard, Snapshot};
 use init_data::InitDataCheck;
 use security::AddressLimits;
@@ -259,12 +260,21 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready when the database answers and every configured bot is connected.
+/// Ready when the storage takes writes and every configured bot is
+/// connected.
 async fn readyz(State(web): State<Arc<Web>>) -> Response {
     let mut problems: Vec<&str> = Vec::new();
-    if let Err(error) = web.engine.storage().lifecycles().await {
-        warn!(%error, "readiness: the database did not answer");
-        problems.push("database");
+    match web.engine.storage().ready().await {
+        Ok(()) => {}
+        // Reads may still work: a load balancer must stop sending
+        // supporters here all the same.
+        Err(StorageError::FileGone { .. }) => {
+            problems.push("storage (every write is refused: the database file is gone)")
+        }
+        Err(error) => {
+            warn!(%error, "readiness: the database did not answer");
+            problems.push("database");
+        }
     }
     problems.extend((web.bots_not_ready)());
     if problems.is_empty() {

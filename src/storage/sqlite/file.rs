@@ -91,12 +91,12 @@ impl Drop for SetUpLock {
     }
 }
 
-/// Says in the log, before a new database is created, if the folder holds
+/// Refuses to go on, before a new database is created, if the folder holds
 /// traces of an earlier one whose file is missing or empty: creating a fresh
-/// database then is not a first run, and signatures may have been lost.
-/// Called with the [`SetUpLock`] held, so another process setting up the
-/// same new file is never mistaken for an earlier database.
-pub(crate) fn warn_of_a_missing_database(database: &Path) {
+/// database then is not a first run, and signatures would be lost without a
+/// word. Called with the [`SetUpLock`] held, so another process setting up
+/// the same new file is never mistaken for an earlier database.
+pub(crate) fn refuse_a_missing_database(database: &Path) -> StorageResult<()> {
     let size = |path: &Path| std::fs::metadata(path).ok().map(|m| m.len());
     let main = size(database);
     let wal = size(&with_suffix(database, "-wal"));
@@ -109,17 +109,24 @@ pub(crate) fn warn_of_a_missing_database(database: &Path) {
     .into_iter()
     .filter_map(|(found, what)| found.then_some(what))
     .collect();
+    if traces.is_empty() {
+        return Ok(());
+    }
     let problem = match main {
-        None if !traces.is_empty() => "is missing",
-        Some(0) if wal.is_some_and(|size| size > 0) => "is empty while its write-ahead log is not",
-        _ => return,
+        None => "is missing",
+        Some(0) => "is empty",
+        Some(_) => return Ok(()),
     };
-    tracing::error!(
-        database = %database.display(),
-        traces = traces.join(", "),
-        "the database file {problem}, but the folder holds traces of an earlier database; \
-         a new, empty database is used. If signatures were stored here, stop the bot and restore the file from a backup"
-    );
+    Err(StorageError::EarlierDatabaseMissing {
+        path: database.display().to_string(),
+        problem,
+        traces: traces.join(", "),
+    })
+}
+
+/// Whether a database file is there to open: present and not empty.
+pub(crate) fn exists(database: &Path) -> bool {
+    std::fs::metadata(database).is_ok_and(|metadata| metadata.len() > 0)
 }
 
 /// The database file as this process opened it, to notice when the path no

@@ -36,7 +36,7 @@ use sqlx::ConnectOptions as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Connection, Pool, Row, SqliteConnection, SqlitePool, Transaction};
 
-use self::file::{DatabaseFile, SetUpLock, truncate_the_log, warn_of_a_missing_database, watch_the_file};
+use self::file::{DatabaseFile, SetUpLock, refuse_a_missing_database, truncate_the_log, watch_the_file};
 use self::lookups::{AttemptFetcher, Lookups, SignatureFetcher, TotalFetcher};
 use self::writer::SqliteWriter;
 use super::cache::ConversationCache;
@@ -136,9 +136,12 @@ pub(crate) async fn connect(url: &str, max_connections: u32) -> StorageResult<Ar
 
 /// `connect`, on the storage thread.
 async fn open(url: &str, max_connections: u32) -> StorageResult<Arc<dyn Storage>> {
+    // No connection creates the file but the one that sets a new database
+    // up: one opened after the file went would make a new, empty database
+    // where signatures were.
     let options = SqliteConnectOptions::from_str(url)
         .map_err(db("reading the SQLite URL"))?
-        .create_if_missing(true)
+        .create_if_missing(false)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
@@ -160,7 +163,16 @@ async fn open(url: &str, max_connections: u32) -> StorageResult<Arc<dyn Storage>
         })?;
     }
     let mut set_up = SetUpLock::take(&path).await?;
-    warn_of_a_missing_database(&path);
+    refuse_a_missing_database(&path)?;
+    if !file::exists(&path) {
+        // A first run: the file is made here, and only here.
+        SqliteConnection::connect_with(&options.clone().create_if_missing(true))
+            .await
+            .map_err(db("creating the SQLite database"))?
+            .close()
+            .await
+            .map_err(db("creating the SQLite database"))?;
+    }
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections)
         .connect_with(options.clone())
