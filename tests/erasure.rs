@@ -173,3 +173,102 @@ async fn postgres_vacuums_the_tables_after_a_withdrawal() {
         .unwrap();
     assert_eq!(dead, 0, "no dead tuple of the signature is left");
 }
+
+/// Whether any tuple or index entry in a relation's pages (dead ones too,
+/// as pageinspect shows them) holds one of the personal values.
+async fn personal_data_in_pages(admin: &mut sqlx::PgConnection, relation: &str, index: bool) -> Vec<String> {
+    let pages: i64 = sqlx::query_scalar("SELECT pg_relation_size($1::regclass) / 8192")
+        .bind(relation)
+        .fetch_one(&mut *admin)
+        .await
+        .unwrap();
+    let mut found = Vec::new();
+    // An index's first page is its metapage.
+    for page in i64::from(index)..pages {
+        let sql = if index {
+            "SELECT data FROM bt_page_items(get_raw_page($1, $2::int))"
+        } else {
+            "SELECT encode(t_data, 'hex') FROM heap_page_items(get_raw_page($1, $2::int)) WHERE t_data IS NOT NULL"
+        };
+        let items: Vec<Option<String>> = sqlx::query_scalar(sql)
+            .bind(relation)
+            .bind(page)
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap();
+        for hex in items.into_iter().flatten() {
+            // bt_page_items spaces its bytes out; t_data's encoding does not.
+            let hex: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
+            let bytes: Vec<u8> = (0..hex.len() / 2)
+                .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+                .collect();
+            for value in [NAME, EMAIL] {
+                if bytes.windows(value.len()).any(|window| window == value.as_bytes()) {
+                    found.push(format!("{value:?} in {relation} page {page}"));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawal_and_an_anonymising_from_short_lived_commands_leave_no_tuple_behind_in_postgres() {
+    let Some(database) = support::TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let folder = tempfile::tempdir().unwrap();
+    let console = |script: String| {
+        let mut console = support::petition_binary(folder.path())
+            .env("DATABASE_URL", &database.url)
+            .args(["console", "--as", "quentin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        console.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        console.wait_with_output().unwrap()
+    };
+    let signed = console(format!("sign\n{NAME}\n{EMAIL}\n{POSTCODE}\nyes\nconfirm\n"));
+    assert!(String::from_utf8_lossy(&signed.stdout).contains("Thank you"));
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&database.url)
+        .await
+        .unwrap();
+    sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    assert!(
+        !personal_data_in_pages(&mut admin, "signatures", false).await.is_empty(),
+        "the signature is in the heap before it is withdrawn"
+    );
+    let withdrawn = console("withdraw\nyes\n".to_owned());
+    assert!(String::from_utf8_lossy(&withdrawn.stdout).contains("have been deleted"));
+    // No `petition run` is up: the command itself cleared what it erased.
+    let mut found = personal_data_in_pages(&mut admin, "signatures", false).await;
+    found.extend(personal_data_in_pages(&mut admin, "signatures_one_per_email", true).await);
+    found.extend(personal_data_in_pages(&mut admin, "conversations", false).await);
+    assert!(found.is_empty(), "after a withdrawal at the console: {found:?}");
+
+    // Signed again, then forgotten by `petition anonymise` after closing.
+    let signed = console(format!("sign\n{NAME}\n{EMAIL}\n{POSTCODE}\nyes\nconfirm\n"));
+    assert!(String::from_utf8_lossy(&signed.stdout).contains("Thank you"));
+    for command in [&["close", "--yes"][..], &["anonymise"]] {
+        let output = support::petition_binary(folder.path())
+            .env("DATABASE_URL", &database.url)
+            .args(command)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{command:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut found = personal_data_in_pages(&mut admin, "signatures", false).await;
+    found.extend(personal_data_in_pages(&mut admin, "signatures_one_per_email", true).await);
+    assert!(found.is_empty(), "after petition anonymise: {found:?}");
+}

@@ -266,13 +266,16 @@ impl<D: Dialect> Storage for Database<D> {
 
     async fn close(&self) {
         let writers = (self.conversation_writer.clone(), self.signature_writer.clone());
-        let close = (self.close)();
         super::thread::on_storage_thread(async move {
             writers.0.close().await;
             writers.1.close().await;
-            close.await;
         })
         .await;
+        // An erasure made just before (a command's withdraw or anonymise)
+        // leaves the disk before the process does.
+        self.general.clear_what_is_owed().await;
+        let close = (self.close)();
+        super::thread::on_storage_thread(close).await;
     }
 }
 

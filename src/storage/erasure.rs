@@ -7,6 +7,7 @@
 //! erasure, sharing one clearing among erasures that come together.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -29,32 +30,47 @@ pub(crate) type Clear = Box<dyn Fn() -> Option<BoxFuture<'static, StorageResult<
 #[derive(Debug, Clone)]
 pub(crate) struct Eraser {
     due: Arc<Notify>,
+    /// Set by an erasure, cleared when a clearing that began after it is
+    /// done: what a process that exits sooner must clear itself.
+    owed: Arc<AtomicBool>,
 }
 
 impl Eraser {
     /// Starts the task that runs `clear` after erasures.
     pub(crate) fn start(clear: Clear) -> Self {
         let due = Arc::new(Notify::new());
-        let waiting = due.clone();
+        let owed = Arc::new(AtomicBool::new(false));
+        let (waiting, owing) = (due.clone(), owed.clone());
         tokio::spawn(async move {
             loop {
                 waiting.notified().await;
                 tokio::time::sleep(DELAY).await;
+                // Erasures from here on are owed until the next clearing.
+                owing.store(false, Ordering::SeqCst);
                 let Some(clearing) = clear() else {
                     return;
                 };
                 if let Err(error) = clearing.await {
                     tracing::warn!(%error, "could not clear erased data from the disk; trying again shortly");
+                    owing.store(true, Ordering::SeqCst);
                     waiting.notify_one();
                 }
                 tokio::time::sleep(GAP).await;
             }
         });
-        Self { due }
+        Self { due, owed }
     }
 
     /// Something was erased: clear it from the disk soon.
     pub(crate) fn erased(&self) {
+        self.owed.store(true, Ordering::SeqCst);
         self.due.notify_one();
+    }
+
+    /// Whether something erased has not been cleared yet: a process about
+    /// to exit clears it itself (a command exits long before the task's
+    /// turn would come).
+    pub(crate) fn owed(&self) -> bool {
+        self.owed.load(Ordering::SeqCst)
     }
 }

@@ -238,7 +238,10 @@ async fn connect_once(options: &PgConnectOptions) -> StorageResult<PgConnection>
 /// Removes the dead tuples erased rows leave behind (PostgreSQL keeps them
 /// until a vacuum), so their space is reused.
 async fn vacuum_erased(pool: &PgPool) -> StorageResult<()> {
-    sqlx::raw_sql("VACUUM signatures, conversations")
+    // Every table an erasure deletes from or overwrites: the signature (its
+    // email index with it), the conversation, the signing attempts, and the
+    // delivery rows that named the signer's account.
+    sqlx::raw_sql("VACUUM signatures, conversations, signing_attempts, update_deliveries")
         .execute(pool)
         .await
         .map_err(db("vacuuming after an erasure"))?;

@@ -55,6 +55,17 @@ impl<D: Dialect> General<D> {
         self.eraser.erased();
     }
 
+    /// Clears from the disk now what was erased and not cleared yet: for a
+    /// process about to exit, which would not wait for the eraser's turn.
+    pub(crate) async fn clear_what_is_owed(&self) {
+        if !self.eraser.owed() {
+            return;
+        }
+        if let Err(error) = D::clear_erased(&self.pool).await {
+            tracing::warn!(%error, "could not clear erased data from the disk before closing");
+        }
+    }
+
     pub(super) async fn read(&self, action: &'static str) -> StorageResult<sqlx::pool::PoolConnection<D::Db>> {
         self.pool.acquire().await.map_err(db(action))
     }
