@@ -59,6 +59,8 @@
 //! - [`metrics`]: counters and histograms for `GET /metrics`, in
 //!   Prometheus's text format, whose labels are fixed words only.
 //! - [`health`]: whether each configured bot is connected, for `/readyz`.
+//! - [`http`]: every HTTP server the process runs, served one way that a
+//!   client holding connections open cannot take down.
 //! - [`telemetry`]: log set-up, and the keyed pseudonyms that stand for
 //!   people in log lines, which never carry personal data.
 
@@ -75,6 +77,7 @@ pub mod delivery;
 pub mod discord;
 pub mod domain;
 pub mod health;
+pub mod http;
 pub mod limits;
 pub mod messages;
 pub mod metrics;

@@ -532,3 +532,131 @@ async fn readiness_fails_naming_storage_once_the_database_file_is_gone() {
     assert!(apology.contains("Sorry"), "writes are refused meanwhile: {apology}");
     web.stop().await;
 }
+
+/// A free loopback address, for a process of the test's own to listen on.
+fn free_address() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// Whether the server has closed a connection (or never kept it): an end
+/// of file or a reset, rather than nothing to read yet.
+fn closed_by_the_server(connection: &std::net::TcpStream) -> bool {
+    use std::io::Read;
+    connection.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let mut reader = connection;
+    match reader.read(&mut [0u8; 256]) {
+        // An end of file, or an answer before the close: either way the
+        // server is done with it.
+        Ok(_read) => true,
+        Err(error) => !matches!(
+            error.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_half_open_connections_from_one_address_keep_nobody_else_out() {
+    // The test's own connections need more files than the server will have.
+    petition::http::raise_open_files_limit();
+    let folder = tempfile::tempdir().unwrap();
+    let address = free_address();
+    // The real server, under a limit of 1,024 open files it cannot raise.
+    let binary = support::petition_binary(folder.path());
+    let mut command = std::process::Command::new("prlimit");
+    command.arg("--nofile=1024:1024").arg(binary.get_program()).arg("run");
+    for (key, value) in binary.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    let mut server = command
+        .env("PETITION_WEB__LISTEN", address.to_string())
+        .current_dir(folder.path())
+        .spawn()
+        .expect("the server starts");
+    // Another client, from another address (all of 127/8 is loopback).
+    let other = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap();
+    let count_url = format!("http://{address}/keep-the-unit-open/count.json");
+    let mut up = false;
+    for _ in 0..100 {
+        if other.get(&count_url).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "the server answers");
+    // 2,000 connections from 127.0.0.1 that never finish their headers.
+    let mut half_open = Vec::new();
+    for _ in 0..2_000 {
+        if let Ok(mut connection) = std::net::TcpStream::connect(address) {
+            use std::io::Write;
+            let _ = connection.write_all(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n");
+            half_open.push(connection);
+        }
+    }
+    assert!(
+        half_open.len() > 1_024,
+        "only {} connections were made",
+        half_open.len()
+    );
+    let answer = other
+        .get(&count_url)
+        .send()
+        .await
+        .expect("another client is still answered");
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.json::<Value>().await.unwrap()["signature_count"], 0);
+    // Headers that never end are not waited for for ever.
+    tokio::time::sleep(petition::http::HEADER_READ_TIMEOUT + Duration::from_secs(3)).await;
+    let still_open = half_open
+        .iter()
+        .filter(|connection| !closed_by_the_server(connection))
+        .count();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(still_open, 0, "connections the server still holds");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_sent_a_byte_at_a_time_is_cut_off() {
+    let app = TestApp::spawn(support::Backend::Sqlite).await.unwrap();
+    let web = WebServer::start(app.engine.clone(), settings(), None).await;
+    let address = web.url.trim_start_matches("http://").to_owned();
+    let path = format!("/{}/app/form", app.campaign());
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut connection = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            connection,
+            "POST {path} HTTP/1.1\r\nHost: slow\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        )
+        .unwrap();
+        let mut writer = connection.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for _ in 0..30 {
+                if writer.write_all(b" ").is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_secs(2));
+            }
+        });
+        connection.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut answer = [0u8; 64];
+        let read = connection.read(&mut answer).unwrap_or(0);
+        String::from_utf8_lossy(&answer[..read]).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    web.stop().await;
+}

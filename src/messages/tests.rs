@@ -434,7 +434,7 @@ fn every_web_message_is_worded() {
         LocationLabel, LocationHint,
         ConsentHeading { version: 2 },
         ConsentBox, UpdatesBox, Review, ChangeAnswers, OpenFromTheBot, NeedsScript, ShareHeading, Privacy,
-        NotFound, TooManyRequests, TooLarge, BadRequest,
+        NotFound, TooManyRequests, TooLarge, TooSlow, BadRequest,
     );
     for message in messages {
         assert_worded(Message::Web(message));

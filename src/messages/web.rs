@@ -120,6 +120,8 @@ pub enum WebMessage<'a> {
     TooManyRequests,
     /// 413.
     TooLarge,
+    /// 408: the body came too slowly.
+    TooSlow,
     /// 400.
     BadRequest,
 }

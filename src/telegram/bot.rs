@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use teloxide::prelude::*;
 use teloxide::update_listeners::UpdateListener;
 use tokio::net::TcpListener;
-use tracing::{info, warn};
+use tracing::info;
 use url::Url;
 
 use super::TelegramApi;
@@ -22,6 +22,9 @@ use crate::config::{Secret, TelegramSettings};
 use crate::conversation::Engine;
 use crate::health::{Bot as HealthBot, Health};
 use crate::shutdown::AbortOnDrop;
+
+/// The largest update Telegram posts to a webhook, with room to spare.
+const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
 
 /// How updates reach the bot.
 pub enum Delivery {
@@ -108,12 +111,12 @@ where
             let health = health.clone();
             // Owned by the bot's task, so that aborting it (a stop past
             // its deadline) closes the listener too.
-            let server = AbortOnDrop(tokio::spawn(async move {
-                let served = axum::serve(listener, router).with_graceful_shutdown(stop_server).await;
-                if let Err(error) = served {
-                    warn!(error = %error, "the webhook server stopped");
-                }
+            // A body (an update) must arrive in time and within Telegram's
+            // largest, as every request to the process's servers must.
+            let router = router.layer(axum::middleware::from_fn(|request, next| {
+                crate::http::with_body_read(WEBHOOK_BODY_LIMIT, request, next)
             }));
+            let server = AbortOnDrop(tokio::spawn(crate::http::serve(listener, router, stop_server)));
             let task = tokio::spawn(async move {
                 dispatch(bot, me, engine, updates).await;
                 health.set_connected(HealthBot::Telegram, false);

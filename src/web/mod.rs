@@ -27,7 +27,6 @@ mod pages;
 mod security;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -128,10 +127,7 @@ impl Web {
                 limits.limits.prune();
             }
         });
-        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-            warn!(%error, "the web server stopped");
-        }
+        crate::http::serve(listener, self.router(), shutdown).await;
         pruning.abort();
     }
 
@@ -199,9 +195,7 @@ pub async fn serve_metrics(
             }
         }),
     );
-    if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-        warn!(%error, "the metrics server stopped");
-    }
+    crate::http::serve(listener, app, shutdown).await;
 }
 
 async fn index(State(web): State<Arc<Web>>) -> Response {

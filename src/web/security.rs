@@ -11,7 +11,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -138,10 +138,15 @@ fn with_headers(mut response: Response, framed_by_telegram: bool) -> Response {
     response
 }
 
-/// A request's body, read up to [`BODY_LIMIT`]; past it, 413.
+/// A request's body, read up to [`BODY_LIMIT`] within the HTTP servers'
+/// time for a body; past the limit 413, past the time 408.
 pub async fn read_body(web: &Web, body: Body) -> Result<Bytes, Response> {
-    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
-        web.error_page(StatusCode::PAYLOAD_TOO_LARGE, WebMessage::TooLarge)
-            .into_response()
+    crate::http::read_body(body, BODY_LIMIT).await.map_err(|status| {
+        let said = if status == StatusCode::REQUEST_TIMEOUT {
+            WebMessage::TooSlow
+        } else {
+            WebMessage::TooLarge
+        };
+        with_headers(web.error_page(status, said), false)
     })
 }

@@ -57,6 +57,7 @@ pub(super) fn write_web(message: &WebMessage<'_>, f: &mut Formatter<'_>) -> fmt:
         W::NotFound => f.write_str("There is no such page."),
         W::TooManyRequests => f.write_str("Too many requests from your address; please wait a moment and try again."),
         W::TooLarge => f.write_str("That request is too large."),
+        W::TooSlow => f.write_str("That request took too long to arrive. Please try again."),
         W::BadRequest => f.write_str("That request could not be read."),
     }
 }
