@@ -106,7 +106,19 @@ async fn the_page_counts_live_and_the_mini_app_signs_in_a_real_browser() {
     assert_eq!(seen["focused"], "email");
     assert_eq!(seen["theme_bg"], "#2481cc", "Telegram's theme colours are used");
 
+    // Telegram's default theme puts white on #2481cc (4.1:1): every step
+    // keeps WCAG AA's 4.5:1 all the same.
+    for step in ["contrast_form", "contrast_review", "contrast_thanks"] {
+        let lowest = seen[step].as_f64().unwrap();
+        assert!(lowest >= 4.5, "{step}: {lowest}:1");
+    }
     assert!(seen["review"].as_str().unwrap().contains("ada@example.com"), "{seen}");
+    // The review is worded for a form: nothing is typed there.
+    let review = seen["review"].as_str().unwrap();
+    assert!(
+        !review.contains("Send confirm") && review.contains("go back to the form"),
+        "{review}"
+    );
     assert_eq!(seen["confirm_label"], "Confirm and sign", "the engine's own button");
     assert!(
         seen["thanks"].as_str().unwrap().contains("Thank you, Ada Lovelace!"),

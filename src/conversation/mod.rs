@@ -317,7 +317,21 @@ impl Engine {
     /// replies take nothing from the platform's limit that updates share
     /// (the one message it sends to the chat counts itself).
     pub async fn handle_off_platform(&self, incoming: Incoming) -> Vec<Reply> {
-        self.handle_counted(incoming, false).await
+        let who = incoming.from.clone();
+        let mut replies = self.handle_counted(incoming, false).await;
+        // A form's review is confirmed by its buttons, not by typing.
+        if replies.iter().any(|reply| confirmation(reply).is_some())
+            && let Ok(Some(conversation)) = self.load(&who).await
+            && conversation.step == Step::Review
+        {
+            let review = self.say(Message::AskToConfirmInAForm {
+                answers: questions::answers_of(&conversation.draft),
+            });
+            for reply in replies.iter_mut().filter(|reply| confirmation(reply).is_some()) {
+                reply.text = review.clone();
+            }
+        }
+        replies
     }
 
     async fn handle_counted(&self, incoming: Incoming, sent_on_the_platform: bool) -> Vec<Reply> {

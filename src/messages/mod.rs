@@ -177,6 +177,12 @@ pub enum Message<'a> {
         /// The answers.
         answers: Answers<'a>,
     },
+    /// The same review in a form (the Mini App), whose buttons confirm or
+    /// go back to the form: nothing is typed there.
+    AskToConfirmInAForm {
+        /// The answers.
+        answers: Answers<'a>,
+    },
     /// Which answer to change, at the review.
     AskWhatToChange {
         /// Whether updates can be changed (an email was given).

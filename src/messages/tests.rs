@@ -204,6 +204,7 @@ fn every_key_is_worded() {
         Delivery(DeliveryMessage::Command),
         Web(WebMessage::NotFound),
         AskToConfirm { answers: typed },
+        AskToConfirmInAForm { answers: typed },
         AskWhatToChange { updates: true },
         AskToGoAhead,
         AskToWithdraw { title: TITLE },

@@ -41,6 +41,42 @@ function appUrl(initData) {
   return `${config.base}/${config.slug}/app#${fragment}`;
 }
 
+// The lowest WCAG contrast between the text and the background behind it,
+// over the visible elements `selectors` match.
+async function lowestContrast(page, selectors) {
+  return page.evaluate((selectors) => {
+    const rgb = (text) => {
+      const match = text.match(/rgba?\(([^)]+)\)/);
+      if (!match) return null;
+      const parts = match[1].split(",").map(Number);
+      return parts.length > 3 && parts[3] === 0 ? null : parts.slice(0, 3);
+    };
+    const luminance = (colour) => {
+      const [r, g, b] = colour.map((c) => {
+        c /= 255;
+        return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+      });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const behind = (element) => {
+      for (let at = element; at; at = at.parentElement) {
+        const colour = rgb(getComputedStyle(at).backgroundColor);
+        if (colour) return colour;
+      }
+      return [255, 255, 255];
+    };
+    let lowest = 21;
+    for (const selector of selectors) {
+      for (const element of document.querySelectorAll(selector)) {
+        if (!element.offsetParent || !element.textContent.trim()) continue;
+        const [a, b] = [luminance(rgb(getComputedStyle(element).color)), luminance(behind(element))];
+        lowest = Math.min(lowest, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));
+      }
+    }
+    return Math.round(lowest * 100) / 100;
+  }, selectors);
+}
+
 async function fill(page, { name, email, location, consent }) {
   await page.fill("#name", name);
   await page.fill("#email", email);
@@ -92,6 +128,7 @@ try {
   seen.email_invalid = await app.getAttribute("#email", "aria-invalid");
   seen.focused = await app.evaluate(() => document.activeElement && document.activeElement.id);
   seen.theme_bg = await app.evaluate(() => document.documentElement.style.getPropertyValue("--accent"));
+  seen.contrast_form = await lowestContrast(app, ["button", "a", "p", "label", "legend", "h1"]);
   await screenshot(app, "app-form");
 
   await fill(app, { name: "Ada Lovelace", email: "ada@example.com", location: "SW1A 1AA", consent: true });
@@ -99,11 +136,13 @@ try {
   await app.waitForSelector("#review", { state: "visible" });
   seen.review = await app.textContent("#review-text");
   seen.confirm_label = await app.textContent("#confirm-button");
+  seen.contrast_review = await lowestContrast(app, ["button", "a", "p", "h1"]);
   await screenshot(app, "app-review");
   await app.click("#confirm-button");
   await app.waitForSelector("#signed", { state: "visible" });
   seen.thanks = await app.textContent("#signed-text");
   seen.share_link = await app.getAttribute("#share-link", "href");
+  seen.contrast_thanks = await lowestContrast(app, ["button", "a", "p", "h1", "h2"]);
   await screenshot(app, "app-thanks");
 
   // The campaign page, left open, catches up by itself.

@@ -131,6 +131,11 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
             "Please check your signature before it is added:\n\n{}\n\nSend confirm to add your signature, change to correct something, or cancel.",
             Described(answers)
         ),
+        M::AskToConfirmInAForm { answers } => write!(
+            f,
+            "Please check your signature before it is added:\n\n{}\n\nIf it is right, add your signature. To correct something, go back to the form.",
+            Described(answers)
+        ),
         M::AskWhatToChange { updates } => f.write_str(if updates {
             "What would you like to change? Send name, email, postcode or updates."
         } else {

@@ -31,13 +31,60 @@
       secondary_bg_color: "--panel", link_color: null
     };
     var root = document.documentElement;
+    var given = false;
     Object.keys(names).forEach(function (key) {
       var colour = theme[key];
       if (names[key] && typeof colour === "string" && /^#[0-9a-fA-F]{6}$/.test(colour)) {
         root.style.setProperty(names[key], colour);
-        root.classList.add("telegram");
+        given = true;
       }
     });
+    if (!given) return;
+    root.classList.add("telegram");
+    keepReadable(root);
+  }
+
+  // A theme's colours come with no promise of contrast (Telegram's own
+  // default puts white on #2481cc, 4.1:1): every colour read against
+  // another is kept at WCAG AA's 4.5:1 or better, moved towards black or
+  // white as little as it takes.
+  function keepReadable(root) {
+    var style = getComputedStyle(root);
+    function colour(name) {
+      var hex = style.getPropertyValue(name).trim().replace("#", "");
+      return [0, 2, 4].map(function (i) { return parseInt(hex.substr(i, 2), 16); });
+    }
+    function hex(rgb) {
+      return "#" + rgb.map(function (c) { return ("0" + Math.round(c).toString(16)).slice(-2); }).join("");
+    }
+    function luminance(rgb) {
+      var linear = rgb.map(function (c) {
+        c /= 255;
+        return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+      });
+      return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
+    }
+    function contrast(a, b) {
+      var x = luminance(a), y = luminance(b);
+      return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+    }
+    // A little over 4.5, so rounding to whole colour steps keeps it there.
+    var enough = 4.6;
+    function readableOn(fg, bg) {
+      if (contrast(fg, bg) >= 4.5) return fg;
+      var target = luminance(bg) > 0.179 ? [0, 0, 0] : [255, 255, 255];
+      for (var step = 1; step <= 20; step++) {
+        var mixed = fg.map(function (c, i) { return c + (target[i] - c) * step / 20; });
+        if (contrast(mixed, bg) >= enough) return mixed;
+      }
+      return target;
+    }
+    var bg = colour("--bg");
+    var accent = colour("--accent");
+    root.style.setProperty("--accent-text", hex(readableOn(colour("--accent-text"), accent)));
+    root.style.setProperty("--link", hex(readableOn(accent, bg)));
+    root.style.setProperty("--text", hex(readableOn(colour("--text"), bg)));
+    root.style.setProperty("--muted", hex(readableOn(colour("--muted"), bg)));
   }
 
   function show(name) {
