@@ -92,6 +92,16 @@ async fn the_page_counts_live_and_the_mini_app_signs_in_a_real_browser() {
     assert_eq!(seen["page_total_after"], "2", "{seen}");
     assert_eq!(seen["page_progress_after"], 2);
 
+    // On a phone the way to sign is in the first screen, and the chart's
+    // dates are text below it.
+    let (top, screen) = (
+        seen["phone_sign_top"].as_f64().unwrap(),
+        seen["phone_screen"].as_f64().unwrap(),
+    );
+    assert!(top < screen, "the sign button is {top}px down a {screen}px screen");
+    assert_eq!(seen["chart_text_in_drawing"], 0);
+    assert_eq!(seen["chart_dates"], 2);
+
     // The engine's own message, beside its field; the other fields fine.
     assert_eq!(
         seen["email_error"],

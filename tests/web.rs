@@ -17,6 +17,7 @@ use support::{TestApp, telegram, text_of};
 on_both_databases!(
     count_json_gives_the_counted_total_from_the_counters_with_caching_headers,
     after_a_quiet_spell_count_json_is_never_older_than_a_second,
+    the_campaign_page_is_made_once_per_count_and_validated_by_its_etag,
     small_districts_and_countries_are_folded_into_other,
     the_campaign_page_reads_without_scripts_and_previews_when_shared,
     the_list_shows_open_campaigns_only,
@@ -658,5 +659,32 @@ async fn a_body_sent_a_byte_at_a_time_is_cut_off() {
     .await
     .unwrap();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    web.stop().await;
+}
+
+async fn the_campaign_page_is_made_once_per_count_and_validated_by_its_etag(app: TestApp) {
+    let web = WebServer::start(app.engine.clone(), settings(), None).await;
+    let url = format!("{}/{}", web.url, app.campaign());
+    let first = get(&url).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert!(first.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    let html = first.text().await.unwrap();
+    let client = reqwest::Client::new();
+    let again = client.get(&url).header("If-None-Match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert!(
+        again.headers().contains_key("content-security-policy"),
+        "a 304 carries the headers too"
+    );
+    // A new signature makes a new page, with a new validator.
+    app.sign(&telegram(50), "Ada Lovelace", "ada@example.com", "SW1A 1AA")
+        .await;
+    tokio::time::sleep(petition::web::counts::FRESH_FOR + Duration::from_millis(200)).await;
+    let changed = client.get(&url).header("If-None-Match", &etag).send().await.unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+    assert_ne!(changed.text().await.unwrap(), html);
     web.stop().await;
 }

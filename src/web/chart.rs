@@ -9,7 +9,7 @@ use super::html::escape;
 
 const WIDTH: u32 = 600;
 const HEIGHT: u32 = 160;
-/// Room under the bars for the first and last day's dates.
+/// Room under the bars, below the axis.
 const AXIS: u32 = 20;
 
 /// Bars of `days` (oldest first), described by `description` for screen
@@ -47,17 +47,18 @@ pub fn signatures_per_day(days: &[Tally], description: &str) -> String {
         )
         .expect("infallible");
     }
+    svg.push_str("</svg>");
+    // The dates are text below the drawing, not in it: the bars stretch to
+    // any width, and letters stretched with them would not read.
     if let (Some(first), Some(last)) = (days.first(), days.last()) {
         write!(
             svg,
-            "<text x=\"0\" y=\"{HEIGHT}\" class=\"date\">{}</text>\
-             <text x=\"{WIDTH}\" y=\"{HEIGHT}\" class=\"date\" text-anchor=\"end\">{}</text>",
+            "<p class=\"dates\"><span>{}</span> <span>{}</span></p>",
             escape(&first.label),
             escape(&last.label)
         )
         .expect("infallible");
     }
-    svg.push_str("</svg>");
     svg
 }
 

@@ -47,6 +47,17 @@ pub struct Snapshot {
     pub etag: String,
     /// When it was read.
     taken: Instant,
+    /// The campaign's page made from it, once asked for: the page changes
+    /// only when the snapshot does, so it is made once per snapshot.
+    pub page: std::sync::OnceLock<Page>,
+}
+
+/// A page made once and served as it is, with its validator.
+pub struct Page {
+    /// The HTML.
+    pub html: axum::body::Bytes,
+    /// A weak validator: the same while the snapshot's counts are.
+    pub etag: String,
 }
 
 /// The snapshots of every campaign, refreshed on demand: a request that
@@ -201,6 +212,7 @@ async fn read(engine: &Engine, campaign: &Arc<Campaign>, public_min_count: u64) 
         json,
         etag,
         taken,
+        page: std::sync::OnceLock::new(),
     })
 }
 

@@ -205,18 +205,34 @@ async fn index(State(web): State<Arc<Web>>) -> Response {
     }
 }
 
-async fn campaign_page(State(web): State<Arc<Web>>, Path(slug): Path<String>) -> Response {
+async fn campaign_page(State(web): State<Arc<Web>>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
     let Some(campaign) = web.campaign(&slug) else {
         return web.error_page(StatusCode::NOT_FOUND, WebMessage::NotFound);
     };
-    match web.snapshot(campaign).await {
-        Ok(snapshot) => (
-            [(header::CACHE_CONTROL, "public, max-age=5")],
-            Html(web.campaign_page(&snapshot)),
-        )
-            .into_response(),
-        Err(error) => web.failure(&error),
+    let snapshot = match web.snapshot(campaign).await {
+        Ok(snapshot) => snapshot,
+        Err(error) => return web.failure(&error),
+    };
+    let page = snapshot.page.get_or_init(|| counts::Page {
+        html: web.campaign_page(&snapshot).into(),
+        etag: format!("W/\"page-{}", snapshot.etag.trim_start_matches("W/\"")),
+    });
+    let cache = [
+        (header::CACHE_CONTROL, "public, max-age=5".to_owned()),
+        (header::ETAG, page.etag.clone()),
+    ];
+    if unchanged(&headers, &page.etag) {
+        return (StatusCode::NOT_MODIFIED, cache).into_response();
     }
+    (cache, Html(page.html.clone())).into_response()
+}
+
+/// Whether `If-None-Match` names `etag` (or any).
+fn unchanged(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"))
 }
 
 async fn count_json(State(web): State<Arc<Web>>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
@@ -232,14 +248,7 @@ async fn count_json(State(web): State<Arc<Web>>, Path(slug): Path<String>, heade
         (header::ETAG, snapshot.etag.clone()),
         (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*".to_owned()),
     ];
-    let unchanged = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|tags| {
-            tags.split(',')
-                .any(|tag| tag.trim() == snapshot.etag || tag.trim() == "*")
-        });
-    if unchanged {
+    if unchanged(&headers, &snapshot.etag) {
         return (StatusCode::NOT_MODIFIED, cache).into_response();
     }
     (

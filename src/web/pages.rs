@@ -75,6 +75,8 @@ impl Web {
         )
         .expect("writing to a string cannot fail");
         self.write_count(&mut body, snapshot);
+        // The way to sign comes first, within a phone's first screen.
+        self.write_how_to_sign(&mut body, snapshot);
         write!(
             body,
             "<section aria-labelledby=\"statement-heading\">\n<h2 id=\"statement-heading\">{heading}</h2>\n\
@@ -84,7 +86,6 @@ impl Web {
             summary = paragraphs(&campaign.summary),
         )
         .expect("infallible");
-        self.write_how_to_sign(&mut body, snapshot);
         self.write_chart(&mut body, snapshot);
         write!(
             body,

@@ -114,6 +114,15 @@ try {
   // The Mini App, as Telegram opens it on a phone.
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
   phone.on("request", (request) => requests.push(request.url()));
+  // The campaign page on a phone: the way to sign in the first screen, the
+  // chart's dates as text that does not stretch with the bars.
+  const onPhone = await phone.newPage();
+  await onPhone.goto(`${config.base}/${config.slug}`);
+  seen.phone_sign_top = await onPhone.evaluate(() => document.querySelector(".sign .button").getBoundingClientRect().top);
+  seen.phone_screen = await onPhone.evaluate(() => window.innerHeight);
+  seen.chart_text_in_drawing = await onPhone.evaluate(() => document.querySelectorAll("svg.chart text").length);
+  seen.chart_dates = await onPhone.evaluate(() => document.querySelectorAll(".dates span").length);
+  await onPhone.close();
   const app = await phone.newPage();
   app.on("console", onConsole);
   app.on("pageerror", (error) => consoleErrors.push(String(error)));
