@@ -38,8 +38,9 @@ use tracing::warn;
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a request's body may take to arrive.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections one address may hold at once: a browser holds a handful, a
-/// proxy in front (`web.behind_proxy`) or Telegram's servers some dozens.
+/// Connections one address may hold at once, unless configured otherwise
+/// (`web.connections_per_address`): a browser holds a handful, Telegram's
+/// servers some dozens.
 pub const CONNECTIONS_PER_ADDRESS: usize = 256;
 /// Connections everyone may hold at once, at most.
 pub const CONNECTIONS_IN_ALL: usize = 16_384;
@@ -79,6 +80,7 @@ pub fn raise_open_files_limit() -> u64 {
 struct Connections {
     open: Mutex<Open>,
     most: usize,
+    per_address: usize,
 }
 
 #[derive(Default)]
@@ -94,10 +96,11 @@ struct Held {
 }
 
 impl Connections {
-    fn new(most: usize) -> Arc<Self> {
+    fn new(most: usize, per_address: usize) -> Arc<Self> {
         Arc::new(Self {
             open: Mutex::default(),
             most,
+            per_address,
         })
     }
 
@@ -105,7 +108,7 @@ impl Connections {
     fn hold(self: &Arc<Self>, address: IpAddr) -> Option<Held> {
         let mut open = self.open.lock().expect("connections lock");
         let from_there = open.per_address.get(&address).copied().unwrap_or(0);
-        if open.in_all >= self.most || from_there >= CONNECTIONS_PER_ADDRESS {
+        if open.in_all >= self.most || from_there >= self.per_address {
             return None;
         }
         open.per_address.insert(address, from_there + 1);
@@ -142,7 +145,17 @@ fn most_connections() -> usize {
 /// requests in hand finish (the caller bounds how long). Each request
 /// carries its peer's address as `ConnectInfo<SocketAddr>`.
 pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) {
-    let connections = Connections::new(most_connections());
+    serve_with(listener, router, CONNECTIONS_PER_ADDRESS, shutdown).await
+}
+
+/// [`serve`], with at most `per_address` connections from one address.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    per_address: usize,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let connections = Connections::new(most_connections(), per_address.max(1));
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut serving = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);

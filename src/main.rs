@@ -422,8 +422,8 @@ async fn queue_update(app: &App, campaign: &petition::campaign::Campaign, text: 
         Ok(preview) => preview,
         Err(refusal) => anyhow::bail!("{refusal}"),
     };
+    println!("{preview}");
     if !yes {
-        println!("{preview}");
         use std::io::BufRead;
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;

@@ -308,3 +308,100 @@ async fn organisers_get_the_pack_in_a_private_chat_and_nobody_else_does() {
     assert!(text.contains(&format!("{} signatures were counted", thousands(expected().len()))));
     assert!(text.contains("Анна Каренина N1"));
 }
+
+/// Each word `pdftotext` finds on the pack's pages, with where it starts.
+fn words_with_positions(pdf: &Path) -> Vec<(String, f64, f64)> {
+    let output = Command::new("pdftotext")
+        .args(["-bbox", "-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed; scripts/test installs it");
+    let html = String::from_utf8(output.stdout).unwrap();
+    html.lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            let rest = line.strip_prefix("<word xMin=\"")?;
+            let (x, rest) = rest.split_once('"')?;
+            let rest = rest.strip_prefix(" yMin=\"")?;
+            let (y, rest) = rest.split_once('"')?;
+            let word = rest.split_once('>')?.1.strip_suffix("</word>")?;
+            Some((word.to_owned(), x.parse().ok()?, y.parse().ok()?))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn names_mixing_directions_and_in_chinese_are_printed_as_written_and_kept_in_the_text() {
+    let folder = tempfile::tempdir().unwrap();
+    let storage = storage(folder.path()).await;
+    for (n, name) in ["ابن سينا Avicenna", "David כהן", "李小龙"].iter().enumerate() {
+        sign(storage.as_ref(), n, name, "SW1A", true, None).await;
+    }
+    storage.close().await;
+    deliver(folder.path(), &["--output", "pack.pdf"]);
+    let pdf = folder.path().join("pack.pdf");
+    // Kept where cargo keeps test output, to look at.
+    let _ = std::fs::copy(&pdf, Path::new(env!("CARGO_TARGET_TMPDIR")).join("pack-scripts.pdf"));
+    let text = pdf_text(&pdf);
+    assert!(text.contains("李小龙"), "every character is in the text: {text}");
+    let words = words_with_positions(&pdf);
+    let at = |wanted: &str| {
+        words
+            .iter()
+            .rev()
+            .find(|(word, _, _)| word == wanted)
+            .unwrap_or_else(|| panic!("{wanted} is not among {words:?}"))
+            .clone()
+    };
+    // Latin runs read left to right whatever the line's direction...
+    let avicenna = at("Avicenna");
+    let david = at("David");
+    // ...and a right-to-left name's Latin part sits left of its Arabic,
+    // while a left-to-right name's Hebrew sits right of its Latin.
+    let arabic = words
+        .iter()
+        .filter(|(word, _, y)| {
+            (y - avicenna.2).abs() < 1.0 && word.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c))
+        })
+        .map(|(_, x, _)| *x)
+        .fold(f64::NAN, f64::min);
+    assert!(
+        avicenna.1 < arabic,
+        "Avicenna at {}, the Arabic at {arabic}",
+        avicenna.1
+    );
+    let hebrew = words
+        .iter()
+        .filter(|(word, _, y)| {
+            (y - david.2).abs() < 1.0 && word.chars().any(|c| ('\u{0590}'..='\u{05FF}').contains(&c))
+        })
+        .map(|(_, x, _)| *x)
+        .fold(f64::NAN, f64::min);
+    assert!(david.1 < hebrew, "David at {}, the Hebrew at {hebrew}", david.1);
+}
+
+#[tokio::test]
+async fn the_cover_letter_says_how_to_reach_the_organisers_when_configured() {
+    let folder = tempfile::tempdir().unwrap();
+    let storage = storage(folder.path()).await;
+    sign(storage.as_ref(), 0, "Ada Lovelace", "SW1A", true, None).await;
+    storage.close().await;
+    let output = petition(folder.path())
+        .args(["deliver", "--date", DATE, "--output", "pack.pdf"])
+        .env(
+            "PETITION_CAMPAIGNS__KEEP-THE-UNIT-OPEN__CONTACT",
+            "keep-the-unit@example.org",
+        )
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = pdf_text(&folder.path().join("pack.pdf"));
+    assert!(
+        text.contains("Mary Honeyball MEP To reach the organisers: keep-the-unit@example.org"),
+        "under the author's name: {text}"
+    );
+    // None configured (as shipped): nothing printed.
+    deliver(folder.path(), &["--output", "plain.pdf"]);
+    assert!(!pdf_text(&folder.path().join("plain.pdf")).contains("To reach the organisers"));
+}

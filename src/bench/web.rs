@@ -44,6 +44,7 @@ pub(super) fn web_settings() -> WebSettings {
         // Every bench client comes from 127.0.0.1.
         requests_burst: u32::MAX,
         requests_per_second: u32::MAX,
+        connections_per_address: 2 * CLIENTS,
         ..WebSettings::default()
     }
 }

@@ -43,6 +43,8 @@ pub struct CampaignSettings {
     targets: Vec<String>,
     statement: String,
     author: String,
+    #[serde(default)]
+    contact: String,
     summary: String,
     goal: u64,
     #[serde(default = "default_true")]
@@ -101,6 +103,10 @@ pub struct Campaign {
     pub statement: String,
     /// Who wrote the article and started the petition.
     pub author: String,
+    /// How the petition's recipients can reach its organisers (an address,
+    /// an email, a phone number), for the delivery pack's cover letter;
+    /// empty when none is given.
+    pub contact: String,
     /// A few sentences shown before someone decides to sign.
     pub summary: String,
     /// Signatures the campaign aims for.
@@ -228,6 +234,7 @@ impl Campaign {
             targets: raw.targets.iter().map(|t| t.trim().to_owned()).collect(),
             statement: raw.statement.trim().to_owned(),
             author: raw.author.trim().to_owned(),
+            contact: raw.contact.trim().to_owned(),
             summary: raw.summary.trim().to_owned(),
             goal: raw.goal,
             require_email: raw.require_email,

@@ -41,6 +41,14 @@ pub struct WebSettings {
     /// An invitation to the campaign's Discord server, shown on its page.
     #[serde(default)]
     pub discord_invite: String,
+    /// Connections one address may hold at once (behind a proxy, its own
+    /// address holds them all: raise this to what the proxy opens).
+    #[serde(default = "default_connections_per_address")]
+    pub connections_per_address: usize,
+}
+
+fn default_connections_per_address() -> usize {
+    crate::http::CONNECTIONS_PER_ADDRESS
 }
 
 impl Default for WebSettings {
@@ -55,6 +63,7 @@ impl Default for WebSettings {
             requests_per_second: default_requests_per_second(),
             behind_proxy: false,
             discord_invite: String::new(),
+            connections_per_address: default_connections_per_address(),
         }
     }
 }
@@ -96,6 +105,12 @@ impl WebSettings {
             return Err(ConfigError::invalid(
                 "web.requests_per_second",
                 "web.requests_burst and web.requests_per_second must be at least 1",
+            ));
+        }
+        if self.connections_per_address == 0 {
+            return Err(ConfigError::invalid(
+                "web.connections_per_address",
+                "must be at least 1",
             ));
         }
         if self.init_data_max_age_seconds == 0 {

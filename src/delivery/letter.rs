@@ -58,5 +58,17 @@ pub(super) fn blocks(language: Language, fonts: &Fonts, letter: &Letter<'_>) -> 
     }
     blocks.push(Block::Gap(24.0));
     blocks.extend(paragraph(fonts, true, BODY_SIZE, 0.0, &campaign.author));
+    if !campaign.contact.is_empty() {
+        blocks.push(Block::Gap(6.0));
+        blocks.extend(paragraph(
+            fonts,
+            false,
+            BODY_SIZE,
+            0.0,
+            &say(DeliveryMessage::Contact {
+                contact: &campaign.contact,
+            }),
+        ));
+    }
     blocks
 }

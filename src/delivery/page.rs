@@ -53,20 +53,39 @@ impl<'s, 'p> Pen<'s, 'p> {
         }));
     }
 
-    /// `text` with its baseline starting at (`x`, `y`).
+    /// `text` with its baseline starting at (`x`, `y`), laid out by the
+    /// Unicode bidirectional algorithm: `ابن سينا Avicenna` reads right to
+    /// left with its Latin run left to right, `David כהן` the other way.
+    /// Each run is drawn in its own direction, in its font.
     pub(super) fn text(&mut self, face: &Face, size: f32, x: f32, y: f32, lightness: u8, text: &str) {
         if text.is_empty() {
             return;
         }
         self.shade(lightness);
-        self.surface.draw_text(
-            Point::from_xy(x, y),
-            face.font.clone(),
-            size,
-            text,
-            false,
-            TextDirection::Auto,
-        );
+        let mut cursor = x;
+        for (run, right_to_left) in visual_runs(text) {
+            let mut pieces = face.pieces(run);
+            // A right-to-left run's first letters are drawn rightmost.
+            if right_to_left {
+                pieces.reverse();
+            }
+            let direction = if right_to_left {
+                TextDirection::RightToLeft
+            } else {
+                TextDirection::LeftToRight
+            };
+            for (font, piece) in pieces {
+                self.surface.draw_text(
+                    Point::from_xy(cursor, y),
+                    font.font.clone(),
+                    size,
+                    piece,
+                    false,
+                    direction,
+                );
+                cursor += font.width(piece, size);
+            }
+        }
     }
 
     /// `text` ending at `right`.
@@ -129,6 +148,23 @@ impl<'s, 'p> Pen<'s, 'p> {
     }
 }
 
+/// `text`'s runs of one direction, in the order they are seen from left to
+/// right, each with whether it reads right to left.
+fn visual_runs(text: &str) -> Vec<(&str, bool)> {
+    let bidi = unicode_bidi::BidiInfo::new(text, None);
+    let mut runs = Vec::new();
+    for paragraph in &bidi.paragraphs {
+        let (levels, ranges) = bidi.visual_runs(paragraph, paragraph.range.clone());
+        for range in ranges {
+            let run = &text[range.clone()];
+            if !run.is_empty() {
+                runs.push((run, levels[range.start].is_rtl()));
+            }
+        }
+    }
+    runs
+}
+
 /// `text` broken into lines no wider than `width`, at spaces (a word
 /// longer than a line gets a line of its own).
 pub(super) fn wrap(face: &Face, size: f32, text: &str, width: f32) -> Vec<String> {
@@ -155,6 +191,16 @@ pub(super) fn wrap(face: &Face, size: f32, text: &str, width: f32) -> Vec<String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_of_each_direction_are_seen_in_visual_order() {
+        assert_eq!(visual_runs("David כהן"), [("David ", false), ("כהן", true)]);
+        assert_eq!(
+            visual_runs("ابن سينا Avicenna"),
+            [("Avicenna", false), ("ابن سينا ", true)]
+        );
+        assert_eq!(visual_runs("Ada Lovelace"), [("Ada Lovelace", false)]);
+    }
 
     #[test]
     fn wrapped_lines_fit_and_keep_every_word() {

@@ -38,6 +38,11 @@ pub enum DeliveryMessage<'a> {
     WhatFollows,
     /// Before the author's name.
     Closing,
+    /// After the author's name: how to reach the organisers.
+    Contact {
+        /// As configured.
+        contact: &'a str,
+    },
     /// The summary page's heading.
     SummaryTitle,
     /// The chart's heading.

@@ -397,6 +397,7 @@ fn every_delivery_message_is_worded() {
         Honesty,
         WhatFollows,
         Closing,
+        Contact { contact: "petition@example.org" },
         SummaryTitle,
         PerDay,
         ByDistrict,

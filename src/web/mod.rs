@@ -127,7 +127,8 @@ impl Web {
                 limits.limits.prune();
             }
         });
-        crate::http::serve(listener, self.router(), shutdown).await;
+        let per_address = self.settings.connections_per_address;
+        crate::http::serve_with(listener, self.router(), per_address, shutdown).await;
         pruning.abort();
     }
 

@@ -49,6 +49,7 @@ pub(super) fn write_delivery(message: &DeliveryMessage<'_>, f: &mut Formatter<'_
             "The following pages summarise where the signatures came from and list every signatory, numbered in the order they signed, with their postcode district or, outside the UK, their country. The list ends with a SHA-256 digest, so that it can be checked against the electronic copy.",
         ),
         D::Closing => f.write_str("Yours sincerely,"),
+        D::Contact { contact } => write!(f, "To reach the organisers: {contact}"),
         D::SummaryTitle => f.write_str("Where the signatures came from"),
         D::PerDay => f.write_str("Signatures per day"),
         D::ByDistrict => f.write_str("By postcode district"),
