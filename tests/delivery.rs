@@ -405,3 +405,71 @@ async fn the_cover_letter_says_how_to_reach_the_organisers_when_configured() {
     deliver(folder.path(), &["--output", "plain.pdf"]);
     assert!(!pdf_text(&folder.path().join("plain.pdf")).contains("To reach the organisers"));
 }
+
+/// `pdfinfo` run on the pack with `flags`, its output as text.
+fn pdfinfo(pdf: &Path, flags: &[&str]) -> String {
+    let output = Command::new("pdfinfo")
+        .args(flags)
+        .arg(pdf)
+        .output()
+        .expect("pdfinfo (poppler-utils) is installed; scripts/test installs it");
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// What a screen reader follows: the pack is a tagged PDF/UA-1 document in
+/// English whose headings, paragraphs and one numbered list of signatories
+/// come in reading order, with the chart described in words and the page
+/// furniture left out.
+#[tokio::test]
+async fn a_screen_reader_finds_headings_one_numbered_list_and_the_chart_described() {
+    let folder = tempfile::tempdir().unwrap();
+    seed(folder.path()).await;
+    deliver(folder.path(), &["--output", "pack.pdf"]);
+    let pdf = folder.path().join("pack.pdf");
+
+    assert!(pdfinfo(&pdf, &[]).lines().any(|l| l == "Tagged:          yes"));
+    let metadata = pdfinfo(&pdf, &["-meta"]);
+    assert!(metadata.contains("<pdfuaid:part>1</pdfuaid:part>"), "{metadata}");
+    assert!(
+        metadata.contains("<dc:language><rdf:Bag><rdf:li>en-GB</rdf:li>"),
+        "{metadata}"
+    );
+    let raw = std::fs::read(&pdf).unwrap();
+    let has = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"/Lang(en"), "the document says its language");
+    assert!(
+        has(b"/Alt(A bar chart of the signatures counted each day"),
+        "the chart is described"
+    );
+    assert!(has(b"/Outlines"), "the pack has bookmarks");
+
+    let structure = pdfinfo(&pdf, &["-struct-text"]);
+    let headings: Vec<&str> = structure
+        .lines()
+        .filter(|line| line.starts_with("  H1 ") || line.starts_with("  H2 "))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "  H1 \"Keep the human trafficking unit open\" (block)",
+            "  H1 \"Where the signatures came from\" (block)",
+            "  H2 \"Signatures per day\" (block)",
+            "  H2 \"By postcode district\" (block)",
+            "  H2 \"Outside the UK, by country\" (block)",
+            "  H1 \"Signatories\" (block)",
+        ]
+    );
+    assert!(structure.contains("  Figure\n"));
+    // The list spans pages but is one list, with an item for each signatory.
+    assert_eq!(structure.matches("\n  L (block)").count(), 1, "{structure}");
+    assert_eq!(structure.matches("\n    LI (block)").count(), expected().len());
+    // Each item reads its number, then the name, then the place.
+    let mut items = structure.split("    LI (block)\n").skip(1);
+    let first: Vec<&str> = items.next().unwrap().lines().map(str::trim).collect();
+    assert_eq!(first, ["LBody (block)", "\"1\"", "\"Ada Lovelace\"", "\"SW1A\""]);
+    // The digest follows the list; the page numbers are not read at all.
+    let after_list = &structure[structure.rfind("LBody").unwrap()..];
+    assert!(after_list.contains("SHA-256 of this list"));
+    assert!(!structure.contains("page 1 of"), "the page furniture is an artifact");
+}

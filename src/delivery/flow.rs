@@ -1,7 +1,10 @@
 //! Text that flows down pages: the letter and the summary are lists of
 //! blocks, each a known height, cut into pages where the body is full.
 
+use std::num::NonZeroU16;
+
 use chrono::NaiveDate;
+use krilla::tagging::Tag;
 
 use super::fonts::Fonts;
 use super::page::{BODY_BOTTOM, BODY_TOP, BODY_WIDTH, GREY, MARGIN, Pen, wrap};
@@ -9,6 +12,17 @@ use super::summary;
 
 /// Line height as a multiple of the text's size.
 const LEADING: f32 = 1.4;
+
+/// What a line is in the pack's structure.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// A heading of this level (1 the highest).
+    Heading(u16),
+    /// The first line of a paragraph.
+    Paragraph,
+    /// A later line of the paragraph begun before.
+    MoreOfTheParagraph,
+}
 
 /// One piece of a page, drawn from its top.
 pub(super) enum Block {
@@ -19,13 +33,14 @@ pub(super) enum Block {
         lightness: u8,
         indent: f32,
         text: String,
+        role: Role,
     },
     /// A line of text ending at the right margin.
     Right { size: f32, text: String },
     /// Space.
     Gap(f32),
-    /// The chart of signatures per day.
-    Chart(Vec<(NaiveDate, u64)>),
+    /// The chart of signatures per day, and what it shows in words.
+    Chart(Vec<(NaiveDate, u64)>, String),
     /// A row of a table in columns: each cell a label and a count.
     TableRow(Vec<(String, String)>),
 }
@@ -35,7 +50,7 @@ impl Block {
         match self {
             Block::Line { size, .. } | Block::Right { size, .. } => size * LEADING,
             Block::Gap(height) => *height,
-            Block::Chart(_) => summary::CHART_HEIGHT,
+            Block::Chart(..) => summary::CHART_HEIGHT,
             Block::TableRow(_) => summary::TABLE_ROW_HEIGHT,
         }
     }
@@ -49,16 +64,37 @@ impl Block {
                 lightness,
                 indent,
                 text,
+                role,
             } => {
+                match role {
+                    Role::Heading(level) => {
+                        pen.structure.close_all();
+                        let level = NonZeroU16::new(*level).unwrap_or(NonZeroU16::MIN);
+                        pen.structure.open(Tag::Hn(level, Some(text.clone())));
+                    }
+                    Role::Paragraph => {
+                        pen.structure.close_all();
+                        pen.structure.open(Tag::P);
+                    }
+                    Role::MoreOfTheParagraph => {}
+                }
                 let face = if *bold { &fonts.bold } else { &fonts.regular };
                 pen.text(face, *size, MARGIN + indent, top + size, *lightness, text);
             }
             Block::Right { size, text } => {
+                pen.structure.close_all();
+                pen.structure.open(Tag::P);
                 pen.text_right(&fonts.regular, *size, MARGIN + BODY_WIDTH, top + size, 0, text);
             }
             Block::Gap(_) => {}
-            Block::Chart(days) => summary::draw_chart(pen, top, days),
-            Block::TableRow(cells) => summary::draw_table_row(pen, top, cells),
+            Block::Chart(days, described) => {
+                pen.figure(described.clone(), |pen| summary::draw_chart(pen, top, days));
+            }
+            Block::TableRow(cells) => {
+                pen.structure.close_all();
+                pen.structure.open(Tag::P);
+                summary::draw_table_row(pen, top, cells);
+            }
         }
     }
 }
@@ -68,24 +104,31 @@ pub(super) fn paragraph(fonts: &Fonts, bold: bool, size: f32, indent: f32, text:
     let face = if bold { &fonts.bold } else { &fonts.regular };
     wrap(face, size, text, BODY_WIDTH - indent)
         .into_iter()
-        .map(|text| Block::Line {
+        .enumerate()
+        .map(|(i, text)| Block::Line {
             bold,
             size,
             lightness: 0,
             indent,
             text,
+            role: if i == 0 {
+                Role::Paragraph
+            } else {
+                Role::MoreOfTheParagraph
+            },
         })
         .collect()
 }
 
-/// A heading line.
-pub(super) fn heading(text: String, size: f32) -> Block {
+/// A heading line of `level` (1 the highest).
+pub(super) fn heading(text: String, size: f32, level: u16) -> Block {
     Block::Line {
         bold: true,
         size,
         lightness: 0,
         indent: 0.0,
         text,
+        role: Role::Heading(level),
     }
 }
 
@@ -97,6 +140,7 @@ pub(super) fn note(text: String, size: f32) -> Block {
         lightness: GREY,
         indent: 0.0,
         text,
+        role: Role::Paragraph,
     }
 }
 
@@ -127,4 +171,6 @@ pub(super) fn draw(pen: &mut Pen<'_, '_>, blocks: &[Block]) {
         block.draw(pen, top);
         top += block.height();
     }
+    // A paragraph cut by the page ends here, and goes on as another.
+    pen.structure.close_all();
 }

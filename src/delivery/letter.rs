@@ -39,7 +39,7 @@ pub(super) fn blocks(language: Language, fonts: &Fonts, letter: &Letter<'_>) -> 
         }),
     ));
     blocks.push(Block::Gap(12.0));
-    blocks.push(heading(campaign.title.clone(), 15.0));
+    blocks.push(heading(campaign.title.clone(), 15.0, 1));
     blocks.push(Block::Gap(10.0));
     blocks.extend(paragraph(fonts, false, BODY_SIZE, 0.0, &say(DeliveryMessage::WeAsk)));
     blocks.push(Block::Gap(6.0));

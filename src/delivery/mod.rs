@@ -11,9 +11,12 @@
 //! same data and date give the same bytes.
 
 use chrono::{Datelike, NaiveDate};
-use krilla::Document;
+use krilla::configure::{Accessibility, ConfigurationBuilder};
+use krilla::destination::XyzDestination;
 use krilla::metadata::{DateTime, Metadata};
+use krilla::outline::{Outline, OutlineNode};
 use krilla::page::PageSettings;
+use krilla::{Document, SerializeSettings};
 
 use crate::campaign::Campaign;
 use crate::messages::{DeliveryMessage, Language, Message};
@@ -25,6 +28,7 @@ mod fonts;
 mod letter;
 mod page;
 mod signatories;
+mod structure;
 mod summary;
 
 pub use digest::{canonical_line, digest};
@@ -105,20 +109,36 @@ pub fn build(
         .into_iter()
         .map(Planned::Flow)
         .collect();
+    // Each part's first page, for the outline a reader moves about by.
+    let say = |message: DeliveryMessage<'_>| Message::Delivery(message).text(language);
+    let mut parts = vec![(campaign.title.clone(), 0)];
+    parts.push((say(DeliveryMessage::SummaryTitle), plan.len()));
     plan.extend(
         flow::paginate(summary::blocks(language, &list))
             .into_iter()
             .map(Planned::Flow),
     );
+    parts.push((say(DeliveryMessage::SignatoriesTitle), plan.len()));
     plan.extend(signatories::plan(list.len()).into_iter().map(Planned::List));
 
-    let mut document = Document::new();
+    // A tagged PDF (PDF/UA-1) that krilla checks as it writes: a pack that
+    // is not is an error, not a file.
+    let configuration = ConfigurationBuilder::new()
+        .with_accessibility_validator(Accessibility::UA1)
+        .finish()
+        .map_err(|error| anyhow::anyhow!("the pack's PDF settings do not fit together: {error:?}"))?;
+    let mut document = Document::new_with(SerializeSettings {
+        configuration,
+        enable_tagging: true,
+        ..SerializeSettings::default()
+    });
+    let mut structure = structure::Structure::default();
     let pages = plan.len();
     for (index, planned) in plan.iter().enumerate() {
         let settings = PageSettings::from_wh(page::WIDTH, page::HEIGHT).expect("A4 is a valid size");
         let mut pdf_page = document.start_page_with(settings);
         let mut surface = pdf_page.surface();
-        let mut pen = page::Pen::new(&mut surface, &fonts);
+        let mut pen = page::Pen::new(&mut surface, &fonts, &mut structure);
         let page_of = Message::Delivery(DeliveryMessage::PageOf { page: index + 1, pages }).text(language);
         pen.frame(&campaign.title, &page_of);
         match planned {
@@ -128,9 +148,20 @@ pub fn build(
         surface.finish();
         pdf_page.finish();
     }
+    document.set_tag_tree(structure.finish(language.tag()));
+    let mut outline = Outline::new();
+    for (title, first_page) in parts {
+        let top_of_the_page = krilla::geom::Point::from_xy(0.0, 0.0);
+        outline.push_child(OutlineNode::new(
+            title,
+            XyzDestination::new(first_page, top_of_the_page),
+        ));
+    }
+    document.set_outline(outline);
     document.set_metadata(
         Metadata::new()
             .title(campaign.title.clone())
+            .language(language.tag().to_owned())
             .authors(vec![campaign.author.clone()])
             .creator("petition deliver".to_owned())
             // The day only, from the caller: a clock read here would make

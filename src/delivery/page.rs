@@ -1,10 +1,19 @@
 //! The page every part of the pack is drawn on: A4, the campaign's title at
 //! the top, "page 3 of 212" at the foot, and a pen for text and shapes.
+//!
+//! The pen also records the pack's structure for a tagged PDF (PDF/UA-1):
+//! every piece of text is marked and placed in the element it belongs to
+//! (a heading, a paragraph, a list item), in reading order; the page's
+//! title, numbers and rules are marked as artifacts, outside the structure;
+//! the chart is a figure with a text alternative.
 
 use krilla::color::luma;
 use krilla::geom::{PathBuilder, Point, Rect, Transform};
 use krilla::paint::Fill;
 use krilla::surface::Surface;
+use krilla::tagging::{Artifact, ArtifactType, ContentTag, SpanTag, Tag};
+
+use super::structure::Structure;
 use krilla::text::TextDirection;
 
 use super::fonts::{Face, Fonts};
@@ -35,15 +44,69 @@ pub(super) struct Spot {
     pub(super) width: f32,
 }
 
+/// What the pen's marks are.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Content: text in the structure, shapes as layout artifacts.
+    Content,
+    /// Inside an artifact: nothing more is marked.
+    Artifact,
+    /// Inside a figure: text and shapes are its content.
+    Figure,
+}
+
 /// Draws on one page.
 pub(super) struct Pen<'s, 'p> {
     surface: &'s mut Surface<'p>,
     pub(super) fonts: &'s Fonts,
+    pub(super) structure: &'s mut Structure,
+    mode: Mode,
 }
 
 impl<'s, 'p> Pen<'s, 'p> {
-    pub(super) fn new(surface: &'s mut Surface<'p>, fonts: &'s Fonts) -> Self {
-        Self { surface, fonts }
+    pub(super) fn new(surface: &'s mut Surface<'p>, fonts: &'s Fonts, structure: &'s mut Structure) -> Self {
+        Self {
+            surface,
+            fonts,
+            structure,
+            mode: Mode::Content,
+        }
+    }
+
+    /// Draws what `draw` draws as an artifact of `kind`: seen, but not part
+    /// of the text a reader reads out.
+    pub(super) fn artifact(&mut self, kind: ArtifactType, draw: impl FnOnce(&mut Self)) {
+        if self.mode != Mode::Content {
+            return draw(self);
+        }
+        self.surface
+            .start_tagged(ContentTag::Artifact(Artifact::with_kind(kind)));
+        self.mode = Mode::Artifact;
+        draw(self);
+        self.mode = Mode::Content;
+        self.surface.end_tagged();
+    }
+
+    /// Draws what `draw` draws as one figure described by `alternative`.
+    pub(super) fn figure(&mut self, alternative: String, draw: impl FnOnce(&mut Self)) {
+        self.structure.close_all();
+        self.structure.open(Tag::Figure(Some(alternative)));
+        self.mode = Mode::Figure;
+        draw(self);
+        self.mode = Mode::Content;
+        self.structure.close_all();
+    }
+
+    /// Runs `draw`, marked as content into the structure unless inside an
+    /// artifact.
+    fn marked(&mut self, tag: ContentTag<'_>, draw: impl FnOnce(&mut Self)) {
+        if self.mode == Mode::Artifact {
+            return draw(self);
+        }
+        let id = self.surface.start_tagged(tag);
+        draw(self);
+        self.surface.end_tagged();
+        self.structure.leaf(id);
     }
 
     fn shade(&mut self, lightness: u8) {
@@ -61,6 +124,12 @@ impl<'s, 'p> Pen<'s, 'p> {
         if text.is_empty() {
             return;
         }
+        self.marked(ContentTag::Span(SpanTag::empty()), |pen| {
+            pen.draw_runs(face, size, x, y, lightness, text)
+        });
+    }
+
+    fn draw_runs(&mut self, face: &Face, size: f32, x: f32, y: f32, lightness: u8, text: &str) {
         self.shade(lightness);
         let mut cursor = x;
         for (run, right_to_left) in visual_runs(text) {
@@ -121,9 +190,18 @@ impl<'s, 'p> Pen<'s, 'p> {
         };
         let mut path = PathBuilder::new();
         path.push_rect(rect);
-        if let Some(path) = path.finish() {
-            self.shade(lightness);
-            self.surface.draw_path(&path);
+        let Some(path) = path.finish() else {
+            return;
+        };
+        let draw = |pen: &mut Self| {
+            pen.shade(lightness);
+            pen.surface.draw_path(&path);
+        };
+        match self.mode {
+            // A shape beside the text is decoration, in a figure its content.
+            Mode::Content => self.artifact(ArtifactType::Layout, draw),
+            Mode::Artifact => draw(self),
+            Mode::Figure => self.marked(ContentTag::Other, draw),
         }
     }
 
@@ -132,13 +210,16 @@ impl<'s, 'p> Pen<'s, 'p> {
         self.rect(x, y, width, 0.5, LIGHT);
     }
 
-    /// The title at the top and the page number at the foot.
+    /// The title at the top and the page number at the foot, which repeat
+    /// on every page and are not read out.
     pub(super) fn frame(&mut self, title: &str, page_of: &str) {
         let fonts = self.fonts;
-        self.text_fitted_grey(&fonts.bold, 8.5, MARGIN, 40.0, BODY_WIDTH, title);
-        self.rule(MARGIN, 47.0, BODY_WIDTH);
-        self.rule(MARGIN, HEIGHT - 42.0, BODY_WIDTH);
-        self.text_right(&fonts.regular, 8.0, WIDTH - MARGIN, HEIGHT - 30.0, GREY, page_of);
+        self.artifact(ArtifactType::PaginationOther, |pen| {
+            pen.text_fitted_grey(&fonts.bold, 8.5, MARGIN, 40.0, BODY_WIDTH, title);
+            pen.rule(MARGIN, 47.0, BODY_WIDTH);
+            pen.rule(MARGIN, HEIGHT - 42.0, BODY_WIDTH);
+            pen.text_right(&fonts.regular, 8.0, WIDTH - MARGIN, HEIGHT - 30.0, GREY, page_of);
+        });
     }
 
     fn text_fitted_grey(&mut self, face: &Face, size: f32, x: f32, y: f32, width: f32, text: &str) {

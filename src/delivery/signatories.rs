@@ -2,6 +2,10 @@
 //! order, with their postcode district or country, in three columns read
 //! down then across; the digest of the list closes the last page.
 
+use std::num::NonZeroU16;
+
+use krilla::tagging::{ListNumbering, Tag};
+
 use super::Signatory;
 use super::page::{BODY_BOTTOM, BODY_TOP, BODY_WIDTH, GREY, MARGIN, Pen, Spot, wrap};
 use crate::messages::{DeliveryMessage, Language, Message};
@@ -68,15 +72,15 @@ pub(super) fn draw(pen: &mut Pen<'_, '_>, language: Language, page: &ListPage, l
     let fonts = pen.fonts;
     let mut top = BODY_TOP;
     if page.heading {
-        pen.text(
-            &fonts.bold,
-            15.0,
-            MARGIN,
-            top + 15.0,
-            0,
-            &say(DeliveryMessage::SignatoriesTitle),
-        );
+        pen.structure.close_all();
+        let title = say(DeliveryMessage::SignatoriesTitle);
+        pen.structure.open(Tag::Hn(NonZeroU16::MIN, Some(title.clone())));
+        pen.text(&fonts.bold, 15.0, MARGIN, top + 15.0, 0, &title);
+        pen.structure.close();
         top += HEADING_ROWS as f32 * ROW_HEIGHT;
+        // Every signatory is one numbered list, read in signing order; it
+        // stays open from page to page and closes before the digest.
+        pen.structure.open(Tag::L(ListNumbering::Decimal));
     }
     let full_rows = rows_per_page() - if page.heading { HEADING_ROWS } else { 0 };
     // A short last page fills its columns evenly rather than one by one.
@@ -91,6 +95,11 @@ pub(super) fn draw(pen: &mut Pen<'_, '_>, language: Language, page: &ListPage, l
         let left = MARGIN + (i / rows) as f32 * (width + GUTTER);
         let baseline = top + (i % rows) as f32 * ROW_HEIGHT + SIZE;
         let number = Message::Number((page.first + i + 1) as u64).text(language);
+        // The number is read with the name rather than as a label of its
+        // own: one element fewer for each of 100,000 signatories keeps the
+        // pack's memory in bounds, and a reader hears the same words.
+        pen.structure.open(Tag::LI);
+        pen.structure.open(Tag::LBody);
         pen.text_right(&fonts.regular, SIZE, left + NUMBER_WIDTH - 4.0, baseline, GREY, &number);
         let place_room = width * 0.4;
         let place_width = fonts.regular.width(signatory.place, SIZE).min(place_room);
@@ -99,18 +108,23 @@ pub(super) fn draw(pen: &mut Pen<'_, '_>, language: Language, page: &ListPage, l
             y: baseline,
             width: place_width,
         };
-        pen.text_fitted(&fonts.regular, SIZE, place_spot, GREY, signatory.place);
         let name_spot = Spot {
             x: left + NUMBER_WIDTH,
             y: baseline,
             width: width - NUMBER_WIDTH - place_width - 5.0,
         };
+        // The name, then where they live: the order they are read in.
         pen.text_fitted(&fonts.regular, SIZE, name_spot, 0, signatory.name);
+        pen.text_fitted(&fonts.regular, SIZE, place_spot, GREY, signatory.place);
+        pen.structure.close();
+        pen.structure.close();
     }
     if page.digest {
+        pen.structure.close_all();
         let mut y = top + rows as f32 * ROW_HEIGHT + ROW_HEIGHT;
         pen.rule(MARGIN, y, BODY_WIDTH);
         y += ROW_HEIGHT;
+        pen.structure.open(Tag::P);
         for line in wrap(
             &fonts.regular,
             SIZE,
@@ -120,6 +134,7 @@ pub(super) fn draw(pen: &mut Pen<'_, '_>, language: Language, page: &ListPage, l
             pen.text(&fonts.regular, SIZE, MARGIN, y, 0, &line);
             y += ROW_HEIGHT;
         }
+        pen.structure.close_all();
     }
 }
 

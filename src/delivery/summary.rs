@@ -53,10 +53,10 @@ pub(super) fn per_day(signatures: &[Signatory<'_>]) -> Vec<(NaiveDate, u64)> {
 pub(super) fn blocks(language: Language, signatures: &[Signatory<'_>]) -> Vec<Block> {
     let say = |message: DeliveryMessage<'_>| Message::Delivery(message).text(language);
     let mut blocks = vec![
-        heading(say(DeliveryMessage::SummaryTitle), 15.0),
+        heading(say(DeliveryMessage::SummaryTitle), 15.0, 1),
         Block::Gap(10.0),
-        heading(say(DeliveryMessage::PerDay), 11.0),
-        Block::Chart(per_day(signatures)),
+        heading(say(DeliveryMessage::PerDay), 11.0, 2),
+        chart(language, per_day(signatures)),
         Block::Gap(14.0),
     ];
     let districts = tally(signatures.iter().filter(|s| s.in_uk).map(|s| s.place));
@@ -65,7 +65,7 @@ pub(super) fn blocks(language: Language, signatures: &[Signatory<'_>]) -> Vec<Bl
         (DeliveryMessage::ByDistrict, districts),
         (DeliveryMessage::ByCountry, countries),
     ] {
-        blocks.push(heading(say(title), 11.0));
+        blocks.push(heading(say(title), 11.0, 2));
         blocks.push(Block::Gap(2.0));
         if counts.is_empty() {
             blocks.push(note(say(DeliveryMessage::NoneFrom), TABLE_SIZE));
@@ -83,6 +83,23 @@ pub(super) fn blocks(language: Language, signatures: &[Signatory<'_>]) -> Vec<Bl
 }
 
 /// One row of a table: label on the left of each cell, count on its right.
+/// The chart of `days`, with what it shows in words for those who cannot
+/// see it.
+fn chart(language: Language, days: Vec<(NaiveDate, u64)>) -> Block {
+    let busiest = days
+        .iter()
+        .copied()
+        .filter(|(_, count)| *count > 0)
+        .max_by_key(|(_, count)| *count);
+    let described = Message::Delivery(DeliveryMessage::PerDayDescribed {
+        first: days.first().map(|(day, _)| *day),
+        last: days.last().map(|(day, _)| *day),
+        busiest,
+    })
+    .text(language);
+    Block::Chart(days, described)
+}
+
 pub(super) fn draw_table_row(pen: &mut Pen<'_, '_>, top: f32, cells: &[(String, String)]) {
     let fonts = pen.fonts;
     let gutter = 14.0;

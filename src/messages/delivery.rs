@@ -47,6 +47,15 @@ pub enum DeliveryMessage<'a> {
     SummaryTitle,
     /// The chart's heading.
     PerDay,
+    /// What the chart shows, in words, for those who cannot see it.
+    PerDayDescribed {
+        /// The first day charted, if any.
+        first: Option<NaiveDate>,
+        /// The last.
+        last: Option<NaiveDate>,
+        /// The day with the most signatures, and how many.
+        busiest: Option<(NaiveDate, u64)>,
+    },
     /// The table of districts.
     ByDistrict,
     /// The table of countries.

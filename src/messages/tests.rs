@@ -400,6 +400,8 @@ fn every_delivery_message_is_worded() {
         Contact { contact: "petition@example.org" },
         SummaryTitle,
         PerDay,
+        PerDayDescribed { first: Some(day), last: Some(day), busiest: Some((day, 3)) },
+        PerDayDescribed { first: None, last: None, busiest: None },
         ByDistrict,
         ByCountry,
         NoneFrom,

@@ -52,6 +52,17 @@ pub(super) fn write_delivery(message: &DeliveryMessage<'_>, f: &mut Formatter<'_
         D::Contact { contact } => write!(f, "To reach the organisers: {contact}"),
         D::SummaryTitle => f.write_str("Where the signatures came from"),
         D::PerDay => f.write_str("Signatures per day"),
+        D::PerDayDescribed { first, last, busiest } => match (first, last, busiest) {
+            (Some(first), Some(last), Some((day, count))) => write!(
+                f,
+                "A bar chart of the signatures counted each day from {} to {}; the most in one day was {} on {}.",
+                first.format("%-d %B %Y"),
+                last.format("%-d %B %Y"),
+                Thousands(count),
+                day.format("%-d %B %Y")
+            ),
+            _ => f.write_str("A bar chart of the signatures counted each day; there are none yet."),
+        },
         D::ByDistrict => f.write_str("By postcode district"),
         D::ByCountry => f.write_str("Outside the UK, by country"),
         D::NoneFrom => f.write_str("none"),
