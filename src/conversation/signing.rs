@@ -10,7 +10,8 @@ use super::{
 };
 use crate::campaign::Campaign;
 use crate::domain::{
-    Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, Rejection, ShareCode, SignerName,
+    Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, PostcodeRejection, Rejection, ShareCode,
+    SignerName,
 };
 use crate::limits::{SIGNING_ATTEMPTS_WINDOW, signing_attempts_wait};
 use crate::messages::{FormProblem, LocationProblem, Message, UpdateMessage};
@@ -100,7 +101,7 @@ impl Engine {
             Step::Email => Email::parse(text)
                 .map(|email| draft.give_email(email))
                 .map_err(Rejection::from),
-            Step::Postcode => PostcodeDistrict::parse(text)
+            Step::Postcode => PostcodeDistrict::from_answer(text)
                 .map(|district| draft.location = Some(Location::Uk(district)))
                 .map_err(Rejection::from),
             Step::Country => match Country::parse(text) {
@@ -387,8 +388,10 @@ impl Engine {
 
 /// A form's "where you live": a UK postcode, or a country.
 fn parse_location(text: &str) -> Result<Location, LocationProblem> {
-    if let Ok(district) = PostcodeDistrict::parse(text) {
-        return Ok(Location::Uk(district));
+    match PostcodeDistrict::from_answer(text) {
+        Ok(district) => return Ok(Location::Uk(district)),
+        Err(PostcodeRejection::ForcesNumberMissing) => return Err(LocationProblem::ForcesNumberMissing),
+        Err(PostcodeRejection::Malformed) => {}
     }
     if Word::parse(text) == Some(Word::Outside) {
         return Err(LocationProblem::NamedOutside);

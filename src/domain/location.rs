@@ -78,6 +78,18 @@ impl PostcodeDistrict {
         }
     }
 
+    /// What a supporter answers: as [`parse`](Self::parse), except that a
+    /// forces address needs its number. `BFPO` alone is the form kept, not
+    /// an address anyone has, so a supporter who types only that is asked
+    /// for the rest.
+    pub fn from_answer(raw: &str) -> Result<Self, PostcodeRejection> {
+        let district = Self::parse(raw)?;
+        if district.is_forces_post_office() && !raw.chars().any(|c| c.is_ascii_digit()) {
+            return Err(PostcodeRejection::ForcesNumberMissing);
+        }
+        Ok(district)
+    }
+
     /// The district, upper-case, without spaces.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -100,6 +112,8 @@ impl PostcodeDistrict {
 pub enum PostcodeRejection {
     /// Not shaped like a UK postcode, a district or a forces address.
     Malformed,
+    /// `BFPO` with no number after it.
+    ForcesNumberMissing,
 }
 
 /// `9AA`, where the letters are never C, I, K, M, O or V.
@@ -261,6 +275,23 @@ mod tests {
         }
         assert!(PostcodeDistrict::parse("BFPO 57").unwrap().is_forces_post_office());
         assert!(!PostcodeDistrict::parse("SW1A 1AA").unwrap().is_forces_post_office());
+    }
+
+    #[test]
+    fn a_supporter_gives_a_forces_address_with_its_number() {
+        assert_eq!(PostcodeDistrict::from_answer("bfpo 57").unwrap().as_str(), "BFPO");
+        assert_eq!(PostcodeDistrict::from_answer("SW1A").unwrap().as_str(), "SW1A");
+        for bare in ["BFPO", " bfpo ", "B F P O"] {
+            assert_eq!(
+                PostcodeDistrict::from_answer(bare),
+                Err(PostcodeRejection::ForcesNumberMissing),
+                "{bare:?}"
+            );
+        }
+        assert_eq!(
+            PostcodeDistrict::from_answer("BFPO 12345"),
+            Err(PostcodeRejection::Malformed)
+        );
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub enum LocationProblem {
     InTheUk,
     /// Neither a postcode nor a country.
     Unrecognised,
+    /// `BFPO` with no number after it.
+    ForcesNumberMissing,
 }
 
 /// Why organisers' filters could not be read. Holds what they typed, which

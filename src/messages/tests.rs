@@ -114,6 +114,7 @@ fn every_heading_and_problem_is_worded() {
         Where(LocationProblem::NamedOutside),
         Where(LocationProblem::InTheUk),
         Where(LocationProblem::Unrecognised),
+        Where(LocationProblem::ForcesNumberMissing),
         ConsentNeeded,
         ConsentChanged,
     );

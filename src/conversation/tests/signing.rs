@@ -158,6 +158,29 @@ async fn a_postcode_that_fails_its_check_is_explained_and_asked_again() {
 }
 
 #[tokio::test]
+async fn a_forces_address_needs_its_number_and_keeps_only_bfpo() {
+    let fixture = Fixture::new();
+    let who = telegram(1);
+    at_step(&fixture, &who, Step::Postcode).await;
+    assert_asked_again(&fixture, &who, "BFPO", "Please add your BFPO number, like BFPO 1234.").await;
+    fixture.say(&who, "bfpo 57").await;
+    let conversation = fixture.conversation(&who).await.unwrap();
+    assert_eq!(conversation.step, Step::Consent);
+    assert_eq!(conversation.draft.location.unwrap().district(), Some("BFPO"));
+
+    let form = discord(2);
+    let replies = fixture.submit(&form, "Ann Lee", "ann2@example.org", "BFPO").await;
+    assert!(
+        replies[0]
+            .text
+            .contains("Where you live: please add your BFPO number, like BFPO 1234."),
+        "{}",
+        replies[0].text
+    );
+    assert!(fixture.conversation(&form).await.unwrap().draft.location.is_none());
+}
+
+#[tokio::test]
 async fn outside_leads_to_the_country_question_and_a_country_to_consent() {
     let fixture = Fixture::new();
     let who = telegram(1);

@@ -21,6 +21,9 @@ pub(super) fn write_rejection(rejection: Rejection, f: &mut Formatter<'_>) -> fm
         Rejection::Postcode(PostcodeRejection::Malformed) => f.write_str(
             "That doesn't look like a UK postcode. Please type it like SW1A 1AA. If you live outside the UK, type \"outside\".",
         ),
+        Rejection::Postcode(PostcodeRejection::ForcesNumberMissing) => {
+            f.write_str("Please add your BFPO number, like BFPO 1234.")
+        }
         Rejection::Country(rejection) => f.write_str(match rejection {
             // The engine steers to the postcode question with this rather
             // than re-asking; worded the same should anything else show it.
@@ -100,6 +103,7 @@ pub(super) fn write_form_problem(problem: &FormProblem, f: &mut Formatter<'_>) -
             LocationProblem::Unrecognised => {
                 "Where you live: that isn't a UK postcode or a country I recognise. Type a postcode such as SW1A 1AA, or the name of your country."
             }
+            LocationProblem::ForcesNumberMissing => "Where you live: please add your BFPO number, like BFPO 1234.",
         }),
         FormProblem::ConsentNeeded => f.write_str(
             "Consent: please tick the box to give your consent. Without it we can't add your signature, and nothing is stored.",

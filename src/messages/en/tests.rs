@@ -116,9 +116,10 @@ fn rejection_number(rejection: Rejection) -> usize {
         Rejection::Country(C::NotLetters) => 17,
         Rejection::Country(C::FormulaStart) => 18,
         Rejection::Country(C::Unrecognised) => 19,
+        Rejection::Postcode(PostcodeRejection::ForcesNumberMissing) => 20,
     }
 }
-const REJECTIONS: usize = 20;
+const REJECTIONS: usize = 21;
 
 #[test]
 fn every_rejection_is_worded() {
@@ -173,6 +174,10 @@ fn every_rejection_is_worded() {
         (
             PostcodeRejection::Malformed.into(),
             "That doesn't look like a UK postcode. Please type it like SW1A 1AA. If you live outside the UK, type \"outside\".",
+        ),
+        (
+            PostcodeRejection::ForcesNumberMissing.into(),
+            "Please add your BFPO number, like BFPO 1234.",
         ),
         (
             C::InTheUk.into(),
