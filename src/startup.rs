@@ -366,6 +366,7 @@ impl App {
         let settings = &self.settings.discord;
         Ok(
             discord::rest::DiscordRest::new(&settings.api_url, settings.token.clone())?
+                .identified_by(self.engine.web_base())?
                 .paced_by(self.pace(Platform::Discord)),
         )
     }

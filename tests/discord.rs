@@ -31,6 +31,7 @@ on_both_databases!(
     a_new_discord_accounts_signature_is_held_and_released_by_an_organiser,
     alerts_are_posted_to_the_organisers_channel,
     every_rest_request_names_the_bot_in_its_user_agent,
+    a_deployment_with_a_public_page_names_it_in_its_user_agent,
     edits_never_carry_the_ephemeral_flag,
     a_slow_press_is_deferred_as_an_update_and_answered_in_place_of_the_pressed_message,
 );
@@ -748,6 +749,39 @@ async fn every_rest_request_names_the_bot_in_its_user_agent(app: TestApp) {
         assert!(
             own.iter().any(|(m, path)| *m == method && path.contains(route)),
             "the bot's own client was not seen to {method} {route}: {own:?}"
+        );
+    }
+}
+
+/// Discord asks for a URL in the `User-Agent`; the package names no
+/// address of its own, so a deployment with a public page names that.
+async fn a_deployment_with_a_public_page_names_it_in_its_user_agent(app: TestApp) {
+    let mut settings = app.settings.clone();
+    settings.web.public_url = "https://petition.example.org".to_owned();
+    settings.web.listen = "127.0.0.1:0".to_owned();
+    let engine = Arc::new(Engine::new(&settings, app.storage.clone(), app.clock.clone()));
+    let fake = FakeDiscord::start().await;
+    let bot = spawn_with_engine(engine, &fake).await;
+    fake.direct_message(MEMBER, "help");
+    fake.next_shown(&format!("dm:{MEMBER}")).await;
+    bot.stop().await;
+
+    let expected = format!(
+        "DiscordBot (https://petition.example.org, {})",
+        env!("CARGO_PKG_VERSION")
+    );
+    let own: Vec<_> = fake.calls().into_iter().filter(through_the_bots_own_client).collect();
+    assert!(
+        !own.is_empty(),
+        "the answer to the DM went through the bot's own client"
+    );
+    for call in own {
+        assert_eq!(
+            call.user_agent(),
+            Some(expected.as_str()),
+            "{} {}",
+            call.method,
+            call.path
         );
     }
 }

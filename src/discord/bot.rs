@@ -210,7 +210,7 @@ async fn connect(
             .ratelimiter_disabled(true)
             .build()
     };
-    let rest = DiscordRest::new(api_url, settings.token.clone())?;
+    let rest = DiscordRest::new(api_url, settings.token.clone())?.identified_by(engine.web_base())?;
     let handler = Handler::new(engine, rest, &settings.guilds, defer_after).with_health(health);
     let client = ClientBuilder::new_with_http(http, GatewayIntents::DIRECT_MESSAGES)
         .event_handler(handler)

@@ -37,14 +37,32 @@ pub const UNKNOWN_MESSAGE: i64 = 10008;
 
 /// The `User-Agent` Discord asks every client for: `DiscordBot ($url,
 /// $version)`. The URL is the package's `repository` (or else `homepage`)
-/// in Cargo.toml. The package names neither yet, and an address is not
-/// made up: until one is set, the package's name stands in for it.
-pub fn user_agent() -> String {
-    let url = [env!("CARGO_PKG_REPOSITORY"), env!("CARGO_PKG_HOMEPAGE")]
-        .into_iter()
-        .find(|url| !url.is_empty())
-        .unwrap_or(env!("CARGO_PKG_NAME"));
+/// in Cargo.toml; the package names neither yet, and an address is not made
+/// up, so until one is set it is `site`, the deployment's own public page
+/// (`web.public_url`), and failing that the package's name.
+pub fn user_agent_for(site: Option<&str>) -> String {
+    let url = [
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_HOMEPAGE"),
+        site.unwrap_or(""),
+    ]
+    .into_iter()
+    .find(|url| !url.is_empty())
+    .unwrap_or(env!("CARGO_PKG_NAME"));
     format!("DiscordBot ({url}, {})", env!("CARGO_PKG_VERSION"))
+}
+
+/// The HTTP client every request goes through.
+fn http_client(site: Option<&str>) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(user_agent_for(site))
+        .timeout(Duration::from_secs(30))
+        .build()
+}
+
+/// The `User-Agent` of a deployment with no public page.
+pub fn user_agent() -> String {
+    user_agent_for(None)
 }
 
 /// A message to deliver.
@@ -167,17 +185,20 @@ impl DiscordRest {
     /// A client for the API at `base` (`https://discord.com`), with the bot token.
     pub fn new(base: &str, token: Secret) -> anyhow::Result<Self> {
         let api = Url::parse(base)?.join("api/v10/")?;
-        let client = reqwest::Client::builder()
-            .user_agent(user_agent())
-            .timeout(Duration::from_secs(30))
-            .build()?;
         Ok(Self {
-            client,
+            client: http_client(None)?,
             api,
             token,
             pace: Arc::new(Pace::new(Limits::discord(DISCORD_PER_SECOND, DISCORD_PER_SECOND))),
             priority: Priority::Reply,
         })
+    }
+
+    /// The same client, naming `site` (the deployment's public page, when
+    /// it has one) in its `User-Agent`; see [`user_agent_for`].
+    pub fn identified_by(mut self, site: Option<&str>) -> anyhow::Result<Self> {
+        self.client = http_client(site)?;
+        Ok(self)
     }
 
     /// The same client, its requests taking their turns in `pace` (the
@@ -477,5 +498,16 @@ mod tests {
         let agent = user_agent();
         assert!(agent.starts_with("DiscordBot ("), "{agent}");
         assert!(agent.ends_with(&format!(", {})", env!("CARGO_PKG_VERSION"))), "{agent}");
+    }
+
+    #[test]
+    fn the_user_agent_names_the_deployments_public_page() {
+        assert_eq!(
+            user_agent_for(Some("https://petition.example.org")),
+            format!(
+                "DiscordBot (https://petition.example.org, {})",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
     }
 }
