@@ -82,7 +82,6 @@ pub(super) fn blocks(language: Language, signatures: &[Signatory<'_>]) -> Vec<Bl
     blocks
 }
 
-/// One row of a table: label on the left of each cell, count on its right.
 /// The chart of `days`, with what it shows in words for those who cannot
 /// see it.
 fn chart(language: Language, days: Vec<(NaiveDate, u64)>) -> Block {
@@ -100,6 +99,7 @@ fn chart(language: Language, days: Vec<(NaiveDate, u64)>) -> Block {
     Block::Chart(days, described)
 }
 
+/// One row of a table: label on the left of each cell, count on its right.
 pub(super) fn draw_table_row(pen: &mut Pen<'_, '_>, top: f32, cells: &[(String, String)]) {
     let fonts = pen.fonts;
     let gutter = 14.0;
