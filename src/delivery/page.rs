@@ -12,11 +12,10 @@ use krilla::geom::{PathBuilder, Point, Rect, Transform};
 use krilla::paint::Fill;
 use krilla::surface::Surface;
 use krilla::tagging::{Artifact, ArtifactType, ContentTag, SpanTag, Tag};
-
-use super::structure::Structure;
 use krilla::text::TextDirection;
 
 use super::fonts::{Face, Fonts};
+use super::structure::Structure;
 
 /// A4, in points.
 pub(super) const WIDTH: f32 = 595.28;
