@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use crate::campaign::Campaign;
 use crate::config::OrganiserSettings;
 use crate::domain::{HoldReason, Identity, Platform, PostcodeDistrict};
-use crate::messages::{Heading, Language, Message, SelectionProblem};
+use crate::messages::{Heading, Language, Message, SelectionProblem, StatsMessage};
 use crate::storage::{Anomaly, ExportRow, HeldSummary, ReportStore, Selection, Stats, StorageResult, Tally};
 
 /// Days covered by the breakdown by day, today included.
@@ -78,21 +78,21 @@ pub fn render_stats(language: Language, campaign: &Campaign, stats: &Stats) -> S
     let say = |message: Message<'_>| message.text(language);
     let section = |heading: Heading, tallies: &[Tally]| -> String {
         if tallies.is_empty() {
-            return say(Message::EmptySection { heading });
+            return say(Message::Stats(StatsMessage::EmptySection { heading }));
         }
-        let mut lines: Vec<String> = vec![say(Message::Section { heading })];
+        let mut lines: Vec<String> = vec![say(Message::Stats(StatsMessage::Section { heading }))];
         lines.extend(tallies.iter().take(MOST_LINES).map(|t| {
-            say(Message::TallyLine {
+            say(Message::Stats(StatsMessage::TallyLine {
                 label: &t.label,
                 count: t.count,
-            })
+            }))
         }));
         if tallies.len() > MOST_LINES {
             let rest: u64 = tallies[MOST_LINES..].iter().map(|t| t.count).sum();
-            lines.push(say(Message::AndMore {
+            lines.push(say(Message::Stats(StatsMessage::AndMore {
                 lines: tallies.len() - MOST_LINES,
                 count: rest,
-            }));
+            })));
         }
         lines.join("\n")
     };
@@ -100,20 +100,19 @@ pub fn render_stats(language: Language, campaign: &Campaign, stats: &Stats) -> S
         .by_platform
         .iter()
         .map(|t| {
-            let name = t
-                .label
-                .parse::<Platform>()
-                .map_or(t.label.clone(), |platform| say(Message::PlatformName { platform }));
+            let name = t.label.parse::<Platform>().map_or(t.label.clone(), |platform| {
+                say(Message::Stats(StatsMessage::PlatformName { platform }))
+            });
             Tally::new(name, t.count)
         })
         .collect();
     [
-        say(Message::StatsTitle { title: &campaign.title }),
-        say(Message::StatsTotal {
+        say(Message::Stats(StatsMessage::Title { title: &campaign.title })),
+        say(Message::Stats(StatsMessage::Total {
             total: stats.total,
             goal: campaign.goal,
             held: stats.held,
-        }),
+        })),
         section(Heading::ByPlatform, &platforms),
         section(Heading::LastDays(STATS_DAYS), &stats.by_day),
         section(Heading::ByDistrict, &stats.by_district),
@@ -128,22 +127,22 @@ pub fn render_held(language: Language, campaign: &Campaign, held: &HeldSummary) 
     let say = |message: Message<'_>| message.text(language);
     let title = &campaign.title;
     if held.held == 0 {
-        return say(Message::NoneHeld { title });
+        return say(Message::Stats(StatsMessage::NoneHeld { title }));
     }
     let section = |heading: Heading, tallies: &[Tally]| -> Option<String> {
         (!tallies.is_empty()).then(|| {
-            let mut lines = vec![say(Message::Section { heading })];
+            let mut lines = vec![say(Message::Stats(StatsMessage::Section { heading }))];
             lines.extend(tallies.iter().map(|t| {
-                say(Message::TallyLine {
+                say(Message::Stats(StatsMessage::TallyLine {
                     label: &t.label,
                     count: t.count,
-                })
+                }))
             }));
             lines.join("\n")
         })
     };
     [
-        Some(say(Message::HeldTitle { title, held: held.held })),
+        Some(say(Message::Stats(StatsMessage::HeldTitle { title, held: held.held }))),
         section(Heading::ByReason, &held.by_reason),
         section(Heading::ByPlatform, &held.by_platform),
         section(Heading::TopEmailDomains, &held.by_email_domain),

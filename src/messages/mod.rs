@@ -4,6 +4,7 @@
 //!
 //! The keys are a file per job. This file holds [`Message`], every key;
 //! `language.rs` [`Language`] and [`Localised`], which words a key in one;
+//! `stats.rs` the lines of organisers' `stats` and `held` ([`StatsMessage`]);
 //! `adapters.rs` the keys of what the
 //! chat adapters show around the engine's words ([`Button`],
 //! [`TelegramCommand`], [`DiscordCommand`], [`DiscordOption`],
@@ -41,6 +42,7 @@ mod language;
 mod lifecycle;
 mod milestones;
 mod parts;
+mod stats;
 #[cfg(test)]
 mod tests;
 mod updates;
@@ -57,6 +59,7 @@ pub use self::language::{Language, Localised};
 pub use self::lifecycle::LifecycleMessage;
 pub use self::milestones::{MilestoneMessage, progress_bar};
 pub use self::parts::{Answers, FormProblem, Heading, LocationProblem, SelectionProblem};
+pub use self::stats::StatsMessage;
 pub use self::updates::{UPDATES_WORDING, UpdateMessage};
 pub use self::web::WebMessage;
 use crate::domain::{Platform, Rejection, SignerName};
@@ -101,6 +104,8 @@ pub enum Message<'a> {
     Lifecycle(LifecycleMessage<'a>),
     /// Something in the delivery pack (see `delivery.rs`).
     Delivery(DeliveryMessage<'a>),
+    /// What `stats` and `held` show organisers.
+    Stats(StatsMessage<'a>),
     /// Something on a web page (see `web.rs`).
     Web(WebMessage<'a>),
 
@@ -444,61 +449,6 @@ pub enum Message<'a> {
     },
     /// `no` (or cancel) to a release or invalidation.
     NothingChanged,
-    /// The first line of `stats`.
-    StatsTitle {
-        /// The campaign's title.
-        title: &'a str,
-    },
-    /// The total in `stats`, with the held count if any are held.
-    StatsTotal {
-        /// Signatures counted.
-        total: u64,
-        /// The goal.
-        goal: u64,
-        /// Signatures held for review.
-        held: u64,
-    },
-    /// A breakdown's heading, with lines to follow.
-    Section {
-        /// Which breakdown.
-        heading: Heading,
-    },
-    /// A breakdown with nothing in it.
-    EmptySection {
-        /// Which breakdown.
-        heading: Heading,
-    },
-    /// One line of a breakdown.
-    TallyLine {
-        /// What is counted.
-        label: &'a str,
-        /// How many.
-        count: u64,
-    },
-    /// The last line of a breakdown cut short.
-    AndMore {
-        /// Lines left out.
-        lines: usize,
-        /// Signatures in them.
-        count: u64,
-    },
-    /// A platform's name, as breakdowns show it.
-    PlatformName {
-        /// The platform.
-        platform: Platform,
-    },
-    /// `held` when none are.
-    NoneHeld {
-        /// The campaign's title.
-        title: &'a str,
-    },
-    /// The first line of `held`.
-    HeldTitle {
-        /// The campaign's title.
-        title: &'a str,
-        /// Signatures held.
-        held: u64,
-    },
     /// A crossed velocity threshold, as an alert.
     VelocityAlert {
         /// The campaign's title.

@@ -92,8 +92,8 @@ fn every_heading_and_problem_is_worded() {
         ByPlatform, LastDays(14), ByDistrict, ByCountry, TopShareCodes, ByReason, TopEmailDomains, TopDistricts,
     );
     for heading in headings {
-        assert_worded(Message::Section { heading });
-        assert_worded(Message::EmptySection { heading });
+        assert_worded(Message::Stats(StatsMessage::Section { heading }));
+        assert_worded(Message::Stats(StatsMessage::EmptySection { heading }));
     }
     let problems = one_of_each!(SelectionProblem:
         NoFilters,
@@ -255,15 +255,7 @@ fn every_key_is_worded() {
         InvalidateQuestion { held: 1, counted: 2, selection: &selection },
         ReviewApplied { action: ReviewAction::Release, affected: 1, total: 2, goal: 10, held: 0 },
         NothingChanged,
-        StatsTitle { title: TITLE },
-        StatsTotal { total: 1, goal: 10, held: 1 },
-        Section { heading: Heading::ByPlatform },
-        EmptySection { heading: Heading::ByCountry },
-        TallyLine { label: "SW1A", count: 3 },
-        AndMore { lines: 2, count: 5 },
-        PlatformName { platform: Platform::Console },
-        NoneHeld { title: TITLE },
-        HeldTitle { title: TITLE, held: 3 },
+        Stats(StatsMessage::Title { title: TITLE }),
         VelocityAlert { title: TITLE, anomaly: &anomaly },
         VelocityAlerts { title: TITLE, anomalies: &anomalies },
         VelocityAlerts { title: TITLE, anomalies: &[] },
@@ -378,6 +370,24 @@ fn every_lifecycle_key_is_worded() {
     );
     for message in messages {
         assert_worded(Message::Lifecycle(message));
+    }
+}
+
+#[test]
+fn every_stats_message_is_worded() {
+    let messages = one_of_each!(StatsMessage:
+        Title { title: TITLE },
+        Total { total: 1, goal: 10, held: 1 },
+        Section { heading: Heading::ByPlatform },
+        EmptySection { heading: Heading::ByCountry },
+        TallyLine { label: "SW1A", count: 3 },
+        AndMore { lines: 2, count: 5 },
+        PlatformName { platform: Platform::Console },
+        NoneHeld { title: TITLE },
+        HeldTitle { title: TITLE, held: 3 },
+    );
+    for message in messages {
+        assert_worded(Message::Stats(message));
     }
 }
 

@@ -12,6 +12,7 @@ mod delivery;
 mod lifecycle;
 mod milestones;
 mod parts;
+mod stats;
 #[cfg(test)]
 mod tests;
 mod updates;
@@ -73,6 +74,7 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
         M::Update(update) => updates::write_update(&update, f),
         M::Lifecycle(lifecycle) => lifecycle::write_lifecycle(&lifecycle, f),
         M::Delivery(delivery) => delivery::write_delivery(&delivery, f),
+        M::Stats(stats) => stats::write_stats(&stats, f),
         M::Web(web) => web::write_web(&web, f),
 
         M::Welcome {
@@ -336,25 +338,6 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
             Thousands(held)
         ),
         M::NothingChanged => f.write_str("Nothing was changed."),
-        M::StatsTitle { title } => write!(f, "Stats for \"{title}\""),
-        M::StatsTotal { total, goal, held } => {
-            write!(f, "Total: {}", Progress(total, goal))?;
-            if held > 0 {
-                write!(f, "\nHeld for review (not counted): {}", Thousands(held))?;
-            }
-            Ok(())
-        }
-        M::Section { heading } => write!(f, "{}:", Described(heading)),
-        M::EmptySection { heading } => write!(f, "{}: none yet", Described(heading)),
-        M::TallyLine { label, count } => write!(f, "  {label}: {}", Thousands(count)),
-        M::AndMore { lines, count } => write!(f, "  and {lines} more: {}", Thousands(count)),
-        M::PlatformName { platform } => f.write_str(platform_name(platform)),
-        M::NoneHeld { title } => write!(f, "No signatures of \"{title}\" are held for review."),
-        M::HeldTitle { title, held } => write!(
-            f,
-            "Held for review on \"{title}\": {} (not in the total)",
-            Thousands(held)
-        ),
         M::VelocityAlert { title, anomaly } => write!(
             f,
             "Velocity alert on \"{title}\": {} signatures in the last hour from {} {} (threshold {}), noticed {}. New signatures from it are held for review for an hour; see held.",
