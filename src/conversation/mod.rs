@@ -33,9 +33,10 @@
 //!
 //! One file per job; each adds methods to [`Engine`].
 //!
-//! - `mod.rs`: the engine, the per-supporter locking, reading what a
-//!   message says and handing it to the job that answers it, and loading and
+//! - `mod.rs`: the engine, the per-supporter locking, and loading and
 //!   saving the conversation.
+//! - `routing.rs`: reading what a message says and handing it to the job
+//!   that answers it.
 //! - `incoming.rs` and `reply.rs`: what adapters hand in and get back.
 //! - `state.rs`: the saved conversation: the step and the answers so far.
 //! - `words.rs`: the words a supporter can type or press.
@@ -74,6 +75,7 @@ mod milestones;
 mod questions;
 mod reply;
 mod review;
+mod routing;
 mod signing;
 mod start;
 mod state;
@@ -100,13 +102,13 @@ pub use words::Word;
 use crate::campaign::{Campaign, Campaigns};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::{ChatKind, Identity, Platform};
-use crate::limits::{Guards, MessageVerdict, SIGNING_ATTEMPTS_WINDOW};
+use crate::domain::{Identity, Platform};
+use crate::limits::{Guards, SIGNING_ATTEMPTS_WINDOW};
 use crate::messages::{Language, Localised, Message};
 use crate::metrics;
 use crate::organiser::Organisers;
 use crate::pace::Paces;
-use crate::storage::{ReviewAction, Storage, StorageError};
+use crate::storage::{Storage, StorageError};
 use error::EngineError;
 
 /// The choice that confirms a signing at the review, if `reply` offers it:
@@ -181,21 +183,6 @@ pub struct Alert {
     pub campaign: String,
     /// What happened, for people.
     pub text: String,
-}
-
-/// What a message amounts to at the supporter's current step.
-#[derive(Debug)]
-enum Said {
-    Start(Option<String>),
-    Review(ReviewAction, String),
-    WriteUpdate(String),
-    /// `goal N`, with what followed the word.
-    Goal(String),
-    Form(FormAnswers),
-    Word(Word),
-    Text(String),
-    UnknownCommand,
-    Expired,
 }
 
 type EngineResult<T> = Result<T, EngineError>;
@@ -399,105 +386,6 @@ impl Engine {
         (hasher.finish() as usize) % self.stripes.len()
     }
 
-    async fn respond(&self, msg: &Incoming) -> EngineResult<Vec<Reply>> {
-        if msg.chat == ChatKind::Group {
-            return self.respond_in_group(msg).await;
-        }
-        let saved = self.load(&msg.from).await?;
-        let campaign = self.campaign_of(saved.as_ref()).clone();
-        match self.guards.check_message(&campaign.slug, &msg.from) {
-            MessageVerdict::Allowed => {}
-            MessageVerdict::SlowDown { wait } => {
-                metrics::limit_hit(metrics::Limit::MessageRate);
-                return Err(EngineError::SlowDown { wait });
-            }
-            MessageVerdict::Ignore => {
-                metrics::limit_hit(metrics::Limit::MessageRate);
-                return Ok(Vec::new());
-            }
-        }
-        let said = match &msg.input {
-            Input::Choice(data) => self.interpret_choice(data, saved.as_ref()),
-            Input::Start { payload } => Said::Start(payload.clone()),
-            Input::Text(text) => interpret_typed(text, saved.as_ref().map(|c| c.step)),
-            Input::Form(answers) => Said::Form(answers.clone()),
-        };
-        // A button that moves the conversation on makes the message it was
-        // on stale, so its answer may take that message's place.
-        let moves_on = matches!(msg.input, Input::Choice(_))
-            && match &said {
-                // Stopping updates from under one keeps the update on screen.
-                Said::Word(word) => !word.honoured_from_old_messages(),
-                Said::Text(_) => true,
-                Said::Start(_)
-                | Said::Form(_)
-                | Said::Review(..)
-                | Said::WriteUpdate(_)
-                | Said::Goal(_)
-                | Said::UnknownCommand
-                | Said::Expired => false,
-            };
-        // Refusals are answered here, so that they too take the place of
-        // the button that prompted them.
-        let expired = matches!(said, Said::Expired);
-        let current = if expired { saved.clone() } else { None };
-        let mut replies = match self.respond_to(msg, saved, said).await {
-            Ok(replies) => replies,
-            Err(error) => vec![self.refusal(error)?],
-        };
-        // Someone whose last reply never arrived is still looking at old
-        // buttons: the press gets their current question in its place.
-        if expired && self.owed_a_question(&msg.from) {
-            replies.push(Reply {
-                placement: Placement::InPlaceOfChoice,
-                ..self.question_or_invitation(current.as_ref())
-            });
-        } else if !replies.is_empty() {
-            self.settle(&msg.from);
-        }
-        if moves_on && let Some(first) = replies.first_mut() {
-            first.placement = Placement::InPlaceOfChoice;
-        }
-        Ok(replies)
-    }
-
-    async fn respond_to(&self, msg: &Incoming, saved: Option<Conversation>, said: Said) -> EngineResult<Vec<Reply>> {
-        let who = &msg.from;
-        match said {
-            Said::Expired => Err(EngineError::ChoiceExpired),
-            Said::UnknownCommand => Ok(vec![
-                self.help(saved.as_ref()).prefixed(self.phrase(Message::UnknownCommand)),
-            ]),
-            Said::Start(payload) => self.start(who, saved, payload.as_deref()).await,
-            Said::Form(answers) => self.submit_form(who, saved, answers).await,
-            Said::Review(action, selection) => self.ask_to_review(msg, saved, action, &selection).await,
-            Said::WriteUpdate(text) => self.write_update(msg, saved, Some(&text)).await,
-            Said::Goal(argument) => self.set_goal(msg, saved.as_ref(), &argument).await,
-            Said::Word(word) => match (word.anytime(), saved) {
-                (Some(anytime), saved) => self.global(msg, saved, anytime).await,
-                (None, Some(conversation)) => self.at_step(msg, conversation, word).await,
-                (None, None) => Ok(vec![self.not_understood(None)]),
-            },
-            Said::Text(text) => match saved {
-                Some(conversation) if conversation.step == Step::WriteUpdate => {
-                    self.write_update(msg, Some(conversation), Some(&text)).await
-                }
-                // Name, email and postcode at once, before the name is asked
-                // or in answer to it.
-                saved
-                    if saved
-                        .as_ref()
-                        .is_none_or(|c| matches!(c.step, Step::Welcome | Step::Name))
-                        && let Some(answers) = details::read(&text) =>
-                {
-                    self.submit_form(who, saved, answers).await
-                }
-                Some(conversation) => self.answer(who, conversation, &text).await,
-                None => Ok(vec![self.not_understood(None)]),
-            },
-        }
-    }
-
     async fn load(&self, who: &Identity) -> EngineResult<Option<Conversation>> {
         let Some(json) = self.storage.load_conversation(who).await? else {
             return Ok(None);
@@ -550,20 +438,6 @@ impl Engine {
             pending_review: None,
         }
     }
-
-    /// A button counts only if the supporter's current question offers it,
-    /// so a press on an old message, or forged data, changes nothing. Buttons
-    /// that only show something are honoured from any message.
-    fn interpret_choice(&self, data: &str, conversation: Option<&Conversation>) -> Said {
-        let offered = self.question_or_invitation(conversation).choices;
-        if let Some(choice) = offered.iter().find(|c| c.data == data) {
-            return interpret_typed(&choice.typed, conversation.map(|c| c.step));
-        }
-        match data.split_once('.').and_then(|(_, word)| Word::parse(word)) {
-            Some(word) if word.honoured_from_old_messages() => Said::Word(word),
-            _ => Said::Expired,
-        }
-    }
 }
 
 /// What kind of input a message is, for the metrics (never what it says).
@@ -573,46 +447,5 @@ fn input_kind(input: &Input) -> metrics::InputKind {
         Input::Choice(_) => metrics::InputKind::Button,
         Input::Start { .. } => metrics::InputKind::Start,
         Input::Form(_) => metrics::InputKind::Form,
-    }
-}
-
-fn interpret_typed(text: &str, step: Option<Step>) -> Said {
-    let text = text.trim();
-    let mut parts = text.splitn(2, char::is_whitespace);
-    let first = parts.next().unwrap_or("");
-    let rest = parts.next().map(str::trim).filter(|r| !r.is_empty());
-    if first.trim_start_matches('/').eq_ignore_ascii_case("start") {
-        return Said::Start(rest.map(str::to_owned));
-    }
-    if first.trim_start_matches('/').eq_ignore_ascii_case("goal") {
-        return Said::Goal(rest.unwrap_or("").to_owned());
-    }
-    for action in [ReviewAction::Release, ReviewAction::Invalidate] {
-        if first.trim_start_matches('/').eq_ignore_ascii_case(action.as_str()) {
-            return Said::Review(action, rest.unwrap_or("").to_owned());
-        }
-    }
-    let expects_text = step.is_some_and(Step::expects_text);
-    // An organiser's update may come with its text ("update" and the rest
-    // of the message); where free text is expected, only as a command.
-    if first.trim_start_matches('/').eq_ignore_ascii_case("update")
-        && let Some(rest) = rest
-        && (first.starts_with('/') || !expects_text)
-    {
-        return Said::WriteUpdate(rest.to_owned());
-    }
-    if first.starts_with('/') {
-        return match Word::parse(text).or_else(|| Word::parse(first)) {
-            Some(word) => Said::Word(word),
-            None => Said::UnknownCommand,
-        };
-    }
-    match Word::parse(text) {
-        // At the choice of what to change, "updates" is the answer to change.
-        Some(Word::Updates) if step == Some(Step::ChooseChange) => Said::Text(text.to_owned()),
-        Some(word) if word.is_global() || !expects_text => Said::Word(word),
-        Some(Word::Skip) => Said::Word(Word::Skip),
-        Some(Word::Outside) if step == Some(Step::Postcode) => Said::Word(Word::Outside),
-        _ => Said::Text(text.to_owned()),
     }
 }
