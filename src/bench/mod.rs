@@ -10,21 +10,21 @@
 //! `cargo run --release --features test-kit -- bench`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::Context;
 
 use crate::config::{Secret, Settings};
-use crate::conversation::{Engine, Incoming, Input, Reply};
-use crate::domain::{Identity, Platform};
-use crate::startup::App;
-use crate::storage::Storage;
 use crate::test_kit::TestDatabase;
 
 mod deliver;
+mod memory;
+mod signings;
 mod stats;
 mod surge;
+mod telegram;
+mod total;
 mod updates;
 mod web;
 
@@ -153,7 +153,7 @@ pub async fn run(
     if wanted(Part::Sqlite) {
         for (i, concurrency) in CONCURRENCY.into_iter().enumerate() {
             let database = TestDatabase::sqlite()?;
-            let rate = signings_per_second(&database.url, concurrency, scale.signings[i]).await?;
+            let rate = signings::signings_per_second(&database.url, concurrency, scale.signings[i]).await?;
             report(&figure("signings_per_s_sqlite", concurrency), format!("{rate:.0}"));
         }
     }
@@ -164,7 +164,7 @@ pub async fn run(
                     let database = TestDatabase::try_on_server(server)
                         .await
                         .context("could not make a database at PETITION_TEST_POSTGRES_URL")?;
-                    let rate = signings_per_second(&database.url, concurrency, scale.signings[i]).await;
+                    let rate = signings::signings_per_second(&database.url, concurrency, scale.signings[i]).await;
                     // Gone before the next run's database is made.
                     drop(database);
                     report(&figure("signings_per_s_postgres", concurrency), format!("{:.0}", rate?));
@@ -178,18 +178,18 @@ pub async fn run(
     }
     if wanted(Part::Total) {
         let database = TestDatabase::sqlite()?;
-        let (p50, p99) = total_latency(&database.url, scale.stored_for_total, scale.total_samples).await?;
+        let (p50, p99) = total::total_latency(&database.url, scale.stored_for_total, scale.total_samples).await?;
         report("total_p50_us", format!("{p50:.0}"));
         report("total_p99_us", format!("{p99:.0}"));
     }
     if wanted(Part::Memory) {
         let database = TestDatabase::sqlite()?;
-        let bytes = bytes_per_conversation(&database.url, scale.open_conversations).await?;
+        let bytes = memory::bytes_per_conversation(&database.url, scale.open_conversations).await?;
         report("bytes_per_conversation", format!("{bytes:.0}"));
     }
     if wanted(Part::Telegram) {
         let database = TestDatabase::sqlite()?;
-        let telegram = telegram(&database.url, scale.telegram_signings, scale.telegram_concurrency).await?;
+        let telegram = telegram::telegram(&database.url, scale.telegram_signings, scale.telegram_concurrency).await?;
         report("telegram_signings_per_s", format!("{:.2}", telegram.signings_per_s));
         report(
             "telegram_messages_per_signing",
@@ -302,55 +302,25 @@ fn settings(url: &str) -> Settings {
     settings
 }
 
-fn supporter(n: usize) -> Identity {
-    Identity::new(Platform::Console, format!("bench-{n}"))
-}
-
-async fn say(engine: &Engine, who: &Identity, input: Input) -> Vec<Reply> {
-    engine.handle(Incoming::private(who.clone(), input)).await
-}
-
-/// One supporter's whole conversation, from opening the bot to a stored
-/// signature; fails unless it ends in a thank-you.
-async fn sign_once(engine: &Engine, n: usize) -> anyhow::Result<()> {
-    let who = supporter(n);
-    say(engine, &who, Input::Start { payload: None }).await;
-    let postcode = ["SW1A 1AA", "N1 9GU", "E1 6AN", "M1 1AE", "B33 8TH"][n % 5];
-    for answer in [
-        "sign",
-        "Bench Signer",
-        &format!("signer{n}@example.org"),
-        postcode,
-        "yes",
-        "no",
-    ] {
-        say(engine, &who, Input::Text(answer.to_owned())).await;
-    }
-    let thanks = say(engine, &who, Input::Text("confirm".to_owned())).await;
-    if !thanks.first().is_some_and(|r| r.text.starts_with("Thank you")) {
-        bail!("supporter {n} was not thanked: {:?}", thanks.first().map(|r| &r.text));
-    }
-    Ok(())
-}
-
-/// Complete signings per second with `concurrency` supporters at once, and
-/// a count of what was stored afterwards.
-async fn signings_per_second(url: &str, concurrency: usize, count: usize) -> anyhow::Result<f64> {
-    let app = App::build(settings(url)).await?;
-    let engine = app.engine.clone();
+/// Runs `job(n)` for every `n` below `count`, `workers` of them at a time,
+/// each taking the next number as it finishes one; fails with the first
+/// job that fails.
+async fn for_each_at_once<Job, Done>(workers: usize, count: usize, job: Job) -> anyhow::Result<()>
+where
+    Job: Fn(usize) -> Done + Clone + Send + 'static,
+    Done: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
     let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..concurrency)
+    let workers: Vec<_> = (0..workers)
         .map(|_| {
-            let engine = engine.clone();
-            let next = next.clone();
+            let (job, next) = (job.clone(), next.clone());
             tokio::spawn(async move {
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     if n >= count {
                         return Ok::<_, anyhow::Error>(());
                     }
-                    sign_once(&engine, n).await?;
+                    job(n).await?;
                 }
             })
         })
@@ -358,88 +328,7 @@ async fn signings_per_second(url: &str, concurrency: usize, count: usize) -> any
     for worker in workers {
         worker.await??;
     }
-    let elapsed = started.elapsed();
-    verify_stored(engine.storage().as_ref(), &engine, count).await?;
-    // Closed before the database is dropped, so nothing is cut off under it.
-    engine.storage().close().await;
-    Ok(count as f64 / elapsed.as_secs_f64())
-}
-
-/// Every acknowledged signature is stored, once.
-async fn verify_stored(storage: &dyn Storage, engine: &Engine, count: usize) -> anyhow::Result<()> {
-    let campaign = &engine.campaigns().default_campaign().slug;
-    let rows = storage.export(campaign).await?.len();
-    ensure!(
-        rows == count,
-        "{count} signatures were acknowledged but {rows} are stored"
-    );
-    for recount in storage.recount().await? {
-        ensure!(!recount.drifted(), "the counters drifted: {recount:?}");
-        if &recount.campaign == campaign {
-            ensure!(
-                recount.counted_total == count as u64,
-                "the total is {} for {count} signings",
-                recount.counted_total
-            );
-        }
-    }
     Ok(())
-}
-
-/// `total` latency percentiles, in microseconds, with `stored` signatures
-/// in the database and signings streaming in meanwhile.
-async fn total_latency(url: &str, stored: usize, samples: usize) -> anyhow::Result<(f64, f64)> {
-    let app = App::build(settings(url)).await?;
-    let engine = app.engine.clone();
-    let storage = engine.storage().clone();
-    seed(&storage, stored).await?;
-    let signers = StreamingSigners::start(&engine, stored);
-    let campaign = engine.campaigns().default_campaign().slug.clone();
-    let mut timings = Vec::with_capacity(samples);
-    for _ in 0..samples {
-        let started = Instant::now();
-        let total = engine.storage().total(&campaign).await?;
-        timings.push(started.elapsed());
-        ensure!(total >= stored as u64, "the total went backwards");
-    }
-    signers.stop().await?;
-    engine.storage().close().await;
-    Ok(p50_and_p99_micros(timings))
-}
-
-/// 64 supporters signing one after another until stopped, numbered from
-/// `first` on: the traffic a latency is measured under.
-struct StreamingSigners {
-    streaming: Arc<AtomicBool>,
-    signers: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
-}
-
-impl StreamingSigners {
-    fn start(engine: &Arc<Engine>, first: usize) -> Self {
-        let streaming = Arc::new(AtomicBool::new(true));
-        let next = Arc::new(AtomicUsize::new(first));
-        let signers = (0..64)
-            .map(|_| {
-                let (engine, next, streaming) = (engine.clone(), next.clone(), streaming.clone());
-                tokio::spawn(async move {
-                    while streaming.load(Ordering::Relaxed) {
-                        sign_once(&engine, next.fetch_add(1, Ordering::Relaxed)).await?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        Self { streaming, signers }
-    }
-
-    /// Stops them, failing if any signing failed.
-    async fn stop(self) -> anyhow::Result<()> {
-        self.streaming.store(false, Ordering::Relaxed);
-        for signer in self.signers {
-            signer.await??;
-        }
-        Ok(())
-    }
 }
 
 /// The median and the 99th percentile of `timings`, in microseconds.
@@ -448,178 +337,4 @@ fn p50_and_p99_micros(mut timings: Vec<Duration>) -> (f64, f64) {
     let percentile = |p: f64| timings[((timings.len() as f64 * p) as usize).min(timings.len() - 1)];
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
     (micros(percentile(0.50)), micros(percentile(0.99)))
-}
-
-/// Stores `count` signatures through the group-commit writer, many at once.
-async fn seed(storage: &Arc<dyn Storage>, count: usize) -> anyhow::Result<()> {
-    let settings = Settings::built_in();
-    let campaign = settings.campaigns.default_campaign();
-    let next = Arc::new(AtomicUsize::new(0));
-    let now = chrono::Utc::now();
-    let workers: Vec<_> = (0..4096)
-        .map(|_| {
-            let (storage, next, slug) = (storage.clone(), next.clone(), campaign.slug.clone());
-            let version = campaign.consent.version;
-            tokio::spawn(async move {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    if n >= count {
-                        return Ok::<_, anyhow::Error>(());
-                    }
-                    let signature = crate::storage::NewSignature {
-                        campaign: slug.clone(),
-                        identity: Identity::new(Platform::Telegram, format!("seed-{n}")),
-                        name: crate::domain::SignerName::from_trusted("Seed Signer".to_owned()),
-                        email: Some(crate::domain::Email::from_trusted(format!("seed{n}@example.org"))),
-                        location: crate::domain::Location::Uk(crate::domain::PostcodeDistrict::from_trusted(
-                            "SW1A".to_owned(),
-                        )),
-                        updates_opt_in: false,
-                        consent_version: version,
-                        consent_at: now,
-                        referral_code: None,
-                        created_at: now,
-                        hold: None,
-                    };
-                    storage.sign(&signature).await?;
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.await??;
-    }
-    Ok(())
-}
-
-/// The process's resident memory, in bytes.
-fn resident_bytes() -> anyhow::Result<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").context("resident memory is read from /proc")?;
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .context("statm has a resident field")?
-        .parse()?;
-    Ok(pages * 4096)
-}
-
-/// Resident memory per conversation held open (a supporter who has given a
-/// name and stopped), measured across `count` of them.
-async fn bytes_per_conversation(url: &str, count: usize) -> anyhow::Result<f64> {
-    let app = App::build(settings(url)).await?;
-    let engine = app.engine.clone();
-    // Warm everything up first, so the figure is the conversations alone.
-    for n in 0..100 {
-        open_conversation(&engine, count + n).await;
-    }
-    let before = resident_bytes()?;
-    let next = Arc::new(AtomicUsize::new(0));
-    let workers: Vec<_> = (0..1024)
-        .map(|_| {
-            let (engine, next) = (engine.clone(), next.clone());
-            tokio::spawn(async move {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    if n >= count {
-                        return;
-                    }
-                    open_conversation(&engine, n).await;
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.await?;
-    }
-    let after = resident_bytes()?;
-    let open = engine.storage().load_conversation(&supporter(count - 1)).await?;
-    ensure!(open.is_some(), "the conversations are open");
-    engine.storage().close().await;
-    Ok(after.saturating_sub(before) as f64 / count as f64)
-}
-
-async fn open_conversation(engine: &Engine, n: usize) {
-    let who = supporter(n);
-    say(engine, &who, Input::Start { payload: None }).await;
-    say(engine, &who, Input::Text("sign".to_owned())).await;
-    say(engine, &who, Input::Text("Bench Signer".to_owned())).await;
-}
-
-struct TelegramFigures {
-    signings_per_s: f64,
-    messages_per_signing: f64,
-    edits_per_signing: f64,
-}
-
-/// Signings through the real Telegram adapter and dispatcher, long polling
-/// a fake Bot API server over HTTP on loopback that enforces Telegram's
-/// limits, each supporter answering every question on its own (the
-/// longest way to sign).
-async fn telegram(url: &str, count: usize, concurrency: usize) -> anyhow::Result<TelegramFigures> {
-    use crate::test_kit::fake_telegram::{FakeTelegram, TOKEN};
-    use teloxide::Bot;
-    let app = App::build(settings(url)).await?;
-    let fake = Arc::new(FakeTelegram::start().await);
-    let bot = Bot::new(TOKEN).set_api_url(fake.url.clone());
-    let running = crate::telegram::spawn(bot, app.engine.clone(), &[], crate::telegram::Delivery::LongPolling).await?;
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (fake, next) = (fake.clone(), next.clone());
-            tokio::spawn(async move {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    if n >= count {
-                        return Ok::<_, anyhow::Error>(());
-                    }
-                    sign_on_telegram(&fake, 10_000 + n as u64, n).await?;
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.await??;
-    }
-    let elapsed = started.elapsed();
-    running.stop().await;
-    verify_stored(app.engine.storage().as_ref(), &app.engine, count).await?;
-    app.engine.storage().close().await;
-    let sent = fake.count_of("sendMessage") + fake.count_of("sendDocument");
-    let edits = fake.count_of("editMessageText") + fake.count_of("editMessageReplyMarkup");
-    Ok(TelegramFigures {
-        signings_per_s: count as f64 / elapsed.as_secs_f64(),
-        messages_per_signing: sent as f64 / count as f64,
-        edits_per_signing: edits as f64 / count as f64,
-    })
-}
-
-async fn sign_on_telegram(
-    fake: &crate::test_kit::fake_telegram::FakeTelegram,
-    user: u64,
-    n: usize,
-) -> anyhow::Result<()> {
-    let chat = user as i64;
-    fake.user_says(user, "/start");
-    let welcome = fake.next_reply(chat).await;
-    fake.user_presses(user, &welcome, "welcome.sign");
-    fake.next_reply(chat).await;
-    for answer in ["Bench Signer", &format!("tg{n}@example.org")] {
-        fake.user_says(user, answer);
-        fake.next_reply(chat).await;
-    }
-    fake.user_says(user, "SW1A 1AA");
-    let consent = fake.next_reply(chat).await;
-    fake.user_presses(user, &consent, "consent.yes");
-    let updates = fake.next_reply(chat).await;
-    fake.user_presses(user, &updates, "updates.no");
-    let review = fake.next_reply(chat).await;
-    fake.user_presses(user, &review, "review.confirm");
-    let thanks = fake.next_reply(chat).await;
-    ensure!(
-        thanks.text.starts_with("Thank you"),
-        "Telegram supporter {n} was not thanked: {}",
-        thanks.text
-    );
-    Ok(())
 }

@@ -19,7 +19,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use super::{StreamingSigners, p50_and_p99_micros, seed, settings, verify_stored};
+use super::signings::{StreamingSigners, seed, verify_stored};
+use super::{p50_and_p99_micros, settings};
 use crate::adapter::FollowUp;
 use crate::config::WebSettings;
 use crate::domain::Platform;
