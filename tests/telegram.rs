@@ -50,34 +50,17 @@ async fn spawn_polling(app: &TestApp, fake: &FakeTelegram) -> TelegramBot {
     .expect("the bot starts against the fake")
 }
 
-/// Sends a message and returns the bot's next reply in that chat.
-async fn say(fake: &FakeTelegram, user: u64, text: &str) -> Outgoing {
-    fake.user_says(user, text);
-    fake.next_reply(user as i64).await
-}
-
-/// Presses a button and returns the bot's next reply in that chat.
-async fn press(fake: &FakeTelegram, user: u64, on: &Outgoing, data: &str) -> Outgoing {
-    assert!(
-        on.buttons.iter().any(|(_, d)| d == data),
-        "{data} is not offered on {:?}",
-        on.buttons
-    );
-    fake.user_presses(user, on, data);
-    fake.next_reply(user as i64).await
-}
-
 /// Signs all the way through; returns the thank-you.
 async fn sign(fake: &FakeTelegram, user: u64, email: &str, start: &str) -> Outgoing {
-    let welcome = say(fake, user, start).await;
-    let name = press(fake, user, &welcome, "welcome.sign").await;
+    let welcome = fake.say(user, start).await;
+    let name = fake.press(user, &welcome, "welcome.sign").await;
     assert!(name.text.contains("What name"), "{}", name.text);
-    say(fake, user, "Ada Lovelace").await;
-    say(fake, user, email).await;
-    let consent = say(fake, user, "SW1A 1AA").await;
-    let updates = press(fake, user, &consent, "consent.yes").await;
-    let review = press(fake, user, &updates, "updates.no").await;
-    press(fake, user, &review, "review.confirm").await
+    fake.say(user, "Ada Lovelace").await;
+    fake.say(user, email).await;
+    let consent = fake.say(user, "SW1A 1AA").await;
+    let updates = fake.press(user, &consent, "consent.yes").await;
+    let review = fake.press(user, &updates, "updates.no").await;
+    fake.press(user, &review, "review.confirm").await
 }
 
 async fn a_supporter_signs_by_buttons_and_text_in_a_private_chat(app: TestApp) {
@@ -85,7 +68,7 @@ async fn a_supporter_signs_by_buttons_and_text_in_a_private_chat(app: TestApp) {
     let bot = spawn_polling(&app, &fake).await;
     let user = 501;
 
-    let welcome = say(&fake, user, "/start").await;
+    let welcome = fake.say(user, "/start").await;
     assert!(
         welcome.text.contains("Keep the human trafficking unit open"),
         "{}",
@@ -100,26 +83,26 @@ async fn a_supporter_signs_by_buttons_and_text_in_a_private_chat(app: TestApp) {
         ]
     );
 
-    let name = press(&fake, user, &welcome, "welcome.sign").await;
+    let name = fake.press(user, &welcome, "welcome.sign").await;
     assert_eq!(
         name.method, "editMessageText",
         "the button's answer replaces its message"
     );
     assert_eq!(name.message_id, welcome.message_id);
     assert!(name.text.contains("What name"));
-    let email = say(&fake, user, "Ada Lovelace").await;
+    let email = fake.say(user, "Ada Lovelace").await;
     assert!(email.text.contains("email address"), "{}", email.text);
-    let postcode = say(&fake, user, "ada@example.org").await;
+    let postcode = fake.say(user, "ada@example.org").await;
     assert!(postcode.text.contains("UK postcode"));
     assert!(postcode.buttons.iter().any(|(_, d)| d == "postcode.outside"));
-    let consent = say(&fake, user, "sw1a 1aa").await;
+    let consent = fake.say(user, "sw1a 1aa").await;
     assert!(consent.text.contains("explicit consent"));
-    let updates = press(&fake, user, &consent, "consent.yes").await;
+    let updates = fake.press(user, &consent, "consent.yes").await;
     assert!(updates.text.contains("updates about this campaign"));
-    let review = press(&fake, user, &updates, "updates.yes").await;
+    let review = fake.press(user, &updates, "updates.yes").await;
     assert!(review.text.contains("Name: Ada Lovelace"), "{}", review.text);
     assert!(review.text.contains("Where: SW1A"), "{}", review.text);
-    let thanks = press(&fake, user, &review, "review.confirm").await;
+    let thanks = fake.press(user, &review, "review.confirm").await;
     assert!(thanks.text.contains("Thank you, Ada Lovelace!"), "{}", thanks.text);
     assert!(thanks.text.contains("1 of 10,000 signatures"));
     let link_prefix = format!("https://t.me/{BOT_USERNAME}?start=keep-the-unit-open__");
@@ -162,33 +145,33 @@ async fn every_invalid_answer_is_asked_again(app: TestApp) {
     let fake = FakeTelegram::start().await;
     let bot = spawn_polling(&app, &fake).await;
     let user = 502;
-    let welcome = say(&fake, user, "/start").await;
-    press(&fake, user, &welcome, "welcome.sign").await;
+    let welcome = fake.say(user, "/start").await;
+    fake.press(user, &welcome, "welcome.sign").await;
     for (answer, why, question) in [
         ("A", "too short", "What name"),
         ("http://spam.example", "link", "What name"),
         ("=Ann", "cannot start with", "What name"),
         ("Ann\u{200B}Lee", "hidden or control characters", "What name"),
     ] {
-        let reply = say(&fake, user, answer).await;
+        let reply = fake.say(user, answer).await;
         assert!(
             reply.text.contains(why) && reply.text.contains(question),
             "{answer:?}: {}",
             reply.text
         );
     }
-    say(&fake, user, "Ann Lee").await;
-    let reply = say(&fake, user, "not an email").await;
+    fake.say(user, "Ann Lee").await;
+    let reply = fake.say(user, "not an email").await;
     assert!(reply.text.contains("doesn't look like an email address") && reply.text.contains("What is your email"));
-    say(&fake, user, "ann@example.org").await;
-    let reply = say(&fake, user, "ZZ99 9ZZZ").await;
+    fake.say(user, "ann@example.org").await;
+    let reply = fake.say(user, "ZZ99 9ZZZ").await;
     assert!(reply.text.contains("doesn't look like a UK postcode"), "{}", reply.text);
-    let consent = say(&fake, user, "N1 9GU").await;
-    let reply = say(&fake, user, "maybe").await;
+    let consent = fake.say(user, "N1 9GU").await;
+    let reply = fake.say(user, "maybe").await;
     assert!(reply.text.contains("didn't understand") && reply.text.contains("explicit consent"));
     // Nothing was stored along the way, and the conversation is still at consent.
     assert_eq!(app.total().await, 0);
-    let updates = press(&fake, user, &consent, "consent.yes").await;
+    let updates = fake.press(user, &consent, "consent.yes").await;
     assert!(updates.text.contains("updates about this campaign"));
     bot.stop().await;
 }
@@ -245,7 +228,7 @@ async fn a_share_code_deep_link_credits_the_referrer(app: TestApp) {
 
     sign(&fake, 506, "friend@example.org", &format!("/start {payload}")).await;
     // A payload that is not ours gets a friendly start and credits no one.
-    let welcome = say(&fake, 507, "/start %%%not-a-payload%%%").await;
+    let welcome = fake.say(507, "/start %%%not-a-payload%%%").await;
     assert!(welcome.text.contains("Keep the human trafficking unit open"));
 
     let stats = petition::organiser::stats(
@@ -263,15 +246,15 @@ async fn the_same_update_delivered_twice_is_handled_once(app: TestApp) {
     let fake = FakeTelegram::start().await;
     let bot = spawn_polling(&app, &fake).await;
     let user = 508;
-    let welcome = say(&fake, user, "/start").await;
-    press(&fake, user, &welcome, "welcome.sign").await;
+    let welcome = fake.say(user, "/start").await;
+    fake.press(user, &welcome, "welcome.sign").await;
     fake.user_says_times(user, "Ada Lovelace", 2);
     let email = fake.next_reply(user as i64).await;
     assert!(email.text.contains("email address"));
-    say(&fake, user, "ada@example.org").await;
-    let consent = say(&fake, user, "SW1A 1AA").await;
-    let updates = press(&fake, user, &consent, "consent.yes").await;
-    let review = press(&fake, user, &updates, "updates.no").await;
+    fake.say(user, "ada@example.org").await;
+    let consent = fake.say(user, "SW1A 1AA").await;
+    let updates = fake.press(user, &consent, "consent.yes").await;
+    let review = fake.press(user, &updates, "updates.no").await;
     // The confirmation arrives twice under one update id.
     let message = serde_json::json!({
         "message_id": review.message_id, "date": 1, "from": {"id": 4242424242u64, "is_bot": true, "first_name": "Petition"},
@@ -288,7 +271,7 @@ async fn the_same_update_delivered_twice_is_handled_once(app: TestApp) {
     let thanks = fake.next_reply(user as i64).await;
     assert!(thanks.text.contains("Thank you"), "{}", thanks.text);
     // Anything after it proves the duplicates were dealt with first.
-    let status = say(&fake, user, "/status").await;
+    let status = fake.say(user, "/status").await;
     assert!(status.text.contains("You signed"), "{}", status.text);
     assert_eq!(app.total().await, 1);
     let thanked = fake
@@ -324,7 +307,7 @@ async fn a_rate_limited_message_is_delivered_after_retry_after(app: TestApp) {
     .await
     .unwrap();
     fake.rate_limit_next("sendMessage", 1, 1);
-    let welcome = say(&fake, 509, "/start").await;
+    let welcome = fake.say(509, "/start").await;
     assert!(welcome.text.contains("Keep the human trafficking unit open"));
     let attempts = fake.calls_of("sendMessage");
     assert_eq!(attempts.len(), 2, "one refused attempt, then the delivery");
@@ -340,25 +323,25 @@ async fn stopping_the_bot_mid_conversation_and_starting_it_again_resumes(app: Te
     let fake = FakeTelegram::start().await;
     let bot = spawn_polling(&app, &fake).await;
     let user = 510;
-    let welcome = say(&fake, user, "/start").await;
-    press(&fake, user, &welcome, "welcome.sign").await;
-    say(&fake, user, "Ada Lovelace").await;
-    say(&fake, user, "ada@example.org").await;
+    let welcome = fake.say(user, "/start").await;
+    fake.press(user, &welcome, "welcome.sign").await;
+    fake.say(user, "Ada Lovelace").await;
+    fake.say(user, "ada@example.org").await;
     fake.wait_until_confirmed().await;
     bot.stop().await;
 
     let app = app.restart().await;
     let bot = spawn_polling(&app, &fake).await;
-    let consent = say(&fake, user, "SW1A 1AA").await;
+    let consent = fake.say(user, "SW1A 1AA").await;
     assert!(
         consent.text.contains("explicit consent"),
         "resumed at the postcode: {}",
         consent.text
     );
-    let updates = press(&fake, user, &consent, "consent.yes").await;
-    let review = press(&fake, user, &updates, "updates.no").await;
+    let updates = fake.press(user, &consent, "consent.yes").await;
+    let review = fake.press(user, &updates, "updates.no").await;
     assert!(review.text.contains("Email: ada@example.org"));
-    press(&fake, user, &review, "review.confirm").await;
+    fake.press(user, &review, "review.confirm").await;
     assert_eq!(app.total().await, 1);
     bot.stop().await;
 }
@@ -368,7 +351,7 @@ async fn export_is_refused_to_non_organisers_and_in_groups_and_sent_as_csv_to_or
     let bot = spawn_polling(&app, &fake).await;
     sign(&fake, 511, "ada@example.org", "/start").await;
 
-    let refused = say(&fake, 512, "/export").await;
+    let refused = fake.say(512, "/export").await;
     assert!(
         refused.text.contains("only the campaign's organisers"),
         "{}",
@@ -386,7 +369,7 @@ async fn export_is_refused_to_non_organisers_and_in_groups_and_sent_as_csv_to_or
     );
     assert!(fake.calls_of("sendDocument").is_empty());
 
-    let export = say(&fake, ORGANISER, "/export").await;
+    let export = fake.say(ORGANISER, "/export").await;
     assert_eq!(export.method, "sendDocument");
     let (file_name, bytes) = export.document.expect("a CSV document");
     assert!(file_name.starts_with("keep-the-unit-open-signatures-") && file_name.ends_with(".csv"));
@@ -403,7 +386,7 @@ async fn the_delivery_pack_is_sent_to_organisers_as_a_pdf_document(app: TestApp)
     let bot = spawn_polling(&app, &fake).await;
     sign(&fake, 521, "ada@example.org", "/start").await;
 
-    let refused = say(&fake, 522, "/deliver").await;
+    let refused = fake.say(522, "/deliver").await;
     assert!(
         refused.text.contains("only the campaign's organisers"),
         "{}",
@@ -411,7 +394,7 @@ async fn the_delivery_pack_is_sent_to_organisers_as_a_pdf_document(app: TestApp)
     );
     assert!(fake.calls_of("sendDocument").is_empty());
 
-    let pack = say(&fake, ORGANISER, "/deliver").await;
+    let pack = fake.say(ORGANISER, "/deliver").await;
     assert_eq!(pack.method, "sendDocument");
     assert!(pack.text.starts_with("The delivery pack for"), "{}", pack.text);
     let (file_name, bytes) = pack.document.expect("a PDF document");
@@ -492,7 +475,7 @@ async fn a_long_article_arrives_in_parts_under_the_limit(app: TestApp) {
     let fake = FakeTelegram::start().await;
     let bot = spawn_polling(&app, &fake).await;
     let user = 514;
-    say(&fake, user, "/article").await;
+    fake.say(user, "/article").await;
     let mut parts = Vec::new();
     loop {
         let reply = fake.next_reply(user as i64).await;
@@ -541,9 +524,9 @@ async fn a_stale_button_gets_a_notice_and_changes_nothing(app: TestApp) {
     let fake = FakeTelegram::start().await;
     let bot = spawn_polling(&app, &fake).await;
     let user = 515;
-    let welcome = say(&fake, user, "/start").await;
-    press(&fake, user, &welcome, "welcome.sign").await;
-    say(&fake, user, "Ada Lovelace").await;
+    let welcome = fake.say(user, "/start").await;
+    fake.press(user, &welcome, "welcome.sign").await;
+    fake.say(user, "Ada Lovelace").await;
     // The old welcome's Sign button, pressed again.
     fake.user_presses(user, &welcome, "welcome.sign");
     let answers = fake.wait_for_calls("answerCallbackQuery", 2).await;
@@ -554,7 +537,7 @@ async fn a_stale_button_gets_a_notice_and_changes_nothing(app: TestApp) {
     // A forged one too.
     fake.user_presses(user, &welcome, "review.confirm");
     fake.wait_for_calls("answerCallbackQuery", 3).await;
-    let next = say(&fake, user, "ada@example.org").await;
+    let next = fake.say(user, "ada@example.org").await;
     assert!(
         next.text.contains("UK postcode"),
         "still at the email step before: {}",
@@ -642,10 +625,10 @@ async fn the_petition_binary_runs_the_telegram_bot_and_stops_on_sigterm() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("the binary starts");
-    let welcome = say(&fake, 600, "/start").await;
+    let welcome = fake.say(600, "/start").await;
     assert!(welcome.text.contains("Keep the human trafficking unit open"));
-    let name = press(&fake, 600, &welcome, "welcome.sign").await;
-    say(&fake, 600, "Ada Lovelace").await;
+    let name = fake.press(600, &welcome, "welcome.sign").await;
+    fake.say(600, "Ada Lovelace").await;
     assert!(name.text.contains("What name"));
 
     let terminated = std::process::Command::new("kill")

@@ -15,7 +15,7 @@ use petition::telegram::{Delivery, STOP_UPDATES_DATA, TelegramBot, TelegramCouri
 use serde_json::json;
 use support::TestApp;
 use support::fake_discord::{self, FakeDiscord, Shown};
-use support::fake_telegram::{self, FakeTelegram, Outgoing};
+use support::fake_telegram::{self, FakeTelegram};
 use teloxide::Bot;
 
 on_both_databases!(
@@ -27,21 +27,6 @@ on_both_databases!(
 const TELEGRAM_ORGANISER: u64 = 1000;
 const DISCORD_ORGANISER: u64 = 555_000_000_000_000_099;
 const SIGNER: u64 = 555_000_000_000_000_001;
-
-async fn say(fake: &FakeTelegram, user: u64, text: &str) -> Outgoing {
-    fake.user_says(user, text);
-    fake.next_reply(user as i64).await
-}
-
-async fn press(fake: &FakeTelegram, user: u64, on: &Outgoing, data: &str) -> Outgoing {
-    assert!(
-        on.buttons.iter().any(|(_, d)| d == data),
-        "{data} not on {:?}",
-        on.buttons
-    );
-    fake.user_presses(user, on, data);
-    fake.next_reply(user as i64).await
-}
 
 async fn opted_in(app: &TestApp, who: &petition::domain::Identity) -> bool {
     let signature = app.storage.signature_of(&app.campaign(), who).await.unwrap();
@@ -69,28 +54,30 @@ async fn on_telegram_a_signer_asks_for_updates_receives_one_and_stops_them_with_
     let sending = tokio::spawn(sender.run());
 
     let user = 42;
-    let welcome = say(&fake, user, "/start").await;
-    press(&fake, user, &welcome, "welcome.sign").await;
-    say(&fake, user, "Ada Lovelace").await;
-    say(&fake, user, "ada@example.org").await;
-    let consent = say(&fake, user, "SW1A 1AA").await;
-    let updates = press(&fake, user, &consent, "consent.yes").await;
+    let welcome = fake.say(user, "/start").await;
+    fake.press(user, &welcome, "welcome.sign").await;
+    fake.say(user, "Ada Lovelace").await;
+    fake.say(user, "ada@example.org").await;
+    let consent = fake.say(user, "SW1A 1AA").await;
+    let updates = fake.press(user, &consent, "consent.yes").await;
     assert!(updates.text.contains("here, in this Telegram chat"), "{}", updates.text);
-    let review = press(&fake, user, &updates, "updates.yes").await;
+    let review = fake.press(user, &updates, "updates.yes").await;
     assert!(review.text.contains("Updates: yes"), "{}", review.text);
-    press(&fake, user, &review, "review.confirm").await;
+    fake.press(user, &review, "review.confirm").await;
     assert!(opted_in(&app, &support::telegram(user)).await);
 
     let organiser = TELEGRAM_ORGANISER;
-    let asked = say(&fake, organiser, "/update").await;
+    let asked = fake.say(organiser, "/update").await;
     assert!(asked.text.starts_with("Write the update"), "{}", asked.text);
-    let preview = say(&fake, organiser, "We hand the petition in on Monday.\nCome along!").await;
+    let preview = fake
+        .say(organiser, "We hand the petition in on Monday.\nCome along!")
+        .await;
     assert!(
         preview.text.contains("It will reach 1 signer (1 on Telegram)"),
         "{}",
         preview.text
     );
-    let queued = press(&fake, organiser, &preview, "send-update.yes").await;
+    let queued = fake.press(organiser, &preview, "send-update.yes").await;
     assert!(
         queued.text.starts_with("Update #1 is on its way to 1 signer"),
         "{}",
@@ -109,14 +96,14 @@ async fn on_telegram_a_signer_asks_for_updates_receives_one_and_stops_them_with_
         update.text
     );
     assert!(update.text.contains("Send stop to stop them."), "{}", update.text);
-    let stopped = press(&fake, user, &update, STOP_UPDATES_DATA).await;
+    let stopped = fake.press(user, &update, STOP_UPDATES_DATA).await;
     assert!(
         stopped.text.starts_with("Done: you will get no more updates"),
         "{}",
         stopped.text
     );
     assert!(!opted_in(&app, &support::telegram(user)).await);
-    let again = say(&fake, user, "updates on").await;
+    let again = fake.say(user, "updates on").await;
     assert!(again.text.starts_with("You will get updates"), "{}", again.text);
     assert!(opted_in(&app, &support::telegram(user)).await);
 
