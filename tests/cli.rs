@@ -4,28 +4,11 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn petition(folder: &Path) -> Command {
     support::petition_binary(folder)
-}
-
-fn run_with_input(mut command: Command, input: impl AsRef<[u8]>) -> Output {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_ref())
-        .expect("answers are written");
-    child.wait_with_output().expect("the binary finishes")
 }
 
 fn stdout(output: &Output) -> String {
@@ -43,7 +26,7 @@ fn a_scripted_console_session_signs_and_stats_then_shows_a_total_of_one() {
     let folder = tempfile::tempdir().unwrap();
     let mut console = petition(folder.path());
     console.arg("console");
-    let session = run_with_input(console, SIGNING);
+    let session = support::run_with_input(console, SIGNING);
     assert!(session.status.success(), "{}", stderr(&session));
     let transcript = stdout(&session);
     assert!(
@@ -96,7 +79,7 @@ fn console_choices_can_be_picked_by_number() {
     console.args(["console", "--as", "numbers"]);
     // 1 = Sign the petition; at the consent step 1 = Yes; the console is not
     // asked about updates (none can reach it); at the review 1 = Confirm.
-    let session = run_with_input(console, "1\nAda Lovelace\nada@example.org\nSW1A 1AA\n1\n1\n");
+    let session = support::run_with_input(console, "1\nAda Lovelace\nada@example.org\nSW1A 1AA\n1\n1\n");
     let transcript = stdout(&session);
     assert!(transcript.contains("[1] Sign the petition (sign)"), "{transcript}");
     assert!(transcript.contains("Thank you, Ada Lovelace!"), "{transcript}");
@@ -110,7 +93,7 @@ fn a_line_that_is_not_utf8_is_asked_again_and_the_signing_goes_on() {
     let mut input = b"sign\nAda Lovelace\n".to_vec();
     input.extend_from_slice(b"ada@exam\xFF\xFEple.org\n\xC3\n");
     input.extend_from_slice(b"ada@example.org\nSW1A 1AA\nyes\nconfirm\n");
-    let session = run_with_input(console, input);
+    let session = support::run_with_input(console, input);
     assert!(session.status.success(), "{}", stderr(&session));
     let transcript = stdout(&session);
     assert_eq!(
@@ -132,7 +115,7 @@ fn organiser_commands_at_the_console_depend_on_who_you_are() {
     let folder = tempfile::tempdir().unwrap();
     let mut supporter = petition(folder.path());
     supporter.args(["console", "--as", "someone"]);
-    let refused = stdout(&run_with_input(supporter, "stats\nexport\n"));
+    let refused = stdout(&support::run_with_input(supporter, "stats\nexport\n"));
     assert!(
         refused.contains("only the campaign's organisers can use stats"),
         "{refused}"
@@ -151,7 +134,7 @@ fn organiser_commands_at_the_console_depend_on_who_you_are() {
 
     let mut organiser = petition(folder.path());
     organiser.args(["console", "--as", "organiser"]);
-    let allowed = stdout(&run_with_input(organiser, "stats\nexport\n"));
+    let allowed = stdout(&support::run_with_input(organiser, "stats\nexport\n"));
     assert!(
         allowed.contains("Stats for \"Keep the human trafficking unit open\""),
         "{allowed}"
@@ -278,7 +261,7 @@ wording = "You agree that we store your name and area."
     .unwrap();
     let mut console = petition(folder.path());
     console.args(["--config", "ours.toml", "console"]);
-    let transcript = stdout(&run_with_input(
+    let transcript = stdout(&support::run_with_input(
         console,
         "sign\nAda Lovelace\nskip\nSW1A 1AA\nyes\nconfirm\n",
     ));
@@ -449,7 +432,7 @@ fn close_with_yes_asks_nothing_and_closes() {
     let folder = tempfile::tempdir().unwrap();
     let mut close = petition(folder.path());
     close.args(["close", "--yes"]);
-    let output = run_with_input(close, "");
+    let output = support::run_with_input(close, "");
     assert!(output.status.success(), "{}", stderr(&output));
     let said = stdout(&output);
     assert!(!said.contains("(yes or no)"), "nothing is asked with --yes: {said}");
@@ -463,7 +446,7 @@ fn an_update_file_that_is_empty_or_not_a_file_is_refused_saying_so() {
     std::fs::write(&blank, "\n  \n").unwrap();
     let mut update = petition(folder.path());
     update.args(["update", "--yes", "--message-file"]).arg(&blank);
-    let output = run_with_input(update, "");
+    let output = support::run_with_input(update, "");
     assert!(!output.status.success());
     assert!(stderr(&output).contains("That update is empty"), "{}", stderr(&output));
 
@@ -474,7 +457,7 @@ fn an_update_file_that_is_empty_or_not_a_file_is_refused_saying_so() {
     for source in [Path::new("/dev/zero"), fifo.as_path()] {
         let mut update = petition(folder.path());
         update.args(["update", "--yes", "--message-file"]).arg(source);
-        let output = run_with_input(update, "");
+        let output = support::run_with_input(update, "");
         assert!(!output.status.success());
         assert!(
             stderr(&output).contains("is not a regular file"),
@@ -488,7 +471,7 @@ fn an_update_file_that_is_empty_or_not_a_file_is_refused_saying_so() {
     std::fs::write(&large, "a".repeat(20_000)).unwrap();
     let mut update = petition(folder.path());
     update.args(["update", "--yes", "--message-file"]).arg(&large);
-    let output = run_with_input(update, "");
+    let output = support::run_with_input(update, "");
     assert!(!output.status.success());
     assert!(stderr(&output).contains("is larger than 16 KiB"), "{}", stderr(&output));
 }

@@ -278,18 +278,12 @@ fn pdfs_in(folder: &Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test]
 async fn organisers_get_the_pack_in_a_private_chat_and_nobody_else_does() {
-    use std::io::Write;
     let folder = tempfile::tempdir().unwrap();
     seed(folder.path()).await;
     let console = |who: &str| {
-        let mut child = petition(folder.path())
-            .args(["console", "--as", who])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(b"deliver\n").unwrap();
-        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+        let mut console = petition(folder.path());
+        console.args(["console", "--as", who]);
+        String::from_utf8(support::run_with_input(console, "deliver\n").stdout).unwrap()
     };
     let refused = console("someone");
     assert!(

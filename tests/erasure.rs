@@ -120,16 +120,9 @@ async fn erased_data_is_cleared_from_the_sqlite_log_soon_while_the_bot_runs() {
 fn a_console_signer_who_withdraws_leaves_no_trace_in_the_files_after_exit() {
     let folder = tempfile::tempdir().unwrap();
     let script = format!("sign\n{NAME}\n{EMAIL}\n{POSTCODE}\nyes\nconfirm\nwithdraw\nyes\n");
-    let mut console = support::petition_binary(folder.path())
-        .arg("console")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    console.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let output = console.wait_with_output().unwrap();
+    let mut console = support::petition_binary(folder.path());
+    console.arg("console");
+    let output = support::run_with_input(console, script);
     let transcript = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(transcript.contains("have been deleted"), "{transcript}");
@@ -219,17 +212,11 @@ async fn a_withdrawal_and_an_anonymising_from_short_lived_commands_leave_no_tupl
     };
     let folder = tempfile::tempdir().unwrap();
     let console = |script: String| {
-        let mut console = support::petition_binary(folder.path())
+        let mut console = support::petition_binary(folder.path());
+        console
             .env("DATABASE_URL", &database.url)
-            .args(["console", "--as", "quentin"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        console.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-        console.wait_with_output().unwrap()
+            .args(["console", "--as", "quentin"]);
+        support::run_with_input(console, script)
     };
     let signed = console(format!("sign\n{NAME}\n{EMAIL}\n{POSTCODE}\nyes\nconfirm\n"));
     assert!(String::from_utf8_lossy(&signed.stdout).contains("Thank you"));

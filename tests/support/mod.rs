@@ -192,6 +192,26 @@ pub fn unused_port() -> u16 {
     listener.local_addr().expect("its address").port()
 }
 
+/// Runs `command` with `input` typed into it and the input then closed,
+/// to the end; what it printed and how it ended.
+pub fn run_with_input(mut command: std::process::Command, input: impl AsRef<[u8]>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_ref())
+        .expect("answers are written");
+    child.wait_with_output().expect("the binary finishes")
+}
+
 /// The `petition` binary, run in `folder` with a SQLite database there and
 /// no bot tokens or PETITION_ settings inherited from the environment.
 pub fn petition_binary(folder: &std::path::Path) -> std::process::Command {
