@@ -1,4 +1,5 @@
-// Rebuild when a migration is added: `sqlx::migrate!` embeds the folder.
+//! Rebuilds when a migration is added: `sqlx::migrate!` embeds the folder.
+
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
 }

@@ -47,6 +47,10 @@
 //! - [`dedup`]: remembers recent event ids so redelivered events are handled once.
 //! - [`console`]: the terminal adapter: the same conversation at a prompt.
 //! - [`startup`]: builds the application from settings and runs it.
+//! - The command line (`src/cli/`, in the binary, not this library): one
+//!   file per `petition` command, each going through the engine's services
+//!   (`conversation/services.rs`: closing, reopening, anonymising, stats,
+//!   export, the delivery pack, the recount), never around them.
 //! - [`shutdown`]: deadlines for bots' stops, so a hung platform cannot hold one.
 //! - [`clock`]: the time, replaceable in tests.
 //! - `test_kit` (only with the `test-kit` feature, which the tests turn on):

@@ -7,19 +7,18 @@ use std::time::Duration;
 use anyhow::Context;
 use tracing::{info, warn};
 
-use crate::adapter::{self, BotHandle};
+use crate::adapter::{BotHandle, Started};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Settings, WebSettings};
 use crate::conversation::Engine;
 use crate::discord;
-use crate::domain::Platform;
 use crate::health::{Bot as HealthBot, Health};
 use crate::metrics;
 use crate::outbox;
+use crate::shutdown::AbortOnDrop;
 use crate::storage::{self, Usage};
-use crate::telegram::{self, Delivery};
+use crate::telegram;
 use crate::telemetry::{self, PseudonymKey};
-use crate::web::init_data::InitDataCheck;
 use crate::web::{TelegramSide, Web};
 
 /// How often abandoned conversations are looked for.
@@ -64,6 +63,18 @@ impl App {
     /// console), which holds fewer database connections.
     pub async fn build_short_lived(settings: Settings) -> anyhow::Result<Self> {
         Self::build_for(settings, Usage::ShortLived, Arc::new(SystemClock)).await
+    }
+
+    /// Runs `job` on an app built for a command that does one thing and
+    /// exits, then closes the database cleanly whatever `job` returned.
+    pub async fn with_short_lived<T>(
+        settings: Settings,
+        job: impl AsyncFnOnce(&App) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let app = Self::build_short_lived(settings).await?;
+        let done = job(&app).await;
+        app.engine.storage().close().await;
+        done
     }
 
     /// [`App::build`] with a chosen clock.
@@ -169,13 +180,19 @@ impl App {
             self.health.expect(HealthBot::Discord);
         }
         let mut shutdown = std::pin::pin!(shutdown);
-        let mut bots: Vec<BotHandle> = Vec::new();
+        let mut started: Vec<Started> = Vec::new();
+        let mut mini_app = None;
         // Starting Telegram asks its API (getMe, the menus, the webhook),
         // which may hang for as long as its client waits; a signal
         // meanwhile must still stop the process.
         if telegram_configured {
+            let starting = telegram::start(&self.settings, self.engine.clone(), self.health.clone(), web_configured);
             tokio::select! {
-                started = self.start_telegram() => bots.push(started?),
+                telegram = starting => {
+                    let (telegram, side) = telegram?;
+                    started.push(telegram);
+                    mini_app = side;
+                }
                 () = &mut shutdown => {
                     info!("shutting down");
                     info!("stopped");
@@ -184,67 +201,29 @@ impl App {
             }
         }
         if discord_configured {
-            bots.push(
-                discord::spawn_watched(
-                    &self.settings.discord,
-                    self.engine.clone(),
-                    discord::DEFER_AFTER,
-                    self.health.clone(),
-                )
-                .await
-                .context("could not start the Discord bot")?,
-            );
+            started.push(discord::start(
+                &self.settings,
+                self.engine.clone(),
+                self.health.clone(),
+            )?);
         }
         let (stop_servers, servers_stopping) = tokio::sync::watch::channel(false);
-        let servers = self.start_web(listeners, servers_stopping).await?;
-        let mut chores = vec![
-            tokio::spawn(forget_abandoned_conversations_periodically(self.engine.clone())),
-            tokio::spawn(check_velocity_periodically(self.engine.clone())),
-            tokio::spawn(prune_limits_periodically(self.engine.clone())),
-            tokio::spawn(look_after_lifecycles_periodically(self.engine.clone())),
+        let servers = self.start_web(listeners, mini_app, servers_stopping);
+        let chores = vec![
+            AbortOnDrop(tokio::spawn(forget_abandoned_conversations_periodically(
+                self.engine.clone(),
+            ))),
+            AbortOnDrop(tokio::spawn(check_velocity_periodically(self.engine.clone()))),
+            AbortOnDrop(tokio::spawn(prune_limits_periodically(self.engine.clone()))),
+            AbortOnDrop(tokio::spawn(look_after_lifecycles_periodically(self.engine.clone()))),
         ];
-        // Milestones are looked for by each platform's progress loop, which
-        // then keeps that platform's announcement chats.
-        if telegram_configured {
-            let bot = telegram::bot_for(&self.settings.telegram)?;
-            let engine = self.engine.clone();
-            chores.push(tokio::spawn(async move {
-                if let Err(error) = telegram::keep_progress_messages(bot, engine).await {
-                    warn!(%error, "could not start keeping the Telegram progress messages");
-                }
-            }));
-        }
-        if discord_configured {
-            let rest = self.discord_rest()?;
-            chores.push(tokio::spawn(discord::keep_progress_messages(rest, self.engine.clone())));
-        }
-        if let Some(chat) = self.settings.alerts.telegram_chat
-            && telegram_configured
-        {
-            let bot = telegram::bot_for(&self.settings.telegram)?;
-            chores.push(tokio::spawn(adapter::forward_alerts(
-                telegram::AlertChat::new(bot, self.pace(Platform::Telegram), chat),
-                self.engine.subscribe_alerts(),
-            )));
-        }
-        if let Some(channel) = self.settings.alerts.discord_channel
-            && discord_configured
-        {
-            let rest = self.discord_rest()?;
-            chores.push(tokio::spawn(adapter::forward_alerts(
-                discord::AlertChannel::new(rest, channel),
-                self.engine.subscribe_alerts(),
-            )));
-        }
-
+        let mut bots = Vec::new();
         let mut senders = Vec::new();
-        if telegram_configured {
-            senders.push(spawn_sender(self.engine.clone(), Arc::new(self.telegram_courier()?)));
-        }
-        if discord_configured {
-            let rest = self.discord_rest()?;
-            let courier = discord::DiscordCourier::new(rest, self.settings.discord.updates_per_second);
-            senders.push(spawn_sender(self.engine.clone(), Arc::new(courier)));
+        let mut platform_chores = Vec::new();
+        for platform in started {
+            bots.push(platform.bot);
+            senders.push(spawn_sender(self.engine.clone(), platform.courier));
+            platform_chores.extend(platform.chores);
         }
 
         info!(
@@ -255,11 +234,10 @@ impl App {
         );
         tokio::select! {
             () = &mut shutdown => info!("shutting down"),
-            platform = BotHandle::first_to_stop(&mut bots) => warn!("the {platform} bot stopped by itself"),
+            platform = BotHandle::first_to_stop(&mut bots) => warn!("the {} bot stopped by itself", platform.name()),
         }
-        for chore in chores {
-            chore.abort();
-        }
+        drop(chores);
+        drop(platform_chores);
         // The web servers finish the requests in hand (a signing in flight
         // is stored and answered) within the same deadline as the bots.
         stop_servers.send_replace(true);
@@ -299,36 +277,21 @@ impl App {
     }
 
     /// Starts the web server (and the metrics server) on their listeners;
-    /// with a Telegram bot, the Mini App signs its users in and the chat's
-    /// menu button opens it.
-    async fn start_web(
+    /// with a Telegram bot, its `mini_app` side signs the Mini App's users
+    /// in.
+    fn start_web(
         &self,
         listeners: Listeners,
+        mini_app: Option<TelegramSide>,
         stopping: tokio::sync::watch::Receiver<bool>,
-    ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    ) -> Vec<tokio::task::JoinHandle<()>> {
         let mut tasks = Vec::new();
         if let Some(listener) = listeners.web {
             let health = self.health.clone();
             let mut web = Web::new(self.engine.clone(), self.settings.web.clone())
                 .with_bots_not_ready(Arc::new(move || health.not_ready()));
-            let settings = &self.settings.telegram;
-            if !settings.token.is_empty() {
-                let bot = telegram::bot_for(settings)?;
-                let me = teloxide::requests::Request::send(teloxide::requests::Requester::get_me(&bot))
-                    .await
-                    .context("Telegram did not answer getMe")?;
-                let username = me.username().to_owned();
-                telegram::offer_form_in_the_menu(&bot, &self.engine).await;
-                web = web.with_telegram(TelegramSide {
-                    check: InitDataCheck::new(settings.token.expose(), self.settings.web.init_data_max_age_seconds),
-                    username: username.clone(),
-                    follow_up: Some(Arc::new(telegram::ThanksInChat::new(
-                        bot,
-                        self.pace(Platform::Telegram),
-                        username,
-                        self.engine.language(),
-                    ))),
-                });
+            if let Some(side) = mini_app {
+                web = web.with_telegram(side);
             }
             if let Ok(address) = listener.local_addr() {
                 info!(%address, "the web server is listening");
@@ -345,57 +308,7 @@ impl App {
                 stopped(stopping),
             )));
         }
-        Ok(tasks)
-    }
-
-    /// Telegram's courier for the outbox, in turn with the replies on the
-    /// bot's one pace (see `telegram::TelegramCourier`).
-    fn telegram_courier(&self) -> anyhow::Result<telegram::TelegramCourier<teloxide::Bot>> {
-        let settings = &self.settings.telegram;
-        Ok(telegram::TelegramCourier::new(
-            telegram::bot_for(settings)?,
-            self.pace(Platform::Telegram),
-            settings.updates_per_second(),
-            settings.paid_broadcast,
-            self.engine.language(),
-        ))
-    }
-
-    /// A Discord REST client in turn on the bot's one pace.
-    fn discord_rest(&self) -> anyhow::Result<discord::rest::DiscordRest> {
-        let settings = &self.settings.discord;
-        Ok(
-            discord::rest::DiscordRest::new(&settings.api_url, settings.token.clone())?
-                .identified_by(self.engine.web_base())?
-                .paced_by(self.pace(Platform::Discord)),
-        )
-    }
-
-    /// The one pace of `platform`'s bot, which everything sent there shares.
-    fn pace(&self, platform: Platform) -> Arc<crate::pace::Pace> {
-        self.engine.pace(platform).expect("chat platforms have a pace").clone()
-    }
-
-    async fn start_telegram(&self) -> anyhow::Result<BotHandle> {
-        let settings = &self.settings.telegram;
-        let bot = telegram::bot_for(settings)?;
-        let delivery = if settings.webhook_url.trim().is_empty() {
-            Delivery::LongPolling
-        } else {
-            let address = telegram::parse_listen_address(&settings.webhook_listen)?;
-            let listener = tokio::net::TcpListener::bind(address)
-                .await
-                .with_context(|| format!("could not listen on {address} for Telegram's webhook"))?;
-            Delivery::Webhook {
-                listener,
-                public_url: url::Url::parse(&settings.webhook_url).context("telegram.webhook_url is not a URL")?,
-                secret: settings.webhook_secret.clone(),
-            }
-        };
-        let organisers = &self.settings.organisers.telegram_users;
-        telegram::spawn_watched(bot, self.engine.clone(), organisers, delivery, self.health.clone())
-            .await
-            .context("could not start the Telegram bot")
+        tasks
     }
 }
 

@@ -6,6 +6,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tracing::warn;
 
 use crate::conversation::Alert;
+use crate::domain::Platform;
 
 /// Where a platform posts organisers' alerts: a Telegram chat, a Discord
 /// channel.
@@ -15,8 +16,8 @@ pub trait AlertPoster: Send + Sync {
     /// carry no personal data.
     type Error: std::fmt::Display + Send;
 
-    /// The platform's name, for log lines: "Telegram", "Discord".
-    fn platform(&self) -> &'static str;
+    /// The platform, named in log lines.
+    fn platform(&self) -> Platform;
 
     /// Posts one alert's text.
     async fn post(&self, text: String) -> Result<(), Self::Error>;
@@ -25,7 +26,7 @@ pub trait AlertPoster: Send + Sync {
 /// Posts alerts through `poster` until the engine goes away. A failed post
 /// is logged and the next alert is posted as usual.
 pub async fn forward_alerts(poster: impl AlertPoster, mut alerts: Receiver<Alert>) {
-    let platform = poster.platform();
+    let platform = poster.platform().name();
     loop {
         match alerts.recv().await {
             Ok(alert) => {

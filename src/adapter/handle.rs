@@ -8,13 +8,14 @@ use std::task::Poll;
 use tokio::task::JoinHandle;
 use tracing::warn;
 
+use crate::domain::Platform;
 use crate::shutdown::{GRACEFUL_STOP, gracefully_or_abort};
 
 /// A bot running in a task of its own, with what it takes to ask it to
 /// stop. Each platform's `spawn` returns one.
 pub struct BotHandle {
-    /// The platform's name, for log lines.
-    platform: &'static str,
+    /// The platform, named in log lines.
+    platform: Platform,
     /// What is lost when a stop runs out of time, for the line that says so.
     abandoned: &'static str,
     /// The bot's task.
@@ -33,7 +34,7 @@ impl BotHandle {
     /// has stopped); `abandoned` says what is lost if the task does not stop
     /// in time and is aborted, as in "its connection was abandoned".
     pub fn new(
-        platform: &'static str,
+        platform: Platform,
         task: JoinHandle<()>,
         ask: impl Future<Output = ()> + Send + 'static,
         abandoned: &'static str,
@@ -47,8 +48,8 @@ impl BotHandle {
         }
     }
 
-    /// The platform's name: "Telegram", "Discord".
-    pub fn platform(&self) -> &'static str {
+    /// The bot's platform.
+    pub fn platform(&self) -> Platform {
         self.platform
     }
 
@@ -58,8 +59,8 @@ impl BotHandle {
     }
 
     /// Waits until the first of `bots` stops by itself, and returns its
-    /// platform's name; never, when there are none.
-    pub async fn first_to_stop(bots: &mut [BotHandle]) -> &'static str {
+    /// platform; never, when there are none.
+    pub async fn first_to_stop(bots: &mut [BotHandle]) -> Platform {
         std::future::poll_fn(|cx| {
             for bot in bots.iter_mut() {
                 if bot.poll_ended(cx).is_ready() {
@@ -87,7 +88,7 @@ impl BotHandle {
             return;
         }
         if !gracefully_or_abort(self.task, GRACEFUL_STOP, self.ask).await {
-            warn!(deadline = ?GRACEFUL_STOP, "the {} bot did not stop in time; {}", self.platform, self.abandoned);
+            warn!(deadline = ?GRACEFUL_STOP, "the {} bot did not stop in time; {}", self.platform.name(), self.abandoned);
         }
     }
 
@@ -106,7 +107,7 @@ mod tests {
 
     /// A bot whose task runs until told to stop, or ends by itself when
     /// `ends_by_itself` says so.
-    fn bot(platform: &'static str, ends_by_itself: tokio::sync::oneshot::Receiver<()>) -> BotHandle {
+    fn bot(platform: Platform, ends_by_itself: tokio::sync::oneshot::Receiver<()>) -> BotHandle {
         let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             tokio::select! {
@@ -128,7 +129,7 @@ mod tests {
     async fn a_bot_asked_to_stop_stops() {
         let (_keep_running, running) = tokio::sync::oneshot::channel();
         let started = std::time::Instant::now();
-        bot("Telegram", running).stop().await;
+        bot(Platform::Telegram, running).stop().await;
         assert!(started.elapsed() < GRACEFUL_STOP);
     }
 
@@ -136,10 +137,10 @@ mod tests {
     async fn the_first_bot_to_stop_by_itself_is_named_and_the_others_still_stop() {
         let (_keep_running, running) = tokio::sync::oneshot::channel();
         let (end, ending) = tokio::sync::oneshot::channel();
-        let mut bots = vec![bot("Telegram", running), bot("Discord", ending)];
+        let mut bots = vec![bot(Platform::Telegram, running), bot(Platform::Discord, ending)];
         end.send(()).unwrap();
         let stopped = tokio::time::timeout(Duration::from_secs(5), BotHandle::first_to_stop(&mut bots)).await;
-        assert_eq!(stopped, Ok("Discord"));
+        assert_eq!(stopped, Ok(Platform::Discord));
         // The one that ended is not waited for again (its task's handle
         // cannot be awaited twice), and the other is stopped as usual.
         tokio::time::timeout(Duration::from_secs(5), BotHandle::stop_all(bots))

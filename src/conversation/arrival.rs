@@ -18,7 +18,7 @@ use crate::pace::{Pace, Priority};
 /// A new supporter told to expect a wait: longer than this for their next
 /// question, and the welcome says the bot is busy (and offers the form
 /// first where there is one).
-pub const SURGE_WAIT: Duration = Duration::from_secs(5);
+pub(super) const SURGE_WAIT: Duration = Duration::from_secs(5);
 
 /// How long someone is remembered as owed a question.
 const OWED_FOR: chrono::TimeDelta = chrono::TimeDelta::days(1);

@@ -32,13 +32,15 @@ impl Engine {
         };
         let reply = match word {
             // A closed petition is not offered for signing in a group.
-            Word::Start | Word::Sign if matches!(self.standing(campaign), super::Standing::Closed(_)) => {
+            Word::Start | Word::Petition | Word::Sign
+                if matches!(self.standing(campaign), super::Standing::Closed(_)) =>
+            {
                 match self.refuse_unless_open(campaign).await {
                     Err(refusal) => Reply::public(self.refusal(refusal)?.text),
                     Ok(()) => return Ok(Vec::new()),
                 }
             }
-            Word::Start | Word::Sign => {
+            Word::Start | Word::Petition | Word::Sign => {
                 let total = self.storage.total(&campaign.slug).await?;
                 Reply::public(self.say(Message::GroupWelcome {
                     title: &campaign.title,
@@ -67,6 +69,9 @@ impl Engine {
                 }))
             }
             Word::Stats | Word::Export | Word::Deliver => Reply::public(self.say(Message::OrganiserCommandsInPrivate)),
+            // Only the adapters answer these in a group (`progress here`),
+            // and nobody reviews signatures or sets goals where all can see.
+            Word::Progress | Word::Release | Word::Invalidate | Word::Goal => return Ok(Vec::new()),
             _ => Reply::public(self.say(Message::OnlyInPrivate)).with_link(invitation),
         };
         Ok(vec![reply])

@@ -36,11 +36,6 @@ pub fn standing_of(campaign: &Campaign, lifecycle: &Lifecycle, now: DateTime<Utc
     }
 }
 
-/// Who the audit log says acted from the command line.
-fn command_line() -> Identity {
-    Identity::new(Platform::Console, "command-line")
-}
-
 /// Whether a campaign can be signed now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
@@ -227,7 +222,7 @@ impl Engine {
         Ok(vec![self.close_question(campaign, Some(total))])
     }
 
-    fn close_question(&self, campaign: &Campaign, total: Option<u64>) -> Reply {
+    pub(super) fn close_question(&self, campaign: &Campaign, total: Option<u64>) -> Reply {
         Reply::private(self.say_lifecycle(LifecycleMessage::AskToClose {
             title: &campaign.title,
             total,
@@ -294,69 +289,13 @@ impl Engine {
         Ok(vec![Reply::private(self.say(Message::NothingChanged))])
     }
 
-    /// For the command line: the question before closing, or that it is
-    /// closed already (then `true`).
-    pub async fn close_question_for_the_command_line(
-        &self,
-        campaign: &Campaign,
-    ) -> Result<(String, bool), StorageError> {
-        let title = &campaign.title;
-        if matches!(self.standing(campaign), Standing::Closed(_)) {
-            return Ok((self.say_lifecycle(LifecycleMessage::AlreadyClosed { title }), true));
-        }
-        let total = self.storage.total(&campaign.slug).await?;
-        Ok((self.close_question(campaign, Some(total)).text, false))
-    }
-
-    /// For the command line: closes now, audited as the command line's.
-    pub async fn close_from_the_command_line(&self, campaign: &Campaign) -> Result<String, StorageError> {
-        let title = &campaign.title;
-        if !self.close(campaign, self.clock.now(), &command_line()).await? {
-            return Ok(self.say_lifecycle(LifecycleMessage::AlreadyClosed { title }));
-        }
-        let total = self.storage.total(&campaign.slug).await?;
-        Ok(self.say_lifecycle(LifecycleMessage::ClosedNow { title, total }))
-    }
-
-    /// For the command line: reopens, audited as the command line's.
-    pub async fn reopen_from_the_command_line(&self, campaign: &Campaign) -> Result<String, StorageError> {
-        let title = &campaign.title;
-        if !matches!(self.standing(campaign), Standing::Closed(_)) {
-            return Ok(self.say_lifecycle(LifecycleMessage::NotClosed { title }));
-        }
-        Ok(self.say_lifecycle(match self.reopen(campaign, &command_line()).await? {
-            Reopening::Reopened => LifecycleMessage::Reopened { title },
-            Reopening::AlreadyDelivered => LifecycleMessage::AlreadyDelivered { title },
-            Reopening::AlreadyAnonymised => LifecycleMessage::AlreadyAnonymisedCannotReopen { title },
-        }))
-    }
-
-    /// For the command line: forgets a closed campaign's signers now, or
-    /// (`dry_run`) says how many would be and when they are due.
-    pub async fn anonymise_from_the_command_line(
-        &self,
-        campaign: &Campaign,
-        dry_run: bool,
-    ) -> Result<String, StorageError> {
-        let title = &campaign.title;
-        let due = self.anonymise_due(campaign);
-        if dry_run || due.is_none() {
-            let count = self.storage.signatures_to_anonymise(&campaign.slug).await?;
-            return Ok(self.say_lifecycle(LifecycleMessage::WouldAnonymise { title, count, due }));
-        }
-        let count = self.storage.anonymise(&campaign.slug, self.clock.now()).await?;
-        info!(campaign = %campaign.slug, count, "signers forgotten");
-        self.refresh_lifecycles().await?;
-        Ok(self.say_lifecycle(LifecycleMessage::AnonymisedNow { title, count }))
-    }
-
     /// The question at the close step, asked again.
     pub(super) fn lifecycle_question(&self, conversation: &Conversation) -> Reply {
         let campaign = self.campaign_of(Some(conversation));
         self.close_question(campaign, None)
     }
 
-    fn say_lifecycle(&self, message: LifecycleMessage<'_>) -> String {
+    pub(super) fn say_lifecycle(&self, message: LifecycleMessage<'_>) -> String {
         self.say(Message::Lifecycle(message))
     }
 }

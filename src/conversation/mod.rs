@@ -76,6 +76,7 @@ mod questions;
 mod reply;
 mod review;
 mod routing;
+mod services;
 mod signing;
 mod start;
 mod state;

@@ -77,8 +77,7 @@ impl Engine {
         Ok(vec![reply])
     }
 
-    /// The delivery pack as a PDF attachment. Made on a blocking thread: a
-    /// pack of 100,000 signatures takes seconds of CPU.
+    /// The delivery pack as a PDF attachment.
     async fn delivery_pack(
         &self,
         campaign: &Campaign,
@@ -87,11 +86,9 @@ impl Engine {
     ) -> EngineResult<Reply> {
         let rows = self.storage.export(&campaign.slug).await?;
         self.storage.record_audit(&audit(rows.len() as u64)).await?;
-        let language = self.language;
-        let owned = campaign.clone();
-        let pack = tokio::task::spawn_blocking(move || delivery::build(language, &owned, &rows, today))
+        let pack = self
+            .build_pack(campaign, rows, today)
             .await
-            .map_err(|joined| EngineError::Delivery(joined.into()))?
             .map_err(EngineError::Delivery)?;
         self.note_delivery(campaign).await?;
         Ok(Reply::private(self.say(Message::Delivery(DeliveryMessage::Attached {

@@ -4,7 +4,7 @@
 
 use super::error::EngineError;
 use super::{Conversation, Engine, EngineResult, FormAnswers, Incoming, Input, Placement, Reply, Step, Word, details};
-use crate::domain::ChatKind;
+use crate::domain::{ChatKind, Command, Takes};
 use crate::limits::MessageVerdict;
 use crate::messages::Message;
 use crate::metrics;
@@ -142,41 +142,45 @@ impl Engine {
     }
 }
 
+/// What typed text says at `step`: a command read with what follows it
+/// (the command table says which take something), a word, or an answer.
 fn interpret_typed(text: &str, step: Option<Step>) -> Said {
     let text = text.trim();
     let mut parts = text.splitn(2, char::is_whitespace);
     let first = parts.next().unwrap_or("");
     let rest = parts.next().map(str::trim).filter(|r| !r.is_empty());
-    if first.trim_start_matches('/').eq_ignore_ascii_case("start") {
-        return Said::Start(rest.map(str::to_owned));
-    }
-    if first.trim_start_matches('/').eq_ignore_ascii_case("goal") {
-        return Said::Goal(rest.unwrap_or("").to_owned());
-    }
-    for action in [ReviewAction::Release, ReviewAction::Invalidate] {
-        if first.trim_start_matches('/').eq_ignore_ascii_case(action.as_str()) {
-            return Said::Review(action, rest.unwrap_or("").to_owned());
+    let slashed = first.starts_with('/');
+    let expects_text = step.is_some_and(Step::expects_text);
+    if let Some(command) = Command::named(first.trim_start_matches('/')).filter(|c| c.takes != Takes::Nothing) {
+        let rest_or_nothing = || rest.unwrap_or("").to_owned();
+        match command.word {
+            Word::Start => return Said::Start(rest.map(str::to_owned)),
+            Word::Goal => return Said::Goal(rest_or_nothing()),
+            Word::Release => return Said::Review(ReviewAction::Release, rest_or_nothing()),
+            Word::Invalidate => return Said::Review(ReviewAction::Invalidate, rest_or_nothing()),
+            // An organiser's update may come with its text; where free
+            // text is expected, only as a command.
+            Word::Update => {
+                if let Some(rest) = rest
+                    && (slashed || !expects_text)
+                {
+                    return Said::WriteUpdate(rest.to_owned());
+                }
+            }
+            _ => {}
         }
     }
-    let expects_text = step.is_some_and(Step::expects_text);
-    // An organiser's update may come with its text ("update" and the rest
-    // of the message); where free text is expected, only as a command.
-    if first.trim_start_matches('/').eq_ignore_ascii_case("update")
-        && let Some(rest) = rest
-        && (first.starts_with('/') || !expects_text)
-    {
-        return Said::WriteUpdate(rest.to_owned());
-    }
-    if first.starts_with('/') {
+    if slashed {
         return match Word::parse(text).or_else(|| Word::parse(first)) {
+            // Answered by the adapters, which know the chat.
+            Some(Word::Progress) | None => Said::UnknownCommand,
             Some(word) => Said::Word(word),
-            None => Said::UnknownCommand,
         };
     }
     match Word::parse(text) {
         // At the choice of what to change, "updates" is the answer to change.
         Some(Word::Updates) if step == Some(Step::ChooseChange) => Said::Text(text.to_owned()),
-        Some(word) if word.is_global() || !expects_text => Said::Word(word),
+        Some(word) if word.is_global() || !expects_text && word.command().is_none() => Said::Word(word),
         Some(Word::Skip) => Said::Word(Word::Skip),
         Some(Word::Outside) if step == Some(Step::Postcode) => Said::Word(Word::Outside),
         _ => Said::Text(text.to_owned()),

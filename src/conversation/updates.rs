@@ -14,7 +14,7 @@ use crate::storage::{AuditEntry, NewUpdate, StorageError};
 const LISTED: u32 = 10;
 
 /// Who the audit log says sent a milestone's update.
-pub const MILESTONE_AUTHOR: &str = "milestones";
+pub(super) const MILESTONE_AUTHOR: &str = "milestones";
 
 impl Engine {
     fn say_update(&self, message: UpdateMessage<'_>) -> String {

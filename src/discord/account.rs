@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 /// When a Discord account was created, from its id (a snowflake).
-pub fn discord_account_created(user_id: u64) -> Option<DateTime<Utc>> {
+pub(super) fn discord_account_created(user_id: u64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(((user_id >> 22) + 1_420_070_400_000) as i64)
 }
 

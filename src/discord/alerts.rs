@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use super::render;
 use super::rest::{self, DiscordRest, OutgoingMessage};
 use crate::adapter::{self, AlertPoster};
+use crate::domain::Platform;
 
 /// Organisers' alerts posted to a Discord channel.
 pub struct AlertChannel {
@@ -27,8 +28,8 @@ impl AlertChannel {
 impl AlertPoster for AlertChannel {
     type Error = rest::RestError;
 
-    fn platform(&self) -> &'static str {
-        "Discord"
+    fn platform(&self) -> Platform {
+        Platform::Discord
     }
 
     async fn post(&self, text: String) -> Result<(), rest::RestError> {

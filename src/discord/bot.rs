@@ -65,14 +65,26 @@ pub async fn spawn_watched(
     defer_after: Duration,
     health: Health,
 ) -> anyhow::Result<BotHandle> {
+    // Made now so that a bad setting fails start-up, not a task.
+    let rest = DiscordRest::new(&settings.api_url, settings.token.clone())?.identified_by(engine.web_base())?;
+    spawn_on(settings, rest, engine, defer_after, health)
+}
+
+/// [`spawn_watched`] with the REST client the bot's replies are sent
+/// with, shared with whatever else the bot sends.
+pub(super) fn spawn_on(
+    settings: &DiscordSettings,
+    rest: DiscordRest,
+    engine: Arc<Engine>,
+    defer_after: Duration,
+    health: Health,
+) -> anyhow::Result<BotHandle> {
     health.expect(HealthBot::Discord);
-    // Checked now so that a bad setting fails start-up, not a task.
-    DiscordRest::new(&settings.api_url, settings.token.clone())?;
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let settings = settings.clone();
     let stopped = health.clone();
     let task = tokio::spawn(async move {
-        connect_until_stopped(settings, engine, defer_after, health, stopping).await;
+        connect_until_stopped(settings, rest, engine, defer_after, health, stopping).await;
         stopped.set_connected(HealthBot::Discord, false);
     });
 
@@ -80,13 +92,19 @@ pub async fn spawn_watched(
     let ask = async move {
         let _ = stop.send(true);
     };
-    Ok(BotHandle::new("Discord", task, ask, "its connection was abandoned"))
+    Ok(BotHandle::new(
+        Platform::Discord,
+        task,
+        ask,
+        "its connection was abandoned",
+    ))
 }
 
 /// Connects, and connects again whenever the connection ends, until
 /// `stopping` says to stop (then closes the connection).
 async fn connect_until_stopped(
     settings: DiscordSettings,
+    rest: DiscordRest,
     engine: Arc<Engine>,
     defer_after: Duration,
     health: Health,
@@ -107,7 +125,7 @@ async fn connect_until_stopped(
         // that accepts connections and never answers, this would
         // wait forever.
         let client = tokio::select! {
-            client = connect(&settings, engine.clone(), defer_after, health.clone()) => client,
+            client = connect(&settings, rest.clone(), engine.clone(), defer_after, health.clone()) => client,
             _ = stopping.changed() => return,
         };
         let client = match client {
@@ -196,6 +214,7 @@ async fn close(
 
 async fn connect(
     settings: &DiscordSettings,
+    rest: DiscordRest,
     engine: Arc<Engine>,
     defer_after: Duration,
     health: Health,
@@ -210,7 +229,6 @@ async fn connect(
             .ratelimiter_disabled(true)
             .build()
     };
-    let rest = DiscordRest::new(api_url, settings.token.clone())?.identified_by(engine.web_base())?;
     let handler = Handler::new(engine, rest, &settings.guilds, defer_after).with_health(health);
     let client = ClientBuilder::new_with_http(http, GatewayIntents::DIRECT_MESSAGES)
         .event_handler(handler)

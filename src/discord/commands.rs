@@ -1,48 +1,36 @@
-//! The slash commands the Discord bot registers, with the descriptions and
-//! options Discord shows for them.
+//! The slash commands the Discord bot registers: each command the table
+//! (`domain::COMMANDS`) offers on Discord, with the description and
+//! options Discord shows for it.
 
 use serenity::all::{CommandOptionType, Permissions};
 use serenity::builder::{CreateCommand, CreateCommandOption};
 
-use crate::messages::{self, DeliveryMessage, DiscordCommand, DiscordOption, Language, MilestoneMessage};
+use crate::domain::{COMMANDS, Command, Takes, Who, Word};
+use crate::messages::{self, CommandList, DiscordOption, Language, MilestoneMessage};
 
 /// The slash commands, with the descriptions Discord shows, in `language`.
 pub fn commands(language: Language) -> Vec<CreateCommand> {
-    let plain = |name: &str, command: DiscordCommand| {
-        CreateCommand::new(name).description(messages::Message::DiscordCommand(command).text(language))
+    COMMANDS
+        .iter()
+        .filter_map(|command| Some(slash_command(command, command.offered.discord?, language)))
+        .collect()
+}
+
+/// `command` as the slash command `name`: organisers' commands are shown
+/// by default only to members who can manage the server (the engine still
+/// checks the organiser list, since admins can change this).
+fn slash_command(command: &Command, name: &str, language: Language) -> CreateCommand {
+    let described = messages::Message::CommandDescription {
+        command: command.word,
+        list: CommandList::DiscordCommands,
     };
-    let organisers = |name: &str, command: DiscordCommand| {
-        // Shown by default only to members who can manage the server; the
-        // engine still checks the organiser list, since admins can change this.
-        plain(name, command).default_member_permissions(Permissions::MANAGE_GUILD)
-    };
-    vec![
-        plain("petition", DiscordCommand::Petition),
-        plain("sign", DiscordCommand::Sign).add_option(
-            CreateCommandOption::new(CommandOptionType::String, "code", option(DiscordOption::Code, language))
-                .required(false)
-                .max_length(64),
-        ),
-        plain("article", DiscordCommand::Article),
-        plain("status", DiscordCommand::Status),
-        plain("withdraw", DiscordCommand::Withdraw),
-        plain("mydata", DiscordCommand::MyData),
-        plain("privacy", DiscordCommand::Privacy),
-        plain("total", DiscordCommand::Total),
-        plain("help", DiscordCommand::Help),
-        organisers("stats", DiscordCommand::Stats),
-        organisers("export", DiscordCommand::Export),
-        organisers("held", DiscordCommand::Held),
-        organisers("anomalies", DiscordCommand::Anomalies),
-        with_filters(organisers("release", DiscordCommand::Release), language),
-        with_filters(organisers("invalidate", DiscordCommand::Invalidate), language),
-        plain("stop", DiscordCommand::Stop),
-        plain("updates", DiscordCommand::Updates),
-        organisers("update", DiscordCommand::Update),
-        organisers("cancel-update", DiscordCommand::CancelUpdate),
-        organisers("close", DiscordCommand::Close),
-        organisers("reopen", DiscordCommand::Reopen),
-        milestones("goal", MilestoneMessage::GoalCommand, language).add_option(
+    let mut slash = CreateCommand::new(name).description(described.text(language));
+    if command.who == Who::Organisers {
+        slash = slash.default_member_permissions(Permissions::MANAGE_GUILD);
+    }
+    match command.takes {
+        Takes::Selection => with_filters(slash, language),
+        Takes::Number => slash.add_option(
             CreateCommandOption::new(
                 CommandOptionType::Integer,
                 "signatures",
@@ -51,19 +39,14 @@ pub fn commands(language: Language) -> Vec<CreateCommand> {
             .required(true)
             .min_int_value(1),
         ),
-        milestones("progress", MilestoneMessage::ProgressCommand, language),
-        CreateCommand::new("deliver")
-            .description(messages::Message::Delivery(DeliveryMessage::Command).text(language))
-            .default_member_permissions(Permissions::MANAGE_GUILD),
-    ]
-}
-
-/// An organisers' command about milestones, described in `language`;
-/// shown by default like the other organisers' commands.
-fn milestones(name: &str, described: MilestoneMessage<'static>, language: Language) -> CreateCommand {
-    CreateCommand::new(name)
-        .description(messages::Message::Milestones(described).text(language))
-        .default_member_permissions(Permissions::MANAGE_GUILD)
+        // A friend's share code, as a start link would carry it.
+        Takes::Nothing if command.word == Word::Sign => slash.add_option(
+            CreateCommandOption::new(CommandOptionType::String, "code", option(DiscordOption::Code, language))
+                .required(false)
+                .max_length(64),
+        ),
+        Takes::Nothing | Takes::Payload | Takes::Text => slash,
+    }
 }
 
 /// An option's description in `language`.

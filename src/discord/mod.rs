@@ -13,7 +13,8 @@
 //! starting, stopping and connecting the bot (`bot.rs`), organisers'
 //! alerts (`alerts.rs`), how a reply looks ([`render`]), the messages sent
 //! after an interaction's first response ([`rest`]) and how often the bot
-//! may connect again ([`reconnect`]).
+//! may connect again ([`reconnect`]), and starting all of it on one
+//! client (`start.rs`).
 
 mod account;
 mod alerts;
@@ -24,6 +25,7 @@ mod progress;
 pub mod reconnect;
 pub mod render;
 pub mod rest;
+mod start;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,10 +47,11 @@ pub use self::courier::DiscordCourier;
 pub use self::progress::{ProgressChannels, keep_progress_messages};
 use self::render::ids;
 use self::rest::{DiscordRest, OutgoingMessage};
+pub use self::start::start;
 use crate::adapter;
 use crate::conversation::{Engine, FormAnswers, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;
-use crate::domain::{ChatKind, Identity, Platform};
+use crate::domain::{ChatKind, Command, Identity, Platform, Takes, Word};
 use crate::health::{Bot as HealthBot, Health};
 use crate::messages::{self, Language};
 use crate::metrics;
@@ -226,7 +229,9 @@ impl Handler {
             trigger: Trigger::Command,
         };
         let name = command.data.name.as_str();
-        if name == "sign"
+        let declared = Command::on_discord(name);
+        let word = declared.map(|declared| declared.word);
+        if word == Some(Word::Sign)
             && let Some(code) = command
                 .data
                 .options
@@ -244,14 +249,22 @@ impl Handler {
                 .handle(Incoming::private(who.clone(), Input::Start { payload: Some(payload) }))
                 .await;
         }
-        if name == "progress" {
+        if word == Some(Word::Progress) {
             return self.progress_here(ctx, turn, command).await;
         }
-        let (chat, text) = match name {
-            "petition" => (ChatKind::Group, "/petition".to_owned()),
-            "goal" => (ChatKind::Private, format!("/goal {}", goal_option(command))),
-            "release" | "invalidate" => (ChatKind::Private, format!("/{name} {}", selection_words(command))),
-            other => (ChatKind::Private, format!("/{other}")),
+        // Typed as its name would be, with what its options say after it;
+        // `/petition` is shown to everyone in the channel.
+        let text = match declared {
+            Some(declared) => match declared.takes {
+                Takes::Number => format!("/{} {}", declared.name, goal_option(command)),
+                Takes::Selection => format!("/{} {}", declared.name, selection_words(command)),
+                Takes::Nothing | Takes::Payload | Takes::Text => format!("/{}", declared.name),
+            },
+            None => format!("/{name}"),
+        };
+        let chat = match word {
+            Some(Word::Petition) => ChatKind::Group,
+            _ => ChatKind::Private,
         };
         let incoming = Incoming {
             from: who,

@@ -26,6 +26,15 @@ impl Platform {
         }
     }
 
+    /// The platform's name as log lines give it: "Telegram", "Discord".
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Telegram => "Telegram",
+            Platform::Discord => "Discord",
+            Platform::Console => "the console",
+        }
+    }
+
     /// Whether the bot can send someone here a message they did not ask
     /// for just then, such as an update: Telegram and Discord can, the
     /// console cannot.

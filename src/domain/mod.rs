@@ -1,6 +1,7 @@
 //! Parse-only types: every value a supporter types is turned into one of these
 //! before it goes anywhere else, so the rest of the program never sees an
-//! unchecked name, email or postcode.
+//! unchecked name, email or postcode; and the words people send the bot,
+//! with the table that declares each command once ([`COMMANDS`]).
 //!
 //! Each parser says why it refused an answer as a kind of its own
 //! ([`NameRejection`], [`EmailRejection`], [`PostcodeRejection`],
@@ -10,6 +11,7 @@
 //! repeating the input (it may be personal data). A caller that must act on
 //! why (a UK nation typed as a country) matches on the kind.
 
+mod commands;
 mod countries;
 mod email;
 mod identity;
@@ -19,6 +21,7 @@ mod pseudonym;
 mod review;
 mod share_code;
 
+pub use commands::{COMMANDS, Command, Offered, Place, Takes, Who, Word};
 pub use email::{Email, EmailRejection};
 pub use identity::{ChatKind, Identity, Platform};
 pub use location::{Country, CountryRejection, Location, PostcodeDistrict, PostcodeRejection};

@@ -1,6 +1,7 @@
 //! The keys of what the chat adapters show around the engine's words: the
 //! labels of buttons (which the engine offers and the adapters draw),
-//! Telegram's command menu, Discord's slash commands and their options,
+//! the commands' descriptions in Telegram's menu, Discord's slash commands
+//! and the help, Discord's options,
 //! and the signing form's fields. Each is worded through [`Message`] like
 //! any other key.
 //!
@@ -80,102 +81,15 @@ pub enum Button {
     SignWithForm,
 }
 
-/// A command in Telegram's menu, for its description.
+/// Where a command is described: each list words it for its own place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TelegramCommand {
-    /// The welcome.
-    Start,
-    /// Begin signing.
-    Sign,
-    /// The full article.
-    Article,
-    /// Whether and when they signed.
-    Status,
-    /// Remove the signature.
-    Withdraw,
-    /// Everything held about them.
-    MyData,
-    /// The privacy notice.
-    Privacy,
-    /// The total.
-    Total,
-    /// The help.
+pub enum CommandList {
+    /// Telegram's command menu.
+    TelegramMenu,
+    /// Discord's slash commands.
+    DiscordCommands,
+    /// The words the help gives supporters ("sign: sign the petition").
     Help,
-    /// Stop signing.
-    Cancel,
-    /// The petition, in a group.
-    Petition,
-    /// Organisers: breakdowns.
-    Stats,
-    /// Organisers: the export.
-    Export,
-    /// Organisers: what is held.
-    Held,
-    /// Organisers: velocity alerts.
-    Anomalies,
-    /// No more updates.
-    Stop,
-    /// Past updates, or one's own choice.
-    Updates,
-    /// Organisers: write an update.
-    Update,
-    /// Organisers: stop the update being sent.
-    CancelUpdate,
-    /// Organisers: count held signatures in.
-    Release,
-    /// Organisers: stop signatures counting.
-    Invalidate,
-    /// Organisers: close the petition.
-    Close,
-    /// Organisers: open it again.
-    Reopen,
-}
-
-/// A Discord slash command, for its description.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiscordCommand {
-    /// The petition, shown to everyone in the channel.
-    Petition,
-    /// Begin signing, with the form.
-    Sign,
-    /// The full article.
-    Article,
-    /// Whether and when they signed.
-    Status,
-    /// Remove the signature.
-    Withdraw,
-    /// Everything held about them.
-    MyData,
-    /// The privacy notice.
-    Privacy,
-    /// The total.
-    Total,
-    /// The help.
-    Help,
-    /// Organisers: breakdowns.
-    Stats,
-    /// Organisers: the export.
-    Export,
-    /// Organisers: what is held.
-    Held,
-    /// Organisers: velocity alerts.
-    Anomalies,
-    /// Organisers: count held signatures in.
-    Release,
-    /// Organisers: stop signatures counting.
-    Invalidate,
-    /// No more updates.
-    Stop,
-    /// Past updates, or one's own choice.
-    Updates,
-    /// Organisers: write an update.
-    Update,
-    /// Organisers: stop the update being sent.
-    CancelUpdate,
-    /// Organisers: close the petition.
-    Close,
-    /// Organisers: open it again.
-    Reopen,
 }
 
 /// An option of a Discord slash command, for its description.

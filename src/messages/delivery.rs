@@ -14,8 +14,6 @@ pub enum DeliveryMessage<'a> {
         /// Signatures counted in the pack.
         count: u64,
     },
-    /// The `deliver` command's description in the Telegram menu and on Discord.
-    Command,
     /// A date as the letter writes it.
     Date(NaiveDate),
     /// The letter's opening, addressed to the targets.

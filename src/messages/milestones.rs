@@ -60,12 +60,8 @@ pub enum MilestoneMessage<'a> {
     ProgressHereInGroups,
     /// `progress here` done; the message follows.
     ProgressHereDone,
-    /// The menu's and the slash commands' description of `goal`.
-    GoalCommand,
     /// The slash command option of `goal`.
     GoalOption,
-    /// The menu's and the slash commands' description of `progress`.
-    ProgressCommand,
 }
 
 /// "▰▰▰▰▰▰▱▱▱▱▱▱▱▱▱▱▱▱▱▱ 30%": the total against the goal, drawn the same
@@ -126,9 +122,7 @@ mod tests {
             MilestoneMessage::GoalAudit { from: 1, to: 2 },
             MilestoneMessage::ProgressHereInGroups,
             MilestoneMessage::ProgressHereDone,
-            MilestoneMessage::GoalCommand,
             MilestoneMessage::GoalOption,
-            MilestoneMessage::ProgressCommand,
         ];
         for message in every {
             // A match without a catch-all: a new key does not build until listed above.
@@ -141,9 +135,7 @@ mod tests {
                 | MilestoneMessage::GoalAudit { .. }
                 | MilestoneMessage::ProgressHereInGroups
                 | MilestoneMessage::ProgressHereDone
-                | MilestoneMessage::GoalCommand
-                | MilestoneMessage::GoalOption
-                | MilestoneMessage::ProgressCommand => {}
+                | MilestoneMessage::GoalOption => {}
             }
             let text = Message::Milestones(message).text(Language::English);
             assert!(
@@ -151,13 +143,13 @@ mod tests {
                 "{message:?}: {text}"
             );
         }
-        // Telegram's and Discord's limits on command descriptions.
-        for description in [
-            MilestoneMessage::GoalCommand,
-            MilestoneMessage::ProgressCommand,
-            MilestoneMessage::GoalOption,
-        ] {
-            assert!(Message::Milestones(description).text(Language::English).chars().count() <= 100);
-        }
+        // Discord's limit on option descriptions.
+        assert!(
+            Message::Milestones(MilestoneMessage::GoalOption)
+                .text(Language::English)
+                .chars()
+                .count()
+                <= 100
+        );
     }
 }

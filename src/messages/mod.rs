@@ -7,7 +7,7 @@
 //! `stats.rs` the lines of organisers' `stats` and `held` ([`StatsMessage`]);
 //! `adapters.rs` the keys of what the
 //! chat adapters show around the engine's words ([`Button`],
-//! [`TelegramCommand`], [`DiscordCommand`], [`DiscordOption`],
+//! [`CommandList`], [`DiscordOption`],
 //! [`FormLabel`]); `parts.rs` the arguments some messages carry, which
 //! have no wording of their own ([`Answers`], [`FormProblem`],
 //! [`LocationProblem`], [`SelectionProblem`], [`Heading`]); and `tests.rs`
@@ -53,7 +53,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-pub use self::adapters::{Button, DiscordCommand, DiscordOption, FormLabel, TelegramCommand};
+pub use self::adapters::{Button, CommandList, DiscordOption, FormLabel};
 pub use self::delivery::DeliveryMessage;
 pub use self::language::{Language, Localised};
 pub use self::lifecycle::LifecycleMessage;
@@ -62,7 +62,7 @@ pub use self::parts::{Answers, FormProblem, Heading, LocationProblem, SelectionP
 pub use self::stats::StatsMessage;
 pub use self::updates::{UPDATES_WORDING, UpdateMessage};
 pub use self::web::WebMessage;
-use crate::domain::{Platform, Rejection, SignerName};
+use crate::domain::{Platform, Rejection, SignerName, Word};
 use crate::storage::{Anomaly, ReviewAction, Selection, Signature};
 
 /// The apology for a failure inside, in English, for adapters that must
@@ -502,10 +502,14 @@ pub enum Message<'a> {
         /// The share code.
         code: &'a str,
     },
-    /// A command's description in Telegram's menu.
-    TelegramCommand(TelegramCommand),
-    /// A slash command's description in Discord.
-    DiscordCommand(DiscordCommand),
+    /// A command's description in one of the lists that offer it
+    /// (`domain::COMMANDS` says which).
+    CommandDescription {
+        /// The command's word.
+        command: Word,
+        /// Where it is described.
+        list: CommandList,
+    },
     /// A slash command option's description in Discord.
     DiscordOption(DiscordOption),
     /// The campaign at a glance: whom it asks, before the statement.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::*;
-use crate::domain::{Dimension, Email, HoldReason, Identity, Location, PostcodeDistrict, ShareCode};
+use crate::domain::{COMMANDS, Dimension, Email, HoldReason, Identity, Location, PostcodeDistrict, ShareCode, Word};
 use crate::storage::SignatureStatus;
 
 /// One of each variant of an enum, built from the list given. The list is
@@ -62,24 +62,30 @@ fn every_button_is_worded() {
 
 #[test]
 fn every_command_option_and_form_label_is_worded() {
-    let telegram = one_of_each!(TelegramCommand:
-        Start, Sign, Article, Status, Withdraw, MyData, Privacy, Total, Help, Cancel, Petition, Stats, Export,
-        Held, Anomalies, Release, Invalidate, Stop, Updates, Update, CancelUpdate, Close, Reopen,
-    );
-    let discord = one_of_each!(DiscordCommand:
-        Petition, Sign, Article, Status, Withdraw, MyData, Privacy, Total, Help, Stats, Export, Held, Anomalies,
-        Release, Invalidate, Stop, Updates, Update, CancelUpdate, Close, Reopen,
-    );
     let options = one_of_each!(DiscordOption: Code, Reason, Domain, District, Platform, Since, Until, All);
     let labels = one_of_each!(FormLabel:
         Name, Email { optional: true }, Email { optional: false }, Where, Update,
     );
-    telegram
-        .into_iter()
-        .for_each(|c| assert_worded(Message::TelegramCommand(c)));
-    discord
-        .into_iter()
-        .for_each(|c| assert_worded(Message::DiscordCommand(c)));
+    // Each command in every list that offers it, as the command table says.
+    for command in &COMMANDS {
+        let offered = [
+            (CommandList::TelegramMenu, command.offered.telegram_menu),
+            (CommandList::DiscordCommands, command.offered.discord.is_some()),
+            (CommandList::Help, command.offered.help),
+        ];
+        for (list, _) in offered.into_iter().filter(|(_, offered)| *offered) {
+            let described = Message::CommandDescription {
+                command: command.word,
+                list,
+            };
+            assert_worded(described);
+            // Telegram's and Discord's limits on command descriptions.
+            assert!(
+                described.text(Language::English).chars().count() <= 100,
+                "{described:?}"
+            );
+        }
+    }
     options
         .into_iter()
         .for_each(|o| assert_worded(Message::DiscordOption(o)));
@@ -202,7 +208,7 @@ fn every_key_is_worded() {
         AskConsent { wording: "I agree." },
         Update(UpdateMessage::Ask { platform: Platform::Discord }),
         Lifecycle(LifecycleMessage::Reopened { title: TITLE }),
-        Delivery(DeliveryMessage::Command),
+        Delivery(DeliveryMessage::Honesty),
         Web(WebMessage::NotFound),
         AskToConfirm { answers: typed },
         AskToConfirmInAForm { answers: typed },
@@ -267,8 +273,7 @@ fn every_key_is_worded() {
         YourLink { link: "https://t.me/PetitionBot?start=library" },
         ShareInvitation,
         DiscordShare { code: "ABCD2345" },
-        TelegramCommand(TelegramCommand::Start),
-        DiscordCommand(DiscordCommand::Sign),
+        CommandDescription { command: Word::Sign, list: CommandList::DiscordCommands },
         DiscordOption(DiscordOption::Code),
         SummaryAddressedTo { addressed_to: "the Mayor" },
         SummarySignatures,
@@ -397,7 +402,6 @@ fn every_delivery_message_is_worded() {
     let targets = ["the Mayor".to_owned(), "the Commissioner".to_owned()];
     let messages = one_of_each!(DeliveryMessage:
         Attached { title: TITLE, count: 12_345 },
-        Command,
         Date(day),
         Salutation { targets: &targets },
         Salutation { targets: &[] },

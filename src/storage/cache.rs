@@ -18,7 +18,7 @@ const SHARDS: usize = 64;
 type Shard = Mutex<HashMap<Identity, (Box<str>, DateTime<Utc>)>>;
 
 /// Conversation states by identity, with when each was saved.
-pub struct ConversationCache {
+pub(super) struct ConversationCache {
     // Plain mutexes: each is held for one map operation, never across await.
     shards: Vec<Shard>,
 }
@@ -35,7 +35,7 @@ impl ConversationCache {
     /// A cache for a storage that alone owns its database, filled with every
     /// conversation in it; from then on every write passes through it, so it
     /// stays complete and a lookup never needs the database.
-    pub fn complete(conversations: Vec<(Identity, String, DateTime<Utc>)>) -> Self {
+    pub(super) fn complete(conversations: Vec<(Identity, String, DateTime<Utc>)>) -> Self {
         let cache = Self {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
         };
@@ -53,24 +53,24 @@ impl ConversationCache {
 
     /// The supporter's conversation; the cache is complete, so `None`
     /// means they have none.
-    pub fn get(&self, who: &Identity) -> Option<String> {
+    pub(super) fn get(&self, who: &Identity) -> Option<String> {
         let shard = self.shard(who).lock().expect("cache lock poisoned");
         shard.get(who).map(|(state, _)| state.to_string())
     }
 
     /// Remembers a state that is durable in the database.
-    pub fn put(&self, who: &Identity, state: &str, at: DateTime<Utc>) {
+    pub(super) fn put(&self, who: &Identity, state: &str, at: DateTime<Utc>) {
         let mut shard = self.shard(who).lock().expect("cache lock poisoned");
         shard.insert(who.clone(), (state.into(), at));
     }
 
     /// Forgets a conversation.
-    pub fn remove(&self, who: &Identity) {
+    pub(super) fn remove(&self, who: &Identity) {
         self.shard(who).lock().expect("cache lock poisoned").remove(who);
     }
 
     /// Forgets conversations not saved since `cutoff`, as the database does.
-    pub fn remove_idle_since(&self, cutoff: DateTime<Utc>) {
+    pub(super) fn remove_idle_since(&self, cutoff: DateTime<Utc>) {
         for shard in &self.shards {
             let mut shard = shard.lock().expect("cache lock poisoned");
             shard.retain(|_, (_, at)| *at >= cutoff);

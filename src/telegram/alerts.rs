@@ -8,6 +8,7 @@ use teloxide::prelude::*;
 use super::paced::paced;
 use super::{SanitisedError, TelegramApi};
 use crate::adapter::{self, AlertPoster};
+use crate::domain::Platform;
 use crate::pace::{Pace, Priority};
 
 /// Organisers' alerts posted to a Telegram chat.
@@ -37,8 +38,8 @@ where
 {
     type Error = SanitisedError;
 
-    fn platform(&self) -> &'static str {
-        "Telegram"
+    fn platform(&self) -> Platform {
+        Platform::Telegram
     }
 
     async fn post(&self, text: String) -> Result<(), SanitisedError> {

@@ -20,6 +20,7 @@ use super::polling::polling;
 use crate::adapter::BotHandle;
 use crate::config::{Secret, TelegramSettings};
 use crate::conversation::Engine;
+use crate::domain::Platform;
 use crate::health::{Bot as HealthBot, Health};
 use crate::shutdown::AbortOnDrop;
 
@@ -127,7 +128,7 @@ where
     };
     let ask = async move { stop.stop() };
     Ok(BotHandle::new(
-        "Telegram",
+        Platform::Telegram,
         task,
         ask,
         "what it had in hand was abandoned",

@@ -15,8 +15,8 @@
 //! and their menu (`commands.rs`), starting and stopping the bot
 //! (`bot.rs`), handing updates to the tree as they arrive, each chat in
 //! order and none waiting for another (`dispatch.rs`), calls in their turn
-//! ([`paced`]), organisers' alerts (`alerts.rs`) and how a reply looks
-//! ([`render`]).
+//! ([`paced`]), organisers' alerts (`alerts.rs`) how a reply looks ([`render`]), and starting all
+//! of it on one client (`start.rs`).
 
 mod alerts;
 mod bot;
@@ -28,6 +28,7 @@ pub mod paced;
 mod polling;
 mod progress;
 pub mod render;
+mod start;
 
 use std::sync::Arc;
 
@@ -35,16 +36,16 @@ use teloxide::dispatching::UpdateHandler;
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
 use teloxide::types::{InputFile, Me, MessageId};
-use teloxide::utils::command::BotCommands;
 use teloxide::{RequestError, dptree};
 use tracing::{info, warn};
 
 pub use self::alerts::{AlertChat, forward_alerts};
 pub use self::bot::{Delivery, TelegramBot, bot_for, parse_listen_address, spawn, spawn_watched};
-pub use self::commands::Command;
+use self::commands::Slashed;
 pub use self::courier::{STOP_UPDATES_DATA, TelegramCourier};
 pub use self::mini_app::{ThanksInChat, offer_form_in_the_menu};
 pub use self::progress::{ProgressChats, keep_progress_messages};
+pub use self::start::start;
 use crate::adapter;
 use crate::conversation::{Engine, Incoming, Input, Placement, Reply, Visibility};
 use crate::dedup::RecentIds;
@@ -134,12 +135,12 @@ where
         return Ok(());
     };
     let input = match message.text() {
-        Some(text) if text.starts_with('/') => match Command::parse(text, me.username()) {
-            Ok(Command::Progress(_)) => return progress_here(&bot, &message, user.id, chat, &engine).await,
-            Ok(command) => command.to_input(),
+        Some(text) if text.starts_with('/') => match commands::read(text, me.username()) {
+            Some(Slashed::ProgressHere) => return progress_here(&bot, &message, user.id, chat, &engine).await,
+            Some(Slashed::Input(input)) => input,
             // A command for another bot in a group is none of our business.
-            Err(_) if chat == ChatKind::Group => return Ok(()),
-            Err(_) => Input::Text(text.to_owned()),
+            None if chat == ChatKind::Group => return Ok(()),
+            None => Input::Text(text.to_owned()),
         },
         Some(text) => Input::Text(text.to_owned()),
         // A sticker or photo in private gets the help; in a group, nothing.

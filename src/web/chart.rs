@@ -14,7 +14,7 @@ const AXIS: u32 = 20;
 
 /// Bars of `days` (oldest first), described by `description` for screen
 /// readers (the SVG is one image to them).
-pub fn signatures_per_day(days: &[Tally], description: &str) -> String {
+pub(super) fn signatures_per_day(days: &[Tally], description: &str) -> String {
     let most = days.iter().map(|day| day.count).max().unwrap_or(0).max(1);
     let count = u32::try_from(days.len()).unwrap_or(u32::MAX).max(1);
     let slot = f64::from(WIDTH) / f64::from(count);

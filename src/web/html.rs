@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 /// `text` with the characters that mean something in HTML (in text and in
 /// quoted attributes) written as entities.
-pub fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -23,7 +23,7 @@ pub fn escape(text: &str) -> String {
 
 /// Plain text with paragraphs separated by blank lines, as `<p>`s (single
 /// line breaks kept as `<br>`).
-pub fn paragraphs(text: &str) -> String {
+pub(super) fn paragraphs(text: &str) -> String {
     let mut out = String::new();
     for paragraph in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
         let lines: Vec<String> = paragraph.lines().map(escape).collect();
@@ -34,7 +34,7 @@ pub fn paragraphs(text: &str) -> String {
 
 /// What goes into a page's `<head>` beyond the shell's own.
 #[derive(Default)]
-pub struct Head {
+pub(super) struct Head {
     /// The page's title.
     pub title: String,
     /// Its description, for search engines and link previews.
@@ -46,7 +46,7 @@ pub struct Head {
 }
 
 /// A whole page: `body` inside the shell.
-pub fn page(language: &str, head: &Head, body_class: &str, body: &str) -> String {
+pub(super) fn page(language: &str, head: &Head, body_class: &str, body: &str) -> String {
     let title = escape(&head.title);
     let description = escape(&head.description);
     let mut out = String::with_capacity(body.len() + 2048);

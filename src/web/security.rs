@@ -20,7 +20,7 @@ use crate::messages::WebMessage;
 
 /// The largest request body accepted: a form's few fields and Telegram's
 /// sign-in fit many times over.
-pub const BODY_LIMIT: usize = 16 * 1024;
+pub(super) const BODY_LIMIT: usize = 16 * 1024;
 
 /// Telegram's web clients, which open Mini Apps in a frame.
 const TELEGRAM_FRAMES: &str = "https://web.telegram.org";
@@ -31,13 +31,13 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; i
                       connect-src 'self'; form-action 'self'; base-uri 'none'";
 
 /// Requests per address.
-pub struct AddressLimits {
+pub(super) struct AddressLimits {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 impl AddressLimits {
     /// `burst` requests at once, then `per_second`.
-    pub fn new(burst: u32, per_second: u32) -> Self {
+    pub(super) fn new(burst: u32, per_second: u32) -> Self {
         let quota = Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
         Self {
@@ -53,14 +53,14 @@ impl AddressLimits {
     }
 
     /// Forgets addresses that have gone quiet, so memory stays bounded.
-    pub fn prune(&self) {
+    pub(super) fn prune(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
     }
 }
 
 /// Limits the request's address, then sets the response's headers.
-pub async fn guard(State(web): State<Arc<Web>>, request: Request, next: Next) -> Response {
+pub(super) async fn guard(State(web): State<Arc<Web>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let is_health = path == "/healthz" || path == "/readyz";
     let peer = request
@@ -140,7 +140,7 @@ fn with_headers(mut response: Response, framed_by_telegram: bool) -> Response {
 
 /// A request's body, read up to [`BODY_LIMIT`] within the HTTP servers'
 /// time for a body; past the limit 413, past the time 408.
-pub async fn read_body(web: &Web, body: Body) -> Result<Bytes, Response> {
+pub(super) async fn read_body(web: &Web, body: Body) -> Result<Bytes, Response> {
     crate::http::read_body(body, BODY_LIMIT).await.map_err(|status| {
         let said = if status == StatusCode::REQUEST_TIMEOUT {
             WebMessage::TooSlow

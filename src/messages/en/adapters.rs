@@ -5,7 +5,8 @@
 use std::fmt::{self, Display, Formatter};
 
 use super::words::Thousands;
-use crate::messages::{Button, DiscordCommand, DiscordOption, TelegramCommand};
+use crate::domain::Word;
+use crate::messages::{Button, CommandList, DiscordOption};
 
 pub(super) fn write_button(button: Button, f: &mut Formatter<'_>) -> fmt::Result {
     let label = match button {
@@ -53,59 +54,59 @@ impl Display for Label {
     }
 }
 
-pub(super) fn telegram_command(command: TelegramCommand) -> &'static str {
-    use TelegramCommand as C;
-    match command {
-        C::Start => "Show the petition and what you can do",
-        C::Sign => "Sign the petition",
-        C::Article => "Read the full article",
-        C::Status => "Have I signed, and when?",
-        C::Withdraw => "Remove my signature and my data",
-        C::MyData => "Everything held about me",
-        C::Privacy => "What is kept about you, and why",
-        C::Total => "How many have signed",
-        C::Help => "What I can do",
-        C::Cancel => "Stop signing, keeping nothing typed",
-        C::Petition => "In groups: show the petition",
-        C::Stats => "Organisers: breakdowns of the signatures",
-        C::Export => "Organisers: the signatures as a CSV file",
-        C::Held => "Organisers: signatures held for review",
-        C::Anomalies => "Organisers: velocity alerts of the last week",
-        C::Release => "Organisers: count held signatures in, e.g. /release reason=new_account",
-        C::Invalidate => "Organisers: stop signatures counting, e.g. /invalidate domain=spam.example",
-        C::Stop => "Stop updates about the campaign",
-        C::Updates => "Whether you get updates (organisers: past updates)",
-        C::Update => "Organisers: write an update to signers who asked for them",
-        C::CancelUpdate => "Organisers: stop the update being sent",
-        C::Close => "Organisers: close the petition now (asks first)",
-        C::Reopen => "Organisers: open a closed petition again",
-    }
-}
-
-pub(super) fn discord_command(command: DiscordCommand) -> &'static str {
-    use DiscordCommand as C;
-    match command {
-        C::Petition => "Show the petition to everyone here, with its total",
-        C::Sign => "Sign the petition (opens a private form)",
-        C::Article => "Read the full article (only you see it)",
-        C::Status => "Have I signed, and when? (only you see it)",
-        C::Withdraw => "Remove my signature and my data",
-        C::MyData => "Everything held about me (only you see it)",
-        C::Privacy => "What is kept about you, and why",
-        C::Total => "How many have signed",
-        C::Help => "What the bot can do",
-        C::Stats => "Organisers: breakdowns of the signatures",
-        C::Export => "Organisers: the signatures as a CSV file",
-        C::Held => "Organisers: signatures held for review",
-        C::Anomalies => "Organisers: velocity alerts of the last week",
-        C::Release => "Organisers: count held signatures in (shows how many first)",
-        C::Invalidate => "Organisers: stop signatures counting (shows how many first)",
-        C::Stop => "Stop updates about the campaign",
-        C::Updates => "Whether you get updates (organisers: past updates)",
-        C::Update => "Organisers: write an update to signers (shows a preview first)",
-        C::CancelUpdate => "Organisers: stop the update being sent",
-        C::Close => "Organisers: close the petition now (asks first)",
-        C::Reopen => "Organisers: open a closed petition again",
+/// A command's description in `list`; the empty string for a word that
+/// is no command, or a command `list` does not offer (neither is asked
+/// for: `messages/tests.rs` holds every offered one to having words).
+pub(super) fn command_description(command: Word, list: CommandList) -> &'static str {
+    use CommandList::{DiscordCommands, Help, TelegramMenu};
+    use Word as W;
+    match (command, list) {
+        (W::Start, _) => "Show the petition and what you can do",
+        (W::Sign, Help) => "sign the petition",
+        (W::Sign, DiscordCommands) => "Sign the petition (opens a private form)",
+        (W::Sign, _) => "Sign the petition",
+        (W::Article, Help) => "read the full article",
+        (W::Article, DiscordCommands) => "Read the full article (only you see it)",
+        (W::Article, _) => "Read the full article",
+        (W::Privacy, Help) => "what we keep about you and why",
+        (W::Privacy, _) => "What is kept about you, and why",
+        (W::Status, Help) => "whether you've signed",
+        (W::Status, DiscordCommands) => "Have I signed, and when? (only you see it)",
+        (W::Status, _) => "Have I signed, and when?",
+        (W::MyData, Help) => "everything we hold about you",
+        (W::MyData, DiscordCommands) => "Everything held about me (only you see it)",
+        (W::MyData, _) => "Everything held about me",
+        (W::Withdraw, Help) => "remove your signature and your data",
+        (W::Withdraw, _) => "Remove my signature and my data",
+        (W::Total, Help) => "how many have signed",
+        (W::Total, _) => "How many have signed",
+        (W::Help, DiscordCommands) => "What the bot can do",
+        (W::Help, _) => "What I can do",
+        (W::Back, _) => "go back a step",
+        (W::Cancel, Help) => "stop, keeping nothing you've typed",
+        (W::Cancel, _) => "Stop signing, keeping nothing typed",
+        (W::Petition, DiscordCommands) => "Show the petition to everyone here, with its total",
+        (W::Petition, _) => "In groups: show the petition",
+        (W::Stats, _) => "Organisers: breakdowns of the signatures",
+        (W::Export, _) => "Organisers: the signatures as a CSV file",
+        (W::Held, _) => "Organisers: signatures held for review",
+        (W::Anomalies, _) => "Organisers: velocity alerts of the last week",
+        (W::Release, TelegramMenu) => "Organisers: count held signatures in, e.g. /release reason=new_account",
+        (W::Release, _) => "Organisers: count held signatures in (shows how many first)",
+        (W::Invalidate, TelegramMenu) => "Organisers: stop signatures counting, e.g. /invalidate domain=spam.example",
+        (W::Invalidate, _) => "Organisers: stop signatures counting (shows how many first)",
+        (W::StopUpdates, _) => "Stop updates about the campaign",
+        (W::UpdatesOn, _) => "Updates about the campaign again",
+        (W::Updates, _) => "Whether you get updates (organisers: past updates)",
+        (W::Update, DiscordCommands) => "Organisers: write an update to signers (shows a preview first)",
+        (W::Update, _) => "Organisers: write an update to signers who asked for them",
+        (W::CancelUpdate, _) => "Organisers: stop the update being sent",
+        (W::Close, _) => "Organisers: close the petition now (asks first)",
+        (W::Reopen, _) => "Organisers: open a closed petition again",
+        (W::Goal, _) => "Organisers: raise the goal, e.g. /goal 20000",
+        (W::Progress, _) => "Organisers: keep a live progress message here",
+        (W::Deliver, _) => "Organisers: the delivery pack, a PDF to print and hand over",
+        (W::Skip | W::Yes | W::No | W::Confirm | W::Change | W::Outside, _) => "",
     }
 }
 

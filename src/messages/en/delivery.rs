@@ -24,7 +24,6 @@ pub(super) fn write_delivery(message: &DeliveryMessage<'_>, f: &mut Formatter<'_
             Thousands(count),
             signatures(count)
         ),
-        D::Command => f.write_str("Organisers: the delivery pack, a PDF to print and hand over"),
         D::Date(day) => write!(f, "{}", day.format("%-d %B %Y")),
         D::Salutation { targets: [] } => f.write_str("To whom it may concern,"),
         D::Salutation { targets } => write!(f, "To {},", joined(targets)),

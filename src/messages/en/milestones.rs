@@ -55,8 +55,6 @@ pub(super) fn write(message: &MilestoneMessage<'_>, f: &mut Formatter<'_>) -> fm
         M::ProgressHereDone => f.write_str(
             "A new progress message will appear here in a few seconds, and is kept up to date as people sign.",
         ),
-        M::GoalCommand => f.write_str("Organisers: raise the goal, e.g. /goal 20000"),
         M::GoalOption => f.write_str("The new goal, in signatures"),
-        M::ProgressCommand => f.write_str("Organisers: keep a live progress message here"),
     }
 }

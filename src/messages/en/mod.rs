@@ -21,12 +21,13 @@ mod words;
 
 use std::fmt::{self, Display, Formatter};
 
-use self::adapters::{Label, discord_command, discord_option, telegram_command, write_button};
+use self::adapters::{Label, command_description, discord_option, write_button};
 use self::parts::{
     Described, write_form_problem, write_rejection, write_selection, write_selection_problem, write_signature,
 };
 use self::words::{Counted, Day, Moment, Progress, Targets, Thousands, Wait, dimension, platform_name, them};
-use super::{Button, FormLabel, Message};
+use super::{Button, CommandList, FormLabel, Message};
+use crate::domain::COMMANDS;
 use crate::storage::ReviewAction;
 
 /// See [`super::SOMETHING_WENT_WRONG`].
@@ -35,16 +36,15 @@ pub const SOMETHING_WENT_WRONG: &str =
 
 const PART_WAY: &str = "You were part-way through signing, and your answers so far are kept. Send sign to continue where you left off, or cancel to start again.";
 
-const COMMANDS: &str = "Here's what I understand:\n\
-    sign: sign the petition\n\
-    article: read the full article\n\
-    privacy: what we keep about you and why\n\
-    status: whether you've signed\n\
-    mydata: everything we hold about you\n\
-    withdraw: remove your signature and your data\n\
-    total: how many have signed\n\
-    back: go back a step\n\
-    cancel: stop, keeping nothing you've typed";
+/// The help: each command the table offers in it, by name.
+fn write_help(f: &mut Formatter<'_>) -> fmt::Result {
+    f.write_str("Here's what I understand:")?;
+    for command in COMMANDS.iter().filter(|command| command.offered.help) {
+        let described = command_description(command.word, CommandList::Help);
+        write!(f, "\n{}: {described}", command.name)?;
+    }
+    Ok(())
+}
 
 const IN_THE_UK: &str = "That's in the UK, so please give your postcode instead, such as SW1A 1AA.";
 
@@ -68,8 +68,11 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
             f.write_str("Sorry, I didn't understand that. Please pick one of the choices below, or send help.")
         }
         M::NothingToGoBackTo => f.write_str("There's nothing to go back to."),
-        M::Commands => f.write_str(COMMANDS),
-        M::CommandsMidway => write!(f, "{COMMANDS}\n\nWhere we were:"),
+        M::Commands => write_help(f),
+        M::CommandsMidway => {
+            write_help(f)?;
+            f.write_str("\n\nWhere we were:")
+        }
         M::Button(button) => write_button(button, f),
         M::Update(update) => updates::write_update(&update, f),
         M::Lifecycle(lifecycle) => lifecycle::write_lifecycle(&lifecycle, f),
@@ -385,8 +388,7 @@ pub(super) fn write(message: &Message<'_>, f: &mut Formatter<'_>) -> fmt::Result
         M::YourLink { link } => write!(f, "Your link: {link}"),
         M::ShareInvitation => f.write_str("Please sign this petition too"),
         M::DiscordShare { code } => write!(f, "On Discord, friends can use `/sign code:{code}`."),
-        M::TelegramCommand(command) => f.write_str(telegram_command(command)),
-        M::DiscordCommand(command) => f.write_str(discord_command(command)),
+        M::CommandDescription { command, list } => f.write_str(command_description(command, list)),
         M::DiscordOption(option) => f.write_str(discord_option(option)),
         M::SummaryAddressedTo { addressed_to } => write!(f, "A petition to {addressed_to}:"),
         M::SummarySignatures => f.write_str("Signatures"),
