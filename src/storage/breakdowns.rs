@@ -3,7 +3,7 @@
 //! the total: every write that changes which signatures are counted adds to
 //! or takes from them in its own transaction, so `stats` reads a few
 //! hundred counters instead of grouping every signature. Shared by both
-//! databases' writers and the in-memory store; `recount` rebuilds them.
+//! databases' writers; `recount` rebuilds them.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -30,7 +30,7 @@ pub(crate) fn day_label(at: DateTime<Utc>) -> String {
 }
 
 /// What one signature is counted under: the columns that the breakdowns
-/// group by, as both databases and the in-memory store hold them.
+/// group by, as both databases hold them.
 pub(crate) struct Labels<'a> {
     /// The signature's campaign.
     pub(crate) campaign: Cow<'a, str>,
@@ -121,22 +121,6 @@ impl<'a> Deltas<'a> {
     /// Whether no counter changes.
     pub(crate) fn is_empty(&self) -> bool {
         self.0.values().all(|change| *change == 0)
-    }
-}
-
-/// A stored signature's labels, for the in-memory store.
-#[cfg(test)]
-pub(crate) fn of_signature(signature: &super::Signature) -> Labels<'_> {
-    Labels {
-        campaign: Cow::Borrowed(&signature.campaign),
-        platform: Cow::Borrowed(signature.identity.platform.as_str()),
-        district: signature.location.district().map(Cow::Borrowed),
-        country: signature.location.country().map(Cow::Borrowed),
-        referral: signature
-            .referral_code
-            .as_ref()
-            .map(|code| Cow::Borrowed(code.as_str())),
-        at: signature.created_at,
     }
 }
 

@@ -16,8 +16,6 @@ mod error;
 pub mod group_commit;
 pub mod group_read;
 mod lifecycle;
-#[cfg(test)]
-pub(crate) mod memory;
 mod milestone_store;
 mod postgres;
 mod sql;

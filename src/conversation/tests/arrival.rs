@@ -2,8 +2,6 @@
 //! the welcome in a surge, details in one message, and the question owed
 //! to someone whose last reply was lost.
 
-use std::sync::Arc;
-
 use super::*;
 use crate::conversation::{Arrival, Placement, Step};
 use crate::pace::{Destination, Priority};
@@ -30,7 +28,7 @@ async fn surge_of(engine: &Engine, replies: i64) -> Vec<tokio::task::JoinHandle<
 
 #[tokio::test]
 async fn in_a_surge_the_welcome_says_so_first() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let quiet = fixture.start(&telegram(1), None).await;
     assert!(!quiet[0].text.contains("Lots of people"), "{}", quiet[0].text);
     let surge = surge_of(&fixture.engine, 400).await;
@@ -54,10 +52,10 @@ async fn in_a_surge_the_welcome_offers_the_form_first_where_there_is_one() {
     let mut settings = settings();
     settings.web.listen = "127.0.0.1:0".to_owned();
     settings.web.public_url = "https://petition.example.org".to_owned();
-    let storage = Arc::new(MemoryStorage::default());
-    let engine = Engine::new(&settings, storage, Arc::new(ManualClock::new(start_of_test())));
-    let surge = surge_of(&engine, 400).await;
-    let welcome = engine
+    let fixture = Fixture::with_settings(settings).await;
+    let surge = surge_of(&fixture.engine, 400).await;
+    let welcome = fixture
+        .engine
         .handle(Incoming::private(telegram(1), Input::Start { payload: None }))
         .await;
     assert!(
@@ -76,7 +74,7 @@ async fn in_a_surge_the_welcome_offers_the_form_first_where_there_is_one() {
 
 #[tokio::test]
 async fn name_email_and_postcode_in_one_message_lead_straight_to_consent() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let who = telegram(1);
     let welcome = fixture.start(&who, None).await;
     assert!(welcome[0].takes_details, "the welcome may be answered with them");
@@ -102,7 +100,7 @@ async fn name_email_and_postcode_in_one_message_lead_straight_to_consent() {
 
 #[tokio::test]
 async fn details_with_a_mistake_keep_the_rest_and_ask_for_what_is_wrong() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let who = telegram(1);
     fixture.start(&who, None).await;
     let asked = fixture.say(&who, "Ada Lovelace, not-an-email@, SW1A 1AA").await;
@@ -119,7 +117,7 @@ async fn details_with_a_mistake_keep_the_rest_and_ask_for_what_is_wrong() {
 
 #[tokio::test]
 async fn a_name_typed_at_the_name_question_is_still_a_name() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let who = telegram(1);
     fixture.start(&who, None).await;
     fixture.press(&who, "welcome.sign").await;
@@ -129,7 +127,7 @@ async fn a_name_typed_at_the_name_question_is_still_a_name() {
 
 #[tokio::test]
 async fn a_press_on_old_buttons_after_a_lost_reply_gets_the_current_question_in_their_place() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let who = telegram(1);
     fixture.start(&who, None).await;
     fixture.press(&who, "welcome.sign").await;
@@ -153,7 +151,7 @@ async fn a_press_on_old_buttons_after_a_lost_reply_gets_the_current_question_in_
 
 #[tokio::test]
 async fn an_answer_settles_what_was_owed() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let who = telegram(1);
     fixture.start(&who, None).await;
     fixture.press(&who, "welcome.sign").await;
@@ -168,7 +166,8 @@ async fn a_flood_is_refused_on_arrival_and_what_was_admitted_is_not_counted_twic
     let fixture = Fixture::with(|campaign| {
         campaign.limits.message_burst = 3;
         campaign.limits.messages_per_minute = 1;
-    });
+    })
+    .await;
     let flooder = telegram(1);
     let arrivals: Vec<Arrival> = (0..10).map(|_| fixture.engine.admit(&flooder)).collect();
     assert_eq!(arrivals[..3], [Arrival::Queue, Arrival::Queue, Arrival::Queue]);

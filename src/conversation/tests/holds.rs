@@ -26,7 +26,7 @@ async fn sign_aged(fixture: &Fixture, who: &Identity, email: &str, days: i64) ->
 
 #[tokio::test]
 async fn a_young_discord_accounts_signature_is_held_and_thanked_alike() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let young = discord(1);
     let thanks = sign_aged(&fixture, &young, "young@example.org", 2).await;
     assert!(thanks.starts_with("Thank you, Ann Lee!"), "{thanks}");
@@ -41,7 +41,7 @@ async fn a_young_discord_accounts_signature_is_held_and_thanked_alike() {
 
 #[tokio::test]
 async fn a_young_discord_account_is_refused_and_told_when_where_the_campaign_says_so() {
-    let fixture = Fixture::with(|campaign| campaign.limits.new_discord_accounts = NewAccountPolicy::Refuse);
+    let fixture = Fixture::with(|campaign| campaign.limits.new_discord_accounts = NewAccountPolicy::Refuse).await;
     let young = discord(1);
     let refused = sign_aged(&fixture, &young, "young@example.org", 2).await;
     assert_eq!(
@@ -56,7 +56,8 @@ async fn blocked_domains_and_identities_are_held() {
     let fixture = Fixture::with(|campaign| {
         campaign.limits.blocked_email_domains = vec!["*.spam.example".into()];
         campaign.limits.blocked_identities = vec!["telegram:66".into()];
-    });
+    })
+    .await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@mail.spam.example", "SE1 7PB")
         .await;
@@ -74,7 +75,7 @@ async fn blocked_domains_and_identities_are_held() {
 
 #[tokio::test]
 async fn a_velocity_crossing_is_announced_once_and_holds_new_signatures_from_it() {
-    let fixture = Fixture::with(|campaign| campaign.limits.email_domain_per_hour = 2);
+    let fixture = Fixture::with(|campaign| campaign.limits.email_domain_per_hour = 2).await;
     let mut alerts = fixture.engine.subscribe_alerts();
     for n in 1..=2 {
         fixture
@@ -101,7 +102,7 @@ async fn a_velocity_crossing_is_announced_once_and_holds_new_signatures_from_it(
 
 #[tokio::test]
 async fn a_surge_above_the_ceiling_is_held_and_raises_one_alert_a_minute() {
-    let fixture = Fixture::with(|campaign| campaign.limits.signatures_per_second = 1);
+    let fixture = Fixture::with(|campaign| campaign.limits.signatures_per_second = 1).await;
     let mut alerts = fixture.engine.subscribe_alerts();
     for n in 1..=3 {
         fixture
@@ -125,7 +126,8 @@ async fn a_flood_of_messages_is_told_to_slow_down_once_then_ignored() {
     let fixture = Fixture::with(|campaign| {
         campaign.limits.message_burst = 2;
         campaign.limits.messages_per_minute = 2;
-    });
+    })
+    .await;
     let flooder = telegram(1);
     for _ in 0..2 {
         assert!(!fixture.say(&flooder, "total").await.is_empty());

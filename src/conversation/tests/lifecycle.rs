@@ -6,12 +6,11 @@ use chrono::Duration;
 
 use super::{Fixture, organiser, start_of_test, telegram, text};
 use crate::conversation::Standing;
-use crate::storage::{LifecycleStore, UpdateStore};
 
 #[tokio::test]
 async fn before_it_opens_signing_is_refused_saying_when_it_opens() {
     let opens = start_of_test() + Duration::days(2);
-    let fixture = Fixture::with(|campaign| campaign.opens_at = Some(opens));
+    let fixture = Fixture::with(|campaign| campaign.opens_at = Some(opens)).await;
     let refused = text(&fixture.say(&telegram(1), "sign").await);
     assert!(
         refused.contains("opens for signatures on 5 November 2026 at 14:00 UTC"),
@@ -28,7 +27,7 @@ async fn before_it_opens_signing_is_refused_saying_when_it_opens() {
 #[tokio::test]
 async fn after_its_closing_time_signing_is_refused_with_the_final_total_and_the_rest_still_works() {
     let closes = start_of_test() + Duration::hours(1);
-    let fixture = Fixture::with(|campaign| campaign.closes_at = Some(closes));
+    let fixture = Fixture::with(|campaign| campaign.closes_at = Some(closes)).await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -56,7 +55,7 @@ async fn after_its_closing_time_signing_is_refused_with_the_final_total_and_the_
 
 #[tokio::test]
 async fn an_organiser_closes_after_a_yes_and_can_reopen() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -96,7 +95,7 @@ async fn an_organiser_closes_after_a_yes_and_can_reopen() {
 
 #[tokio::test]
 async fn a_delivered_petition_cannot_be_reopened() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     fixture.say(&organiser(), "close").await;
     fixture.say(&organiser(), "yes").await;
     fixture
@@ -114,7 +113,7 @@ async fn a_delivered_petition_cannot_be_reopened() {
 #[tokio::test]
 async fn closing_at_its_time_is_announced_once_to_signers_who_asked_for_updates() {
     let closes = start_of_test() + Duration::hours(1);
-    let fixture = Fixture::with(|campaign| campaign.closes_at = Some(closes));
+    let fixture = Fixture::with(|campaign| campaign.closes_at = Some(closes)).await;
     for answer in ["sign", "Ann Lee", "ann@example.org", "SE1 7PB", "yes", "yes", "confirm"] {
         fixture.say(&telegram(1), answer).await;
     }
@@ -146,7 +145,7 @@ async fn closing_at_its_time_is_announced_once_to_signers_who_asked_for_updates(
 
 #[tokio::test]
 async fn signers_are_forgotten_when_due_and_mydata_says_when() {
-    let fixture = Fixture::with(|campaign| campaign.anonymise_after_days = 30);
+    let fixture = Fixture::with(|campaign| campaign.anonymise_after_days = 30).await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -185,7 +184,7 @@ async fn signers_are_forgotten_when_due_and_mydata_says_when() {
 
 #[tokio::test]
 async fn a_group_is_told_a_closed_petition_is_closed_without_a_sign_button() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     fixture.say(&organiser(), "close").await;
     fixture.say(&organiser(), "yes").await;
     let replies = fixture.say_in_group(&telegram(5), "/petition").await;
@@ -196,7 +195,7 @@ async fn a_group_is_told_a_closed_petition_is_closed_without_a_sign_button() {
 
 #[tokio::test]
 async fn a_delivery_pack_made_after_closing_is_the_delivery_and_ends_reopening() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::campaign::{Announce, MilestoneRule};
-use crate::storage::{AnnounceChat, MilestoneStore, ReviewStore};
+use crate::storage::AnnounceChat;
 
 /// Milestones at each quarter of a goal of 4: every signature is one.
 fn quarters_of(goal: u64) -> impl FnOnce(&mut Campaign) {
@@ -36,7 +36,7 @@ fn reached(milestones: &[crate::conversation::ReachedMilestone]) -> Vec<u64> {
 
 #[tokio::test]
 async fn goal_is_for_organisers_above_the_total_and_audited() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     fixture.engine.register_campaigns().await.unwrap();
     sign_as(&fixture, 1).await;
 
@@ -78,7 +78,7 @@ async fn goal_is_for_organisers_above_the_total_and_audited() {
 
 #[tokio::test]
 async fn a_goal_set_by_another_process_is_read_from_the_database() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     fixture.engine.register_campaigns().await.unwrap();
     let audit = crate::storage::AuditEntry {
         campaign: fixture.campaign.slug.clone(),
@@ -95,7 +95,7 @@ async fn a_goal_set_by_another_process_is_read_from_the_database() {
 
 #[tokio::test]
 async fn each_milestone_is_claimed_once_and_several_at_once_are_announced_as_the_highest() {
-    let fixture = Fixture::with(quarters_of(4));
+    let fixture = Fixture::with(quarters_of(4)).await;
     fixture.engine.register_campaigns().await.unwrap();
     let mut heard = fixture.engine.subscribe_milestones();
     assert!(fixture.engine.check_milestones().await.unwrap().is_empty());
@@ -134,7 +134,7 @@ async fn each_milestone_is_claimed_once_and_several_at_once_are_announced_as_the
 
 #[tokio::test]
 async fn after_the_goal_is_raised_milestones_continue_toward_it_and_none_is_announced_late() {
-    let fixture = Fixture::with(quarters_of(4));
+    let fixture = Fixture::with(quarters_of(4)).await;
     fixture.engine.register_campaigns().await.unwrap();
     for id in 1..=4 {
         sign_as(&fixture, id).await;
@@ -155,7 +155,7 @@ async fn after_the_goal_is_raised_milestones_continue_toward_it_and_none_is_anno
 
 #[tokio::test]
 async fn the_progress_message_shows_the_total_against_the_goal_in_force_with_a_sign_link() {
-    let fixture = Fixture::with(quarters_of(4));
+    let fixture = Fixture::with(quarters_of(4)).await;
     fixture.engine.register_campaigns().await.unwrap();
     sign_as(&fixture, 1).await;
     let progress = fixture
@@ -183,7 +183,7 @@ async fn the_progress_message_shows_the_total_against_the_goal_in_force_with_a_s
 
 #[tokio::test]
 async fn progress_here_is_for_organisers_and_asks_for_a_new_message() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     fixture.engine.register_campaigns().await.unwrap();
     let chat = AnnounceChat::new(Platform::Telegram, -200);
     let (accepted, reply) = fixture.engine.progress_here(&telegram(2), &[], chat.clone()).await;

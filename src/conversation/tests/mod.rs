@@ -1,6 +1,8 @@
-//! The engine's rules one at a time, on the in-memory storage, with a clock
-//! the tests move. One file per job, as the engine is laid out; the same
-//! conversations run on SQLite and PostgreSQL in `tests/`.
+//! The engine's rules one at a time, on the real storage (a fresh SQLite
+//! file per test, built as the application builds it), with a clock the
+//! tests move. One file per job, as the engine is laid out; whole
+//! conversations run through the adapters, on SQLite and PostgreSQL, in
+//! `tests/it/`.
 
 mod anytime;
 mod arrival;
@@ -21,20 +23,23 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::{Conversation, Engine, FormAnswers, Incoming, Input, Reply};
 use crate::campaign::Campaign;
 use crate::clock::{Clock, ManualClock};
+use crate::config::Secret;
 use crate::config::Settings;
 use crate::domain::{ChatKind, Identity, Platform};
-use crate::storage::memory::MemoryStorage;
-use crate::storage::{ConversationStore, SignatureStore};
+use crate::startup::App;
+use crate::storage::Storage;
 
 /// The Telegram id the test settings make an organiser.
 const ORGANISER: &str = "1000";
 
-/// An engine on fresh in-memory storage, and what the tests look at.
+/// An engine on a fresh database, and what the tests look at.
 struct Fixture {
-    engine: Engine,
-    storage: Arc<MemoryStorage>,
+    engine: Arc<Engine>,
+    storage: Arc<dyn Storage>,
     clock: Arc<ManualClock>,
     campaign: Arc<Campaign>,
+    /// The database's folder, kept while the test runs.
+    _folder: tempfile::TempDir,
 }
 
 /// When every test's clock starts: 3 November 2026, 14:00 UTC.
@@ -63,22 +68,32 @@ fn change_campaign(settings: &mut Settings, change: impl FnOnce(&mut Campaign)) 
 }
 
 impl Fixture {
-    fn new() -> Self {
-        Self::with(|_| {})
+    async fn new() -> Self {
+        Self::with(|_| {}).await
     }
 
     /// An engine whose default campaign is changed first.
-    fn with(change: impl FnOnce(&mut Campaign)) -> Self {
+    async fn with(change: impl FnOnce(&mut Campaign)) -> Self {
         let mut settings = settings();
         change_campaign(&mut settings, change);
-        let storage = Arc::new(MemoryStorage::default());
+        Self::with_settings(settings).await
+    }
+
+    /// The application built with `settings` on a fresh SQLite file.
+    async fn with_settings(mut settings: Settings) -> Self {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let url = format!("sqlite://{}", folder.path().join("petition.db").display());
+        settings.database.url = Secret::new(url);
         let clock = Arc::new(ManualClock::new(start_of_test()));
-        let engine = Engine::new(&settings, storage.clone(), clock.clone());
+        let app = App::build_with_clock(settings.clone(), clock.clone())
+            .await
+            .expect("the application builds on a fresh database");
         Self {
             campaign: settings.campaigns.default_campaign().clone(),
-            engine,
-            storage,
+            storage: app.engine.storage().clone(),
+            engine: app.engine,
             clock,
+            _folder: folder,
         }
     }
 

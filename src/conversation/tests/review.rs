@@ -4,13 +4,13 @@
 use super::*;
 use crate::conversation::Step;
 use crate::domain::HoldReason;
-use crate::storage::{ReviewStore, SignatureStatus};
+use crate::storage::SignatureStatus;
 
 const TITLE: &str = "Keep the human trafficking unit open";
 
 /// A campaign with two counted signatures and one held (a young Discord account).
 async fn with_one_held() -> Fixture {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -88,7 +88,7 @@ async fn held_lists_the_held_signatures_by_reason_with_how_to_act_on_them() {
     assert!(held.starts_with(&format!(
         "Held for review on \"{TITLE}\": 1 (not in the total)\n\nBy reason:\n  new_account: 1\n\nBy platform:\n  discord: 1\n\nBy email domain (top 10):\n  example.org: 1\n\nBy postcode district (top 10):\n  SE1: 1\n\nTo act on held signatures, send release or invalidate"
     )), "{held}");
-    let none = Fixture::new();
+    let none = Fixture::new().await;
     assert_eq!(
         none.say(&organiser(), "held").await[0].text,
         format!("No signatures of \"{TITLE}\" are held for review.")
@@ -97,7 +97,7 @@ async fn held_lists_the_held_signatures_by_reason_with_how_to_act_on_them() {
 
 #[tokio::test]
 async fn anomalies_lists_the_weeks_velocity_alerts() {
-    let fixture = Fixture::with(|campaign| campaign.limits.postcode_district_per_hour = 2);
+    let fixture = Fixture::with(|campaign| campaign.limits.postcode_district_per_hour = 2).await;
     assert_eq!(
         fixture.say(&organiser(), "anomalies").await[0].text,
         format!("No velocity alerts on \"{TITLE}\" in the last 7 days.")
@@ -210,7 +210,7 @@ async fn review_commands_are_refused_to_anyone_else() {
 
 #[tokio::test]
 async fn filters_that_cannot_be_read_are_explained_with_how_to_write_them() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     for (command, problem) in [
         (
             "release",

@@ -2,11 +2,10 @@
 
 use super::*;
 use crate::conversation::Step;
-use crate::storage::ReportStore;
 
 #[tokio::test]
 async fn the_welcome_presents_the_campaign_with_its_total_and_three_choices() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let campaign = &fixture.campaign;
     let welcome = fixture.start(&telegram(1), None).await;
     assert_eq!(
@@ -25,7 +24,7 @@ async fn the_welcome_presents_the_campaign_with_its_total_and_three_choices() {
 
 #[tokio::test]
 async fn sign_asks_for_the_name_first() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let who = telegram(1);
     fixture.start(&who, None).await;
     let name = fixture.press(&who, "welcome.sign").await;
@@ -39,7 +38,7 @@ async fn sign_asks_for_the_name_first() {
 
 #[tokio::test]
 async fn a_start_link_with_a_share_code_credits_the_signer_who_shared_it() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let thanks = fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -70,7 +69,7 @@ async fn a_start_link_with_a_share_code_credits_the_signer_who_shared_it() {
 
 #[tokio::test]
 async fn a_start_link_that_names_nothing_configured_is_ignored() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let who = telegram(1);
     for payload in ["no-such-campaign", "keep-the-unit-open__not-a-code", "<script>"] {
         let welcome = fixture.start(&who, Some(payload)).await;
@@ -84,7 +83,7 @@ async fn a_start_link_that_names_nothing_configured_is_ignored() {
 
 #[tokio::test]
 async fn starting_again_part_way_keeps_the_answers_and_offers_to_continue_where_they_were() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let who = telegram(1);
     for answer in ["sign", "Ann Lee", "ann@example.org"] {
         fixture.say(&who, answer).await;
@@ -103,7 +102,7 @@ async fn starting_again_part_way_keeps_the_answers_and_offers_to_continue_where_
 
 #[tokio::test]
 async fn the_welcome_for_someone_who_signed_says_so_and_offers_no_continuing() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let who = telegram(1);
     fixture.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     let welcome = fixture.start(&who, None).await;
@@ -117,7 +116,7 @@ async fn the_welcome_for_someone_who_signed_says_so_and_offers_no_continuing() {
 
 #[tokio::test]
 async fn sign_from_someone_who_signed_is_refused_as_already_signed() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let who = telegram(1);
     fixture.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     let refused = fixture.say(&who, "sign").await;
