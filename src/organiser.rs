@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 
 use crate::campaign::Campaign;
 use crate::config::OrganiserSettings;
-use crate::domain::{HoldReason, Identity, Platform, PostcodeDistrict};
+use crate::domain::{Anomaly, HoldReason, Identity, Platform, PostcodeDistrict, Selection};
 use crate::messages::{Heading, Language, Message, SelectionProblem, StatsMessage};
-use crate::storage::{Anomaly, ExportRow, HeldSummary, ReportStore, Selection, Stats, StorageResult, Tally};
+use crate::storage::{ExportRow, HeldSummary, ReportStore, Stats, StorageResult, Tally};
 
 /// Days covered by the breakdown by day, today included.
 pub const STATS_DAYS: u64 = 14;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::{Engine, Placement, Reply, Word};
-use crate::domain::Platform;
+use crate::domain::{Platform, ReviewAction};
 use crate::messages::{LifecycleMessage, Message, SelectionProblem};
-use crate::storage::{ReviewAction, StorageError};
+use crate::storage::StorageError;
 
 /// Why a message was not carried out. Displayed only in the log, so it
 /// names what happened and never a value anyone typed.

@@ -7,10 +7,10 @@ use tracing::warn;
 
 use super::{Alert, Engine, EngineError, Incoming};
 use crate::campaign::{Campaign, NewAccountPolicy};
-use crate::domain::{Dimension, HoldReason, Platform};
+use crate::domain::{Anomaly, Dimension, HoldReason, Platform};
 use crate::messages::Message;
 use crate::organiser;
-use crate::storage::{Anomaly, NewSignature, StorageError};
+use crate::storage::{NewSignature, StorageError};
 
 impl Engine {
     pub(super) fn raise_alert(&self, campaign: &Campaign, text: String) {

@@ -7,10 +7,10 @@ use super::words::OrganiserCommand;
 use super::{Attachment, Conversation, Engine, EngineError, EngineResult, Incoming, PendingReview, Reply, Step, Word};
 use crate::campaign::Campaign;
 use crate::delivery;
-use crate::domain::Identity;
+use crate::domain::{Identity, ReviewAction};
 use crate::messages::{Button, DeliveryMessage, Message};
 use crate::organiser;
-use crate::storage::{AuditEntry, ReviewAction};
+use crate::storage::AuditEntry;
 
 impl Engine {
     pub(super) async fn organiser_command(

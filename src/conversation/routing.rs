@@ -4,11 +4,10 @@
 
 use super::error::EngineError;
 use super::{Conversation, Engine, EngineResult, FormAnswers, Incoming, Input, Placement, Reply, Step, Word, details};
-use crate::domain::{ChatKind, Command, Takes};
+use crate::domain::{ChatKind, Command, ReviewAction, Takes};
 use crate::limits::MessageVerdict;
 use crate::messages::Message;
 use crate::metrics;
-use crate::storage::ReviewAction;
 
 /// What a message amounts to at the supporter's current step.
 #[derive(Debug)]

@@ -7,9 +7,8 @@ use std::fmt::Write;
 
 use super::{Conversation, Engine, EngineError, EngineResult, PAYLOAD_SEPARATOR, Reply, Step};
 use crate::campaign::Campaign;
-use crate::domain::{Identity, ShareCode};
+use crate::domain::{Identity, ShareCode, Signature};
 use crate::messages::Message;
-use crate::storage::Signature;
 
 impl Engine {
     pub(super) async fn start(

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Country, Email, Location, PostcodeDistrict, SignerName};
+use crate::domain::{Country, Email, Location, PostcodeDistrict, ReviewAction, Selection, SignerName};
 
 /// Where a supporter is, and what they have answered so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,9 +41,9 @@ pub struct Conversation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingReview {
     /// Release or invalidate.
-    pub action: crate::storage::ReviewAction,
+    pub action: ReviewAction,
     /// Which signatures.
-    pub selection: crate::storage::Selection,
+    pub selection: Selection,
 }
 
 /// The question a supporter was last asked.

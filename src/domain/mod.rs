@@ -1,7 +1,9 @@
 //! Parse-only types: every value a supporter types is turned into one of these
 //! before it goes anywhere else, so the rest of the program never sees an
-//! unchecked name, email or postcode; and the words people send the bot,
-//! with the table that declares each command once ([`COMMANDS`]).
+//! unchecked name, email or postcode; the words people send the bot, with
+//! the table that declares each command once ([`COMMANDS`]); and the core
+//! types the engine, the catalogue and storage share ([`Signature`],
+//! [`Selection`], [`ReviewAction`], [`Anomaly`]).
 //!
 //! Each parser says why it refused an answer as a kind of its own
 //! ([`NameRejection`], [`EmailRejection`], [`PostcodeRejection`],
@@ -20,6 +22,7 @@ mod name;
 mod pseudonym;
 mod review;
 mod share_code;
+mod signature;
 
 pub use commands::{COMMANDS, Command, Offered, Place, Takes, Who, Word};
 pub use email::{Email, EmailRejection};
@@ -27,8 +30,9 @@ pub use identity::{ChatKind, Identity, Platform};
 pub use location::{Country, CountryRejection, Location, PostcodeDistrict, PostcodeRejection};
 pub use name::{NameRejection, SignerName};
 pub use pseudonym::{PseudonymKey, set_pseudonym_key};
-pub use review::{Dimension, HoldReason};
+pub use review::{Anomaly, Dimension, HoldReason, ReviewAction, Selection};
 pub use share_code::ShareCode;
+pub use signature::{Signature, SignatureStatus};
 
 /// Why a typed answer was not accepted, whichever question it answered.
 /// Has no wording (and so no `Display`): the catalogue words it.

@@ -1,8 +1,12 @@
 //! Stored vocabulary of review: why a signature is held, and what velocity
-//! is measured by. Stored in the database and typed by organisers, so the
-//! names never change.
+//! is measured by (stored in the database and typed by organisers, so the
+//! names never change); which signatures an organiser acts on, and what
+//! they do to them; and a velocity threshold crossed.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use super::Platform;
 
 /// Why a signature is held for review rather than counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -93,4 +97,59 @@ impl Dimension {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.as_str() == text)
     }
+}
+
+/// Which signatures an organiser action applies to. Every filter set must
+/// match; none set means all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Selection {
+    /// The email domain, exactly.
+    pub email_domain: Option<String>,
+    /// The postcode district, exactly.
+    pub postcode_district: Option<String>,
+    /// The platform signed on.
+    pub platform: Option<Platform>,
+    /// Signed at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Signed before.
+    pub until: Option<DateTime<Utc>>,
+    /// Held for this reason.
+    pub reason: Option<HoldReason>,
+}
+
+/// What organisers can do to selected signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewAction {
+    /// Held signatures become counted.
+    Release,
+    /// Held or counted signatures stop counting for good.
+    Invalidate,
+}
+
+impl ReviewAction {
+    /// The command word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewAction::Release => "release",
+            ReviewAction::Invalidate => "invalidate",
+        }
+    }
+}
+
+/// A velocity threshold crossed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anomaly {
+    /// The campaign.
+    pub campaign: String,
+    /// What was counted by.
+    pub dimension: Dimension,
+    /// The domain, district or platform.
+    pub value: String,
+    /// Signatures in the hour.
+    pub count: u64,
+    /// The threshold crossed.
+    pub threshold: u64,
+    /// When it was noticed.
+    pub detected_at: DateTime<Utc>,
 }

@@ -7,7 +7,7 @@
 //!
 //! [`Message`]: super::Message
 
-use crate::storage::ReviewAction;
+use crate::domain::ReviewAction;
 
 /// A button's label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -62,8 +62,7 @@ pub use self::parts::{Answers, FormProblem, Heading, LocationProblem, SelectionP
 pub use self::stats::StatsMessage;
 pub use self::updates::{UPDATES_WORDING, UpdateMessage};
 pub use self::web::WebMessage;
-use crate::domain::{Platform, Rejection, SignerName, Word};
-use crate::storage::{Anomaly, ReviewAction, Selection, Signature};
+use crate::domain::{Anomaly, Platform, Rejection, ReviewAction, Selection, Signature, SignerName, Word};
 
 /// The apology for a failure inside, in English, for adapters that must
 /// answer before the engine can; the cause goes to the log.

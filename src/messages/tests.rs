@@ -7,8 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::*;
-use crate::domain::{COMMANDS, Dimension, Email, HoldReason, Identity, Location, PostcodeDistrict, ShareCode, Word};
-use crate::storage::SignatureStatus;
+use crate::domain::{
+    COMMANDS, Dimension, Email, HoldReason, Identity, Location, PostcodeDistrict, ShareCode, SignatureStatus, Word,
+};
 
 /// One of each variant of an enum, built from the list given. The list is
 /// also a match without a catch-all, so a variant added to the enum does

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{StorageError, StorageResult};
+pub use crate::domain::{Anomaly, ReviewAction, Selection, Signature, SignatureStatus};
 use crate::domain::{Dimension, Email, HoldReason, Identity, Location, Platform, ShareCode, SignerName};
 
 /// A signature about to be stored.
@@ -35,17 +36,6 @@ pub struct NewSignature {
     pub hold: Option<HoldReason>,
 }
 
-/// Whether a signature counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignatureStatus {
-    /// In the public total.
-    Counted,
-    /// Stored but not counted until an organiser releases it.
-    Held(HoldReason),
-    /// Judged not genuine by an organiser; never counted.
-    Invalidated,
-}
-
 impl SignatureStatus {
     pub(crate) fn from_columns(status: &str, reason: Option<&str>) -> StorageResult<Self> {
         match (status, reason.and_then(HoldReason::parse)) {
@@ -55,38 +45,6 @@ impl SignatureStatus {
             _ => Err(StorageError::Corrupt(format!("unknown signature status {status:?}"))),
         }
     }
-}
-
-/// A stored signature, everything held about one signer.
-#[derive(Debug, Clone)]
-pub struct Signature {
-    /// The campaign's slug.
-    pub campaign: String,
-    /// Who signed.
-    pub identity: Identity,
-    /// The name for the petition.
-    pub name: SignerName,
-    /// The normalised email, if one was given.
-    pub email: Option<Email>,
-    /// Postcode district or country.
-    pub location: Location,
-    /// Whether they want updates about the campaign.
-    pub updates_opt_in: bool,
-    /// The version of the updates question they answered (see
-    /// `messages::UPDATES_WORDING`).
-    pub updates_wording: u32,
-    /// The consent wording's version they agreed to.
-    pub consent_version: u32,
-    /// When they agreed.
-    pub consent_at: DateTime<Utc>,
-    /// The share code they arrived with, if any.
-    pub referral_code: Option<ShareCode>,
-    /// Their own share code.
-    pub share_code: ShareCode,
-    /// When they signed.
-    pub created_at: DateTime<Utc>,
-    /// Whether it counts.
-    pub status: SignatureStatus,
 }
 
 /// What happened to a signature handed to [`SignatureStore::sign`](super::SignatureStore::sign).
@@ -182,44 +140,6 @@ pub struct ExportRow {
     pub signed_at: DateTime<Utc>,
 }
 
-/// Which signatures an organiser action applies to. Every filter set must
-/// match; none set means all.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Selection {
-    /// The email domain, exactly.
-    pub email_domain: Option<String>,
-    /// The postcode district, exactly.
-    pub postcode_district: Option<String>,
-    /// The platform signed on.
-    pub platform: Option<Platform>,
-    /// Signed at or after.
-    pub since: Option<DateTime<Utc>>,
-    /// Signed before.
-    pub until: Option<DateTime<Utc>>,
-    /// Held for this reason.
-    pub reason: Option<HoldReason>,
-}
-
-/// What organisers can do to selected signatures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewAction {
-    /// Held signatures become counted.
-    Release,
-    /// Held or counted signatures stop counting for good.
-    Invalidate,
-}
-
-impl ReviewAction {
-    /// The command word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReviewAction::Release => "release",
-            ReviewAction::Invalidate => "invalidate",
-        }
-    }
-}
-
 /// How many signatures a selection matches, by whether they count now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Matched {
@@ -281,23 +201,6 @@ pub struct VelocityCount {
     pub value: String,
     /// How many.
     pub count: u64,
-}
-
-/// A velocity threshold crossed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Anomaly {
-    /// The campaign.
-    pub campaign: String,
-    /// What was counted by.
-    pub dimension: Dimension,
-    /// The domain, district or platform.
-    pub value: String,
-    /// Signatures in the hour.
-    pub count: u64,
-    /// The threshold crossed.
-    pub threshold: u64,
-    /// When it was noticed.
-    pub detected_at: DateTime<Utc>,
 }
 
 /// A campaign's counters as stored and as recounted.

@@ -3,8 +3,7 @@
 
 use super::*;
 use crate::campaign::NewAccountPolicy;
-use crate::domain::HoldReason;
-use crate::storage::SignatureStatus;
+use crate::domain::{HoldReason, SignatureStatus};
 
 async fn status_of(fixture: &Fixture, who: &Identity) -> SignatureStatus {
     fixture

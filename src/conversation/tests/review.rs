@@ -3,8 +3,7 @@
 
 use super::*;
 use crate::conversation::Step;
-use crate::domain::HoldReason;
-use crate::storage::SignatureStatus;
+use crate::domain::{HoldReason, SignatureStatus};
 
 const TITLE: &str = "Keep the human trafficking unit open";
 

@@ -27,8 +27,7 @@ use self::parts::{
 };
 use self::words::{Counted, Day, Moment, Progress, Targets, Thousands, Wait, dimension, platform_name, them};
 use super::{Button, CommandList, FormLabel, Message};
-use crate::domain::COMMANDS;
-use crate::storage::ReviewAction;
+use crate::domain::{COMMANDS, ReviewAction};
 
 /// See [`super::SOMETHING_WENT_WRONG`].
 pub const SOMETHING_WENT_WRONG: &str =

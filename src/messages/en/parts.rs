@@ -11,8 +11,8 @@ use crate::domain::{
     CountryRejection, Email, EmailRejection, Location, NameRejection, PostcodeRejection, Rejection, ShareCode,
     SignerName,
 };
+use crate::domain::{Selection, Signature, SignatureStatus};
 use crate::messages::{Answers, FormProblem, Heading, LocationProblem, SelectionProblem};
-use crate::storage::{Selection, Signature, SignatureStatus};
 
 pub(super) fn write_rejection(rejection: Rejection, f: &mut Formatter<'_>) -> fmt::Result {
     match rejection {

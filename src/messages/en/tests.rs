@@ -5,11 +5,11 @@
 use super::parts::Described;
 use super::words::{Counted, Targets};
 use super::*;
+use crate::domain::Selection;
 use crate::domain::{
     CountryRejection, EmailRejection, Location, NameRejection, Platform, PostcodeRejection, Rejection,
 };
 use crate::messages::{FormProblem, Language, LocationProblem};
-use crate::storage::Selection;
 
 fn english(message: Message<'_>) -> String {
     message.text(Language::English)
