@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use petition::config::Settings;
-use petition::organiser::thousands;
+use petition::messages::{DeliveryMessage, Language, Message};
 use petition::startup::App;
 
 use super::CampaignChoice;
@@ -46,13 +46,13 @@ impl Deliver {
         if self.digest {
             println!("{}", pack.digest);
         } else {
-            println!(
-                "Wrote {}: {} signatures on {} pages. SHA-256 of the list: {}",
-                path.display(),
-                thousands(pack.signatures),
-                thousands(pack.pages as u64),
-                pack.digest
-            );
+            let written = DeliveryMessage::Written {
+                path: &path,
+                count: pack.signatures,
+                pages: pack.pages as u64,
+                digest: &pack.digest,
+            };
+            println!("{}", Message::Delivery(written).text(Language::default()));
         }
         Ok(())
     }

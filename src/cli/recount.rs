@@ -3,42 +3,28 @@
 //! corrected).
 
 use petition::config::Settings;
-use petition::organiser::thousands;
+use petition::messages::{Drift, Language, Message, StatsMessage};
 use petition::startup::App;
 use petition::storage::Recount;
 
 pub(super) async fn run(settings: Settings) -> anyhow::Result<()> {
     let recounted = App::with_short_lived(settings, async |app| Ok(app.engine.recount().await?)).await?;
     for recount in recounted {
-        println!("{}", describe(&recount));
+        println!("{}", Message::Stats(said(&recount)).text(Language::default()));
     }
     Ok(())
 }
 
-/// One campaign's line: what was counted, and the drift corrected if any.
-fn describe(recount: &Recount) -> String {
-    let held = if recount.counted_held > 0 {
-        format!(", {} held for review", thousands(recount.counted_held))
-    } else {
-        String::new()
-    };
-    let drift = if recount.drifted() {
-        let mended = match recount.breakdowns_mended {
-            0 => String::new(),
-            1 => ", and 1 breakdown counter was mended".to_owned(),
-            n => format!(", and {} breakdown counters were mended", thousands(n)),
-        };
-        format!(
-            "drift corrected: the stored total was {} and held {}{mended}",
-            thousands(recount.stored_total),
-            thousands(recount.stored_held)
-        )
-    } else {
-        "no drift".to_owned()
-    };
-    format!(
-        "{}: {} counted{held}; {drift}",
-        recount.campaign,
-        thousands(recount.counted_total)
-    )
+/// One campaign's recount, as the catalogue words it.
+fn said(recount: &Recount) -> StatsMessage<'_> {
+    StatsMessage::Recounted {
+        campaign: &recount.campaign,
+        counted: recount.counted_total,
+        held: recount.counted_held,
+        drift: recount.drifted().then_some(Drift {
+            stored_total: recount.stored_total,
+            stored_held: recount.stored_held,
+            breakdowns_mended: recount.breakdowns_mended,
+        }),
+    }
 }

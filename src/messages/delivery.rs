@@ -1,6 +1,9 @@
 //! The keys of what the delivery pack says: the cover letter, the summary,
-//! the signatory pages, and the chat reply that carries the pack. Worded in
-//! each language's `delivery.rs`.
+//! the signatory pages, the chat reply that carries the pack, and what
+//! `petition deliver` says once it has written one. Worded in each
+//! language's `delivery.rs`.
+
+use std::path::Path;
 
 use chrono::NaiveDate;
 
@@ -13,6 +16,17 @@ pub enum DeliveryMessage<'a> {
         title: &'a str,
         /// Signatures counted in the pack.
         count: u64,
+    },
+    /// `petition deliver`, once the pack is written.
+    Written {
+        /// Where.
+        path: &'a Path,
+        /// Signatures counted in the pack.
+        count: u64,
+        /// Its pages.
+        pages: u64,
+        /// The SHA-256 digest of its signatory list.
+        digest: &'a str,
     },
     /// A date as the letter writes it.
     Date(NaiveDate),

@@ -4,7 +4,7 @@
 //!
 //! The keys are a file per job. This file holds [`Message`], every key;
 //! `language.rs` [`Language`] and [`Localised`], which words a key in one;
-//! `stats.rs` the lines of organisers' `stats` and `held` ([`StatsMessage`]);
+//! `stats.rs` the lines of organisers' `stats`, `held` and `recount` ([`StatsMessage`]);
 //! `adapters.rs` the keys of what the
 //! chat adapters show around the engine's words ([`Button`],
 //! [`CommandList`], [`DiscordOption`],
@@ -59,7 +59,7 @@ pub use self::language::{Language, Localised};
 pub use self::lifecycle::LifecycleMessage;
 pub use self::milestones::{MilestoneMessage, progress_bar};
 pub use self::parts::{Answers, FormProblem, Heading, LocationProblem, SelectionProblem};
-pub use self::stats::StatsMessage;
+pub use self::stats::{Drift, StatsMessage};
 pub use self::updates::{UPDATES_WORDING, UpdateMessage};
 pub use self::web::WebMessage;
 use crate::domain::{Anomaly, Platform, Rejection, ReviewAction, Selection, Signature, SignerName, Word};

@@ -1,6 +1,6 @@
-//! The keys of what `stats` and `held` show organisers: counts and their
-//! breakdowns, never a supporter's details. Worded in each language's
-//! `stats.rs`.
+//! The keys of what `stats`, `held` and `petition recount` show
+//! organisers: counts and their breakdowns, never a supporter's details.
+//! Worded in each language's `stats.rs`.
 
 use super::Heading;
 use crate::domain::Platform;
@@ -63,4 +63,27 @@ pub enum StatsMessage<'a> {
         /// Signatures held.
         held: u64,
     },
+    /// `petition recount`'s line for one campaign: what its signatures
+    /// count to, and the drift corrected, if the stored counters had any.
+    Recounted {
+        /// The campaign's slug.
+        campaign: &'a str,
+        /// Signatures counted.
+        counted: u64,
+        /// Signatures held for review.
+        held: u64,
+        /// What the stored counters said, where they had drifted.
+        drift: Option<Drift>,
+    },
+}
+
+/// Stored counters found to have drifted from the signatures, and mended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drift {
+    /// The stored total.
+    pub stored_total: u64,
+    /// The stored held count.
+    pub stored_held: u64,
+    /// Breakdown counters mended.
+    pub breakdowns_mended: u64,
 }

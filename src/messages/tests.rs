@@ -391,6 +391,13 @@ fn every_stats_message_is_worded() {
         PlatformName { platform: Platform::Console },
         NoneHeld { title: TITLE },
         HeldTitle { title: TITLE, held: 3 },
+        Recounted { campaign: "library", counted: 1, held: 0, drift: None },
+        Recounted {
+            campaign: "library",
+            counted: 3,
+            held: 1,
+            drift: Some(Drift { stored_total: 2, stored_held: 0, breakdowns_mended: 1 }),
+        },
     );
     for message in messages {
         assert_worded(Message::Stats(message));
@@ -403,6 +410,7 @@ fn every_delivery_message_is_worded() {
     let targets = ["the Mayor".to_owned(), "the Commissioner".to_owned()];
     let messages = one_of_each!(DeliveryMessage:
         Attached { title: TITLE, count: 12_345 },
+        Written { path: Path::new("pack.pdf"), count: 12_345, pages: 60, digest: "ab12" },
         Date(day),
         Salutation { targets: &targets },
         Salutation { targets: &[] },

@@ -24,6 +24,19 @@ pub(super) fn write_delivery(message: &DeliveryMessage<'_>, f: &mut Formatter<'_
             Thousands(count),
             signatures(count)
         ),
+        D::Written {
+            path,
+            count,
+            pages,
+            digest,
+        } => write!(
+            f,
+            "Wrote {}: {} {} on {} pages. SHA-256 of the list: {digest}",
+            path.display(),
+            Thousands(count),
+            signatures(count),
+            Thousands(pages)
+        ),
         D::Date(day) => write!(f, "{}", day.format("%-d %B %Y")),
         D::Salutation { targets: [] } => f.write_str("To whom it may concern,"),
         D::Salutation { targets } => write!(f, "To {},", joined(targets)),

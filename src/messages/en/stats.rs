@@ -4,7 +4,7 @@ use std::fmt::{self, Formatter};
 
 use super::parts::Described;
 use super::words::{Progress, Thousands, platform_name};
-use crate::messages::StatsMessage;
+use crate::messages::{Drift, StatsMessage};
 
 pub(super) fn write_stats(message: &StatsMessage<'_>, f: &mut Formatter<'_>) -> fmt::Result {
     use StatsMessage as S;
@@ -28,5 +28,36 @@ pub(super) fn write_stats(message: &StatsMessage<'_>, f: &mut Formatter<'_>) -> 
             "Held for review on \"{title}\": {} (not in the total)",
             Thousands(held)
         ),
+        S::Recounted {
+            campaign,
+            counted,
+            held,
+            drift,
+        } => {
+            write!(f, "{campaign}: {} counted", Thousands(counted))?;
+            if held > 0 {
+                write!(f, ", {} held for review", Thousands(held))?;
+            }
+            match drift {
+                None => f.write_str("; no drift"),
+                Some(Drift {
+                    stored_total,
+                    stored_held,
+                    breakdowns_mended,
+                }) => {
+                    write!(
+                        f,
+                        "; drift corrected: the stored total was {} and held {}",
+                        Thousands(stored_total),
+                        Thousands(stored_held)
+                    )?;
+                    match breakdowns_mended {
+                        0 => Ok(()),
+                        1 => f.write_str(", and 1 breakdown counter was mended"),
+                        n => write!(f, ", and {} breakdown counters were mended", Thousands(n)),
+                    }
+                }
+            }
+        }
     }
 }
