@@ -54,9 +54,10 @@
 //! - [`shutdown`]: deadlines for bots' stops, so a hung platform cannot hold one.
 //! - [`clock`]: the time, replaceable in tests.
 //! - `test_kit` (only with the `test-kit` feature, which the tests turn on):
-//!   fakes of the Telegram Bot API and of Discord's gateway and REST API on
-//!   loopback, and a fresh SQLite or PostgreSQL database per test, shared by
-//!   the tests and the benchmark. Test doubles never ship in a release build.
+//!   the application on a fresh SQLite or PostgreSQL database with a clock
+//!   the test moves (the fixture of unit and integration tests alike),
+//!   and fakes of the Telegram Bot API and of Discord's gateway and REST
+//!   API on loopback, shared by the tests and the benchmark. Test doubles never ship in a release build.
 //! - `bench` (likewise only with `test-kit`): `petition bench`, which
 //!   measures signings per second, `total` latency, memory per conversation
 //!   and Telegram throughput.

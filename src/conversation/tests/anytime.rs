@@ -7,7 +7,7 @@ const TITLE: &str = "Keep the human trafficking unit open";
 
 #[tokio::test]
 async fn status_before_signing_says_not_yet_and_offers_to_sign() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let replies = fixture.say(&telegram(1), "status").await;
     assert_eq!(replies[0].text, format!("You haven't signed \"{TITLE}\" yet."));
     assert_eq!(buttons(&replies), ["welcome.sign"]);
@@ -15,7 +15,7 @@ async fn status_before_signing_says_not_yet_and_offers_to_sign() {
 
 #[tokio::test]
 async fn status_part_way_through_says_so_and_asks_the_question_again() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.say(&who, "sign").await;
     let replies = fixture.say(&who, "/status").await;
@@ -29,7 +29,7 @@ async fn status_part_way_through_says_so_and_asks_the_question_again() {
 
 #[tokio::test]
 async fn status_after_signing_says_when_and_where() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     assert_eq!(
@@ -42,7 +42,7 @@ async fn status_after_signing_says_when_and_where() {
 
 #[tokio::test]
 async fn withdraw_asks_first_and_then_deletes_the_signature_from_the_count() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     let asked = fixture.say(&who, "withdraw").await;
@@ -66,7 +66,7 @@ async fn withdraw_asks_first_and_then_deletes_the_signature_from_the_count() {
 
 #[tokio::test]
 async fn declining_to_withdraw_keeps_the_signature() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     fixture.say(&who, "withdraw").await;
@@ -78,7 +78,7 @@ async fn declining_to_withdraw_keeps_the_signature() {
 
 #[tokio::test]
 async fn withdraw_without_a_signature_has_nothing_to_withdraw() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     let nothing = format!("You haven't signed \"{TITLE}\", so there is nothing to withdraw.");
     assert_eq!(fixture.say(&who, "withdraw").await[0].text, nothing);
@@ -92,7 +92,7 @@ async fn withdraw_without_a_signature_has_nothing_to_withdraw() {
 
 #[tokio::test]
 async fn mydata_shows_the_signature_and_when_it_was_confirmed() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     let thanks = fixture.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     let Some(crate::conversation::Link::Share { code, .. }) = &thanks[0].link else {
@@ -114,7 +114,7 @@ async fn mydata_shows_the_signature_and_when_it_was_confirmed() {
 
 #[tokio::test]
 async fn mydata_shows_answers_still_being_typed_and_the_share_code_arrived_with() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.start(&who, Some("keep-the-unit-open__ABCD2345")).await;
     fixture.say(&who, "sign").await;
@@ -133,7 +133,7 @@ async fn mydata_shows_answers_still_being_typed_and_the_share_code_arrived_with(
 
 #[tokio::test]
 async fn mydata_from_a_stranger_holds_nothing() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     assert_eq!(
         fixture.say(&telegram(1), "mydata").await[0].text,
         format!("We hold nothing about you for \"{TITLE}\".")
@@ -142,21 +142,21 @@ async fn mydata_from_a_stranger_holds_nothing() {
 
 #[tokio::test]
 async fn privacy_shows_the_notice_and_keeps_the_place() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.say(&who, "sign").await;
     let replies = fixture.say(&who, "privacy").await;
-    assert_eq!(replies[0].text, fixture.campaign.privacy);
+    assert_eq!(replies[0].text, fixture.default_campaign().privacy);
     assert!(replies[1].text.starts_with("What name should appear"));
     assert_eq!(fixture.conversation(&who).await.unwrap().step, Step::Name);
 }
 
 #[tokio::test]
 async fn article_shows_the_article_by_its_author_and_keeps_the_place() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     let replies = fixture.say(&who, "read the article").await;
-    let campaign = &fixture.campaign;
+    let campaign = &fixture.default_campaign();
     assert_eq!(
         replies[0].text,
         format!("{}\n\nBy {}\n\n{}", campaign.title, campaign.author, campaign.article)
@@ -170,7 +170,7 @@ async fn article_shows_the_article_by_its_author_and_keeps_the_place() {
 
 #[tokio::test]
 async fn total_reads_against_the_goal() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -182,7 +182,7 @@ async fn total_reads_against_the_goal() {
 
 #[tokio::test]
 async fn help_lists_the_words_and_then_where_they_were() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     let alone = fixture.say(&who, "help").await;
     assert!(
@@ -202,7 +202,7 @@ async fn help_lists_the_words_and_then_where_they_were() {
 
 #[tokio::test]
 async fn cancel_forgets_everything_typed() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.say(&who, "sign").await;
     fixture.say(&who, "Ann Lee").await;
@@ -224,7 +224,7 @@ async fn cancel_forgets_everything_typed() {
 
 #[tokio::test]
 async fn back_returns_to_the_previous_question_keeping_the_answers() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.fill_in(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     for (step, question) in [
@@ -232,7 +232,7 @@ async fn back_returns_to_the_previous_question_keeping_the_answers() {
             Step::Updates,
             "Would you like updates about this campaign? They are sent here, in this Telegram chat",
         ),
-        (Step::Consent, fixture.campaign.consent.wording.as_str()),
+        (Step::Consent, fixture.default_campaign().consent.wording.as_str()),
         (Step::Postcode, "What is your UK postcode?"),
         (Step::Email, "What is your email address?"),
         (Step::Name, "What name should appear"),
@@ -247,7 +247,7 @@ async fn back_returns_to_the_previous_question_keeping_the_answers() {
 
 #[tokio::test]
 async fn back_from_consent_for_someone_abroad_returns_to_the_country() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     for answer in ["sign", "Ann Lee", "ann@example.org", "outside", "France"] {
         fixture.say(&who, answer).await;
@@ -257,7 +257,7 @@ async fn back_from_consent_for_someone_abroad_returns_to_the_country() {
 
 #[tokio::test]
 async fn back_with_nothing_to_go_back_to_says_so_and_invites_to_sign() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let replies = fixture.say(&telegram(1), "back").await;
     assert_eq!(
         replies[0].text,
@@ -269,7 +269,7 @@ async fn back_with_nothing_to_go_back_to_says_so_and_invites_to_sign() {
 
 #[tokio::test]
 async fn sign_in_the_middle_of_signing_carries_on_where_they_were() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.say(&who, "sign").await;
     fixture.say(&who, "Ann Lee").await;

@@ -28,7 +28,7 @@ async fn surge_of(engine: &Engine, replies: i64) -> Vec<tokio::task::JoinHandle<
 
 #[tokio::test]
 async fn in_a_surge_the_welcome_says_so_first() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let quiet = fixture.start(&telegram(1), None).await;
     assert!(!quiet[0].text.contains("Lots of people"), "{}", quiet[0].text);
     let surge = surge_of(&fixture.engine, 400).await;
@@ -49,10 +49,11 @@ async fn in_a_surge_the_welcome_says_so_first() {
 
 #[tokio::test]
 async fn in_a_surge_the_welcome_offers_the_form_first_where_there_is_one() {
-    let mut settings = settings();
-    settings.web.listen = "127.0.0.1:0".to_owned();
-    settings.web.public_url = "https://petition.example.org".to_owned();
-    let fixture = Fixture::with_settings(settings).await;
+    let fixture = TestApp::sqlite_with(|settings| {
+        settings.web.listen = "127.0.0.1:0".to_owned();
+        settings.web.public_url = "https://petition.example.org".to_owned();
+    })
+    .await;
     let surge = surge_of(&fixture.engine, 400).await;
     let welcome = fixture
         .engine
@@ -74,7 +75,7 @@ async fn in_a_surge_the_welcome_offers_the_form_first_where_there_is_one() {
 
 #[tokio::test]
 async fn name_email_and_postcode_in_one_message_lead_straight_to_consent() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     let welcome = fixture.start(&who, None).await;
     assert!(welcome[0].takes_details, "the welcome may be answered with them");
@@ -100,7 +101,7 @@ async fn name_email_and_postcode_in_one_message_lead_straight_to_consent() {
 
 #[tokio::test]
 async fn details_with_a_mistake_keep_the_rest_and_ask_for_what_is_wrong() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.start(&who, None).await;
     let asked = fixture.say(&who, "Ada Lovelace, not-an-email@, SW1A 1AA").await;
@@ -117,7 +118,7 @@ async fn details_with_a_mistake_keep_the_rest_and_ask_for_what_is_wrong() {
 
 #[tokio::test]
 async fn a_name_typed_at_the_name_question_is_still_a_name() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.start(&who, None).await;
     fixture.press(&who, "welcome.sign").await;
@@ -127,7 +128,7 @@ async fn a_name_typed_at_the_name_question_is_still_a_name() {
 
 #[tokio::test]
 async fn a_press_on_old_buttons_after_a_lost_reply_gets_the_current_question_in_their_place() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.start(&who, None).await;
     fixture.press(&who, "welcome.sign").await;
@@ -151,7 +152,7 @@ async fn a_press_on_old_buttons_after_a_lost_reply_gets_the_current_question_in_
 
 #[tokio::test]
 async fn an_answer_settles_what_was_owed() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.start(&who, None).await;
     fixture.press(&who, "welcome.sign").await;
@@ -163,7 +164,7 @@ async fn an_answer_settles_what_was_owed() {
 
 #[tokio::test]
 async fn a_flood_is_refused_on_arrival_and_what_was_admitted_is_not_counted_twice() {
-    let fixture = Fixture::with(|campaign| {
+    let fixture = TestApp::sqlite_with_campaign(|campaign| {
         campaign.limits.message_burst = 3;
         campaign.limits.messages_per_minute = 1;
     })

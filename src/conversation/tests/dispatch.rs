@@ -6,7 +6,7 @@ use crate::conversation::{Placement, Step};
 
 #[tokio::test]
 async fn an_old_or_forged_button_is_a_passing_notice_and_changes_nothing() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.say(&who, "sign").await;
     let before = fixture.conversation(&who).await;
@@ -28,17 +28,17 @@ async fn an_old_or_forged_button_is_a_passing_notice_and_changes_nothing() {
 
 #[tokio::test]
 async fn an_old_button_that_only_shows_something_is_still_honoured() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.say(&who, "sign").await;
     let privacy = fixture.press(&who, "welcome.privacy").await;
-    assert_eq!(privacy[0].text, fixture.campaign.privacy);
+    assert_eq!(privacy[0].text, fixture.default_campaign().privacy);
     assert_eq!(privacy[0].placement, Placement::NewMessage, "nothing moved on");
 }
 
 #[tokio::test]
 async fn a_button_that_moves_the_conversation_on_takes_the_place_of_its_message() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     let name = fixture.press(&who, "welcome.sign").await;
     assert_eq!(name[0].placement, Placement::InPlaceOfChoice);
@@ -52,7 +52,7 @@ async fn a_button_that_moves_the_conversation_on_takes_the_place_of_its_message(
 
 #[tokio::test]
 async fn an_unknown_command_is_answered_with_the_help() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let replies = fixture.say(&telegram(1), "/frobnicate").await;
     assert!(
         replies[0]
@@ -63,7 +63,7 @@ async fn an_unknown_command_is_answered_with_the_help() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_from_one_person_at_once_are_handled_one_after_another() {
-    let fixture = Arc::new(Fixture::new().await);
+    let fixture = Arc::new(TestApp::sqlite().await);
     let who = telegram(1);
     fixture.fill_in(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     // Each back reads the step the one before it saved; none is lost.
@@ -82,7 +82,7 @@ async fn messages_from_one_person_at_once_are_handled_one_after_another() {
 
 #[tokio::test]
 async fn a_conversation_saved_by_an_earlier_version_carries_on_where_it_was() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     let saved = r#"{"campaign":"keep-the-unit-open","step":"postcode","draft":{"name":"Ann Lee","email":{"given":"ann@example.org"},"location":null,"consent":null,"updates":null}}"#;
     fixture
@@ -101,7 +101,7 @@ async fn a_conversation_saved_by_an_earlier_version_carries_on_where_it_was() {
 
 #[tokio::test]
 async fn a_saved_conversation_that_cannot_be_read_or_whose_campaign_is_gone_starts_afresh() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     for saved in [r#"{"campaign":"#, r#"{"campaign":"long-gone","step":"email"}"#] {
         fixture
@@ -120,7 +120,7 @@ async fn a_saved_conversation_that_cannot_be_read_or_whose_campaign_is_gone_star
 
 #[tokio::test]
 async fn a_storage_failure_is_answered_with_the_apology() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.say(&who, "sign").await;
     fixture.storage.close().await;
@@ -134,7 +134,7 @@ async fn a_storage_failure_is_answered_with_the_apology() {
 
 #[tokio::test]
 async fn abandoned_conversations_and_old_signing_attempts_are_forgotten() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.say(&who, "sign").await;
     fixture.sign(&telegram(2), "Bo Lee", "bo@example.org", "N1 9GU").await;

@@ -6,7 +6,7 @@ use crate::conversation::{Link, Visibility};
 
 #[tokio::test]
 async fn sign_in_a_group_presents_the_campaign_publicly_and_links_to_a_private_chat() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -39,7 +39,7 @@ async fn sign_in_a_group_presents_the_campaign_publicly_and_links_to_a_private_c
 
 #[tokio::test]
 async fn the_total_in_a_group_is_public() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let replies = fixture.say_in_group(&telegram(1), "/total").await;
     assert_eq!(
         replies[0].text,
@@ -50,7 +50,7 @@ async fn the_total_in_a_group_is_public() {
 
 #[tokio::test]
 async fn organiser_commands_in_a_group_show_nothing_even_to_organisers() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     for command in ["/stats", "/export"] {
         let replies = fixture.say_in_group(&organiser(), command).await;
         assert_eq!(
@@ -63,7 +63,7 @@ async fn organiser_commands_in_a_group_show_nothing_even_to_organisers() {
 
 #[tokio::test]
 async fn personal_commands_in_a_group_point_to_a_private_chat() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     for command in ["/status", "/mydata", "/withdraw", "/help"] {
         let replies = fixture.say_in_group(&telegram(1), command).await;
         assert_eq!(
@@ -76,7 +76,7 @@ async fn personal_commands_in_a_group_point_to_a_private_chat() {
 
 #[tokio::test]
 async fn chatter_and_unknown_commands_in_a_group_are_ignored() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     for said in ["Ann Lee", "yes", "/nonsense"] {
         assert!(fixture.say_in_group(&telegram(1), said).await.is_empty(), "{said}");
     }
@@ -84,7 +84,7 @@ async fn chatter_and_unknown_commands_in_a_group_are_ignored() {
 
 #[tokio::test]
 async fn a_flood_in_a_group_is_ignored_without_a_word() {
-    let fixture = Fixture::with(|campaign| {
+    let fixture = TestApp::sqlite_with_campaign(|campaign| {
         campaign.limits.message_burst = 1;
         campaign.limits.messages_per_minute = 1;
     })

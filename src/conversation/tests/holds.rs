@@ -5,10 +5,10 @@ use super::*;
 use crate::campaign::NewAccountPolicy;
 use crate::domain::{HoldReason, SignatureStatus};
 
-async fn status_of(fixture: &Fixture, who: &Identity) -> SignatureStatus {
+async fn status_of(fixture: &TestApp, who: &Identity) -> SignatureStatus {
     fixture
         .storage
-        .signature_of(&fixture.campaign.slug, who)
+        .signature_of(&fixture.default_campaign().slug, who)
         .await
         .unwrap()
         .unwrap()
@@ -16,7 +16,7 @@ async fn status_of(fixture: &Fixture, who: &Identity) -> SignatureStatus {
 }
 
 /// Signs through, every message from a Discord account `days` old.
-async fn sign_aged(fixture: &Fixture, who: &Identity, email: &str, days: i64) -> String {
+async fn sign_aged(fixture: &TestApp, who: &Identity, email: &str, days: i64) -> String {
     for answer in ["sign", "Ann Lee", email, "SE1 7PB", "yes", "no"] {
         fixture.say_aged(who, answer, days).await;
     }
@@ -25,7 +25,7 @@ async fn sign_aged(fixture: &Fixture, who: &Identity, email: &str, days: i64) ->
 
 #[tokio::test]
 async fn a_young_discord_accounts_signature_is_held_and_thanked_alike() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let young = discord(1);
     let thanks = sign_aged(&fixture, &young, "young@example.org", 2).await;
     assert!(thanks.starts_with("Thank you, Ann Lee!"), "{thanks}");
@@ -40,7 +40,8 @@ async fn a_young_discord_accounts_signature_is_held_and_thanked_alike() {
 
 #[tokio::test]
 async fn a_young_discord_account_is_refused_and_told_when_where_the_campaign_says_so() {
-    let fixture = Fixture::with(|campaign| campaign.limits.new_discord_accounts = NewAccountPolicy::Refuse).await;
+    let fixture =
+        TestApp::sqlite_with_campaign(|campaign| campaign.limits.new_discord_accounts = NewAccountPolicy::Refuse).await;
     let young = discord(1);
     let refused = sign_aged(&fixture, &young, "young@example.org", 2).await;
     assert_eq!(
@@ -52,7 +53,7 @@ async fn a_young_discord_account_is_refused_and_told_when_where_the_campaign_say
 
 #[tokio::test]
 async fn blocked_domains_and_identities_are_held() {
-    let fixture = Fixture::with(|campaign| {
+    let fixture = TestApp::sqlite_with_campaign(|campaign| {
         campaign.limits.blocked_email_domains = vec!["*.spam.example".into()];
         campaign.limits.blocked_identities = vec!["telegram:66".into()];
     })
@@ -74,7 +75,7 @@ async fn blocked_domains_and_identities_are_held() {
 
 #[tokio::test]
 async fn a_velocity_crossing_is_announced_once_and_holds_new_signatures_from_it() {
-    let fixture = Fixture::with(|campaign| campaign.limits.email_domain_per_hour = 2).await;
+    let fixture = TestApp::sqlite_with_campaign(|campaign| campaign.limits.email_domain_per_hour = 2).await;
     let mut alerts = fixture.engine.subscribe_alerts();
     for n in 1..=2 {
         fixture
@@ -101,7 +102,7 @@ async fn a_velocity_crossing_is_announced_once_and_holds_new_signatures_from_it(
 
 #[tokio::test]
 async fn a_surge_above_the_ceiling_is_held_and_raises_one_alert_a_minute() {
-    let fixture = Fixture::with(|campaign| campaign.limits.signatures_per_second = 1).await;
+    let fixture = TestApp::sqlite_with_campaign(|campaign| campaign.limits.signatures_per_second = 1).await;
     let mut alerts = fixture.engine.subscribe_alerts();
     for n in 1..=3 {
         fixture
@@ -122,7 +123,7 @@ async fn a_surge_above_the_ceiling_is_held_and_raises_one_alert_a_minute() {
 
 #[tokio::test]
 async fn a_flood_of_messages_is_told_to_slow_down_once_then_ignored() {
-    let fixture = Fixture::with(|campaign| {
+    let fixture = TestApp::sqlite_with_campaign(|campaign| {
         campaign.limits.message_burst = 2;
         campaign.limits.messages_per_minute = 2;
     })

@@ -4,13 +4,13 @@
 
 use chrono::Duration;
 
-use super::{Fixture, organiser, start_of_test, telegram, text};
+use super::{TestApp, organiser, start_of_test, telegram, text};
 use crate::conversation::Standing;
 
 #[tokio::test]
 async fn before_it_opens_signing_is_refused_saying_when_it_opens() {
     let opens = start_of_test() + Duration::days(2);
-    let fixture = Fixture::with(|campaign| campaign.opens_at = Some(opens)).await;
+    let fixture = TestApp::sqlite_with_campaign(|campaign| campaign.opens_at = Some(opens)).await;
     let refused = text(&fixture.say(&telegram(1), "sign").await);
     assert!(
         refused.contains("opens for signatures on 5 November 2026 at 14:00 UTC"),
@@ -27,7 +27,7 @@ async fn before_it_opens_signing_is_refused_saying_when_it_opens() {
 #[tokio::test]
 async fn after_its_closing_time_signing_is_refused_with_the_final_total_and_the_rest_still_works() {
     let closes = start_of_test() + Duration::hours(1);
-    let fixture = Fixture::with(|campaign| campaign.closes_at = Some(closes)).await;
+    let fixture = TestApp::sqlite_with_campaign(|campaign| campaign.closes_at = Some(closes)).await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -55,7 +55,7 @@ async fn after_its_closing_time_signing_is_refused_with_the_final_total_and_the_
 
 #[tokio::test]
 async fn an_organiser_closes_after_a_yes_and_can_reopen() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -67,19 +67,19 @@ async fn an_organiser_closes_after_a_yes_and_can_reopen() {
         "{asked}"
     );
     assert_eq!(
-        fixture.engine.standing(&fixture.campaign),
+        fixture.engine.standing(fixture.default_campaign()),
         Standing::Open,
         "nothing before the yes"
     );
     let closed = text(&fixture.say(&organiser(), "yes").await);
     assert!(closed.contains("is closed, with 1 signature"), "{closed}");
     assert_eq!(
-        fixture.engine.standing(&fixture.campaign),
+        fixture.engine.standing(fixture.default_campaign()),
         Standing::Closed(start_of_test())
     );
     assert!(text(&fixture.say(&telegram(2), "sign").await).contains("can no longer be signed"));
     assert!(text(&fixture.say(&organiser(), "close").await).contains("already closed"));
-    let audit = crate::storage::ReviewStore::audit_log(fixture.storage.as_ref(), &fixture.campaign.slug)
+    let audit = crate::storage::ReviewStore::audit_log(fixture.storage.as_ref(), &fixture.default_campaign().slug)
         .await
         .unwrap();
     assert!(
@@ -95,12 +95,12 @@ async fn an_organiser_closes_after_a_yes_and_can_reopen() {
 
 #[tokio::test]
 async fn a_delivered_petition_cannot_be_reopened() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     fixture.say(&organiser(), "close").await;
     fixture.say(&organiser(), "yes").await;
     fixture
         .storage
-        .mark_delivered(&fixture.campaign.slug, start_of_test())
+        .mark_delivered(&fixture.default_campaign().slug, start_of_test())
         .await
         .unwrap();
     let refused = text(&fixture.say(&organiser(), "reopen").await);
@@ -113,7 +113,7 @@ async fn a_delivered_petition_cannot_be_reopened() {
 #[tokio::test]
 async fn closing_at_its_time_is_announced_once_to_signers_who_asked_for_updates() {
     let closes = start_of_test() + Duration::hours(1);
-    let fixture = Fixture::with(|campaign| campaign.closes_at = Some(closes)).await;
+    let fixture = TestApp::sqlite_with_campaign(|campaign| campaign.closes_at = Some(closes)).await;
     for answer in ["sign", "Ann Lee", "ann@example.org", "SE1 7PB", "yes", "yes", "confirm"] {
         fixture.say(&telegram(1), answer).await;
     }
@@ -121,7 +121,7 @@ async fn closing_at_its_time_is_announced_once_to_signers_who_asked_for_updates(
     assert!(
         fixture
             .storage
-            .recent_updates(&fixture.campaign.slug, 10)
+            .recent_updates(&fixture.default_campaign().slug, 10)
             .await
             .unwrap()
             .is_empty()
@@ -131,7 +131,7 @@ async fn closing_at_its_time_is_announced_once_to_signers_who_asked_for_updates(
     fixture.engine.look_after_lifecycles().await.unwrap();
     let updates = fixture
         .storage
-        .recent_updates(&fixture.campaign.slug, 10)
+        .recent_updates(&fixture.default_campaign().slug, 10)
         .await
         .unwrap();
     assert_eq!(updates.len(), 1, "announced once");
@@ -145,7 +145,7 @@ async fn closing_at_its_time_is_announced_once_to_signers_who_asked_for_updates(
 
 #[tokio::test]
 async fn signers_are_forgotten_when_due_and_mydata_says_when() {
-    let fixture = Fixture::with(|campaign| campaign.anonymise_after_days = 30).await;
+    let fixture = TestApp::sqlite_with_campaign(|campaign| campaign.anonymise_after_days = 30).await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -166,7 +166,7 @@ async fn signers_are_forgotten_when_due_and_mydata_says_when() {
     assert_eq!(
         fixture
             .storage
-            .signatures_to_anonymise(&fixture.campaign.slug)
+            .signatures_to_anonymise(&fixture.default_campaign().slug)
             .await
             .unwrap(),
         0
@@ -174,7 +174,7 @@ async fn signers_are_forgotten_when_due_and_mydata_says_when() {
     assert_eq!(
         fixture
             .storage
-            .anonymise(&fixture.campaign.slug, start_of_test())
+            .anonymise(&fixture.default_campaign().slug, start_of_test())
             .await
             .unwrap(),
         0,
@@ -184,7 +184,7 @@ async fn signers_are_forgotten_when_due_and_mydata_says_when() {
 
 #[tokio::test]
 async fn a_group_is_told_a_closed_petition_is_closed_without_a_sign_button() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     fixture.say(&organiser(), "close").await;
     fixture.say(&organiser(), "yes").await;
     let replies = fixture.say_in_group(&telegram(5), "/petition").await;
@@ -195,7 +195,7 @@ async fn a_group_is_told_a_closed_petition_is_closed_without_a_sign_button() {
 
 #[tokio::test]
 async fn a_delivery_pack_made_after_closing_is_the_delivery_and_ends_reopening() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;

@@ -24,7 +24,7 @@ fn quarters_of(goal: u64) -> impl FnOnce(&mut Campaign) {
     }
 }
 
-async fn sign_as(fixture: &Fixture, id: u64) {
+async fn sign_as(fixture: &TestApp, id: u64) {
     let email = format!("signer{id}@example.org");
     let replies = fixture.sign(&telegram(id), "Ann Lee", &email, "SE1 7PB").await;
     assert!(text(&replies).contains("Thank you"), "{}", text(&replies));
@@ -36,7 +36,7 @@ fn reached(milestones: &[crate::conversation::ReachedMilestone]) -> Vec<u64> {
 
 #[tokio::test]
 async fn goal_is_for_organisers_above_the_total_and_audited() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     fixture.engine.register_campaigns().await.unwrap();
     sign_as(&fixture, 1).await;
 
@@ -53,19 +53,27 @@ async fn goal_is_for_organisers_above_the_total_and_audited() {
             "{not_above}: {said}"
         );
     }
-    assert_eq!(fixture.engine.goal_of(&fixture.campaign), 10_000, "nothing changed");
+    assert_eq!(
+        fixture.engine.goal_of(fixture.default_campaign()),
+        10_000,
+        "nothing changed"
+    );
 
     let set = text(&fixture.say(&organiser(), "/goal 20,000").await);
     assert!(
         set.contains("is now 20,000 signatures (it was 10,000), with 1 so far"),
         "{set}"
     );
-    assert_eq!(fixture.engine.goal_of(&fixture.campaign), 20_000);
+    assert_eq!(fixture.engine.goal_of(fixture.default_campaign()), 20_000);
     assert!(text(&fixture.say(&telegram(3), "total").await).contains("1 of 20,000 signatures"));
     assert!(text(&fixture.say_in_group(&telegram(3), "/sign").await).contains("1 of 20,000 signatures"));
     assert!(text(&fixture.say(&organiser(), "stats").await).contains("20,000"));
 
-    let audit = fixture.storage.audit_log(&fixture.campaign.slug).await.unwrap();
+    let audit = fixture
+        .storage
+        .audit_log(&fixture.default_campaign().slug)
+        .await
+        .unwrap();
     let goal = audit
         .iter()
         .find(|entry| entry.action == "goal")
@@ -78,10 +86,10 @@ async fn goal_is_for_organisers_above_the_total_and_audited() {
 
 #[tokio::test]
 async fn a_goal_set_by_another_process_is_read_from_the_database() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     fixture.engine.register_campaigns().await.unwrap();
     let audit = crate::storage::AuditEntry {
-        campaign: fixture.campaign.slug.clone(),
+        campaign: fixture.default_campaign().slug.clone(),
         actor: organiser(),
         action: "goal".into(),
         detail: String::new(),
@@ -95,7 +103,7 @@ async fn a_goal_set_by_another_process_is_read_from_the_database() {
 
 #[tokio::test]
 async fn each_milestone_is_claimed_once_and_several_at_once_are_announced_as_the_highest() {
-    let fixture = Fixture::with(quarters_of(4)).await;
+    let fixture = TestApp::sqlite_with_campaign(quarters_of(4)).await;
     fixture.engine.register_campaigns().await.unwrap();
     let mut heard = fixture.engine.subscribe_milestones();
     assert!(fixture.engine.check_milestones().await.unwrap().is_empty());
@@ -117,7 +125,7 @@ async fn each_milestone_is_claimed_once_and_several_at_once_are_announced_as_the
     let chat = AnnounceChat::new(Platform::Telegram, -100);
     let queued = fixture
         .storage
-        .pending_announcement(&fixture.campaign.slug, &chat)
+        .pending_announcement(&fixture.default_campaign().slug, &chat)
         .await
         .unwrap()
         .expect("queued for the announcement chat");
@@ -134,7 +142,7 @@ async fn each_milestone_is_claimed_once_and_several_at_once_are_announced_as_the
 
 #[tokio::test]
 async fn after_the_goal_is_raised_milestones_continue_toward_it_and_none_is_announced_late() {
-    let fixture = Fixture::with(quarters_of(4)).await;
+    let fixture = TestApp::sqlite_with_campaign(quarters_of(4)).await;
     fixture.engine.register_campaigns().await.unwrap();
     for id in 1..=4 {
         sign_as(&fixture, id).await;
@@ -155,12 +163,12 @@ async fn after_the_goal_is_raised_milestones_continue_toward_it_and_none_is_anno
 
 #[tokio::test]
 async fn the_progress_message_shows_the_total_against_the_goal_in_force_with_a_sign_link() {
-    let fixture = Fixture::with(quarters_of(4)).await;
+    let fixture = TestApp::sqlite_with_campaign(quarters_of(4)).await;
     fixture.engine.register_campaigns().await.unwrap();
     sign_as(&fixture, 1).await;
     let progress = fixture
         .engine
-        .progress_now(&fixture.campaign.slug)
+        .progress_now(&fixture.default_campaign().slug)
         .await
         .unwrap()
         .unwrap();
@@ -176,14 +184,14 @@ async fn the_progress_message_shows_the_total_against_the_goal_in_force_with_a_s
     assert_eq!(
         progress.reply.link,
         Some(crate::conversation::Link::SignPrivately {
-            payload: fixture.campaign.slug.clone()
+            payload: fixture.default_campaign().slug.clone()
         })
     );
 }
 
 #[tokio::test]
 async fn progress_here_is_for_organisers_and_asks_for_a_new_message() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     fixture.engine.register_campaigns().await.unwrap();
     let chat = AnnounceChat::new(Platform::Telegram, -200);
     let (accepted, reply) = fixture.engine.progress_here(&telegram(2), &[], chat.clone()).await;

@@ -8,8 +8,8 @@ use crate::domain::{HoldReason, SignatureStatus};
 const TITLE: &str = "Keep the human trafficking unit open";
 
 /// A campaign with two counted signatures and one held (a young Discord account).
-async fn with_one_held() -> Fixture {
-    let fixture = Fixture::new().await;
+async fn with_one_held() -> TestApp {
+    let fixture = TestApp::sqlite().await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -35,7 +35,7 @@ async fn organiser_commands_are_refused_to_anyone_else() {
     assert!(
         fixture
             .storage
-            .audit_log(&fixture.campaign.slug)
+            .audit_log(&fixture.default_campaign().slug)
             .await
             .unwrap()
             .is_empty()
@@ -51,7 +51,11 @@ async fn stats_for_an_organiser_break_the_count_down_and_are_audited() {
         "Stats for \"{TITLE}\"\n\nTotal: 2 of 10,000 signatures (0% of the goal)\nHeld for review (not counted): 1\n\nBy platform:\n  Telegram: 2\n\nLast 14 days (UTC):\n  2026-10-21: 0\n"
     )), "{text}");
     assert!(text.contains("  2026-11-03: 2\n\nBy UK postcode district:\n  N1: 1\n  SE1: 1\n\nOutside the UK, by country: none yet\n\nTop share codes: none yet"), "{text}");
-    let audit = fixture.storage.audit_log(&fixture.campaign.slug).await.unwrap();
+    let audit = fixture
+        .storage
+        .audit_log(&fixture.default_campaign().slug)
+        .await
+        .unwrap();
     assert_eq!(
         (audit[0].action.as_str(), audit[0].affected, &audit[0].actor),
         ("stats", 2, &organiser())
@@ -76,7 +80,11 @@ async fn export_for_an_organiser_is_a_csv_of_the_counted_signatures_and_is_audit
          Ann Lee,SE1,,telegram,2026-11-03T14:00:00Z\n\
          Bo Lee,N1,,telegram,2026-11-03T14:00:00Z\n"
     );
-    let audit = fixture.storage.audit_log(&fixture.campaign.slug).await.unwrap();
+    let audit = fixture
+        .storage
+        .audit_log(&fixture.default_campaign().slug)
+        .await
+        .unwrap();
     assert_eq!((audit[0].action.as_str(), audit[0].affected), ("export", 2));
 }
 
@@ -87,7 +95,7 @@ async fn held_lists_the_held_signatures_by_reason_with_how_to_act_on_them() {
     assert!(held.starts_with(&format!(
         "Held for review on \"{TITLE}\": 1 (not in the total)\n\nBy reason:\n  new_account: 1\n\nBy platform:\n  discord: 1\n\nBy email domain (top 10):\n  example.org: 1\n\nBy postcode district (top 10):\n  SE1: 1\n\nTo act on held signatures, send release or invalidate"
     )), "{held}");
-    let none = Fixture::new().await;
+    let none = TestApp::sqlite().await;
     assert_eq!(
         none.say(&organiser(), "held").await[0].text,
         format!("No signatures of \"{TITLE}\" are held for review.")
@@ -96,7 +104,7 @@ async fn held_lists_the_held_signatures_by_reason_with_how_to_act_on_them() {
 
 #[tokio::test]
 async fn anomalies_lists_the_weeks_velocity_alerts() {
-    let fixture = Fixture::with(|campaign| campaign.limits.postcode_district_per_hour = 2).await;
+    let fixture = TestApp::sqlite_with_campaign(|campaign| campaign.limits.postcode_district_per_hour = 2).await;
     assert_eq!(
         fixture.say(&organiser(), "anomalies").await[0].text,
         format!("No velocity alerts on \"{TITLE}\" in the last 7 days.")
@@ -142,12 +150,16 @@ async fn confirming_a_release_counts_the_held_signatures_and_audits_it() {
     );
     let young = fixture
         .storage
-        .signature_of(&fixture.campaign.slug, &discord(3))
+        .signature_of(&fixture.default_campaign().slug, &discord(3))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(young.status, SignatureStatus::Counted);
-    let audit = fixture.storage.audit_log(&fixture.campaign.slug).await.unwrap();
+    let audit = fixture
+        .storage
+        .audit_log(&fixture.default_campaign().slug)
+        .await
+        .unwrap();
     assert_eq!(
         (audit[0].action.as_str(), audit[0].detail.as_str(), audit[0].affected),
         ("release", "all", 1)
@@ -187,7 +199,11 @@ async fn declining_a_review_changes_nothing() {
     let fixture = with_one_held().await;
     fixture.say(&organiser(), "release all").await;
     assert_eq!(fixture.say(&organiser(), "no").await[0].text, "Nothing was changed.");
-    let held = fixture.storage.held_summary(&fixture.campaign.slug).await.unwrap();
+    let held = fixture
+        .storage
+        .held_summary(&fixture.default_campaign().slug)
+        .await
+        .unwrap();
     assert_eq!(held.held, 1);
     assert_eq!(
         held.by_reason,
@@ -209,7 +225,7 @@ async fn review_commands_are_refused_to_anyone_else() {
 
 #[tokio::test]
 async fn filters_that_cannot_be_read_are_explained_with_how_to_write_them() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     for (command, problem) in [
         (
             "release",

@@ -6,7 +6,7 @@ use crate::conversation::{EmailAnswer, Link, Step};
 use crate::domain::Location;
 
 /// Asks everything up to `step` for a fresh supporter.
-async fn at_step(fixture: &Fixture, who: &Identity, step: Step) {
+async fn at_step(fixture: &TestApp, who: &Identity, step: Step) {
     let answers = ["sign", "Ann Lee", "ann@example.org", "SE1 7PB", "yes", "no"];
     let stops = [
         Step::Name,
@@ -27,7 +27,7 @@ async fn at_step(fixture: &Fixture, who: &Identity, step: Step) {
 
 /// Asserts `answer` is refused with `why` first, the same question after
 /// it, and nothing saved changed.
-async fn assert_asked_again(fixture: &Fixture, who: &Identity, answer: &str, why: &str) {
+async fn assert_asked_again(fixture: &TestApp, who: &Identity, answer: &str, why: &str) {
     let before = fixture.conversation(who).await.unwrap();
     let replies = fixture.say(who, answer).await;
     let (first, rest) = replies[0].text.split_once("\n\n").unwrap();
@@ -43,7 +43,7 @@ async fn assert_asked_again(fixture: &Fixture, who: &Identity, answer: &str, why
 
 #[tokio::test]
 async fn a_name_is_kept_tidied_and_the_email_is_asked() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Name).await;
     let replies = fixture.say(&who, "  Ann   Lee ").await;
@@ -61,7 +61,7 @@ async fn a_name_is_kept_tidied_and_the_email_is_asked() {
 
 #[tokio::test]
 async fn a_name_that_fails_its_check_is_explained_and_asked_again() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Name).await;
     assert_asked_again(
@@ -82,7 +82,7 @@ async fn a_name_that_fails_its_check_is_explained_and_asked_again() {
 
 #[tokio::test]
 async fn an_email_is_kept_normalised_and_the_postcode_is_asked() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Email).await;
     let replies = fixture.say(&who, "Ann.Lee+petition@GoogleMail.com").await;
@@ -101,7 +101,7 @@ async fn an_email_is_kept_normalised_and_the_postcode_is_asked() {
 
 #[tokio::test]
 async fn an_email_that_fails_its_check_is_explained_and_asked_again() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Email).await;
     let why = "That doesn't look like an email address. Please type it like name@example.com.";
@@ -112,7 +112,7 @@ async fn an_email_that_fails_its_check_is_explained_and_asked_again() {
 
 #[tokio::test]
 async fn skipping_the_email_is_refused_where_the_campaign_needs_one() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Email).await;
     let why = "An email address is needed to sign this petition: it's how we make sure each person is counted once. It is never published.";
@@ -121,7 +121,7 @@ async fn skipping_the_email_is_refused_where_the_campaign_needs_one() {
 
 #[tokio::test]
 async fn skipping_the_email_is_accepted_where_the_campaign_allows_it_and_updates_are_still_offered() {
-    let fixture = Fixture::with(|campaign| campaign.require_email = false).await;
+    let fixture = TestApp::sqlite_with_campaign(|campaign| campaign.require_email = false).await;
     let who = telegram(1);
     fixture.say(&who, "sign").await;
     let email = fixture.say(&who, "Ann Lee").await;
@@ -135,11 +135,15 @@ async fn skipping_the_email_is_accepted_where_the_campaign_allows_it_and_updates
 
 #[tokio::test]
 async fn a_postcode_keeps_only_its_district_and_consent_is_asked() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Postcode).await;
     let replies = fixture.say(&who, "sw1a 1aa").await;
-    assert!(replies[0].text.starts_with(fixture.campaign.consent.wording.as_str()));
+    assert!(
+        replies[0]
+            .text
+            .starts_with(fixture.default_campaign().consent.wording.as_str())
+    );
     assert!(replies[0].text.ends_with("\n\nDo you give this consent? (yes or no)"));
     assert_eq!(labels(&replies), ["Yes, I consent", "No", "Back", "Cancel"]);
     let location = fixture.conversation(&who).await.unwrap().draft.location.unwrap();
@@ -148,7 +152,7 @@ async fn a_postcode_keeps_only_its_district_and_consent_is_asked() {
 
 #[tokio::test]
 async fn a_postcode_that_fails_its_check_is_explained_and_asked_again() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Postcode).await;
     let why = "That doesn't look like a UK postcode. Please type it like SW1A 1AA. If you live outside the UK, type \"outside\".";
@@ -159,7 +163,7 @@ async fn a_postcode_that_fails_its_check_is_explained_and_asked_again() {
 
 #[tokio::test]
 async fn a_forces_address_needs_its_number_and_keeps_only_bfpo() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Postcode).await;
     assert_asked_again(&fixture, &who, "BFPO", "Please add your BFPO number, like BFPO 1234.").await;
@@ -182,7 +186,7 @@ async fn a_forces_address_needs_its_number_and_keeps_only_bfpo() {
 
 #[tokio::test]
 async fn outside_leads_to_the_country_question_and_a_country_to_consent() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Postcode).await;
     let country = fixture.press(&who, "postcode.outside").await;
@@ -202,7 +206,7 @@ async fn outside_leads_to_the_country_question_and_a_country_to_consent() {
 
 #[tokio::test]
 async fn a_uk_nation_given_as_the_country_leads_back_to_the_postcode() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Postcode).await;
     fixture.say(&who, "outside").await;
@@ -220,7 +224,7 @@ async fn a_uk_nation_given_as_the_country_leads_back_to_the_postcode() {
 
 #[tokio::test]
 async fn consent_is_kept_with_its_time_and_wording_version_and_updates_are_asked() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Consent).await;
     let replies = fixture.press(&who, "consent.yes").await;
@@ -236,13 +240,13 @@ async fn consent_is_kept_with_its_time_and_wording_version_and_updates_are_asked
     let consent = fixture.conversation(&who).await.unwrap().draft.consent.unwrap();
     assert_eq!(
         (consent.at, consent.version),
-        (start_of_test(), fixture.campaign.consent.version)
+        (start_of_test(), fixture.default_campaign().consent.version)
     );
 }
 
 #[tokio::test]
 async fn declining_consent_keeps_nothing_of_it_and_asks_again() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Consent).await;
     let why = "That's fine, but without your consent we can't add your signature, and nothing has been stored. If you change your mind, answer yes; otherwise send cancel.";
@@ -251,7 +255,7 @@ async fn declining_consent_keeps_nothing_of_it_and_asks_again() {
 
 #[tokio::test]
 async fn an_answer_that_is_none_of_the_choices_is_not_understood() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     at_step(&fixture, &who, Step::Updates).await;
     let why = "Sorry, I didn't understand that. Please pick one of the choices below, or send help.";
@@ -260,7 +264,7 @@ async fn an_answer_that_is_none_of_the_choices_is_not_understood() {
 
 #[tokio::test]
 async fn the_review_shows_every_answer_before_anything_is_stored() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     let review = fixture.fill_in(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     assert_eq!(
@@ -276,7 +280,7 @@ async fn the_review_shows_every_answer_before_anything_is_stored() {
 
 #[tokio::test]
 async fn confirming_stores_the_signature_thanks_and_gives_a_share_link() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     let thanks = fixture.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     let Some(Link::Share { payload, code }) = &thanks[0].link else {
@@ -287,12 +291,12 @@ async fn confirming_stores_the_signature_thanks_and_gives_a_share_link() {
         thanks[0].text,
         format!(
             "Thank you, Ann Lee! Your signature has been added to \"{}\".\n\nThe petition now has 1 of 10,000 signatures (0% of the goal).\n\nYour share code is {code}. Anyone who starts with your link is counted as someone you brought in, so please pass it on.",
-            fixture.campaign.title
+            fixture.default_campaign().title
         )
     );
     let stored = fixture
         .storage
-        .signature_of(&fixture.campaign.slug, &who)
+        .signature_of(&fixture.default_campaign().slug, &who)
         .await
         .unwrap()
         .unwrap();
@@ -309,7 +313,7 @@ async fn confirming_stores_the_signature_thanks_and_gives_a_share_link() {
 
 #[tokio::test]
 async fn a_change_at_the_review_asks_that_answer_again_then_returns_to_the_review() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.fill_in(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     let change = fixture.press(&who, "review.change").await;
@@ -340,7 +344,7 @@ async fn a_change_at_the_review_asks_that_answer_again_then_returns_to_the_revie
 
 #[tokio::test]
 async fn a_new_email_at_the_review_goes_back_to_the_review_keeping_the_updates_answer() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.fill_in(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     fixture.say(&who, "change").await;
@@ -356,7 +360,7 @@ async fn a_new_email_at_the_review_goes_back_to_the_review_keeping_the_updates_a
 
 #[tokio::test]
 async fn a_form_keeps_every_valid_answer_and_explains_the_rest() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = discord(1);
     let replies = fixture.submit(&who, "A", "", "outside").await;
     let (problems, question) = replies[0].text.split_once("\n\n").unwrap();
@@ -385,7 +389,7 @@ async fn a_form_keeps_every_valid_answer_and_explains_the_rest() {
 
 #[tokio::test]
 async fn a_valid_form_goes_straight_to_consent_with_a_postcode_or_a_country() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     for (who, location, kept) in [(discord(1), "SW1A 1AA", "SW1A"), (discord(2), "france", "France")] {
         let replies = fixture
             .submit(&who, "Ann Lee", &format!("ann{}@example.org", who.user_id), location)
@@ -403,7 +407,7 @@ async fn a_valid_form_goes_straight_to_consent_with_a_postcode_or_a_country() {
 
 #[tokio::test]
 async fn the_same_email_from_another_account_is_refused_without_saying_when_or_where() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -423,7 +427,7 @@ async fn the_same_email_from_another_account_is_refused_without_saying_when_or_w
 
 #[tokio::test]
 async fn a_signature_racing_an_earlier_one_from_the_same_account_is_refused_with_when_and_where() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.fill_in(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     let at_review = fixture.storage.load_conversation(&who).await.unwrap().unwrap();
@@ -444,7 +448,7 @@ async fn a_signature_racing_an_earlier_one_from_the_same_account_is_refused_with
 
 #[tokio::test]
 async fn signing_attempts_over_the_daily_limit_are_refused_until_the_oldest_is_a_day_old() {
-    let fixture = Fixture::with(|campaign| campaign.limits.signing_attempts_per_day = 2).await;
+    let fixture = TestApp::sqlite_with_campaign(|campaign| campaign.limits.signing_attempts_per_day = 2).await;
     fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -474,7 +478,7 @@ async fn signing_attempts_over_the_daily_limit_are_refused_until_the_oldest_is_a
 
 #[tokio::test]
 async fn an_answer_dropped_as_it_loaded_is_asked_for_at_confirm_instead_of_signing() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     // Saved by a version whose name rule let this through.
     let saved = r#"{"campaign":"keep-the-unit-open","step":"review","draft":{"name":"=Ann","email":{"given":"ann@example.org"},"location":{"district":"SE1"},"consent":{"at":"2026-11-03T14:00:00Z","version":1},"updates":false}}"#;

@@ -5,8 +5,8 @@ use crate::conversation::Step;
 
 #[tokio::test]
 async fn the_welcome_presents_the_campaign_with_its_total_and_three_choices() {
-    let fixture = Fixture::new().await;
-    let campaign = &fixture.campaign;
+    let fixture = TestApp::sqlite().await;
+    let campaign = &fixture.default_campaign();
     let welcome = fixture.start(&telegram(1), None).await;
     assert_eq!(
         welcome[0].text,
@@ -24,7 +24,7 @@ async fn the_welcome_presents_the_campaign_with_its_total_and_three_choices() {
 
 #[tokio::test]
 async fn sign_asks_for_the_name_first() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.start(&who, None).await;
     let name = fixture.press(&who, "welcome.sign").await;
@@ -38,7 +38,7 @@ async fn sign_asks_for_the_name_first() {
 
 #[tokio::test]
 async fn a_start_link_with_a_share_code_credits_the_signer_who_shared_it() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let thanks = fixture
         .sign(&telegram(1), "Ann Lee", "ann@example.org", "SE1 7PB")
         .await;
@@ -55,7 +55,7 @@ async fn a_start_link_with_a_share_code_credits_the_signer_who_shared_it() {
     let stats = fixture
         .storage
         .stats(
-            &fixture.campaign.slug,
+            &fixture.default_campaign().slug,
             start_of_test().date_naive(),
             start_of_test().date_naive(),
         )
@@ -69,11 +69,14 @@ async fn a_start_link_with_a_share_code_credits_the_signer_who_shared_it() {
 
 #[tokio::test]
 async fn a_start_link_that_names_nothing_configured_is_ignored() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     for payload in ["no-such-campaign", "keep-the-unit-open__not-a-code", "<script>"] {
         let welcome = fixture.start(&who, Some(payload)).await;
-        assert!(welcome[0].text.starts_with(&fixture.campaign.title), "{payload}");
+        assert!(
+            welcome[0].text.starts_with(&fixture.default_campaign().title),
+            "{payload}"
+        );
         assert!(
             fixture.conversation(&who).await.is_none(),
             "{payload}: nothing to remember"
@@ -83,7 +86,7 @@ async fn a_start_link_that_names_nothing_configured_is_ignored() {
 
 #[tokio::test]
 async fn starting_again_part_way_keeps_the_answers_and_offers_to_continue_where_they_were() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     for answer in ["sign", "Ann Lee", "ann@example.org"] {
         fixture.say(&who, answer).await;
@@ -102,7 +105,7 @@ async fn starting_again_part_way_keeps_the_answers_and_offers_to_continue_where_
 
 #[tokio::test]
 async fn the_welcome_for_someone_who_signed_says_so_and_offers_no_continuing() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     let welcome = fixture.start(&who, None).await;
@@ -116,7 +119,7 @@ async fn the_welcome_for_someone_who_signed_says_so_and_offers_no_continuing() {
 
 #[tokio::test]
 async fn sign_from_someone_who_signed_is_refused_as_already_signed() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.sign(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     let refused = fixture.say(&who, "sign").await;

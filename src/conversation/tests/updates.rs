@@ -1,13 +1,13 @@
 //! Updates: the opt-in, stopping and restarting them, and organisers
 //! writing, previewing and confirming one.
 
-use super::{Fixture, discord, organiser, telegram, text};
+use super::{TestApp, discord, organiser, telegram, text};
 use crate::conversation::Step;
 use crate::domain::{Identity, Platform};
 use crate::storage::UpdateState;
 
 /// Signs with a yes to updates.
-async fn sign_wanting_updates(fixture: &Fixture, who: &Identity, email: &str) {
+async fn sign_wanting_updates(fixture: &TestApp, who: &Identity, email: &str) {
     for answer in ["sign", "Ann Lee", email, "SE1 7PB", "yes", "yes"] {
         fixture.say(who, answer).await;
     }
@@ -15,14 +15,18 @@ async fn sign_wanting_updates(fixture: &Fixture, who: &Identity, email: &str) {
     assert!(text(&thanks).starts_with("Thank you"), "{}", text(&thanks));
 }
 
-async fn opted_in(fixture: &Fixture, who: &Identity) -> bool {
-    let signature = fixture.storage.signature_of(&fixture.campaign.slug, who).await.unwrap();
+async fn opted_in(fixture: &TestApp, who: &Identity) -> bool {
+    let signature = fixture
+        .storage
+        .signature_of(&fixture.default_campaign().slug, who)
+        .await
+        .unwrap();
     signature.expect("signed").updates_opt_in
 }
 
 #[tokio::test]
 async fn the_updates_question_says_where_they_are_sent_and_how_to_stop_them() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = discord(7);
     for answer in ["sign", "Ann Lee", "ann@example.org", "SE1 7PB"] {
         fixture.say(&who, answer).await;
@@ -38,12 +42,12 @@ async fn the_updates_question_says_where_they_are_sent_and_how_to_stop_them() {
 
 #[tokio::test]
 async fn a_signature_records_the_wording_of_the_updates_question_it_answered() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     sign_wanting_updates(&fixture, &who, "ann@example.org").await;
     let signature = fixture
         .storage
-        .signature_of(&fixture.campaign.slug, &who)
+        .signature_of(&fixture.default_campaign().slug, &who)
         .await
         .unwrap()
         .unwrap();
@@ -58,7 +62,7 @@ async fn a_signature_records_the_wording_of_the_updates_question_it_answered() {
 
 #[tokio::test]
 async fn the_console_is_told_no_update_can_reach_it_instead_of_being_asked() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = Identity::new(Platform::Console, "ann");
     for answer in ["sign", "Ann Lee", "ann@example.org", "SE1 7PB"] {
         fixture.say(&who, answer).await;
@@ -72,7 +76,7 @@ async fn the_console_is_told_no_update_can_reach_it_instead_of_being_asked() {
 
 #[tokio::test]
 async fn stop_ends_updates_in_one_word_and_updates_on_brings_them_back() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     sign_wanting_updates(&fixture, &who, "ann@example.org").await;
     let stopped = text(&fixture.say(&who, "stop").await);
@@ -90,7 +94,7 @@ async fn stop_ends_updates_in_one_word_and_updates_on_brings_them_back() {
 
 #[tokio::test]
 async fn the_stop_button_under_an_old_update_is_honoured() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     sign_wanting_updates(&fixture, &who, "ann@example.org").await;
     let stopped = text(&fixture.press(&who, "update.stop").await);
@@ -100,14 +104,14 @@ async fn the_stop_button_under_an_old_update_is_honoured() {
 
 #[tokio::test]
 async fn stop_from_someone_who_never_signed_changes_nothing_and_says_so() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let stopped = text(&fixture.say(&telegram(9), "stop").await);
     assert!(stopped.contains("Nothing to stop"), "{stopped}");
 }
 
 #[tokio::test]
 async fn only_organisers_may_write_an_update() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let refused = text(&fixture.say(&telegram(5), "update").await);
     assert!(refused.contains("organisers"), "{refused}");
     assert!(fixture.conversation(&telegram(5)).await.is_none());
@@ -115,7 +119,7 @@ async fn only_organisers_may_write_an_update() {
 
 #[tokio::test]
 async fn an_update_is_previewed_with_its_reach_and_sent_only_on_an_explicit_yes() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     sign_wanting_updates(&fixture, &telegram(1), "ann@example.org").await;
     sign_wanting_updates(&fixture, &discord(2), "bea@example.org").await;
     fixture
@@ -139,7 +143,7 @@ async fn an_update_is_previewed_with_its_reach_and_sent_only_on_an_explicit_yes(
     );
     let reach = fixture
         .storage
-        .recent_updates(&fixture.campaign.slug, 10)
+        .recent_updates(&fixture.default_campaign().slug, 10)
         .await
         .unwrap();
     assert!(reach.is_empty(), "nothing is stored before the yes");
@@ -147,7 +151,7 @@ async fn an_update_is_previewed_with_its_reach_and_sent_only_on_an_explicit_yes(
     assert!(queued.starts_with("Update #1 is on its way to 2 signers"), "{queued}");
     let stored = fixture
         .storage
-        .recent_updates(&fixture.campaign.slug, 10)
+        .recent_updates(&fixture.default_campaign().slug, 10)
         .await
         .unwrap();
     assert_eq!(stored.len(), 1);
@@ -156,7 +160,7 @@ async fn an_update_is_previewed_with_its_reach_and_sent_only_on_an_explicit_yes(
         stored[0].text,
         "The Commissioner has agreed to meet us.\nThank you all."
     );
-    let audit = crate::storage::ReviewStore::audit_log(fixture.storage.as_ref(), &fixture.campaign.slug)
+    let audit = crate::storage::ReviewStore::audit_log(fixture.storage.as_ref(), &fixture.default_campaign().slug)
         .await
         .unwrap();
     let line = audit.iter().find(|entry| entry.action == "update").expect("audited");
@@ -165,7 +169,7 @@ async fn an_update_is_previewed_with_its_reach_and_sent_only_on_an_explicit_yes(
 
 #[tokio::test]
 async fn an_update_and_its_text_in_one_message_goes_straight_to_the_preview_and_no_discards_it() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     sign_wanting_updates(&fixture, &telegram(1), "ann@example.org").await;
     let preview = text(&fixture.say(&organiser(), "/update We met the council.").await);
     assert!(preview.contains("We met the council."), "{preview}");
@@ -174,7 +178,7 @@ async fn an_update_and_its_text_in_one_message_goes_straight_to_the_preview_and_
     assert!(
         fixture
             .storage
-            .recent_updates(&fixture.campaign.slug, 10)
+            .recent_updates(&fixture.default_campaign().slug, 10)
             .await
             .unwrap()
             .is_empty()
@@ -183,7 +187,7 @@ async fn an_update_and_its_text_in_one_message_goes_straight_to_the_preview_and_
 
 #[tokio::test]
 async fn an_update_too_long_for_discord_is_refused_with_the_limit() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     sign_wanting_updates(&fixture, &discord(2), "bea@example.org").await;
     let long = "word ".repeat(500);
     let refused = text(&fixture.say(&organiser(), &format!("update {long}")).await);
@@ -191,7 +195,7 @@ async fn an_update_too_long_for_discord_is_refused_with_the_limit() {
     assert!(
         fixture
             .storage
-            .recent_updates(&fixture.campaign.slug, 10)
+            .recent_updates(&fixture.default_campaign().slug, 10)
             .await
             .unwrap()
             .is_empty()
@@ -200,14 +204,14 @@ async fn an_update_too_long_for_discord_is_refused_with_the_limit() {
 
 #[tokio::test]
 async fn with_nobody_opted_in_there_is_nobody_to_update() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let said = text(&fixture.say(&organiser(), "update").await);
     assert!(said.starts_with("No signer has asked for updates yet"), "{said}");
 }
 
 #[tokio::test]
 async fn stopping_or_withdrawing_removes_a_signer_from_an_update_still_waiting() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     for (id, email) in [(1, "ann@example.org"), (2, "bea@example.org"), (3, "cat@example.org")] {
         sign_wanting_updates(&fixture, &telegram(id), email).await;
     }
@@ -218,7 +222,7 @@ async fn stopping_or_withdrawing_removes_a_signer_from_an_update_still_waiting()
     fixture.say(&telegram(2), "yes").await;
     let update = &fixture
         .storage
-        .recent_updates(&fixture.campaign.slug, 10)
+        .recent_updates(&fixture.default_campaign().slug, 10)
         .await
         .unwrap()[0];
     assert_eq!((update.counts.pending, update.counts.cancelled), (1, 1));
@@ -227,7 +231,7 @@ async fn stopping_or_withdrawing_removes_a_signer_from_an_update_still_waiting()
 
 #[tokio::test]
 async fn cancel_update_stops_the_one_being_sent_and_updates_lists_it() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     sign_wanting_updates(&fixture, &telegram(1), "ann@example.org").await;
     fixture.say(&organiser(), "update Thank you.").await;
     fixture.say(&organiser(), "yes").await;
@@ -238,7 +242,7 @@ async fn cancel_update_stops_the_one_being_sent_and_updates_lists_it() {
     );
     let update = &fixture
         .storage
-        .recent_updates(&fixture.campaign.slug, 10)
+        .recent_updates(&fixture.default_campaign().slug, 10)
         .await
         .unwrap()[0];
     assert_eq!(update.state, UpdateState::Cancelled);
@@ -253,7 +257,7 @@ async fn cancel_update_stops_the_one_being_sent_and_updates_lists_it() {
 
 #[tokio::test]
 async fn updates_from_a_signer_shows_their_own_choice() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     sign_wanting_updates(&fixture, &telegram(1), "ann@example.org").await;
     let choice = text(&fixture.say(&telegram(1), "updates").await);
     assert!(
@@ -264,7 +268,7 @@ async fn updates_from_a_signer_shows_their_own_choice() {
 
 #[tokio::test]
 async fn updates_at_the_change_step_is_the_answer_to_change() {
-    let fixture = Fixture::new().await;
+    let fixture = TestApp::sqlite().await;
     let who = telegram(1);
     fixture.fill_in(&who, "Ann Lee", "ann@example.org", "SE1 7PB").await;
     fixture.say(&who, "change").await;
@@ -277,7 +281,7 @@ async fn updates_at_the_change_step_is_the_answer_to_change() {
 
 #[tokio::test]
 async fn a_campaign_with_milestone_updates_sends_each_milestone_to_its_opted_in_signers_once() {
-    let fixture = Fixture::with(|campaign| {
+    let fixture = TestApp::sqlite_with_campaign(|campaign| {
         campaign.milestone_updates = true;
         campaign.goal = 4;
     })
@@ -288,7 +292,7 @@ async fn a_campaign_with_milestone_updates_sends_each_milestone_to_its_opted_in_
     fixture.engine.check_milestones().await.unwrap();
     let updates = fixture
         .storage
-        .recent_updates(&fixture.campaign.slug, 10)
+        .recent_updates(&fixture.default_campaign().slug, 10)
         .await
         .unwrap();
     assert_eq!(updates.len(), 1, "one milestone (25%), one update");
@@ -298,14 +302,14 @@ async fn a_campaign_with_milestone_updates_sends_each_milestone_to_its_opted_in_
 
 #[tokio::test]
 async fn without_milestone_updates_a_milestone_sends_signers_nothing() {
-    let fixture = Fixture::with(|campaign| campaign.goal = 4).await;
+    let fixture = TestApp::sqlite_with_campaign(|campaign| campaign.goal = 4).await;
     fixture.engine.register_campaigns().await.unwrap();
     sign_wanting_updates(&fixture, &telegram(1), "ann@example.org").await;
     fixture.engine.check_milestones().await.unwrap();
     assert!(
         fixture
             .storage
-            .recent_updates(&fixture.campaign.slug, 10)
+            .recent_updates(&fixture.default_campaign().slug, 10)
             .await
             .unwrap()
             .is_empty()

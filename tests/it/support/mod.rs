@@ -1,20 +1,16 @@
-//! Shared test harness: the real application built on a fresh database
-//! from the test kit (`petition::test_kit`: a temporary SQLite file, or a
-//! new PostgreSQL database when `PETITION_TEST_POSTGRES_URL` is set), and
-//! helpers that talk to the engine the way an adapter does. The kit's fakes
-//! of Telegram and Discord are re-exported here for the tests.
+//! Shared test harness. The application on a fresh database and the
+//! helpers that talk to it as an adapter does are the test kit's
+//! (`petition::test_kit::app`, shared with the engine's unit tests), as are
+//! the fakes of Telegram and Discord; they are re-exported here, beside
+//! what only the integration tests need: the `petition` binary, processes
+//! of their own, and a slow storage.
 
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
-use chrono::{TimeZone, Utc};
-use petition::clock::ManualClock;
-use petition::config::{Secret, Settings};
-use petition::conversation::{Engine, Incoming, Input, Reply};
-use petition::domain::{ChatKind, Identity, Platform};
-use petition::startup::App;
-use petition::storage::Storage;
+#[allow(unused_imports)]
+pub(crate) use petition::test_kit::app::{
+    TestApp, change_campaign, choice_data, console, discord, organiser, settings_for, telegram, test_start, text_of,
+};
 #[allow(unused_imports)]
 pub(crate) use petition::test_kit::{Backend, TestDatabase, fake_discord, fake_telegram};
 /// `#[on_both_databases]` on an `async fn NAME(app: TestApp)` runs its
@@ -23,171 +19,6 @@ pub(crate) use petition::test_kit::{Backend, TestDatabase, fake_discord, fake_te
 pub(crate) use petition_test_macros::{in_a_process_of_its_own, on_both_databases};
 
 pub(crate) mod slow_storage;
-
-/// The moment every test's clock starts at.
-pub(crate) fn test_start() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 3, 14, 0, 0).unwrap()
-}
-
-/// The shipped settings, pointed at a test database; the console user
-/// "organiser" is an organiser, as shipped.
-pub(crate) fn settings_for(database: &TestDatabase) -> Settings {
-    let mut settings = Settings::built_in();
-    settings.database.url = Secret::new(database.url.clone());
-    settings.organisers.telegram_users = vec![1000];
-    // Tests type far faster than people and the clock stands still, so the
-    // per-person limits are loosened; the limits have tests of their own.
-    let mut campaign = settings.campaigns.default_campaign().as_ref().clone();
-    campaign.limits.message_burst = 100_000;
-    campaign.limits.signing_attempts_per_day = 1_000;
-    campaign.limits.signatures_per_second = 100_000;
-    settings.campaigns.upsert(campaign);
-    settings
-}
-
-/// The real application on a fresh database, with a clock the test moves.
-pub(crate) struct TestApp {
-    pub engine: Arc<Engine>,
-    pub storage: Arc<dyn Storage>,
-    pub clock: Arc<ManualClock>,
-    pub settings: Settings,
-    pub backend: Backend,
-    pub database: TestDatabase,
-}
-
-impl TestApp {
-    /// Builds the app on a fresh database; `None` if the backend is not
-    /// available (PostgreSQL without its variable).
-    pub(crate) async fn spawn(backend: Backend) -> Option<Self> {
-        let database = TestDatabase::create(backend).await?;
-        Some(Self::spawn_on(database).await)
-    }
-
-    /// Builds the app on a given fresh database.
-    pub(crate) async fn spawn_on(database: TestDatabase) -> Self {
-        let backend = database.backend();
-        let settings = settings_for(&database);
-        let clock = Arc::new(ManualClock::new(test_start()));
-        let app = App::build_with_clock(settings.clone(), clock.clone())
-            .await
-            .expect("the app builds on a fresh database");
-        Self {
-            storage: app.engine.storage().clone(),
-            engine: app.engine,
-            clock,
-            settings,
-            backend,
-            database,
-        }
-    }
-
-    /// Builds a second app on the same database, as after a restart.
-    pub(crate) async fn restart(self) -> Self {
-        self.restart_with(|_| {}).await
-    }
-
-    /// Restarts with settings adjusted first, as after an edit to the config.
-    pub(crate) async fn restart_with(self, adjust: impl FnOnce(&mut Settings)) -> Self {
-        let TestApp {
-            engine,
-            storage,
-            clock,
-            mut settings,
-            backend,
-            database,
-        } = self;
-        drop(engine);
-        drop(storage);
-        adjust(&mut settings);
-        let app = App::build_with_clock(settings.clone(), clock.clone())
-            .await
-            .expect("the app builds again");
-        Self {
-            storage: app.engine.storage().clone(),
-            engine: app.engine,
-            clock,
-            settings,
-            backend,
-            database,
-        }
-    }
-
-    /// The test clock's time.
-    pub(crate) fn clock_now(&self) -> chrono::DateTime<Utc> {
-        use petition::clock::Clock;
-        self.clock.now()
-    }
-
-    /// The shipped campaign's slug.
-    pub(crate) fn campaign(&self) -> String {
-        self.settings.campaigns.default_campaign().slug.clone()
-    }
-
-    /// Sends typed text in a private chat.
-    pub(crate) async fn say(&self, who: &Identity, text: &str) -> Vec<Reply> {
-        self.engine
-            .handle(Incoming::private(who.clone(), Input::Text(text.to_owned())))
-            .await
-    }
-
-    /// Presses a button.
-    pub(crate) async fn press(&self, who: &Identity, data: &str) -> Vec<Reply> {
-        self.engine
-            .handle(Incoming::private(who.clone(), Input::Choice(data.to_owned())))
-            .await
-    }
-
-    /// Opens the bot, optionally through a link.
-    pub(crate) async fn start(&self, who: &Identity, payload: Option<&str>) -> Vec<Reply> {
-        self.engine
-            .handle(Incoming::private(
-                who.clone(),
-                Input::Start {
-                    payload: payload.map(str::to_owned),
-                },
-            ))
-            .await
-    }
-
-    /// Sends typed text in a group.
-    pub(crate) async fn say_in_group(&self, who: &Identity, text: &str) -> Vec<Reply> {
-        self.engine
-            .handle(Incoming {
-                from: who.clone(),
-                roles: Vec::new(),
-                chat: ChatKind::Group,
-                input: Input::Text(text.to_owned()),
-                account_created: None,
-            })
-            .await
-    }
-
-    /// Signs all the way through by typing, and returns the last replies.
-    pub(crate) async fn sign(&self, who: &Identity, name: &str, email: &str, postcode: &str) -> Vec<Reply> {
-        self.start(who, None).await;
-        self.say(who, "sign").await;
-        self.say(who, name).await;
-        self.say(who, email).await;
-        self.say(who, postcode).await;
-        self.say(who, "yes").await;
-        self.say(who, "no").await;
-        self.say(who, "confirm").await
-    }
-
-    /// The campaign's total.
-    pub(crate) async fn total(&self) -> u64 {
-        self.storage.total(&self.campaign()).await.expect("a total")
-    }
-
-    /// The saved conversation of someone, as the engine sees it.
-    pub(crate) async fn conversation(&self, who: &Identity) -> Option<petition::conversation::Conversation> {
-        self.storage
-            .load_conversation(who)
-            .await
-            .expect("conversations can be read")
-            .map(|json| serde_json::from_str(&json).expect("a saved conversation parses"))
-    }
-}
 
 /// A loopback port nothing listens on: free a moment ago, for a server of
 /// the test's own or for one that must not answer.
@@ -233,40 +64,6 @@ pub(crate) fn petition_binary(folder: &std::path::Path) -> std::process::Command
         )
         .env("RUST_LOG", "warn");
     command
-}
-
-/// A Telegram user.
-pub(crate) fn telegram(id: u64) -> Identity {
-    Identity::new(Platform::Telegram, id.to_string())
-}
-
-/// A Discord user.
-pub(crate) fn discord(id: u64) -> Identity {
-    Identity::new(Platform::Discord, id.to_string())
-}
-
-/// A console user.
-pub(crate) fn console(name: &str) -> Identity {
-    Identity::new(Platform::Console, name)
-}
-
-/// All the replies' texts joined, for assertions.
-pub(crate) fn text_of(replies: &[Reply]) -> String {
-    replies
-        .iter()
-        .map(|r| r.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n---\n")
-}
-
-/// The choices' data of the last reply that offered choices.
-pub(crate) fn choice_data(replies: &[Reply]) -> Vec<String> {
-    replies
-        .iter()
-        .rev()
-        .find(|r| !r.choices.is_empty())
-        .map(|r| r.choices.iter().map(|c| c.data.clone()).collect())
-        .unwrap_or_default()
 }
 
 /// Set in a process started by [`runs_here`] to the one test it runs.
