@@ -92,3 +92,36 @@ async fn a_flood_in_a_group_is_ignored_without_a_word() {
     assert!(!fixture.say_in_group(&telegram(1), "/total").await.is_empty());
     assert!(fixture.say_in_group(&telegram(1), "/total").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_group_gets_an_answer_to_the_commands_the_table_places_anywhere_and_only_a_pointer_to_the_rest() {
+    use crate::domain::{COMMANDS, Place};
+    use crate::messages::Message;
+    let fixture = TestApp::sqlite().await;
+    let pointers = [Message::OnlyInPrivate, Message::OrganiserCommandsInPrivate]
+        .map(|pointer| pointer.text(fixture.engine.language()));
+    // A name of more than one word is typed in a group as its first word.
+    for command in COMMANDS.iter().filter(|command| !command.name.contains(' ')) {
+        let replies = fixture.say_in_group(&telegram(2), &format!("/{}", command.name)).await;
+        let texts: Vec<&str> = replies.iter().map(|reply| reply.text.as_str()).collect();
+        assert!(
+            replies.iter().all(|reply| reply.visibility == Visibility::Public),
+            "/{}",
+            command.name
+        );
+        match command.place {
+            Place::Anywhere => assert!(
+                texts.len() == 1 && !pointers.iter().any(|pointer| pointer == texts[0]),
+                "/{} is answered in a group: {texts:?}",
+                command.name
+            ),
+            // Kept to a private chat: a pointer there, or (for what a group
+            // must not see asked, and what the adapters answer) nothing.
+            Place::Private | Place::Group => assert!(
+                texts.iter().all(|text| pointers.iter().any(|pointer| pointer == text)),
+                "/{} is not answered in a group: {texts:?}",
+                command.name
+            ),
+        }
+    }
+}
