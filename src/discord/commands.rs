@@ -1,8 +1,9 @@
 //! The slash commands the Discord bot registers: each command the table
 //! (`domain::COMMANDS`) offers on Discord, with the description and
-//! options Discord shows for it.
+//! options Discord shows for it; and their options read back as the words
+//! the engine reads.
 
-use serenity::all::{CommandOptionType, Permissions};
+use serenity::all::{CommandDataOptionValue, CommandInteraction, CommandOptionType, Permissions};
 use serenity::builder::{CreateCommand, CreateCommandOption};
 
 use crate::domain::{COMMANDS, Command, Takes, Who, Word};
@@ -70,4 +71,34 @@ fn with_filters(command: CreateCommand, language: Language) -> CreateCommand {
             CreateCommandOption::new(CommandOptionType::Boolean, "all", option(DiscordOption::All, language))
                 .required(false),
         )
+}
+
+/// `/goal`'s number, as typed (empty when left out).
+pub(super) fn goal_option(command: &CommandInteraction) -> String {
+    command
+        .data
+        .options
+        .iter()
+        .find_map(|option| match option.value {
+            CommandDataOptionValue::Integer(goal) => Some(goal.to_string()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// A review command's options as the words the engine reads:
+/// `reason=new_account domain=example.com`, or `all`.
+pub(super) fn selection_words(command: &CommandInteraction) -> String {
+    let mut words = Vec::new();
+    for option in &command.data.options {
+        match &option.value {
+            CommandDataOptionValue::Boolean(true) if option.name == "all" => words.push("all".to_owned()),
+            CommandDataOptionValue::String(value) => {
+                let value: String = value.split_whitespace().collect();
+                words.push(format!("{}={value}", option.name));
+            }
+            _ => {}
+        }
+    }
+    words.join(" ")
 }

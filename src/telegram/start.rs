@@ -19,6 +19,7 @@ use crate::config::{Settings, TelegramSettings};
 use crate::conversation::Engine;
 use crate::domain::Platform;
 use crate::health::Health;
+use crate::pace::Pace;
 use crate::shutdown::AbortOnDrop;
 use crate::web::TelegramSide;
 use crate::web::init_data::InitDataCheck;
@@ -59,7 +60,7 @@ pub async fn start(
         ))));
     }
     let side = match mini_app {
-        true => Some(mini_app_side(&bot, settings, &engine).await?),
+        true => Some(mini_app_side(&bot, pace.clone(), settings, &engine).await?),
         false => None,
     };
     let courier = TelegramCourier::new(
@@ -97,11 +98,15 @@ async fn delivery_for(settings: &TelegramSettings) -> anyhow::Result<Delivery> {
 /// The web server's Telegram side: the check of the Mini App's `initData`
 /// with the bot's token, the bot's username for links, and the thank-you
 /// in the chat; the chat's menu button is set to open the form.
-async fn mini_app_side(bot: &Bot, settings: &Settings, engine: &Arc<Engine>) -> anyhow::Result<TelegramSide> {
+async fn mini_app_side(
+    bot: &Bot,
+    pace: Arc<Pace>,
+    settings: &Settings,
+    engine: &Arc<Engine>,
+) -> anyhow::Result<TelegramSide> {
     let me = bot.get_me().send().await.context("Telegram did not answer getMe")?;
     let username = me.username().to_owned();
     offer_form_in_the_menu(bot, engine).await;
-    let pace = engine.pace(Platform::Telegram).expect("Telegram has a pace").clone();
     Ok(TelegramSide {
         check: InitDataCheck::new(settings.telegram.token.expose(), settings.web.init_data_max_age_seconds),
         username: username.clone(),
