@@ -9,7 +9,7 @@ use crate::campaign::Campaign;
 use crate::config::OrganiserSettings;
 use crate::domain::{Anomaly, HoldReason, Identity, Platform, PostcodeDistrict, Selection};
 use crate::messages::{Heading, Language, Message, SelectionProblem, StatsMessage};
-use crate::storage::{ExportRow, HeldSummary, ReportStore, Stats, StorageResult, Tally};
+use crate::storage::{ExportRow, HeldSummary, Stats, Storage, StorageResult, Tally};
 
 /// Days covered by the breakdown by day, today included.
 pub const STATS_DAYS: u64 = 14;
@@ -67,7 +67,7 @@ pub fn stats_since(today: NaiveDate) -> NaiveDate {
 }
 
 /// Breakdowns for a campaign, with the last [`STATS_DAYS`] days by day.
-pub async fn stats(storage: &dyn ReportStore, campaign: &Campaign, today: NaiveDate) -> StorageResult<Stats> {
+pub async fn stats(storage: &Storage, campaign: &Campaign, today: NaiveDate) -> StorageResult<Stats> {
     storage.stats(&campaign.slug, stats_since(today), today).await
 }
 
@@ -237,7 +237,7 @@ pub const EXPORT_COLUMNS: [&str; 5] = ["name", "postcode_district", "country", "
 
 /// Every signature of a campaign as CSV for delivery: what is printed on
 /// the petition, never email addresses.
-pub async fn export_csv(storage: &dyn ReportStore, campaign: &Campaign) -> anyhow::Result<Vec<u8>> {
+pub async fn export_csv(storage: &Storage, campaign: &Campaign) -> anyhow::Result<Vec<u8>> {
     let rows = storage.export(&campaign.slug).await?;
     write_csv(&rows)
 }

@@ -15,7 +15,7 @@ use rand::Rng;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LoggingSettings, Secret};
-use crate::storage::{SecretStore, StorageResult};
+use crate::storage::{Storage, StorageResult};
 
 // The pseudonyms themselves are the domain's (an identity's stand-in); the
 // key is chosen here, from the settings or the database.
@@ -39,7 +39,7 @@ pub const PSEUDONYM_KEY_NAME: &str = "log_pseudonym_key";
 /// The key this instance should use: the configured one, or else the one
 /// kept in the database, generated (32 random bytes, in hex) and stored by
 /// whichever process sharing the database starts first.
-pub async fn choose_pseudonym_key(logging: &LoggingSettings, storage: &dyn SecretStore) -> StorageResult<Secret> {
+pub async fn choose_pseudonym_key(logging: &LoggingSettings, storage: &Storage) -> StorageResult<Secret> {
     if !logging.pseudonym_key.is_empty() {
         return Ok(logging.pseudonym_key.clone());
     }

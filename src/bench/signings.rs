@@ -66,7 +66,7 @@ pub(super) async fn signings_per_second(url: &str, concurrency: usize, count: us
 }
 
 /// Every acknowledged signature is stored, once.
-pub(super) async fn verify_stored(storage: &dyn Storage, engine: &Engine, count: usize) -> anyhow::Result<()> {
+pub(super) async fn verify_stored(storage: &Storage, engine: &Engine, count: usize) -> anyhow::Result<()> {
     let campaign = &engine.campaigns().default_campaign().slug;
     let rows = storage.export(campaign).await?.len();
     ensure!(
@@ -122,7 +122,7 @@ impl StreamingSigners {
 }
 
 /// Stores `count` signatures through the group-commit writer, many at once.
-pub(super) async fn seed(storage: &Arc<dyn Storage>, count: usize) -> anyhow::Result<()> {
+pub(super) async fn seed(storage: &Arc<Storage>, count: usize) -> anyhow::Result<()> {
     let settings = Settings::built_in();
     let campaign = settings.campaigns.default_campaign();
     let (slug, version) = (campaign.slug.clone(), campaign.consent.version);

@@ -140,7 +140,7 @@ pub struct Engine {
     /// The language replies are worded in.
     language: Language,
     abandon_after: chrono::Duration,
-    storage: Arc<dyn Storage>,
+    storage: Arc<Storage>,
     clock: Arc<dyn Clock>,
     /// See [`LOCK_STRIPES`].
     stripes: Vec<tokio::sync::Mutex<()>>,
@@ -190,7 +190,7 @@ type EngineResult<T> = Result<T, EngineError>;
 
 impl Engine {
     /// An engine over the configured campaigns and organisers.
-    pub fn new(settings: &Settings, storage: Arc<dyn Storage>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(settings: &Settings, storage: Arc<Storage>, clock: Arc<dyn Clock>) -> Self {
         Self {
             campaigns: settings.campaigns.clone(),
             organisers: Organisers::from_settings(&settings.organisers),
@@ -261,7 +261,7 @@ impl Engine {
     }
 
     /// The storage the engine writes to.
-    pub fn storage(&self) -> &Arc<dyn Storage> {
+    pub fn storage(&self) -> &Arc<Storage> {
         &self.storage
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tracing::warn;
 
-use crate::storage::ConnectionLog;
+use crate::storage::Storage;
 
 /// Attempts in an hour that need no wait: a deploy or two, a crash.
 const FREE_ATTEMPTS_PER_HOUR: u64 = 3;
@@ -41,7 +41,7 @@ pub fn wait_before_connecting(attempts_last_hour: u64, attempts_last_day: u64) -
 }
 
 /// The wait before connecting now, from the recorded attempts.
-pub async fn wait_now(storage: &dyn ConnectionLog, bot: &str) -> Duration {
+pub async fn wait_now(storage: &Storage, bot: &str) -> Duration {
     let now = Utc::now();
     let counts = async {
         let hour = storage
@@ -62,7 +62,7 @@ pub async fn wait_now(storage: &dyn ConnectionLog, bot: &str) -> Duration {
 }
 
 /// Records an attempt about to be made.
-pub async fn record(storage: &dyn ConnectionLog, bot: &str) {
+pub async fn record(storage: &Storage, bot: &str) {
     let now = Utc::now();
     if let Err(error) = storage
         .record_connection_attempt(bot, now, now - chrono::Duration::days(2))

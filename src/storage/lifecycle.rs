@@ -61,11 +61,4 @@ pub trait LifecycleStore: Send + Sync {
 
     /// Signatures of a campaign still holding personal data.
     async fn signatures_to_anonymise(&self, campaign: &str) -> StorageResult<u64>;
-
-    /// Forgets a campaign's signers: each signature keeps only its day,
-    /// postcode district or country, platform and status; its signing
-    /// attempts, conversations and waiting deliveries go, and past
-    /// deliveries keep their outcome under a random name. Returns how many
-    /// signatures were anonymised; running it again changes nothing.
-    async fn anonymise(&self, campaign: &str, at: DateTime<Utc>) -> StorageResult<u64>;
 }

@@ -1,6 +1,13 @@
-//! Where signatures and conversations live: one [`Storage`] trait, with a
-//! SQLite implementation (the embedded default) and a PostgreSQL one (for
-//! several processes or machines), chosen by the database URL's scheme.
+//! Where signatures and conversations live: one [`Storage`], on SQLite (the
+//! embedded default) or PostgreSQL (for several processes or machines),
+//! chosen by the database URL's scheme.
+//!
+//! Each method is written once. The hot path (conversations, signing, the
+//! lookups every message makes) is [`Storage`]'s own, in `database.rs`,
+//! the same for both databases. Every other query is declared in its
+//! part's trait here ([`ReviewStore`], [`UpdateStore`], ...) and written
+//! once for both databases in `sql/`; the two databases differ only in
+//! their `Dialect`. A new query is its declaration and its SQL.
 //!
 //! Every rule that keeps the count honest (one signature per identity, one
 //! per email address, the running total) is enforced inside the database,
@@ -29,6 +36,7 @@ mod thread;
 mod types;
 mod updates;
 
+pub use database::Storage;
 pub use error::{StorageError, StorageResult};
 pub(crate) use error::{db, describe_connect_error};
 pub use milestone_store::{AnnounceChat, AnnouncementState, MilestoneAnnouncement, MilestoneStore, ProgressMessage};
@@ -48,23 +56,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::config::DatabaseSettings;
 use crate::domain::{Identity, Location, ShareCode};
 
-/// Supporters' conversations in progress: the engine saves one after every answer.
-#[async_trait]
-pub trait ConversationStore: Send + Sync {
-    /// The saved conversation state for an identity, if any.
-    async fn load_conversation(&self, who: &Identity) -> StorageResult<Option<String>>;
-
-    /// Saves (or replaces) an identity's conversation state.
-    async fn save_conversation(&self, who: &Identity, state: &str, at: DateTime<Utc>) -> StorageResult<()>;
-
-    /// Forgets an identity's conversation.
-    async fn delete_conversation(&self, who: &Identity) -> StorageResult<()>;
-
-    /// Deletes conversations not touched since `cutoff`; returns how many.
-    async fn delete_conversations_idle_since(&self, cutoff: DateTime<Utc>) -> StorageResult<u64>;
-}
-
-/// Signatures and the counters kept with them: what signing, `status`, `withdraw` and `total` need.
+/// What a campaign's signatures need beyond the hot path (which is
+/// [`Storage`]'s own): the campaign's registration, and forgetting old
+/// signing attempts.
 #[async_trait]
 pub trait SignatureStore: Send + Sync {
     /// Makes sure a campaign has a total, and records its consent wording so
@@ -72,33 +66,6 @@ pub trait SignatureStore: Send + Sync {
     /// the version was recorded before with different wording.
     async fn register_campaign(&self, campaign: &str, consent_version: u32, consent_wording: &str)
     -> StorageResult<()>;
-
-    /// Stores a signature unless this identity or email already signed the
-    /// campaign, updating the total in the same transaction. Either way the
-    /// signer's conversation is finished, and is deleted in that transaction.
-    async fn sign(&self, signature: &NewSignature) -> StorageResult<SignOutcome>;
-
-    /// This identity's signature on a campaign, if any.
-    async fn signature_of(&self, campaign: &str, who: &Identity) -> StorageResult<Option<Signature>>;
-
-    /// Deletes this identity's signature and everything in it; returns the
-    /// campaign's new total, or `None` if there was nothing to delete.
-    async fn withdraw(&self, campaign: &str, who: &Identity) -> StorageResult<Option<u64>>;
-
-    /// The campaign's total, read from its counter, not by counting.
-    async fn total(&self, campaign: &str) -> StorageResult<u64>;
-
-    /// When this identity's signing attempts on a campaign after `since`
-    /// were made, oldest first. Every signature handed to [`SignatureStore::sign`]
-    /// is an attempt, stored or turned away; attempts are kept so that the
-    /// limit on them holds across restarts and processes, and deleted with
-    /// a withdrawal.
-    async fn signing_attempts_since(
-        &self,
-        campaign: &str,
-        who: &Identity,
-        since: DateTime<Utc>,
-    ) -> StorageResult<Vec<DateTime<Utc>>>;
 
     /// Forgets signing attempts made at or before `before`; returns how many.
     async fn forget_signing_attempts_before(&self, before: DateTime<Utc>) -> StorageResult<u64>;
@@ -192,13 +159,12 @@ pub trait SecretStore: Send + Sync {
     async fn instance_secret(&self, name: &str, fresh: &str) -> StorageResult<String>;
 }
 
-/// A whole database: everything the engine, the organiser commands and the
-/// command line need. Each part is a trait of its own, so that code needing
-/// one part (a report, the connection log) can ask for just that.
-#[async_trait]
-pub trait Storage:
-    ConversationStore
-    + SignatureStore
+/// Every query of the database that runs on its pool, written once for
+/// both databases (`sql/`, one impl per part): the seam between SQLite and
+/// PostgreSQL. [`Storage`] derefs to it, so `storage.held_summary(..)` is
+/// one of these, with its part's trait in scope.
+pub trait Queries:
+    SignatureStore
     + ReviewStore
     + ReportStore
     + ConnectionLog
@@ -208,17 +174,19 @@ pub trait Storage:
     + LifecycleStore
     + 'static
 {
-    /// Closes every connection properly, once writes in hand are committed;
-    /// called when the process is about to exit. SQLite then leaves no
-    /// write-ahead log behind, nor any earlier copy of erased data in it.
-    async fn close(&self) {}
+}
 
-    /// Whether the storage can take writes now, for a readiness probe: it
-    /// answers, and (SQLite) the file at its path is still the one it
-    /// writes.
-    async fn ready(&self) -> StorageResult<()> {
-        Ok(())
-    }
+impl<T> Queries for T where
+    T: SignatureStore
+        + ReviewStore
+        + ReportStore
+        + ConnectionLog
+        + SecretStore
+        + UpdateStore
+        + MilestoneStore
+        + LifecycleStore
+        + 'static
+{
 }
 
 /// How long a process will use the database, which decides how many
@@ -236,12 +204,12 @@ pub enum Usage {
 
 /// Opens the database named by the settings for a long-running process,
 /// creating it if needed, and applies migrations.
-pub async fn connect(settings: &DatabaseSettings) -> StorageResult<Arc<dyn Storage>> {
+pub async fn connect(settings: &DatabaseSettings) -> StorageResult<Arc<Storage>> {
     connect_for(settings, Usage::LongRunning).await
 }
 
 /// [`connect`], for the given usage.
-pub async fn connect_for(settings: &DatabaseSettings, usage: Usage) -> StorageResult<Arc<dyn Storage>> {
+pub async fn connect_for(settings: &DatabaseSettings, usage: Usage) -> StorageResult<Arc<Storage>> {
     let url = settings.url.expose();
     if url.starts_with("sqlite:") {
         sqlite::connect(url, settings.max_connections).await

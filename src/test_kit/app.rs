@@ -56,7 +56,7 @@ pub struct TestApp {
     /// The engine every adapter talks to.
     pub engine: Arc<Engine>,
     /// Its storage, for looking behind the engine.
-    pub storage: Arc<dyn Storage>,
+    pub storage: Arc<Storage>,
     /// The clock the test moves.
     pub clock: Arc<ManualClock>,
     /// The settings it was built with.

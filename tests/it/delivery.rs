@@ -34,7 +34,7 @@ fn petition(folder: &Path) -> Command {
     support::petition_binary(folder)
 }
 
-async fn storage(folder: &Path) -> std::sync::Arc<dyn Storage> {
+async fn storage(folder: &Path) -> std::sync::Arc<Storage> {
     let mut settings = Settings::built_in();
     settings.database.url = Secret::new(format!("sqlite://{}", folder.join("petition.db").display()));
     connect_for(&settings.database, Usage::ShortLived).await.unwrap()
@@ -55,7 +55,7 @@ fn expected() -> Vec<(String, String)> {
     list
 }
 
-async fn sign(storage: &dyn Storage, n: usize, name: &str, place: &str, in_uk: bool, hold: Option<HoldReason>) {
+async fn sign(storage: &Storage, n: usize, name: &str, place: &str, in_uk: bool, hold: Option<HoldReason>) {
     let at = Utc.with_ymd_and_hms(2026, 11, 3, 9, 0, 0).unwrap() + Duration::minutes(97 * n as i64);
     let location = if in_uk {
         Location::Uk(PostcodeDistrict::from_trusted(place.to_owned()))

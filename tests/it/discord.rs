@@ -274,10 +274,7 @@ async fn export_is_refused_to_non_organisers_and_sent_ephemerally_to_organisers(
 
 #[on_both_databases]
 async fn a_slow_database_still_gets_a_response_within_three_seconds(app: TestApp) {
-    let slow = Arc::new(support::slow_storage::SlowStorage {
-        inner: app.storage.clone(),
-        delay: Duration::from_secs(4),
-    });
+    let slow = app.storage.slowed(Duration::from_secs(4));
     let engine = Arc::new(Engine::new(&app.settings, slow, app.clock.clone()));
     let fake = FakeDiscord::start().await;
     let bot = spawn_with_engine(engine, &fake).await;
@@ -668,10 +665,7 @@ async fn one_petition_process_runs_both_bots_against_one_database() {
 /// A bot whose engine takes `delay` over each message and which defers
 /// every interaction, so its answers arrive as edits and follow-ups.
 async fn spawn_deferring(app: &TestApp, fake: &FakeDiscord, delay: Duration) -> DiscordBot {
-    let slow = Arc::new(support::slow_storage::SlowStorage {
-        inner: app.storage.clone(),
-        delay,
-    });
+    let slow = app.storage.slowed(delay);
     let engine = Arc::new(Engine::new(&app.settings, slow, app.clock.clone()));
     let identified = fake.identifies();
     let bot = DiscordBot::spawn(&settings(fake), engine, Duration::from_millis(1))

@@ -66,7 +66,7 @@ async fn a_new_consent_version_is_recorded_on_new_signatures(app: TestApp) {
 }
 
 /// The key an app on `storage` with these settings uses.
-async fn key_of(settings: &petition::config::Settings, storage: &dyn Storage) -> String {
+async fn key_of(settings: &petition::config::Settings, storage: &Storage) -> String {
     let key = choose_pseudonym_key(&settings.logging, storage).await.unwrap();
     key.expose().to_owned()
 }

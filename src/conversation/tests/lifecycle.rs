@@ -79,7 +79,9 @@ async fn an_organiser_closes_after_a_yes_and_can_reopen() {
     );
     assert!(text(&fixture.say(&telegram(2), "sign").await).contains("can no longer be signed"));
     assert!(text(&fixture.say(&organiser(), "close").await).contains("already closed"));
-    let audit = crate::storage::ReviewStore::audit_log(fixture.storage.as_ref(), &fixture.default_campaign().slug)
+    let audit = fixture
+        .storage
+        .audit_log(&fixture.default_campaign().slug)
         .await
         .unwrap();
     assert!(

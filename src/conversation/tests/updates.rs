@@ -160,7 +160,9 @@ async fn an_update_is_previewed_with_its_reach_and_sent_only_on_an_explicit_yes(
         stored[0].text,
         "The Commissioner has agreed to meet us.\nThank you all."
     );
-    let audit = crate::storage::ReviewStore::audit_log(fixture.storage.as_ref(), &fixture.default_campaign().slug)
+    let audit = fixture
+        .storage
+        .audit_log(&fixture.default_campaign().slug)
         .await
         .unwrap();
     let line = audit.iter().find(|entry| entry.action == "update").expect("audited");

@@ -23,10 +23,10 @@ use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Pool, Row, Transact
 use self::lookups::{AttemptFetcher, ConversationFetcher, SignatureFetcher, TotalFetcher};
 use self::writer::PostgresWriter;
 use super::connections::{Budget, Connections};
-use super::database::{Conversations, Database};
+use super::database::Conversations;
 use super::group_commit::GroupCommit;
 use super::group_read::GroupRead;
-use super::sql::{Dialect, General, driver_glue};
+use super::sql::{Dialect, General, WriteCheck, driver_glue};
 use super::thread::on_storage_thread;
 use super::{Storage, StorageError, StorageResult, Usage, db, describe_connect_error};
 use crate::domain::Identity;
@@ -134,13 +134,13 @@ impl Shares {
 /// Connects to the database at a `postgres://` URL and applies migrations,
 /// holding at most as many connections as `usage` and `max_connections`
 /// allow (see the README's PostgreSQL section).
-pub(crate) async fn connect(url: &str, usage: Usage, max_connections: u32) -> StorageResult<Arc<dyn Storage>> {
+pub(crate) async fn connect(url: &str, usage: Usage, max_connections: u32) -> StorageResult<Arc<Storage>> {
     let url = url.to_owned();
     on_storage_thread(async move { open(&url, usage, max_connections).await }).await
 }
 
 /// `connect`, on the storage thread.
-async fn open(url: &str, usage: Usage, max_connections: u32) -> StorageResult<Arc<dyn Storage>> {
+async fn open(url: &str, usage: Usage, max_connections: u32) -> StorageResult<Arc<Storage>> {
     let options = PgConnectOptions::from_str(url)
         .map_err(db("reading the PostgreSQL URL"))?
         .log_statements(super::STATEMENTS_LOGGED_AT);
@@ -163,12 +163,10 @@ async fn open(url: &str, usage: Usage, max_connections: u32) -> StorageResult<Ar
     let planned_once = Arc::new(by_key_connections(&budget, &options, Planning::Once));
     let planned_each_time = by_key_connections(&budget, &options, Planning::EachTime);
     let writer = || PostgresWriter(planned_once.clone());
-    let general = General::new(
-        pool.clone(),
-        // Nothing on this machine can go missing under it.
-        Arc::new(|| Ok(())),
-    );
-    Ok(Arc::new(Database::<Postgres> {
+    // Nothing on this machine can go missing under it.
+    let check: WriteCheck = Arc::new(|| Ok(()));
+    let general = Arc::new(General::<Postgres>::new(pool.clone(), check.clone()));
+    Ok(Arc::new(Storage {
         conversation_writer: GroupCommit::start_many(
             "postgres_conversations",
             (0..shares.conversation_writers).map(|_| writer()).collect(),
@@ -188,8 +186,11 @@ async fn open(url: &str, usage: Usage, max_connections: u32) -> StorageResult<Ar
         signature_reads: GroupRead::start(SignatureFetcher(planned_each_time), shares.reads_in_flight),
         attempt_reads: GroupRead::start(AttemptFetcher(planned_once.clone()), shares.reads_in_flight),
         total_reads: GroupRead::start(TotalFetcher(planned_once), shares.reads_in_flight),
-        close: Box::new(move || close(budget.clone(), pool.clone()).boxed()),
-        general,
+        close: Arc::new(move || close(budget.clone(), pool.clone()).boxed()),
+        queries: general.clone(),
+        erasures: general,
+        check,
+        load_delay: std::time::Duration::ZERO,
     }))
 }
 

@@ -3,16 +3,22 @@
 //! statement whose effect only one process can have: an insert that does
 //! nothing on conflict, or an update conditional on the row's state.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::review::insert_audit;
 use super::rows::platform_of;
 use super::{Dialect, General, Sql, count};
-use crate::storage::{AnnounceChat, AuditEntry, MilestoneAnnouncement, ProgressMessage, StorageResult, db};
+use crate::domain::Platform;
+use crate::storage::{
+    AnnounceChat, AnnouncementState, AuditEntry, MilestoneAnnouncement, MilestoneStore, ProgressMessage, StorageResult,
+    db,
+};
 
-impl<D: Dialect> General<D> {
+#[async_trait]
+impl<D: Dialect> MilestoneStore for General<D> {
     /// See [`crate::storage::MilestoneStore::goals`].
-    pub(crate) async fn goals(&self) -> StorageResult<Vec<(String, u64)>> {
+    async fn goals(&self) -> StorageResult<Vec<(String, u64)>> {
         let mut connection = self.read("reading the goals").await?;
         let rows = Sql::<D>::new("SELECT campaign, goal FROM campaign_goals")
             .fetch_all(&mut connection)
@@ -25,7 +31,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::MilestoneStore::set_goal`].
-    pub(crate) async fn set_goal(&self, goal: u64, audit: &AuditEntry) -> StorageResult<()> {
+    async fn set_goal(&self, goal: u64, audit: &AuditEntry) -> StorageResult<()> {
         let mut tx = self.write("setting a goal").await?;
         Sql::<D>::new(
             "INSERT INTO campaign_goals (campaign, goal, set_at) VALUES ($1, $2, $3)
@@ -52,7 +58,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::MilestoneStore::milestones_reached`].
-    pub(crate) async fn milestones_reached(&self, campaign: &str) -> StorageResult<Vec<(u64, DateTime<Utc>)>> {
+    async fn milestones_reached(&self, campaign: &str) -> StorageResult<Vec<(u64, DateTime<Utc>)>> {
         let mut connection = self.read("reading the milestones reached").await?;
         let rows =
             Sql::<D>::new("SELECT signatures, reached_at FROM milestones WHERE campaign = $1 ORDER BY signatures")
@@ -66,7 +72,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::MilestoneStore::start_milestones`].
-    pub(crate) async fn start_milestones(&self, campaign: &str, chats: &[AnnounceChat]) -> StorageResult<()> {
+    async fn start_milestones(&self, campaign: &str, chats: &[AnnounceChat]) -> StorageResult<()> {
         let mut tx = self.write("starting milestones").await?;
         Sql::<D>::new(
             "INSERT INTO milestone_marks (campaign, reached)
@@ -94,7 +100,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::MilestoneStore::claim_milestones`].
-    pub(crate) async fn claim_milestones(
+    async fn claim_milestones(
         &self,
         campaign: &str,
         total: u64,
@@ -156,14 +162,14 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::MilestoneStore::progress_messages`].
-    pub(crate) async fn progress_messages(&self, platform: &str) -> StorageResult<Vec<ProgressMessage>> {
+    async fn progress_messages(&self, platform: Platform) -> StorageResult<Vec<ProgressMessage>> {
         let mut connection = self.read("reading the progress messages").await?;
         let rows = Sql::<D>::new(
             "SELECT campaign, platform, chat, message_id, COALESCE(shown_total, -1) AS shown_total,
                     COALESCE(shown_goal, -1) AS shown_goal, next_turn_at
              FROM progress_messages WHERE platform = $1 ORDER BY campaign, chat",
         )
-        .text(platform)
+        .text(platform.as_str())
         .fetch_all(&mut connection)
         .await
         .map_err(db("reading the progress messages"))?;
@@ -185,7 +191,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::MilestoneStore::recreate_progress_message`].
-    pub(crate) async fn recreate_progress_message(&self, campaign: &str, chat: &AnnounceChat) -> StorageResult<()> {
+    async fn recreate_progress_message(&self, campaign: &str, chat: &AnnounceChat) -> StorageResult<()> {
         let mut tx = self.write("asking for a progress message").await?;
         // The turn is kept: a new message waits for it like any other.
         Sql::<D>::new(
@@ -204,7 +210,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::MilestoneStore::take_turn`].
-    pub(crate) async fn take_turn(
+    async fn take_turn(
         &self,
         campaign: &str,
         chat: &AnnounceChat,
@@ -229,7 +235,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::MilestoneStore::end_turn`].
-    pub(crate) async fn end_turn(&self, campaign: &str, chat: &AnnounceChat, next: DateTime<Utc>) -> StorageResult<()> {
+    async fn end_turn(&self, campaign: &str, chat: &AnnounceChat, next: DateTime<Utc>) -> StorageResult<()> {
         let mut tx = self.write("ending a turn in a chat").await?;
         Sql::<D>::new(
             "UPDATE progress_messages SET next_turn_at = $4 WHERE campaign = $1 AND platform = $2 AND chat = $3",
@@ -245,7 +251,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::MilestoneStore::progress_shown`].
-    pub(crate) async fn progress_shown(
+    async fn progress_shown(
         &self,
         campaign: &str,
         chat: &AnnounceChat,
@@ -271,7 +277,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::MilestoneStore::pending_announcement`].
-    pub(crate) async fn pending_announcement(
+    async fn pending_announcement(
         &self,
         campaign: &str,
         chat: &AnnounceChat,
@@ -299,13 +305,13 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::MilestoneStore::move_announcement`].
-    pub(crate) async fn move_announcement(
+    async fn move_announcement(
         &self,
         campaign: &str,
         signatures: u64,
         chat: &AnnounceChat,
-        from: &'static str,
-        to: &'static str,
+        from: AnnouncementState,
+        to: AnnouncementState,
         at: DateTime<Utc>,
     ) -> StorageResult<bool> {
         let mut tx = self.write("recording a milestone announcement").await?;
@@ -317,8 +323,8 @@ impl<D: Dialect> General<D> {
         .int(as_int(signatures))
         .text(chat.platform.as_str())
         .text(&chat.chat)
-        .text(from)
-        .text(to)
+        .text(from.as_str())
+        .text(to.as_str())
         .time(at)
         .execute(&mut tx)
         .await
@@ -328,9 +334,9 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::MilestoneStore::give_up_announcements_posting_since`].
-    pub(crate) async fn give_up_announcements_posting_since(
+    async fn give_up_announcements_posting_since(
         &self,
-        platform: &str,
+        platform: Platform,
         before: DateTime<Utc>,
         at: DateTime<Utc>,
     ) -> StorageResult<u64> {
@@ -339,7 +345,7 @@ impl<D: Dialect> General<D> {
             "UPDATE milestone_announcements SET state = 'unknown', changed_at = $3
              WHERE platform = $1 AND state = 'posting' AND changed_at < $2",
         )
-        .text(platform)
+        .text(platform.as_str())
         .time(before)
         .time(at)
         .execute(&mut tx)

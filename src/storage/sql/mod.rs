@@ -34,6 +34,7 @@ macro_rules! tally_by {
 }
 
 mod breakdowns;
+mod erasures;
 mod general;
 mod lifecycle;
 mod milestones;
@@ -49,7 +50,7 @@ use sqlx::{Database, Pool, Transaction};
 
 use super::{StorageError, StorageResult};
 
-pub(crate) use general::General;
+pub(crate) use general::{General, WriteCheck};
 pub(crate) use rows::{prior_signature, signature_row, signatures_answering};
 
 /// The connection type of a dialect's database.

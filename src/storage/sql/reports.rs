@@ -1,41 +1,19 @@
 //! What organisers read, written once: breakdowns and the export.
 
+use async_trait::async_trait;
 use chrono::NaiveDate;
 
 use super::breakdowns::read_breakdowns;
 use super::rows::platform_of;
 use super::{Dialect, General, Sql, count};
-use crate::storage::{ExportRow, Stats, StorageResult, Tally, db, every_day};
+use crate::storage::{ExportRow, ReportStore, Stats, StorageResult, Tally, db, every_day};
 
-impl<D: Dialect> General<D> {
-    /// Breakdowns of one campaign (see `tally_by!`), one query each, on one
-    /// connection.
-    pub(super) async fn tallies<const N: usize>(
-        &self,
-        queries: [&'static str; N],
-        campaign: &str,
-        action: &'static str,
-    ) -> StorageResult<[Vec<Tally>; N]> {
-        let mut connection = self.read(action).await?;
-        let mut tallies = [const { Vec::new() }; N];
-        for (sql, tally) in queries.into_iter().zip(&mut tallies) {
-            let rows = Sql::<D>::new(sql)
-                .text(campaign)
-                .fetch_all(&mut connection)
-                .await
-                .map_err(db(action))?;
-            *tally = rows
-                .iter()
-                .map(|row| Tally::new(D::text(row, "label"), count::<D>(row, "count")))
-                .collect();
-        }
-        Ok(tallies)
-    }
-
+#[async_trait]
+impl<D: Dialect> ReportStore for General<D> {
     /// See [`crate::storage::ReportStore::stats`]: read from the counters
     /// kept beside the signatures, never by grouping them, so it takes the
     /// same few milliseconds at a million signatures as at ten.
-    pub(crate) async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
+    async fn stats(&self, campaign: &str, since: NaiveDate, today: NaiveDate) -> StorageResult<Stats> {
         let mut connection = self.read("reading the breakdowns").await?;
         let counters = Sql::<D>::new("SELECT total, held FROM campaign_totals WHERE campaign = $1")
             .text(campaign)
@@ -64,7 +42,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::ReportStore::export`].
-    pub(crate) async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>> {
+    async fn export(&self, campaign: &str) -> StorageResult<Vec<ExportRow>> {
         let mut connection = self.read("exporting signatures").await?;
         let rows = Sql::<D>::new(
             "SELECT name, postcode_district, country, platform, created_at FROM signatures
@@ -85,5 +63,31 @@ impl<D: Dialect> General<D> {
                 })
             })
             .collect()
+    }
+}
+
+impl<D: Dialect> General<D> {
+    /// Breakdowns of one campaign (see `tally_by!`), one query each, on one
+    /// connection.
+    pub(super) async fn tallies<const N: usize>(
+        &self,
+        queries: [&'static str; N],
+        campaign: &str,
+        action: &'static str,
+    ) -> StorageResult<[Vec<Tally>; N]> {
+        let mut connection = self.read(action).await?;
+        let mut tallies = [const { Vec::new() }; N];
+        for (sql, tally) in queries.into_iter().zip(&mut tallies) {
+            let rows = Sql::<D>::new(sql)
+                .text(campaign)
+                .fetch_all(&mut connection)
+                .await
+                .map_err(db(action))?;
+            *tally = rows
+                .iter()
+                .map(|row| Tally::new(D::text(row, "label"), count::<D>(row, "count")))
+                .collect();
+        }
+        Ok(tallies)
     }
 }

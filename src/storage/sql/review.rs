@@ -1,21 +1,25 @@
 //! Keeping the count honest, written once: held signatures and organisers'
 //! review of them, the audit log, velocity and anomalies.
 
+use std::collections::HashMap;
+
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::breakdowns::{add_to_breakdowns, label_columns, labels_of_row};
+use super::breakdowns::{add_to_breakdowns, label_columns, labels_of_row, recount_breakdowns};
 use super::rows::{dimension_of, platform_of};
 use super::{Connection, Dialect, General, Sql, count};
 use crate::domain::{HoldReason, Identity, Platform};
 use crate::storage::breakdowns::Deltas;
 use crate::storage::{
-    Anomaly, AuditEntry, HeldSummary, Matched, ReviewAction, ReviewOutcome, Selection, StorageResult, VelocityCount,
-    db, hour_of,
+    Anomaly, AuditEntry, HeldSummary, Matched, Recount, ReviewAction, ReviewOutcome, ReviewStore, Selection,
+    StorageResult, VelocityCount, db, hour_of,
 };
 
-impl<D: Dialect> General<D> {
+#[async_trait]
+impl<D: Dialect> ReviewStore for General<D> {
     /// See [`crate::storage::ReviewStore::held_summary`].
-    pub(crate) async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary> {
+    async fn held_summary(&self, campaign: &str) -> StorageResult<HeldSummary> {
         let [by_reason, by_platform, by_email_domain, by_district] = self
             .tallies(
                 [
@@ -38,7 +42,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::ReviewStore::count_selected`].
-    pub(crate) async fn count_selected(
+    async fn count_selected(
         &self,
         campaign: &str,
         selection: &Selection,
@@ -65,7 +69,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::ReviewStore::apply_review`].
-    pub(crate) async fn apply_review(
+    async fn apply_review(
         &self,
         campaign: &str,
         selection: &Selection,
@@ -140,13 +144,13 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::ReviewStore::record_audit`].
-    pub(crate) async fn record_audit(&self, entry: &AuditEntry) -> StorageResult<()> {
+    async fn record_audit(&self, entry: &AuditEntry) -> StorageResult<()> {
         let mut connection = self.read("writing the audit log").await?;
         insert_audit::<D>(&mut connection, entry).await
     }
 
     /// See [`crate::storage::ReviewStore::audit_log`].
-    pub(crate) async fn audit_log(&self, campaign: &str) -> StorageResult<Vec<AuditEntry>> {
+    async fn audit_log(&self, campaign: &str) -> StorageResult<Vec<AuditEntry>> {
         let mut connection = self.read("reading the audit log").await?;
         let rows = Sql::<D>::new(
             "SELECT actor_platform, actor_user_id, action, detail, affected, at FROM audit_log
@@ -171,7 +175,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::ReviewStore::velocity`].
-    pub(crate) async fn velocity(
+    async fn velocity(
         &self,
         campaign: &str,
         since: DateTime<Utc>,
@@ -200,7 +204,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::ReviewStore::record_anomaly`].
-    pub(crate) async fn record_anomaly(&self, anomaly: &Anomaly) -> StorageResult<bool> {
+    async fn record_anomaly(&self, anomaly: &Anomaly) -> StorageResult<bool> {
         let mut connection = self.read("recording an anomaly").await?;
         let inserted = Sql::<D>::new(
             "INSERT INTO anomalies (campaign, dimension, value, hour, count, threshold, detected_at)
@@ -220,7 +224,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::ReviewStore::anomalies`].
-    pub(crate) async fn anomalies(&self, campaign: &str, since: DateTime<Utc>) -> StorageResult<Vec<Anomaly>> {
+    async fn anomalies(&self, campaign: &str, since: DateTime<Utc>) -> StorageResult<Vec<Anomaly>> {
         let mut connection = self.read("reading anomalies").await?;
         let rows = Sql::<D>::new(
             "SELECT dimension, value, count, threshold, detected_at FROM anomalies
@@ -243,6 +247,69 @@ impl<D: Dialect> General<D> {
                 })
             })
             .collect()
+    }
+
+    /// See [`crate::storage::ReviewStore::recount`]: the totals and the
+    /// breakdown counters, in one transaction.
+    async fn recount(&self) -> StorageResult<Vec<Recount>> {
+        let mut tx = self.write("starting a recount").await?;
+        let stored: HashMap<String, (u64, u64)> = Sql::<D>::new(D::COUNTERS_FOR_RECOUNT)
+            .fetch_all(&mut tx)
+            .await
+            .map_err(db("reading the counters"))?
+            .iter()
+            .map(|row| {
+                (
+                    D::text(row, "campaign"),
+                    (count::<D>(row, "total"), count::<D>(row, "held")),
+                )
+            })
+            .collect();
+        let counted: HashMap<String, (u64, u64)> = Sql::<D>::new(
+            "SELECT campaign, SUM(CASE WHEN status = 'counted' THEN 1 ELSE 0 END) AS total,
+                    SUM(CASE WHEN status = 'held' THEN 1 ELSE 0 END) AS held
+             FROM signatures GROUP BY campaign",
+        )
+        .fetch_all(&mut tx)
+        .await
+        .map_err(db("recounting signatures"))?
+        .iter()
+        .map(|row| {
+            (
+                D::text(row, "campaign"),
+                (count::<D>(row, "total"), count::<D>(row, "held")),
+            )
+        })
+        .collect();
+        let mended = recount_breakdowns::<D>(&mut tx).await?;
+        let mut campaigns: Vec<&String> = stored.keys().chain(counted.keys()).chain(mended.keys()).collect();
+        campaigns.sort_unstable();
+        campaigns.dedup();
+        let mut report = Vec::with_capacity(campaigns.len());
+        for campaign in campaigns {
+            let (stored_total, stored_held) = stored.get(campaign).copied().unwrap_or_default();
+            let (counted_total, counted_held) = counted.get(campaign).copied().unwrap_or_default();
+            Sql::<D>::new(
+                "INSERT INTO campaign_totals (campaign, total, held) VALUES ($1, $2, $3)
+                 ON CONFLICT (campaign) DO UPDATE SET total = excluded.total, held = excluded.held",
+            )
+            .text(campaign)
+            .int(counted_total as i64)
+            .int(counted_held as i64)
+            .execute(&mut tx)
+            .await
+            .map_err(db("storing recounted totals"))?;
+            report.push(Recount {
+                campaign: campaign.clone(),
+                stored_total,
+                counted_total,
+                stored_held,
+                counted_held,
+                breakdowns_mended: mended.get(campaign).copied().unwrap_or(0),
+            });
+        }
+        self.commit(tx, "committing a recount").await?;
+        Ok(report)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The outbox of updates to signers, written once for both databases: the
 //! updates, a delivery row per recipient, and the senders' leases.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::review::insert_audit;
@@ -8,7 +9,7 @@ use super::rows::platform_of;
 use super::{Connection, Dialect, General, Row, Sql, count};
 use crate::domain::{Identity, Platform};
 use crate::storage::updates::{DeliveryCounts, DeliveryResult, NewUpdate, StoredUpdate, UpdateState};
-use crate::storage::{AuditEntry, StorageResult, db};
+use crate::storage::{AuditEntry, StorageResult, UpdateStore, db};
 
 /// Signers an update reaches: opted in, on a platform that can reach them
 /// (the console cannot), their signature not invalidated. `$1` is the campaign.
@@ -34,9 +35,10 @@ macro_rules! select_updates {
     };
 }
 
-impl<D: Dialect> General<D> {
+#[async_trait]
+impl<D: Dialect> UpdateStore for General<D> {
     /// See [`crate::storage::UpdateStore::update_reach`].
-    pub(crate) async fn update_reach(&self, campaign: &str) -> StorageResult<Vec<(Platform, u64)>> {
+    async fn update_reach(&self, campaign: &str) -> StorageResult<Vec<(Platform, u64)>> {
         let mut connection = self.read("counting an update's recipients").await?;
         let rows = Sql::<D>::new(concat!(
             recipients!("platform, COUNT(*) AS count"),
@@ -55,7 +57,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::UpdateStore::create_update`].
-    pub(crate) async fn create_update(&self, update: &NewUpdate, audit: &AuditEntry) -> StorageResult<(i64, u64)> {
+    async fn create_update(&self, update: &NewUpdate, audit: &AuditEntry) -> StorageResult<(i64, u64)> {
         let mut tx = self.write("storing an update").await?;
         let (id, deliveries) = insert_update::<D>(&mut tx, update, Recipients::Signers).await?;
         let audit = AuditEntry {
@@ -69,7 +71,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::UpdateStore::set_updates_opt_in`].
-    pub(crate) async fn set_updates_opt_in(
+    async fn set_updates_opt_in(
         &self,
         campaign: Option<&str>,
         who: &Identity,
@@ -113,7 +115,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::UpdateStore::open_updates`].
-    pub(crate) async fn open_updates(&self) -> StorageResult<Vec<StoredUpdate>> {
+    async fn open_updates(&self) -> StorageResult<Vec<StoredUpdate>> {
         let mut connection = self.read("reading open updates").await?;
         let rows = Sql::<D>::new(select_updates!(
             "WHERE state = 'sending' OR NOT summary_posted ORDER BY id"
@@ -125,7 +127,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::UpdateStore::stored_update`].
-    pub(crate) async fn stored_update(&self, id: i64) -> StorageResult<Option<StoredUpdate>> {
+    async fn stored_update(&self, id: i64) -> StorageResult<Option<StoredUpdate>> {
         let mut connection = self.read("reading an update").await?;
         let rows = Sql::<D>::new(select_updates!("WHERE id = $1"))
             .int(id)
@@ -136,7 +138,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::UpdateStore::recent_updates`].
-    pub(crate) async fn recent_updates(&self, campaign: &str, limit: u32) -> StorageResult<Vec<StoredUpdate>> {
+    async fn recent_updates(&self, campaign: &str, limit: u32) -> StorageResult<Vec<StoredUpdate>> {
         let mut connection = self.read("reading past updates").await?;
         let rows = Sql::<D>::new(select_updates!("WHERE campaign = $1 ORDER BY id DESC LIMIT $2"))
             .text(campaign)
@@ -147,47 +149,8 @@ impl<D: Dialect> General<D> {
         self.stored_updates(&mut connection, &rows).await
     }
 
-    /// Updates as read by `select_updates!`, each with its delivery counts.
-    async fn stored_updates(
-        &self,
-        connection: &mut Connection<D>,
-        rows: &[Row<D>],
-    ) -> StorageResult<Vec<StoredUpdate>> {
-        let mut updates = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id = D::int(row, "id");
-            let mut counts = DeliveryCounts::default();
-            for tally in Sql::<D>::new(
-                "SELECT state, COUNT(*) AS count FROM update_deliveries WHERE update_id = $1 GROUP BY state",
-            )
-            .int(id)
-            .fetch_all(connection)
-            .await
-            .map_err(db("counting an update's deliveries"))?
-            {
-                counts.add(&D::text(&tally, "state"), count::<D>(&tally, "count"))?;
-            }
-            updates.push(StoredUpdate {
-                id,
-                campaign: D::text(row, "campaign"),
-                text: D::text(row, "text"),
-                author: Identity::new(
-                    platform_of::<D>(row, "author_platform")?,
-                    D::text(row, "author_user_id"),
-                ),
-                created_at: D::time(row, "created_at")?,
-                state: UpdateState::parse(&D::text(row, "state"))?,
-                finished_at: D::maybe_time(row, "finished_at")?,
-                progress_message: D::maybe_text(row, "progress_message"),
-                summary_posted: D::boolean(row, "summary_posted"),
-                counts,
-            });
-        }
-        Ok(updates)
-    }
-
     /// See [`crate::storage::UpdateStore::claim_update`].
-    pub(crate) async fn claim_update(
+    async fn claim_update(
         &self,
         id: i64,
         platform: Platform,
@@ -214,7 +177,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::UpdateStore::mark_in_flight_unknown`].
-    pub(crate) async fn mark_in_flight_unknown(&self, id: i64, platform: Platform) -> StorageResult<u64> {
+    async fn mark_in_flight_unknown(&self, id: i64, platform: Platform) -> StorageResult<u64> {
         let mut tx = self.write("recording deliveries left in flight").await?;
         let marked = Sql::<D>::new(
             "UPDATE update_deliveries SET state = 'unknown' WHERE update_id = $1 AND platform = $2 AND state = 'sending'",
@@ -229,7 +192,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::UpdateStore::take_deliveries`].
-    pub(crate) async fn take_deliveries(
+    async fn take_deliveries(
         &self,
         id: i64,
         platform: Platform,
@@ -265,7 +228,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::UpdateStore::record_deliveries`].
-    pub(crate) async fn record_deliveries(
+    async fn record_deliveries(
         &self,
         id: i64,
         platform: Platform,
@@ -299,7 +262,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::UpdateStore::finish_update_if_done`].
-    pub(crate) async fn finish_update_if_done(&self, id: i64, now: DateTime<Utc>) -> StorageResult<bool> {
+    async fn finish_update_if_done(&self, id: i64, now: DateTime<Utc>) -> StorageResult<bool> {
         let mut tx = self.write("finishing an update").await?;
         let finished = Sql::<D>::new(
             "UPDATE updates SET state = 'finished', finished_at = $2
@@ -316,7 +279,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::UpdateStore::cancel_update`].
-    pub(crate) async fn cancel_update(
+    async fn cancel_update(
         &self,
         campaign: &str,
         id: Option<i64>,
@@ -363,7 +326,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::UpdateStore::set_progress_message`].
-    pub(crate) async fn set_progress_message(&self, id: i64, message: &str) -> StorageResult<()> {
+    async fn set_progress_message(&self, id: i64, message: &str) -> StorageResult<()> {
         let mut tx = self.write("storing a progress message").await?;
         Sql::<D>::new("UPDATE updates SET progress_message = $2 WHERE id = $1")
             .int(id)
@@ -375,7 +338,7 @@ impl<D: Dialect> General<D> {
     }
 
     /// See [`crate::storage::UpdateStore::mark_summary_posted`].
-    pub(crate) async fn mark_summary_posted(&self, id: i64) -> StorageResult<bool> {
+    async fn mark_summary_posted(&self, id: i64) -> StorageResult<bool> {
         let mut tx = self.write("noting a summary").await?;
         let marked = Sql::<D>::new("UPDATE updates SET summary_posted = true WHERE id = $1 AND NOT summary_posted")
             .int(id)
@@ -385,11 +348,52 @@ impl<D: Dialect> General<D> {
         self.commit(tx, "committing a summary").await?;
         Ok(marked == 1)
     }
+}
+
+impl<D: Dialect> General<D> {
+    /// Updates as read by `select_updates!`, each with its delivery counts.
+    pub(super) async fn stored_updates(
+        &self,
+        connection: &mut Connection<D>,
+        rows: &[Row<D>],
+    ) -> StorageResult<Vec<StoredUpdate>> {
+        let mut updates = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id = D::int(row, "id");
+            let mut counts = DeliveryCounts::default();
+            for tally in Sql::<D>::new(
+                "SELECT state, COUNT(*) AS count FROM update_deliveries WHERE update_id = $1 GROUP BY state",
+            )
+            .int(id)
+            .fetch_all(connection)
+            .await
+            .map_err(db("counting an update's deliveries"))?
+            {
+                counts.add(&D::text(&tally, "state"), count::<D>(&tally, "count"))?;
+            }
+            updates.push(StoredUpdate {
+                id,
+                campaign: D::text(row, "campaign"),
+                text: D::text(row, "text"),
+                author: Identity::new(
+                    platform_of::<D>(row, "author_platform")?,
+                    D::text(row, "author_user_id"),
+                ),
+                created_at: D::time(row, "created_at")?,
+                state: UpdateState::parse(&D::text(row, "state"))?,
+                finished_at: D::maybe_time(row, "finished_at")?,
+                progress_message: D::maybe_text(row, "progress_message"),
+                summary_posted: D::boolean(row, "summary_posted"),
+                counts,
+            });
+        }
+        Ok(updates)
+    }
 
     /// Removes a withdrawing signer from a campaign's updates: deliveries
     /// still waiting go, and those that happened keep their outcome (so the
     /// counts stay true) under `erased_as` instead of the signer's account.
-    pub(crate) async fn erase_from_updates(
+    pub(super) async fn erase_from_updates(
         connection: &mut Connection<D>,
         campaign: &str,
         who: &Identity,

@@ -41,10 +41,10 @@ use self::lookups::{AttemptFetcher, Lookups, SignatureFetcher, TotalFetcher};
 use self::writer::SqliteWriter;
 use super::cache::ConversationCache;
 use super::connections::{Budget, Connections};
-use super::database::{Conversations, Database};
+use super::database::Conversations;
 use super::group_commit::GroupCommit;
 use super::group_read::GroupRead;
-use super::sql::{Dialect, General, driver_glue, from_millis};
+use super::sql::{Dialect, General, WriteCheck, driver_glue, from_millis};
 use super::thread::on_storage_thread;
 use super::{Storage, StorageError, StorageResult, db};
 use crate::domain::Identity;
@@ -129,13 +129,13 @@ pub(crate) fn as_json(rows: &impl serde::Serialize) -> String {
 
 /// Opens (creating if missing, with its folder) the database at a
 /// `sqlite://PATH` URL and applies migrations.
-pub(crate) async fn connect(url: &str, max_connections: u32) -> StorageResult<Arc<dyn Storage>> {
+pub(crate) async fn connect(url: &str, max_connections: u32) -> StorageResult<Arc<Storage>> {
     let url = url.to_owned();
     on_storage_thread(async move { open(&url, max_connections).await }).await
 }
 
 /// `connect`, on the storage thread.
-async fn open(url: &str, max_connections: u32) -> StorageResult<Arc<dyn Storage>> {
+async fn open(url: &str, max_connections: u32) -> StorageResult<Arc<Storage>> {
     // No connection creates the file but the one that sets a new database
     // up: one opened after the file went would make a new, empty database
     // where signatures were.
@@ -199,14 +199,12 @@ async fn open(url: &str, max_connections: u32) -> StorageResult<Arc<dyn Storage>
         connections: lookup_connections(&lookup_budget, &options),
         file: file.clone(),
     };
-    let general = General::new(
-        pool.clone(),
-        Arc::new({
-            let file = file.clone();
-            move || file.check()
-        }),
-    );
-    Ok(Arc::new(Database::<Sqlite> {
+    let check: WriteCheck = Arc::new({
+        let file = file.clone();
+        move || file.check()
+    });
+    let general = Arc::new(General::<Sqlite>::new(pool.clone(), check.clone()));
+    Ok(Arc::new(Storage {
         // One process owns a SQLite file, so it can trust its own copy of
         // the conversations and skip a read per message.
         conversations: Conversations::Cached(Arc::new(ConversationCache::complete(all_conversations(&pool).await?))),
@@ -215,8 +213,11 @@ async fn open(url: &str, max_connections: u32) -> StorageResult<Arc<dyn Storage>
         signature_reads: GroupRead::start(SignatureFetcher(lookups()), READS_IN_FLIGHT),
         total_reads: GroupRead::start(TotalFetcher(lookups()), READS_IN_FLIGHT),
         attempt_reads: GroupRead::start(AttemptFetcher(lookups()), READS_IN_FLIGHT),
-        close: Box::new(move || close(lookup_budget.clone(), pool.clone()).boxed()),
-        general,
+        close: Arc::new(move || close(lookup_budget.clone(), pool.clone()).boxed()),
+        queries: general.clone(),
+        erasures: general,
+        check,
+        load_delay: std::time::Duration::ZERO,
     }))
 }
 

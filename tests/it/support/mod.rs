@@ -18,8 +18,6 @@ pub(crate) use petition::test_kit::{Backend, TestDatabase, fake_discord, fake_te
 /// database.
 pub(crate) use petition_test_macros::{in_a_process_of_its_own, on_both_databases};
 
-pub(crate) mod slow_storage;
-
 /// A loopback port nothing listens on: free a moment ago, for a server of
 /// the test's own or for one that must not answer.
 pub(crate) fn unused_port() -> u16 {
