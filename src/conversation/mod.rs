@@ -31,58 +31,51 @@
 //!
 //! # Layout
 //!
-//! One file per job; each adds methods to [`Engine`].
+//! By job; each file adds the methods of its job to [`Engine`].
 //!
 //! - `mod.rs`: the engine, the per-supporter locking, and loading and
 //!   saving the conversation.
 //! - `routing.rs`: reading what a message says and handing it to the job
 //!   that answers it.
 //! - `incoming.rs` and `reply.rs`: what adapters hand in and get back.
-//! - `state.rs`: the saved conversation: the step and the answers so far.
-//! - `words.rs`: the words a supporter can type or press.
-//! - `start.rs`: the welcome, start links, and beginning to sign.
-//! - `anytime.rs`: words that work at any step: status, withdraw, mydata,
-//!   privacy, article, total, help, cancel, back.
-//! - `signing.rs`: answers to each step, the form, and the signature.
-//! - `questions.rs`: what each step asks, with its choices and form.
+//! - `state.rs`: the saved conversation: the step (a supporter's question,
+//!   or an organiser's [`Confirmation`]) and the answers so far.
+//! - `words.rs`: the words a supporter can type or press, as the engine
+//!   reads them from the command table.
+//! - `supporters/`: the welcome and start links, each signing question and
+//!   its answers, the details in one message, what each question asks, and
+//!   the words that work at any step (status, withdraw, mydata, privacy,
+//!   article, total, help, cancel, back, stop and updates on).
+//! - `organisers/`: organiser commands and the review of held signatures,
+//!   updates to signers, closing and reopening, the goal, milestones and
+//!   the progress message, their confirmations (`mod.rs`), and the
+//!   services the outbox, the web server and the command line call
+//!   (`services.rs`).
 //! - `holds.rs`: which signatures are held for review, and the alerts.
-//! - `review.rs`: organiser commands and the review of held signatures.
 //! - `group.rs`: what is said in group chats.
-//! - `updates.rs`: updates to signers: stopping and restarting them, and
-//!   organisers writing, previewing, confirming and cancelling one.
 //! - `meter.rs`: the replies just handed out.
 //! - `arrival.rs`: what happens as a message arrives, before it waits its
 //!   turn: the per-person limit, the pace each platform's messages wait
 //!   for, a surge's wait, and replies that could not be delivered.
-//! - `details.rs`: name, email and postcode sent in one message.
-//! - `milestones.rs`: the goal in force, milestones and the progress message.
 //! - `error.rs`: refusals the person is told about, and failures they get
 //!   an apology for while the log gets the cause.
 //!
 //! Every sentence a reply carries comes from the [`crate::messages`]
 //! catalogue, in the engine's language.
 
-mod anytime;
 mod arrival;
-mod details;
 mod error;
 mod group;
 mod holds;
 mod incoming;
-mod lifecycle;
 mod meter;
-mod milestones;
-mod questions;
+mod organisers;
 mod reply;
-mod review;
 mod routing;
-mod services;
-mod signing;
-mod start;
 mod state;
+mod supporters;
 #[cfg(test)]
 mod tests;
-mod updates;
 mod words;
 
 use std::hash::{Hash, Hasher};
@@ -93,11 +86,11 @@ use tracing::{Instrument, info, info_span, warn};
 
 pub use arrival::Arrival;
 pub use incoming::{FormAnswers, FormConsent, Incoming, Input};
-pub use lifecycle::{SCHEDULE, Standing, standing_of};
 pub use meter::{REPLY_WINDOW, ReplyMeter};
-pub use milestones::{ProgressNow, ReachedMilestone};
+pub use organisers::lifecycle::{SCHEDULE, Standing, standing_of};
+pub use organisers::milestones::{ProgressNow, ReachedMilestone};
 pub use reply::{Attachment, Choice, FieldProblem, Form, FormField, Link, Placement, Reply, Summary, Visibility};
-pub use state::{CompleteDraft, ConsentAnswer, Conversation, Draft, EmailAnswer, PendingReview, Step};
+pub use state::{CompleteDraft, Confirmation, ConsentAnswer, Conversation, Draft, EmailAnswer, PendingReview, Step};
 pub use words::Word;
 
 use crate::campaign::{Campaign, Campaigns};
@@ -157,10 +150,10 @@ pub struct Engine {
     /// Replies just handed out on each platform.
     replies: ReplyMeter,
     /// Campaigns closed, reopened, delivered, anonymised (see `lifecycle.rs`).
-    lifecycles: lifecycle::Lifecycles,
+    lifecycles: organisers::lifecycle::Lifecycles,
     /// The goals organisers set, read from the database (which every
     /// process shares) at start-up and at each look for milestones.
-    goals: milestones::Goals,
+    goals: organisers::milestones::Goals,
     /// Milestones this process claimed; see [`ReachedMilestone`].
     milestones: tokio::sync::broadcast::Sender<ReachedMilestone>,
     /// The web server's public address, where each campaign has a form to
@@ -206,8 +199,8 @@ impl Engine {
             last_surge_alert: std::sync::Mutex::new(std::collections::HashMap::new()),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             replies: ReplyMeter::default(),
-            lifecycles: lifecycle::Lifecycles::default(),
-            goals: milestones::Goals::default(),
+            lifecycles: organisers::lifecycle::Lifecycles::default(),
+            goals: organisers::milestones::Goals::default(),
             milestones: tokio::sync::broadcast::channel(64).0,
             web_base: settings
                 .web
@@ -313,7 +306,7 @@ impl Engine {
             && conversation.step == Step::Review
         {
             let review = self.say(Message::AskToConfirmInAForm {
-                answers: questions::answers_of(&conversation.draft),
+                answers: supporters::questions::answers_of(&conversation.draft),
             });
             for reply in replies.iter_mut().filter(|reply| confirmation(reply).is_some()) {
                 reply.text = review.clone();

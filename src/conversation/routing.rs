@@ -3,7 +3,10 @@
 //! question offers it), a form, or an answer to the current step.
 
 use super::error::EngineError;
-use super::{Conversation, Engine, EngineResult, FormAnswers, Incoming, Input, Placement, Reply, Step, Word, details};
+use super::{
+    Confirmation, Conversation, Engine, EngineResult, FormAnswers, Incoming, Input, Placement, Reply, Step, Word,
+    supporters,
+};
 use crate::domain::{ChatKind, Command, ReviewAction, Takes};
 use crate::limits::MessageVerdict;
 use crate::messages::Message;
@@ -107,7 +110,7 @@ impl Engine {
                 (None, None) => Ok(vec![self.not_understood(None)]),
             },
             Said::Text(text) => match saved {
-                Some(conversation) if conversation.step == Step::WriteUpdate => {
+                Some(conversation) if conversation.step == Step::Confirming(Confirmation::WriteUpdate) => {
                     self.write_update(msg, Some(conversation), Some(&text)).await
                 }
                 // Name, email and postcode at once, before the name is asked
@@ -116,7 +119,7 @@ impl Engine {
                     if saved
                         .as_ref()
                         .is_none_or(|c| matches!(c.step, Step::Welcome | Step::Name))
-                        && let Some(answers) = details::read(&text) =>
+                        && let Some(answers) = supporters::details::read(&text) =>
                 {
                     self.submit_form(who, saved, answers).await
                 }

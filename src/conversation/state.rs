@@ -46,9 +46,10 @@ pub struct PendingReview {
     pub selection: Selection,
 }
 
-/// The question a supporter was last asked.
+/// The question a supporter was last asked, or the confirmation an
+/// organiser was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(from = "SavedStep", into = "SavedStep")]
 pub enum Step {
     /// The campaign and the choices sign / article / privacy.
     Welcome,
@@ -70,14 +71,97 @@ pub enum Step {
     ChooseChange,
     /// Whether to really withdraw a signature.
     ConfirmWithdraw,
-    /// Whether to really release or invalidate signatures (organisers).
-    ConfirmReview,
-    /// The text of an update to signers (organisers).
+    /// An organiser's confirmation, whose answers the organisers' jobs
+    /// handle (see `organisers/`).
+    Confirming(Confirmation),
+}
+
+/// What an organiser is asked to confirm before anything changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    /// Whether to really release or invalidate signatures.
+    Review,
+    /// The text of an update to signers.
     WriteUpdate,
-    /// Whether to really send the update previewed (organisers).
+    /// Whether to really send the update previewed.
+    SendUpdate,
+    /// Whether to really close the petition now.
+    Close,
+}
+
+impl Confirmation {
+    /// The tag put in front of its buttons' data.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Confirmation::Review => "review-action",
+            Confirmation::WriteUpdate => "write-update",
+            Confirmation::SendUpdate => "send-update",
+            Confirmation::Close => "close",
+        }
+    }
+}
+
+/// How a step is saved: one name per step, supporters' and organisers'
+/// alike, as every earlier version saved it.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SavedStep {
+    Welcome,
+    Name,
+    Email,
+    Postcode,
+    Country,
+    Consent,
+    Updates,
+    Review,
+    ChooseChange,
+    ConfirmWithdraw,
+    ConfirmReview,
+    WriteUpdate,
     ConfirmUpdate,
-    /// Whether to really close the petition now (organisers).
     ConfirmClose,
+}
+
+impl From<SavedStep> for Step {
+    fn from(saved: SavedStep) -> Self {
+        match saved {
+            SavedStep::Welcome => Step::Welcome,
+            SavedStep::Name => Step::Name,
+            SavedStep::Email => Step::Email,
+            SavedStep::Postcode => Step::Postcode,
+            SavedStep::Country => Step::Country,
+            SavedStep::Consent => Step::Consent,
+            SavedStep::Updates => Step::Updates,
+            SavedStep::Review => Step::Review,
+            SavedStep::ChooseChange => Step::ChooseChange,
+            SavedStep::ConfirmWithdraw => Step::ConfirmWithdraw,
+            SavedStep::ConfirmReview => Step::Confirming(Confirmation::Review),
+            SavedStep::WriteUpdate => Step::Confirming(Confirmation::WriteUpdate),
+            SavedStep::ConfirmUpdate => Step::Confirming(Confirmation::SendUpdate),
+            SavedStep::ConfirmClose => Step::Confirming(Confirmation::Close),
+        }
+    }
+}
+
+impl From<Step> for SavedStep {
+    fn from(step: Step) -> Self {
+        match step {
+            Step::Welcome => SavedStep::Welcome,
+            Step::Name => SavedStep::Name,
+            Step::Email => SavedStep::Email,
+            Step::Postcode => SavedStep::Postcode,
+            Step::Country => SavedStep::Country,
+            Step::Consent => SavedStep::Consent,
+            Step::Updates => SavedStep::Updates,
+            Step::Review => SavedStep::Review,
+            Step::ChooseChange => SavedStep::ChooseChange,
+            Step::ConfirmWithdraw => SavedStep::ConfirmWithdraw,
+            Step::Confirming(Confirmation::Review) => SavedStep::ConfirmReview,
+            Step::Confirming(Confirmation::WriteUpdate) => SavedStep::WriteUpdate,
+            Step::Confirming(Confirmation::SendUpdate) => SavedStep::ConfirmUpdate,
+            Step::Confirming(Confirmation::Close) => SavedStep::ConfirmClose,
+        }
+    }
 }
 
 impl Step {
@@ -95,10 +179,7 @@ impl Step {
             Step::Review => "review",
             Step::ChooseChange => "change",
             Step::ConfirmWithdraw => "withdraw",
-            Step::ConfirmReview => "review-action",
-            Step::WriteUpdate => "write-update",
-            Step::ConfirmUpdate => "send-update",
-            Step::ConfirmClose => "close",
+            Step::Confirming(confirmation) => confirmation.tag(),
         }
     }
 
@@ -118,12 +199,12 @@ impl Step {
         )
     }
 
-    /// Whether the step expects free text (a name, an address) rather than
-    /// one of a few choices.
+    /// Whether the step expects free text (a name, an address, an update)
+    /// rather than one of a few choices.
     pub fn expects_text(self) -> bool {
         matches!(
             self,
-            Step::Name | Step::Email | Step::Postcode | Step::Country | Step::WriteUpdate
+            Step::Name | Step::Email | Step::Postcode | Step::Country | Step::Confirming(Confirmation::WriteUpdate)
         )
     }
 }
@@ -403,6 +484,31 @@ mod tests {
         let before = r#"{"campaign":"c","step":"review","draft":{"name":null,"email":"skipped","location":{"district":"SW1A"},"consent":null,"updates":null},"resume":"email"}"#;
         assert_eq!(serde_json::to_string(&sparse).unwrap(), before);
         assert_eq!(serde_json::from_str::<Conversation>(before).unwrap(), sparse);
+    }
+
+    #[test]
+    fn every_step_is_saved_under_the_name_earlier_versions_saved_it() {
+        let names = [
+            (Step::Welcome, "welcome"),
+            (Step::Name, "name"),
+            (Step::Email, "email"),
+            (Step::Postcode, "postcode"),
+            (Step::Country, "country"),
+            (Step::Consent, "consent"),
+            (Step::Updates, "updates"),
+            (Step::Review, "review"),
+            (Step::ChooseChange, "choose_change"),
+            (Step::ConfirmWithdraw, "confirm_withdraw"),
+            (Step::Confirming(Confirmation::Review), "confirm_review"),
+            (Step::Confirming(Confirmation::WriteUpdate), "write_update"),
+            (Step::Confirming(Confirmation::SendUpdate), "confirm_update"),
+            (Step::Confirming(Confirmation::Close), "confirm_close"),
+        ];
+        for (step, name) in names {
+            let saved = serde_json::to_string(&step).unwrap();
+            assert_eq!(saved, format!("\"{name}\""));
+            assert_eq!(serde_json::from_str::<Step>(&saved).unwrap(), step);
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! a dry run, then a yes.
 
 use super::*;
-use crate::conversation::Step;
+use crate::conversation::{Confirmation, Step};
 use crate::domain::{HoldReason, SignatureStatus};
 
 const TITLE: &str = "Keep the human trafficking unit open";
@@ -134,7 +134,7 @@ async fn a_release_is_a_dry_run_that_changes_nothing_until_confirmed() {
     assert_eq!(buttons(&asked), ["review-action.yes", "review-action.no"]);
     assert_eq!(
         fixture.conversation(&organiser()).await.unwrap().step,
-        Step::ConfirmReview
+        Step::Confirming(Confirmation::Review)
     );
     assert_eq!(fixture.total().await, 2, "a dry run");
 }

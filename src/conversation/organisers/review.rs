@@ -3,9 +3,12 @@
 
 use tracing::info;
 
-use super::words::OrganiserCommand;
-use super::{Attachment, Conversation, Engine, EngineError, EngineResult, Incoming, PendingReview, Reply, Step, Word};
 use crate::campaign::Campaign;
+use crate::conversation::words::OrganiserCommand;
+use crate::conversation::{
+    Attachment, Confirmation, Conversation, Engine, EngineError, EngineResult, Incoming, PendingReview, Reply, Step,
+    Word,
+};
 use crate::delivery;
 use crate::domain::{Identity, ReviewAction};
 use crate::messages::{Button, DeliveryMessage, Message};
@@ -13,7 +16,7 @@ use crate::organiser;
 use crate::storage::AuditEntry;
 
 impl Engine {
-    pub(super) async fn organiser_command(
+    pub(in crate::conversation) async fn organiser_command(
         &self,
         msg: &Incoming,
         campaign: &Campaign,
@@ -104,7 +107,7 @@ impl Engine {
 
     /// A dry run: how many signatures a release or invalidation would
     /// change, and a question whether to go ahead.
-    pub(super) async fn ask_to_review(
+    pub(in crate::conversation) async fn ask_to_review(
         &self,
         msg: &Incoming,
         saved: Option<Conversation>,
@@ -137,19 +140,23 @@ impl Engine {
                 selection: &selection,
             },
         });
-        if conversation.step != Step::ConfirmReview {
+        if conversation.step != Step::Confirming(Confirmation::Review) {
             conversation.resume = Some(conversation.step);
         }
-        conversation.step = Step::ConfirmReview;
+        conversation.step = Step::Confirming(Confirmation::Review);
         conversation.pending_review = Some(PendingReview { action, selection });
         self.save(who, &conversation).await?;
         Ok(vec![Reply::private(question).with_choices(vec![
-            self.choice(Step::ConfirmReview, Word::Yes, Button::Review { action, count }),
-            self.choice(Step::ConfirmReview, Word::No, Button::No),
+            self.choice(
+                Step::Confirming(Confirmation::Review),
+                Word::Yes,
+                Button::Review { action, count },
+            ),
+            self.choice(Step::Confirming(Confirmation::Review), Word::No, Button::No),
         ])])
     }
 
-    pub(super) async fn apply_review(
+    pub(in crate::conversation) async fn apply_review(
         &self,
         msg: &Incoming,
         mut conversation: Conversation,
@@ -187,7 +194,20 @@ impl Engine {
         }))])
     }
 
-    pub(super) async fn drop_review(&self, who: &Identity, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
+    /// The review's question asked again, without the count it had.
+    pub(in crate::conversation) fn review_question(&self) -> Reply {
+        let step = Step::Confirming(Confirmation::Review);
+        Reply::private(self.say(Message::AskToGoAhead)).with_choices(vec![
+            self.choice(step, Word::Yes, Button::Yes),
+            self.choice(step, Word::No, Button::No),
+        ])
+    }
+
+    pub(in crate::conversation) async fn drop_review(
+        &self,
+        who: &Identity,
+        mut conversation: Conversation,
+    ) -> EngineResult<Vec<Reply>> {
         conversation.pending_review = None;
         conversation.step = conversation.resume.take().unwrap_or(Step::Welcome);
         self.save(who, &conversation).await?;

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 
 use tracing::info;
 
-use super::{Conversation, Engine, EngineResult, Incoming, Link, Reply};
 use crate::campaign::Campaign;
+use crate::conversation::{Conversation, Engine, EngineResult, Incoming, Link, Reply};
 use crate::domain::Identity;
 use crate::messages::{Message, MilestoneMessage, progress_bar};
 use crate::storage::{AnnounceChat, AuditEntry, MilestoneAnnouncement, StorageError};
@@ -46,7 +46,7 @@ pub struct ProgressNow {
 }
 
 /// The goals organisers have set, per campaign slug; see [`Engine::goal_of`].
-pub(super) type Goals = std::sync::RwLock<HashMap<String, u64>>;
+pub(in crate::conversation) type Goals = std::sync::RwLock<HashMap<String, u64>>;
 
 impl Engine {
     /// The goal in force: the one organisers last set, else the configured one.
@@ -75,7 +75,7 @@ impl Engine {
 
     /// Starts counting every campaign's milestones (from the total it has
     /// now, the first time) and adds its configured announcement chats.
-    pub(super) async fn start_milestones(&self) -> Result<(), StorageError> {
+    pub(in crate::conversation) async fn start_milestones(&self) -> Result<(), StorageError> {
         for campaign in self.campaigns.iter() {
             let chats: Vec<AnnounceChat> = campaign
                 .announce
@@ -192,7 +192,7 @@ impl Engine {
 
     /// `goal N`: organisers raise (or set) the goal in force, above the
     /// total; audited.
-    pub(super) async fn set_goal(
+    pub(in crate::conversation) async fn set_goal(
         &self,
         msg: &Incoming,
         saved: Option<&Conversation>,

@@ -10,12 +10,12 @@
 //! < (the consent wording) Do you give this consent? [Yes, I consent] [No]
 //! ```
 
-use super::{FormAnswers, FormConsent};
+use crate::conversation::{FormAnswers, FormConsent};
 
 /// The details in `text`, when it reads as them: two or three parts, one
 /// (and only one) of them an email address; the name is the first of the
 /// others and where they live the second. Anything else is not details.
-pub(super) fn read(text: &str) -> Option<FormAnswers> {
+pub(in crate::conversation) fn read(text: &str) -> Option<FormAnswers> {
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
     let parts: Vec<&str> = if lines.len() >= 2 {
         lines

@@ -1,18 +1,15 @@
 //! What each step asks, with the choices it offers and the form that can
 //! answer it.
 
-use super::{Choice, Conversation, Draft, EmailAnswer, Engine, Form, Reply, Step, Word};
+use crate::conversation::{Choice, Conversation, Draft, EmailAnswer, Engine, Form, Reply, Step, Word};
 use crate::domain::{Location, Platform};
 use crate::messages::{Answers, Button, Message, UpdateMessage};
 
 impl Engine {
     /// The current question, with its choices.
-    pub(super) fn question(&self, conversation: &Conversation) -> Reply {
-        if matches!(conversation.step, Step::WriteUpdate | Step::ConfirmUpdate) {
-            return self.update_question(conversation);
-        }
-        if conversation.step == Step::ConfirmClose {
-            return self.lifecycle_question(conversation);
+    pub(in crate::conversation) fn question(&self, conversation: &Conversation) -> Reply {
+        if let Step::Confirming(confirmation) = conversation.step {
+            return self.confirmation_question(conversation, confirmation);
         }
         let reply = self.bare_question(conversation);
         match conversation.step {
@@ -24,7 +21,7 @@ impl Engine {
     }
 
     /// The current question if one is open, otherwise an invitation to sign.
-    pub(super) fn question_or_invitation(&self, conversation: Option<&Conversation>) -> Reply {
+    pub(in crate::conversation) fn question_or_invitation(&self, conversation: Option<&Conversation>) -> Reply {
         match conversation {
             Some(conversation) => self.question(conversation),
             None => Reply::private(self.say(Message::WouldYouLikeToSign {
@@ -36,13 +33,13 @@ impl Engine {
     }
 
     /// The current question, after saying the answer fitted none of it.
-    pub(super) fn not_understood(&self, conversation: Option<&Conversation>) -> Reply {
+    pub(in crate::conversation) fn not_understood(&self, conversation: Option<&Conversation>) -> Reply {
         self.question_or_invitation(conversation)
             .prefixed(self.phrase(Message::NotUnderstood))
     }
 
     /// Every word a supporter can send, then where they were.
-    pub(super) fn help(&self, conversation: Option<&Conversation>) -> Reply {
+    pub(in crate::conversation) fn help(&self, conversation: Option<&Conversation>) -> Reply {
         match conversation {
             Some(conversation) if conversation.step != Step::Welcome => self
                 .question(conversation)
@@ -124,13 +121,6 @@ impl Engine {
                 choices.push(back());
                 (Message::AskWhatToChange { updates }, choices)
             }
-            Step::ConfirmReview => (
-                Message::AskToGoAhead,
-                vec![
-                    self.choice(step, Word::Yes, Button::Yes),
-                    self.choice(step, Word::No, Button::No),
-                ],
-            ),
             Step::ConfirmWithdraw => (
                 Message::AskToWithdraw { title: &campaign.title },
                 vec![
@@ -138,8 +128,7 @@ impl Engine {
                     self.choice(step, Word::No, Button::KeepSignature),
                 ],
             ),
-            Step::WriteUpdate | Step::ConfirmUpdate => return self.update_question(conversation),
-            Step::ConfirmClose => return self.lifecycle_question(conversation),
+            Step::Confirming(confirmation) => return self.confirmation_question(conversation, confirmation),
         };
         Reply::private(self.say(message)).with_choices(choices)
     }
@@ -161,7 +150,7 @@ impl Engine {
     }
 
     /// A button for `word` at `step`, which can also be typed.
-    pub(super) fn choice(&self, step: Step, word: Word, button: Button) -> Choice {
+    pub(in crate::conversation) fn choice(&self, step: Step, word: Word, button: Button) -> Choice {
         Choice {
             label: self.say(Message::Button(button)),
             data: format!("{}.{}", step.tag(), word.as_str()),
@@ -182,7 +171,7 @@ impl Engine {
     /// where they left off, and the first choice says so. It carries the same
     /// data as "Sign the petition", so a press is honoured whichever of the two
     /// welcomes it was on.
-    pub(super) fn welcome_choices(&self, conversation: Option<&Conversation>) -> Vec<Choice> {
+    pub(in crate::conversation) fn welcome_choices(&self, conversation: Option<&Conversation>) -> Vec<Choice> {
         let sign = if conversation.is_some_and(|c| !c.draft.is_empty()) {
             Button::Continue
         } else {
@@ -197,7 +186,7 @@ impl Engine {
 }
 
 /// A draft's answers, as messages show them.
-pub(super) fn answers_of(draft: &Draft) -> Answers<'_> {
+pub(in crate::conversation) fn answers_of(draft: &Draft) -> Answers<'_> {
     Answers {
         name: draft.name.as_ref(),
         email: draft.email.as_ref().map(|email| match email {

@@ -9,8 +9,8 @@ use std::sync::RwLock;
 use chrono::{DateTime, Duration, Utc};
 use tracing::{info, warn};
 
-use super::{Conversation, Engine, EngineError, EngineResult, Incoming, Reply, Step, Word};
 use crate::campaign::Campaign;
+use crate::conversation::{Confirmation, Conversation, Engine, EngineError, EngineResult, Incoming, Reply, Step, Word};
 use crate::domain::{Identity, Platform};
 use crate::messages::{Button, LifecycleMessage, Message};
 use crate::storage::{AuditEntry, Lifecycle, NewUpdate, Reopening, StorageError};
@@ -51,7 +51,7 @@ pub enum Standing {
 /// each look (every process shares it), and kept up to date by this
 /// process's own changes.
 #[derive(Default)]
-pub(super) struct Lifecycles(RwLock<HashMap<String, Lifecycle>>);
+pub(in crate::conversation) struct Lifecycles(RwLock<HashMap<String, Lifecycle>>);
 
 impl Lifecycles {
     fn get(&self, campaign: &str) -> Lifecycle {
@@ -84,7 +84,7 @@ impl Engine {
 
     /// After a delivery pack was made: a closed campaign counts as
     /// delivered, and can no longer be reopened.
-    pub(super) async fn note_delivery(&self, campaign: &Campaign) -> Result<(), StorageError> {
+    pub(in crate::conversation) async fn note_delivery(&self, campaign: &Campaign) -> Result<(), StorageError> {
         if matches!(self.standing(campaign), Standing::Closed(_)) {
             self.storage.mark_delivered(&campaign.slug, self.clock.now()).await?;
             self.refresh_lifecycles().await?;
@@ -93,13 +93,13 @@ impl Engine {
     }
 
     /// When `campaign`'s signers were forgotten, if they were.
-    pub(super) fn anonymised_at(&self, campaign: &Campaign) -> Option<DateTime<Utc>> {
+    pub(in crate::conversation) fn anonymised_at(&self, campaign: &Campaign) -> Option<DateTime<Utc>> {
         self.lifecycles.get(&campaign.slug).anonymised_at
     }
 
     /// Refuses to sign a campaign that is not open: before it opens, when it
     /// opens; after it closes, with its final total.
-    pub(super) async fn refuse_unless_open(&self, campaign: &Campaign) -> EngineResult<()> {
+    pub(in crate::conversation) async fn refuse_unless_open(&self, campaign: &Campaign) -> EngineResult<()> {
         match self.standing(campaign) {
             Standing::Open => Ok(()),
             Standing::NotYetOpen(opens) => Err(EngineError::NotOpenYet {
@@ -197,7 +197,7 @@ impl Engine {
     }
 
     /// `close`: asks an organiser to confirm closing the campaign now.
-    pub(super) async fn ask_to_close(
+    pub(in crate::conversation) async fn ask_to_close(
         &self,
         msg: &Incoming,
         saved: Option<Conversation>,
@@ -214,27 +214,31 @@ impl Engine {
         }
         let total = self.storage.total(&campaign.slug).await?;
         let mut conversation = saved.unwrap_or_else(|| self.new_conversation(campaign, &msg.from));
-        if conversation.step != Step::ConfirmClose {
+        if conversation.step != Step::Confirming(Confirmation::Close) {
             conversation.resume = Some(conversation.step);
         }
-        conversation.step = Step::ConfirmClose;
+        conversation.step = Step::Confirming(Confirmation::Close);
         self.save(&msg.from, &conversation).await?;
         Ok(vec![self.close_question(campaign, Some(total))])
     }
 
-    pub(super) fn close_question(&self, campaign: &Campaign, total: Option<u64>) -> Reply {
+    pub(in crate::conversation) fn close_question(&self, campaign: &Campaign, total: Option<u64>) -> Reply {
         Reply::private(self.say_lifecycle(LifecycleMessage::AskToClose {
             title: &campaign.title,
             total,
         }))
         .with_choices(vec![
-            self.choice(Step::ConfirmClose, Word::Yes, Button::Yes),
-            self.choice(Step::ConfirmClose, Word::No, Button::No),
+            self.choice(Step::Confirming(Confirmation::Close), Word::Yes, Button::Yes),
+            self.choice(Step::Confirming(Confirmation::Close), Word::No, Button::No),
         ])
     }
 
     /// The organiser's yes: closed now, announced once.
-    pub(super) async fn close_now(&self, msg: &Incoming, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn close_now(
+        &self,
+        msg: &Incoming,
+        mut conversation: Conversation,
+    ) -> EngineResult<Vec<Reply>> {
         let campaign = self.campaign_of(Some(&conversation)).clone();
         conversation.step = conversation.resume.take().unwrap_or(Step::Welcome);
         self.save(&msg.from, &conversation).await?;
@@ -255,7 +259,11 @@ impl Engine {
     }
 
     /// `reopen`, for organisers: open again, until delivered.
-    pub(super) async fn reopen_by(&self, msg: &Incoming, campaign: &Campaign) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn reopen_by(
+        &self,
+        msg: &Incoming,
+        campaign: &Campaign,
+    ) -> EngineResult<Vec<Reply>> {
         if !self.organisers.includes(&msg.from, &msg.roles) {
             return Err(EngineError::OrganisersOnly { command: Word::Reopen });
         }
@@ -283,19 +291,23 @@ impl Engine {
     }
 
     /// The organiser's no: nothing changes.
-    pub(super) async fn keep_open(&self, who: &Identity, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn keep_open(
+        &self,
+        who: &Identity,
+        mut conversation: Conversation,
+    ) -> EngineResult<Vec<Reply>> {
         conversation.step = conversation.resume.take().unwrap_or(Step::Welcome);
         self.save(who, &conversation).await?;
         Ok(vec![Reply::private(self.say(Message::NothingChanged))])
     }
 
     /// The question at the close step, asked again.
-    pub(super) fn lifecycle_question(&self, conversation: &Conversation) -> Reply {
+    pub(in crate::conversation) fn lifecycle_question(&self, conversation: &Conversation) -> Reply {
         let campaign = self.campaign_of(Some(conversation));
         self.close_question(campaign, None)
     }
 
-    pub(super) fn say_lifecycle(&self, message: LifecycleMessage<'_>) -> String {
+    pub(in crate::conversation) fn say_lifecycle(&self, message: LifecycleMessage<'_>) -> String {
         self.say(Message::Lifecycle(message))
     }
 }

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use std::fmt::Write;
 
-use super::{Conversation, Engine, EngineError, EngineResult, PAYLOAD_SEPARATOR, Reply, Step};
 use crate::campaign::Campaign;
+use crate::conversation::{Conversation, Engine, EngineError, EngineResult, PAYLOAD_SEPARATOR, Reply, Step};
 use crate::domain::{Identity, ShareCode, Signature};
 use crate::messages::Message;
 
 impl Engine {
-    pub(super) async fn start(
+    pub(in crate::conversation) async fn start(
         &self,
         who: &Identity,
         saved: Option<Conversation>,
@@ -101,7 +101,10 @@ impl Engine {
 
     /// A start payload: `slug`, `slug__CODE` or `__CODE`. Anything that is
     /// not a configured campaign or a well-formed code is ignored.
-    pub(super) fn read_payload(&self, payload: Option<&str>) -> (Option<&Arc<Campaign>>, Option<String>) {
+    pub(in crate::conversation) fn read_payload(
+        &self,
+        payload: Option<&str>,
+    ) -> (Option<&Arc<Campaign>>, Option<String>) {
         let Some(payload) = payload.map(str::trim).filter(|p| !p.is_empty()) else {
             return (None, None);
         };
@@ -120,7 +123,11 @@ impl Engine {
         (campaign, referral)
     }
 
-    pub(super) async fn begin_signing(&self, who: &Identity, saved: Option<Conversation>) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn begin_signing(
+        &self,
+        who: &Identity,
+        saved: Option<Conversation>,
+    ) -> EngineResult<Vec<Reply>> {
         let mut conversation = saved.unwrap_or_else(|| self.new_conversation(self.campaigns.default_campaign(), who));
         let campaign = self.campaign_of(Some(&conversation)).clone();
         if let Some(signature) = self.storage.signature_of(&campaign.slug, who).await? {
@@ -139,7 +146,7 @@ impl Engine {
 }
 
 /// The refusal for someone who has signed, asking to sign again.
-pub(super) fn already_signed(campaign: &Campaign, signature: &Signature) -> EngineError {
+pub(in crate::conversation) fn already_signed(campaign: &Campaign, signature: &Signature) -> EngineError {
     EngineError::AlreadySigned {
         title: campaign.title.clone(),
         on: signature.created_at,

@@ -4,8 +4,8 @@
 
 use tracing::info;
 
-use super::{Conversation, Engine, EngineError, EngineResult, Incoming, Reply, Step, Word};
 use crate::campaign::Campaign;
+use crate::conversation::{Confirmation, Conversation, Engine, EngineError, EngineResult, Incoming, Reply, Step, Word};
 use crate::domain::{Identity, Platform};
 use crate::messages::{Button, Message, UPDATES_WORDING, UpdateMessage};
 use crate::storage::{AuditEntry, NewUpdate, StorageError};
@@ -14,7 +14,7 @@ use crate::storage::{AuditEntry, NewUpdate, StorageError};
 const LISTED: u32 = 10;
 
 /// Who the audit log says sent a milestone's update.
-pub(super) const MILESTONE_AUTHOR: &str = "milestones";
+pub(in crate::conversation) const MILESTONE_AUTHOR: &str = "milestones";
 
 impl Engine {
     fn say_update(&self, message: UpdateMessage<'_>) -> String {
@@ -33,7 +33,7 @@ impl Engine {
     /// `stop` or `updates off`: no more updates about any campaign they
     /// signed, and none still waiting for them. No confirmation: stopping
     /// must be as easy as possible.
-    pub(super) async fn stop_updates(&self, who: &Identity) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn stop_updates(&self, who: &Identity) -> EngineResult<Vec<Reply>> {
         let changed = self
             .storage
             .set_updates_opt_in(None, who, false, UPDATES_WORDING)
@@ -45,7 +45,11 @@ impl Engine {
     }
 
     /// `updates on`: updates again about the campaign they are in.
-    pub(super) async fn start_updates(&self, who: &Identity, campaign: &Campaign) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn start_updates(
+        &self,
+        who: &Identity,
+        campaign: &Campaign,
+    ) -> EngineResult<Vec<Reply>> {
         if !who.platform.can_receive_updates() {
             return Ok(vec![Reply::private(self.say_update(UpdateMessage::StartAtTheConsole))]);
         }
@@ -65,7 +69,11 @@ impl Engine {
     }
 
     /// `updates`: organisers see past updates; a signer sees their choice.
-    pub(super) async fn list_updates(&self, msg: &Incoming, campaign: &Campaign) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn list_updates(
+        &self,
+        msg: &Incoming,
+        campaign: &Campaign,
+    ) -> EngineResult<Vec<Reply>> {
         if !self.organisers.includes(&msg.from, &msg.roles) {
             let text = match self.storage.signature_of(&campaign.slug, &msg.from).await? {
                 Some(signature) => self.say_update(UpdateMessage::Choice {
@@ -86,7 +94,7 @@ impl Engine {
 
     /// `update`, or `update` followed by its text: asks for the text, or
     /// shows the preview.
-    pub(super) async fn write_update(
+    pub(in crate::conversation) async fn write_update(
         &self,
         msg: &Incoming,
         saved: Option<Conversation>,
@@ -103,17 +111,24 @@ impl Engine {
         if reach.is_empty() {
             return Ok(vec![Reply::private(self.say_update(UpdateMessage::NoRecipients))]);
         }
-        if !matches!(conversation.step, Step::WriteUpdate | Step::ConfirmUpdate) {
+        if !matches!(
+            conversation.step,
+            Step::Confirming(Confirmation::WriteUpdate) | Step::Confirming(Confirmation::SendUpdate)
+        ) {
             conversation.resume = Some(conversation.step);
         }
         let Some(text) = text.map(str::trim).filter(|text| !text.is_empty()) else {
-            conversation.step = Step::WriteUpdate;
+            conversation.step = Step::Confirming(Confirmation::WriteUpdate);
             conversation.pending_update = None;
             self.save(who, &conversation).await?;
             let max_chars = longest_update(&reach).saturating_sub(self.update_as_sent(&campaign, "").chars().count());
             return Ok(vec![
                 Reply::private(self.say_update(UpdateMessage::Compose { max_chars }))
-                    .with_choices(vec![self.choice(Step::WriteUpdate, Word::Cancel, Button::Cancel)])
+                    .with_choices(vec![self.choice(
+                        Step::Confirming(Confirmation::WriteUpdate),
+                        Word::Cancel,
+                        Button::Cancel,
+                    )])
                     .with_long_answer(max_chars),
             ]);
         };
@@ -121,13 +136,13 @@ impl Engine {
         let max_chars = longest_update(&reach);
         let length = rendered.chars().count();
         if length > max_chars {
-            conversation.step = Step::WriteUpdate;
+            conversation.step = Step::Confirming(Confirmation::WriteUpdate);
             self.save(who, &conversation).await?;
             return Ok(vec![Reply::private(
                 self.say_update(UpdateMessage::TooLong { length, max_chars }),
             )]);
         }
-        conversation.step = Step::ConfirmUpdate;
+        conversation.step = Step::Confirming(Confirmation::SendUpdate);
         conversation.pending_update = Some(text.to_owned());
         self.save(who, &conversation).await?;
         Ok(vec![
@@ -136,15 +151,23 @@ impl Engine {
                 reach: &reach,
             }))
             .with_choices(vec![
-                self.choice(Step::ConfirmUpdate, Word::Yes, Button::SendUpdate),
-                self.choice(Step::ConfirmUpdate, Word::No, Button::DoNotSend),
+                self.choice(
+                    Step::Confirming(Confirmation::SendUpdate),
+                    Word::Yes,
+                    Button::SendUpdate,
+                ),
+                self.choice(Step::Confirming(Confirmation::SendUpdate), Word::No, Button::DoNotSend),
             ]),
         ])
     }
 
     /// The organiser's yes: the update and a delivery for each recipient
     /// are stored, audited, and left to the outbox to send.
-    pub(super) async fn send_update(&self, msg: &Incoming, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn send_update(
+        &self,
+        msg: &Incoming,
+        mut conversation: Conversation,
+    ) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         let campaign = self.campaign_of(Some(&conversation)).clone();
         let text = conversation.pending_update.take();
@@ -178,7 +201,7 @@ impl Engine {
     }
 
     /// The organiser's no, or a way out of writing one: nothing is sent.
-    pub(super) async fn discard_update(
+    pub(in crate::conversation) async fn discard_update(
         &self,
         who: &Identity,
         mut conversation: Conversation,
@@ -191,7 +214,11 @@ impl Engine {
 
     /// `cancel update`: the newest update still being sent stops; what
     /// was sent stays sent.
-    pub(super) async fn cancel_update(&self, msg: &Incoming, campaign: &Campaign) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn cancel_update(
+        &self,
+        msg: &Incoming,
+        campaign: &Campaign,
+    ) -> EngineResult<Vec<Reply>> {
         if !self.organisers.includes(&msg.from, &msg.roles) {
             return Err(EngineError::OrganisersOnly {
                 command: Word::CancelUpdate,
@@ -275,7 +302,11 @@ impl Engine {
     /// A milestone as an update to the signers who asked for updates, for a
     /// campaign with `milestone_updates`: queued by the process that claimed
     /// the milestone, so once. Nobody opted in, nothing queued.
-    pub(super) async fn send_milestone_update(&self, campaign: &Campaign, text: &str) -> Result<(), StorageError> {
+    pub(in crate::conversation) async fn send_milestone_update(
+        &self,
+        campaign: &Campaign,
+        text: &str,
+    ) -> Result<(), StorageError> {
         if self.storage.update_reach(&campaign.slug).await?.is_empty() {
             return Ok(());
         }
@@ -295,21 +326,29 @@ impl Engine {
     }
 
     /// The question at the updates-writing steps.
-    pub(super) fn update_question(&self, conversation: &Conversation) -> Reply {
+    pub(in crate::conversation) fn update_question(&self, conversation: &Conversation) -> Reply {
         let campaign = self.campaign_of(Some(conversation));
         // Without the recipients at hand, the limit of every platform.
         let max_chars = longest_update(&[(Platform::Telegram, 1), (Platform::Discord, 1)])
             .saturating_sub(self.update_as_sent(campaign, "").chars().count());
         match conversation.step {
-            Step::ConfirmUpdate => {
+            Step::Confirming(Confirmation::SendUpdate) => {
                 let text = conversation.pending_update.as_deref().unwrap_or_default();
                 Reply::private(self.update_as_sent(campaign, text)).with_choices(vec![
-                    self.choice(Step::ConfirmUpdate, Word::Yes, Button::SendUpdate),
-                    self.choice(Step::ConfirmUpdate, Word::No, Button::DoNotSend),
+                    self.choice(
+                        Step::Confirming(Confirmation::SendUpdate),
+                        Word::Yes,
+                        Button::SendUpdate,
+                    ),
+                    self.choice(Step::Confirming(Confirmation::SendUpdate), Word::No, Button::DoNotSend),
                 ])
             }
             _ => Reply::private(self.say_update(UpdateMessage::Compose { max_chars }))
-                .with_choices(vec![self.choice(Step::WriteUpdate, Word::Cancel, Button::Cancel)])
+                .with_choices(vec![self.choice(
+                    Step::Confirming(Confirmation::WriteUpdate),
+                    Word::Cancel,
+                    Button::Cancel,
+                )])
                 .with_long_answer(max_chars),
         }
     }

@@ -8,8 +8,8 @@
 use chrono::NaiveDate;
 use tracing::info;
 
-use super::{Engine, Standing};
 use crate::campaign::Campaign;
+use crate::conversation::{Engine, Standing};
 use crate::delivery::{self, DeliveryPack};
 use crate::domain::Identity;
 use crate::messages::LifecycleMessage;
@@ -97,7 +97,7 @@ impl Engine {
 
     /// Makes the pack from `rows` on a blocking thread: a pack of 100,000
     /// signatures takes seconds of CPU.
-    pub(super) async fn build_pack(
+    pub(in crate::conversation) async fn build_pack(
         &self,
         campaign: &Campaign,
         rows: Vec<ExportRow>,

@@ -4,11 +4,11 @@
 use tracing::info;
 
 use super::start::already_signed;
-use super::{
+use crate::campaign::Campaign;
+use crate::conversation::{
     CompleteDraft, ConsentAnswer, Conversation, EmailAnswer, Engine, EngineError, EngineResult, FieldProblem,
     FormAnswers, FormConsent, FormField, Incoming, Link, PAYLOAD_SEPARATOR, Reply, Step, Word,
 };
-use crate::campaign::Campaign;
 use crate::domain::{
     Country, CountryRejection, Email, Identity, Location, PostcodeDistrict, PostcodeRejection, Rejection, ShareCode,
     SignerName,
@@ -19,7 +19,7 @@ use crate::metrics;
 use crate::storage::{DuplicateMatch, NewSignature, SignOutcome};
 
 impl Engine {
-    pub(super) async fn at_step(
+    pub(in crate::conversation) async fn at_step(
         &self,
         msg: &Incoming,
         mut conversation: Conversation,
@@ -67,12 +67,7 @@ impl Engine {
             (Step::Updates, Word::Yes) => draft.updates = Some(true),
             (Step::Updates, Word::No | Word::Skip) => draft.updates = Some(false),
             (Step::Review, Word::Confirm) => return self.sign(msg, conversation, &campaign).await,
-            (Step::ConfirmReview, Word::Yes) => return self.apply_review(msg, conversation).await,
-            (Step::ConfirmReview, Word::No) => return self.drop_review(who, conversation).await,
-            (Step::ConfirmUpdate, Word::Yes) => return self.send_update(msg, conversation).await,
-            (Step::ConfirmUpdate, Word::No) => return self.discard_update(who, conversation).await,
-            (Step::ConfirmClose, Word::Yes) => return self.close_now(msg, conversation).await,
-            (Step::ConfirmClose, Word::No) => return self.keep_open(who, conversation).await,
+            (Step::Confirming(confirmation), word) => return self.confirm(msg, conversation, confirmation, word).await,
             (Step::Review, Word::Change) => {
                 conversation.step = Step::ChooseChange;
                 self.save(who, &conversation).await?;
@@ -87,7 +82,7 @@ impl Engine {
         self.advance(who, conversation).await
     }
 
-    pub(super) async fn answer(
+    pub(in crate::conversation) async fn answer(
         &self,
         who: &Identity,
         mut conversation: Conversation,
@@ -126,10 +121,7 @@ impl Engine {
             | Step::Updates
             | Step::Review
             | Step::ConfirmWithdraw
-            | Step::ConfirmReview
-            | Step::WriteUpdate
-            | Step::ConfirmUpdate
-            | Step::ConfirmClose => {
+            | Step::Confirming(_) => {
                 return Ok(vec![self.not_understood(Some(&conversation))]);
             }
         };
@@ -147,7 +139,7 @@ impl Engine {
     /// typed at its own step. Valid answers are kept even when others are
     /// not, so the form comes back with them filled in; the problems come
     /// back field by field too.
-    pub(super) async fn submit_form(
+    pub(in crate::conversation) async fn submit_form(
         &self,
         who: &Identity,
         saved: Option<Conversation>,
@@ -155,16 +147,7 @@ impl Engine {
     ) -> EngineResult<Vec<Reply>> {
         let named = answers.campaign.as_deref().and_then(|slug| self.campaigns.get(slug));
         let mut conversation = match saved {
-            Some(conversation)
-                if matches!(
-                    conversation.step,
-                    Step::ConfirmWithdraw
-                        | Step::ConfirmReview
-                        | Step::WriteUpdate
-                        | Step::ConfirmUpdate
-                        | Step::ConfirmClose
-                ) =>
-            {
+            Some(conversation) if matches!(conversation.step, Step::ConfirmWithdraw | Step::Confirming(_)) => {
                 return Ok(vec![self.not_understood(Some(&conversation))]);
             }
             // A form for another campaign than the one being signed starts
@@ -250,7 +233,7 @@ impl Engine {
         Ok(vec![reply])
     }
 
-    pub(super) async fn choose_change(
+    pub(in crate::conversation) async fn choose_change(
         &self,
         who: &Identity,
         mut conversation: Conversation,
@@ -269,7 +252,11 @@ impl Engine {
     }
 
     /// Moves to the first unanswered question (or the review), saves, asks.
-    pub(super) async fn advance(&self, who: &Identity, mut conversation: Conversation) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn advance(
+        &self,
+        who: &Identity,
+        mut conversation: Conversation,
+    ) -> EngineResult<Vec<Reply>> {
         let at_the_console = self.move_on(who, &mut conversation);
         self.save(who, &conversation).await?;
         let question = self.question(&conversation);
@@ -293,7 +280,7 @@ impl Engine {
         false
     }
 
-    pub(super) async fn sign(
+    pub(in crate::conversation) async fn sign(
         &self,
         msg: &Incoming,
         mut conversation: Conversation,

@@ -4,15 +4,15 @@
 use tracing::info;
 
 use super::questions::answers_of;
-use super::words::Anytime;
-use super::{Conversation, Engine, EngineResult, Incoming, Reply, Step, Word};
 use crate::campaign::Campaign;
+use crate::conversation::words::Anytime;
+use crate::conversation::{Conversation, Engine, EngineResult, Incoming, Reply, Step, Word};
 use crate::domain::{Identity, Location};
 use crate::limits::SIGNING_ATTEMPTS_WINDOW;
 use crate::messages::{Button, Message};
 
 impl Engine {
-    pub(super) async fn global(
+    pub(in crate::conversation) async fn global(
         &self,
         msg: &Incoming,
         saved: Option<Conversation>,
@@ -67,16 +67,18 @@ impl Engine {
         }
     }
 
-    pub(super) async fn cancel(&self, who: &Identity, saved: Option<Conversation>) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn cancel(
+        &self,
+        who: &Identity,
+        saved: Option<Conversation>,
+    ) -> EngineResult<Vec<Reply>> {
         match saved {
-            Some(conversation) if conversation.step == Step::ConfirmReview => self.drop_review(who, conversation).await,
             Some(conversation) if conversation.step == Step::ConfirmWithdraw => {
                 self.keep_signature(who, conversation).await
             }
-            Some(conversation) if matches!(conversation.step, Step::WriteUpdate | Step::ConfirmUpdate) => {
-                self.discard_update(who, conversation).await
+            Some(conversation) if let Step::Confirming(confirmation) = conversation.step => {
+                self.leave_confirmation(who, conversation, confirmation).await
             }
-            Some(conversation) if conversation.step == Step::ConfirmClose => self.keep_open(who, conversation).await,
             Some(conversation) => {
                 self.storage.delete_conversation(who).await?;
                 Ok(vec![Reply::private(self.say(Message::Cancelled {
@@ -87,7 +89,11 @@ impl Engine {
         }
     }
 
-    pub(super) async fn back(&self, who: &Identity, saved: Option<Conversation>) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn back(
+        &self,
+        who: &Identity,
+        saved: Option<Conversation>,
+    ) -> EngineResult<Vec<Reply>> {
         let Some(mut conversation) = saved else {
             return Ok(vec![
                 self.not_understood(None)
@@ -108,16 +114,14 @@ impl Engine {
             Step::Review => Step::Consent,
             Step::ChooseChange => Step::Review,
             Step::ConfirmWithdraw => return self.keep_signature(who, conversation).await,
-            Step::ConfirmReview => return self.drop_review(who, conversation).await,
-            Step::WriteUpdate | Step::ConfirmUpdate => return self.discard_update(who, conversation).await,
-            Step::ConfirmClose => return self.keep_open(who, conversation).await,
+            Step::Confirming(confirmation) => return self.leave_confirmation(who, conversation, confirmation).await,
         };
         conversation.step = previous;
         self.save(who, &conversation).await?;
         Ok(vec![self.question(&conversation)])
     }
 
-    pub(super) async fn status(
+    pub(in crate::conversation) async fn status(
         &self,
         who: &Identity,
         saved: Option<Conversation>,
@@ -143,7 +147,7 @@ impl Engine {
         }
     }
 
-    pub(super) async fn ask_to_withdraw(
+    pub(in crate::conversation) async fn ask_to_withdraw(
         &self,
         who: &Identity,
         saved: Option<Conversation>,
@@ -164,7 +168,11 @@ impl Engine {
         Ok(vec![self.question(&conversation)])
     }
 
-    pub(super) async fn withdraw(&self, who: &Identity, conversation: Conversation) -> EngineResult<Vec<Reply>> {
+    pub(in crate::conversation) async fn withdraw(
+        &self,
+        who: &Identity,
+        conversation: Conversation,
+    ) -> EngineResult<Vec<Reply>> {
         let campaign = self.campaign_of(Some(&conversation)).clone();
         let outcome = self.storage.withdraw(&campaign.slug, who).await?;
         self.storage.delete_conversation(who).await?;
@@ -184,7 +192,7 @@ impl Engine {
         }))])
     }
 
-    pub(super) async fn keep_signature(
+    pub(in crate::conversation) async fn keep_signature(
         &self,
         who: &Identity,
         mut conversation: Conversation,
@@ -199,7 +207,7 @@ impl Engine {
         Ok(replies)
     }
 
-    pub(super) async fn my_data(
+    pub(in crate::conversation) async fn my_data(
         &self,
         who: &Identity,
         saved: Option<&Conversation>,
