@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{Engine, Placement, Reply, Word};
+use super::{Context, Placement, Reply, Word};
 use crate::domain::{Platform, ReviewAction};
 use crate::messages::{LifecycleMessage, Message, SelectionProblem};
 use crate::storage::StorageError;
@@ -107,7 +107,7 @@ pub(crate) enum EngineError {
     Delivery(anyhow::Error),
 }
 
-impl Engine {
+impl Context {
     /// The reply to a refusal; a failure comes back as it was, for the log
     /// and the apology.
     pub(super) fn refusal(&self, error: EngineError) -> Result<Reply, EngineError> {

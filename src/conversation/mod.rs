@@ -31,10 +31,14 @@
 //!
 //! # Layout
 //!
-//! By job; each file adds the methods of its job to [`Engine`].
+//! By job. [`Engine`] is a [`Context`] (what every job works with: the
+//! campaigns, organisers, language, storage, clock and limits), the state
+//! each stateful job keeps, and `handle`. A job with no state of its own is
+//! a method of the context (what each question asks, refusals); one with
+//! state adds methods to the engine in its file.
 //!
-//! - `mod.rs`: the engine, the per-supporter locking, and loading and
-//!   saving the conversation.
+//! - `mod.rs`: the engine, its jobs' state, and the per-supporter locking.
+//! - `context.rs`: the context, and loading and saving the conversation.
 //! - `routing.rs`: reading what a message says and handing it to the job
 //!   that answers it.
 //! - `incoming.rs` and `reply.rs`: what adapters hand in and get back.
@@ -64,6 +68,7 @@
 //! catalogue, in the engine's language.
 
 mod arrival;
+mod context;
 mod error;
 mod group;
 mod holds;
@@ -82,9 +87,10 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, info_span};
 
 pub use arrival::Arrival;
+pub use context::Context;
 pub use incoming::{FormAnswers, FormConsent, Incoming, Input};
 pub use meter::{REPLY_WINDOW, ReplyMeter};
 pub use organisers::lifecycle::{SCHEDULE, Standing, standing_of};
@@ -93,12 +99,11 @@ pub use reply::{Attachment, Choice, FieldProblem, Form, FormField, Link, Placeme
 pub use state::{CompleteDraft, Confirmation, ConsentAnswer, Conversation, Draft, EmailAnswer, PendingReview, Step};
 pub use words::Word;
 
-use crate::campaign::{Campaign, Campaigns};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::{Identity, Platform};
+use crate::domain::Identity;
 use crate::limits::{Guards, SIGNING_ATTEMPTS_WINDOW};
-use crate::messages::{Language, Localised, Message};
+use crate::messages::{Language, Message};
 use crate::metrics;
 use crate::organiser::Organisers;
 use crate::pace::Paces;
@@ -128,17 +133,11 @@ const LOCK_STRIPES: usize = 4096;
 /// The signing conversation: reads a message, updates the supporter's
 /// saved state, and says what to reply.
 pub struct Engine {
-    campaigns: Campaigns,
-    organisers: Organisers,
-    /// The language replies are worded in.
-    language: Language,
+    /// What every job works with (see `context.rs`).
+    cx: Context,
     abandon_after: chrono::Duration,
-    storage: Arc<Storage>,
-    clock: Arc<dyn Clock>,
     /// See [`LOCK_STRIPES`].
     stripes: Vec<tokio::sync::Mutex<()>>,
-    /// Rate limits and the rules that hold signatures for review.
-    guards: Guards,
     /// Alerts for organisers' chats; adapters subscribe.
     alerts: tokio::sync::broadcast::Sender<Alert>,
     /// When each campaign last raised a surge alert, so a surge raises one
@@ -156,9 +155,6 @@ pub struct Engine {
     goals: organisers::milestones::Goals,
     /// Milestones this process claimed; see [`ReachedMilestone`].
     milestones: tokio::sync::broadcast::Sender<ReachedMilestone>,
-    /// The web server's public address, where each campaign has a form to
-    /// sign with (`/{slug}/app`); `None` when there is none.
-    web_base: Option<String>,
     /// Each platform's one pace, which every message to it waits for
     /// (replies, progress, alerts, broadcasts): shared by the adapters and
     /// the outbox, and read for the wait a new supporter faces.
@@ -167,6 +163,14 @@ pub struct Engine {
     /// their next press on an old button gets their current question
     /// (see `arrival.rs`).
     owed: std::sync::Mutex<std::collections::HashMap<Identity, DateTime<Utc>>>,
+}
+
+impl std::ops::Deref for Engine {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        &self.cx
+    }
 }
 
 /// Something organisers should know at once, for their chats. Never carries
@@ -185,16 +189,24 @@ impl Engine {
     /// An engine over the configured campaigns and organisers.
     pub fn new(settings: &Settings, storage: Arc<Storage>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            campaigns: settings.campaigns.clone(),
-            organisers: Organisers::from_settings(&settings.organisers),
-            language: Language::default(),
+            cx: Context {
+                campaigns: settings.campaigns.clone(),
+                organisers: Organisers::from_settings(&settings.organisers),
+                language: Language::default(),
+                storage,
+                guards: Guards::new(
+                    settings.campaigns.iter().map(|c| (c.slug.as_str(), &c.limits)),
+                    clock.clone(),
+                ),
+                web_base: settings
+                    .web
+                    .public_base()
+                    .filter(|_| !settings.web.listen.trim().is_empty())
+                    .map(str::to_owned),
+                clock,
+            },
             abandon_after: chrono::Duration::hours(i64::from(settings.conversation.abandon_after_hours)),
-            storage,
             stripes: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
-            guards: Guards::new(
-                settings.campaigns.iter().map(|c| (c.slug.as_str(), &c.limits)),
-                clock.clone(),
-            ),
             alerts: tokio::sync::broadcast::channel(64).0,
             last_surge_alert: std::sync::Mutex::new(std::collections::HashMap::new()),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
@@ -202,14 +214,8 @@ impl Engine {
             lifecycles: organisers::lifecycle::Lifecycles::default(),
             goals: organisers::milestones::Goals::default(),
             milestones: tokio::sync::broadcast::channel(64).0,
-            web_base: settings
-                .web
-                .public_base()
-                .filter(|_| !settings.web.listen.trim().is_empty())
-                .map(str::to_owned),
             paces: Paces::from_settings(settings),
             owed: std::sync::Mutex::new(std::collections::HashMap::new()),
-            clock,
         }
     }
 
@@ -240,27 +246,6 @@ impl Engine {
         }
         self.start_milestones().await?;
         self.refresh_lifecycles().await
-    }
-
-    /// The language replies are worded in, so that adapters word what they
-    /// add (labels, command descriptions) in the same one.
-    pub fn language(&self) -> Language {
-        self.language
-    }
-
-    /// The configured campaigns.
-    pub fn campaigns(&self) -> &Campaigns {
-        &self.campaigns
-    }
-
-    /// The storage the engine writes to.
-    pub fn storage(&self) -> &Arc<Storage> {
-        &self.storage
-    }
-
-    /// The clock the engine reads.
-    pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
     }
 
     /// Replies handed out in the last second, per platform.
@@ -352,85 +337,10 @@ impl Engine {
         .await
     }
 
-    /// The web form to sign `campaign` with, for platforms whose chats can
-    /// open one (Telegram's Mini Apps), when a web server runs.
-    pub fn form_app_url(&self, campaign: &Campaign, platform: Platform) -> Option<String> {
-        let base = self.web_base.as_deref()?;
-        (platform == Platform::Telegram).then(|| format!("{base}/{}/app", campaign.slug))
-    }
-
-    /// The web server's public address, if one runs.
-    pub fn web_base(&self) -> Option<&str> {
-        self.web_base.as_deref()
-    }
-
-    /// A message's text, in the engine's language.
-    fn say(&self, message: Message<'_>) -> String {
-        message.text(self.language)
-    }
-
-    /// A message in the engine's language, to write into a larger text.
-    fn phrase<'a>(&self, message: Message<'a>) -> Localised<'a> {
-        message.in_language(self.language)
-    }
-
     fn stripe(&self, who: &Identity) -> usize {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         who.hash(&mut hasher);
         (hasher.finish() as usize) % self.stripes.len()
-    }
-
-    async fn load(&self, who: &Identity) -> EngineResult<Option<Conversation>> {
-        let Some(json) = self.storage.load_conversation(who).await? else {
-            return Ok(None);
-        };
-        match serde_json::from_str::<Conversation>(&json) {
-            Ok(conversation) if self.campaigns.get(&conversation.campaign).is_some() => Ok(Some(Conversation {
-                platform: Some(who.platform),
-                ..conversation
-            })),
-            Ok(_) => {
-                info!("conversation was for a campaign no longer configured; starting afresh");
-                self.storage.delete_conversation(who).await?;
-                Ok(None)
-            }
-            Err(error) => {
-                // Where and what kind, not serde's message, which can quote
-                // the saved answers.
-                warn!(
-                    category = ?error.classify(),
-                    line = error.line(),
-                    column = error.column(),
-                    "saved conversation could not be read; starting afresh"
-                );
-                self.storage.delete_conversation(who).await?;
-                Ok(None)
-            }
-        }
-    }
-
-    async fn save(&self, who: &Identity, conversation: &Conversation) -> EngineResult<()> {
-        let json = serde_json::to_string(conversation).expect("a conversation always serialises");
-        Ok(self.storage.save_conversation(who, &json, self.clock.now()).await?)
-    }
-
-    fn campaign_of(&self, conversation: Option<&Conversation>) -> &Arc<Campaign> {
-        conversation
-            .and_then(|c| self.campaigns.get(&c.campaign))
-            .unwrap_or_else(|| self.campaigns.default_campaign())
-    }
-
-    fn new_conversation(&self, campaign: &Campaign, who: &Identity) -> Conversation {
-        Conversation {
-            platform: Some(who.platform),
-            pending_update: None,
-            campaign: campaign.slug.clone(),
-            step: Step::Welcome,
-            draft: Draft::default(),
-            referral: None,
-            resume: None,
-            pending_review: None,
-        }
     }
 }
 

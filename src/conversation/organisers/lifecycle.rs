@@ -10,7 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 use tracing::{info, warn};
 
 use crate::campaign::Campaign;
-use crate::conversation::{Confirmation, Conversation, Engine, EngineError, EngineResult, Incoming, Reply, Step, Word};
+use crate::conversation::{
+    Confirmation, Context, Conversation, Engine, EngineError, EngineResult, Incoming, Reply, Step, Word,
+};
 use crate::domain::{Identity, Platform};
 use crate::messages::{Button, LifecycleMessage, Message};
 use crate::storage::{AuditEntry, Lifecycle, NewUpdate, Reopening, StorageError};
@@ -222,17 +224,6 @@ impl Engine {
         Ok(vec![self.close_question(campaign, Some(total))])
     }
 
-    pub(in crate::conversation) fn close_question(&self, campaign: &Campaign, total: Option<u64>) -> Reply {
-        Reply::private(self.say_lifecycle(LifecycleMessage::AskToClose {
-            title: &campaign.title,
-            total,
-        }))
-        .with_choices(vec![
-            self.choice(Step::Confirming(Confirmation::Close), Word::Yes, Button::Yes),
-            self.choice(Step::Confirming(Confirmation::Close), Word::No, Button::No),
-        ])
-    }
-
     /// The organiser's yes: closed now, announced once.
     pub(in crate::conversation) async fn close_now(
         &self,
@@ -299,6 +290,19 @@ impl Engine {
         conversation.step = conversation.resume.take().unwrap_or(Step::Welcome);
         self.save(who, &conversation).await?;
         Ok(vec![Reply::private(self.say(Message::NothingChanged))])
+    }
+}
+
+impl Context {
+    pub(in crate::conversation) fn close_question(&self, campaign: &Campaign, total: Option<u64>) -> Reply {
+        Reply::private(self.say_lifecycle(LifecycleMessage::AskToClose {
+            title: &campaign.title,
+            total,
+        }))
+        .with_choices(vec![
+            self.choice(Step::Confirming(Confirmation::Close), Word::Yes, Button::Yes),
+            self.choice(Step::Confirming(Confirmation::Close), Word::No, Button::No),
+        ])
     }
 
     /// The question at the close step, asked again.

@@ -13,7 +13,7 @@ pub(super) mod review;
 pub(super) mod services;
 pub(super) mod updates;
 
-use crate::conversation::{Confirmation, Conversation, Engine, EngineResult, Incoming, Reply, Word};
+use crate::conversation::{Confirmation, Context, Conversation, Engine, EngineResult, Incoming, Reply, Word};
 
 impl Engine {
     /// An organiser's yes or no to what they were asked to confirm.
@@ -50,7 +50,9 @@ impl Engine {
             Confirmation::Close => self.keep_open(who, conversation).await,
         }
     }
+}
 
+impl Context {
     /// The confirmation asked again.
     pub(in crate::conversation) fn confirmation_question(
         &self,

@@ -6,8 +6,8 @@ use tracing::info;
 use crate::campaign::Campaign;
 use crate::conversation::words::OrganiserCommand;
 use crate::conversation::{
-    Attachment, Confirmation, Conversation, Engine, EngineError, EngineResult, Incoming, PendingReview, Reply, Step,
-    Word,
+    Attachment, Confirmation, Context, Conversation, Engine, EngineError, EngineResult, Incoming, PendingReview, Reply,
+    Step, Word,
 };
 use crate::delivery;
 use crate::domain::{Identity, ReviewAction};
@@ -194,15 +194,6 @@ impl Engine {
         }))])
     }
 
-    /// The review's question asked again, without the count it had.
-    pub(in crate::conversation) fn review_question(&self) -> Reply {
-        let step = Step::Confirming(Confirmation::Review);
-        Reply::private(self.say(Message::AskToGoAhead)).with_choices(vec![
-            self.choice(step, Word::Yes, Button::Yes),
-            self.choice(step, Word::No, Button::No),
-        ])
-    }
-
     pub(in crate::conversation) async fn drop_review(
         &self,
         who: &Identity,
@@ -212,5 +203,16 @@ impl Engine {
         conversation.step = conversation.resume.take().unwrap_or(Step::Welcome);
         self.save(who, &conversation).await?;
         Ok(vec![Reply::private(self.say(Message::NothingChanged))])
+    }
+}
+
+impl Context {
+    /// The review's question asked again, without the count it had.
+    pub(in crate::conversation) fn review_question(&self) -> Reply {
+        let step = Step::Confirming(Confirmation::Review);
+        Reply::private(self.say(Message::AskToGoAhead)).with_choices(vec![
+            self.choice(step, Word::Yes, Button::Yes),
+            self.choice(step, Word::No, Button::No),
+        ])
     }
 }

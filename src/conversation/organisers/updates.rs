@@ -5,7 +5,9 @@
 use tracing::info;
 
 use crate::campaign::Campaign;
-use crate::conversation::{Confirmation, Conversation, Engine, EngineError, EngineResult, Incoming, Reply, Step, Word};
+use crate::conversation::{
+    Confirmation, Context, Conversation, Engine, EngineError, EngineResult, Incoming, Reply, Step, Word,
+};
 use crate::domain::{Identity, Platform};
 use crate::messages::{Button, Message, UPDATES_WORDING, UpdateMessage};
 use crate::storage::{AuditEntry, NewUpdate, StorageError};
@@ -17,19 +19,6 @@ const LISTED: u32 = 10;
 pub(in crate::conversation) const MILESTONE_AUTHOR: &str = "milestones";
 
 impl Engine {
-    fn say_update(&self, message: UpdateMessage<'_>) -> String {
-        self.say(Message::Update(message))
-    }
-
-    /// An update as a signer receives it, worded in the engine's language:
-    /// what the outbox sends, and what the preview shows.
-    pub fn update_as_sent(&self, campaign: &Campaign, text: &str) -> String {
-        self.say_update(UpdateMessage::ToSigner {
-            title: &campaign.title,
-            text,
-        })
-    }
-
     /// `stop` or `updates off`: no more updates about any campaign they
     /// signed, and none still waiting for them. No confirmation: stopping
     /// must be as easy as possible.
@@ -324,6 +313,31 @@ impl Engine {
             updates: &updates,
         }))
     }
+}
+
+/// The longest an update may be, as signers see it: it must fit one
+/// message on every platform it goes to.
+fn longest_update(reach: &[(Platform, u64)]) -> usize {
+    reach
+        .iter()
+        .map(|(platform, _)| platform.max_message_chars())
+        .min()
+        .unwrap_or(usize::MAX)
+}
+
+impl Context {
+    fn say_update(&self, message: UpdateMessage<'_>) -> String {
+        self.say(Message::Update(message))
+    }
+
+    /// An update as a signer receives it, worded in the engine's language:
+    /// what the outbox sends, and what the preview shows.
+    pub fn update_as_sent(&self, campaign: &Campaign, text: &str) -> String {
+        self.say_update(UpdateMessage::ToSigner {
+            title: &campaign.title,
+            text,
+        })
+    }
 
     /// The question at the updates-writing steps.
     pub(in crate::conversation) fn update_question(&self, conversation: &Conversation) -> Reply {
@@ -352,14 +366,4 @@ impl Engine {
                 .with_long_answer(max_chars),
         }
     }
-}
-
-/// The longest an update may be, as signers see it: it must fit one
-/// message on every platform it goes to.
-fn longest_update(reach: &[(Platform, u64)]) -> usize {
-    reach
-        .iter()
-        .map(|(platform, _)| platform.max_message_chars())
-        .min()
-        .unwrap_or(usize::MAX)
 }

@@ -1,11 +1,11 @@
 //! What each step asks, with the choices it offers and the form that can
 //! answer it.
 
-use crate::conversation::{Choice, Conversation, Draft, EmailAnswer, Engine, Form, Reply, Step, Word};
+use crate::conversation::{Choice, Context, Conversation, Draft, EmailAnswer, Form, Reply, Step, Word};
 use crate::domain::{Location, Platform};
 use crate::messages::{Answers, Button, Message, UpdateMessage};
 
-impl Engine {
+impl Context {
     /// The current question, with its choices.
     pub(in crate::conversation) fn question(&self, conversation: &Conversation) -> Reply {
         if let Step::Confirming(confirmation) = conversation.step {
