@@ -49,7 +49,7 @@
 //! - [`startup`]: builds the application from settings and runs it.
 //! - The command line (`src/cli/`, in the binary, not this library): one
 //!   file per `petition` command, each going through the engine's services
-//!   (`conversation/services.rs`: closing, reopening, anonymising, stats,
+//!   (`conversation/organisers/services.rs`: closing, reopening, anonymising, stats,
 //!   export, the delivery pack, the recount), never around them.
 //! - [`shutdown`]: deadlines for bots' stops, so a hung platform cannot hold one.
 //! - [`clock`]: the time, replaceable in tests.

@@ -148,7 +148,7 @@ pub struct Engine {
     outbox_wake: Arc<tokio::sync::Notify>,
     /// Replies just handed out on each platform.
     replies: ReplyMeter,
-    /// Campaigns closed, reopened, delivered, anonymised (see `lifecycle.rs`).
+    /// Campaigns closed, reopened, delivered, anonymised (see `organisers/lifecycle.rs`).
     lifecycles: organisers::lifecycle::Lifecycles,
     /// The goals organisers set, read from the database (which every
     /// process shares) at start-up and at each look for milestones.

@@ -104,10 +104,10 @@ impl Engine {
             Said::Review(action, selection) => self.ask_to_review(msg, saved, action, &selection).await,
             Said::WriteUpdate(text) => self.write_update(msg, saved, Some(&text)).await,
             Said::Goal(argument) => self.set_goal(msg, saved.as_ref(), &argument).await,
-            Said::Word(word) => match (word.anytime(), saved) {
-                (Some(anytime), saved) => self.global(msg, saved, anytime).await,
-                (None, Some(conversation)) => self.at_step(msg, conversation, word).await,
-                (None, None) => Ok(vec![self.not_understood(None)]),
+            Said::Word(word) => match saved {
+                saved if word.is_global() => self.global(msg, saved, word).await,
+                Some(conversation) => self.at_step(msg, conversation, word).await,
+                None => Ok(vec![self.not_understood(None)]),
             },
             Said::Text(text) => match saved {
                 Some(conversation) if conversation.step == Step::Confirming(Confirmation::WriteUpdate) => {

@@ -1,78 +1,23 @@
 //! What the engine does with each [`Word`] (declared, with the command
-//! table, in `domain::commands`): the words that work at every step.
+//! table, in `domain::commands`): which words work at every step.
 
 pub use crate::domain::Word;
+use crate::domain::{Place, Takes};
 
 impl Word {
     /// Words that mean the same at every step, so they are obeyed even where
-    /// free text is expected.
+    /// free text is expected: the commands of the table that work in a
+    /// private chat and are read as a whole (with at most a start link's
+    /// payload or an update's text). Those read with a selection or a
+    /// number are read in `routing.rs`; the group's are the adapters'.
     pub fn is_global(self) -> bool {
-        self.anytime().is_some()
-    }
-
-    /// The word as one that works at every step, if it is one.
-    pub(super) fn anytime(self) -> Option<Anytime> {
-        let anytime = match self {
-            Word::Start | Word::Petition => Anytime::Start,
-            Word::Sign => Anytime::Sign,
-            Word::Article => Anytime::Article,
-            Word::Privacy => Anytime::Privacy,
-            Word::Help => Anytime::Help,
-            Word::Cancel => Anytime::Cancel,
-            Word::Back => Anytime::Back,
-            Word::Status => Anytime::Status,
-            Word::Withdraw => Anytime::Withdraw,
-            Word::MyData => Anytime::MyData,
-            Word::Total => Anytime::Total,
-            Word::Stats => Anytime::Organiser(OrganiserCommand::Stats),
-            Word::Export => Anytime::Organiser(OrganiserCommand::Export),
-            Word::Deliver => Anytime::Organiser(OrganiserCommand::Deliver),
-            Word::Held => Anytime::Organiser(OrganiserCommand::Held),
-            Word::Anomalies => Anytime::Organiser(OrganiserCommand::Anomalies),
-            Word::StopUpdates => Anytime::StopUpdates,
-            Word::UpdatesOn => Anytime::UpdatesOn,
-            Word::Update => Anytime::Update,
-            Word::Updates => Anytime::Updates,
-            Word::CancelUpdate => Anytime::CancelUpdate,
-            Word::Close => Anytime::Close,
-            Word::Reopen => Anytime::Reopen,
-            // Answered by the adapters, which know the chat.
-            Word::Progress => return None,
-            // Read with what follows them (see `routing.rs`).
-            Word::Release | Word::Invalidate | Word::Goal => return None,
-            Word::Skip | Word::Yes | Word::No | Word::Confirm | Word::Change | Word::Outside => return None,
-        };
-        Some(anytime)
+        self.command().is_some_and(|command| {
+            command.place != Place::Group && matches!(command.takes, Takes::Nothing | Takes::Payload | Takes::Text)
+        })
     }
 }
 
-/// A word that works at every step: the [`Word`]s for which
-/// [`Word::is_global`] holds, and nothing else, so handling them needs no
-/// case for the rest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Anytime {
-    Start,
-    Sign,
-    Article,
-    Privacy,
-    Help,
-    Cancel,
-    Back,
-    Status,
-    Withdraw,
-    MyData,
-    Total,
-    StopUpdates,
-    UpdatesOn,
-    Update,
-    Updates,
-    CancelUpdate,
-    Close,
-    Reopen,
-    Organiser(OrganiserCommand),
-}
-
-/// What only organisers may ask for, in a private chat.
+/// What only organisers may ask for, in a private chat, and get a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum OrganiserCommand {
     Stats,
@@ -91,6 +36,65 @@ impl OrganiserCommand {
             OrganiserCommand::Deliver => Word::Deliver,
             OrganiserCommand::Held => Word::Held,
             OrganiserCommand::Anomalies => Word::Anomalies,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::COMMANDS;
+
+    /// The words `Engine::global` has an arm for, which must be exactly the
+    /// ones the table makes global.
+    const HANDLED_AT_EVERY_STEP: [Word; 24] = [
+        Word::Start,
+        Word::Petition,
+        Word::Sign,
+        Word::Article,
+        Word::Privacy,
+        Word::Help,
+        Word::Cancel,
+        Word::Back,
+        Word::Status,
+        Word::Withdraw,
+        Word::MyData,
+        Word::Total,
+        Word::Stats,
+        Word::Export,
+        Word::Deliver,
+        Word::Held,
+        Word::Anomalies,
+        Word::StopUpdates,
+        Word::UpdatesOn,
+        Word::Updates,
+        Word::Update,
+        Word::CancelUpdate,
+        Word::Close,
+        Word::Reopen,
+    ];
+
+    #[test]
+    fn the_words_of_every_step_are_the_table_s_private_commands_read_whole() {
+        let mut global: Vec<&str> = COMMANDS
+            .iter()
+            .map(|c| c.word)
+            .filter(|w| w.is_global())
+            .map(Word::as_str)
+            .collect();
+        let mut handled: Vec<&str> = HANDLED_AT_EVERY_STEP.iter().map(|w| w.as_str()).collect();
+        global.sort_unstable();
+        handled.sort_unstable();
+        assert_eq!(global, handled);
+        for word in [
+            Word::Release,
+            Word::Invalidate,
+            Word::Goal,
+            Word::Progress,
+            Word::Yes,
+            Word::Skip,
+        ] {
+            assert!(!word.is_global(), "{word:?}");
         }
     }
 }

@@ -5,31 +5,33 @@ use tracing::info;
 
 use super::questions::answers_of;
 use crate::campaign::Campaign;
-use crate::conversation::words::Anytime;
+use crate::conversation::words::OrganiserCommand;
 use crate::conversation::{Conversation, Engine, EngineResult, Incoming, Reply, Step, Word};
 use crate::domain::{Identity, Location};
 use crate::limits::SIGNING_ATTEMPTS_WINDOW;
 use crate::messages::{Button, Message};
 
 impl Engine {
+    /// The handler of every word that works at any step (see
+    /// [`Word::is_global`]): one arm per command.
     pub(in crate::conversation) async fn global(
         &self,
         msg: &Incoming,
         saved: Option<Conversation>,
-        word: Anytime,
+        word: Word,
     ) -> EngineResult<Vec<Reply>> {
         let who = &msg.from;
         let campaign = self.campaign_of(saved.as_ref()).clone();
         match word {
-            Anytime::Start => self.start(who, saved, None).await,
-            Anytime::Sign => match saved {
+            Word::Start | Word::Petition => self.start(who, saved, None).await,
+            Word::Sign => match saved {
                 Some(conversation) if conversation.step != Step::Welcome => Ok(vec![
                     self.question(&conversation)
                         .prefixed(self.phrase(Message::AlreadySigning)),
                 ]),
                 saved => self.begin_signing(who, saved).await,
             },
-            Anytime::Article => {
+            Word::Article => {
                 let mut replies = vec![Reply::private(self.say(Message::Article {
                     title: &campaign.title,
                     author: &campaign.author,
@@ -38,17 +40,17 @@ impl Engine {
                 replies.push(self.question_or_invitation(saved.as_ref()));
                 Ok(replies)
             }
-            Anytime::Privacy => Ok(vec![
+            Word::Privacy => Ok(vec![
                 Reply::private(campaign.privacy.clone()),
                 self.question_or_invitation(saved.as_ref()),
             ]),
-            Anytime::Help => Ok(vec![self.help(saved.as_ref())]),
-            Anytime::Cancel => self.cancel(who, saved).await,
-            Anytime::Back => self.back(who, saved).await,
-            Anytime::Status => self.status(who, saved, &campaign).await,
-            Anytime::Withdraw => self.ask_to_withdraw(who, saved, &campaign).await,
-            Anytime::MyData => self.my_data(who, saved.as_ref(), &campaign).await,
-            Anytime::Total => {
+            Word::Help => Ok(vec![self.help(saved.as_ref())]),
+            Word::Cancel => self.cancel(who, saved).await,
+            Word::Back => self.back(who, saved).await,
+            Word::Status => self.status(who, saved, &campaign).await,
+            Word::Withdraw => self.ask_to_withdraw(who, saved, &campaign).await,
+            Word::MyData => self.my_data(who, saved.as_ref(), &campaign).await,
+            Word::Total => {
                 let total = self.storage.total(&campaign.slug).await?;
                 Ok(vec![Reply::private(self.say(Message::Total {
                     title: &campaign.title,
@@ -56,14 +58,33 @@ impl Engine {
                     goal: self.goal_of(&campaign),
                 }))])
             }
-            Anytime::StopUpdates => self.stop_updates(who).await,
-            Anytime::UpdatesOn => self.start_updates(who, &campaign).await,
-            Anytime::Updates => self.list_updates(msg, &campaign).await,
-            Anytime::Update => self.write_update(msg, saved, None).await,
-            Anytime::CancelUpdate => self.cancel_update(msg, &campaign).await,
-            Anytime::Close => self.ask_to_close(msg, saved, &campaign).await,
-            Anytime::Reopen => self.reopen_by(msg, &campaign).await,
-            Anytime::Organiser(command) => self.organiser_command(msg, &campaign, command).await,
+            Word::StopUpdates => self.stop_updates(who).await,
+            Word::UpdatesOn => self.start_updates(who, &campaign).await,
+            Word::Updates => self.list_updates(msg, &campaign).await,
+            Word::Update => self.write_update(msg, saved, None).await,
+            Word::CancelUpdate => self.cancel_update(msg, &campaign).await,
+            Word::Close => self.ask_to_close(msg, saved, &campaign).await,
+            Word::Reopen => self.reopen_by(msg, &campaign).await,
+            Word::Stats => self.organiser_command(msg, &campaign, OrganiserCommand::Stats).await,
+            Word::Export => self.organiser_command(msg, &campaign, OrganiserCommand::Export).await,
+            Word::Deliver => self.organiser_command(msg, &campaign, OrganiserCommand::Deliver).await,
+            Word::Held => self.organiser_command(msg, &campaign, OrganiserCommand::Held).await,
+            Word::Anomalies => {
+                self.organiser_command(msg, &campaign, OrganiserCommand::Anomalies)
+                    .await
+            }
+            // Not words of any step: read with what follows them, answered
+            // by the adapters, or answers to a question in hand.
+            Word::Release
+            | Word::Invalidate
+            | Word::Goal
+            | Word::Progress
+            | Word::Skip
+            | Word::Yes
+            | Word::No
+            | Word::Confirm
+            | Word::Change
+            | Word::Outside => Ok(vec![self.not_understood(saved.as_ref())]),
         }
     }
 
