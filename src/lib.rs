@@ -84,6 +84,7 @@ pub mod domain;
 pub mod health;
 pub mod http;
 pub mod limits;
+pub mod mail;
 pub mod messages;
 pub mod metrics;
 pub mod organiser;

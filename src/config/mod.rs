@@ -10,9 +10,11 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+mod email;
 mod errors;
 mod web;
 
+pub use email::EmailSettings;
 pub use errors::ConfigError;
 use errors::describe_figment_error;
 pub use web::WebSettings;
@@ -80,6 +82,8 @@ pub struct Settings {
     pub logging: LoggingSettings,
     /// The web server: campaign pages, count.json, the Mini App, health.
     pub web: WebSettings,
+    /// The SMTP server mail goes out through, if one is configured.
+    pub email: Option<EmailSettings>,
 }
 
 /// `[logging]`.
@@ -261,6 +265,8 @@ struct RawSettings {
     logging: LoggingSettings,
     #[serde(default)]
     web: WebSettings,
+    #[serde(default)]
+    email: Option<EmailSettings>,
 }
 
 impl Settings {
@@ -364,6 +370,9 @@ impl Settings {
                 ),
             ));
         }
+        if let Some(email) = &raw.email {
+            email.check()?;
+        }
         Ok(Self {
             campaigns,
             database: raw.database,
@@ -374,6 +383,7 @@ impl Settings {
             alerts: raw.alerts,
             logging: raw.logging,
             web: raw.web,
+            email: raw.email,
         })
     }
 }
@@ -469,6 +479,32 @@ mod tests {
         assert!(!shown.contains("ABCDEF"));
         assert!(!shown.contains("hunter2"));
         assert!(!shown.contains("hunter3"));
+    }
+
+    #[test]
+    fn an_email_server_is_checked_and_its_password_never_shown() {
+        let email = |server: &str, from: &str| {
+            Figment::from(Toml::string(&format!(
+                "[email]\nserver = \"{server}\"\npassword = \"hunter2-mail\"\nfrom = \"{from}\""
+            )))
+        };
+        let message = error_with(email("http://mail.example.org", "petition@example.org"));
+        assert!(
+            message.contains("`email.server` must start with smtp:// or smtps://"),
+            "{message}"
+        );
+        let message = error_with(email("smtp://mail.example.org", "not an address"));
+        assert!(message.contains("`email.from`"), "{message}");
+        assert!(Settings::built_in().email.is_none(), "no mail server out of the box");
+
+        let figment = Figment::from(Toml::string(BUILT_IN_DEFAULTS)).merge(email(
+            "smtp://petition@mail.example.org:587",
+            "Keep the unit open <petition@example.org>",
+        ));
+        let settings = Settings::from_figment(figment).expect("a mail server is accepted");
+        let email = settings.email.expect("[email] is read");
+        assert_eq!(email.per_second, 10);
+        assert!(!format!("{email:?}").contains("hunter2"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod erasure;
 mod forms;
 mod health;
 mod lifecycle;
+mod mail;
 mod metrics;
 mod milestones;
 mod mini_app;

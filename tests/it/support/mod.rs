@@ -3,9 +3,11 @@
 //! (`petition::test_kit::app`, shared with the engine's unit tests), as are
 //! the fakes of Telegram and Discord; they are re-exported here, beside
 //! what only the integration tests need: the `petition` binary, processes
-//! of their own, and a slow storage.
+//! of their own, and a real SMTP server (`smtp.rs`).
 
 #![allow(dead_code)]
+
+pub(crate) mod smtp;
 
 #[allow(unused_imports)]
 pub(crate) use petition::test_kit::app::{
