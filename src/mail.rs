@@ -42,8 +42,9 @@ impl std::fmt::Debug for Mailer {
     }
 }
 
-/// One plain-text message to one address.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One plain-text message to one address. Its `Debug` shows the subject
+/// only: the address is personal and the text may hold a code.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Mail {
     /// The address it goes to.
     pub to: String,
@@ -51,6 +52,14 @@ pub struct Mail {
     pub subject: String,
     /// Its text.
     pub body: String,
+}
+
+impl std::fmt::Debug for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mail")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a message was not accepted. Never carries the server's words, which
@@ -170,10 +179,30 @@ fn classify(error: lettre::transport::smtp::Error) -> MailFailure {
 
 /// A URL's user, as typed before it was percent-encoded.
 fn percent_decoded(text: &str) -> String {
-    // Form decoding would read a `+` as a space; in a URL's user it is a `+`.
-    let text = text.replace('+', "%2B");
-    url::form_urlencoded::parse(format!("u={text}").as_bytes())
-        .next()
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_with_an_at_sign_or_a_plus_reads_as_typed() {
+        assert_eq!(percent_decoded("petition%40example.org"), "petition@example.org");
+        assert_eq!(percent_decoded("a+b"), "a+b");
+    }
+
+    #[test]
+    fn a_mail_shows_neither_its_address_nor_its_text_when_debugged() {
+        let mail = Mail {
+            to: "ada@example.org".to_owned(),
+            subject: "Your code".to_owned(),
+            body: "Your code is 123456.".to_owned(),
+        };
+        let shown = format!("{mail:?}");
+        assert!(shown.contains("Your code"), "{shown}");
+        assert!(!shown.contains("ada") && !shown.contains("123456"), "{shown}");
+    }
 }
